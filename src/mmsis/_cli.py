@@ -1,0 +1,71 @@
+"""Shared helpers for the command line: JSON output, tables, error exits."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert results (DataFrames, pydantic models, numpy scalars, NaN) into plain JSON values."""
+    if obj is None or isinstance(obj, (str, bool)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(obj, pd.DataFrame):
+        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
+    if isinstance(obj, pd.Series):
+        return to_jsonable(obj.to_dict())
+    if hasattr(obj, "model_dump"):
+        return to_jsonable(obj.model_dump())
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (datetime, date, pd.Timestamp)):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, Iterable):
+        return [to_jsonable(v) for v in obj]
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return str(obj)
+
+
+def print_json(obj: Any) -> None:
+    """Print machine-readable output to stdout (no colour, no wrapping)."""
+    print(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False))
+
+
+def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 4) -> None:
+    """Print a DataFrame as a readable rich table."""
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in df.itertuples(index=False):
+        cells = []
+        for v in row:
+            if isinstance(v, (float, np.floating)):
+                cells.append("" if math.isnan(v) else f"{v:.{float_digits}g}")
+            elif isinstance(v, (list, tuple)):
+                cells.append(", ".join(map(str, v)))
+            else:
+                cells.append("" if v is None else str(v))
+        table.add_row(*cells)
+    console.print(table)

@@ -1,0 +1,99 @@
+"""The `mmsis` command: a thin layer that parses arguments, calls a package and prints.
+
+Each step of the implementation-science loop registers its own sub-command module; heavy
+libraries are imported inside the commands so that `mmsis --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mmsis import __version__
+from mmsis.errors import MmsisError
+
+app = typer.Typer(
+    name="mmsis",
+    help=(
+        "Implementation-science workbench for MMS introduction and scale-up.\n\n"
+        "The loop: assess (plan assess) -> plan (plan agenda, plan forms) -> design -> "
+        "measure (survey, routine) -> evaluate -> decide (forecast, impact, report)."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mmsis {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Implementation-science workbench for MMS introduction and scale-up."""
+
+
+def _register() -> None:
+    from mmsis.datasets.cli import app as datasets_app
+    from mmsis.demo import demo
+    from mmsis.design.cli import app as design_app
+    from mmsis.evaluate.cli import app as evaluate_app
+    from mmsis.forecast.cli import forecast
+    from mmsis.framework.cli import app as framework_app
+    from mmsis.impact.cli import impact
+    from mmsis.measure.routine.cli import app as routine_app
+    from mmsis.measure.survey.cli import app as survey_app
+    from mmsis.plan.cli import app as plan_app
+    from mmsis.report.cli import report
+    from mmsis.web.cli import serve, users_app
+
+    app.add_typer(framework_app, name="framework", help="Browse the IS knowledge base.")
+    app.add_typer(plan_app, name="plan", help="Assess readiness and plan the IR agenda.")
+    app.add_typer(design_app, name="design", help="Sample size and power.")
+    app.add_typer(survey_app, name="survey", help="Design-based survey estimates and cascade.")
+    app.add_typer(routine_app, name="routine", help="DHIS2 routine data, indicators, quality.")
+    app.add_typer(evaluate_app, name="evaluate", help="ITS, DiD and stepped-wedge analysis.")
+    app.command("forecast", help="Supply and cost forecast of the IFA -> MMS transition.")(
+        forecast
+    )
+    app.command("impact", help="Health impact and cost-effectiveness with uncertainty.")(impact)
+    app.command("report", help="Build the country report for a TAG meeting.")(report)
+    app.add_typer(datasets_app, name="datasets", help="Bundled example datasets.")
+    app.command("serve", help="Start the web workspace.")(serve)
+    app.add_typer(users_app, name="users", help="Manage web workspace accounts.")
+    app.command("demo", help="Run the whole loop on the example country.")(demo)
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point: user errors print a clear message and exit with status 2."""
+    try:
+        app(standalone_mode=False)
+    except MmsisError as exc:
+        typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

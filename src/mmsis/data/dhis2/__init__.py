@@ -1,0 +1,1 @@
+"""mmsis.data.dhis2"""

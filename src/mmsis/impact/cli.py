@@ -1,0 +1,6 @@
+"""CLI for mmsis.impact (to be filled)."""
+
+
+def impact() -> None:
+    """Health impact."""
+    raise NotImplementedError

@@ -1,0 +1,6 @@
+"""CLI for mmsis.report (to be filled)."""
+
+
+def report() -> None:
+    """Country report."""
+    raise NotImplementedError
