@@ -1,0 +1,139 @@
+"""Data-quality handling for routine series: flag missing months and low reporting completeness,
+then drop, impute or adjust them (by a completeness offset) as the user chooses, and say so."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from mmsis.errors import InputError
+
+Handling = Literal["drop", "impute", "offset"]
+HANDLINGS: tuple[str, ...] = ("drop", "impute", "offset")
+
+
+def flag_series(frame: pd.DataFrame, min_completeness: float) -> pd.DataFrame:
+    """Mark rows whose outcome is missing or whose reporting completeness is below the threshold.
+
+    `frame` has columns `t` (integer time), `y` (outcome, NaN when not reported) and optionally
+    `comp` (reporting completeness in [0, 1]). Adds `missing` and `low_completeness` booleans.
+    """
+    out = frame.copy()
+    out["missing"] = out["y"].isna()
+    if "comp" in out:
+        out["low_completeness"] = (~out["missing"]) & (out["comp"] < min_completeness)
+    else:
+        out["low_completeness"] = False
+    return out
+
+
+def missing_times(t: pd.Series) -> list[float]:
+    """Time points absent from a regular series (gaps in the integer time index)."""
+    if len(t) < 2:
+        return []
+    steps = np.diff(np.sort(t.to_numpy()))
+    step = float(pd.Series(steps).mode().iloc[0])
+    if step <= 0:
+        return []
+    full = np.arange(t.min(), t.max() + step / 2, step)
+    return [float(v) for v in np.setdiff1d(np.round(full, 9), np.round(t.to_numpy(), 9))]
+
+
+def _fill_gaps(frame: pd.DataFrame, gaps: list[float], period: int | None) -> pd.DataFrame:
+    """Insert rows for absent months so they can be imputed (intervention and season inferred)."""
+    if not gaps:
+        return frame
+    first = frame.sort_values("t").iloc[0]
+    t_start = frame.loc[frame["d"] == 1, "t"].min()
+    rows = []
+    for g in gaps:
+        row: dict[str, Any] = {"t": g, "y": np.nan, "d": int(g >= t_start), "inserted": True}
+        if "season" in frame and period:
+            row["season"] = ((first["season"] - 1 + (g - first["t"])) % period) + 1
+        rows.append(row)
+    out = pd.concat([frame, pd.DataFrame(rows)], ignore_index=True).sort_values("t")
+    if "off" in out:
+        out["off"] = out["off"].interpolate(method="linear", limit_direction="both")
+    if "comp" in out:
+        out["comp"] = out["comp"].fillna(0.0)
+    return out.reset_index(drop=True)
+
+
+def seasonal_interpolate(frame: pd.DataFrame, target: pd.Series) -> pd.Series:
+    """Fill flagged outcomes by linear interpolation in time on a seasonally adjusted log scale.
+
+    Seasonal effects are month means of log(1 + y) around a linear trend fitted to the kept points;
+    without a season column it is plain linear interpolation of y per unit offset.
+    """
+    keep = ~target
+    t = frame["t"].to_numpy(dtype=float)
+    off = frame["off"].to_numpy(dtype=float) if "off" in frame else np.ones(len(frame))
+    logy = np.log1p(frame["y"].to_numpy(dtype=float) / off)
+    seas = np.zeros(len(frame))
+    if "season" in frame and frame.loc[keep, "season"].nunique() > 1:
+        coef = np.polyfit(t[keep], logy[keep], 1)
+        resid = pd.Series(logy - np.polyval(coef, t))
+        means = resid[keep.to_numpy()].groupby(frame.loc[keep, "season"].to_numpy()).mean()
+        seas = frame["season"].map(means).fillna(0.0).to_numpy()
+    adj = logy - seas
+    filled = np.interp(t, t[keep], adj[keep]) + seas
+    return pd.Series(np.where(target, np.expm1(filled) * off, frame["y"]), index=frame.index)
+
+
+def apply_handling(
+    frame: pd.DataFrame,
+    handling: Handling,
+    min_completeness: float,
+    period: int | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Apply the chosen data-quality handling; returns the modelling frame and a report of it."""
+    if handling not in HANDLINGS:
+        raise InputError(
+            f"must be one of {', '.join(HANDLINGS)} (got {handling!r})", field="missing"
+        )
+    gaps = missing_times(frame["t"])
+    flagged = flag_series(frame.assign(inserted=False), min_completeness)
+    n_missing = int(flagged["missing"].sum()) + len(gaps)
+    low = flagged.loc[flagged["low_completeness"], "t"].tolist()
+    report: dict[str, Any] = {
+        "handling": handling,
+        "min_completeness": min_completeness if "comp" in frame else None,
+        "missing_times": sorted(gaps + flagged.loc[flagged["missing"], "t"].tolist()),
+        "low_completeness_times": low,
+        "n_missing": n_missing,
+        "n_low_completeness": len(low),
+        "n_dropped": 0,
+        "n_imputed": 0,
+        "completeness_offset": False,
+    }
+    if handling == "drop":
+        bad = flagged["missing"] | flagged["low_completeness"]
+        report["n_dropped"] = int(bad.sum())
+        out = flagged.loc[~bad]
+    elif handling == "impute":
+        filled = flag_series(
+            _fill_gaps(flagged, gaps, period).assign(
+                inserted=lambda f: f["inserted"].fillna(False).astype(bool)
+            ),
+            min_completeness,
+        )
+        target = filled["missing"] | filled["low_completeness"]
+        if int((~target).sum()) < 2:
+            raise InputError("too few complete months to impute from", field="missing")
+        filled["y"] = seasonal_interpolate(filled, target)
+        report["n_imputed"] = int(target.sum())
+        out = filled
+    else:  # offset
+        if "comp" not in frame:
+            raise InputError(
+                "handling 'offset' needs a reporting completeness column", field="completeness"
+            )
+        bad = flagged["missing"] | ~(flagged["comp"] > 0)
+        report["n_dropped"] = int(bad.sum())
+        report["completeness_offset"] = True
+        out = flagged.loc[~bad].copy()
+        out["off"] = out.get("off", 1.0) * out["comp"]
+    cols = [c for c in out.columns if c not in ("missing", "low_completeness", "inserted")]
+    return out[cols].reset_index(drop=True), report
