@@ -1,0 +1,201 @@
+"""DHIS2 file formats: dataValueSets (JSON, CSV), metadata JSON, analytics JSON, registrations.
+
+Everything is read into tidy DataFrames with DHIS2's own column names and values kept as text
+(as DHIS2 sends them); validation happens in the store so that every refused row is reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mmsis.errors import InputError
+
+DEFAULT_COC = "HllvX50cXC0"  # DHIS2's default category option combo
+DV_COLUMNS = ["dataElement", "period", "orgUnit", "categoryOptionCombo",
+              "attributeOptionCombo", "value"]
+# CSV header spellings DHIS2 uses on import and export, normalised to DV_COLUMNS
+_CSV_ALIASES = {
+    "dataelement": "dataElement", "de": "dataElement",
+    "period": "period", "pe": "period",
+    "orgunit": "orgUnit", "ou": "orgUnit",
+    "categoryoptioncombo": "categoryOptionCombo", "catoptcombo": "categoryOptionCombo",
+    "coc": "categoryOptionCombo", "co": "categoryOptionCombo",
+    "attributeoptioncombo": "attributeOptionCombo", "attroptcombo": "attributeOptionCombo",
+    "aoc": "attributeOptionCombo", "ao": "attributeOptionCombo",
+    "value": "value",
+}
+# DHIS2's positional order for a CSV without a header row
+CSV_ORDER = ["dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo",
+             "value", "storedBy", "lastUpdated", "comment", "followUp", "deleted"]
+
+
+def csv_column_map(header: list[str]) -> dict[str, str] | None:
+    """Map a dataValueSets CSV header to DV_COLUMNS names, or None when it is not one."""
+    norm = {h: _CSV_ALIASES.get(h.strip().lower().replace("_", "")) for h in header}
+    found = {v for v in norm.values() if v}
+    if {"dataElement", "period", "orgUnit", "value"} <= found:
+        return {h: v for h, v in norm.items() if v}
+    return None
+
+
+def read_data_value_set_json(doc: dict[str, Any], file: str | None = None) -> pd.DataFrame:
+    """dataValueSets JSON -> DataFrame (DV_COLUMNS); set-level period/orgUnit/aoc are defaults."""
+    values = doc.get("dataValues")
+    if not isinstance(values, list):
+        raise InputError("no 'dataValues' list in the JSON document", file=file, field="dataValues")
+    df = pd.DataFrame.from_records(values) if values else pd.DataFrame(columns=DV_COLUMNS)
+    for col, key in (("period", "period"), ("orgUnit", "orgUnit"),
+                     ("attributeOptionCombo", "attributeOptionCombo")):
+        default = doc.get(key)
+        if col not in df.columns:
+            df[col] = default
+        elif default is not None:
+            df[col] = df[col].fillna(default)
+    for col in DV_COLUMNS:
+        if col not in df.columns:
+            df[col] = None
+    return _normalise(df[DV_COLUMNS])
+
+
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    """Values as text, missing option combos set to DHIS2's default combo."""
+    df = df.copy()
+    for col in ("categoryOptionCombo", "attributeOptionCombo"):
+        df[col] = df[col].where(df[col].notna() & (df[col].astype(str) != ""), DEFAULT_COC)
+    for col in DV_COLUMNS:
+        df[col] = df[col].astype("string")
+    return df.reset_index(drop=True)
+
+
+def read_data_value_set_csv(path: str | Path) -> pd.DataFrame:
+    """dataValueSets CSV (with DHIS2's header, or none in DHIS2's column order) -> DataFrame."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        header = next(csv.reader(fh), [])
+    mapping = csv_column_map(header)
+    if mapping is None:
+        df = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+        df.columns = CSV_ORDER[: df.shape[1]]
+    else:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=list(mapping))
+        df = df.rename(columns=mapping)
+    for col in DV_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    return _normalise(df[DV_COLUMNS])
+
+
+def data_values_to_json(df: pd.DataFrame) -> dict[str, Any]:
+    """DataFrame (DV_COLUMNS) -> a dataValueSets JSON document."""
+    out = df[DV_COLUMNS].astype(object).where(df[DV_COLUMNS].notna(), None)
+    out["value"] = out["value"].map(lambda v: None if v is None else _fmt(v))
+    return {"dataValues": out.to_dict(orient="records")}
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def data_values_to_csv(df: pd.DataFrame, path: str | Path | None = None) -> str:
+    """DataFrame -> dataValueSets CSV text in DHIS2's export header; written to ``path`` if set."""
+    out = df[DV_COLUMNS].copy()
+    out["value"] = out["value"].map(_fmt)
+    out.columns = ["dataelement", "period", "orgunit", "catoptcombo", "attroptcombo", "value"]
+    buf = io.StringIO()
+    out.to_csv(buf, index=False)
+    text = buf.getvalue()
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def read_analytics_json(doc: dict[str, Any], file: str | None = None) -> pd.DataFrame:
+    """Analytics JSON (headers/rows/metaData) -> tidy DataFrame, one column per header name."""
+    headers = doc.get("headers")
+    rows = doc.get("rows")
+    if not isinstance(headers, list) or not isinstance(rows, list):
+        raise InputError("analytics JSON needs 'headers' and 'rows'", file=file)
+    names = [h.get("name") for h in headers]
+    df = pd.DataFrame(rows, columns=names, dtype="string") if rows else pd.DataFrame(
+        columns=names, dtype="string")
+    return df
+
+
+def analytics_to_data_values(df: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
+    """Analytics rows with dx, pe, ou (and optional co, ao) -> DataFrame of data values.
+
+    A ``dx`` of the form ``de.coc`` (a data element operand) gives the option combo.
+    """
+    missing = {"dx", "pe", "ou", "value"} - set(df.columns)
+    if missing:
+        raise InputError(f"analytics rows lack dimensions {sorted(missing)}", file=file)
+    dx = df["dx"].astype("string")
+    split = dx.str.split(".", n=1, expand=True)
+    de = split[0]
+    coc = df["co"] if "co" in df.columns else (split[1] if split.shape[1] > 1 else None)
+    out = pd.DataFrame({
+        "dataElement": de, "period": df["pe"], "orgUnit": df["ou"],
+        "categoryOptionCombo": coc if coc is not None else DEFAULT_COC,
+        "attributeOptionCombo": df["ao"] if "ao" in df.columns else DEFAULT_COC,
+        "value": df["value"],
+    })
+    return _normalise(out)
+
+
+def read_metadata_json(doc: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """DHIS2 metadata JSON -> tables 'org_units', 'data_elements', 'category_option_combos'."""
+    out: dict[str, pd.DataFrame] = {}
+    ous = doc.get("organisationUnits")
+    if ous:
+        recs = []
+        for ou in ous:
+            parent = ou.get("parent") or {}
+            path = ou.get("path")
+            level = ou.get("level")
+            if level is None and path:
+                level = path.strip("/").count("/") + 1
+            recs.append({"id": ou.get("id"), "name": ou.get("name") or ou.get("displayName"),
+                         "level": level, "parent_id": parent.get("id"), "path": path,
+                         "population": ou.get("population"),
+                         "opening_date": ou.get("openingDate")})
+        out["org_units"] = pd.DataFrame.from_records(recs)
+    des = doc.get("dataElements")
+    if des:
+        out["data_elements"] = pd.DataFrame.from_records([{
+            "id": d.get("id"), "name": d.get("name") or d.get("displayName"),
+            "short_name": d.get("shortName"), "value_type": d.get("valueType"),
+            "aggregation_type": d.get("aggregationType"),
+            "domain_type": d.get("domainType")} for d in des])
+    cocs = doc.get("categoryOptionCombos")
+    if cocs:
+        out["category_option_combos"] = pd.DataFrame.from_records(
+            [{"id": c.get("id"), "name": c.get("name") or c.get("displayName")} for c in cocs])
+    return out
+
+
+def read_registrations_json(doc: dict[str, Any]) -> pd.DataFrame:
+    """completeDataSetRegistrations JSON -> the reports table (one received report per row)."""
+    regs = doc.get("completeDataSetRegistrations") or []
+    df = pd.DataFrame.from_records(regs) if regs else pd.DataFrame(
+        columns=["dataSet", "period", "organisationUnit"])
+    ou_col = "organisationUnit" if "organisationUnit" in df.columns else "orgUnit"
+    return pd.DataFrame({
+        "dataSet": df["dataSet"].astype("string"), "period": df["period"].astype("string"),
+        "orgUnit": df[ou_col].astype("string"), "expected": "1", "received": "1",
+        "on_time": df["onTime"].astype("string") if "onTime" in df.columns else "",
+    })
+
+
+def load_json(path: str | Path) -> Any:
+    """Read a JSON file, turning a parse error into an InputError naming the file and line."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", file=str(path), row=exc.lineno) from exc

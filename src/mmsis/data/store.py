@@ -1,0 +1,483 @@
+"""The local store: an embedded DuckDB file holding org units, data elements, values, reports.
+
+Imports are all-or-nothing per file: every row is validated first (vectorised, in DuckDB),
+every refused row is reported with its row number, and nothing is written unless all pass.
+Data values are keyed by (data element, period, org unit, category option combo, attribute
+option combo); re-importing a key updates it instead of adding a duplicate.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from mmsis.data.dhis2 import formats
+from mmsis.data.dhis2.periods import is_valid_period
+from mmsis.errors import InputError
+
+DEFAULT_PATH = "mmsis.duckdb"
+KEY = ["data_element", "period", "org_unit", "coc", "aoc"]
+AGGREGATION_TYPES = {"SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT",
+                     "COUNT", "MIN", "MAX", "NONE"}
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS org_units (id VARCHAR PRIMARY KEY, name VARCHAR, level INTEGER,
+    parent_id VARCHAR, path VARCHAR, population DOUBLE, opening_date VARCHAR);
+CREATE TABLE IF NOT EXISTS data_elements (id VARCHAR PRIMARY KEY, name VARCHAR,
+    short_name VARCHAR, value_type VARCHAR, aggregation_type VARCHAR, domain_type VARCHAR);
+CREATE TABLE IF NOT EXISTS category_option_combos (id VARCHAR PRIMARY KEY, name VARCHAR);
+CREATE TABLE IF NOT EXISTS data_values (data_element VARCHAR, period VARCHAR, org_unit VARCHAR,
+    coc VARCHAR, aoc VARCHAR, value DOUBLE);
+CREATE TABLE IF NOT EXISTS reports (data_set VARCHAR, period VARCHAR, org_unit VARCHAR,
+    expected INTEGER, received INTEGER, on_time INTEGER);
+CREATE TABLE IF NOT EXISTS constants (id VARCHAR PRIMARY KEY, value DOUBLE, source VARCHAR);
+"""
+
+
+class Refusal(BaseModel):
+    """One refused row: where it is and why."""
+
+    row: int
+    column: str
+    reason: str
+    value: str | None = None
+
+
+class ImportReport(BaseModel):
+    """What an import did: counts of imported, updated, ignored and refused rows."""
+
+    file: str | None = None
+    kind: str
+    rows: int = 0
+    imported: int = 0
+    updated: int = 0
+    ignored: int = 0
+    refused: int = 0
+    refusals: list[Refusal] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was refused (and so the import was written)."""
+        return self.refused == 0
+
+
+def default_store_path() -> str:
+    """The store path from MMSIS_STORE, else ./mmsis.duckdb."""
+    return os.environ.get("MMSIS_STORE", DEFAULT_PATH)
+
+
+class Store:
+    """A DuckDB-backed store of DHIS2 routine data (use ':memory:' for a throwaway store)."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = str(path) if path is not None else default_store_path()
+        self.con = duckdb.connect(self.path, read_only=read_only)
+        if not read_only:
+            self.con.execute(_SCHEMA)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.con.close()
+
+    # ------------------------------------------------------------------ reading
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run SQL against the store and return a DataFrame."""
+        return self.con.execute(sql, params or []).df()
+
+    def org_units(self) -> pd.DataFrame:
+        """All org units."""
+        return self.query("SELECT * FROM org_units ORDER BY level, id")
+
+    def data_elements(self) -> pd.DataFrame:
+        """All data elements."""
+        return self.query("SELECT * FROM data_elements ORDER BY id")
+
+    def data_values(self, data_elements: list[str] | None = None) -> pd.DataFrame:
+        """Data values (optionally of some data elements) as a DataFrame."""
+        if data_elements:
+            return self.query("SELECT * FROM data_values WHERE list_contains(?, data_element)",
+                              [list(data_elements)])
+        return self.query("SELECT * FROM data_values")
+
+    def reports(self) -> pd.DataFrame:
+        """Data set report registrations (expected, received, on time)."""
+        return self.query("SELECT * FROM reports")
+
+    def constants(self) -> dict[str, float]:
+        """Constants stored with the data (override the YAML defaults of indicators)."""
+        rows = self.con.execute("SELECT id, value FROM constants").fetchall()
+        return {str(k): float(v) for k, v in rows}
+
+    def count(self, table: str) -> int:
+        """Number of rows in a table."""
+        if table not in {"org_units", "data_elements", "data_values", "reports", "constants",
+                         "category_option_combos"}:
+            raise InputError(f"no table '{table}'", field="table")
+        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(row[0]) if row else 0
+
+    # ------------------------------------------------------------------ import
+    def import_file(self, path: str | Path) -> ImportReport:
+        """Import a file, detecting its kind: DHIS2 JSON (data values, metadata, analytics,
+        registrations) or CSV (data values, org units, data elements, reports)."""
+        p = Path(path)
+        if not p.exists():
+            raise InputError("file not found", file=str(p))
+        name = str(p)
+        if p.suffix.lower() == ".json":
+            doc = formats.load_json(p)
+            if not isinstance(doc, dict):
+                raise InputError("expected a JSON object", file=name)
+            if "dataValues" in doc:
+                return self.import_data_values(formats.read_data_value_set_json(doc, name), name)
+            if "headers" in doc and "rows" in doc:
+                df = formats.analytics_to_data_values(formats.read_analytics_json(doc, name), name)
+                return self.import_data_values(df, name)
+            if "completeDataSetRegistrations" in doc:
+                return self.import_reports(formats.read_registrations_json(doc), name)
+            tables = formats.read_metadata_json(doc)
+            if tables:
+                return self.import_metadata(tables, name)
+            raise InputError("unrecognised JSON: expected dataValues, organisationUnits, "
+                             "dataElements, analytics headers/rows or "
+                             "completeDataSetRegistrations", file=name)
+        with open(p, newline="", encoding="utf-8-sig") as fh:
+            header = [h.strip() for h in next(csv.reader(fh), [])]
+        lower = {h.lower() for h in header}
+        if formats.csv_column_map(header) is not None:
+            return self._import_values_csv(p, header)
+        if {"id", "level"} <= lower and ("path" in lower or "parent_id" in lower):
+            return self.import_metadata({"org_units": pd.read_csv(p, dtype=str,
+                                                                   keep_default_na=False)}, name)
+        if {"id", "aggregation_type"} <= lower:
+            return self.import_metadata({"data_elements": pd.read_csv(
+                p, dtype=str, keep_default_na=False)}, name)
+        if {"dataset", "period", "orgunit", "received"} <= lower:
+            return self.import_reports(pd.read_csv(p, dtype=str, keep_default_na=False), name)
+        if len(header) >= 6 and is_valid_period(header[1]):
+            return self._import_values_csv(p, None)
+        raise InputError("unrecognised CSV header: expected DHIS2 data values "
+                         "(dataelement, period, orgunit, ..., value), org units (id, level, path), "
+                         "data elements (id, aggregation_type) or reports "
+                         f"(dataSet, period, orgUnit, received); got {header}", file=name)
+
+    def _import_values_csv(self, path: Path, header: list[str] | None) -> ImportReport:
+        """Fast path: DuckDB reads the CSV straight into a staging table."""
+        src = str(path)
+        if header is None:
+            cols = ", ".join(f"column{i:02d} AS {c}" for i, c in
+                             enumerate(["de", "pe", "ou", "coc", "aoc", "value"]))
+            rel = f"SELECT {cols} FROM read_csv(?, header=false, all_varchar=true)"
+        else:
+            mapping = formats.csv_column_map(header) or {}
+            inv = {v: k for k, v in mapping.items()}
+            short = {"dataElement": "de", "period": "pe", "orgUnit": "ou",
+                     "categoryOptionCombo": "coc", "attributeOptionCombo": "aoc", "value": "value"}
+            parts = []
+            for long, s in short.items():
+                parts.append(f'"{inv[long]}" AS {s}' if long in inv else f"NULL AS {s}")
+            rel = (f"SELECT {', '.join(parts)} FROM read_csv(?, header=true, all_varchar=true, "
+                   "quote='\"', escape='\"')")
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS {rel}", [src])
+        except duckdb.Error as exc:
+            raise InputError(f"could not read CSV: {exc}", file=src) from exc
+        return self._stage_to_values(src)
+
+    def import_data_values(self, df: pd.DataFrame, file: str | None = None) -> ImportReport:
+        """Import a DataFrame of data values (DHIS2 column names, values as text or numbers)."""
+        missing = {"dataElement", "period", "orgUnit", "value"} - set(df.columns)
+        if missing:
+            raise InputError(f"data values lack columns {sorted(missing)}", file=file)
+        d = df.copy()
+        for col in ("categoryOptionCombo", "attributeOptionCombo"):
+            if col not in d.columns:
+                d[col] = formats.DEFAULT_COC
+        stage = pd.DataFrame({
+            "de": d["dataElement"].astype("string"), "pe": d["period"].astype("string"),
+            "ou": d["orgUnit"].astype("string"), "coc": d["categoryOptionCombo"].astype("string"),
+            "aoc": d["attributeOptionCombo"].astype("string"),
+            "value": d["value"].map(lambda v: None if pd.isna(v) else formats._fmt(v)).astype(
+                "string"),
+        })
+        self.con.register("_stage_df", stage)
+        try:
+            self.con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _stage_df")
+        finally:
+            self.con.unregister("_stage_df")
+        return self._stage_to_values(file)
+
+    def _refusals(self, sql: str, column: str, reason: str) -> list[Refusal]:
+        rows = self.con.execute(sql).fetchall()
+        return [Refusal(row=int(r[0]), column=column, reason=reason,
+                        value=None if r[1] is None else str(r[1])) for r in rows]
+
+    def _bad_periods_table(self, col: str = "pe") -> None:
+        periods = [r[0] for r in self.con.execute(
+            f"SELECT DISTINCT {col} FROM _stage WHERE {col} IS NOT NULL").fetchall()]
+        bad = pd.DataFrame({"pe": [p for p in periods if not is_valid_period(p)]}, dtype="string")
+        self.con.register("_bad_pe_df", bad)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _bad_pe AS SELECT * FROM _bad_pe_df")
+        self.con.unregister("_bad_pe_df")
+
+    def _stage_to_values(self, file: str | None) -> ImportReport:
+        """Validate the staging table; if every row passes, upsert it into data_values."""
+        c = self.con
+        c.execute("""CREATE OR REPLACE TEMP TABLE _stage AS SELECT rowid + 1 AS row,
+            trim(de) AS de, trim(pe) AS pe, trim(ou) AS ou,
+            coalesce(nullif(trim(coc), ''), 'HllvX50cXC0') AS coc,
+            coalesce(nullif(trim(aoc), ''), 'HllvX50cXC0') AS aoc,
+            trim(value) AS value, TRY_CAST(trim(value) AS DOUBLE) AS num FROM _stage""")
+        n = int(c.execute("SELECT count(*) FROM _stage").fetchone()[0])  # type: ignore[index]
+        report = ImportReport(file=file, kind="data_values", rows=n)
+        self._bad_periods_table()
+        refusals: list[Refusal] = []
+        refusals += self._refusals(
+            "SELECT row, pe FROM _stage WHERE pe IS NULL OR pe = '' OR pe IN "
+            "(SELECT pe FROM _bad_pe)", "period", "invalid period")
+        refusals += self._refusals(
+            "SELECT row, ou FROM _stage s WHERE NOT EXISTS "
+            "(SELECT 1 FROM org_units o WHERE o.id = s.ou)", "orgUnit", "unknown org unit")
+        refusals += self._refusals(
+            "SELECT row, de FROM _stage s WHERE NOT EXISTS "
+            "(SELECT 1 FROM data_elements d WHERE d.id = s.de)",
+            "dataElement", "unknown data element")
+        refusals += self._refusals(
+            "SELECT row, value FROM _stage WHERE value <> '' AND num IS NULL "
+            "OR isinf(num) OR isnan(num)", "value", "non-numeric value")
+        refusals += self._refusals(
+            "SELECT row, 'first at row ' || first_row FROM (SELECT row, min(row) OVER "
+            "(PARTITION BY de, pe, ou, coc, aoc) AS first_row FROM _stage) WHERE row > first_row",
+            "key", "duplicate key within file")
+        if refusals:
+            return self._refused(report, refusals)
+        c.execute("BEGIN TRANSACTION")
+        try:
+            empty = int(c.execute("SELECT count(*) FROM data_values").fetchone()[0]) == 0  # type: ignore[index]
+            blank = int(c.execute(  # type: ignore[index]
+                "SELECT count(*) FROM _stage WHERE value IS NULL OR value = ''").fetchone()[0])
+            if empty:
+                c.execute("INSERT INTO data_values SELECT de, pe, ou, coc, aoc, num FROM _stage "
+                          "WHERE num IS NOT NULL")
+                report.imported, report.ignored = n - blank, blank
+            else:
+                c.execute("""CREATE OR REPLACE TEMP TABLE _m AS SELECT s.de, s.pe, s.ou, s.coc,
+                    s.aoc, s.num, d.value AS old, d.value IS NOT NULL AS existed
+                    FROM _stage s LEFT JOIN data_values d ON d.data_element = s.de
+                    AND d.period = s.pe AND d.org_unit = s.ou AND d.coc = s.coc AND d.aoc = s.aoc
+                    WHERE s.num IS NOT NULL""")
+                counts = c.execute("""SELECT count(*) FILTER (WHERE NOT existed),
+                    count(*) FILTER (WHERE existed AND old <> num),
+                    count(*) FILTER (WHERE existed AND old = num) FROM _m""").fetchone()
+                assert counts is not None
+                report.imported, report.updated = int(counts[0]), int(counts[1])
+                report.ignored = int(counts[2]) + blank
+                c.execute("""DELETE FROM data_values d USING _m m WHERE m.existed AND m.old <> m.num
+                    AND d.data_element = m.de AND d.period = m.pe AND d.org_unit = m.ou
+                    AND d.coc = m.coc AND d.aoc = m.aoc""")
+                c.execute("INSERT INTO data_values SELECT de, pe, ou, coc, aoc, num FROM _m "
+                          "WHERE NOT existed OR old <> num")
+                c.execute("DROP TABLE _m")
+            c.execute("COMMIT")
+        except Exception:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("DROP TABLE IF EXISTS _stage")
+        return report
+
+    def _refused(self, report: ImportReport, refusals: list[Refusal]) -> ImportReport:
+        self.con.execute("DROP TABLE IF EXISTS _stage")
+        refusals.sort(key=lambda r: (r.row, r.column))
+        report.refusals = refusals
+        report.refused = len({r.row for r in refusals})
+        return report
+
+    def import_reports(self, df: pd.DataFrame, file: str | None = None) -> ImportReport:
+        """Import report registrations (dataSet, period, orgUnit, expected, received, on_time)."""
+        cols = {c.lower(): c for c in df.columns}
+        need = ["dataset", "period", "orgunit", "received"]
+        if any(k not in cols for k in need):
+            raise InputError(f"reports need columns {need}", file=file)
+
+        def col(name: str, default: str) -> pd.Series:
+            return (df[cols[name]].astype("string") if name in cols
+                    else pd.Series(default, index=df.index, dtype="string"))
+
+        stage = pd.DataFrame({"row": range(1, len(df) + 1), "ds": col("dataset", ""),
+                              "pe": col("period", ""),
+                              "ou": col("orgunit", ""), "expected": col("expected", "1"),
+                              "received": col("received", "0"), "on_time": col("on_time", "")})
+        c = self.con
+        c.register("_stage_df", stage)
+        c.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _stage_df")
+        c.unregister("_stage_df")
+        report = ImportReport(file=file, kind="reports", rows=len(stage))
+        self._bad_periods_table()
+        refusals = self._refusals("SELECT row, pe FROM _stage WHERE pe IS NULL OR pe IN "
+                                  "(SELECT pe FROM _bad_pe)", "period", "invalid period")
+        refusals += self._refusals(
+            "SELECT row, ou FROM _stage s WHERE NOT EXISTS (SELECT 1 FROM org_units o WHERE "
+            "o.id = s.ou)", "orgUnit", "unknown org unit")
+        for name in ("expected", "received", "on_time"):
+            ok = "'0', '1', 'true', 'false'" + (", ''" if name == "on_time" else "")
+            refusals += self._refusals(
+                f"SELECT row, {name} FROM _stage WHERE coalesce({name}, '') NOT IN ({ok})",
+                name, "not 0/1")
+        refusals += self._refusals(
+            "SELECT row, 'first at row ' || f FROM (SELECT row, min(row) OVER (PARTITION BY ds, "
+            "pe, ou) AS f FROM _stage) WHERE row > f", "key", "duplicate key within file")
+        if refusals:
+            return self._refused(report, refusals)
+
+        def b(name: str) -> str:
+            return f"CASE WHEN {name} IN ('1', 'true') THEN 1 WHEN {name} IN ('0', 'false') " \
+                   "THEN 0 END"
+
+        c.execute("BEGIN TRANSACTION")
+        try:
+            row = c.execute("""SELECT count(*) FILTER (WHERE r.org_unit IS NULL),
+                count(*) FILTER (WHERE r.org_unit IS NOT NULL) FROM _stage s LEFT JOIN reports r
+                ON r.data_set = s.ds AND r.period = s.pe AND r.org_unit = s.ou""").fetchone()
+            assert row is not None
+            report.imported, report.updated = int(row[0]), int(row[1])
+            c.execute("DELETE FROM reports r USING _stage s WHERE r.data_set = s.ds AND "
+                      "r.period = s.pe AND r.org_unit = s.ou")
+            c.execute(f"INSERT INTO reports SELECT ds, pe, ou, {b('expected')}, "
+                      f"{b('received')}, {b('on_time')} FROM _stage")
+            c.execute("COMMIT")
+        except Exception:
+            c.execute("ROLLBACK")
+            raise
+        return report
+
+    def import_metadata(self, tables: dict[str, pd.DataFrame],
+                        file: str | None = None) -> ImportReport:
+        """Upsert org units, data elements and option combos (validated, all-or-nothing)."""
+        refusals: list[Refusal] = []
+        prepared: dict[str, pd.DataFrame] = {}
+        if "org_units" in tables:
+            prepared["org_units"], bad = _prepare_org_units(tables["org_units"])
+            refusals += bad
+        if "data_elements" in tables:
+            prepared["data_elements"], bad = _prepare_data_elements(tables["data_elements"])
+            refusals += bad
+        if "category_option_combos" in tables:
+            prepared["category_option_combos"] = tables["category_option_combos"][
+                ["id", "name"]].astype("string")
+        kind = "+".join(prepared) or "metadata"
+        report = ImportReport(file=file, kind=kind, rows=sum(len(t) for t in prepared.values()))
+        if refusals:
+            return self._refused(report, refusals)
+        c = self.con
+        c.execute("BEGIN TRANSACTION")
+        try:
+            for table, df in prepared.items():
+                c.register("_meta_df", df)
+                row = c.execute(f"SELECT count(*) FROM _meta_df m JOIN {table} t ON t.id = m.id"
+                                ).fetchone()
+                existed = int(row[0]) if row else 0
+                report.updated += existed
+                report.imported += len(df) - existed
+                c.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM _meta_df)")
+                cols = ", ".join(df.columns)
+                c.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _meta_df")
+                c.unregister("_meta_df")
+            c.execute("COMMIT")
+        except Exception:
+            c.execute("ROLLBACK")
+            raise
+        return report
+
+    def set_constants(self, values: dict[str, float], source: str = "user") -> None:
+        """Store constants (e.g. crude_birth_rate) used by indicator expressions C{id}."""
+        for k, v in values.items():
+            self.con.execute("INSERT OR REPLACE INTO constants VALUES (?, ?, ?)",
+                             [k, float(v), source])
+
+    # ------------------------------------------------------------------ export
+    def export_data_values(self, path: str | Path) -> int:
+        """Write all data values as DHIS2 dataValueSets CSV or JSON (by suffix); return count."""
+        df = self.query("SELECT data_element AS dataElement, period, org_unit AS orgUnit, "
+                        "coc AS categoryOptionCombo, aoc AS attributeOptionCombo, value "
+                        "FROM data_values ORDER BY period, orgUnit, dataElement")
+        p = Path(path)
+        if p.suffix.lower() == ".json":
+            import json
+
+            p.write_text(json.dumps(formats.data_values_to_json(df)), encoding="utf-8")
+        else:
+            formats.data_values_to_csv(df, p)
+        return len(df)
+
+
+def _prepare_org_units(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
+    """Validate org units; fill path from parents and level from path where missing."""
+    d = df.rename(columns={"parent": "parent_id", "openingDate": "opening_date"}).copy()
+    for col in ("name", "level", "parent_id", "path", "population", "opening_date"):
+        if col not in d.columns:
+            d[col] = None
+    d = d[["id", "name", "level", "parent_id", "path", "population", "opening_date"]]
+    d = d.replace({"": None})
+    refusals: list[Refusal] = []
+    ids = d["id"].astype("string")
+    for i in d.index[ids.isna()]:
+        refusals.append(Refusal(row=int(i) + 1, column="id", reason="missing id"))
+    parent_of = dict(zip(ids, d["parent_id"], strict=True))
+    paths = []
+    for i, (uid, path) in enumerate(zip(ids, d["path"], strict=True)):
+        if path is None or pd.isna(path):
+            chain, cur, seen = [], uid, set()
+            while cur is not None and not pd.isna(cur) and cur not in seen:
+                seen.add(cur)
+                chain.append(str(cur))
+                cur = parent_of.get(cur)
+            path = "/" + "/".join(reversed(chain))
+        elif not str(path).startswith("/") or not str(path).endswith("/" + str(uid)):
+            refusals.append(Refusal(row=i + 1, column="path", reason="path must end with the id",
+                                    value=str(path)))
+        paths.append(path)
+    d["path"] = paths
+    level = pd.to_numeric(d["level"], errors="coerce")
+    from_path = d["path"].map(lambda p: str(p).strip("/").count("/") + 1)
+    d["level"] = level.fillna(from_path).astype("int64")
+    pop = pd.to_numeric(d["population"], errors="coerce")
+    for i in d.index[pop.isna() & d["population"].notna()]:
+        refusals.append(Refusal(row=int(i) + 1, column="population", reason="non-numeric value",
+                                value=str(d.at[i, "population"])))
+    d["population"] = pop.astype("float64")
+    for col in ("id", "name", "parent_id", "path", "opening_date"):
+        d[col] = d[col].astype("string")
+    dup = ids.duplicated()
+    for i in d.index[dup]:
+        refusals.append(Refusal(row=int(i) + 1, column="id", reason="duplicate key within file",
+                                value=str(ids[i])))
+    return d.reset_index(drop=True), refusals
+
+
+def _prepare_data_elements(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
+    """Validate data elements (id and a known DHIS2 aggregation type)."""
+    d = df.rename(columns={"shortName": "short_name", "valueType": "value_type",
+                           "aggregationType": "aggregation_type",
+                           "domainType": "domain_type"}).copy()
+    for col in ("name", "short_name", "value_type", "aggregation_type", "domain_type"):
+        if col not in d.columns:
+            d[col] = None
+    d = d[["id", "name", "short_name", "value_type", "aggregation_type", "domain_type"]]
+    d["aggregation_type"] = d["aggregation_type"].fillna("SUM").replace({"": "SUM"})
+    refusals = [Refusal(row=int(i) + 1, column="aggregation_type",
+                        reason="unknown aggregation type", value=str(v))
+                for i, v in d["aggregation_type"].items() if v not in AGGREGATION_TYPES]
+    refusals += [Refusal(row=int(i) + 1, column="id", reason="duplicate key within file",
+                         value=str(v)) for i, v in d["id"][d["id"].duplicated()].items()]
+    return d.astype("string").reset_index(drop=True), refusals

@@ -1,0 +1,161 @@
+"""Org-unit x period frames of routine data and their aggregation by level and period type.
+
+The heavy scan (millions of data values -> one row per org unit and period) runs in DuckDB;
+the per-item aggregation rules (SUM, LAST, AVERAGE, ...) then run on that much smaller frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from mmsis.data.dhis2.periods import convert_period, parse_period, sub_periods
+from mmsis.data.store import Store
+from mmsis.errors import InputError
+from mmsis.measure.routine.expressions import REPORT_METRICS, Item
+
+PERIOD_TYPES = ("monthly", "bimonthly", "quarterly", "sixmonthly", "yearly",
+                "financial_april", "financial_july", "financial_oct")
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def base_frame(store: Store, items: Iterable[Item]) -> pd.DataFrame:
+    """One row per (org_unit, period) with a column per data-element or report item."""
+    items = list(dict.fromkeys(items))
+    de_items = [i for i in items if i.kind == "de"]
+    rep_items = [i for i in items if i.kind == "report"]
+    frames = []
+    if de_items:
+        cols = []
+        for it in de_items:
+            cond = f"data_element = {_sql_str(it.data_element)}"
+            if it.coc:
+                cond += f" AND coc = {_sql_str(it.coc)}"
+            if it.aoc:
+                cond += f" AND aoc = {_sql_str(it.aoc)}"
+            cols.append(f'sum(value) FILTER (WHERE {cond}) AS "{it.name}"')
+        des = sorted({it.data_element for it in de_items})
+        sql = (f"SELECT org_unit, period, {', '.join(cols)} FROM data_values "
+               f"WHERE data_element IN ({', '.join(map(_sql_str, des))}) GROUP BY ALL")
+        frames.append(store.query(sql))
+    if rep_items:
+        cols = []
+        for it in rep_items:
+            ds, metric = it.ref.split(".")
+            col = REPORT_METRICS[metric]
+            cols.append(f'sum({col}) FILTER (WHERE data_set = {_sql_str(ds)}) AS "{it.name}"')
+        frames.append(store.query(f"SELECT org_unit, period, {', '.join(cols)} FROM reports "
+                                  "GROUP BY ALL"))
+    if not frames:
+        return pd.DataFrame(columns=["org_unit", "period"])
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.merge(f, on=["org_unit", "period"], how="outer")
+    for it in items:
+        if it.kind in ("de", "report") and it.name not in out.columns:
+            out[it.name] = np.nan
+    out = out.astype({it.name: "float64" for it in items if it.kind in ("de", "report")})
+    return out.reset_index(drop=True)
+
+
+@lru_cache(maxsize=4096)
+def _period_info(pe: str) -> tuple[int, str]:
+    p = parse_period(pe)
+    return p.start.toordinal(), p.type
+
+
+def period_map(periods: Iterable[str], target: str, ytd: bool = False) -> pd.DataFrame:
+    """Map stored periods to target periods: columns period, target, months (window length).
+
+    With ``ytd`` a period also counts towards every later target period of the same calendar
+    year (cumulative year-to-date values); ``months`` is then the months from 1 January.
+    """
+    if target not in PERIOD_TYPES:
+        raise InputError(f"unknown period type '{target}'; use one of {', '.join(PERIOD_TYPES)}",
+                         field="period_type")
+    rows = []
+    for pe in sorted(set(periods)):
+        try:
+            tgt = convert_period(pe, target)
+        except InputError:
+            continue
+        if not ytd:
+            rows.append((pe, tgt, parse_period(tgt).months))
+            continue
+        tp = parse_period(tgt)
+        if target.startswith("financial") or target == "yearly":
+            rows.append((pe, tgt, tp.months))
+            continue
+        year_targets = sorted({convert_period(m, target) for m in sub_periods(str(tp.start.year))},
+                              key=lambda t: parse_period(t).start)
+        for t in year_targets:
+            p = parse_period(t)
+            if p.start >= tp.start:
+                rows.append((pe, t, p.end.month))
+    return pd.DataFrame(rows, columns=["period", "target", "months"])
+
+
+def ancestors(store: Store, level: int) -> pd.DataFrame:
+    """Each org unit at or below ``level`` with its ancestor (or itself) at that level."""
+    ous = store.query("SELECT id, path, level FROM org_units")
+    if ous.empty:
+        raise InputError("the store has no org units: import DHIS2 metadata first",
+                         field="org_units")
+    if level < 1 or level > int(ous["level"].max()):
+        raise InputError(f"level {level} does not exist (levels 1-{int(ous['level'].max())})",
+                         field="level")
+    ous = ous[ous["level"] >= level]
+    parts = ous["path"].str.strip("/").str.split("/")
+    anc = parts.map(lambda p: p[level - 1] if len(p) >= level else None)
+    return pd.DataFrame({"org_unit": ous["id"].to_numpy(), "ou": anc.to_numpy()}).dropna()
+
+
+def aggregate(frame: pd.DataFrame, rules: dict[str, str], store: Store, level: int,
+              period_type: str, ytd: bool = False) -> pd.DataFrame:
+    """Aggregate item columns of ``frame`` to (ou at ``level``, target period) by their rules.
+
+    Rules follow DHIS2 aggregation types: SUM; AVERAGE (mean of all values); AVERAGE_SUM_ORG_UNIT
+    (mean over time per org unit, then summed); LAST (latest value in the period per org unit,
+    then summed); LAST_AVERAGE_ORG_UNIT (latest, then averaged); COUNT; MIN; MAX.
+    """
+    cols = list(rules)
+    out_cols = ["ou", "target", "months", *cols]
+    if frame.empty:
+        return pd.DataFrame(columns=out_cols)
+    pmap = period_map(frame["period"].unique(), period_type, ytd)
+    f = frame.merge(ancestors(store, level), on="org_unit").merge(pmap, on="period")
+    if f.empty:
+        return pd.DataFrame(columns=out_cols)
+    f["_start"] = f["period"].map(lambda p: _period_info(p)[0])
+    keys = ["ou", "target"]
+    g = f.groupby(keys, sort=True)
+    result = g["months"].first().to_frame()
+    for col in cols:
+        rule = (rules[col] or "SUM").upper()
+        if rule == "SUM":
+            result[col] = g[col].sum(min_count=1)
+        elif rule == "AVERAGE":
+            result[col] = g[col].mean()
+        elif rule == "COUNT":
+            result[col] = g[col].count()
+        elif rule == "MIN":
+            result[col] = g[col].min()
+        elif rule == "MAX":
+            result[col] = g[col].max()
+        elif rule in ("LAST", "LAST_AVERAGE_ORG_UNIT"):
+            sub = f.loc[f[col].notna(), ["ou", "target", "org_unit", "_start", col]]
+            last = sub.sort_values("_start").groupby(["ou", "target", "org_unit"]).tail(1)
+            gl = last.groupby(keys)[col]
+            result[col] = gl.sum(min_count=1) if rule == "LAST" else gl.mean()
+        elif rule == "AVERAGE_SUM_ORG_UNIT":
+            per_ou = f.groupby([*keys, "org_unit"])[col].mean()
+            result[col] = per_ou.groupby(level=[0, 1]).sum(min_count=1)
+        else:
+            raise InputError(f"aggregation type {rule} is not supported", field=col)
+    return result.reset_index()

@@ -1,0 +1,108 @@
+"""Routine indicator definitions (YAML): constants, derived facility-month items, indicators."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from mmsis.errors import InputError
+from mmsis.measure.routine.expressions import Expression
+
+DEFAULT_DEFINITIONS = "routine_indicators.yaml"
+
+
+class Constant(BaseModel):
+    """A named number used as C{id}, with its source."""
+
+    value: float
+    source: str | None = None
+    status: str | None = None
+
+
+class DerivedItem(BaseModel):
+    """A facility-month item computed before aggregation: an expression or a rolling mean."""
+
+    name: str = ""
+    expression: str | None = None
+    rolling_mean: str | None = None
+    months: int = 3
+    aggregation_type: str = "SUM"
+
+
+class Indicator(BaseModel):
+    """An indicator: numerator / denominator x factor, optionally annualized."""
+
+    id: str
+    name: str
+    numerator: str
+    denominator: str = "1"
+    factor: float = 1.0
+    annualized: bool = False
+    source: str | None = None
+
+
+class Definitions(BaseModel):
+    """A set of indicator definitions with the constants and derived items they use."""
+
+    constants: dict[str, Constant] = Field(default_factory=dict)
+    derived_items: dict[str, DerivedItem] = Field(default_factory=dict)
+    denominators: dict[str, str] = Field(default_factory=dict)
+    indicators: list[Indicator] = Field(default_factory=list)
+    file: str | None = None
+
+    def get(self, ids: list[str] | None) -> list[Indicator]:
+        """The indicators with the given ids (all when None), in the order asked."""
+        if not ids:
+            return list(self.indicators)
+        by_id = {i.id: i for i in self.indicators}
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise InputError(f"unknown indicator(s) {unknown}; known: {sorted(by_id)}",
+                             file=self.file, field="indicator")
+        return [by_id[i] for i in ids]
+
+
+def load_definitions(path: str | Path | None = None) -> Definitions:
+    """Load and check indicator definitions (the shipped MMS set when ``path`` is None)."""
+    if path is None:
+        text = resources.files("mmsis.framework").joinpath("data", DEFAULT_DEFINITIONS).read_text()
+        name = f"mmsis/framework/data/{DEFAULT_DEFINITIONS}"
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError("definitions file not found", file=str(p))
+        text, name = p.read_text(encoding="utf-8"), str(p)
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", file=name) from exc
+    if not isinstance(raw, dict):
+        raise InputError("expected a mapping with 'indicators'", file=name)
+    raw = {k: v for k, v in raw.items() if k in Definitions.model_fields}
+    for i, ind in enumerate(raw.get("indicators") or []):
+        if isinstance(ind, dict):
+            for key in ("numerator", "denominator"):
+                if key in ind:
+                    ind[key] = str(ind[key])
+        else:
+            raise InputError("each indicator must be a mapping", file=name, row=i + 1)
+    try:
+        defs = Definitions(**raw, file=name)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise InputError(err["msg"], file=name, field=loc) from exc
+    for ind in defs.indicators:
+        Expression(ind.numerator, where=f"{ind.id}.numerator")
+        Expression(ind.denominator, where=f"{ind.id}.denominator")
+    for key, item in defs.derived_items.items():
+        if (item.expression is None) == (item.rolling_mean is None):
+            raise InputError("a derived item needs exactly one of expression, rolling_mean",
+                             file=name, field=f"derived_items.{key}")
+        if item.expression:
+            Expression(item.expression, where=f"derived_items.{key}")
+    return defs

@@ -1,0 +1,173 @@
+"""Routine indicators by org-unit level and period type, from the store and YAML definitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmsis.data.store import Store
+from mmsis.errors import InputError
+from mmsis.measure.routine.aggregate import aggregate, base_frame
+from mmsis.measure.routine.definitions import Definitions, load_definitions
+from mmsis.measure.routine.expressions import Expression, Item
+
+RECORD_COLUMNS = ["org_unit", "org_unit_name", "period", "indicator", "numerator",
+                  "denominator", "value"]
+
+
+def _constants(defs: Definitions, store: Store) -> dict[str, float]:
+    values = {k: c.value for k, c in defs.constants.items()}
+    values.update(store.constants())
+    return values
+
+
+def _derived_order(defs: Definitions, needed: set[str]) -> list[str]:
+    """Derived items needed (directly or through other derived items), dependencies first."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in order:
+            return
+        if key in visiting:
+            raise InputError(f"derived item {key} refers to itself", file=defs.file)
+        visiting.add(key)
+        d = defs.derived_items[key]
+        deps = [d.rolling_mean] if d.rolling_mean else [
+            i.data_element for i in Expression(d.expression or "0").items if i.kind == "de"]
+        for dep in deps:
+            if dep in defs.derived_items:
+                visit(dep)
+        visiting.discard(key)
+        order.append(key)
+
+    for key in needed:
+        if key in defs.derived_items:
+            visit(key)
+    return order
+
+
+def facility_frame(store: Store, defs: Definitions, exprs: list[Expression]
+                   ) -> tuple[pd.DataFrame, dict[str, str], list[Item]]:
+    """The org-unit x period frame with every item the expressions need, derived ones included.
+
+    Returns the frame, the aggregation rule per item column and the population/constant items.
+    """
+    items = [i for e in exprs for i in e.items]
+    needed = {i.data_element for i in items if i.kind == "de"}
+    derived = _derived_order(defs, needed)
+    raw: list[Item] = [i for i in items if i.kind in ("de", "report")
+                       and i.data_element not in defs.derived_items]
+    for key in derived:
+        d = defs.derived_items[key]
+        if d.rolling_mean:
+            if d.rolling_mean not in defs.derived_items:
+                raw.append(Item("de", d.rolling_mean))
+        else:
+            raw += [i for i in Expression(d.expression or "0").items if i.kind == "de"
+                    and i.data_element not in defs.derived_items]
+    frame = base_frame(store, raw)
+    consts = _constants(defs, store)
+    if derived and not frame.empty:
+        frame = frame.assign(_start=pd.to_datetime(frame["period"].map(_month_start)))
+        frame = frame.sort_values(["org_unit", "_start"]).reset_index(drop=True)
+    for key in derived:
+        d = defs.derived_items[key]
+        name = Item("de", key).name
+        if frame.empty:
+            frame[name] = pd.Series(dtype="float64")
+            continue
+        if d.rolling_mean:
+            src = Item("de", d.rolling_mean).name
+            window = f"{int(d.months) * 31 - 15}D"
+            frame[name] = (frame.set_index("_start").groupby("org_unit")[src]
+                           .rolling(window, min_periods=1).mean().to_numpy())
+        else:
+            e = Expression(d.expression or "0", where=f"derived_items.{key}")
+            frame[name] = e.evaluate(_env(e, frame, consts, None))
+    rules = {it.name: "SUM" for it in raw}
+    des = store.data_elements().set_index("id")["aggregation_type"].to_dict()
+    for it in raw:
+        if it.kind == "de":
+            rules[it.name] = str(des.get(it.data_element) or "SUM")
+    for key in derived:
+        rules[Item("de", key).name] = defs.derived_items[key].aggregation_type
+    other = [i for i in items if i.kind in ("constant", "population")]
+    return frame.drop(columns=["_start"], errors="ignore"), rules, other
+
+
+def _month_start(pe: str) -> str:
+    from mmsis.data.dhis2.periods import parse_period
+
+    return parse_period(pe).start.isoformat()
+
+
+def _env(e: Expression, frame: pd.DataFrame, consts: dict[str, float],
+         population: pd.Series | None) -> dict[str, object]:
+    env: dict[str, object] = {}
+    for it in e.items:
+        if it.kind == "constant":
+            if it.ref not in consts:
+                raise InputError(f"unknown constant C{{{it.ref}}}; known: {sorted(consts)}",
+                                 field=e.where)
+            env[it.name] = consts[it.ref]
+        elif it.kind == "population":
+            if population is None:
+                raise InputError("P{population} can only be used in indicators", field=e.where)
+            env[it.name] = population.to_numpy(dtype="float64")
+        else:
+            env[it.name] = frame[it.name].to_numpy(dtype="float64") if it.name in frame else \
+                np.full(len(frame), np.nan)
+    return env
+
+
+def compute_indicators(store: Store, ids: list[str] | None = None, level: int = 3,
+                       period_type: str = "quarterly", *, definitions: str | Path |
+                       Definitions | None = None, ytd: bool = False) -> pd.DataFrame:
+    """Indicator values per org unit at ``level`` and period of ``period_type`` (tidy records).
+
+    Items are aggregated first (each by its own rule), then numerator / denominator x factor;
+    annualized indicators are multiplied by 12 / months in the period (or year-to-date window).
+    Missing items count as zero when the org unit and period have other data; a zero
+    denominator gives a missing value.
+    """
+    defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
+    inds = defs.get(ids)
+    exprs = {ind.id: (Expression(ind.numerator, f"{ind.id}.numerator"),
+                      Expression(ind.denominator, f"{ind.id}.denominator")) for ind in inds}
+    all_exprs = [e for pair in exprs.values() for e in pair]
+    frame, rules, _ = facility_frame(store, defs, all_exprs)
+    agg = aggregate(frame, rules, store, level, period_type, ytd)
+    if agg.empty:
+        return pd.DataFrame(columns=RECORD_COLUMNS)
+    ous = store.query("SELECT id, name, population FROM org_units").set_index("id")
+    pop = agg["ou"].map(ous["population"])
+    if pop.isna().any():
+        # fall back to the sum of the children's populations where a unit has none
+        sums = store.query("""SELECT a.id, sum(c.population) AS pop FROM org_units a
+            JOIN org_units c ON starts_with(c.path, a.path || '/') AND NOT EXISTS
+            (SELECT 1 FROM org_units x WHERE x.parent_id = c.id) GROUP BY a.id""")
+        pop = pop.fillna(agg["ou"].map(sums.set_index("id")["pop"]))
+    consts = _constants(defs, store)
+    filled = agg.copy()
+    item_cols = [c for c in rules if c in filled.columns]
+    filled[item_cols] = filled[item_cols].fillna(0.0)
+    out = []
+    for ind in inds:
+        num_e, den_e = exprs[ind.id]
+        num = num_e.evaluate(_env(num_e, filled, consts, pop))
+        den = den_e.evaluate(_env(den_e, filled, consts, pop))
+        num = np.broadcast_to(num, (len(filled),)).astype("float64")
+        den = np.broadcast_to(den, (len(filled),)).astype("float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(den == 0, np.nan, num / np.where(den == 0, 1, den)) * ind.factor
+        if ind.annualized:
+            value = value * 12.0 / filled["months"].to_numpy(dtype="float64")
+        out.append(pd.DataFrame({
+            "org_unit": filled["ou"].to_numpy(), "period": filled["target"].to_numpy(),
+            "indicator": ind.id, "numerator": num, "denominator": den, "value": value}))
+    res = pd.concat(out, ignore_index=True)
+    res.insert(1, "org_unit_name", res["org_unit"].map(ous["name"]))
+    return res[RECORD_COLUMNS].reset_index(drop=True)
