@@ -1,0 +1,76 @@
+"""Read effect sizes, mortality multipliers, CE anchors and product facts from the knowledge base.
+
+Uses ``mmsis.framework.load_framework()`` when it is available and falls back to reading
+``framework/data/evidence.yaml`` directly, so forecast and impact share one source of numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A relative risk (or mortality multiplier) with its 95% CI and source."""
+
+    id: str
+    rr: float
+    ci_low: float | None
+    ci_high: float | None
+    source: str
+    status: str
+
+
+@dataclass(frozen=True)
+class EvidenceFacts:
+    """The evidence numbers forecast and impact need, as plain values."""
+
+    effects: dict[str, Effect]
+    multipliers: dict[str, Effect]
+    anchors: list[dict[str, Any]]
+    product: dict[str, Any] = field(default_factory=dict)
+
+    def effect(self, id: str) -> Effect:
+        """The MMS-vs-IFA relative risk with this id."""
+        return self.effects[id]
+
+    def multiplier(self, id: str) -> Effect:
+        """The neonatal mortality multiplier with this id (Katz 2013)."""
+        return self.multipliers[id]
+
+
+def _from_mapping(raw: dict[str, Any]) -> EvidenceFacts:
+    def eff(e: dict[str, Any]) -> Effect:
+        return Effect(
+            id=str(e["id"]),
+            rr=float(e["rr"]),
+            ci_low=None if e.get("ci_low") is None else float(e["ci_low"]),
+            ci_high=None if e.get("ci_high") is None else float(e["ci_high"]),
+            source=str(e.get("source", "")),
+            status=str(e.get("status", "")),
+        )
+
+    return EvidenceFacts(
+        effects={e["id"]: eff(e) for e in raw["effect_sizes"]},
+        multipliers={e["id"]: eff(e) for e in raw["mortality_multipliers"]},
+        anchors=[dict(a) for a in raw.get("cost_effectiveness_anchors", [])],
+        product=dict(raw.get("product", {})),
+    )
+
+
+@lru_cache(maxsize=1)
+def evidence() -> EvidenceFacts:
+    """The knowledge base's evidence, via the framework API when present, else the YAML file."""
+    try:
+        from mmsis.framework import load_framework  # type: ignore[attr-defined]
+
+        ev = load_framework().evidence
+        return _from_mapping(ev.model_dump())
+    except (ImportError, AttributeError):
+        text = resources.files("mmsis.framework").joinpath("data/evidence.yaml").read_text()
+        return _from_mapping(yaml.safe_load(text))

@@ -1,0 +1,124 @@
+"""Consumption method: forecast from routine tablets dispensed and stock on hand, compared with
+the demographic method.
+
+The routine history is a tidy DataFrame with one row per month (and district): ``period``
+(YYYYMM or YYYY-MM), optional ``district``, ``mms_tablets_dispensed`` and optionally
+``ifa_tablets_dispensed``, ``mms_stock_on_hand``, ``mms_days_stocked_out``. Consumption in a
+month with stock-outs is adjusted to a full month: dispensed x 30 / (30 - days stocked out),
+the usual LMIS correction (days capped at 25). The forecast is the mean adjusted consumption of
+the last ``months`` months, held flat.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmsis.errors import InputError
+from mmsis.forecast.need import Need
+from mmsis.forecast.scenario import month_index, month_label
+
+_ELEMENTS = {
+    "MMS_TABLETS_DISPENSED": "mms_tablets_dispensed",
+    "IFA_TABLETS_DISPENSED": "ifa_tablets_dispensed",
+    "MMS_STOCK_ON_HAND": "mms_stock_on_hand",
+    "IFA_STOCK_ON_HAND": "ifa_stock_on_hand",
+    "MMS_DAYS_STOCKED_OUT": "mms_days_stocked_out",
+    "IFA_DAYS_STOCKED_OUT": "ifa_days_stocked_out",
+}
+
+
+def history_from_data_values(data_values: pd.DataFrame, org_units: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate DHIS2 dataValueSets rows (facility x month) to district x month history.
+
+    Counts and stock on hand are summed over reporting facilities; days stocked out are
+    averaged over them.
+    """
+    need = {"dataElement", "period", "orgUnit", "value"}
+    miss = need - set(data_values.columns)
+    if miss:
+        raise InputError(f"data values lack columns {sorted(miss)}", column=sorted(miss)[0])
+    dv = data_values[data_values["dataElement"].isin(list(_ELEMENTS))].copy()
+    dv["value"] = pd.to_numeric(dv["value"], errors="coerce")
+    ou = org_units.set_index("id")
+    dv["district"] = dv["orgUnit"].map(ou["parent_id"])
+    if dv["district"].isna().any():
+        bad = dv.loc[dv["district"].isna(), "orgUnit"].iloc[0]
+        raise InputError(f"org unit '{bad}' is not in the org-unit table", column="orgUnit")
+    wide = dv.pivot_table(index=["period", "district", "orgUnit"], columns="dataElement",
+                          values="value", aggfunc="sum").reset_index()
+    wide = wide.rename(columns=_ELEMENTS)
+    agg: dict[str, str] = {}
+    for col in _ELEMENTS.values():
+        if col in wide:
+            agg[col] = "mean" if "days" in col else "sum"
+    out = wide.groupby(["period", "district"], as_index=False).agg(agg)
+    out["period"] = out["period"].astype(str)
+    return out.sort_values(["district", "period"]).reset_index(drop=True)
+
+
+def _adjusted(df: pd.DataFrame, product: str) -> pd.Series:
+    disp = df[f"{product}_tablets_dispensed"].astype(float)
+    days_col = f"{product}_days_stocked_out"
+    if days_col in df:
+        days = df[days_col].astype(float).fillna(0.0).clip(0, 25)
+        return disp * 30.0 / (30.0 - days)
+    return disp
+
+
+def consumption_forecast(history: pd.DataFrame, need: Need, months: int = 6) -> pd.DataFrame:
+    """Compare the consumption method (recent adjusted dispensing, held flat) with the
+    demographic need of the first forecast months, by district and product."""
+    if "period" not in history:
+        raise InputError("consumption history needs a 'period' column", column="period")
+    if "mms_tablets_dispensed" not in history:
+        raise InputError("consumption history needs 'mms_tablets_dispensed'",
+                         column="mms_tablets_dispensed")
+    h = history.copy()
+    try:
+        h["month_index"] = [month_index(p) for p in h["period"]]
+    except ValueError as exc:
+        raise InputError(str(exc), column="period") from None
+    if "district" not in h or need.units == ["national"]:
+        h["district"] = "national"
+    h["district"] = h["district"].astype(str)
+    unknown = sorted(set(h["district"]) - set(need.units))
+    if unknown:
+        raise InputError(f"districts {unknown[:5]} are not in the scenario geography",
+                         column="district")
+    h = h.groupby(["district", "month_index"], as_index=False).sum(numeric_only=True)
+    last = int(h["month_index"].max())
+    window = h[h["month_index"] > last - months]
+    rows = []
+    n_first = min(months, len(need.months))
+    for product in ("mms", "ifa"):
+        if f"{product}_tablets_dispensed" not in window:
+            continue
+        adj = window.assign(adj=_adjusted(window, product)).groupby("district")["adj"].mean()
+        demo = getattr(need, f"{product}_tablets")[:, :n_first].mean(axis=1)
+        soh_col = f"{product}_stock_on_hand"
+        soh = (h[h["month_index"] == last].set_index("district")[soh_col]
+               if soh_col in h else pd.Series(dtype=float))
+        for i, uid in enumerate(need.units):
+            c = float(adj.get(uid, np.nan))
+            s = float(soh.get(uid, np.nan)) if len(soh) else np.nan
+            rows.append({
+                "district": uid, "product": product,
+                "history_window": f"{month_label(last - months + 1)}..{month_label(last)}",
+                "consumption_monthly": c,
+                "demographic_monthly": float(demo[i]),
+                "ratio_consumption_to_demographic": c / demo[i] if demo[i] > 0 else np.nan,
+                "stock_on_hand": s,
+                "months_of_stock": s / c if c and c > 0 else np.nan,
+            })
+    return pd.DataFrame(rows)
+
+
+def read_history(path: str | Path) -> pd.DataFrame:
+    """Read a routine consumption history CSV (period, [district], mms_tablets_dispensed...)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("consumption file not found", file=str(path), field="consumption.file")
+    return pd.read_csv(p, dtype={"period": str, "district": str})

@@ -1,0 +1,506 @@
+"""The scenario file: geography, pregnancies, roll-out, product, prices, inventory, impact inputs.
+
+A scenario is YAML validated with pydantic; defaults come from
+``framework/data/scenario_defaults.yaml`` (each with its source or marked an assumption) and any
+key the user gives overrides them. Every problem is reported as an ``InputError`` naming the
+field, e.g. ``rollout.districts[2].start``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mmsis.errors import InputError
+
+
+def month_index(value: Any) -> int:
+    """Months since year 0 for 'YYYY-MM', 'YYYYMM', a date or a pandas Period."""
+    if isinstance(value, _dt.date):
+        return value.year * 12 + value.month - 1
+    if isinstance(value, pd.Period):
+        return int(value.year) * 12 + int(value.month) - 1
+    s = str(value).strip()
+    if len(s) == 6 and s.isdigit():
+        y, m = int(s[:4]), int(s[4:])
+    elif len(s) >= 7 and s[4] == "-" and s[:4].isdigit() and s[5:7].isdigit():
+        y, m = int(s[:4]), int(s[5:7])
+    else:
+        raise ValueError(f"'{value}' is not a month (use YYYY-MM)")
+    if not 1 <= m <= 12:
+        raise ValueError(f"'{value}' has month {m}, outside 1-12")
+    return y * 12 + m - 1
+
+
+def month_label(index: int) -> str:
+    """'YYYY-MM' for a month index."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _month(v: Any) -> str:
+    return month_label(month_index(v))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class District(_Model):
+    """One district: population or expected pregnancies per year, and optional local inputs."""
+
+    id: str = Field(min_length=1)
+    name: str | None = None
+    population: float | None = Field(default=None, ge=0)
+    pregnancies: float | None = Field(default=None, ge=0)
+    anc1_coverage: float | None = Field(default=None, ge=0, le=1)
+    opening_mms: float | None = Field(default=None, ge=0)
+    opening_ifa: float | None = Field(default=None, ge=0)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _str_id(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) else v
+
+
+class Geography(_Model):
+    """National (one unit) or by district (inline list or a CSV file)."""
+
+    level: Literal["national", "district"] = "national"
+    population: float | None = Field(default=None, ge=0)
+    pregnancies: float | None = Field(default=None, ge=0)
+    districts: list[District] | None = None
+    file: str | None = None
+
+
+class Pregnancies(_Model):
+    """How expected pregnancies per year are obtained."""
+
+    method: Literal["given", "population"]
+    crude_birth_rate: float | None = Field(default=None, ge=0, le=0.1)
+    pregnancy_loss_adjustment: float = Field(ge=1, le=2)
+    annual_growth: float = Field(ge=-0.5, le=0.5)
+
+
+class RolloutEntry(_Model):
+    """A district's switch from IFA to MMS."""
+
+    district: str
+    start: str
+    ramp_months: int | None = Field(default=None, ge=1)
+    uptake: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _m(cls, v: Any) -> Any:
+        return _month(v)
+
+    @field_validator("district", mode="before")
+    @classmethod
+    def _str_id(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) else v
+
+
+class Rollout(_Model):
+    """Roll-out plan: national start or one entry per switching district, and the uptake ramp."""
+
+    start: str | None = None
+    ramp_months: int = Field(ge=1)
+    uptake: float = Field(ge=0, le=1)
+    districts: list[RolloutEntry] = Field(default_factory=list)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _m(cls, v: Any) -> Any:
+        return None if v is None else _month(v)
+
+
+class Regimen(_Model):
+    """Tablets per pregnancy, the share dispensed and wastage."""
+
+    tablets_per_pregnancy: int = Field(gt=0)
+    adherence: float = Field(gt=0, le=1)
+    wastage: float = Field(ge=0, lt=1)
+
+
+class ProductInputs(_Model):
+    """Pack, price per tablet, shelf life and dispensing pattern of one product."""
+
+    pack_size: int = Field(gt=0)
+    price_per_tablet: float = Field(ge=0)
+    shelf_life_months: int = Field(gt=0)
+    dispensing_months: int | None = Field(default=None, ge=1)
+
+
+class Batch(_Model):
+    """Opening stock: a quantity of tablets and the month from which it can no longer be used."""
+
+    tablets: float = Field(ge=0)
+    expires: str | None = None
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _m(cls, v: Any) -> Any:
+        return None if v is None else _month(v)
+
+
+class OpeningStock(_Model):
+    """Opening stock of MMS and IFA at the start month (tablets, optionally in dated batches)."""
+
+    mms: list[Batch] = Field(default_factory=list)
+    ifa: list[Batch] = Field(default_factory=list)
+
+    @field_validator("mms", "ifa", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return [{"tablets": v}]
+        return v
+
+
+class Inventory(_Model):
+    """Max-min inventory policy and lead time."""
+
+    level: Literal["national", "district"]
+    min_months: float = Field(ge=0)
+    max_months: float = Field(gt=0)
+    lead_time_months: int = Field(ge=0, le=36)
+    review_period_months: Literal[1, 3]
+    opening_stock: OpeningStock = Field(default_factory=OpeningStock)
+
+
+class ProgrammeCost(_Model):
+    """A programme cost (training, SBC, monitoring...) in a year or spread over months."""
+
+    phase: str = ""
+    category: str
+    amount: float = Field(ge=0)
+    year: int | None = None
+    start: str | None = None
+    end: str | None = None
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _m(cls, v: Any) -> Any:
+        return None if v is None else _month(v)
+
+
+class Baseline(_Model):
+    """Baseline rates without MMS (per birth; stillbirth per total birth, NMR per live birth)."""
+
+    lbw: float = Field(ge=0, le=1)
+    preterm: float = Field(ge=0, le=1)
+    sga: float = Field(ge=0, le=1)
+    stillbirth: float = Field(ge=0, le=1)
+    neonatal_mortality: float = Field(ge=0, le=1)
+
+
+class Subgroups(_Model):
+    """User-supplied subgroup shares that switch on subgroup effect sizes."""
+
+    anaemic_share: float | None = Field(default=None, ge=0, le=1)
+    female_share: float | None = Field(default=None, ge=0, le=1)
+
+
+class Daly(_Model):
+    """DALY parameters: discounted YLL of neonatal deaths (+ optional YLD per LBW birth)."""
+
+    life_expectancy_at_birth: float = Field(gt=0, le=120)
+    discount_rate: float = Field(ge=0, lt=0.5)
+    include_stillbirths: bool
+    yld_per_lbw_birth: float = Field(ge=0)
+
+
+class ImpactInputs(_Model):
+    """Inputs of the health-impact model."""
+
+    baseline: Baseline
+    neonatal_pathway: Literal["birth_outcomes", "direct"]
+    subgroups: Subgroups
+    daly: Daly
+    value_per_daly: float | None = Field(default=None, ge=0)
+
+
+class Uncertain(_Model):
+    """A user-marked uncertain input: its plausible range (95% interval for normal/lognormal)."""
+
+    low: float
+    high: float
+    dist: Literal["uniform", "triangular", "normal", "lognormal"] = "uniform"
+
+
+UNCERTAIN_KEYS = (
+    "anc1_coverage",
+    "regimen.adherence",
+    "regimen.wastage",
+    "mms.price_per_tablet",
+    "ifa.price_per_tablet",
+    "freight_pct",
+    "distribution_pct",
+    "programme_costs",
+    "impact.baseline.lbw",
+    "impact.baseline.preterm",
+    "impact.baseline.sga",
+    "impact.baseline.stillbirth",
+    "impact.baseline.neonatal_mortality",
+    "impact.daly.life_expectancy_at_birth",
+    "impact.daly.discount_rate",
+)
+
+
+class Consumption(_Model):
+    """Routine consumption data for the consumption method (CSV of tablets dispensed by month)."""
+
+    file: str
+    months: int = Field(default=6, ge=1, le=36)
+
+
+class Scenario(_Model):
+    """A complete, validated forecast and impact scenario."""
+
+    name: str = "scenario"
+    currency: str
+    currency_year: int
+    start: str
+    horizon_months: int = Field(gt=0, le=240)
+    geography: Geography
+    pregnancies: Pregnancies
+    anc1_coverage: float = Field(ge=0, le=1)
+    rollout: Rollout
+    regimen: Regimen
+    mms: ProductInputs
+    ifa: ProductInputs
+    freight_pct: float = Field(ge=0, le=5)
+    distribution_pct: float = Field(ge=0, le=5)
+    inventory: Inventory
+    programme_costs: list[ProgrammeCost]
+    impact: ImpactInputs
+    uncertain: dict[str, Uncertain] = Field(default_factory=dict)
+    consumption: Consumption | None = None
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _m(cls, v: Any) -> Any:
+        return _month(v)
+
+    @property
+    def start_index(self) -> int:
+        """Month index of the first forecast month."""
+        return month_index(self.start)
+
+    @property
+    def months(self) -> list[str]:
+        """The forecast months as 'YYYY-MM'."""
+        return [month_label(self.start_index + i) for i in range(self.horizon_months)]
+
+    def district_table(self) -> pd.DataFrame:
+        """One row per unit (the nation, or each district) with its resolved inputs."""
+        if self.geography.level == "national":
+            rows = [District(id="national", name="national",
+                             population=self.geography.population,
+                             pregnancies=self.geography.pregnancies)]
+        else:
+            rows = list(self.geography.districts or [])
+        return pd.DataFrame([r.model_dump() for r in rows])
+
+    def landed(self, product: Literal["mms", "ifa"]) -> float:
+        """Price per tablet delivered to the facility: price x (1 + freight + distribution)."""
+        p = self.mms if product == "mms" else self.ifa
+        return p.price_per_tablet * (1 + self.freight_pct + self.distribution_pct)
+
+
+# --- defaults and loading -------------------------------------------------------------------
+
+
+def _strip(node: Any) -> Any:
+    """Turn the annotated defaults (value/source/status) into plain values."""
+    if isinstance(node, dict):
+        if "value" in node and ("source" in node or "status" in node):
+            return node["value"]
+        return {k: _strip(v) for k, v in node.items()}
+    return node
+
+
+def defaults() -> dict[str, Any]:
+    """Scenario defaults as plain values (see scenario_defaults.yaml for sources)."""
+    text = resources.files("mmsis.framework").joinpath("data/scenario_defaults.yaml").read_text()
+    out = _strip(yaml.safe_load(text))
+    assert isinstance(out, dict)
+    return out
+
+
+def defaults_annotated() -> dict[str, Any]:
+    """Scenario defaults with their sources and statuses, for documentation and reports."""
+    text = resources.files("mmsis.framework").joinpath("data/scenario_defaults.yaml").read_text()
+    out = yaml.safe_load(text)
+    assert isinstance(out, dict)
+    return out
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base.get(k), v) if k in base else v
+        return out
+    return over
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _read_districts(path: Path, file_label: str) -> list[dict[str, Any]]:
+    if not path.exists():
+        raise InputError("district file not found", file=file_label, field="geography.file")
+    df = pd.read_csv(path, dtype={"id": str})
+    if "id" not in df.columns:
+        raise InputError("district table needs an 'id' column", file=file_label, column="id")
+    known = set(District.model_fields)
+    extra = [c for c in df.columns if c not in known]
+    if extra:
+        raise InputError(f"unknown columns {extra}; allowed: {sorted(known)}", file=file_label,
+                         column=extra[0])
+    rows: list[dict[str, Any]] = []
+    for i, rec in enumerate(df.to_dict(orient="records")):
+        clean = {k: v for k, v in rec.items() if not (isinstance(v, float) and math.isnan(v))}
+        try:
+            District.model_validate(clean)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise InputError(err["msg"], file=file_label, row=i + 1,
+                             column=str(err["loc"][0]) if err["loc"] else None) from None
+        rows.append(clean)
+    return rows
+
+
+def scenario_from_dict(
+    data: dict[str, Any],
+    *,
+    base_dir: Path | None = None,
+    file: str | None = None,
+    districts: pd.DataFrame | None = None,
+) -> Scenario:
+    """Validate a scenario mapping (defaults filled in); `districts` may supply the geography."""
+    if not isinstance(data, dict):
+        raise InputError("a scenario must be a mapping of fields", file=file)
+    merged = _merge(defaults(), data)
+    geo = dict(merged.get("geography") or {})
+    if districts is not None:
+        geo["level"] = "district"
+        geo["districts"] = [
+            {k: v for k, v in r.items() if not (isinstance(v, float) and math.isnan(v))}
+            for r in districts.to_dict(orient="records")
+        ]
+    elif geo.get("file"):
+        path = Path(geo["file"])
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        geo["level"] = geo.get("level", "district")
+        geo["districts"] = _read_districts(path, str(geo["file"]))
+    merged["geography"] = geo
+    cons = merged.get("consumption")
+    if isinstance(cons, dict) and cons.get("file") and base_dir is not None:
+        p = Path(cons["file"])
+        if not p.is_absolute():
+            cons["file"] = str(base_dir / p)
+    try:
+        sc = Scenario.model_validate(merged)
+    except ValidationError as exc:
+        errs = exc.errors()
+        msgs = [f"{_loc(tuple(e['loc']))}: {e['msg']}" for e in errs]
+        raise InputError("; ".join(msgs), file=file, field=_loc(tuple(errs[0]["loc"]))) from None
+    _check(sc, file)
+    return sc
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file (relative paths resolve from its folder)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("scenario file not found", file=str(path))
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", file=str(path)) from None
+    return scenario_from_dict(data or {}, base_dir=p.parent, file=str(path))
+
+
+def _check(sc: Scenario, file: str | None) -> None:
+    """Cross-field checks pydantic cannot express per field."""
+
+    def fail(msg: str, field: str) -> None:
+        raise InputError(msg, file=file, field=field)
+
+    geo = sc.geography
+    if geo.level == "district":
+        if not geo.districts:
+            fail("a district geography needs districts (inline or a file)", "geography.districts")
+        ids = [d.id for d in geo.districts or []]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            fail(f"duplicate district ids {dup}", "geography.districts")
+        units = geo.districts or []
+    else:
+        units = [District(id="national", population=geo.population, pregnancies=geo.pregnancies)]
+    for i, d in enumerate(units):
+        where = "geography" if geo.level == "national" else f"geography.districts[{i}]"
+        if sc.pregnancies.method == "given" and d.pregnancies is None:
+            fail("pregnancies per year are required with pregnancies.method 'given'",
+                 f"{where}.pregnancies")
+        if sc.pregnancies.method == "population" and d.population is None:
+            fail("population is required with pregnancies.method 'population'",
+                 f"{where}.population")
+    if sc.pregnancies.method == "population" and sc.pregnancies.crude_birth_rate is None:
+        fail("crude_birth_rate is required with method 'population'",
+             "pregnancies.crude_birth_rate")
+    start = sc.start_index
+    if sc.rollout.start is not None and month_index(sc.rollout.start) < start:
+        fail(f"roll-out start {sc.rollout.start} is before the scenario start {sc.start}",
+             "rollout.start")
+    known = {d.id: d.id for d in units}
+    known.update({d.name: d.id for d in units if d.name})
+    seen: set[str] = set()
+    for i, r in enumerate(sc.rollout.districts):
+        if r.district not in known:
+            fail(f"unknown district '{r.district}' (not in the geography)",
+                 f"rollout.districts[{i}].district")
+        if known[r.district] in seen:
+            fail(f"district '{r.district}' appears twice in the roll-out",
+                 f"rollout.districts[{i}].district")
+        seen.add(known[r.district])
+        if month_index(r.start) < start:
+            fail(f"roll-out date {r.start} is before the scenario start {sc.start}",
+                 f"rollout.districts[{i}].start")
+    if geo.level == "district" and sc.rollout.start is not None and sc.rollout.districts:
+        fail("give either rollout.start (everyone) or rollout.districts, not both",
+             "rollout.start")
+    inv = sc.inventory
+    if inv.min_months > inv.max_months:
+        fail(f"min_months {inv.min_months} exceeds max_months {inv.max_months}",
+             "inventory.min_months")
+    for j, c in enumerate(sc.programme_costs):
+        if c.year is None and c.start is None:
+            fail("give a year or a start (and end) month", f"programme_costs[{j}].year")
+        if c.start and c.end and month_index(c.end) < month_index(c.start):
+            fail("end is before start", f"programme_costs[{j}].end")
+    for key, u in sc.uncertain.items():
+        if key not in UNCERTAIN_KEYS:
+            fail(f"unknown uncertain input '{key}'; allowed: {list(UNCERTAIN_KEYS)}",
+                 f"uncertain.{key}")
+        if u.low > u.high:
+            fail("low exceeds high", f"uncertain.{key}.low")
+        if u.dist == "lognormal" and u.low <= 0:
+            fail("a lognormal range needs low > 0", f"uncertain.{key}.low")
