@@ -140,7 +140,7 @@ def _weighted_mean(
         est = np.bincount(d, weights=wv * y0, minlength=dom.n) / wsum
         resid = np.where(valid, y0 - est[d], 0.0)
         scores = wv * resid / wsum[d]
-    var = domain_variance(design, np.nan_to_num(scores), d, dom.n)
+    var = domain_variance(design, np.nan_to_num(scores), np.where(valid, d, -1), dom.n)
     with np.errstate(divide="ignore", invalid="ignore"):
         svyvar = np.bincount(d, weights=wv * resid * resid, minlength=dom.n) / wsum * n / (n - 1)
         vsrs = svyvar * (wsum - n) / (wsum * n)
@@ -200,7 +200,7 @@ def total(
     wv = np.where(valid, w, 0.0)
     y0 = np.where(valid, y, 0.0)
     est = np.bincount(d, weights=wv * y0, minlength=dom.n)
-    v = domain_variance(design, wv * y0, d, dom.n)
+    v = domain_variance(design, wv * y0, np.where(valid, d, -1), dom.n)
     wsum = np.bincount(d, weights=wv, minlength=dom.n)
     n = np.bincount(d, weights=valid.astype(np.float64), minlength=dom.n)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -241,7 +241,7 @@ def ratio(
     with np.errstate(divide="ignore", invalid="ignore"):
         est = ty / tx
         r = np.where(valid, (y0 - est[d] * x0) / tx[d], 0.0)
-    v = domain_variance(design, np.nan_to_num(wv * r), d, dom.n)
+    v = domain_variance(design, np.nan_to_num(wv * r), np.where(valid, d, -1), dom.n)
     with np.errstate(divide="ignore", invalid="ignore"):
         rbar = np.bincount(d, weights=wv * r, minlength=dom.n) / wsum
         rc = np.where(valid, r - rbar[d], 0.0)

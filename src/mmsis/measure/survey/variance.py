@@ -12,7 +12,7 @@ from mmsis.measure.survey.design import Design, Stage
 
 
 def _stage_variance(
-    st: Stage, scores: np.ndarray, dom: np.ndarray, n_dom: int, lonely: str
+    st: Stage, scores: np.ndarray, dom: np.ndarray, n_dom: int, lonely: str, inside: np.ndarray
 ) -> np.ndarray:
     """Variance contribution of one stage for each domain (R's onestage x multiplier)."""
     key = st.row_unit * n_dom + dom
@@ -32,19 +32,29 @@ def _stage_variance(
     contrib = np.zeros((st.n_strata, n_dom))
     _add_rows(contrib, strat, contrib_unit)
     contrib[st.stratum_zero_f] = 0.0
-    ok = np.ones(st.n_strata, dtype=bool)
-    if lonely == "average":
-        ok = ~(lonely_stratum & ~st.stratum_zero_f)
-        contrib[~ok] = 0.0
     contrib *= st.stratum_mult[:, None]
+    if lonely != "average":
+        return np.asarray(contrib.sum(axis=0))
+    # "average": lonely strata are replaced by the mean contribution of the other strata
+    # present (with data in the domain) under the same parent, as R's onestage on a subset.
+    ok = ~(lonely_stratum & ~st.stratum_zero_f)
+    contrib[~ok] = 0.0
+    row_stratum = strat[st.row_unit]
+    present = (
+        np.bincount(
+            row_stratum[inside] * n_dom + dom[inside], minlength=st.n_strata * n_dom
+        ).reshape(st.n_strata, n_dom)
+        > 0
+    )
     per_parent = np.zeros((st.n_parents, n_dom))
     _add_rows(per_parent, st.stratum_parent, contrib)
-    n_strat = np.bincount(st.stratum_parent, minlength=st.n_parents).astype(np.float64)
-    n_ok = np.bincount(st.stratum_parent, weights=ok.astype(np.float64), minlength=st.n_parents)
+    n_strat = np.zeros((st.n_parents, n_dom))
+    n_ok = np.zeros((st.n_parents, n_dom))
+    _add_rows(n_strat, st.stratum_parent, present.astype(np.float64))
+    _add_rows(n_ok, st.stratum_parent, (present & ok[:, None]).astype(np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = n_strat / n_ok
-        per_parent = per_parent * factor[:, None]
-    return np.asarray(per_parent.sum(axis=0))
+        scaled = np.where(n_strat > 0, per_parent * n_strat / n_ok, 0.0)
+    return np.asarray(scaled.sum(axis=0))
 
 
 def _add_rows(out: np.ndarray, group: np.ndarray, values: np.ndarray) -> None:
@@ -63,7 +73,8 @@ def domain_variance(design: Design, scores: np.ndarray, dom: np.ndarray, n_dom: 
     n_use = len(design.stages) if design.multistage else 1
     var = np.zeros(n_dom)
     for k in range(n_use):
-        var = var + _stage_variance(design.stages[k], scores, dom, n_dom, design.lonely_psu)
+        st = design.stages[k]
+        var = var + _stage_variance(st, scores, dom, n_dom, design.lonely_psu, inside)
     return var
 
 
