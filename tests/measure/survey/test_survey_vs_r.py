@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import run_r
 from mmsis.measure import survey
 from mmsis.measure.survey.simulate import simulate_dhs_like
-from conftest import run_r
 
 R_FUNCS = r"""
 suppressMessages(library(survey))
