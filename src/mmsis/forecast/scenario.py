@@ -62,6 +62,11 @@ class District(_Model):
     anc1_coverage: float | None = Field(default=None, ge=0, le=1)
     opening_mms: float | None = Field(default=None, ge=0)
     opening_ifa: float | None = Field(default=None, ge=0)
+    baseline_lbw: float | None = Field(default=None, ge=0, le=1)
+    baseline_preterm: float | None = Field(default=None, ge=0, le=1)
+    baseline_sga: float | None = Field(default=None, ge=0, le=1)
+    baseline_stillbirth: float | None = Field(default=None, ge=0, le=1)
+    baseline_neonatal_mortality: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -225,6 +230,7 @@ class ImpactInputs(_Model):
     subgroups: Subgroups
     daly: Daly
     value_per_daly: float | None = Field(default=None, ge=0)
+    effects: dict[str, str] = Field(default_factory=dict)
 
 
 class Uncertain(_Model):
@@ -496,6 +502,17 @@ def _check(sc: Scenario, file: str | None) -> None:
             fail("give a year or a start (and end) month", f"programme_costs[{j}].year")
         if c.start and c.end and month_index(c.end) < month_index(c.start):
             fail("end is before start", f"programme_costs[{j}].end")
+    from mmsis.forecast._evidence import evidence
+
+    outcomes = {"lbw", "preterm", "sga", "stillbirth", "neonatal_mortality", "lbw_anaemic",
+                "neonatal_mortality_female"}
+    for outcome, eid in sc.impact.effects.items():
+        if outcome not in outcomes:
+            fail(f"unknown outcome '{outcome}'; allowed: {sorted(outcomes)}",
+                 f"impact.effects.{outcome}")
+        if eid not in evidence().effects:
+            fail(f"unknown effect size '{eid}'; known: {sorted(evidence().effects)}",
+                 f"impact.effects.{outcome}")
     for key, u in sc.uncertain.items():
         if key not in UNCERTAIN_KEYS:
             fail(f"unknown uncertain input '{key}'; allowed: {list(UNCERTAIN_KEYS)}",

@@ -1,0 +1,215 @@
+"""Run the impact and cost-effectiveness analysis of a scenario, with Monte Carlo uncertainty."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mmsis.forecast._evidence import evidence
+from mmsis.forecast.budget import programme_costs_by_month
+from mmsis.forecast.need import Need, demographic_need
+from mmsis.forecast.scenario import Scenario
+from mmsis.impact.model import OUTCOMES, Units, compute
+from mmsis.impact.params import (
+    ParamSpec,
+    central_params,
+    draw_params,
+    param_specs,
+    tornado_params,
+)
+
+CONTRACT = ("lbw_averted", "preterm_averted", "sga_averted", "stillbirths_averted",
+            "neonatal_deaths_averted", "dalys_averted", "incremental_cost", "cost_per_daly")
+RATIOS = {"cost_per_daly": ("incremental_cost", "dalys_averted"),
+          "cost_per_death_averted": ("incremental_cost", "deaths_averted_discounted")}
+
+
+def build_units(sc: Scenario, need: Need | None = None) -> Units:
+    """District inputs of the impact model from the scenario's demographic need."""
+    need = need or demographic_need(sc)
+    r = sc.impact.daly.discount_rate
+    t = np.arange(len(need.months))
+    disc = (1 + r) ** -(t // 12)
+    adj = sc.pregnancies.pregnancy_loss_adjustment
+    preg = need.mms_enrolled.sum(axis=1)
+    preg_d = (need.mms_enrolled * disc[None, :]).sum(axis=1)
+    d = sc.district_table().set_index("id").reindex(need.units)
+    base = {}
+    for k in OUTCOMES:
+        col = f"baseline_{k}"
+        nat = getattr(sc.impact.baseline, k)
+        vals = d[col].astype(float).fillna(nat) if col in d else pd.Series(nat, index=d.index)
+        base[k] = vals.to_numpy(float)
+    prog = programme_costs_by_month(sc)
+    rel_year = (prog["month_index"] - sc.start_index) // 12
+    prog_disc = float((prog["amount"] * (1 + r) ** -rel_year.clip(lower=0)).sum())
+    sg = sc.impact.subgroups
+    return Units(
+        ids=need.units, births=preg / adj, births_disc=preg_d / adj, pregnancies=preg,
+        pregnancies_disc=preg_d, baseline=base,
+        baseline_central={k: float(getattr(sc.impact.baseline, k)) for k in OUTCOMES},
+        programme_cost=float(prog["amount"].sum()), programme_cost_disc=prog_disc,
+        tablets_per_pregnancy=float(sc.regimen.tablets_per_pregnancy),
+        anc1_central=sc.anc1_coverage, pathway=sc.impact.neonatal_pathway,
+        anaemic_share=sg.anaemic_share, female_share=sg.female_share,
+        include_stillbirths=sc.impact.daly.include_stillbirths,
+        value_per_daly=sc.impact.value_per_daly,
+        yld_per_lbw_birth=sc.impact.daly.yld_per_lbw_birth,
+    )
+
+
+def _quantiles(x: np.ndarray) -> tuple[float, float]:
+    lo, hi = np.quantile(x, [0.025, 0.975], method="inverted_cdf")
+    return float(lo), float(hi)
+
+
+@dataclass
+class ImpactResult:
+    """Summary (central, mean, 95% UI per measure), tornado, anchors and district results."""
+
+    scenario: Scenario
+    summary: pd.DataFrame
+    tornado: pd.DataFrame
+    anchors: pd.DataFrame
+    by_district: pd.DataFrame
+    parameters: pd.DataFrame
+    draws: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def measure(self, name: str) -> dict[str, float]:
+        """One measure's central, mean, ui_low and ui_high."""
+        row = self.summary.set_index("measure").loc[name]
+        return {k: float(row[k]) for k in ("central", "mean", "ui_low", "ui_high")}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's JSON contract: each measure with mean, ui_low, ui_high and central."""
+        out: dict[str, Any] = {"scenario": self.scenario.name,
+                               "currency": self.scenario.currency,
+                               "currency_year": self.scenario.currency_year,
+                               "draws": int(self.summary["n"].iloc[0])}
+        for m in self.summary["measure"]:
+            out[m] = self.measure(m)
+        out["anchors"] = self.anchors
+        out["tornado"] = self.tornado
+        out["by_district"] = self.by_district
+        out["parameters"] = self.parameters
+        return out
+
+    def plot(self, out_dir: str | Path) -> list[Path]:
+        """Write the tornado and uncertainty charts (PNG) to out_dir."""
+        from mmsis.impact.charts import plot_impact
+
+        return plot_impact(self, Path(out_dir))
+
+
+def _summary(central: dict[str, np.ndarray], draws: dict[str, np.ndarray], n: int
+             ) -> pd.DataFrame:
+    rows = []
+    for m in central:
+        c = float(central[m][0])
+        x = draws[m]
+        if m in RATIOS:
+            num, den = RATIOS[m]
+            mean = float(draws[num].mean() / draws[den].mean()) if draws[den].mean() > 0 \
+                else float("inf")
+            lo, hi = _quantiles(x)
+            sd = float("nan")
+            method = "ratio of means; 95% UI from per-draw ratios (non-positive effect = inf)"
+        else:
+            mean, sd = float(x.mean()), float(x.std(ddof=1)) if n > 1 else float("nan")
+            lo, hi = _quantiles(x)
+            method = "Monte Carlo mean and 2.5/97.5 percentiles"
+        rows.append({"measure": m, "central": c, "mean": mean, "se": sd, "ui_low": lo,
+                     "ui_high": hi, "n": n, "method": method})
+    return pd.DataFrame(rows)
+
+
+def _anchors(sc: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
+    s = summary.set_index("measure")
+    rows = [{
+        "study": f"this scenario ({sc.name})",
+        "currency_year": sc.currency_year,
+        "cost_per_daly": s.loc["cost_per_daly", "central"],
+        "cost_per_daly_low": s.loc["cost_per_daly", "ui_low"],
+        "cost_per_daly_high": s.loc["cost_per_daly", "ui_high"],
+        "dalys_averted_per_100k_pregnancies":
+            s.loc["dalys_averted_per_100k_pregnancies", "central"],
+        "cost_per_death_averted": s.loc["cost_per_death_averted", "central"],
+        "benefit_cost_ratio": s.loc["benefit_cost_ratio", "central"]
+        if "benefit_cost_ratio" in s.index else np.nan,
+        "source": "mmsis",
+    }]
+    for a in evidence().anchors:
+        rows.append({
+            "study": a.get("study", a["id"]),
+            "currency_year": a.get("currency_year"),
+            "cost_per_daly": a.get("cost_per_daly_usd"),
+            "cost_per_daly_low": a.get("cost_per_daly_usd_low"),
+            "cost_per_daly_high": a.get("cost_per_daly_usd_high"),
+            "dalys_averted_per_100k_pregnancies": a.get("dalys_averted_per_100k_pregnancies"),
+            "cost_per_death_averted": np.nanmean([
+                a.get("cost_per_death_averted_usd_low") or np.nan,
+                a.get("cost_per_death_averted_usd_high") or np.nan])
+            if a.get("cost_per_death_averted_usd_low") else np.nan,
+            "benefit_cost_ratio": a.get("benefit_cost_ratio")
+            or (f"{a['benefit_cost_ratio_low']}-{a['benefit_cost_ratio_high']}"
+                if a.get("benefit_cost_ratio_low") else np.nan),
+            "source": a.get("source", ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def _tornado(units: Units, specs: list[ParamSpec], metric: str, central: float
+             ) -> pd.DataFrame:
+    ranged, p = tornado_params(specs)
+    if not ranged:
+        return pd.DataFrame(columns=["parameter", "low", "high", "output_low", "output_high",
+                                     "swing", "metric"])
+    y = compute(units, p)[metric]
+    rows = [{"parameter": s.name, "low": s.low, "high": s.high, "output_low": float(y[2 * k]),
+             "output_high": float(y[2 * k + 1]), "central": central, "metric": metric,
+             "swing": abs(float(y[2 * k + 1] - y[2 * k]))} for k, s in enumerate(ranged)]
+    return pd.DataFrame(rows).sort_values("swing", ascending=False).reset_index(drop=True)
+
+
+def _by_district(units: Units, p: dict[str, np.ndarray]) -> pd.DataFrame:
+    rows = []
+    for i, uid in enumerate(units.ids):
+        one = Units(**{**units.__dict__,
+                       "ids": [uid], "births": units.births[i:i + 1],
+                       "births_disc": units.births_disc[i:i + 1],
+                       "pregnancies": units.pregnancies[i:i + 1],
+                       "pregnancies_disc": units.pregnancies_disc[i:i + 1],
+                       "baseline": {k: v[i:i + 1] for k, v in units.baseline.items()},
+                       "programme_cost": 0.0, "programme_cost_disc": 0.0})
+        r = compute(one, p)
+        rows.append({"district": uid, **{k: float(r[k][0]) for k in (
+            "births_covered", "lbw_averted", "preterm_averted", "sga_averted",
+            "stillbirths_averted", "neonatal_deaths_averted", "dalys_averted")},
+            "product_cost": float(r["incremental_cost"][0])})
+    return pd.DataFrame(rows)
+
+
+def run_impact(sc: Scenario, draws: int = 10_000, seed: int = 2024,
+               metric: str = "cost_per_daly", need: Need | None = None) -> ImpactResult:
+    """Central estimate, Monte Carlo means and 95% UIs, tornado and CE anchors."""
+    if draws < 2:
+        from mmsis.errors import InputError
+
+        raise InputError("need at least 2 draws", field="draws")
+    units = build_units(sc, need)
+    specs = param_specs(sc)
+    pc = central_params(specs)
+    central = compute(units, pc)
+    d = compute(units, draw_params(specs, draws, np.random.default_rng(seed)))
+    d = {k: np.broadcast_to(v, (draws,)) for k, v in d.items()}
+    summary = _summary(central, d, draws)
+    c_metric = float(central[metric][0])
+    tornado = _tornado(units, specs, metric, c_metric)
+    params = pd.DataFrame([s.__dict__ for s in specs])
+    return ImpactResult(scenario=sc, summary=summary, tornado=tornado,
+                        anchors=_anchors(sc, summary), by_district=_by_district(units, pc),
+                        parameters=params, draws=d)

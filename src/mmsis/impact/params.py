@@ -1,0 +1,133 @@
+"""Parameters of the impact model: central values, Monte Carlo draws and tornado ranges.
+
+Effect sizes and mortality multipliers are log-normal from their 95% CI:
+log SE = (log hi - log lo) / (2 x 1.959964), drawn independently. User-marked uncertain inputs
+(``uncertain:`` in the scenario) are uniform or triangular on [low, high] (mode = the scenario
+value), or normal / log-normal with [low, high] as their 95% interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mmsis.forecast._evidence import evidence
+from mmsis.forecast.scenario import UNCERTAIN_KEYS, Scenario
+
+Z975 = 1.959964
+DEFAULT_EFFECTS = {
+    "lbw": "lbw",
+    "preterm": "preterm",
+    "sga": "sga",
+    "stillbirth": "stillbirth",
+    "neonatal_mortality": "neonatal_mortality",
+    "lbw_anaemic": "lbw_anaemic",
+    "neonatal_mortality_female": "neonatal_mortality_female",
+}
+SHARES = {"anc1_coverage", "regimen.adherence", "regimen.wastage"} | {
+    k for k in UNCERTAIN_KEYS if k.startswith("impact.baseline.")}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One model parameter: its central value and, when uncertain, its distribution."""
+
+    name: str
+    central: float
+    low: float | None = None
+    high: float | None = None
+    dist: str = "fixed"  # fixed | lognormal_ci | uniform | triangular | normal | lognormal
+    source: str = ""
+
+
+def _get(sc: Scenario, dotted: str) -> float:
+    if dotted == "programme_costs":
+        return 1.0
+    obj: Any = sc
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return float(obj)
+
+
+def param_specs(sc: Scenario) -> list[ParamSpec]:
+    """Every parameter the impact model reads, with its uncertainty where there is one."""
+    ev = evidence()
+    ids = {**DEFAULT_EFFECTS, **sc.impact.effects}
+    direct = sc.impact.neonatal_pathway == "direct"
+    used = {"lbw", "preterm", "sga", "stillbirth"}
+    if direct:
+        used.add("neonatal_mortality")
+        if sc.impact.subgroups.female_share is not None:
+            used.add("neonatal_mortality_female")
+    if sc.impact.subgroups.anaemic_share is not None:
+        used.add("lbw_anaemic")
+    specs = []
+    for outcome, eid in ids.items():
+        if outcome not in used:
+            specs.append(ParamSpec(f"rr.{outcome}", 1.0, source="not used by this scenario"))
+            continue
+        e = ev.effect(eid)
+        specs.append(ParamSpec(f"rr.{outcome}", e.rr, e.ci_low, e.ci_high, "lognormal_ci",
+                               e.source))
+    for mid in ("preterm", "sga"):
+        m = ev.multiplier(mid)
+        specs.append(ParamSpec(f"mult.{mid}", m.rr, m.ci_low, m.ci_high,
+                               "lognormal_ci" if m.ci_low and not direct else "fixed",
+                               m.source))
+    for key in UNCERTAIN_KEYS:
+        u = sc.uncertain.get(key)
+        central = _get(sc, key)
+        if u is None:
+            specs.append(ParamSpec(key, central))
+        else:
+            specs.append(ParamSpec(key, central, u.low, u.high, u.dist, "scenario: uncertain"))
+    return specs
+
+
+def central_params(specs: list[ParamSpec]) -> dict[str, np.ndarray]:
+    """Point values as (1, 1) arrays."""
+    return {s.name: np.full((1, 1), s.central) for s in specs}
+
+
+def draw_params(specs: list[ParamSpec], n: int, rng: np.random.Generator
+                ) -> dict[str, np.ndarray]:
+    """Monte Carlo draws as (n, 1) arrays (fixed parameters stay (1, 1))."""
+    out: dict[str, np.ndarray] = {}
+    for s in specs:
+        if s.dist == "fixed" or s.low is None or s.high is None:
+            out[s.name] = np.full((1, 1), s.central)
+            continue
+        lo, hi = s.low, s.high
+        if s.dist == "lognormal_ci":
+            se = (np.log(hi) - np.log(lo)) / (2 * Z975)
+            x = np.exp(np.log(s.central) + se * rng.standard_normal(n))
+        elif s.dist == "uniform":
+            x = rng.uniform(lo, hi, n)
+        elif s.dist == "triangular":
+            mode = min(max(s.central, lo), hi)
+            x = rng.triangular(lo, mode, hi, n) if hi > lo else np.full(n, lo)
+        elif s.dist == "normal":
+            x = rng.normal((lo + hi) / 2, (hi - lo) / (2 * Z975), n)
+        else:  # lognormal with [low, high] as 95% interval
+            mu, sd = (np.log(lo) + np.log(hi)) / 2, (np.log(hi) - np.log(lo)) / (2 * Z975)
+            x = np.exp(rng.normal(mu, sd, n))
+        if s.name in SHARES:
+            x = np.clip(x, 0.0, 1.0)
+        elif not s.name.startswith(("rr.", "mult.")):
+            x = np.maximum(x, 0.0)
+        out[s.name] = x[:, None]
+    return out
+
+
+def tornado_params(specs: list[ParamSpec]) -> tuple[list[ParamSpec], dict[str, np.ndarray]]:
+    """Rows 2k and 2k+1 set parameter k to its low and high value, all others central."""
+    ranged = [s for s in specs if s.low is not None and s.high is not None
+              and s.dist != "fixed"]
+    n = 2 * len(ranged)
+    out = {s.name: np.full((max(n, 1), 1), s.central) for s in specs}
+    for k, s in enumerate(ranged):
+        out[s.name][2 * k, 0] = s.low
+        out[s.name][2 * k + 1, 0] = s.high
+    return ranged, out
