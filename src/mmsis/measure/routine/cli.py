@@ -1,5 +1,130 @@
-"""CLI for mmsis.measure.routine (to be filled by its package)."""
+"""`mmsis routine`: import DHIS2 data, pull from a live DHIS2, indicators, data-quality review."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from mmsis._cli import console, err_console, print_json, print_table
+
+app = typer.Typer(no_args_is_help=True, help="DHIS2 routine data, indicators, quality.")
+
+STORE_HELP = "DuckDB store file (default: $MMSIS_STORE or ./mmsis.duckdb)."
+
+
+def _store(path: Path | None):  # type: ignore[no-untyped-def]
+    from mmsis.data.store import Store
+
+    return Store(path)
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="DHIS2 JSON/CSV data values, metadata or reports."),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Import a file all-or-nothing; print imported, updated, ignored and refused rows."""
+    with _store(store) as st:
+        rep = st.import_file(file)
+    if json_out:
+        print_json(rep)
+    else:
+        console.print(f"[bold]{rep.file}[/bold] ({rep.kind}): {rep.rows} rows; "
+                      f"imported {rep.imported}, updated {rep.updated}, ignored {rep.ignored}, "
+                      f"refused {rep.refused}")
+        if rep.refusals:
+            import pandas as pd
+
+            df = pd.DataFrame([r.model_dump() for r in rep.refusals[:50]])
+            print_table(df, title="Refused rows (nothing was written)")
+            if len(rep.refusals) > 50:
+                console.print(f"... and {len(rep.refusals) - 50} more")
+    if not rep.ok:
+        raise typer.Exit(2)
+
+
+@app.command("pull")
+def pull_cmd(
+    url: str = typer.Option(..., "--url", help="Base URL of the DHIS2 instance."),
+    data_elements: list[str] = typer.Option(None, "--data-elements", "-d",
+                                            help="Data element uids (repeat or comma-separate)."),
+    periods: list[str] = typer.Option(None, "--periods", "-p",
+                                      help="ISO periods, or a range like 202301:202312."),
+    org_unit: str | None = typer.Option(None, "--org-unit", help="Root org unit uid."),
+    level: int | None = typer.Option(None, "--level", help="Org unit level of the values "
+                                     "(default: the deepest level)."),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint",
+                                           help="Checkpoint file for a resumable pull."),
+) -> None:
+    """Pull metadata and data values from DHIS2 (auth from DHIS2_TOKEN or
+    DHIS2_USERNAME/DHIS2_PASSWORD), chunked, retried and resumable."""
+    from mmsis.data.dhis2.client import Dhis2, pull
+
+    des = [d for item in (data_elements or []) for d in item.split(",") if d]
+    pes = [p for item in (periods or []) for p in item.split(",") if p]
+    with _store(store) as st:
+        result = pull(Dhis2.from_env(url), st, data_elements=des, periods=pes, org_unit=org_unit,
+                      level=level, checkpoint=checkpoint)
+    console.print(f"pulled {result.chunks_done} chunks ({result.chunks_skipped} already done), "
+                  f"{result.values} values; imported {result.imported}, updated {result.updated},"
+                  f" ignored {result.ignored}")
+
+
+@app.command("indicators")
+def indicators_cmd(
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    definitions: Path | None = typer.Option(None, "--definitions",
+                                            help="Indicator definitions YAML."),
+    indicator: list[str] = typer.Option(None, "--indicator", "-i", help="Indicator id(s)."),
+    level: int = typer.Option(3, "--level", help="Org unit level (1 country ... 4 facility)."),
+    period_type: str = typer.Option("quarterly", "--period-type",
+                                    help="monthly|quarterly|sixmonthly|yearly|financial_*"),
+    ytd: bool = typer.Option(False, "--ytd", help="Cumulative year-to-date values."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON records."),
+    csv_out: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """Compute routine indicators by org unit and period."""
+    from mmsis.measure.routine.indicators import compute_indicators
+
+    ids = [i for item in (indicator or []) for i in item.split(",") if i]
+    with _store(store) as st:
+        df = compute_indicators(st, ids or None, level, period_type, definitions=definitions,
+                                ytd=ytd)
+    if json_out:
+        print_json(df)
+    elif csv_out:
+        typer.echo(df.to_csv(index=False), nl=False)
+    else:
+        print_table(df, title=f"Routine indicators, level {level}, {period_type}")
+
+
+@app.command("quality")
+def quality_cmd(
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    level: int = typer.Option(3, "--level", help="Org unit level of the review."),
+    definitions: Path | None = typer.Option(None, "--definitions",
+                                            help="Definitions YAML with a quality section."),
+    survey: Path | None = typer.Option(None, "--survey", help="CSV of survey estimates "
+                                       "(indicator, estimate[, org_unit, year])."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON (summary, score, table)."),
+) -> None:
+    """Data-quality review after the WHO DQR toolkit."""
+    import pandas as pd
+
+    from mmsis.measure.routine.quality import quality_review
+
+    est = pd.read_csv(survey, dtype={"org_unit": str, "year": str}) if survey else None
+    with _store(store) as st:
+        qr = quality_review(st, level, survey=est, definitions=definitions)
+    if json_out:
+        print_json({"score": qr.score, "level": qr.level, "summary": qr.summary,
+                    "table": qr.table})
+        return
+    print_table(qr.summary, title=f"Data-quality review (score {qr.score:.1f} / 100)")
+    flagged = qr.table[qr.table["flag"]]
+    print_table(flagged.head(30), title=f"Flags ({len(flagged)} in all; first 30)")
+    if len(flagged) > 30:
+        err_console.print("use --json for the full table")

@@ -45,6 +45,38 @@ class Indicator(BaseModel):
     source: str | None = None
 
 
+class Threshold(BaseModel):
+    """A quality threshold with its source."""
+
+    value: float
+    source: str | None = None
+    status: str | None = None
+
+
+class ConsistencyPair(BaseModel):
+    """An internal-consistency rule: ``lhs`` should not exceed ``rhs``."""
+
+    id: str
+    lhs: str
+    rhs: str
+    source: str | None = None
+
+
+class QualityConfig(BaseModel):
+    """Settings of the data-quality review (WHO DQR toolkit defaults)."""
+
+    data_set: str = "MNH_MONTHLY"
+    completeness_threshold: Threshold = Threshold(value=80)
+    timeliness_threshold: Threshold = Threshold(value=75)
+    outlier_moderate_sd: Threshold = Threshold(value=2)
+    outlier_extreme_sd: Threshold = Threshold(value=3)
+    modified_z: Threshold = Threshold(value=3.5)
+    consistency_threshold: Threshold = Threshold(value=33)
+    outlier_data_elements: list[str] = Field(default_factory=list)
+    trend_data_elements: list[str] = Field(default_factory=list)
+    internal_consistency: list[ConsistencyPair] = Field(default_factory=list)
+
+
 class Definitions(BaseModel):
     """A set of indicator definitions with the constants and derived items they use."""
 
@@ -52,6 +84,7 @@ class Definitions(BaseModel):
     derived_items: dict[str, DerivedItem] = Field(default_factory=dict)
     denominators: dict[str, str] = Field(default_factory=dict)
     indicators: list[Indicator] = Field(default_factory=list)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     file: str | None = None
 
     def get(self, ids: list[str] | None) -> list[Indicator]:

@@ -1,0 +1,227 @@
+"""Data-quality review of routine data after the WHO Data Quality Review (DQR) toolkit.
+
+Dimensions: completeness and timeliness of reports; outliers (mean +- SD and median/MAD
+modified z); internal consistency between related elements; consistency over time (last
+year against the mean of the three before); external consistency against a survey estimate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from mmsis.data.store import Store
+from mmsis.errors import InputError
+from mmsis.measure.routine.aggregate import ancestors
+from mmsis.measure.routine.definitions import Definitions, load_definitions
+from mmsis.measure.routine.indicators import compute_indicators
+
+TABLE_COLUMNS = ["org_unit", "org_unit_name", "period", "check", "data_element", "value",
+                 "reference", "flag"]
+
+
+class QualityReview(BaseModel):
+    """The review: ``table`` (per org unit, period and check, with flags) and ``summary``."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    score: float
+    level: int
+
+
+def _year(period: pd.Series) -> pd.Series:
+    return period.astype(str).str[:4]
+
+
+def _completeness(store: Store, anc: pd.DataFrame, q: object, data_set: str) -> pd.DataFrame:
+    rep = store.query("SELECT org_unit, period, expected, received, on_time FROM reports "
+                      "WHERE data_set = ?", [data_set])
+    if rep.empty:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    rep = rep.merge(anc, on="org_unit")
+    rep["period"] = _year(rep["period"])
+    g = rep.groupby(["ou", "period"])[["expected", "received", "on_time"]].sum().reset_index()
+    comp = g.assign(check="completeness", value=100 * g["received"] / g["expected"],
+                    reference=q.completeness_threshold.value)  # type: ignore[attr-defined]
+    time = g.assign(check="timeliness", value=100 * g["on_time"] / g["expected"],
+                    reference=q.timeliness_threshold.value)  # type: ignore[attr-defined]
+    out = pd.concat([comp, time], ignore_index=True)
+    out["flag"] = out["value"] < out["reference"]
+    out["data_element"] = data_set
+    return out.rename(columns={"ou": "org_unit"})
+
+
+def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Flag values far from their own series (facility x element x combos) over all periods."""
+    if not des:
+        return pd.DataFrame(columns=TABLE_COLUMNS), pd.DataFrame()
+    mod = q.outlier_moderate_sd.value  # type: ignore[attr-defined]
+    ext = q.outlier_extreme_sd.value  # type: ignore[attr-defined]
+    mz = q.modified_z.value  # type: ignore[attr-defined]
+    store.con.execute("""CREATE OR REPLACE TEMP TABLE _dq AS
+        WITH s AS (SELECT data_element, org_unit, coc, aoc, avg(value) AS mean,
+                   stddev_samp(value) AS sd, median(value) AS med, mad(value) AS mad,
+                   count(*) AS n FROM data_values WHERE list_contains(?, data_element)
+                   GROUP BY ALL HAVING count(*) >= 4)
+        SELECT v.data_element, v.org_unit, v.period, v.value, s.mean, s.sd, s.med, s.mad,
+               CASE WHEN s.sd > 0 THEN abs(v.value - s.mean) / s.sd END AS z,
+               CASE WHEN s.mad > 0 THEN 0.6745 * abs(v.value - s.med) / s.mad END AS mz
+        FROM data_values v JOIN s USING (data_element, org_unit, coc, aoc)""", [des])
+    per_de = store.query(f"""SELECT data_element, count(*) AS n_values,
+        count(*) FILTER (WHERE z > {mod} AND z <= {ext}) AS moderate,
+        count(*) FILTER (WHERE z > {ext}) AS extreme,
+        count(*) FILTER (WHERE mz > {mz}) AS modified_z FROM _dq GROUP BY ALL
+        ORDER BY data_element""")
+    flagged = store.query(f"""SELECT org_unit, period, data_element, value, mean, med, z, mz
+        FROM _dq WHERE z > {mod} OR mz > {mz} ORDER BY z DESC NULLS LAST""")
+    store.con.execute("DROP TABLE _dq")
+    rows = []
+    for name, cond, ref in (("outlier_extreme", flagged["z"] > ext, "mean"),
+                            ("outlier_moderate", (flagged["z"] > mod) & (flagged["z"] <= ext),
+                             "mean"),
+                            ("outlier_modified_z", flagged["mz"] > mz, "med")):
+        sub = flagged[cond.fillna(False)]
+        rows.append(pd.DataFrame({"org_unit": sub["org_unit"], "period": sub["period"],
+                                  "check": name, "data_element": sub["data_element"],
+                                  "value": sub["value"], "reference": sub[ref], "flag": True}))
+    return pd.concat(rows, ignore_index=True), per_de
+
+
+def _internal(store: Store, anc: pd.DataFrame, pairs: list, tol: float) -> pd.DataFrame:
+    out = []
+    for pair in pairs:
+        df = store.query("""SELECT org_unit, period,
+            sum(value) FILTER (WHERE data_element = ?) AS lhs,
+            sum(value) FILTER (WHERE data_element = ?) AS rhs
+            FROM data_values WHERE data_element IN (?, ?) GROUP BY ALL""",
+                         [pair.lhs, pair.rhs, pair.lhs, pair.rhs])
+        df = df.dropna(subset=["lhs", "rhs"]).merge(anc, on="org_unit")
+        if df.empty:
+            continue
+        df["bad"] = df["lhs"] > df["rhs"]
+        df["period"] = _year(df["period"])
+        g = df.groupby(["ou", "period"]).agg(lhs=("lhs", "sum"), rhs=("rhs", "sum"),
+                                             bad=("bad", "sum"), n=("bad", "size")).reset_index()
+        out.append(pd.DataFrame({
+            "org_unit": g["ou"], "period": g["period"], "check": f"internal:{pair.id}",
+            "data_element": f"{pair.lhs}<={pair.rhs}", "value": 100 * g["bad"] / g["n"],
+            "reference": 0.0, "flag": g["bad"] > 0, "_n": g["n"], "_bad": g["bad"]}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=TABLE_COLUMNS)
+
+
+def _over_time(store: Store, anc: pd.DataFrame, des: list[str], tol: float) -> pd.DataFrame:
+    if not des:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    df = store.query("""SELECT org_unit, substr(period, 1, 4) AS year, data_element,
+        sum(value) AS total FROM data_values WHERE list_contains(?, data_element)
+        GROUP BY ALL""", [des])
+    df = df.merge(anc, on="org_unit").groupby(["ou", "data_element", "year"])["total"].sum()
+    df = df.reset_index()
+    years = sorted(df["year"].unique())
+    if len(years) < 4:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    last, prev = years[-1], years[-4:-1]
+    wide = df.pivot_table(index=["ou", "data_element"], columns="year", values="total")
+    ratio = wide[last] / wide[prev].mean(axis=1)
+    r = ratio.reset_index(name="value")
+    return pd.DataFrame({"org_unit": r["ou"], "period": last, "check": "consistency_over_time",
+                         "data_element": r["data_element"], "value": r["value"],
+                         "reference": 1.0, "flag": (r["value"] - 1).abs() > tol / 100})
+
+
+def _external(store: Store, survey: pd.DataFrame, defs: Definitions, tol: float) -> pd.DataFrame:
+    """Routine indicator (yearly) against survey estimates: columns indicator, estimate, and
+    optionally org_unit (default: the level-1 unit) and year (default: the last year)."""
+    need = {"indicator", "estimate"}
+    if not need <= set(survey.columns):
+        raise InputError(f"survey estimates need columns {sorted(need)}", field="survey")
+    ous = store.query("SELECT id, level FROM org_units")
+    root = ous.loc[ous["level"] == ous["level"].min(), "id"].iloc[0]
+    s = survey.copy()
+    if "org_unit" not in s:
+        s["org_unit"] = root
+    s["level"] = s["org_unit"].map(ous.set_index("id")["level"])
+    if s["level"].isna().any():
+        bad = s.loc[s["level"].isna(), "org_unit"].tolist()
+        raise InputError(f"survey org units not in the store: {bad}", field="survey")
+    out = []
+    for lvl, grp in s.groupby("level"):
+        routine = compute_indicators(store, sorted(grp["indicator"].unique()), int(lvl),
+                                     "yearly", definitions=defs)
+        for row in grp.itertuples(index=False):
+            sub = routine[(routine["indicator"] == row.indicator)
+                          & (routine["org_unit"] == row.org_unit)]
+            year = str(getattr(row, "year", "")) if "year" in s else ""
+            sub = sub[sub["period"] == year] if year else sub.sort_values("period").tail(1)
+            if sub.empty:
+                continue
+            val = float(sub["value"].iloc[0])
+            ratio = val / float(row.estimate) if float(row.estimate) else np.nan
+            out.append({"org_unit": row.org_unit, "period": sub["period"].iloc[0],
+                        "check": "external_consistency", "data_element": row.indicator,
+                        "value": ratio, "reference": float(row.estimate),
+                        "flag": bool(abs(ratio - 1) > tol / 100)})
+    return pd.DataFrame(out, columns=TABLE_COLUMNS)
+
+
+def quality_review(store: Store, level: int = 3, *, survey: pd.DataFrame | None = None,
+                   definitions: str | Path | Definitions | None = None) -> QualityReview:
+    """Run the DQR checks; org-unit results are at ``level`` by year, outliers per facility."""
+    defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
+    q = defs.quality
+    anc = ancestors(store, level)
+    tol = q.consistency_threshold.value
+    comp = _completeness(store, anc, q, q.data_set)
+    outl, per_de = _outliers(store, q.outlier_data_elements, q)
+    internal = _internal(store, anc, q.internal_consistency, tol)
+    trend = _over_time(store, anc, q.trend_data_elements, tol)
+    external = _external(store, survey, defs, tol) if survey is not None else pd.DataFrame(
+        columns=TABLE_COLUMNS)
+    parts = [p for p in (comp, outl, internal.drop(columns=["_n", "_bad"], errors="ignore"),
+                         trend, external) if not p.empty]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TABLE_COLUMNS)
+    names = store.query("SELECT id, name FROM org_units").set_index("id")["name"]
+    table["org_unit_name"] = table["org_unit"].map(names)
+    table = table[TABLE_COLUMNS]
+    table["flag"] = table["flag"].astype(bool)
+
+    summary_rows = []
+
+    def add(dimension: str, metric: str, value: float, n: int, flagged: int) -> None:
+        summary_rows.append({"dimension": dimension, "metric": metric, "value": value, "n": n,
+                             "flagged": flagged})
+
+    for check in ("completeness", "timeliness"):
+        sub = comp[comp["check"] == check] if not comp.empty else comp
+        if len(sub):
+            add(check, f"% of expected {q.data_set} reports", float(sub["value"].mean()),
+                len(sub), int(sub["flag"].sum()))
+    if not per_de.empty:
+        n = int(per_de["n_values"].sum())
+        add("outliers", "% of values not extreme outliers (> 3 SD)",
+            100 * (1 - per_de["extreme"].sum() / n), n, int(per_de["extreme"].sum()))
+        add("outliers", "% of values without moderate outliers (2-3 SD)",
+            100 * (1 - per_de["moderate"].sum() / n), n, int(per_de["moderate"].sum()))
+        add("outliers", "% of values with modified z <= 3.5",
+            100 * (1 - per_de["modified_z"].sum() / n), n, int(per_de["modified_z"].sum()))
+    if not internal.empty:
+        n, bad = int(internal["_n"].sum()), int(internal["_bad"].sum())
+        add("internal_consistency", "% of facility-months consistent", 100 * (1 - bad / n), n,
+            bad)
+    if not trend.empty:
+        add("consistency_over_time", f"% of unit-elements within +-{tol:g}% of 3-year mean",
+            100 * (1 - trend["flag"].mean()), len(trend), int(trend["flag"].sum()))
+    if not external.empty:
+        add("external_consistency", f"% of comparisons within +-{tol:g}% of the survey",
+            100 * (1 - external["flag"].mean()), len(external), int(external["flag"].sum()))
+    summary = pd.DataFrame(summary_rows, columns=["dimension", "metric", "value", "n", "flagged"])
+    # score: mean over dimensions of each dimension's headline (first) metric, 0-100
+    headline = summary.groupby("dimension", sort=False)["value"].first()
+    score = float(headline.clip(0, 100).mean()) if len(headline) else float("nan")
+    return QualityReview(table=table.reset_index(drop=True), summary=summary, score=score,
+                         level=level)

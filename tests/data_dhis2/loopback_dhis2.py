@@ -1,0 +1,136 @@
+"""A loopback DHIS2 test server speaking the documented Web API formats (analytics, metadata,
+error payloads), on 127.0.0.1 at a random port."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TOKEN = "d2pat_testtoken"
+ORG_UNITS = [
+    {"id": "ROOT", "name": "Country", "level": 1, "path": "/ROOT"},
+    {"id": "D1", "name": "District 1", "level": 2, "path": "/ROOT/D1", "parent": {"id": "ROOT"}},
+    {"id": "D2", "name": "District 2", "level": 2, "path": "/ROOT/D2", "parent": {"id": "ROOT"}},
+    {"id": "F11", "name": "Facility 11", "level": 3, "path": "/ROOT/D1/F11",
+     "parent": {"id": "D1"}},
+    {"id": "F12", "name": "Facility 12", "level": 3, "path": "/ROOT/D1/F12",
+     "parent": {"id": "D1"}},
+    {"id": "F21", "name": "Facility 21", "level": 3, "path": "/ROOT/D2/F21",
+     "parent": {"id": "D2"}},
+]
+DATA_ELEMENTS = [
+    {"id": "ANC1", "name": "ANC first visits", "aggregationType": "SUM", "valueType": "INTEGER"},
+    {"id": "MMS_CLIENTS", "name": "MMS clients", "aggregationType": "SUM",
+     "valueType": "INTEGER"},
+]
+PERIODS = [f"2024{m:02d}" for m in range(1, 7)]
+
+
+def value_of(de: str, pe: str, ou: str) -> int:
+    """The server's deterministic data value."""
+    return (10 if de == "ANC1" else 3) + int(pe[-2:]) + int(ou[1:])
+
+
+class State:
+    """Mutable server state: row cap, injected failures, request log."""
+
+    def __init__(self) -> None:
+        self.max_rows = 10_000
+        self.fail_500 = 0
+        self.requests: list[str] = []
+
+
+def _handler(state: State) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # silence
+            pass
+
+        def _send(self, code: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _error(self, code: int, status: str, message: str, error_code: str | None = None
+                   ) -> None:
+            body: dict[str, Any] = {"httpStatus": status, "httpStatusCode": code,
+                                    "status": "ERROR", "message": message}
+            if error_code:
+                body["errorCode"] = error_code
+            self._send(code, body)
+
+        def do_GET(self) -> None:  # noqa: N802
+            auth = self.headers.get("Authorization", "")
+            basic = "Basic " + base64.b64encode(b"admin:district").decode()
+            if auth not in (f"ApiToken {TOKEN}", basic):
+                self._error(401, "Unauthorized", "Unauthorized")
+                return
+            url = urlparse(self.path)
+            q = parse_qs(url.query)
+            state.requests.append(self.path)
+            if state.fail_500 > 0:
+                state.fail_500 -= 1
+                self._error(500, "Internal Server Error", "Something went wrong")
+                return
+            if url.path == "/api/organisationUnits":
+                flt = q.get("filter", [""])[0]
+                root = flt.split("path:like:")[-1] if "path:like:" in flt else ""
+                ous = [o for o in ORG_UNITS if root in o["path"]]
+                self._send(200, {"organisationUnits": ous})
+            elif url.path.startswith("/api/organisationUnits/"):
+                uid = url.path.rsplit("/", 1)[-1]
+                kids = [{"id": o["id"]} for o in ORG_UNITS
+                        if o.get("parent", {}).get("id") == uid]
+                self._send(200, {"children": kids})
+            elif url.path == "/api/dataElements":
+                self._send(200, {"dataElements": DATA_ELEMENTS})
+            elif url.path == "/api/analytics":
+                self._analytics(q)
+            else:
+                self._error(404, "Not Found", f"no resource {url.path}")
+
+        def _analytics(self, q: dict[str, list[str]]) -> None:
+            dims = dict(d.split(":", 1) if ":" in d else (d, "") for d in q.get("dimension", []))
+            des = dims["dx"].split(";")
+            pes = dims["pe"].split(";")
+            ou_items = dims["ou"].split(";")
+            level = int(next(i for i in ou_items if i.startswith("LEVEL-")).split("-")[1])
+            roots = [i for i in ou_items if not i.startswith("LEVEL-")]
+            ous = [o["id"] for o in ORG_UNITS if o["level"] == level
+                   and any(f"/{r}" in o["path"] for r in roots)]
+            rows = [[de, "HllvX50cXC0", pe, ou, f"{value_of(de, pe, ou):.1f}"]
+                    for de in des for pe in pes for ou in ous]
+            if len(rows) > state.max_rows:
+                self._error(409, "Conflict",
+                            f"Query result set exceeded max limit: `{state.max_rows}`", "E7128")
+                return
+            headers = [{"name": n, "column": n, "meta": n != "value",
+                        "type": "java.lang.String"} for n in ("dx", "co", "pe", "ou", "value")]
+            self._send(200, {"headers": headers, "rows": rows, "height": len(rows),
+                             "width": 5, "metaData": {}})
+
+    return Handler
+
+
+@contextmanager
+def serve() -> Iterator[tuple[str, State]]:
+    """(base URL, state) of a loopback DHIS2 server on a random port."""
+    state = State()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", state
+    finally:
+        server.shutdown()
+        server.server_close()
