@@ -1,5 +1,193 @@
-"""CLI for mmsis.evaluate (to be filled by its package)."""
+"""CLI for mmsis.evaluate: `mmsis evaluate its | did | stepped-wedge FILE ...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from mmsis.errors import InputError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="What changed after MMS introduction: interrupted time series, difference-in-"
+    "differences / event study, stepped-wedge trial analysis.",
+)
+
+
+def read_table(path: Path) -> Any:
+    """Read a CSV, Excel or Parquet file into a DataFrame; unreadable files are InputErrors."""
+    import pandas as pd
+
+    if not path.exists():
+        raise InputError("file not found", file=str(path))
+    try:
+        suffix = path.suffix.lower()
+        if suffix in (".xlsx", ".xls"):
+            return pd.read_excel(path)
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
+
+
+def _print_summary(title: str, result: Any, lines: list[str]) -> None:
+    from mmsis._cli import console, print_table
+
+    summary = result.summary.copy()
+    if "rr" in summary:
+        summary = summary[["term", "rr", "rr_ci_low", "rr_ci_high", "p"]]
+    else:
+        summary = summary[
+            [c for c in ("term", "estimate", "se", "ci_low", "ci_high", "p") if c in summary]
+        ]
+    print_table(summary, title=title)
+    for line in lines:
+        console.print(line)
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+@app.command("its")
+def its(
+    file: Path = typer.Argument(..., help="CSV/XLSX/Parquet, one row per time point."),
+    outcome: str = typer.Option(..., "--outcome", help="Outcome column (count, or value)."),
+    time: str = typer.Option(
+        ..., "--time", help="Time column: numeric index or YYYYMM period (months counted)."
+    ),
+    intervention: str = typer.Option(
+        ..., "--intervention", help="0/1 column: 0 before, 1 from the intervention on."
+    ),
+    offset: str | None = typer.Option(
+        None,
+        "--offset",
+        help="Offset column on the NATURAL scale (population, expected pregnancies); it is "
+        "logged for count families and divides the outcome (a rate) for gaussian.",
+    ),
+    family: str = typer.Option(
+        "poisson", "--family", help="poisson | quasipoisson | negbin | gaussian (OLS on rates)."
+    ),
+    harmonics: int = typer.Option(0, "--harmonics", help="Fourier pairs for seasonality (K)."),
+    season: str | None = typer.Option(
+        None, "--season", help="Season column (e.g. month 1-12); default: from time."
+    ),
+    period: float = typer.Option(12, "--period", help="Season length in time units."),
+    month_indicators: bool = typer.Option(
+        False, "--month-indicators", help="Season indicators instead of harmonics."
+    ),
+    slope_change: bool = typer.Option(False, "--slope-change", help="Also fit a slope change."),
+    newey_west: int | None = typer.Option(
+        None, "--newey-west", help="Newey-West (HAC) standard errors with this many lags."
+    ),
+    completeness: str | None = typer.Option(
+        None, "--completeness", help="Reporting completeness column (share 0-1)."
+    ),
+    missing: str = typer.Option(
+        "drop",
+        "--missing",
+        help="Missing / low-completeness months: drop | impute (seasonal interpolation) | "
+        "offset (log completeness added to the offset).",
+    ),
+    min_completeness: float = typer.Option(
+        0.9, "--min-completeness", help="Completeness below this flags a month."
+    ),
+    plot: Path | None = typer.Option(None, "--plot", help="Write the ITS figure here (PNG/SVG)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Interrupted time series (segmented regression) with rate ratios and a counterfactual."""
+    from mmsis._cli import print_json
+    from mmsis.evaluate.its import fit_its
+
+    data = read_table(file)
+    result = fit_its(
+        data,
+        outcome,
+        time,
+        intervention,
+        offset=offset,
+        family=family,  # type: ignore[arg-type]
+        slope_change=slope_change,
+        harmonics=harmonics,
+        season=season,
+        period=period,
+        month_indicators=month_indicators,
+        newey_west=newey_west,
+        completeness=completeness,
+        missing=missing,  # type: ignore[arg-type]
+        min_completeness=min_completeness,
+        file=str(file),
+    )
+    out = result.to_dict()
+    if plot is not None:
+        out["plot"] = str(result.plot(plot))
+    if json_out:
+        print_json(out)
+        return
+    lc = result.level_change
+    lines = [
+        f"n = {result.n} ({result.n_pre} before, {result.n_post} after); "
+        f"dispersion {result.dispersion:.4g}; SE {result.se_type}",
+        (
+            f"level change: RR {lc['rr']:.4f} (95% CI {lc['ci_low']:.4f} to {lc['ci_high']:.4f})"
+            if result.log_link
+            else f"level change: {lc['estimate']:.4g} (95% CI {lc['ci_low']:.4g} to "
+            f"{lc['ci_high']:.4g})"
+        ),
+    ]
+    _print_summary("Interrupted time series", result, lines)
+
+
+@app.command("did")
+def did(
+    file: Path = typer.Argument(..., help="CSV/XLSX/Parquet panel, one row per unit and time."),
+    outcome: str = typer.Option(..., "--outcome", help="Outcome column."),
+    unit: str = typer.Option(..., "--unit", help="Unit column (e.g. district id)."),
+    time: str = typer.Option(..., "--time", help="Time column: numeric or YYYYMM period."),
+    treated_from: str = typer.Option(
+        ...,
+        "--treated-from",
+        help="Column with each unit's first treated time (same scale as --time; empty for "
+        "never-treated units).",
+    ),
+    offset: str | None = typer.Option(
+        None, "--offset", help="Divide the outcome by this column (natural scale) first."
+    ),
+    log_outcome: bool = typer.Option(
+        False, "--log", help="Model log(outcome): effects become rate ratios."
+    ),
+    leads: int = typer.Option(6, "--leads", help="Event-study leads (earlier ones binned)."),
+    lags: int = typer.Option(12, "--lags", help="Event-study lags (later ones binned)."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write the event-study figure here."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Difference-in-differences: TWFE (cluster-robust) and did2s, with an event study."""
+    from mmsis._cli import print_json
+    from mmsis.evaluate.did import fit_did
+
+    data = read_table(file)
+    result = fit_did(
+        data,
+        outcome,
+        unit,
+        time,
+        treated_from,
+        offset=offset,
+        log_outcome=log_outcome,
+        leads=leads,
+        lags=lags,
+        file=str(file),
+    )
+    out = result.to_dict()
+    if plot is not None:
+        out["plot"] = str(result.plot(plot))
+    if json_out:
+        print_json(out)
+        return
+    w = result.weights
+    lines = [
+        f"n = {result.n} unit-times, {result.n_units} units; cohorts {result.cohorts}",
+        f"TWFE weights: {w['n_negative']} of {w['n_treated_cells']} treated cells negative",
+    ]
+    _print_summary("Difference-in-differences", result, lines)

@@ -1,0 +1,317 @@
+"""Difference-in-differences and event studies on unit-by-time panels (e.g. district-months).
+
+Two-way fixed effects (TWFE) with cluster-robust (CRV1, by unit) standard errors via pyfixest,
+an event study of leads and lags, and Gardner's two-stage estimator (did2s, equal to the
+Borusyak-Jaravel-Spiess imputation estimator) that stays unbiased under staggered roll-out with
+effects that vary by cohort or time since start. The de Chaisemartin-D'Haultfoeuille weights of
+TWFE on treated cells are reported; negative weights mean TWFE can be biased (even of wrong sign).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mmsis.errors import InputError
+from mmsis.evaluate._base import EffectModel, new_figure, save_figure
+from mmsis.evaluate._input import numeric_column, positive_column, require_columns
+
+TIDY_NAMES = {
+    "Estimate": "estimate",
+    "Std. Error": "se",
+    "2.5%": "ci_low",
+    "97.5%": "ci_high",
+    "Pr(>|t|)": "p",
+}
+
+
+def absolute_months(values: pd.Series) -> pd.Series | None:
+    """YYYYMM periods as a month count (year*12 + month - 1), or None if not all periods."""
+    v = pd.to_numeric(values, errors="coerce")
+    ok = v.dropna()
+    if ok.empty or not (ok == ok.round()).all():
+        return None
+    year, month = ok // 100, ok % 100
+    if not ((year >= 1900) & (year <= 2100) & (month >= 1) & (month <= 12)).all():
+        return None
+    return (v // 100) * 12 + (v % 100) - 1
+
+
+def _tidy(fit: Any, term: str, name: str, log: bool) -> dict[str, Any]:
+    """One row of a pyfixest fit as a summary dict (rate ratios added on the log scale)."""
+    tab = fit.tidy().rename(columns=TIDY_NAMES)
+    row = tab.loc[term]
+    out: dict[str, Any] = {"term": name, **{k: float(row[k]) for k in TIDY_NAMES.values()}}
+    if log:
+        out.update(
+            rr=float(np.exp(out["estimate"])),
+            rr_ci_low=float(np.exp(out["ci_low"])),
+            rr_ci_high=float(np.exp(out["ci_high"])),
+        )
+    return out
+
+
+def twfe_weights(panel: pd.DataFrame) -> pd.DataFrame:
+    """de Chaisemartin-D'Haultfoeuille weights of the TWFE coefficient on each treated cell.
+
+    TWFE's coefficient is sum_w w_it * effect_it over treated cells with w proportional to the
+    residual of D on unit and time fixed effects; negative w are 'forbidden comparisons'.
+    """
+    import pyfixest as pf
+
+    fit = pf.feols("D ~ 1 | unit + time", data=panel[["D", "unit", "time"]].astype({"D": float}))
+    resid = np.asarray(fit.resid())
+    treated = panel["D"].to_numpy() == 1
+    w = resid[treated] / resid[treated].sum()
+    return panel.loc[treated, ["unit", "time", "cohort"]].assign(weight=w).reset_index(drop=True)
+
+
+@dataclass
+class DiDResult(EffectModel):
+    """TWFE and heterogeneity-robust (did2s) effects, event-study coefficients and TWFE weights."""
+
+    n: int
+    n_units: int
+    cohorts: dict[str, int]
+    log_outcome: bool
+    summary: pd.DataFrame
+    event_study: pd.DataFrame
+    weights: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    method: str = "difference-in-differences: TWFE (CRV1 by unit) and did2s (Gardner 2021)"
+
+    def _eff(self, term: str) -> dict[str, Any]:
+        e = self.effect(term)
+        return {k: v for k, v in e.items() if not (isinstance(v, float) and np.isnan(v))}
+
+    @property
+    def twfe(self) -> dict[str, Any]:
+        """Static TWFE effect (biased under staggered timing with heterogeneous effects)."""
+        return self._eff("twfe_att")
+
+    @property
+    def robust(self) -> dict[str, Any]:
+        """Gardner two-stage (imputation) ATT, robust to staggered timing."""
+        return self._eff("did2s_att")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Key results as plain values for JSON output."""
+        return {
+            "method": self.method,
+            "n": self.n,
+            "n_units": self.n_units,
+            "cohorts": self.cohorts,
+            "log_outcome": self.log_outcome,
+            "twfe": self.twfe,
+            "robust": self.robust,
+            "event_study": self.event_study,
+            "twfe_weights": self.weights,
+            "warnings": self.warnings,
+        }
+
+    def plot(self, path: str | Path) -> Path:
+        """Event-study coefficients (TWFE and did2s) with 95% CIs by time since start."""
+        fig, ax = new_figure()
+        for k, (est, colour) in enumerate((("twfe", "C0"), ("did2s", "C3"))):
+            es = self.event_study[self.event_study["estimator"] == est]
+            x = es["rel_time"] + (k - 0.5) * 0.2
+            ax.errorbar(
+                x,
+                es["estimate"],
+                yerr=[es["estimate"] - es["ci_low"], es["ci_high"] - es["estimate"]],
+                fmt="o",
+                ms=3,
+                color=colour,
+                label=est,
+                capsize=2,
+            )
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.axvline(-0.5, color="0.5", lw=0.8, ls="--")
+        ax.set_xlabel("time since start (reference -1)")
+        ax.set_ylabel("effect (log scale)" if self.log_outcome else "effect")
+        r = self.robust
+        ax.set_title(
+            f"Event study; did2s ATT {r['estimate']:.3g} ({r['ci_low']:.3g} to {r['ci_high']:.3g})",
+            fontsize=10,
+        )
+        ax.legend(fontsize=8)
+        return save_figure(fig, path)
+
+
+def _panel(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    treated_from: str,
+    offset: str | None,
+    log_outcome: bool,
+    file: str | None,
+) -> pd.DataFrame:
+    """Validate and standardise to columns unit, time, y, cohort (first treated time or NaN), D."""
+    require_columns(data, [outcome, unit, time, treated_from, offset], file)
+    if len(data) == 0:
+        raise InputError("the data have no rows", file=file)
+    t_abs = absolute_months(data[time])
+    t = t_abs if t_abs is not None else numeric_column(data, time, file)
+    raw_g = data[treated_from].replace({"": np.nan})
+    g_abs = absolute_months(raw_g) if t_abs is not None else None
+    g = g_abs if g_abs is not None else pd.to_numeric(raw_g, errors="coerce")
+    bad_g = g.isna() & raw_g.notna() & (raw_g.astype(str).str.strip() != "")
+    if bad_g.any():
+        pos = int(np.flatnonzero(bad_g.to_numpy())[0])
+        raise InputError(
+            f"not a time (got {raw_g.iloc[pos]!r}); leave empty for never treated",
+            file=file,
+            row=pos + 1,
+            column=treated_from,
+        )
+    y = numeric_column(data, outcome, file)
+    if offset is not None:
+        off = numeric_column(data, offset, file)
+        positive_column(off, offset, file)
+        y = y / off
+    if log_outcome:
+        if not (y > 0).all():
+            pos = int(np.flatnonzero(~(y > 0).to_numpy())[0])
+            raise InputError("log outcome needs values > 0", file=file, row=pos + 1, column=outcome)
+        y = np.log(y)
+    panel = pd.DataFrame(
+        {
+            "unit": data[unit].astype(str).to_numpy(),
+            "time": t.to_numpy(),
+            "y": y.to_numpy(),
+            "cohort": g.to_numpy(),
+        }
+    )
+    dup = panel.duplicated(["unit", "time"], keep="first")
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(
+            f"duplicate unit-time point (unit {panel['unit'].iloc[pos]!r}, time "
+            f"{data[time].iloc[pos]!r})",
+            file=file,
+            row=pos + 1,
+            column=time,
+        )
+    varying = panel.groupby("unit")["cohort"].nunique(dropna=False) > 1
+    if varying.any():
+        raise InputError(
+            f"treated-from must be constant within a unit (unit {varying.idxmax()!r})",
+            file=file,
+            column=treated_from,
+        )
+    panel["D"] = (panel["time"] >= panel["cohort"]).astype(int)
+    d_by_unit = panel.groupby("unit")["D"]
+    if panel["D"].nunique() < 2:
+        raise InputError(
+            "no variation in treatment: every unit-time is "
+            f"{'treated' if panel['D'].iloc[0] else 'untreated'}",
+            file=file,
+            column=treated_from,
+        )
+    switchers = (d_by_unit.min() == 0) & (d_by_unit.max() == 1)
+    if not switchers.any():
+        raise InputError(
+            "no unit is observed both before and after its start", file=file, column=treated_from
+        )
+    if (
+        panel.loc[panel["D"] == 0, "time"].nunique() < 2
+        or (panel.groupby("time")["D"].min() == 1).all()
+    ):
+        raise InputError(
+            "no untreated comparison in the treated periods", file=file, column=treated_from
+        )
+    return panel.sort_values(["unit", "time"]).reset_index(drop=True)
+
+
+def fit_did(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    treated_from: str,
+    *,
+    offset: str | None = None,
+    log_outcome: bool = False,
+    leads: int = 6,
+    lags: int = 12,
+    file: str | None = None,
+) -> DiDResult:
+    """Fit TWFE and did2s DiD with an event study; `treated_from` is each unit's start time
+    (same units as `time`; YYYYMM periods allowed; empty for never-treated units)."""
+    import pyfixest as pf
+
+    if leads < 1 or lags < 0:
+        raise InputError("leads must be >= 1 and lags >= 0", field="leads")
+    panel = _panel(data, outcome, unit, time, treated_from, offset, log_outcome, file)
+    rel = panel["time"] - panel["cohort"]
+    panel["rel"] = np.where(panel["cohort"].notna(), np.clip(rel, -leads, lags), -1.0)
+    twfe = pf.feols("y ~ D | unit + time", data=panel, vcov={"CRV1": "unit"})
+    robust = pf.did2s(
+        panel,
+        yname="y",
+        first_stage="~ 0 | unit + time",
+        second_stage="~ i(D)",
+        treatment="D",
+        cluster="unit",
+    )
+    rows = [
+        _tidy(twfe, "D", "twfe_att", log_outcome),
+        _tidy(robust, robust.tidy().index[0], "did2s_att", log_outcome),
+    ]
+    es_rows = []
+    es_twfe = pf.feols("y ~ i(rel, ref=-1.0) | unit + time", data=panel, vcov={"CRV1": "unit"})
+    es_d2s = pf.did2s(
+        panel,
+        yname="y",
+        first_stage="~ 0 | unit + time",
+        second_stage="~ i(rel, ref=-1.0)",
+        treatment="D",
+        cluster="unit",
+    )
+    for name, fit in (("twfe", es_twfe), ("did2s", es_d2s)):
+        tab = fit.tidy().rename(columns=TIDY_NAMES)
+        for term, r in tab.iterrows():
+            k = float(str(term).split("::")[1])
+            es_rows.append(
+                {"estimator": name, "rel_time": k, **{c: float(r[c]) for c in TIDY_NAMES.values()}}
+            )
+    event_study = pd.DataFrame(es_rows).sort_values(["estimator", "rel_time"], ignore_index=True)
+
+    w = twfe_weights(panel)
+    neg = w["weight"] < 0
+    cohorts = panel.dropna(subset=["cohort"]).groupby("cohort")["unit"].nunique()
+    weights = {
+        "n_treated_cells": len(w),
+        "n_negative": int(neg.sum()),
+        "share_negative": float(neg.mean()),
+        "sum_negative": float(w.loc[neg, "weight"].sum()),
+    }
+    warnings: list[str] = []
+    if len(cohorts) > 1 and neg.any():
+        warnings.append(
+            f"staggered roll-out ({len(cohorts)} start times): {int(neg.sum())} of {len(w)} "
+            f"treated cells get negative TWFE weights (sum {weights['sum_negative']:.3f}); TWFE "
+            "is biased if effects vary over time or cohorts; use the did2s (robust) estimate"
+        )
+    never = int(panel.groupby("unit")["cohort"].first().isna().sum())
+    if never == 0:
+        warnings.append("no never-treated units: comparisons rely on not-yet-treated units only")
+    return DiDResult(
+        n=len(panel),
+        n_units=int(panel["unit"].nunique()),
+        cohorts={
+            str(int(k)) if float(k).is_integer() else str(k): int(v) for k, v in cohorts.items()
+        }
+        | {"never": never},
+        log_outcome=log_outcome,
+        summary=pd.DataFrame(rows),
+        event_study=event_study,
+        weights=weights,
+        warnings=warnings,
+    )

@@ -1,0 +1,177 @@
+"""`mmsis evaluate ...` commands: JSON contract, plots and clean errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mmsis.cli import app
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+runner = CliRunner()
+
+
+def test_its_json_contract(tmp_path: Path) -> None:
+    plot = tmp_path / "its.png"
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "its",
+            str(DATA / "sicily.csv"),
+            "--outcome",
+            "aces",
+            "--time",
+            "time",
+            "--intervention",
+            "smokban",
+            "--offset",
+            "stdpop",
+            "--family",
+            "quasipoisson",
+            "--harmonics",
+            "2",
+            "--season",
+            "month",
+            "--period",
+            "12",
+            "--slope-change",
+            "--plot",
+            str(plot),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert set(out["level_change"]) >= {"rr", "ci_low", "ci_high", "se"}
+    assert out["slope_change"] is not None and "rr" in out["slope_change"]
+    assert out["n"] == 59 and out["dispersion"] > 1
+    assert plot.stat().st_size > 1000
+
+
+def test_its_reproduces_its3_through_cli() -> None:
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "its",
+            str(DATA / "sicily.csv"),
+            "--outcome",
+            "aces",
+            "--time",
+            "time",
+            "--intervention",
+            "smokban",
+            "--offset",
+            "stdpop",
+            "--family",
+            "quasipoisson",
+            "--harmonics",
+            "2",
+            "--season",
+            "month",
+            "--json",
+        ],
+    )
+    out = json.loads(res.stdout)
+    assert out["level_change"]["rr"] == pytest.approx(0.885072, rel=1e-5)
+    assert out["slope_change"] is None
+
+
+def test_its_gaussian_reports_estimate_not_rr() -> None:
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "its",
+            str(DATA / "sicily.csv"),
+            "--outcome",
+            "aces",
+            "--time",
+            "time",
+            "--intervention",
+            "smokban",
+            "--offset",
+            "stdpop",
+            "--family",
+            "gaussian",
+            "--newey-west",
+            "2",
+            "--json",
+        ],
+    )
+    out = json.loads(res.stdout)
+    assert "rr" not in out["level_change"] and out["level_change"]["estimate"] < 0
+
+
+def test_its_bad_input_is_a_clean_error(tmp_path: Path) -> None:
+    from mmsis.errors import InputError
+
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "its",
+            str(DATA / "sicily.csv"),
+            "--outcome",
+            "aces",
+            "--time",
+            "time",
+            "--intervention",
+            "year",
+            "--json",
+        ],
+    )
+    assert isinstance(res.exception, InputError) and "0/1" in str(res.exception)
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "its",
+            str(tmp_path / "none.csv"),
+            "--outcome",
+            "a",
+            "--time",
+            "t",
+            "--intervention",
+            "i",
+        ],
+    )
+    assert isinstance(res.exception, InputError) and "not found" in str(res.exception)
+
+
+def test_did_json(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_did import staggered
+
+    path = tmp_path / "panel.csv"
+    staggered(noise=0.2).to_csv(path, index=False)
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "did",
+            str(path),
+            "--outcome",
+            "y",
+            "--unit",
+            "unit",
+            "--time",
+            "time",
+            "--treated-from",
+            "start",
+            "--plot",
+            str(tmp_path / "es.png"),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert {"twfe", "robust", "event_study", "twfe_weights", "warnings"} <= set(out)
+    assert out["robust"]["ci_low"] < out["robust"]["estimate"] < out["robust"]["ci_high"]
+    assert (tmp_path / "es.png").exists()
