@@ -1,0 +1,202 @@
+"""The FastAPI application: settings, templates, error pages and JSON problems, routers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mmsis.errors import InputError
+from mmsis.web import db as dbm
+from mmsis.web.deps import Forbidden, NotAuthenticated, NotFound
+from mmsis.web.parsers import UploadRefused
+from mmsis.web.security import Signer
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger("mmsis.web")
+
+
+def _templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.0f}%"
+    return env
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    """Render a page template with the request, user and CSRF token available."""
+    env: Environment = request.app.state.templates
+    ctx = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        **context,
+    }
+    return HTMLResponse(env.get_template(template).render(ctx), status_code=status)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _error(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
+    if _wants_json(request):
+        return problem(status, title, detail, **extra)
+    try:
+        return render(
+            request, "error.html", {"status": status, "title": title, "detail": detail}, status
+        )
+    except Exception:  # never let an error page raise: plain text instead
+        log.exception("error page failed")
+        return PlainTextResponse(f"{status} {title}: {detail}", status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _anon(request: Request, exc: NotAuthenticated) -> Response:
+        if _wants_json(request):
+            resp = problem(401, "Not logged in", "log in at /login first")
+            resp.headers["WWW-Authenticate"] = 'Cookie realm="mmsis"'
+            return resp
+        target = request.url.path if request.method == "GET" else "/"
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, "Not allowed", exc.detail)
+
+    @app.exception_handler(NotFound)
+    async def _nf(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, "Not found", exc.detail)
+
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> Response:
+        return _error(request, 422, "Invalid input", str(exc), field=exc.field)
+
+    @app.exception_handler(UploadRefused)
+    async def _refused(request: Request, exc: UploadRefused) -> Response:
+        return _error(request, exc.status, "Upload refused", exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
+        return _error(request, 422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Too large"}
+        return _error(
+            request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail)
+        )
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        ref = secrets.token_hex(4)
+        log.exception("unhandled error %s on %s %s", ref, request.method, request.url.path)
+        return _error(
+            request,
+            500,
+            "Server error",
+            f"something went wrong on our side (reference {ref}); it has been logged",
+        )
+
+
+def create_app(
+    database_url: str | None = None,
+    secret_key: str | None = None,
+    *,
+    migrate: bool = True,
+    secure_cookies: bool = False,
+) -> FastAPI:
+    """Build the app on a database (migrated to the newest schema unless migrate=False)."""
+    from mmsis.web.routes import api, auth, pages
+
+    url = database_url or os.environ.get("MMSIS_DATABASE_URL") or dbm.DEFAULT_DATABASE
+    app = FastAPI(
+        title="mmsis web workspace",
+        version="1",
+        description="JSON API of the mmsis web workspace. Log in at /login; send the CSRF token "
+        "from GET /api/me as the X-CSRF-Token header on every POST, PUT, PATCH or DELETE.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    engine = dbm.make_engine(url)
+    if migrate:
+        dbm.upgrade(engine)
+    app.state.engine = engine
+    app.state.sessions = dbm.session_factory(engine)
+    app.state.signer = Signer(
+        secret_key or os.environ.get("MMSIS_SECRET_KEY") or secrets.token_hex(32)
+    )
+    app.state.templates = _templates()
+    app.state.secure_cookies = secure_cookies
+    app.state.cache = {}
+    _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'",
+        )
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    return app
+
+
+def iter_routes(routes: list[Any]) -> list[Any]:
+    """Every endpoint route of the app, looking inside included routers (for the guard tests)."""
+    from fastapi.routing import APIRoute
+
+    out: list[Any] = []
+    for r in routes:
+        if isinstance(r, APIRoute):
+            out.append(r)
+        elif hasattr(r, "original_router"):  # FastAPI >= 0.16x keeps included routers whole
+            out.extend(iter_routes(list(r.original_router.routes)))
+        elif hasattr(r, "routes") and not hasattr(r, "app"):
+            out.extend(iter_routes(list(r.routes)))
+    return out

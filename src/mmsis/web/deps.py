@@ -1,0 +1,158 @@
+"""Request dependencies: database session, the logged-in user, CSRF and workspace roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mmsis.web import security
+from mmsis.web.models import ROLES, LoginSession, Membership, User, Workspace
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class NotAuthenticated(Exception):
+    """No valid login session: pages redirect to /login, the API answers 401."""
+
+
+class Forbidden(Exception):
+    """Logged in but not allowed (wrong role or bad CSRF token)."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+class NotFound(Exception):
+    """The thing does not exist, or the user may not know that it exists."""
+
+    def __init__(self, detail: str = "not found") -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A database session per request, committed when the handler succeeds."""
+    db: Session = request.app.state.sessions()
+    try:
+        yield db
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+
+
+@dataclass(frozen=True)
+class UserView:
+    """What templates may show of the logged-in user (a plain copy, safe after a rollback)."""
+
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+
+
+@dataclass
+class Auth:
+    """The logged-in user and their session."""
+
+    user: User
+    session: LoginSession
+
+
+@dataclass
+class Access:
+    """A user's access to one workspace: role and org-unit scope (None = whole country)."""
+
+    user: User
+    session: LoginSession
+    workspace: Workspace
+    role: str
+    scope_path: str | None
+
+    def at_least(self, role: str) -> bool:
+        """True when this access grants the given role or a stronger one."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+async def _check_csrf(request: Request, session: LoginSession) -> None:
+    """Unsafe methods must echo the session's CSRF token (form field or X-CSRF-Token header)."""
+    if request.method in SAFE_METHODS:
+        return
+    token = request.headers.get("x-csrf-token")
+    if not token and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        token = value if isinstance(value, str) else None
+    if not security.tokens_equal(token, session.csrf_token):
+        raise Forbidden("missing or invalid CSRF token")
+
+
+async def current_auth(request: Request, db: Session = Depends(get_db)) -> Auth:
+    """The logged-in user; raises NotAuthenticated otherwise. Checks CSRF on unsafe methods."""
+    signer: security.Signer = request.app.state.signer
+    sid = signer.unsign(
+        request.cookies.get(security.SESSION_COOKIE),
+        max_age=int(security.SESSION_LIFETIME.total_seconds()),
+    )
+    found = security.load_session(db, sid) if sid else None
+    if found is None:
+        raise NotAuthenticated()
+    session, user = found
+    await _check_csrf(request, session)
+    request.state.csrf_token = session.csrf_token
+    request.state.user = UserView(user.id, user.email, user.name, user.is_admin)
+    return Auth(user=user, session=session)
+
+
+async def require_admin(auth: Auth = Depends(current_auth)) -> Auth:
+    """Only site administrators (who create workspaces and first owners)."""
+    if not auth.user.is_admin:
+        raise Forbidden("administrators only")
+    return auth
+
+
+def workspace_access(min_role: str) -> Callable[..., Any]:
+    """Dependency factory: access to path parameter `workspace_id` with at least `min_role`."""
+    if min_role not in ROLES:
+        raise ValueError(min_role)
+
+    async def dependency(
+        workspace_id: int, auth: Auth = Depends(current_auth), db: Session = Depends(get_db)
+    ) -> Access:
+        ws = db.get(Workspace, workspace_id)
+        if ws is None:
+            raise NotFound("no such workspace")
+        if auth.user.is_admin:
+            role, scope = "owner", None
+        else:
+            m = db.scalar(
+                select(Membership).where(
+                    Membership.workspace_id == workspace_id, Membership.user_id == auth.user.id
+                )
+            )
+            if m is None:
+                raise NotFound("no such workspace")
+            role, scope = m.role, m.org_unit_path
+        access = Access(auth.user, auth.session, ws, role, scope)
+        if not access.at_least(min_role):
+            raise Forbidden(f"this needs the {min_role} role in the workspace (you are {role})")
+        return access
+
+    dependency.__name__ = f"workspace_{min_role}"
+    dependency.min_role = min_role  # type: ignore[attr-defined]
+    return dependency
+
+
+viewer = workspace_access("viewer")
+editor = workspace_access("editor")
+owner = workspace_access("owner")

@@ -1,0 +1,1 @@
+"""HTTP routes of the web workspace: login, pages, JSON API."""

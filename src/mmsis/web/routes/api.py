@@ -1,0 +1,328 @@
+"""The JSON API under /api/: everything the pages do, described by OpenAPI."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mmsis.errors import InputError
+from mmsis.web import parsers, services
+from mmsis.web.deps import (
+    Access,
+    Auth,
+    NotFound,
+    current_auth,
+    editor,
+    get_db,
+    owner,
+    require_admin,
+    viewer,
+)
+from mmsis.web.models import Evidence, Upload, User
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class WorkspaceOut(BaseModel):
+    """A workspace as the user sees it."""
+
+    id: int
+    name: str
+    country: str
+    phase: str
+    role: str
+
+
+class WorkspaceIn(BaseModel):
+    """A new workspace."""
+
+    name: str = Field(min_length=1, max_length=200)
+    country: str = ""
+    phase: str = ""
+
+
+class MemberIn(BaseModel):
+    """A role for a user (by e-mail) in a workspace, optionally limited to an org unit."""
+
+    email: str
+    role: str
+    org_unit: str | None = None
+
+
+class KeyResultIn(BaseModel):
+    """A key result's status and note."""
+
+    status: str
+    note: str = ""
+
+
+class AgendaIn(BaseModel):
+    """A new agenda item."""
+
+    kind: str = "question"
+    text: str
+    ref_id: str | None = None
+
+
+class AgendaPatch(BaseModel):
+    """A change to an agenda item: a decision, a new rank, or both."""
+
+    decision: str | None = None
+    rank: int | None = None
+
+
+def _ws_out(ws: Any, role: str) -> WorkspaceOut:
+    return WorkspaceOut(id=ws.id, name=ws.name, country=ws.country, phase=ws.phase, role=role)
+
+
+def upload_out(up: Upload) -> dict[str, Any]:
+    """An upload with its refused-rows report."""
+    return {
+        "id": up.id,
+        "kind": up.kind,
+        "filename": up.filename,
+        "status": up.status,
+        "rows_total": up.rows_total,
+        "rows_imported": up.rows_imported,
+        "refused": json.loads(up.refused_json),
+        "uploaded_at": up.uploaded_at.isoformat(),
+    }
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, auth: Auth = Depends(current_auth)) -> JSONResponse:
+    """The OpenAPI schema of this API (for logged-in users)."""
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/me")
+def me(auth: Auth = Depends(current_auth)) -> dict[str, Any]:
+    """The logged-in user and the CSRF token to send as X-CSRF-Token on changes."""
+    return {
+        "email": auth.user.email,
+        "name": auth.user.name,
+        "is_admin": auth.user.is_admin,
+        "csrf_token": auth.session.csrf_token,
+    }
+
+
+@router.get("/workspaces")
+def list_workspaces(
+    auth: Auth = Depends(current_auth), db: Session = Depends(get_db)
+) -> list[WorkspaceOut]:
+    """Workspaces the user may see, with their role in each."""
+    return [_ws_out(w, r) for w, r in services.visible_workspaces(db, auth.user)]
+
+
+@router.post("/workspaces", status_code=201)
+def create_workspace(
+    body: WorkspaceIn, auth: Auth = Depends(require_admin), db: Session = Depends(get_db)
+) -> WorkspaceOut:
+    """Create a workspace (administrators only)."""
+    ws = services.create_workspace(db, body.name, body.country, body.phase)
+    return _ws_out(ws, "owner")
+
+
+@router.get("/workspaces/{workspace_id}")
+def get_workspace(access: Access = Depends(viewer)) -> WorkspaceOut:
+    """One workspace."""
+    return _ws_out(access.workspace, access.role)
+
+
+@router.post("/workspaces/{workspace_id}/members")
+def set_member(
+    body: MemberIn, access: Access = Depends(owner), db: Session = Depends(get_db)
+) -> dict[str, Any]:
+    """Give a registered user a role in the workspace (owners only)."""
+    user = db.scalar(select(User).where(User.email == body.email.strip().lower()))
+    if user is None:
+        raise InputError(f"no user with e-mail '{body.email}'", field="email")
+    m = services.set_member(db, access, access.workspace, user, body.role, body.org_unit)
+    return {"email": user.email, "role": m.role, "org_unit_path": m.org_unit_path}
+
+
+@router.get("/workspaces/{workspace_id}/org-units")
+def org_units(
+    access: Access = Depends(viewer),
+    db: Session = Depends(get_db),
+    level: int | None = Query(None, ge=1, le=4),
+) -> list[dict[str, Any]]:
+    """Org units in the user's part of the hierarchy."""
+    return [
+        {"id": o.id, "name": o.name, "level": o.level, "parent_id": o.parent_id, "path": o.path}
+        for o in services.org_units(db, access, level)
+    ]
+
+
+@router.get("/workspaces/{workspace_id}/key-results")
+def key_results(
+    access: Access = Depends(viewer), db: Session = Depends(get_db)
+) -> list[dict[str, Any]]:
+    """Every key result of the framework with this workspace's status, note and evidence."""
+    from mmsis.framework import load_framework
+
+    saved = services.key_result_statuses(db, access.workspace.id)
+    evidence = services.evidence_list(db, access.workspace.id)
+    out = []
+    for kr in load_framework().key_results:
+        s = saved.get(kr.id)
+        out.append(
+            {
+                "id": kr.id,
+                "phase": kr.phase,
+                "pillar": kr.pillar,
+                "title": kr.title,
+                "status": s.status if s else "not_started",
+                "note": s.note if s else "",
+                "evidence": [
+                    {"id": e.id, "filename": e.filename, "size": e.size}
+                    for e in evidence.get(kr.id, [])
+                ],
+            }
+        )
+    return out
+
+
+@router.put("/workspaces/{workspace_id}/key-results/{key_result_id}")
+def put_key_result(
+    key_result_id: str,
+    body: KeyResultIn,
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> dict[str, Any]:
+    """Set a key result's status and note (audited)."""
+    row = services.set_key_result(db, access, key_result_id, body.status, body.note)
+    return {"id": key_result_id, "status": row.status, "note": row.note}
+
+
+@router.post("/workspaces/{workspace_id}/key-results/{key_result_id}/evidence", status_code=201)
+async def post_evidence(
+    key_result_id: str,
+    file: UploadFile = File(...),
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> dict[str, Any]:
+    """Attach an evidence file to a key result (type and size checked first)."""
+    content = await file.read(parsers.MAX_EVIDENCE_BYTES + 1)
+    ev = services.add_evidence(db, access, key_result_id, file.filename or "", content)
+    return {"id": ev.id, "filename": ev.filename, "size": ev.size}
+
+
+@router.get("/workspaces/{workspace_id}/evidence/{evidence_id}")
+def get_evidence(
+    evidence_id: int, access: Access = Depends(viewer), db: Session = Depends(get_db)
+) -> Response:
+    """Download an evidence file."""
+    ev = db.get(Evidence, evidence_id)
+    if ev is None or ev.workspace_id != access.workspace.id:
+        raise NotFound("no such evidence file")
+    quoted = ev.filename.replace('"', "")
+    return Response(
+        ev.content,
+        media_type=ev.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{quoted}"'},
+    )
+
+
+@router.get("/workspaces/{workspace_id}/agenda")
+def get_agenda(
+    access: Access = Depends(viewer), db: Session = Depends(get_db)
+) -> list[dict[str, Any]]:
+    """The IR agenda in rank order."""
+    return [_item_out(i) for i in services.agenda(db, access.workspace.id)]
+
+
+def _item_out(i: Any) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "kind": i.kind,
+        "ref_id": i.ref_id,
+        "text": i.text,
+        "rank": i.rank,
+        "decision": i.decision,
+    }
+
+
+@router.post("/workspaces/{workspace_id}/agenda", status_code=201)
+def post_agenda(
+    body: AgendaIn, access: Access = Depends(editor), db: Session = Depends(get_db)
+) -> dict[str, Any]:
+    """Add a question or strategy to the agenda."""
+    return _item_out(services.add_agenda_item(db, access, body.kind, body.text, body.ref_id))
+
+
+@router.patch("/workspaces/{workspace_id}/agenda/{item_id}")
+def patch_agenda(
+    item_id: int, body: AgendaPatch, access: Access = Depends(editor), db: Session = Depends(get_db)
+) -> dict[str, Any]:
+    """Accept/reject an item or move it to a new rank."""
+    if body.decision is not None:
+        services.decide_agenda_item(db, access, item_id, body.decision)
+    if body.rank is not None:
+        services.move_agenda_item(db, access, item_id, body.rank)
+    return _item_out(services._item(db, access, item_id))
+
+
+@router.delete("/workspaces/{workspace_id}/agenda/{item_id}", status_code=204)
+def delete_agenda(
+    item_id: int, access: Access = Depends(editor), db: Session = Depends(get_db)
+) -> Response:
+    """Remove an item from the agenda."""
+    services.delete_agenda_item(db, access, item_id)
+    return Response(status_code=204)
+
+
+@router.get("/workspaces/{workspace_id}/indicators")
+def indicators(
+    access: Access = Depends(viewer),
+    db: Session = Depends(get_db),
+    data_element: list[str] = Query(default_factory=list),
+    org_unit: str | None = None,
+) -> list[dict[str, Any]]:
+    """Monthly routine totals per data element over the user's subtree or an org unit in it."""
+    return services.routine_series(db, access, data_element, org_unit)
+
+
+@router.post("/workspaces/{workspace_id}/uploads", status_code=201)
+async def post_upload(
+    kind: str = Form(...),
+    file: UploadFile = File(...),
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> JSONResponse:
+    """Upload DHIS2 data values or a survey file: all rows imported, or none and the refusals."""
+    content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
+    up = services.import_upload(db, access, kind, file.filename or "", content)
+    return JSONResponse(upload_out(up), status_code=201 if up.status == "imported" else 422)
+
+
+@router.get("/workspaces/{workspace_id}/uploads")
+def list_uploads(
+    access: Access = Depends(viewer), db: Session = Depends(get_db)
+) -> list[dict[str, Any]]:
+    """Recent uploads with their status and refused rows."""
+    return [upload_out(u) for u in services.uploads(db, access.workspace.id)]
+
+
+@router.get("/workspaces/{workspace_id}/audit")
+def audit_log(
+    access: Access = Depends(editor), db: Session = Depends(get_db)
+) -> list[dict[str, Any]]:
+    """Who changed key results, the agenda, uploads and members, and when."""
+    return [
+        {
+            "at": a.at.isoformat(),
+            "user": email,
+            "action": a.action,
+            "entity": a.entity,
+            "entity_id": a.entity_id,
+            "detail": json.loads(a.detail_json),
+        }
+        for a, email in services.audit_entries(db, access.workspace.id)
+    ]

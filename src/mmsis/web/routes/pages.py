@@ -1,0 +1,343 @@
+"""Server-rendered pages (Jinja2 + HTMX) for the whole loop."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from mmsis.errors import InputError
+from mmsis.web import charts, parsers, services
+from mmsis.web.app import render
+from mmsis.web.deps import Access, Auth, current_auth, editor, get_db, require_admin, viewer
+
+router = APIRouter(include_in_schema=False)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _nav(access: Access, page: str) -> dict[str, Any]:
+    return {"ws": access.workspace, "access": access, "page": page}
+
+
+@router.get("/")
+def workspaces_page(
+    request: Request, auth: Auth = Depends(current_auth), db: Session = Depends(get_db)
+) -> Response:
+    """The workspaces the user may see."""
+    return render(
+        request,
+        "workspaces.html",
+        {"workspaces": services.visible_workspaces(db, auth.user), "form": {}, "error": ""},
+    )
+
+
+@router.post("/workspaces")
+def create_workspace_page(
+    request: Request,
+    name: str = Form(""),
+    country: str = Form(""),
+    auth: Auth = Depends(require_admin),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Create a workspace from the form (administrators)."""
+    try:
+        ws = services.create_workspace(db, name, country)
+    except InputError as exc:
+        db.rollback()
+        return render(
+            request,
+            "workspaces.html",
+            {
+                "workspaces": services.visible_workspaces(db, auth.user),
+                "form": {"name": name, "country": country},
+                "error": exc.message,
+            },
+            422,
+        )
+    return RedirectResponse(f"/w/{ws.id}", status_code=303)
+
+
+# --- dashboard -----------------------------------------------------------------------------
+
+
+def _period_label(p: str) -> str:
+    return f"{p[:4]}-{p[4:]}"
+
+
+def _trend_chart(rows: list[dict[str, Any]], title: str) -> charts.LineChart | None:
+    if not rows:
+        return None
+    periods = sorted({r["period"] for r in rows})
+    index = {p: i for i, p in enumerate(periods)}
+    series: dict[str, list[tuple[float, float]]] = {}
+    for r in rows:
+        series.setdefault(r["data_element"], []).append((index[r["period"]], r["value"]))
+    return charts.line_chart(
+        series,
+        title=title,
+        x_label="month",
+        y_label="count",
+        x_names={i: _period_label(p) for p, i in index.items()},
+        y_min=0,
+    )
+
+
+TREND_ELEMENTS = ("ANC1", "IFA_CLIENTS", "MMS_CLIENTS")
+
+
+@router.get("/w/{workspace_id}")
+def dashboard(
+    request: Request,
+    district: str | None = None,
+    access: Access = Depends(viewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Scorecard heat-map, cascade, routine trends (district filter) and data-quality flags."""
+    from mmsis.web import dashboard as dash
+
+    districts = services.org_units(db, access, level=3)
+    district = district or None
+    if district and district not in {d.id for d in districts}:
+        district = None
+    rows = services.routine_series(db, access, list(TREND_ELEMENTS), district)
+    name = next((d.name for d in districts if d.id == district), None)
+    context = {
+        **_nav(access, "dashboard"),
+        "districts": districts,
+        "district": district,
+        "trend": _trend_chart(rows, f"Clients per month — {name or 'all districts you can see'}"),
+        "trend_rows": rows[-12:],
+        **dash.panels(db, access, district),
+    }
+    template = "_trend.html" if _is_htmx(request) else "dashboard.html"
+    return render(request, template, context)
+
+
+# --- key results ---------------------------------------------------------------------------
+
+
+def _kr_context(db: Session, access: Access) -> dict[str, Any]:
+    from mmsis.framework import load_framework
+
+    fw = load_framework()
+    saved = services.key_result_statuses(db, access.workspace.id)
+    evidence = services.evidence_list(db, access.workspace.id)
+    groups = []
+    for ph in sorted(fw.phases, key=lambda p: p.order):
+        krs = [k for k in fw.key_results if k.phase == ph.id]
+        if krs:
+            groups.append({"phase": ph, "items": krs})
+    pillars = {p.id: p.name for p in fw.pillars}
+    return {
+        **_nav(access, "key_results"),
+        "groups": groups,
+        "saved": saved,
+        "evidence": evidence,
+        "pillars": pillars,
+        "statuses": services.KR_STATUSES,
+        "errors": {},
+        "typed": {},
+    }
+
+
+@router.get("/w/{workspace_id}/key-results")
+def key_results_page(
+    request: Request, access: Access = Depends(viewer), db: Session = Depends(get_db)
+) -> Response:
+    """The key-results editor: status, note and evidence per key result, by phase."""
+    return render(request, "key_results.html", _kr_context(db, access))
+
+
+@router.post("/w/{workspace_id}/key-results/{key_result_id}")
+def key_result_save(
+    request: Request,
+    key_result_id: str,
+    status: str = Form(""),
+    note: str = Form(""),
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Save one key result; on a validation error the form keeps what was typed."""
+    try:
+        services.set_key_result(db, access, key_result_id, status, note)
+    except InputError as exc:
+        db.rollback()
+        ctx = _kr_context(db, access)
+        ctx["errors"] = {key_result_id: exc.message}
+        ctx["typed"] = {key_result_id: {"status": status, "note": note}}
+        return render(request, "key_results.html", ctx, 422)
+    return RedirectResponse(f"/w/{access.workspace.id}/key-results#kr-{key_result_id}", 303)
+
+
+@router.post("/w/{workspace_id}/key-results/{key_result_id}/evidence")
+async def evidence_upload(
+    request: Request,
+    key_result_id: str,
+    file: UploadFile = File(...),
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Attach evidence to a key result from the editor."""
+    content = await file.read(parsers.MAX_EVIDENCE_BYTES + 1)
+    try:
+        services.add_evidence(db, access, key_result_id, file.filename or "", content)
+    except parsers.UploadRefused as exc:
+        db.rollback()
+        ctx = _kr_context(db, access)
+        ctx["errors"] = {key_result_id: exc.message}
+        return render(request, "key_results.html", ctx, exc.status)
+    return RedirectResponse(f"/w/{access.workspace.id}/key-results#kr-{key_result_id}", 303)
+
+
+# --- agenda --------------------------------------------------------------------------------
+
+
+def _agenda_context(db: Session, access: Access) -> dict[str, Any]:
+    from mmsis.web import dashboard as dash
+
+    items = services.agenda(db, access.workspace.id)
+    on_agenda = {i.ref_id for i in items if i.ref_id}
+    return {
+        **_nav(access, "agenda"),
+        "items": items,
+        "suggestions": [s for s in dash.agenda_suggestions(db, access) if s["id"] not in on_agenda],
+        "form": {},
+        "error": "",
+    }
+
+
+def _agenda_response(
+    request: Request, db: Session, access: Access, status: int = 200, **extra: Any
+) -> Response:
+    ctx = {**_agenda_context(db, access), **extra}
+    return render(request, "_agenda.html" if _is_htmx(request) else "agenda.html", ctx, status)
+
+
+@router.get("/w/{workspace_id}/agenda")
+def agenda_page(
+    request: Request, access: Access = Depends(viewer), db: Session = Depends(get_db)
+) -> Response:
+    """The IR agenda builder: suggested questions, ranking, accept/reject."""
+    return _agenda_response(request, db, access)
+
+
+@router.post("/w/{workspace_id}/agenda")
+def agenda_add(
+    request: Request,
+    kind: str = Form("question"),
+    text: str = Form(""),
+    ref_id: str = Form(""),
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Add a suggested or a typed question/strategy."""
+    try:
+        services.add_agenda_item(db, access, kind, text, ref_id or None)
+    except InputError as exc:
+        db.rollback()
+        return _agenda_response(
+            request, db, access, 422, form={"kind": kind, "text": text}, error=exc.message
+        )
+    return _agenda_response(request, db, access)
+
+
+@router.post("/w/{workspace_id}/agenda/{item_id}/decide")
+def agenda_decide(
+    request: Request,
+    item_id: int,
+    decision: str = Form(...),
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Accept, reject or re-open an item."""
+    services.decide_agenda_item(db, access, item_id, decision)
+    return _agenda_response(request, db, access)
+
+
+@router.post("/w/{workspace_id}/agenda/{item_id}/move")
+def agenda_move(
+    request: Request,
+    item_id: int,
+    rank: int = Form(...),
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Move an item to a new rank (the up/down buttons)."""
+    n = len(services.agenda(db, access.workspace.id))
+    services.move_agenda_item(db, access, item_id, max(1, min(rank, n)))
+    return _agenda_response(request, db, access)
+
+
+@router.post("/w/{workspace_id}/agenda/{item_id}/delete")
+def agenda_delete(
+    request: Request, item_id: int, access: Access = Depends(editor), db: Session = Depends(get_db)
+) -> Response:
+    """Remove an item."""
+    services.delete_agenda_item(db, access, item_id)
+    return _agenda_response(request, db, access)
+
+
+# --- uploads -------------------------------------------------------------------------------
+
+
+def _uploads_context(db: Session, access: Access) -> dict[str, Any]:
+    ups = services.uploads(db, access.workspace.id, limit=20)
+    return {
+        **_nav(access, "uploads"),
+        "uploads": ups,
+        "refused": {u.id: json.loads(u.refused_json) for u in ups},
+        "result": None,
+        "error": "",
+        "kind": "dhis2",
+        "max_mb": parsers.MAX_UPLOAD_BYTES // 1024 // 1024,
+    }
+
+
+@router.get("/w/{workspace_id}/uploads")
+def uploads_page(
+    request: Request, access: Access = Depends(viewer), db: Session = Depends(get_db)
+) -> Response:
+    """Upload survey files and DHIS2 exports; see past uploads and their refused rows."""
+    return render(request, "uploads.html", _uploads_context(db, access))
+
+
+@router.post("/w/{workspace_id}/uploads")
+async def upload_post(
+    request: Request,
+    kind: str = Form("dhis2"),
+    file: UploadFile = File(...),
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Import a file all-or-nothing and show the result (with every refused row) on the page."""
+    content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
+    try:
+        up = services.import_upload(db, access, kind, file.filename or "", content)
+    except parsers.UploadRefused as exc:
+        db.rollback()
+        ctx = _uploads_context(db, access)
+        ctx.update(error=exc.message, kind=kind)
+        return render(request, "uploads.html", ctx, exc.status)
+    db.commit()
+    request.app.state.cache.clear()
+    ctx = _uploads_context(db, access)
+    ctx.update(result=up, kind=kind)
+    return render(request, "uploads.html", ctx, 200 if up.status == "imported" else 422)
+
+
+@router.get("/w/{workspace_id}/audit")
+def audit_page(
+    request: Request, access: Access = Depends(editor), db: Session = Depends(get_db)
+) -> Response:
+    """The audit log of the workspace."""
+    entries = [
+        (a, email, json.loads(a.detail_json))
+        for a, email in services.audit_entries(db, access.workspace.id)
+    ]
+    return render(request, "audit.html", {**_nav(access, "audit"), "entries": entries})

@@ -1,0 +1,494 @@
+"""Workspace operations shared by the pages and the JSON API (one place for rules and audit)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from mmsis.errors import InputError
+from mmsis.web import parsers
+from mmsis.web.deps import Access, NotFound
+from mmsis.web.models import (
+    AgendaItem,
+    AuditEntry,
+    Evidence,
+    KeyResultStatus,
+    Membership,
+    OrgUnit,
+    RoutineValue,
+    SurveyRecord,
+    Upload,
+    User,
+    Workspace,
+    utcnow,
+)
+
+KR_STATUSES = ("not_started", "in_progress", "achieved", "not_applicable")
+DECISIONS = ("proposed", "accepted", "rejected")
+AGENDA_KINDS = ("question", "strategy")
+_INSERT_CHUNK = 5000
+
+
+def audit(
+    db: Session, access: Access | None, action: str, entity: str, entity_id: Any, **detail: Any
+) -> None:
+    """Append an audit entry (who, what, when, before/after) in the same transaction."""
+    db.add(
+        AuditEntry(
+            workspace_id=access.workspace.id if access else None,
+            user_id=access.user.id if access else None,
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            detail_json=json.dumps(detail, default=str),
+            at=utcnow(),
+        )
+    )
+
+
+def visible_workspaces(db: Session, user: User) -> list[tuple[Workspace, str]]:
+    """Workspaces the user may see, with their role (administrators see all as owner)."""
+    if user.is_admin:
+        return [(w, "owner") for w in db.scalars(select(Workspace).order_by(Workspace.name))]
+    rows = db.execute(
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Workspace.name)
+    )
+    return [(w, role) for w, role in rows]
+
+
+def create_workspace(db: Session, name: str, country: str = "", phase: str = "") -> Workspace:
+    """Create a workspace; names are unique."""
+    name = name.strip()
+    if not name:
+        raise InputError("a workspace needs a name", field="name")
+    if len(name) > 200:
+        raise InputError("the name is longer than 200 characters", field="name")
+    if db.scalar(select(Workspace).where(Workspace.name == name)) is not None:
+        raise InputError(f"a workspace called '{name}' exists already", field="name")
+    ws = Workspace(name=name, country=country.strip(), phase=phase.strip())
+    db.add(ws)
+    db.flush()
+    return ws
+
+
+def set_member(
+    db: Session,
+    access: Access | None,
+    workspace: Workspace,
+    user: User,
+    role: str,
+    org_unit_id: str | None = None,
+) -> Membership:
+    """Give a user a role in a workspace, optionally limited to an org unit's subtree."""
+    from mmsis.web.models import ROLES
+
+    if role not in ROLES:
+        raise InputError(f"role must be one of {', '.join(ROLES)}", field="role")
+    path = None
+    if org_unit_id:
+        ou = db.get(OrgUnit, (workspace.id, org_unit_id))
+        if ou is None:
+            raise InputError(
+                f"'{org_unit_id}' is not an org unit of this workspace", field="org_unit"
+            )
+        path = ou.path
+    m = db.scalar(
+        select(Membership).where(
+            Membership.workspace_id == workspace.id, Membership.user_id == user.id
+        )
+    )
+    if m is None:
+        m = Membership(workspace_id=workspace.id, user_id=user.id, role=role, org_unit_path=path)
+        db.add(m)
+    else:
+        m.role, m.org_unit_path = role, path
+    db.flush()
+    if access is not None:
+        audit(db, access, "set", "membership", user.email, role=role, org_unit_path=path)
+    return m
+
+
+# --- org units -----------------------------------------------------------------------------
+
+
+def load_org_units(db: Session, workspace: Workspace, org_units: Any) -> int:
+    """Replace the org-unit hierarchy from a DataFrame (id, name, level, parent_id, path)."""
+    db.execute(delete(OrgUnit).where(OrgUnit.workspace_id == workspace.id))
+    rows = [
+        {
+            "workspace_id": workspace.id,
+            "id": str(r["id"]),
+            "name": str(r["name"]),
+            "level": int(r["level"]),
+            "parent_id": None
+            if r.get("parent_id") in (None, "") or r.get("parent_id") != r.get("parent_id")
+            else str(r["parent_id"]),
+            "path": str(r["path"]),
+            "population": float(r["population"]) if r.get("population") is not None else None,
+        }
+        for r in org_units.to_dict(orient="records")
+    ]
+    if rows:
+        db.execute(insert(OrgUnit), rows)
+    return len(rows)
+
+
+def org_units(db: Session, access: Access, level: int | None = None) -> list[OrgUnit]:
+    """Org units the user may see (their subtree), optionally of one level."""
+    q = select(OrgUnit).where(OrgUnit.workspace_id == access.workspace.id)
+    if access.scope_path:
+        q = q.where(OrgUnit.path.startswith(access.scope_path, autoescape=True))
+    if level is not None:
+        q = q.where(OrgUnit.level == level)
+    return list(db.scalars(q.order_by(OrgUnit.level, OrgUnit.name)))
+
+
+def org_unit_paths(db: Session, workspace_id: int, level: int | None = None) -> dict[str, str]:
+    """Map org-unit id -> path for a workspace (all levels, or one)."""
+    q = select(OrgUnit.id, OrgUnit.path).where(OrgUnit.workspace_id == workspace_id)
+    if level is not None:
+        q = q.where(OrgUnit.level == level)
+    return {i: p for i, p in db.execute(q)}
+
+
+# --- key results -----------------------------------------------------------------------------
+
+
+def key_result_statuses(db: Session, workspace_id: int) -> dict[str, KeyResultStatus]:
+    """The saved status of each key result in a workspace."""
+    rows = db.scalars(select(KeyResultStatus).where(KeyResultStatus.workspace_id == workspace_id))
+    return {r.key_result_id: r for r in rows}
+
+
+def set_key_result(
+    db: Session, access: Access, key_result_id: str, status: str, note: str
+) -> KeyResultStatus:
+    """Record the group's status and note for a key result, with an audit entry."""
+    from mmsis.framework import load_framework
+
+    fw = load_framework()
+    if key_result_id not in {k.id for k in fw.key_results}:
+        raise NotFound(f"no key result '{key_result_id}'")
+    if status not in KR_STATUSES:
+        raise InputError(f"status must be one of {', '.join(KR_STATUSES)}", field="status")
+    if len(note) > 5000:
+        raise InputError("the note is longer than 5000 characters", field="note")
+    row = db.scalar(
+        select(KeyResultStatus).where(
+            KeyResultStatus.workspace_id == access.workspace.id,
+            KeyResultStatus.key_result_id == key_result_id,
+        )
+    )
+    before = {"status": row.status, "note": row.note} if row else None
+    if row is None:
+        row = KeyResultStatus(workspace_id=access.workspace.id, key_result_id=key_result_id)
+        db.add(row)
+    row.status, row.note = status, note.strip()
+    row.updated_by, row.updated_at = access.user.id, utcnow()
+    db.flush()
+    audit(
+        db,
+        access,
+        "update",
+        "key_result",
+        key_result_id,
+        before=before,
+        after={"status": status, "note": row.note},
+    )
+    return row
+
+
+def add_evidence(
+    db: Session, access: Access, key_result_id: str, filename: str, content: bytes
+) -> Evidence:
+    """Attach an evidence file (type and size checked first) to a key result."""
+    from mmsis.framework import load_framework
+
+    if key_result_id not in {k.id for k in load_framework().key_results}:
+        raise NotFound(f"no key result '{key_result_id}'")
+    ctype = parsers.check_evidence_file(filename, content)
+    safe_name = filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
+    ev = Evidence(
+        workspace_id=access.workspace.id,
+        key_result_id=key_result_id,
+        filename=safe_name,
+        content_type=ctype,
+        content=content,
+        size=len(content),
+        uploaded_by=access.user.id,
+        uploaded_at=utcnow(),
+    )
+    db.add(ev)
+    db.flush()
+    audit(
+        db,
+        access,
+        "upload",
+        "evidence",
+        ev.id,
+        key_result=key_result_id,
+        filename=safe_name,
+        size=len(content),
+    )
+    return ev
+
+
+def evidence_list(db: Session, workspace_id: int) -> dict[str, list[Evidence]]:
+    """Evidence files (without content) per key result."""
+    out: dict[str, list[Evidence]] = {}
+    rows = db.scalars(
+        select(Evidence).where(Evidence.workspace_id == workspace_id).order_by(Evidence.id)
+    )
+    for ev in rows:
+        out.setdefault(ev.key_result_id, []).append(ev)
+    return out
+
+
+# --- agenda --------------------------------------------------------------------------------
+
+
+def agenda(db: Session, workspace_id: int) -> list[AgendaItem]:
+    """Agenda items in rank order."""
+    return list(
+        db.scalars(
+            select(AgendaItem)
+            .where(AgendaItem.workspace_id == workspace_id)
+            .order_by(AgendaItem.rank, AgendaItem.id)
+        )
+    )
+
+
+def add_agenda_item(
+    db: Session, access: Access, kind: str, text: str, ref_id: str | None = None
+) -> AgendaItem:
+    """Add a question or strategy at the bottom of the agenda."""
+    if kind not in AGENDA_KINDS:
+        raise InputError(f"kind must be one of {', '.join(AGENDA_KINDS)}", field="kind")
+    text = text.strip()
+    if not text:
+        raise InputError("the text is empty", field="text")
+    if len(text) > 2000:
+        raise InputError("the text is longer than 2000 characters", field="text")
+    wid = access.workspace.id
+    if ref_id and db.scalar(
+        select(AgendaItem).where(AgendaItem.workspace_id == wid, AgendaItem.ref_id == ref_id)
+    ):
+        raise InputError(f"'{ref_id}' is on the agenda already", field="ref_id")
+    top = db.scalar(select(func.max(AgendaItem.rank)).where(AgendaItem.workspace_id == wid)) or 0
+    item = AgendaItem(
+        workspace_id=wid,
+        kind=kind,
+        ref_id=ref_id,
+        text=text,
+        rank=top + 1,
+        decision="proposed",
+        updated_at=utcnow(),
+    )
+    db.add(item)
+    db.flush()
+    audit(db, access, "add", "agenda_item", item.id, kind=kind, ref_id=ref_id, text=text)
+    return item
+
+
+def _item(db: Session, access: Access, item_id: int) -> AgendaItem:
+    item = db.get(AgendaItem, item_id)
+    if item is None or item.workspace_id != access.workspace.id:
+        raise NotFound("no such agenda item")
+    return item
+
+
+def decide_agenda_item(db: Session, access: Access, item_id: int, decision: str) -> AgendaItem:
+    """Accept, reject or re-open an agenda item."""
+    if decision not in DECISIONS:
+        raise InputError(f"decision must be one of {', '.join(DECISIONS)}", field="decision")
+    item = _item(db, access, item_id)
+    before = item.decision
+    item.decision, item.updated_at = decision, utcnow()
+    audit(db, access, "decide", "agenda_item", item.id, before=before, after=decision)
+    return item
+
+
+def move_agenda_item(db: Session, access: Access, item_id: int, new_rank: int) -> list[AgendaItem]:
+    """Move an item to a 1-based rank, renumbering the others so ranks stay 1..n."""
+    item = _item(db, access, item_id)
+    items = agenda(db, access.workspace.id)
+    if not 1 <= new_rank <= len(items):
+        raise InputError(f"rank must be between 1 and {len(items)}", field="rank")
+    before = items.index(item) + 1
+    items.remove(item)
+    items.insert(new_rank - 1, item)
+    for i, it in enumerate(items, start=1):
+        it.rank = i
+    audit(db, access, "rank", "agenda_item", item.id, before=before, after=new_rank)
+    return items
+
+
+def delete_agenda_item(db: Session, access: Access, item_id: int) -> None:
+    """Remove an item from the agenda."""
+    item = _item(db, access, item_id)
+    audit(db, access, "delete", "agenda_item", item.id, text=item.text)
+    db.delete(item)
+    db.flush()
+    for i, it in enumerate(agenda(db, access.workspace.id), start=1):
+        it.rank = i
+
+
+# --- uploads -------------------------------------------------------------------------------
+
+
+def import_upload(db: Session, access: Access, kind: str, filename: str, content: bytes) -> Upload:
+    """Check a data file whole; import all its rows or none, and keep the refused-rows report.
+
+    Raises parsers.UploadRefused (nothing written) when the file itself is unacceptable.
+    """
+    text = parsers.check_data_file(kind, filename, content)
+    ext = parsers.extension(filename)
+    if kind == "dhis2":
+        parsed = parsers.parse_dhis2(
+            text, ext, org_unit_paths(db, access.workspace.id), access.scope_path
+        )
+    else:
+        parsed = parsers.parse_survey(
+            text, org_unit_paths(db, access.workspace.id, level=3), access.scope_path
+        )
+    safe_name = filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
+    up = Upload(
+        workspace_id=access.workspace.id,
+        kind=kind,
+        filename=safe_name,
+        status="imported" if parsed.ok else "refused",
+        rows_total=parsed.total,
+        rows_imported=len(parsed.rows) if parsed.ok else 0,
+        refused_json=json.dumps(parsers.refusals_as_dicts(parsed.refused)),
+        uploaded_by=access.user.id,
+        uploaded_at=utcnow(),
+    )
+    db.add(up)
+    db.flush()
+    if parsed.ok and kind == "dhis2":
+        _replace_routine(db, access.workspace.id, up.id, parsed.rows)
+    elif parsed.ok:
+        _insert_chunks(
+            db,
+            SurveyRecord,
+            [
+                {
+                    "workspace_id": access.workspace.id,
+                    "upload_id": up.id,
+                    "data_json": json.dumps(r),
+                }
+                for r in parsed.rows
+            ],
+        )
+    audit(
+        db,
+        access,
+        "upload",
+        "upload",
+        up.id,
+        kind=kind,
+        filename=safe_name,
+        status=up.status,
+        rows_total=up.rows_total,
+        rows_imported=up.rows_imported,
+        rows_refused=len({r.row for r in parsed.refused}),
+    )
+    return up
+
+
+def _insert_chunks(db: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    for i in range(0, len(rows), _INSERT_CHUNK):
+        db.execute(insert(table), rows[i : i + _INSERT_CHUNK])
+
+
+def _replace_routine(
+    db: Session, workspace_id: int, upload_id: int, rows: list[dict[str, Any]]
+) -> None:
+    """DHIS2 import semantics: a value for the same element x period x org unit replaces the old."""
+    keys = sorted({(r["data_element"], r["period"], r["org_unit"]) for r in rows})
+    for i in range(0, len(keys), 500):
+        db.execute(
+            delete(RoutineValue).where(
+                RoutineValue.workspace_id == workspace_id,
+                tuple_(RoutineValue.data_element, RoutineValue.period, RoutineValue.org_unit).in_(
+                    keys[i : i + 500]
+                ),
+            )
+        )
+    _insert_chunks(
+        db, RoutineValue, [dict(r, workspace_id=workspace_id, upload_id=upload_id) for r in rows]
+    )
+
+
+def uploads(db: Session, workspace_id: int, limit: int = 50) -> list[Upload]:
+    """Recent uploads, newest first."""
+    return list(
+        db.scalars(
+            select(Upload)
+            .where(Upload.workspace_id == workspace_id)
+            .order_by(Upload.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def audit_entries(db: Session, workspace_id: int, limit: int = 200) -> list[tuple[AuditEntry, str]]:
+    """Recent audit entries with the user's e-mail, newest first."""
+    rows = db.execute(
+        select(AuditEntry, User.email)
+        .join(User, User.id == AuditEntry.user_id, isouter=True)
+        .where(AuditEntry.workspace_id == workspace_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return [(a, email or "") for a, email in rows]
+
+
+# --- routine data --------------------------------------------------------------------------
+
+
+def routine_series(
+    db: Session, access: Access, data_elements: list[str], org_unit: str | None = None
+) -> list[dict[str, Any]]:
+    """Monthly totals of data elements over the user's subtree (or an org unit inside it)."""
+    path = access.scope_path
+    if org_unit:
+        ou = db.get(OrgUnit, (access.workspace.id, org_unit))
+        if ou is None or (path and not ou.path.startswith(path)):
+            raise NotFound(f"no org unit '{org_unit}' in your part of the hierarchy")
+        path = ou.path
+    q = (
+        select(
+            RoutineValue.data_element,
+            RoutineValue.period,
+            func.sum(RoutineValue.value),
+            func.count(),
+        )
+        .where(RoutineValue.workspace_id == access.workspace.id)
+        .group_by(RoutineValue.data_element, RoutineValue.period)
+        .order_by(RoutineValue.data_element, RoutineValue.period)
+    )
+    if data_elements:
+        q = q.where(RoutineValue.data_element.in_(data_elements))
+    if path:
+        q = q.where(RoutineValue.org_unit_path.startswith(path, autoescape=True))
+    return [
+        {"data_element": de, "period": pe, "value": float(v), "n_values": int(n)}
+        for de, pe, v, n in db.execute(q)
+    ]
+
+
+def routine_data_elements(db: Session, workspace_id: int) -> list[str]:
+    """Data elements that have values in a workspace."""
+    q = (
+        select(RoutineValue.data_element)
+        .where(RoutineValue.workspace_id == workspace_id)
+        .distinct()
+    )
+    return sorted(db.scalars(q))
