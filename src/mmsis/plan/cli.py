@@ -1,5 +1,142 @@
-"""CLI for mmsis.plan (to be filled by its package)."""
+"""`mmsis plan`: create the programme workspace, assess readiness, rank the IR agenda, and
+generate the field forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from mmsis._cli import console, print_json, print_table
+from mmsis.errors import InputError
+
+app = typer.Typer(no_args_is_help=True, help="Assess readiness and plan the IR agenda.")
+
+PLAN_FILE = typer.Option(Path("mmsis-plan.yaml"), "--file", "-f", help="Programme workspace YAML.")
+
+
+def _example_measurements(country: Any) -> dict[str, Any]:
+    """Indicator values measured from the example country's data (report gathers them)."""
+    from mmsis.report.gather import example_measurements
+
+    return example_measurements(country)
+
+
+@app.command("init")
+def init(
+    country: str = typer.Option(..., "--country", help="Country (or subnational area) name."),
+    from_example: bool = typer.Option(
+        False, "--from-example", help="Fill from the bundled example country (Examplia)."
+    ),
+    file: Path = PLAN_FILE,
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Create a programme workspace file to edit (statuses, evidence, barriers, weights)."""
+    from mmsis.plan.workspace import Programme, save_programme
+
+    if file.exists() and not force:
+        raise InputError("file exists; use --force to overwrite", file=str(file))
+    if from_example:
+        from mmsis.datasets import example_country
+        from mmsis.plan.example import example_programme
+        from mmsis.plan.workspace import Measurement
+
+        ex = example_country()
+        prog = example_programme(ex)
+        prog.country = country
+        prog.measurements = {
+            k: Measurement.model_validate(v) for k, v in _example_measurements(ex).items()
+        }
+    else:
+        prog = Programme(country=country, name=f"{country} MMS programme")
+    save_programme(prog, file)
+    console.print(f"Wrote {file} ({len(prog.key_results)} key-result statuses, "
+                  f"{len(prog.measurements)} measured indicators).")
+
+
+@app.command("assess")
+def assess_cmd(
+    file: Path = PLAN_FILE,
+    region: str | None = typer.Option(None, "--region", help="Assess one region's phases."),
+    ready_share: float = typer.Option(0.8, "--ready-share", help="Share met needed to move on."),
+    chart: Path | None = typer.Option(None, "--chart", help="Write the heat map (.png/.svg)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Readiness scorecard per phase x pillar and a verdict for each pillar's next phase."""
+    from mmsis.framework.loader import load_framework
+    from mmsis.plan.scorecard import assess
+    from mmsis.plan.workspace import load_programme
+
+    card = assess(load_programme(file), load_framework(), region=region, ready_share=ready_share)
+    if chart is not None:
+        card.plot(chart)
+    if as_json:
+        print_json(card)
+        return
+    v = card.verdicts_frame()
+    print_table(v[["pillar", "phase", "share_met", "verdict"]],
+                title=f"Readiness: {card.programme}")
+    for row in card.verdicts:
+        if row.reasons:
+            console.print(f"[bold]{row.pillar}[/bold]: " + "; ".join(row.reasons))
+    items = card.items_frame()
+    measured = items[items["basis"] == "measured"]
+    if len(measured):
+        print_table(measured[["key_result", "value", "value_date", "threshold", "status",
+                              "value_source"]], title="Indicator-backed key results")
+
+
+@app.command("agenda")
+def agenda_cmd(
+    file: Path = PLAN_FILE,
+    top: int = typer.Option(10, "--top", min=1, help="Number of questions to keep."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The ranked IR agenda with designs and sample sizes, and ERIC strategy suggestions."""
+    from mmsis.framework.loader import load_framework
+    from mmsis.plan.agenda import build_agenda
+    from mmsis.plan.scorecard import assess
+    from mmsis.plan.strategies import suggest_strategies
+    from mmsis.plan.workspace import load_programme
+
+    fw = load_framework()
+    prog = load_programme(file)
+    agenda = build_agenda(prog, fw, assess(prog, fw), top=top)
+    strategies = suggest_strategies(prog, fw)
+    if as_json:
+        print_json({"agenda": agenda, "strategies": strategies})
+        return
+    print_table(agenda.summary[["rank", "question", "score", "design", "sample_size", "partner"]],
+                title=f"IR agenda: {agenda.programme} (top {top} of {agenda.n_candidates})")
+    for it in agenda.items:
+        console.print(f"[bold]{it.rank}. {it.question}[/bold] {it.text}")
+    if len(strategies):
+        print_table(strategies[["construct", "strategy_name", "decision"]],
+                    title="ERIC strategies for flagged CFIR barriers")
+
+
+@app.command("forms")
+def forms_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder for the XLSForms."),
+    file: Path = PLAN_FILE,
+    top: int = typer.Option(10, "--top", min=1, help="Agenda questions the forms follow."),
+) -> None:
+    """Write XLSForms (household/exit survey, facility checklist, stock-card audit)."""
+    from mmsis.plan.forms import build_forms
+
+    agenda_records = None
+    if file.exists():
+        from mmsis.framework.loader import load_framework
+        from mmsis.plan.agenda import build_agenda
+        from mmsis.plan.scorecard import assess
+        from mmsis.plan.workspace import load_programme
+
+        fw = load_framework()
+        prog = load_programme(file)
+        agenda_records = build_agenda(prog, fw, assess(prog, fw), top=top).to_records()
+    forms = build_forms(out, agenda_records)
+    for f in forms.values():
+        console.print(f"{out / (f.form_id + '.xlsx')}: modules {', '.join(f.modules)}")
+    if agenda_records is None:
+        console.print(f"(no {file}: every module included)")

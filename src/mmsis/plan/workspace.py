@@ -6,7 +6,7 @@ model (``Programme.model_dump(mode="json")``) in its database.
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -29,7 +29,7 @@ class Evidence(BaseModel):
 
     note: str = ""
     file: str | None = None
-    date: date | None = None
+    date: dt.date | None = None
     who: str | None = None
 
 
@@ -92,7 +92,7 @@ class DataLinks(BaseModel):
 class Barrier(BaseModel):
     """A CFIR construct the team flags as a barrier, with why."""
 
-    construct: str
+    cfir: str
     note: str = ""
     region: str | None = None
 
@@ -101,7 +101,7 @@ class StrategyChoice(BaseModel):
     """The team's decision on a suggested ERIC strategy for a flagged barrier."""
 
     strategy: str
-    construct: str
+    cfir: str
     decision: Decision = "suggested"
     note: str = ""
 
@@ -145,13 +145,17 @@ class AgendaSettings(BaseModel):
         return {**DEFAULT_WEIGHTS, **v}
 
 
+def _all_explore() -> dict[str, Phase]:
+    return {p: "explore" for p in PILLARS}
+
+
 class Programme(BaseModel):
     """A country (or subnational) MMS programme as its team sees it."""
 
     country: str
     name: str = ""
     level: Literal["national", "subnational"] = "national"
-    phases: dict[str, Phase] = Field(default_factory=lambda: dict.fromkeys(PILLARS, "explore"))
+    phases: dict[str, Phase] = Field(default_factory=lambda: _all_explore())
     regions: list[Region] = Field(default_factory=list)
     context: Context = Field(default_factory=Context)
     key_results: list[KeyResultStatus] = Field(default_factory=list)

@@ -1,0 +1,317 @@
+"""The implementation-research agenda: select and rank questions from the question bank.
+
+Candidates are the bank's questions tagged with each pillar's current phase, plus those on
+outcomes the measured data show as weak. Each is scored on five criteria in [0, 1]
+(answerability, decision value, equity, feasibility, relevance to open key results) with
+default ratings derived transparently from the knowledge base and the programme (rules in
+docs/plan.md); the team may override any rating per question and set the criterion weights in
+the plan file. Each question then gets outcomes, indicators, a design with a sample size from
+`mmsis.design`, data sources, timing and a responsible partner.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, Field
+
+from mmsis.framework.framework import Framework
+from mmsis.framework.models import Question, StudyDesign
+from mmsis.plan.scorecard import Scorecard
+from mmsis.plan.workspace import DEFAULT_WEIGHTS, Programme
+
+CRITERIA: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
+PRIORITY_SCORE = {"high": 1.0, "medium": 2 / 3, "low": 1 / 3}
+# Sources that a programme usually has in hand (routine systems, documents) vs. new collection.
+ROUTINE_SOURCES = {"hmis", "lmis", "hmis_dqr", "document_review", "budget_records",
+                   "procurement_records", "modelling"}
+SURVEY_SOURCES = {"dhs_survey", "coverage_survey"}
+
+
+@functools.cache
+def agenda_defaults() -> dict[str, Any]:
+    """Design defaults (feasibility, duration, sample-size inputs) from plan/data, sourced."""
+    text = resources.files("mmsis.plan").joinpath("data/agenda_defaults.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+class SampleSize(BaseModel):
+    """A sample size proposed for a question's design, with its assumptions and method."""
+
+    summary: str
+    n: int | None = None
+    clusters: int | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    method: str = ""
+    function: str = ""
+
+
+class AgendaItem(BaseModel):
+    """One ranked question with its score breakdown and study proposal."""
+
+    rank: int
+    question: str
+    text: str
+    phases: list[str]
+    pillars: list[str]
+    score: float
+    ratings: dict[str, float]
+    rating_basis: dict[str, str]
+    why: list[str]
+    outcomes: list[str]
+    indicators: list[str]
+    design: str
+    design_name: str
+    sample_size: SampleSize
+    data_sources: list[str]
+    timing: str
+    partner: str
+    open_key_results: list[str]
+
+
+class Agenda(BaseModel):
+    """The ranked IR agenda and the weights used."""
+
+    programme: str
+    weights: dict[str, float]
+    items: list[AgendaItem]
+    n_candidates: int
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per question: rank, score, criteria ratings, design, sample size, partner."""
+        rows = []
+        for it in self.items:
+            rows.append({
+                "rank": it.rank, "question": it.question, "text": it.text,
+                "score": it.score, **it.ratings, "outcomes": ", ".join(it.outcomes),
+                "indicators": ", ".join(it.indicators), "design": it.design,
+                "sample_size": it.sample_size.summary, "data_sources": ", ".join(it.data_sources),
+                "timing": it.timing, "partner": it.partner,
+            })
+        return pd.DataFrame(rows)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Items as plain dicts (what `--json` prints and the forms builder reads)."""
+        return [it.model_dump() for it in self.items]
+
+
+def _design_defaults(design: StudyDesign) -> dict[str, Any]:
+    """The defaults entry for a design: by id, else by the first keyword found in id/name."""
+    d = agenda_defaults()
+    if design.id in d["designs"]:
+        return dict(d["designs"][design.id])
+    hay = f"{design.id} {design.name}".lower()
+    for key, entry in d["keywords"].items():
+        if key in hay:
+            return dict(entry)
+    return dict(d["fallback"])
+
+
+def sample_size_for(design: StudyDesign, programme: Programme) -> SampleSize:
+    """Compute the sample size of a design with `mmsis.design` from the plan/data defaults."""
+    spec = dict(_design_defaults(design).get("sample_size") or {})
+    kind = spec.pop("kind", "none")
+    source = spec.pop("source", "")
+    if kind == "survey":
+        from mmsis.design.survey import survey_sample_size
+
+        r = survey_sample_size(**spec)
+        clusters = f" in {r.clusters} clusters of {r.take}" if r.clusters else ""
+        return SampleSize(
+            summary=f"{r.n_total} respondents{clusters} (p={r.p:g}, +/-{r.margin_absolute:g}, "
+                    f"DEFF {r.design_effect:.2f})",
+            n=r.n_total, clusters=r.clusters, inputs={**spec, "source": source}, method=r.method,
+            function="mmsis.design.survey.survey_sample_size",
+        )
+    if kind == "crt":
+        from mmsis.design.crt import crt_clusters
+
+        outcome = spec.pop("outcome", "binary")
+        c = crt_clusters(outcome, **spec)
+        m = int(c.m)
+        return SampleSize(
+            summary=f"{c.clusters_per_arm} clusters per arm x {m} women (ICC {spec.get('icc')}, "
+                    f"power {c.power:.0%})",
+            n=(c.clusters_per_arm or 0) * 2 * m, clusters=(c.clusters_per_arm or 0) * 2,
+            inputs={**spec, "outcome": outcome, "source": source}, method=c.method,
+            function="mmsis.design.crt.crt_clusters",
+        )
+    if kind == "stepped_wedge":
+        from mmsis.design.stepped_wedge import stepped_wedge_power
+
+        sw = stepped_wedge_power(**spec)
+        n_per = float(spec["n"])
+        return SampleSize(
+            summary=f"{sw.n_clusters} clusters over {sw.n_periods} periods x {n_per:g} women: "
+                    f"power {sw.power:.0%} for {spec['p0']:g} -> {spec['p1']:g}",
+            n=int(sw.n_clusters * sw.n_periods * n_per), clusters=sw.n_clusters,
+            inputs={**spec, "source": source}, method=sw.method,
+            function="mmsis.design.stepped_wedge.stepped_wedge_power",
+        )
+    if kind == "individual":
+        from mmsis.design.individual import individual_proportions
+
+        ir = individual_proportions(**spec)
+        return SampleSize(
+            summary=f"{ir.n_per_arm} women per arm ({spec['p0']:g} -> {spec['p1']:g}, "
+                    f"power {ir.power:.0%})",
+            n=(ir.n_per_arm or 0) * 2, inputs={**spec, "source": source}, method=ir.method,
+            function="mmsis.design.individual.individual_proportions",
+        )
+    if kind == "its":
+        regions = max(len(programme.regions), 1)
+        pts = spec.get("min_points_each_side", 12)
+        return SampleSize(
+            summary=f"routine data: >= {pts} monthly points before and after, all districts "
+                    f"({regions} regions); no recruitment",
+            inputs={**spec, "source": source}, method="rule of thumb for segmented regression",
+            function="",
+        )
+    if kind == "qualitative":
+        n = int(spec.get("interviews", 30))
+        return SampleSize(
+            summary=f"about {n} interviews / focus groups, to saturation",
+            n=n, inputs={**spec, "source": source}, method="saturation guidance",
+        )
+    return SampleSize(summary=str(spec.get("note", "no sample size (records or modelling)")),
+                      inputs={**spec, "source": source})
+
+
+def _pick_design(q: Question, fw: Framework, phases: set[str]) -> StudyDesign | None:
+    """The question's most feasible design that fits one of the current phases."""
+    cands = []
+    for did in q.designs:
+        try:
+            d = fw.design(did)
+        except KeyError:
+            continue
+        fits = bool(phases & set(d.phases))
+        cands.append((not fits, -float(_design_defaults(d).get("feasibility", 0.5)),
+                      q.designs.index(did), d))
+    return min(cands, key=lambda t: t[:3])[3] if cands else None
+
+
+def _weak_outcomes(card: Scorecard, fw: Framework) -> set[str]:
+    """Outcomes whose measured indicators miss their key-result thresholds."""
+    weak = set()
+    for i in card.items:
+        if i.basis == "measured" and i.status == "not_met" and i.indicator:
+            try:
+                weak.add(fw.indicator(i.indicator).outcome)
+            except KeyError:
+                continue
+    return weak
+
+
+def build_agenda(
+    programme: Programme,
+    fw: Framework,
+    card: Scorecard,
+    top: int | None = 10,
+    weights: Mapping[str, float] | None = None,
+) -> Agenda:
+    """Select, score and rank IR questions for the programme's current phases."""
+    w = {**programme.agenda.weights, **(weights or {})}
+    wsum = sum(w.values()) or 1.0
+    current = {p: programme.phase_of(p) for p in card.pillars}
+    cur_phases = set(current.values())
+    open_items = card.open_key_results(current_only=True)
+    open_by_pillar: dict[str, list[str]] = {}
+    for i in open_items:
+        open_by_pillar.setdefault(i.pillar, []).append(i.key_result)
+    open_indicators = {i.indicator: i.key_result for i in open_items if i.indicator}
+    required_open = {i.pillar for i in open_items if i.required}
+    gap = {c.pillar: 1.0 - (c.share_met or 0.0) for c in card.cells if c.current}
+    weak = _weak_outcomes(card, fw)
+    have = set(ROUTINE_SOURCES)
+    if programme.data.surveys:
+        have |= SURVEY_SOURCES
+
+    scored: list[tuple[float, Question, dict[str, float], dict[str, str], list[str]]] = []
+    for q in fw.questions:
+        in_phase = [p for p in q.pillars if p in current and current[p] in q.phases]
+        weak_hit = sorted(set(q.outcomes) & weak)
+        if not in_phase and not weak_hit:
+            continue
+        why: list[str] = []
+        if in_phase:
+            why.append("tagged for the current phase of " + ", ".join(in_phase))
+        if weak_hit:
+            why.append("measured data show weak " + ", ".join(weak_hit))
+        r: dict[str, float] = {}
+        basis: dict[str, str] = {}
+        # relevance to open key results
+        direct = [open_indicators[i] for i in q.indicators if i in open_indicators]
+        if direct:
+            r["kr_relevance"], basis["kr_relevance"] = 1.0, "measures open " + ", ".join(direct)
+        else:
+            g = max((gap.get(p, 0.0) for p in in_phase), default=0.0)
+            if weak_hit:
+                g = max(g, 0.75)
+            r["kr_relevance"] = round(g, 3)
+            basis["kr_relevance"] = "share of key results still open in its pillar(s)"
+        # decision value
+        pr = PRIORITY_SCORE[q.priority]
+        blocked = [p for p in in_phase if p in required_open]
+        r["decision_value"] = round(pr * (1.0 if blocked else 0.6), 3)
+        basis["decision_value"] = f"bank priority {q.priority}" + (
+            f"; required key results open in {', '.join(blocked)}" if blocked
+            else "; no required key result blocked (x0.6)")
+        # equity
+        if "equity" in q.outcomes:
+            r["equity"], basis["equity"] = 1.0, "equity is an outcome"
+        elif set(q.outcomes) & {"coverage", "penetration", "adherence"}:
+            r["equity"], basis["equity"] = 0.6, "coverage/adherence can be disaggregated"
+        else:
+            r["equity"], basis["equity"] = 0.2, "no equity outcome"
+        # answerability: data in hand
+        avail = [1.0 if s in have else 0.5 for s in q.data_sources]
+        r["answerability"] = round(sum(avail) / len(avail), 3)
+        basis["answerability"] = "share of its data sources already in hand (new collection 0.5)"
+        # feasibility: of the chosen design
+        d = _pick_design(q, fw, cur_phases)
+        r["feasibility"] = float(_design_defaults(d).get("feasibility", 0.5)) if d else 0.5
+        basis["feasibility"] = f"design {d.id if d else 'none'} (plan/data/agenda_defaults.yaml)"
+        # team overrides
+        team = programme.agenda.ratings.get(q.id)
+        if team is not None:
+            for c in CRITERIA:
+                v = getattr(team, c)
+                if v is not None:
+                    r[c], basis[c] = float(v), "team rating"
+        score = sum(w[c] * r[c] for c in CRITERIA) / wsum
+        scored.append((score, q, r, basis, why))
+
+    scored.sort(key=lambda t: (-t[0], t[1].id))
+    chosen = scored[:top] if top else scored
+    items: list[AgendaItem] = []
+    defaults = agenda_defaults()
+    for rank, (score, q, r, basis, why) in enumerate(chosen, start=1):
+        d = _pick_design(q, fw, cur_phases)
+        dd = _design_defaults(d) if d else dict(defaults["fallback"])
+        ss = sample_size_for(d, programme) if d else SampleSize(summary="no design")
+        team = programme.agenda.ratings.get(q.id)
+        partner = (team.partner if team and team.partner else None) or next(
+            (programme.agenda.partners[p] for p in q.pillars if p in programme.agenda.partners),
+            "to assign",
+        )
+        timing = (team.timing if team and team.timing else None) or (
+            f"{dd.get('months', 6)} months from protocol approval"
+        )
+        items.append(AgendaItem(
+            rank=rank, question=q.id, text=q.text, phases=q.phases, pillars=q.pillars,
+            score=round(score, 4), ratings=r, rating_basis=basis, why=why,
+            outcomes=q.outcomes, indicators=q.indicators,
+            design=d.id if d else "", design_name=d.name if d else "", sample_size=ss,
+            data_sources=q.data_sources, timing=timing, partner=partner,
+            open_key_results=sorted({k for p in q.pillars for k in open_by_pillar.get(p, [])}),
+        ))
+    return Agenda(programme=programme.name or programme.country, weights=w, items=items,
+                  n_candidates=len(scored))

@@ -1,0 +1,60 @@
+"""The example country's programme workspace (Examplia): the team's synthetic judgements from
+plan/data/example_plan.yaml plus geography and data links from the example country."""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from mmsis.plan.workspace import (
+    AgendaSettings,
+    Barrier,
+    Context,
+    DataLinks,
+    Evidence,
+    KeyResultStatus,
+    Programme,
+    Region,
+    StrategyChoice,
+)
+
+
+def example_plan_data() -> dict[str, Any]:
+    """The raw example plan (plan/data/example_plan.yaml)."""
+    text = resources.files("mmsis.plan").joinpath("data/example_plan.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def example_programme(country: Any | None = None) -> Programme:
+    """Examplia's programme: phases, statuses with evidence, barriers, partners, regions.
+
+    `country` (an `ExampleCountry`) supplies the regions and the data links; without it the
+    regions are left empty. Measured indicator values are added by the caller (see
+    `mmsis.report.gather.example_measurements`).
+    """
+    raw = example_plan_data()
+    statuses = []
+    for kr, (status, note, file, when, who) in raw["statuses"].items():
+        statuses.append(KeyResultStatus(
+            key_result=kr, status=status,
+            evidence=[Evidence(note=note, file=file or None,
+                               date=date.fromisoformat(when) if when else None, who=who)],
+        ))
+    regions: list[Region] = []
+    if country is not None:
+        ou = country.org_units
+        for r in ou[ou["level"] == 2].itertuples():
+            regions.append(Region(id=str(r.id), name=str(r.name),
+                                  phases=raw.get("region_phases", {}).get(str(r.id), {})))
+    return Programme(
+        country=raw["country"], name=raw["name"], level=raw["level"], phases=raw["phases"],
+        regions=regions, context=Context(**raw["context"]), key_results=statuses,
+        data=DataLinks(store="examplia.duckdb", surveys=["examplia_survey.csv"]),
+        barriers=[Barrier(**b) for b in raw["barriers"]],
+        strategies=[StrategyChoice(**s) for s in raw.get("strategies", [])],
+        agenda=AgendaSettings(partners=raw["partners"]),
+    )
