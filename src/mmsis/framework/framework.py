@@ -213,6 +213,23 @@ class Framework:
         ]
         return sorted(hits, key=lambda q: rank[q.priority])
 
+    def top_questions(self, phase: str, n: int = 8) -> list[Question]:
+        """The n most pressing questions of a phase: by priority, spread across pillars
+        (round-robin on each question's first pillar) so one pillar does not crowd the list."""
+        rank = {"high": 0, "medium": 1, "low": 2}
+        order = {p.id: i for i, p in enumerate(self.pillars)}
+        queues: dict[str, list[Question]] = {}
+        for q in self.questions_for(phase=phase):
+            queues.setdefault(q.pillars[0], []).append(q)
+        picked: list[Question] = []
+        while len(picked) < n and any(queues.values()):
+            heads = [(rank[qs[0].priority], order.get(p, 99), p) for p, qs in queues.items() if qs]
+            best_rank = min(h[0] for h in heads)
+            for _, _, p in sorted(h for h in heads if h[0] == best_rank):
+                if len(picked) < n:
+                    picked.append(queues[p].pop(0))
+        return picked
+
     def indicators_for(
         self, phase: str | None = None, pillar: str | None = None, outcome: str | None = None
     ) -> list[Indicator]:

@@ -1,0 +1,79 @@
+"""Demo step for the knowledge base: the phase x pillar map and the top questions for a phase."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from mmsis.framework.loader import load_framework
+from mmsis.framework.views import evidenced_by
+
+
+def run_demo(
+    out_dir: Path,
+    country: Any = None,
+    phase: str = "introduce",
+    top: int = 8,
+    console: Console | None = None,
+) -> dict[str, Any]:
+    """Print the key-result map and the top IR questions for `phase`; write them under out_dir.
+
+    `country` (the example country) is accepted for a uniform demo signature; the knowledge
+    base does not depend on its data.
+    """
+    con = console or Console()
+    fw = load_framework()
+    current = fw.phase(phase)
+    out = Path(out_dir) / "framework"
+    out.mkdir(parents=True, exist_ok=True)
+
+    grid = Table(title="Key results per pillar x phase (required / total)")
+    grid.add_column("pillar")
+    for ph in fw.phases:
+        marker = " <- now" if ph.id == current.id else ""
+        grid.add_column(ph.name + marker)
+    for pil in fw.pillars:
+        cells = []
+        for ph in fw.phases:
+            krs = fw.key_results_for(phase=ph.id, pillar=pil.id)
+            cells.append(f"{sum(k.required for k in krs)} / {len(krs)}")
+        grid.add_row(pil.name, *cells)
+    con.print(grid)
+
+    results = fw.key_results_for(phase=current.id)
+    kr_table = Table(title=f"Key results for phase '{current.name}' (* required to move on)")
+    for col in ("pillar", "key result", "evidenced by"):
+        kr_table.add_column(col, overflow="fold")
+    for k in results:
+        kr_table.add_row(k.pillar, ("* " if k.required else "  ") + k.title, evidenced_by(k))
+    con.print(kr_table)
+
+    questions = fw.top_questions(current.id, n=top)
+    q_table = Table(title=f"Top {len(questions)} implementation-research questions ({current.id})")
+    for col in ("pillars", "priority", "question", "designs"):
+        q_table.add_column(col, overflow="fold")
+    for q in questions:
+        q_table.add_row(", ".join(q.pillars), q.priority, q.text, ", ".join(q.designs))
+    con.print(q_table)
+
+    pd.DataFrame(
+        [{**k.model_dump(mode="json"), "evidenced_by": evidenced_by(k)} for k in fw.key_results]
+    ).drop(columns=["threshold"]).to_csv(out / "key_results.csv", index=False)
+    (out / f"questions_{current.id}.json").write_text(
+        json.dumps(fw.records("questions", phase=current.id), indent=2, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    return {
+        "phase": current.id,
+        "n_key_results": len(fw.key_results),
+        "n_key_results_phase": len(results),
+        "n_questions": len(fw.questions),
+        "n_indicators": len(fw.indicators),
+        "top_questions": [q.id for q in questions],
+        "files": [str(out / "key_results.csv"), str(out / f"questions_{current.id}.json")],
+    }
