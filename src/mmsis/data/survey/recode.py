@@ -100,14 +100,14 @@ def recode(
     for col in [*d.cluster, *([d.strata] if d.strata else []), *d.fpc]:
         out[col] = df[col].to_numpy()
     for name, dom in profile.domains.items():
-        values = df[dom.column]
+        raw = df[dom.column]
         if dom.labels:
-            codes = pd.to_numeric(values, errors="coerce")
+            codes = pd.to_numeric(raw, errors="coerce")
             mapped = codes.map(dom.labels)
             order = [dom.labels[k] for k in sorted(dom.labels)]
             out[name] = pd.Categorical(mapped, categories=order, ordered=True)
         else:
-            out[name] = values.to_numpy()
+            out[name] = raw.to_numpy()
     values: dict[str, np.ndarray] = {}
     dks: dict[str, np.ndarray] = {}
     for name, spec in profile.variables.items():

@@ -96,6 +96,11 @@ def _check_level(level: float) -> None:
         raise InputError(f"confidence level must be between 0 and 1, got {level}", field="level")
 
 
+def _check_deff(deff: str) -> None:
+    if deff not in ("wor", "wr"):
+        raise InputError(f"deff must be 'wor' or 'wr', got {deff!r}", field="deff")
+
+
 def _t(level: float, df: np.ndarray) -> np.ndarray:
     dff = np.where(df > 0, df, np.nan).astype(np.float64)
     return np.asarray(stats.t.ppf(0.5 + level / 2, dff))
@@ -112,20 +117,23 @@ def _frame(
     df: np.ndarray,
     method: str,
 ) -> pd.DataFrame:
-    out = dom.table.reset_index(drop=True).copy()
-    out["estimate"] = est
-    out["se"] = np.sqrt(var)
-    out["ci_low"] = lo
-    out["ci_high"] = hi
-    out["deff"] = deff
-    out["n"] = n.astype(np.int64)
-    out["df"] = df.astype(np.int64)
-    out["method"] = method
+    cols: dict[str, object] = {c: dom.table[c].to_numpy() for c in dom.table.columns}
+    cols.update(
+        estimate=est,
+        se=np.sqrt(var),
+        ci_low=lo,
+        ci_high=hi,
+        deff=deff,
+        n=n.astype(np.int64),
+        df=df.astype(np.int64),
+        method=method,
+    )
+    out = pd.DataFrame(cols, index=pd.RangeIndex(dom.n))
     return out
 
 
 def _weighted_mean(
-    design: Design, y: np.ndarray, by: str | Sequence[str] | None
+    design: Design, y: np.ndarray, by: str | Sequence[str] | None, deff_ref: str = "wor"
 ) -> tuple[Domains, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean, its variance, deff, n and df for each domain: the engine behind mean/proportion."""
     dom = domains(design, by)
@@ -143,32 +151,42 @@ def _weighted_mean(
     var = domain_variance(design, np.nan_to_num(scores), np.where(valid, d, -1), dom.n)
     with np.errstate(divide="ignore", invalid="ignore"):
         svyvar = np.bincount(d, weights=wv * resid * resid, minlength=dom.n) / wsum * n / (n - 1)
-        vsrs = svyvar * (wsum - n) / (wsum * n)
-        deff = np.where(wsum > n, var / vsrs, np.nan)
+        vsrs = svyvar / n if deff_ref == "wr" else svyvar * (wsum - n) / (wsum * n)
+        deff = np.where((wsum > n) | (deff_ref == "wr"), var / vsrs, np.nan)
     df = domain_df(design, valid, d, dom.n)
     return dom, est, var, deff, n, df, valid
 
 
 def mean(
-    design: Design, var: str, by: str | Sequence[str] | None = None, level: float = 0.95
+    design: Design,
+    var: str,
+    by: str | Sequence[str] | None = None,
+    level: float = 0.95,
+    deff: str = "wor",
 ) -> pd.DataFrame:
     """Design-based mean of ``var`` by domain (missing values dropped as R's na.rm=TRUE)."""
     _check_level(level)
+    _check_deff(deff)
     y = numeric(design, var)
-    dom, est, v, deff, n, df, _ = _weighted_mean(design, y, by)
+    dom, est, v, de, n, df, _ = _weighted_mean(design, y, by, deff)
     half = _t(level, df) * np.sqrt(v)
-    return _frame(dom, est, v, est - half, est + half, deff, n, df, _LINEAR)
+    return _frame(dom, est, v, est - half, est + half, de, n, df, _LINEAR)
 
 
 def proportion(
-    design: Design, var: str, by: str | Sequence[str] | None = None, level: float = 0.95
+    design: Design,
+    var: str,
+    by: str | Sequence[str] | None = None,
+    level: float = 0.95,
+    deff: str = "wor",
 ) -> pd.DataFrame:
     """Design-based proportion of a 0/1 ``var`` with the logit CI of R's svyciprop."""
     _check_level(level)
+    _check_deff(deff)
     y = numeric(design, var, binary=True)
-    dom, est, v, deff, n, df, _ = _weighted_mean(design, y, by)
+    dom, est, v, de, n, df, _ = _weighted_mean(design, y, by, deff)
     lo, hi = logit_ci(est, np.sqrt(v), df, level)
-    return _frame(dom, est, v, lo, hi, deff, n, df, _LOGIT)
+    return _frame(dom, est, v, lo, hi, de, n, df, _LOGIT)
 
 
 def logit_ci(
@@ -188,10 +206,15 @@ def logit_ci(
 
 
 def total(
-    design: Design, var: str, by: str | Sequence[str] | None = None, level: float = 0.95
+    design: Design,
+    var: str,
+    by: str | Sequence[str] | None = None,
+    level: float = 0.95,
+    deff: str = "wor",
 ) -> pd.DataFrame:
     """Design-based population total of ``var`` by domain (missing values dropped)."""
     _check_level(level)
+    _check_deff(deff)
     y = numeric(design, var)
     dom = domains(design, by)
     w = design.weights
@@ -207,11 +230,11 @@ def total(
         ybar = est / wsum
         resid = np.where(valid, y0 - ybar[d], 0.0)
         svyvar = np.bincount(d, weights=wv * resid * resid, minlength=dom.n) / wsum * n / (n - 1)
-        vsrs = svyvar * wsum**2 * (wsum - n) / (wsum * n)
-        deff = np.where(wsum > n, v / vsrs, np.nan)
+        vsrs = svyvar * wsum**2 * ((1 / n) if deff == "wr" else (wsum - n) / (wsum * n))
+        de = np.where((wsum > n) | (deff == "wr"), v / vsrs, np.nan)
     df = domain_df(design, valid, d, dom.n)
     half = _t(level, df) * np.sqrt(v)
-    return _frame(dom, est, v, est - half, est + half, deff, n, df, _LINEAR)
+    return _frame(dom, est, v, est - half, est + half, de, n, df, _LINEAR)
 
 
 def ratio(
@@ -220,9 +243,11 @@ def ratio(
     den: str,
     by: str | Sequence[str] | None = None,
     level: float = 0.95,
+    deff: str = "wor",
 ) -> pd.DataFrame:
     """Design-based ratio of totals sum(w*num)/sum(w*den) by domain, as R's svyratio."""
     _check_level(level)
+    _check_deff(deff)
     y = numeric(design, num)
     x = numeric(design, den)
     dom = domains(design, by)
@@ -246,8 +271,8 @@ def ratio(
         rbar = np.bincount(d, weights=wv * r, minlength=dom.n) / wsum
         rc = np.where(valid, r - rbar[d], 0.0)
         svyvar = np.bincount(d, weights=wv * rc * rc, minlength=dom.n) / wsum * n / (n - 1)
-        vsrs = svyvar * wsum**2 * (wsum - n) / (wsum * n)
-        deff = np.where(wsum > n, v / vsrs, np.nan)
+        vsrs = svyvar * wsum**2 * ((1 / n) if deff == "wr" else (wsum - n) / (wsum * n))
+        de = np.where((wsum > n) | (deff == "wr"), v / vsrs, np.nan)
     df = domain_df(design, valid, d, dom.n)
     half = _t(level, df) * np.sqrt(v)
-    return _frame(dom, est, v, est - half, est + half, deff, n, df, _LINEAR)
+    return _frame(dom, est, v, est - half, est + half, de, n, df, _LINEAR)
