@@ -481,3 +481,19 @@ def _prepare_data_elements(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal
     refusals += [Refusal(row=int(i) + 1, column="id", reason="duplicate key within file",
                          value=str(v)) for i, v in d["id"][d["id"].duplicated()].items()]
     return d.astype("string").reset_index(drop=True), refusals
+
+
+def load_example(store: Store, country: Any) -> dict[str, ImportReport]:
+    """Load an example country (mmsis.datasets.example_country()) into the store."""
+    reports = {
+        "metadata": store.import_metadata({"org_units": country.org_units,
+                                           "data_elements": country.data_elements},
+                                          file="example_country"),
+        "data_values": store.import_data_values(country.data_values, file="example_country"),
+        "reports": store.import_reports(country.reports, file="example_country"),
+    }
+    consts = {k: country.country[k] for k in ("crude_birth_rate", "pregnancy_loss_adjustment",
+                                              "stock_min_months", "stock_max_months")
+              if k in country.country}
+    store.set_constants(consts, source="example country (synthetic)")
+    return reports

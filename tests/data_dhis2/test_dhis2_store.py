@@ -1,0 +1,107 @@
+"""The store: DHIS2 formats in and out, refused rows with row numbers, nothing half-imported,
+idempotent re-imports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from mmsis.data.store import Store
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def _store() -> Store:
+    st = Store(":memory:")
+    assert st.import_file(FIX / "metadata.json").ok
+    return st
+
+
+def test_metadata_json() -> None:
+    st = _store()
+    ous = st.org_units().set_index("id")
+    assert ous.loc["DiszpKrYNg8", "level"] == 4
+    assert ous.loc["DiszpKrYNg8", "parent_id"] == "YuQRtpLP10I"
+    assert st.count("data_elements") == 3
+
+
+def test_data_value_set_json_uses_set_level_defaults() -> None:
+    st = _store()
+    rep = st.import_file(FIX / "dataValueSets.json")
+    assert (rep.imported, rep.updated, rep.ignored, rep.refused) == (3, 0, 0, 0)
+    df = st.data_values().set_index("data_element")
+    assert df.loc["Ix2HsbDMLea", "value"] == 2
+    assert (df["period"] == "201401").all() and (df["org_unit"] == "DiszpKrYNg8").all()
+    assert (df["coc"] == "HllvX50cXC0").all()
+
+
+def test_csv_then_reimport_is_idempotent_and_updates(tmp_path: Path) -> None:
+    st = _store()
+    assert st.import_file(FIX / "dataValueSets.csv").imported == 3
+    again = st.import_file(FIX / "dataValueSets.csv")
+    assert (again.imported, again.updated, again.ignored) == (0, 0, 3)
+    changed = tmp_path / "changed.csv"
+    changed.write_text((FIX / "dataValueSets.csv").read_text().replace('"2","admin"',
+                                                                       '"20","admin"'))
+    rep = st.import_file(changed)
+    assert (rep.imported, rep.updated, rep.ignored) == (0, 1, 2)
+    assert st.count("data_values") == 3
+    df = st.data_values()
+    assert df.loc[df.data_element == "Ix2HsbDMLea", "value"].iloc[0] == 20
+    assert (df["coc"] == "bRowv6yZOF2").all()
+
+
+def test_bad_file_refuses_every_bad_row_and_writes_nothing() -> None:
+    st = _store()
+    rep = st.import_file(FIX / "bad_values.csv")
+    assert not rep.ok
+    got = {(r.row, r.reason) for r in rep.refusals}
+    assert got == {(2, "invalid period"), (3, "unknown org unit"), (4, "non-numeric value"),
+                   (5, "duplicate key within file")}
+    assert rep.refused == 4
+    assert st.count("data_values") == 0  # the good rows 1 and 6 were not written either
+
+
+def test_unknown_data_element_refused() -> None:
+    st = _store()
+    df = pd.DataFrame({"dataElement": ["NOPE"], "period": ["202401"],
+                       "orgUnit": ["DiszpKrYNg8"], "value": ["1"]})
+    rep = st.import_data_values(df)
+    assert rep.refusals[0].reason == "unknown data element" and rep.refusals[0].row == 1
+
+
+def test_analytics_json_and_export_roundtrip(tmp_path: Path) -> None:
+    st = _store()
+    rep = st.import_file(FIX / "analytics.json")
+    assert rep.imported == 2
+    out = tmp_path / "export.json"
+    assert st.export_data_values(out) == 2
+    doc = json.loads(out.read_text())
+    assert {v["value"] for v in doc["dataValues"]} == {"10", "12.5"}
+    csv_out = tmp_path / "export.csv"
+    st.export_data_values(csv_out)
+    st2 = _store()
+    assert st2.import_file(csv_out).imported == 2
+    assert st2.data_values()["value"].sum() == 22.5
+
+
+def test_store_file_persists(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    with Store(path) as st:
+        st.import_file(FIX / "metadata.json")
+        st.import_file(FIX / "dataValueSets.json")
+    with Store(path) as st:
+        assert st.count("data_values") == 3
+
+
+def test_reports_refusals() -> None:
+    st = _store()
+    df = pd.DataFrame({"dataSet": ["DS", "DS", "DS"], "period": ["201401", "201402", "2014X"],
+                       "orgUnit": ["DiszpKrYNg8", "DiszpKrYNg8", "DiszpKrYNg8"],
+                       "expected": ["1", "1", "1"], "received": ["1", "2", "1"],
+                       "on_time": ["1", "0", ""]})
+    rep = st.import_reports(df)
+    assert {(r.row, r.column) for r in rep.refusals} == {(2, "received"), (3, "period")}
+    assert st.count("reports") == 0

@@ -1,0 +1,148 @@
+"""Routine indicators on hand-computed small cases: roll-ups, LAST stock rule, coverage with
+population denominators, year-to-date, financial years, stock-outs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmsis.data.store import Store
+from mmsis.errors import InputError
+from mmsis.measure.routine import compute_indicators
+from mmsis.measure.routine.definitions import load_definitions
+from mmsis.measure.routine.expressions import Expression
+
+MONTHS = [f"2024{m:02d}" for m in range(1, 7)]
+ANC1 = {"F1": [10, 20, 30, 40, 50, 60], "F2": [1, 2, 3, 4, 5, 6]}
+SOH = {"F1": [100, 90, 80, 70, 60, None], "F2": [5, 4, 3, 2, 1, 0]}
+
+
+@pytest.fixture()
+def store() -> Store:
+    st = Store(":memory:")
+    ous = pd.DataFrame({"id": ["R", "D1", "F1", "F2"], "name": ["Root", "Dist", "Fac1", "Fac2"],
+                        "level": [1, 2, 3, 3], "parent_id": [None, "R", "D1", "D1"],
+                        "path": ["/R", "/R/D1", "/R/D1/F1", "/R/D1/F2"],
+                        "population": [3000, 3000, 1000, 2000]})
+    des = pd.DataFrame({"id": ["ANC1", "MMS_STOCK_ON_HAND", "MMS_CLIENTS"],
+                        "aggregation_type": ["SUM", "LAST", "SUM"]})
+    assert st.import_metadata({"org_units": ous, "data_elements": des}).ok
+    rows = []
+    for fac in ("F1", "F2"):
+        for i, pe in enumerate(MONTHS):
+            rows.append(("ANC1", pe, fac, ANC1[fac][i]))
+            if SOH[fac][i] is not None:
+                rows.append(("MMS_STOCK_ON_HAND", pe, fac, SOH[fac][i]))
+    df = pd.DataFrame(rows, columns=["dataElement", "period", "orgUnit", "value"])
+    assert st.import_data_values(df).ok
+    st.set_constants({"crude_birth_rate": 0.04, "pregnancy_loss_adjustment": 1.1})
+    return st
+
+
+@pytest.fixture()
+def defs(tmp_path: Path) -> Path:
+    p = tmp_path / "defs.yaml"
+    p.write_text("""
+constants: {k: {value: 2, source: test}}
+indicators:
+  - {id: anc1_total, name: ANC1, numerator: "#{ANC1}", denominator: "1"}
+  - {id: soh, name: Stock, numerator: "#{MMS_STOCK_ON_HAND}", denominator: "1"}
+  - {id: scaled, name: Scaled, numerator: "#{ANC1} * C{k}", denominator: "#{ANC1.HllvX50cXC0}",
+     factor: 100}
+""")
+    return p
+
+
+def _val(df: pd.DataFrame, ind: str, ou: str, pe: str) -> float:
+    sub = df[(df.indicator == ind) & (df.org_unit == ou) & (df.period == pe)]
+    assert len(sub) == 1, (ind, ou, pe)
+    return float(sub["value"].iloc[0])
+
+
+def test_sum_rolls_up_months_quarters_years(store: Store, defs: Path) -> None:
+    q = compute_indicators(store, ["anc1_total"], level=2, period_type="quarterly",
+                           definitions=defs)
+    assert _val(q, "anc1_total", "D1", "2024Q1") == 66
+    assert _val(q, "anc1_total", "D1", "2024Q2") == 165
+    y = compute_indicators(store, ["anc1_total"], level=1, period_type="yearly",
+                           definitions=defs)
+    assert _val(y, "anc1_total", "R", "2024") == 231
+    m = compute_indicators(store, ["anc1_total"], level=3, period_type="monthly",
+                           definitions=defs)
+    assert _val(m, "anc1_total", "F1", "202405") == 50
+    assert set(m.columns) == {"org_unit", "org_unit_name", "period", "indicator", "numerator",
+                              "denominator", "value"}
+
+
+def test_financial_year_roll_up(store: Store, defs: Path) -> None:
+    fy = compute_indicators(store, ["anc1_total"], level=2, period_type="financial_april",
+                            definitions=defs)
+    assert _val(fy, "anc1_total", "D1", "2023April") == 66  # Jan-Mar 2024
+    assert _val(fy, "anc1_total", "D1", "2024April") == 165  # Apr-Jun 2024
+
+
+def test_stock_on_hand_takes_the_last_value(store: Store, defs: Path) -> None:
+    q = compute_indicators(store, ["soh"], level=2, period_type="quarterly", definitions=defs)
+    assert _val(q, "soh", "D1", "2024Q1") == 80 + 3  # March values, not the quarter's sum
+    # F1 did not report June: its latest value in the quarter (May, 60) counts; F2 has 0
+    assert _val(q, "soh", "D1", "2024Q2") == 60 + 0
+
+
+def test_constants_and_operands(store: Store, defs: Path) -> None:
+    q = compute_indicators(store, ["scaled"], level=3, period_type="quarterly",
+                           definitions=defs)
+    assert _val(q, "scaled", "F1", "2024Q1") == pytest.approx(200.0)
+
+
+def test_coverage_uses_expected_pregnancies_and_annualizes(store: Store) -> None:
+    q = compute_indicators(store, ["anc1_coverage"], level=2, period_type="quarterly")
+    row = q[(q.org_unit == "D1") & (q.period == "2024Q1")].iloc[0]
+    assert row["numerator"] == 66
+    assert row["denominator"] == pytest.approx(3000 * 0.04 * 1.1)
+    assert row["value"] == pytest.approx(66 / 132 * 100 * 12 / 3)
+
+
+def test_year_to_date(store: Store, defs: Path) -> None:
+    m = compute_indicators(store, ["anc1_total"], level=2, period_type="monthly",
+                           definitions=defs, ytd=True)
+    assert _val(m, "anc1_total", "D1", "202402") == 10 + 20 + 1 + 2
+    q = compute_indicators(store, ["anc1_coverage"], level=2, period_type="quarterly", ytd=True)
+    # Jan-Jun cumulative over half a year of expected pregnancies
+    assert _val(q, "anc1_coverage", "D1", "2024Q2") == pytest.approx(231 / 132 * 100 * 12 / 6)
+
+
+def test_stockout_rate_counts_facility_months_with_zero_stock(store: Store) -> None:
+    q = compute_indicators(store, ["stockout_rate"], level=2, period_type="quarterly")
+    row = q[(q.period == "2024Q2")].iloc[0]
+    # reporting facility-months in Q2: F1 Apr, May; F2 Apr, May, Jun; zero stock: F2 June
+    assert (row["numerator"], row["denominator"]) == (1, 5)
+    assert row["value"] == pytest.approx(20.0)
+
+
+def test_expression_language() -> None:
+    e = Expression("if(#{A} > 2 && !isNull(#{B}), #{A} ^ 2, -1) + C{k} % 2")
+    env = {"_d_A": np.array([1.0, 3.0, 3.0]), "_d_B": np.array([1.0, 1.0, np.nan]),
+           "_c_k": 3.0}
+    np.testing.assert_allclose(e.evaluate(env), [0.0, 10.0, 0.0])
+    with pytest.raises(InputError):
+        Expression("__import__('os')")
+    with pytest.raises(InputError):
+        Expression("#{A} +")
+
+
+def test_shipped_definitions_load_with_framework_ids() -> None:
+    ids = {i.id for i in load_definitions().indicators}
+    assert {"anc1_coverage", "anc4_coverage", "mms_share_of_anc1", "mms_tablets_per_client",
+            "pregnancies_reaching_180", "ifa_to_mms_transition_share", "months_of_stock",
+            "stockout_rate", "stock_between_min_max", "reporting_completeness",
+            "reporting_timeliness"} <= ids
+
+
+def test_unknown_indicator_and_level(store: Store) -> None:
+    with pytest.raises(InputError, match="unknown indicator"):
+        compute_indicators(store, ["nope"])
+    with pytest.raises(InputError, match="level"):
+        compute_indicators(store, ["anc1_coverage"], level=9)
