@@ -70,7 +70,7 @@ def _adjusted(df: pd.DataFrame, product: str) -> pd.Series:
 
 def consumption_forecast(history: pd.DataFrame, need: Need, months: int = 6) -> pd.DataFrame:
     """Compare the consumption method (recent adjusted dispensing, held flat) with the
-    demographic need of the first forecast months, by district and product."""
+    demographic need over the same months (or the first forecast months), by district."""
     if "period" not in history:
         raise InputError("consumption history needs a 'period' column", column="period")
     if "mms_tablets_dispensed" not in history:
@@ -92,12 +92,18 @@ def consumption_forecast(history: pd.DataFrame, need: Need, months: int = 6) -> 
     last = int(h["month_index"].max())
     window = h[h["month_index"] > last - months]
     rows = []
-    n_first = min(months, len(need.months))
+    # Compare over the same months when the history overlaps the horizon, else with the
+    # first forecast months.
+    start = month_index(need.months[0])
+    cols = [m - start for m in range(last - months + 1, last + 1)]
+    if not all(0 <= c < len(need.months) for c in cols):
+        cols = list(range(min(months, len(need.months))))
+    compared = f"{need.months[cols[0]]}..{need.months[cols[-1]]}"
     for product in ("mms", "ifa"):
         if f"{product}_tablets_dispensed" not in window:
             continue
         adj = window.assign(adj=_adjusted(window, product)).groupby("district")["adj"].mean()
-        demo = getattr(need, f"{product}_tablets")[:, :n_first].mean(axis=1)
+        demo = getattr(need, f"{product}_tablets")[:, cols].mean(axis=1)
         soh_col = f"{product}_stock_on_hand"
         soh = (h[h["month_index"] == last].set_index("district")[soh_col]
                if soh_col in h else pd.Series(dtype=float))
@@ -107,6 +113,7 @@ def consumption_forecast(history: pd.DataFrame, need: Need, months: int = 6) -> 
             rows.append({
                 "district": uid, "product": product,
                 "history_window": f"{month_label(last - months + 1)}..{month_label(last)}",
+                "demographic_window": compared,
                 "consumption_monthly": c,
                 "demographic_monthly": float(demo[i]),
                 "ratio_consumption_to_demographic": c / demo[i] if demo[i] > 0 else np.nan,

@@ -133,7 +133,8 @@ def simulate(
         qty[:, fefo] -= take
         consumed_b[:, fefo] += take
         consumed[:, t] = take.sum(axis=1)
-        shortage[:, t] = dem[:, t] - consumed[:, t]
+        gap = dem[:, t] - consumed[:, t]
+        shortage[:, t] = np.where(gap > 1e-6 * np.maximum(dem[:, t], 1.0), gap, 0.0)
         stock_end[:, t] = qty.sum(axis=1)
     labels = [f"opening {i + 1}" for i in range(k)] + [f"order {i}" for i in range(horizon)]
     return Projection(
