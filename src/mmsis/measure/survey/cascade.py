@@ -49,7 +49,7 @@ def cascade(
             try:
                 cond = proportion(d, step.id, by=[*by_cols, _PREV], level=level, deff="wr")
             finally:
-                rec.data.drop(columns=_PREV, inplace=True)
+                del rec.data[_PREV]
             cond = cond.drop(columns=_PREV)
             cond.insert(len(by_cols), "step", step.id)
             cond.insert(len(by_cols) + 1, "label", step.label)
@@ -99,7 +99,8 @@ def adherence(
         r = ratio(d, "_consumed", "_expected", by=by, level=level, deff="wr")
         s = proportion(d, "_adherent", by=by, level=level, deff="wr")
     finally:
-        data.drop(columns=["_consumed", "_expected", "_adherent"], inplace=True)
+        for col in ("_consumed", "_expected", "_adherent"):
+            del data[col]
     n_by = len(_columns(by))
     r.insert(n_by, "measure", "consumed / expected (ratio of totals)")
     s.insert(n_by, "measure", f"share with consumed / expected >= {spec.threshold:g}")

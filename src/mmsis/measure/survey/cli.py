@@ -1,5 +1,169 @@
-"""CLI for mmsis.measure.survey (to be filled by its package)."""
+"""`mmsis survey`: design-based estimates, the MMS coverage cascade, adherence and equity."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from mmsis._cli import print_json, print_table
+from mmsis.errors import InputError
+
+app = typer.Typer(no_args_is_help=True, help="Design-based survey estimates and cascade.")
+
+_STATS = ("mean", "proportion", "total", "ratio")
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    cols = [c.strip() for c in value.split(",") if c.strip()]
+    return cols or None
+
+
+@app.command()
+def estimate(
+    file: Path = typer.Argument(..., help="Survey microdata: .csv, .dta or .parquet."),
+    stat: str = typer.Option("mean", "--stat", help="mean | proportion | total | ratio."),
+    var: str = typer.Option(..., "--var", help="Variable to estimate (numerator for ratio)."),
+    den: str | None = typer.Option(None, "--den", help="Denominator variable (ratio)."),
+    by: str | None = typer.Option(None, "--by", help="Domain column(s), comma-separated."),
+    weight: str | None = typer.Option(None, "--weight", help="Sampling weight column."),
+    weight_divisor: float = typer.Option(1.0, "--weight-divisor", help="e.g. 1000000 for v005."),
+    cluster: str | None = typer.Option(None, "--cluster", help="Cluster column per stage: A,B."),
+    strata: str | None = typer.Option(None, "--strata", help="Stratum column."),
+    fpc: str | None = typer.Option(None, "--fpc", help="FPC column per stage (counts/fractions)."),
+    nest: bool = typer.Option(False, "--nest", help="Cluster ids restart within strata."),
+    lonely_psu: str = typer.Option(
+        "fail", "--lonely-psu", help="fail | remove | certainty | adjust | average."
+    ),
+    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    deff: str = typer.Option("wor", "--deff", help="Design effect vs SRS: wor | wr."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
+) -> None:
+    """Estimate a mean, proportion, total or ratio with design-based SE and CI, by domain."""
+    from mmsis.data.survey import read_survey
+    from mmsis.measure import survey
+
+    if stat not in _STATS:
+        raise InputError(
+            f"unknown statistic '{stat}'; use one of {', '.join(_STATS)}", field="stat"
+        )
+    if stat == "ratio" and den is None:
+        raise InputError("a ratio needs --den", field="den")
+    df = read_survey(file)
+    w = weight
+    if weight is not None and weight_divisor != 1.0:
+        if weight not in df.columns:
+            raise InputError(f"unknown column '{weight}'", column=weight, file=str(file))
+        df["_weight"] = df[weight] / weight_divisor
+        w = "_weight"
+    design = survey.Design(
+        df,
+        weight=w,
+        cluster=_split(cluster),
+        strata=strata,
+        fpc=_split(fpc),
+        nest=nest,
+        lonely_psu=lonely_psu,
+    )
+    by_cols = _split(by)
+    if stat == "ratio":
+        assert den is not None
+        res = survey.ratio(design, var, den, by=by_cols, level=level, deff=deff)
+    else:
+        fn = {"mean": survey.mean, "proportion": survey.proportion, "total": survey.total}[stat]
+        res = fn(design, var, by=by_cols, level=level, deff=deff)
+    if as_json:
+        print_json(res)
+    else:
+        print_table(res.drop(columns="method"), title=f"{stat} of {var} ({design!r})")
+
+
+def _recoded(file: Path, profile: str, supplement: str, period_months: int | None):  # type: ignore[no-untyped-def]
+    from mmsis.data.survey import load_profile, read_survey, recode
+
+    prof = load_profile(profile)
+    return recode(
+        read_survey(file),
+        prof,
+        supplement=supplement,
+        period_months=period_months,
+        file=str(file),
+    )
+
+
+@app.command()
+def cascade(
+    file: Path = typer.Argument(..., help="Survey microdata: .csv, .dta or .parquet."),
+    profile: str = typer.Option("dhs", "--profile", help="Profile name (dhs, mics) or YAML path."),
+    by: str | None = typer.Option(None, "--by", help="Domain(s): region, residence, wealth..."),
+    supplement: str = typer.Option("any", "--supplement", help="any | MMS | IFA."),
+    period_months: int | None = typer.Option(
+        None, "--period-months", help="Births within this many months (24 or 60)."
+    ),
+    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
+) -> None:
+    """The coverage cascade: each step as % of all women and % of the previous step."""
+    from mmsis.measure.survey.cascade import cascade as run
+
+    rec = _recoded(file, profile, supplement, period_months)
+    res = run(rec, by=_split(by), level=level)
+    if as_json:
+        print_json(res)
+    else:
+        print_table(res.drop(columns=["method", "label"]), title="MMS/IFA coverage cascade")
+
+
+@app.command()
+def adherence(
+    file: Path = typer.Argument(..., help="Survey microdata: .csv, .dta or .parquet."),
+    profile: str = typer.Option("dhs", "--profile", help="Profile name (dhs, mics) or YAML path."),
+    by: str | None = typer.Option(None, "--by", help="Domain(s)."),
+    supplement: str = typer.Option("any", "--supplement", help="any | MMS | IFA."),
+    period_months: int | None = typer.Option(None, "--period-months"),
+    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
+) -> None:
+    """Adherence: tablets consumed / expected and the share at or above the threshold."""
+    from mmsis.measure.survey.cascade import adherence as run
+
+    rec = _recoded(file, profile, supplement, period_months)
+    res = run(rec, by=_split(by), level=level)
+    if as_json:
+        print_json(res)
+    else:
+        print_table(res.drop(columns="method"), title="Adherence")
+
+
+@app.command()
+def equity(
+    file: Path = typer.Argument(..., help="Survey microdata: .csv, .dta or .parquet."),
+    profile: str = typer.Option("dhs", "--profile", help="Profile name (dhs, mics) or YAML path."),
+    indicator: str = typer.Option(
+        "received_any", "--indicator", help="A cascade step id of the profile."
+    ),
+    dimensions: str = typer.Option(
+        "wealth,residence,region", "--dimensions", help="Domain columns to compare."
+    ),
+    supplement: str = typer.Option("any", "--supplement", help="any | MMS | IFA."),
+    period_months: int | None = typer.Option(None, "--period-months"),
+    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON {groups, measures}."),
+) -> None:
+    """Equity of an indicator: groups, absolute/relative gaps and the slope index (wealth)."""
+    from mmsis.measure.survey.cascade import design_of
+    from mmsis.measure.survey.equity import equity as run
+
+    rec = _recoded(file, profile, supplement, period_months)
+    if indicator not in rec.steps:
+        raise InputError(
+            f"unknown indicator '{indicator}'; steps: {', '.join(rec.steps)}", field="indicator"
+        )
+    groups, measures = run(design_of(rec), indicator, _split(dimensions) or [], level=level)
+    if as_json:
+        print_json({"groups": groups, "measures": measures})
+    else:
+        print_table(groups.drop(columns="method"), title=f"{indicator} by group")
+        print_table(measures.drop(columns="method"), title=f"Inequality in {indicator}")
