@@ -203,3 +203,44 @@ def test_lonely_policies_differ() -> None:
     }
     assert len({round(v, 10) for v in ses.values()}) == 3
     assert np.isfinite(list(ses.values())).all()
+
+
+def test_equity_and_deff_wr_agree_with_r(r_survey: None, tmp_path: Path) -> None:
+    """Wealth gaps (svyby + svycontrast), the SII (svyglm on the ridit) and deff='replace'."""
+    from mmsis.measure.survey.equity import gaps, slope_index
+
+    df = _datasets()["base"]
+    d = survey.Design(df, weight="wt", cluster="psu", strata="stratum")
+    # the ridit the SII uses, recomputed here for R
+    ok = df["mms"].notna()
+    wk = df[ok].groupby("wealth")["wt"].sum()
+    ridit = (wk.cumsum() - wk / 2) / wk.sum()
+    df = df.assign(ridit=df["wealth"].map(ridit))
+    df.to_csv(tmp_path / "eq.csv", index=False)
+    text = run_r(
+        f"""
+suppressMessages(library(survey))
+d <- read.csv("{tmp_path / "eq.csv"}")
+des <- svydesign(id=~psu, strata=~stratum, weights=~wt, data=d)
+b <- svyby(~mms, ~wealth, subset(des, !is.na(mms)), svymean, covmat=TRUE)
+a <- svycontrast(b, c(-1, 0, 0, 0, 1))
+r <- svycontrast(b, quote(`5` / `1`))
+m <- svyglm(mms ~ ridit, design=subset(des, !is.na(mms)))
+w <- svymean(~tablets, des, na.rm=TRUE, deff="replace")
+cat(sprintf("%.15g\\n", c(coef(a), SE(a), coef(r), SE(r), coef(m)[2], SE(m)[2], deff(w))))
+"""
+    )
+    ref = [float(x) for x in text.split()]
+    g = gaps(d, "mms", "wealth", ordered=True).set_index("measure")
+    s = slope_index(d, "mms", "wealth").iloc[0]
+    wr = survey.mean(d, "tablets", deff="wr")["deff"].iloc[0]
+    ours = [
+        g.loc["absolute gap", "estimate"],
+        g.loc["absolute gap", "se"],
+        g.loc["relative gap", "estimate"],
+        g.loc["relative gap", "se"],
+        s["estimate"],
+        s["se"],
+        wr,
+    ]
+    np.testing.assert_allclose(ours, ref, rtol=1e-6)
