@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mmsis.cli import app
-from mmsis.errors import InputError
+from mmsis.errors import FrameworkError, InputError
 
 runner = CliRunner()
 
@@ -125,7 +125,7 @@ def test_validate_ok_and_broken(
     data["key_results"][1]["phase"] = "pilot"
     broken = write_country({"key_results.yaml": data})
     result = runner.invoke(app, ["framework", "validate", str(broken), "--json"])
-    assert result.exit_code == 2
+    assert isinstance(result.exception, FrameworkError) and "2 problem(s)" in str(result.exception)
     problems = json.loads(result.stdout)
     assert {(p["file"], p["entry"], p["field"]) for p in problems} == {
         ("key_results.yaml", data["key_results"][0]["id"], "pillar"),

@@ -68,6 +68,7 @@ def validate(
 ) -> None:
     """Check a country's framework files against the defaults; list every problem."""
     from mmsis._cli import console, print_json
+    from mmsis.errors import FrameworkError
     from mmsis.framework.loader import check_framework
 
     errors = check_framework(directory)
@@ -91,4 +92,5 @@ def validate(
     else:
         console.print(f"[green]{directory}: framework is valid[/green]")
     if errors:
-        raise typer.Exit(code=2)
+        # an MmsisError (not typer.Exit) so that `mmsis` exits with status 2
+        raise FrameworkError(f"{len(errors)} problem(s) found", file=str(directory))
