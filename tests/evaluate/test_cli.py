@@ -175,3 +175,34 @@ def test_did_json(tmp_path: Path) -> None:
     assert {"twfe", "robust", "event_study", "twfe_weights", "warnings"} <= set(out)
     assert out["robust"]["ci_low"] < out["robust"]["estimate"] < out["robust"]["ci_high"]
     assert (tmp_path / "es.png").exists()
+
+
+def test_stepped_wedge_json(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_stepped_wedge import stepped_wedge_data
+
+    path = tmp_path / "sw.csv"
+    stepped_wedge_data(binary=False).to_csv(path, index=False)
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "stepped-wedge",
+            str(path),
+            "--outcome",
+            "y",
+            "--cluster",
+            "cluster",
+            "--period",
+            "period",
+            "--treatment",
+            "trt",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["treatment"]["ci_low"] < out["treatment"]["estimate"] < out["treatment"]["ci_high"]
+    assert out["n_clusters"] == 12 and "icc" in out["variance"]

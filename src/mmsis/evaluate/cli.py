@@ -191,3 +191,45 @@ def did(
         f"TWFE weights: {w['n_negative']} of {w['n_treated_cells']} treated cells negative",
     ]
     _print_summary("Difference-in-differences", result, lines)
+
+
+@app.command("stepped-wedge")
+def stepped_wedge(
+    file: Path = typer.Argument(..., help="CSV/XLSX/Parquet, one row per individual."),
+    outcome: str = typer.Option(..., "--outcome", help="Outcome column (0/1 for binomial)."),
+    cluster: str = typer.Option(..., "--cluster", help="Cluster column."),
+    period: str = typer.Option(..., "--period", help="Period column (fixed effects)."),
+    treatment: str = typer.Option(..., "--treatment", help="0/1: cluster in intervention."),
+    family: str = typer.Option(
+        "gaussian",
+        "--family",
+        help="gaussian (LMM, REML) | binomial (GEE exchangeable + GLMM, odds ratios).",
+    ),
+    plot: Path | None = typer.Option(None, "--plot", help="Write cluster-period means here."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Stepped-wedge trial analysis: mixed model with period fixed effects."""
+    from mmsis._cli import print_json
+    from mmsis.evaluate.stepped_wedge import fit_stepped_wedge
+
+    data = read_table(file)
+    result = fit_stepped_wedge(
+        data,
+        outcome,
+        cluster,
+        period,
+        treatment,
+        family=family,  # type: ignore[arg-type]
+        file=str(file),
+    )
+    out = result.to_dict()
+    if plot is not None:
+        out["plot"] = str(result.plot(plot))
+    if json_out:
+        print_json(out)
+        return
+    lines = [
+        f"n = {result.n}; {result.n_clusters} clusters x {result.n_periods} periods",
+        "variance: " + ", ".join(f"{k} {v:.4g}" for k, v in result.variance.items()),
+    ]
+    _print_summary("Stepped-wedge analysis", result, lines)
