@@ -14,21 +14,34 @@ from mmsis.framework.loader import load_framework
 from mmsis.framework.views import evidenced_by
 
 
+def current_phase(country: Any) -> str:
+    """The phase a country is in, read from its roll-out table: no district started -> explore,
+    only pilot districts -> introduce, non-pilot districts too -> scale_up."""
+    rollout = getattr(country, "rollout", None)
+    if rollout is None or len(rollout) == 0:
+        return "introduce"
+    end = str(getattr(country, "country", {}).get("end_period", "999999"))
+    started = rollout[rollout["mms_start"].astype(str) <= end]
+    if started.empty:
+        return "explore"
+    return "introduce" if bool(started["pilot"].all()) else "scale_up"
+
+
 def run_demo(
     out_dir: Path,
     country: Any = None,
-    phase: str = "introduce",
+    phase: str | None = None,
     top: int = 8,
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Print the key-result map and the top IR questions for `phase`; write them under out_dir.
+    """Print the key-result map and the top IR questions for a phase; write them under out_dir.
 
-    `country` (the example country) is accepted for a uniform demo signature; the knowledge
-    base does not depend on its data.
+    The phase is `phase` if given, else the example country's current phase (from its
+    roll-out table), else `introduce`.
     """
     con = console or Console()
     fw = load_framework()
-    current = fw.phase(phase)
+    current = fw.phase(phase or current_phase(country))
     out = Path(out_dir) / "framework"
     out.mkdir(parents=True, exist_ok=True)
 
