@@ -208,8 +208,7 @@ class Store:
             "de": d["dataElement"].astype("string"), "pe": d["period"].astype("string"),
             "ou": d["orgUnit"].astype("string"), "coc": d["categoryOptionCombo"].astype("string"),
             "aoc": d["attributeOptionCombo"].astype("string"),
-            "value": d["value"].map(lambda v: None if pd.isna(v) else formats._fmt(v)).astype(
-                "string"),
+            "value": d["value"].astype("string"),
         })
         self.con.register("_stage_df", stage)
         try:

@@ -100,3 +100,14 @@ def test_example_country_review_finds_planted_outliers(example_country) -> None:
     rep = example_country.reports
     direct = 100 * rep["received"].sum() / rep["expected"].sum()
     assert comp["value"].mean() == pytest.approx(direct, abs=1.0)
+
+
+def test_run_demo_writes_outputs(example_country, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mmsis.measure.routine.demo import run_demo
+
+    res = run_demo(tmp_path, example_country)
+    assert res["planted_outliers_found"] == res["planted_outliers"] > 0
+    assert (tmp_path / "routine_indicators_district_quarter.csv").exists()
+    n_districts = int((example_country.org_units["level"] == 3).sum())
+    assert res["indicator_rows"] <= n_districts * 16 * 11
+    assert 0 < res["national"]["reporting_completeness"] <= 100
