@@ -66,11 +66,15 @@ def _from_mapping(raw: dict[str, Any]) -> EvidenceFacts:
 @lru_cache(maxsize=1)
 def evidence() -> EvidenceFacts:
     """The knowledge base's evidence, via the framework API when present, else the YAML file."""
+    from mmsis.errors import MmsisError
+
     try:
-        from mmsis.framework import load_framework  # type: ignore[attr-defined]
+        from mmsis.framework import load_framework
 
         ev = load_framework().evidence
         return _from_mapping(ev.model_dump())
-    except (ImportError, AttributeError):
+    except (ImportError, AttributeError, MmsisError):
+        # the knowledge base as a whole is unavailable (or another file in it is invalid):
+        # read the evidence file on its own so impact still runs on the same numbers.
         text = resources.files("mmsis.framework").joinpath("data/evidence.yaml").read_text()
         return _from_mapping(yaml.safe_load(text))

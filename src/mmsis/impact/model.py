@@ -50,42 +50,49 @@ def discounted_life_years(life_expectancy: np.ndarray | float, rate: np.ndarray 
     return np.where(r > 0, (1 - np.exp(-safe * L)) / safe, L)
 
 
-def _counts(u: Units, p: dict[str, np.ndarray], births: np.ndarray) -> dict[str, np.ndarray]:
-    """Events averted by outcome, summed over districts: arrays of shape (draws,)."""
-    scale = p["anc1_coverage"] / u.anc1_central if u.anc1_central > 0 else 1.0
-    b = births[None, :] * scale
+def _counts(u: Units, p: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], ...]:
+    """Events averted by outcome, summed over districts, for the births and the discounted
+    births: two dicts of arrays of shape (draws,).
 
-    def rate(k: str) -> np.ndarray:
+    Outcomes linear in the baseline rate reduce to a dot product over districts; the
+    birth-outcome pathway of neonatal deaths is non-linear and runs on (draws, districts).
+    """
+    scale = p["anc1_coverage"] / u.anc1_central if u.anc1_central > 0 else 1.0
+    births = np.stack([u.births, u.births_disc], axis=1)  # (districts, 2)
+
+    def rel(k: str) -> np.ndarray:
         central = u.baseline_central[k]
-        rel = p[f"impact.baseline.{k}"] / central if central > 0 else 1.0
-        return u.baseline[k][None, :] * rel
+        return p[f"impact.baseline.{k}"] / central if central > 0 else np.ones((1, 1))
 
     red = {k: 1 - p[f"rr.{k}"] for k in OUTCOMES}
     if u.anaemic_share is not None:
         a = u.anaemic_share
         red["lbw"] = a * (1 - p["rr.lbw_anaemic"]) + (1 - a) * red["lbw"]
-    out = {k: (b * rate(k) * red[k]).sum(axis=1) for k in ("lbw", "preterm", "sga",
-                                                            "stillbirth")}
-    nmr = rate("neonatal_mortality")
+    out = {k: scale * rel(k) * red[k] * (u.baseline[k] @ births)[None, :]
+           for k in ("lbw", "preterm", "sga", "stillbirth")}
     if u.pathway == "direct":
         r = red["neonatal_mortality"]
         if u.female_share is not None:
             f = u.female_share
             r = f * (1 - p["rr.neonatal_mortality_female"]) + (1 - f) * r
-        out["neonatal_deaths"] = (b * nmr * r).sum(axis=1)
+        s_n = (u.baseline["neonatal_mortality"] @ births)[None, :]
+        out["neonatal_deaths"] = scale * rel("neonatal_mortality") * r * s_n
     else:
         mp, ms = p["mult.preterm"] - 1, p["mult.sga"] - 1
-        r0 = nmr / (1 + rate("preterm") * mp + rate("sga") * ms)
-        pt = b * rate("preterm") * red["preterm"]
-        sg = b * rate("sga") * red["sga"]
-        out["neonatal_deaths"] = (r0 * (mp * pt + ms * sg)).sum(axis=1)
-    return out
+        pt = u.baseline["preterm"][None, :] * rel("preterm")
+        sg = u.baseline["sga"][None, :] * rel("sga")
+        num = (mp * red["preterm"]) * pt + (ms * red["sga"]) * sg
+        num /= 1 + mp * pt + ms * sg
+        w = births * u.baseline["neonatal_mortality"][:, None]
+        out["neonatal_deaths"] = scale * rel("neonatal_mortality") * (num @ w)
+    n = max(v.shape[0] for v in out.values())
+    full = {k: np.broadcast_to(v, (n, 2)) for k, v in out.items()}
+    return ({k: v[:, 0] for k, v in full.items()}, {k: v[:, 1] for k, v in full.items()})
 
 
 def compute(u: Units, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """All outputs for each draw (arrays of shape (draws,))."""
-    c = _counts(u, p, u.births)
-    cd = _counts(u, p, u.births_disc)
+    c, cd = _counts(u, p)
     yll = discounted_life_years(p["impact.daly.life_expectancy_at_birth"],
                                 p["impact.daly.discount_rate"])[:, 0]
     deaths_d = cd["neonatal_deaths"] + (cd["stillbirth"] if u.include_stillbirths else 0.0)
