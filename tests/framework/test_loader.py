@@ -208,3 +208,37 @@ def test_missing_folder(tmp_path: Path) -> None:
 
 def test_default_is_valid() -> None:
     assert check_framework() == []
+
+
+@pytest.fixture
+def fresh_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Point the parsed-defaults disk cache at tmp_path and clear the in-process caches."""
+    from mmsis.framework import loader
+
+    monkeypatch.setenv("MMSIS_CACHE_DIR", str(tmp_path / "cache"))
+    loader._default_raw.cache_clear()
+    loader.clear_cache()
+    yield tmp_path / "cache"
+    loader._default_raw.cache_clear()
+    loader.clear_cache()
+
+
+def test_disk_cache_is_written_and_reused(fresh_cache: Path) -> None:
+    from mmsis.framework import loader
+
+    reference = load_framework().records("questions")
+    files = list(fresh_cache.glob("framework-*.json"))
+    assert len(files) == 1
+    loader._default_raw.cache_clear()
+    loader.clear_cache()
+    assert load_framework().records("questions") == reference  # read back from JSON
+    files[0].write_text("{not json", encoding="utf-8")
+    loader._default_raw.cache_clear()
+    loader.clear_cache()
+    assert load_framework().records("questions") == reference  # corrupt cache is ignored
+
+
+def test_disk_cache_can_be_disabled(monkeypatch: pytest.MonkeyPatch, fresh_cache: Path) -> None:
+    monkeypatch.setenv("MMSIS_CACHE_DIR", "none")
+    assert load_framework().phases
+    assert not fresh_cache.exists()
