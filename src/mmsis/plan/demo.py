@@ -1,0 +1,52 @@
+"""Demo: the example country's readiness scorecard, IR agenda and field forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+    """Assess Examplia, rank its IR agenda, write the plan file, heat map and XLSForms."""
+    from rich.console import Console
+
+    from mmsis.framework.loader import load_framework
+    from mmsis.plan.agenda import build_agenda
+    from mmsis.plan.example import example_programme
+    from mmsis.plan.forms import build_forms
+    from mmsis.plan.scorecard import assess
+    from mmsis.plan.strategies import suggest_strategies
+    from mmsis.plan.workspace import Measurement, save_programme
+
+    # Measured indicator values come from the survey and routine packages (demo only: the
+    # plan library itself stays independent of them).
+    from mmsis.report.gather import example_measurements
+
+    out = Path(out_dir) / "plan"
+    out.mkdir(parents=True, exist_ok=True)
+    fw = load_framework()
+    prog = example_programme(country)
+    prog.measurements = {k: Measurement.model_validate(v)
+                         for k, v in example_measurements(country).items()}
+    save_programme(prog, out / "mmsis-plan.yaml")
+    card = assess(prog, fw)
+    card.plot(out / "scorecard.png")
+    agenda = build_agenda(prog, fw, card, top=10)
+    strategies = suggest_strategies(prog, fw)
+    forms = build_forms(out / "forms", agenda.to_records())
+    console = Console()
+    for v in card.verdicts:
+        share = f"{v.share_met:.0%}" if v.share_met is not None else "n/a"
+        console.print(f"  {v.pillar:<10} {v.phase:<10} {share:>5}  {v.verdict}")
+    console.print(f"[bold]Agenda[/bold]: top question {agenda.items[0].question} "
+                  f"(score {agenda.items[0].score:.2f}; {agenda.items[0].design}, "
+                  f"{agenda.items[0].sample_size.summary}); "
+                  f"{(strategies['decision'] == 'accepted').sum()} ERIC strategies accepted; "
+                  f"forms in {out / 'forms'}")
+    return {
+        "pillars_ready": [v.pillar for v in card.verdicts if v.ready],
+        "share_met": {v.pillar: v.share_met for v in card.verdicts},
+        "top_questions": [it.question for it in agenda.items[:3]],
+        "forms": [f.form_id for f in forms.values()],
+        "out_dir": str(out),
+    }

@@ -1,0 +1,217 @@
+"""Build the country report: gather inputs, make sections, write HTML (+PDF), XLSX and DOCX."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mmsis.report import sections as S
+from mmsis.report.charts import bars_png
+
+ROUTINE_CHART = ("mms_share_of_anc1", "ifa_to_mms_transition_share", "stockout_rate",
+                 "stock_between_min_max", "reporting_completeness")
+
+
+@dataclass
+class ReportResult:
+    """Paths written and the key numbers shown in the report."""
+
+    html: Path
+    xlsx: Path
+    docx: Path
+    pdf: Path | None
+    heatmap: Path
+    sections: list[str]
+    missing: dict[str, str]
+    key_numbers: dict[str, Any] = field(default_factory=dict)
+
+
+def _pdf(html: str, path: Path) -> Path | None:
+    """Write a PDF with WeasyPrint when it is installed (optional `pdf` extra)."""
+    try:
+        from weasyprint import HTML  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    HTML(string=html).write_pdf(str(path))
+    return path
+
+
+def _cascade_table(c: pd.DataFrame) -> pd.DataFrame:
+    cols = ["label", "of", "estimate", "ci_low", "ci_high", "n"]
+    return c[cols].rename(columns={"label": "step"})
+
+
+def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.Section],
+                                                                         dict[str, Any]]:
+    """Compute every section for the example country; returns sections and the objects used."""
+    from mmsis.framework.loader import load_framework
+    from mmsis.plan.agenda import build_agenda
+    from mmsis.plan.example import example_programme
+    from mmsis.plan.scorecard import assess
+    from mmsis.plan.strategies import cfir_eric_map, suggest_strategies
+    from mmsis.report import gather as G
+
+    fw = load_framework()
+    prog = programme if programme is not None else example_programme(country)
+    measured = G.example_measurements(country)
+    card = assess(prog, fw, measured=measured)
+    agenda = build_agenda(prog, fw, card, top=10)
+    strategies = suggest_strategies(prog, fw)
+    kb = f"knowledge base: mmsis/framework/data ({', '.join(sorted(set(fw.files.values())))})" \
+        if fw.files else "knowledge base: mmsis/framework/data (key_results.yaml, ...)"
+    out: list[S.Section] = []
+    out.append(S.scorecard_section(card, [
+        f"Programme workspace: {prog.name or prog.country} (team statuses with evidence; "
+        "example: plan/data/example_plan.yaml, synthetic)",
+        "Key results and thresholds: framework/data/key_results.yaml (threshold_source per "
+        "key result)",
+        "Measured values: survey and routine results below (each row names its source)",
+        "Rule: mmsis.plan.scorecard.assess (docs/plan.md)",
+    ]))
+    strat = strategies[["construct", "barrier", "strategy_name", "cluster", "decision",
+                        "team_note"]] if len(strategies) else None
+    out.append(S.agenda_section(agenda, strat, [
+        "Question bank, outcomes, designs: framework/data/questions.yaml, outcomes.yaml, "
+        "designs.yaml",
+        "Score: mmsis.plan.agenda.build_agenda; weights from the plan file; default ratings "
+        "derived as documented in docs/plan.md",
+        "Sample sizes: mmsis.design (survey_sample_size, crt_clusters, stepped_wedge_power, "
+        "individual_proportions) with the assumptions in plan/data/agenda_defaults.yaml "
+        "(status: assumption)",
+        f"ERIC suggestions: plan/data/cfir_eric.yaml - {cfir_eric_map()['source'].strip()} "
+        "(status: assumption)",
+        kb,
+    ]))
+    s = G.survey_results(country)
+    cas = _cascade_table(s.cascade)
+    eq = s.equity_groups.rename(columns={"dimension": "group", "group": "level"})[
+        ["group", "level", "estimate", "ci_low", "ci_high", "n"]]
+    sec = S.cascade_section(cas[cas["of"] == "all women"].drop(columns=["of"]), eq, s.sources)
+    sec.tables.insert(1, S.Table(caption="Conditional steps (% of the previous step)",
+                                 frame=cas[cas["of"] != "all women"],
+                                 percent=["estimate", "ci_low", "ci_high"]))
+    gaps = s.equity_measures[["dimension", "measure", "comparison", "estimate", "ci_low",
+                              "ci_high", "n"]]
+    sec.tables.append(S.Table(caption="Equity gaps in receiving MMS", frame=gaps))
+    sec.tables.append(S.Table(caption="Adherence among MMS recipients", frame=s.adherence[
+        ["measure", "estimate", "ci_low", "ci_high", "n"]]))
+    sec.bullets = [
+        f"Received any MMS: {measured['mms_received_any']['value']:.1%}; consumed >= 180 "
+        f"tablets: {measured['mms_consumed_180']['value']:.1%} of women with a birth in the "
+        "past 24 months",
+        "Group labels of region are the survey's v024 codes (1-4).",
+    ]
+    out.append(sec)
+    rt = G.routine_results(country)
+    trends = rt.trends[rt.trends["indicator"].isin(ROUTINE_CHART)]
+    rsec = S.routine_section(trends[["period", "indicator", "value"]], rt.quality, rt.sources)
+    rsec.tables[0] = S.Table(caption=f"Latest quarter ({rt.latest['period'].iloc[0]}), national",
+                             frame=rt.latest)
+    rsec.bullets = [f"Data-quality score {rt.quality_score:.1f} (mean of the DQR dimensions)",
+                    "Shares are proportions (0-1); months_of_stock in months; "
+                    "mms_tablets_per_client in tablets."]
+    out.append(rsec)
+    ev = G.evaluation_results(country)
+    out.append(S.frames_section(
+        "evaluation", "Evaluation: what changed where MMS arrived",
+        "Did antenatal attendance change when districts introduced MMS? Staggered "
+        "difference-in-differences on district-month ANC1 visits (log scale; rr = rate ratio).",
+        {"Average effect on the treated": ev.summary,
+         "Event study, did2s (effect by month since introduction; both estimators in the "
+         "XLSX)": ev.event_study[ev.event_study["estimator"] == "did2s"]},
+        ev.sources,
+        chart_list=[S.Chart(caption="Event study with 95% CIs", png=ev.chart_png)]
+        if ev.chart_png else [],
+        bullets=[f"did2s rate ratio {ev.summary.set_index('term').loc['did2s_att', 'rr']:.3f}; "
+                 f"the synthetic generator's true value is {ev.truth['anc1_rr_mms']}"],
+    ))
+    dr = G.decide_results(country)
+    budget_cols = [c for c in ("year", "mms_total", "ifa_total", "programme_total", "total")
+                   if c in dr.budget.columns]
+    keep = ["lbw_averted", "neonatal_deaths_averted", "dalys_averted", "incremental_cost",
+            "cost_per_daly", "cost_per_death_averted"]
+    imp = dr.impact_summary[dr.impact_summary["measure"].isin(keep)][
+        ["measure", "central", "mean", "ui_low", "ui_high", "n"]]
+    anchors = dr.anchors[[c for c in ("study", "currency_year", "cost_per_daly",
+                                      "cost_per_daly_low", "cost_per_daly_high",
+                                      "benefit_cost_ratio", "source")
+                          if c in dr.anchors.columns]]
+    b = dr.budget
+    out.append(S.frames_section(
+        "decide", "Forecast and impact",
+        f"Supply, budget and health impact of the scale-up scenario ({dr.scenario_name}).",
+        {"Forecast summary": dr.forecast_summary,
+         f"Budget by year ({dr.currency})": b[budget_cols],
+         "Health impact and cost-effectiveness (95% uncertainty intervals)": imp,
+         "Published cost-effectiveness anchors": anchors},
+        list(dict.fromkeys(dr.forecast_sources + dr.impact_sources)),
+        chart_list=[S.Chart(caption=f"Total budget by year ({dr.currency})",
+                            png=bars_png([str(y) for y in b["year"]],
+                                         [float(v) for v in b["total"]], dr.currency))],
+    ))
+    objs = {"fw": fw, "programme": prog, "card": card, "agenda": agenda,
+            "strategies": strategies, "measured": measured, "evaluation": ev, "decide": dr,
+            "survey": s, "routine": rt}
+    return out, objs
+
+
+def build_report(out_dir: Path, country: Any | None = None, programme: Any | None = None,
+                 plan_file: str | None = None, pdf: bool = False) -> ReportResult:
+    """Write report.html (+ report.pdf), agenda.xlsx, protocol.docx and the heat map."""
+    from mmsis.report.documents import indicator_sheets, write_protocol, write_xlsx
+    from mmsis.report.html import render_html
+
+    if country is None:
+        from mmsis.datasets import example_country
+
+        country = example_country()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sections, o = build_sections(country, programme)
+    prog, card, agenda, fw = o["programme"], o["card"], o["agenda"], o["fw"]
+    html = render_html(
+        sections, title=f"MMS implementation report: {prog.country}",
+        subtitle=f"{prog.name or prog.country} - for the MMS Technical Advisory Group",
+        plan_file=plan_file,
+        notice=f"{country.country['name']} is a synthetic example country: numbers illustrate "
+               "the method, not any real programme.",
+    )
+    html_path = out_dir / "report.html"
+    html_path.write_text(html, encoding="utf-8")
+    heat = card.plot(out_dir / "scorecard.png")
+    ind_ids = list(dict.fromkeys([i for it in agenda.items for i in it.indicators]
+                                 + [k.indicator for k in fw.key_results if k.indicator]))
+    agenda_frame = agenda.summary
+    basis = pd.DataFrame([{"question": it.question, **{f"basis_{k}": v for k, v in
+                                                         it.rating_basis.items()}}
+                          for it in agenda.items])
+    measured = pd.DataFrame([{"indicator": k, **v} for k, v in o["measured"].items()])
+    xlsx = write_xlsx(out_dir / "agenda.xlsx", {
+        "Agenda": agenda_frame.merge(basis, on="question"),
+        "Indicator sheets": indicator_sheets(fw, ind_ids),
+        "Scorecard": card.items_frame(),
+        "Verdicts": card.verdicts_frame(),
+        "Strategies": o["strategies"],
+        "Measured values": measured,
+        "Event study": o["evaluation"].event_study,
+        "Cascade": o["survey"].cascade,
+        "Routine monthly": o["routine"].trends,
+    })
+    docx = write_protocol(out_dir / "protocol.docx", prog, card, agenda, fw)
+    pdf_path = _pdf(html, out_dir / "report.pdf") if pdf else None
+    ev = o["evaluation"].summary.set_index("term")
+    return ReportResult(
+        html=html_path, xlsx=xlsx, docx=docx, pdf=pdf_path, heatmap=heat,
+        sections=[s.id for s in sections],
+        missing={s.id: s.missing for s in sections if s.missing},
+        key_numbers={
+            "pillars_ready": [v.pillar for v in card.verdicts if v.ready],
+            "top_question": agenda.items[0].question if agenda.items else None,
+            "mms_received_any": o["measured"]["mms_received_any"]["value"],
+            "did2s_rr": float(ev.loc["did2s_att", "rr"]),
+            "cost_per_daly": float(o["decide"].impact_summary.set_index("measure")
+                                   .loc["cost_per_daly", "central"]),
+        },
+    )

@@ -1,0 +1,123 @@
+"""Report charts drawn with matplotlib and returned as PNG bytes (embedded as base64)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    _plt().close(fig)
+    return buf.getvalue()
+
+
+def scorecard_png(card: Any) -> bytes:
+    """The phase x pillar heat map of a scorecard."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = card.plot(Path(tmp) / "scorecard.png")
+        return bytes(path.read_bytes())
+
+
+def cascade_png(cascade: pd.DataFrame) -> bytes:
+    """Horizontal bars of the cascade steps with their 95% CIs."""
+    plt = _plt()
+    df = cascade.iloc[::-1]
+    labels = df["label"] if "label" in df else df["step"]
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(df) + 1.2))
+    est = df["estimate"].to_numpy(dtype=float)
+    ax.barh(range(len(df)), est, color="#3b7dd8")
+    if {"ci_low", "ci_high"} <= set(df.columns):
+        lo = est - df["ci_low"].to_numpy(dtype=float)
+        hi = df["ci_high"].to_numpy(dtype=float) - est
+        ax.errorbar(est, range(len(df)), xerr=[lo, hi], fmt="none", ecolor="black", capsize=3)
+    right = df["ci_high"].to_numpy(dtype=float) if "ci_high" in df else est
+    for i, v in enumerate(est):
+        ax.text(min(right[i] + 0.015, 0.93), i, f"{v:.0%}", va="center", fontsize=8)
+    ax.set_yticks(range(len(df)), [str(x) for x in labels], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of women with a recent live birth")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def equity_png(equity: pd.DataFrame) -> bytes:
+    """Dot plot of the estimate by group level, one panel row per group."""
+    plt = _plt()
+    df = equity.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(df) + 1.2))
+    y = range(len(df))
+    ax.plot(df["estimate"], y, "o", color="#d8733b")
+    if {"ci_low", "ci_high"} <= set(df.columns):
+        ax.hlines(y, df["ci_low"], df["ci_high"], color="#d8733b")
+    ax.set_yticks(list(y), [f"{g}: {lv}" for g, lv in zip(df["group"], df["level"], strict=False)],
+                  fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("estimate")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def trends_png(trends: pd.DataFrame) -> bytes:
+    """Line chart of routine indicators by period (one line per indicator)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    for ind, g in trends.groupby("indicator", sort=False):
+        g = g.sort_values("period")
+        x = pd.to_datetime(g["period"].astype(str), format="%Y%m")
+        ax.plot(x, g["value"], label=str(ind), lw=1.5)
+    ax.set_ylabel("value")
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def bars_png(labels: list[str], values: list[float], xlabel: str) -> bytes:
+    """Simple horizontal bars (forecast budgets, impact)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.5, 0.4 * len(labels) + 1.2))
+    from matplotlib.ticker import FuncFormatter
+
+    ax.barh(range(len(labels)), values, color="#5a9e6f")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
+    for i, v in enumerate(values):
+        ax.text(v, i, f" {v:,.0f}", va="center", fontsize=8)
+    ax.set_xlim(0, max(values, default=1) * 1.18)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def series_png(frame: pd.DataFrame, x: str, ys: list[str], ylabel: str) -> bytes:
+    """Lines of several columns against x (e.g. observed vs counterfactual, stock by month)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    xs = frame[x]
+    if str(xs.iloc[0]).isdigit() and len(str(xs.iloc[0])) == 6:
+        xs = pd.to_datetime(xs.astype(str), format="%Y%m")
+    for y in ys:
+        ax.plot(xs, frame[y], label=y, lw=1.5)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)

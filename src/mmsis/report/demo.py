@@ -1,0 +1,19 @@
+"""Demo: the country report for the example country (HTML, XLSX, DOCX) under out_dir/report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+    """Build the TAG report from every step's results on the example country."""
+    from rich.console import Console
+
+    from mmsis.report.build import build_report
+
+    res = build_report(Path(out_dir) / "report", country=country)
+    Console().print(f"[bold]Report[/bold]: {res.html} (open in a browser); agenda and "
+                    f"indicator sheets {res.xlsx.name}; protocol skeleton {res.docx.name}")
+    return {"html": str(res.html), "xlsx": str(res.xlsx), "docx": str(res.docx),
+            "sections": res.sections, **res.key_numbers}

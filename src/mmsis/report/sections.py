@@ -1,0 +1,154 @@
+"""Report sections: each builder takes plain inputs (DataFrames, dicts, plan models) and
+returns a `Section` holding its tables, charts (PNG bytes) and the sources of its numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from mmsis.report import charts
+
+
+class Table(BaseModel):
+    """A captioned table of a section."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    caption: str
+    frame: pd.DataFrame
+    percent: list[str] = Field(default_factory=list)
+
+
+class Chart(BaseModel):
+    """A captioned chart, as PNG bytes."""
+
+    caption: str
+    png: bytes
+
+
+class Section(BaseModel):
+    """One report section: text, tables, charts and the sources of every number in it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: str
+    title: str
+    intro: str = ""
+    bullets: list[str] = Field(default_factory=list)
+    tables: list[Table] = Field(default_factory=list)
+    charts: list[Chart] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    missing: str | None = None
+
+
+def unavailable(id: str, title: str, reason: str, sources: list[str] | None = None) -> Section:
+    """A section whose inputs could not be computed, saying why."""
+    return Section(id=id, title=title, missing=reason, sources=sources or [])
+
+
+def scorecard_section(card: Any, sources: list[str]) -> Section:
+    """Readiness scorecard: verdict per pillar, heat map, and the key results still open."""
+    verdicts = card.verdicts_frame()[["pillar", "phase", "share_met", "verdict", "reasons"]]
+    items = card.items_frame()
+    current = {(v.pillar, v.phase) for v in card.verdicts}
+    cur = items[[(r.pillar, r.phase) in current for r in items.itertuples()]]
+    open_items = cur[cur["status"] != "met"][
+        ["pillar", "key_result", "title", "required", "status", "basis", "value", "value_date",
+         "threshold", "value_source"]
+    ]
+    measured = items[items["basis"] == "measured"][
+        ["key_result", "indicator", "value", "value_date", "threshold", "status", "value_source"]
+    ]
+    ready = [v.pillar for v in card.verdicts if v.ready]
+    bullets = [
+        f"{len(ready)} of {len(card.verdicts)} pillars ready for their next phase"
+        + (f": {', '.join(ready)}" if ready else ""),
+        f"rule: credit met = 1, partly = 0.5; ready when every required key result of the "
+        f"current phase is met and the weighted share met >= {card.ready_share:.0%}",
+    ]
+    return Section(
+        id="scorecard",
+        title="Readiness scorecard",
+        intro="Where the programme stands on each pillar in its current phase, and whether it "
+              "may move to the next phase.",
+        bullets=bullets,
+        tables=[
+            Table(caption="Verdict per pillar (current phase)", frame=verdicts,
+                  percent=["share_met"]),
+            Table(caption="Key results measured from data", frame=measured),
+            Table(caption="Key results still open in the current phase", frame=open_items),
+        ],
+        charts=[Chart(caption="Share of key results met by phase and pillar (box: current "
+                              "phase)", png=charts.scorecard_png(card))],
+        sources=sources,
+    )
+
+
+def agenda_section(agenda: Any, strategies: pd.DataFrame | None, sources: list[str]) -> Section:
+    """IR agenda: ranked questions with score, design, sample size, and ERIC suggestions."""
+    frame = agenda.summary[
+        ["rank", "question", "text", "score", "outcomes", "design", "sample_size", "timing",
+         "partner"]
+    ]
+    w = ", ".join(f"{k} {v:g}" for k, v in agenda.weights.items())
+    tables = [Table(caption=f"Top {len(frame)} of {agenda.n_candidates} candidate questions "
+                            f"(weights: {w})", frame=frame)]
+    crit = agenda.summary[["rank", "question", *agenda.weights.keys()]]
+    tables.append(Table(caption="Score breakdown (0-1 per criterion)", frame=crit))
+    if strategies is not None and len(strategies):
+        tables.append(Table(caption="Implementation strategies (ERIC) suggested for the "
+                                    "barriers the team flagged", frame=strategies))
+    return Section(
+        id="agenda", title="Implementation-research agenda",
+        intro="Questions the programme must answer next, ranked by a transparent score.",
+        tables=tables, sources=sources,
+    )
+
+
+def cascade_section(
+    cascade: pd.DataFrame, equity: pd.DataFrame | None, sources: list[str]
+) -> Section:
+    """Coverage cascade (estimate with 95% CI per step) and equity gaps."""
+    tables = [Table(caption="MMS coverage cascade (survey-weighted)", frame=cascade,
+                    percent=[c for c in ("estimate", "ci_low", "ci_high") if c in cascade])]
+    chart_list = [Chart(caption="Coverage cascade with 95% confidence intervals",
+                        png=charts.cascade_png(cascade))]
+    if equity is not None and len(equity):
+        tables.append(Table(caption="Equity: coverage by group", frame=equity,
+                            percent=[c for c in ("estimate", "ci_low", "ci_high") if c in equity]))
+        if {"group", "level", "estimate"} <= set(equity.columns):
+            chart_list.append(Chart(caption="Equity: estimate by group",
+                                    png=charts.equity_png(equity)))
+    return Section(id="cascade", title="Coverage cascade and equity",
+                   intro="From antenatal care to taking 180 tablets, from the household survey.",
+                   tables=tables, charts=chart_list, sources=sources)
+
+
+def routine_section(
+    trends: pd.DataFrame, quality: pd.DataFrame | None, sources: list[str]
+) -> Section:
+    """Routine (HMIS) indicator trends and data-quality review."""
+    tables: list[Table] = []
+    chart_list = [Chart(caption="Routine indicators by month (national)",
+                        png=charts.trends_png(trends))]
+    last = trends.sort_values("period").groupby("indicator").tail(1)
+    tables.append(Table(caption="Latest month per indicator", frame=last))
+    if quality is not None and len(quality):
+        tables.append(Table(caption="Data-quality review", frame=quality))
+    return Section(id="routine", title="Routine data: trends and quality",
+                   intro="Monthly facility reports (DHIS2) aggregated to the country.",
+                   tables=tables, charts=chart_list, sources=sources)
+
+
+def frames_section(
+    id: str, title: str, intro: str, frames: dict[str, pd.DataFrame], sources: list[str],
+    chart_list: list[Chart] | None = None, bullets: list[str] | None = None,
+) -> Section:
+    """A section made of captioned tables (evaluation, forecast, impact)."""
+    return Section(
+        id=id, title=title, intro=intro,
+        tables=[Table(caption=k, frame=v) for k, v in frames.items()],
+        charts=chart_list or [], sources=sources, bullets=bullets or [],
+    )
