@@ -38,3 +38,17 @@ def test_forecast_bad_input_exits_2(tmp_path: Path, base: dict[str, Any]) -> Non
     res = CliRunner().invoke(app, ["forecast", "--scenario", str(_write(tmp_path, base))])
     assert res.exit_code != 0
     assert "mms.pack_size" in str(res.exception)
+
+
+def test_forecast_history_from_scenario_and_option(tmp_path: Path, base: dict[str, Any]) -> None:
+    (tmp_path / "h.csv").write_text(
+        "period,mms_tablets_dispensed\n202411,9000\n202412,9000\n")
+    data = dict(base, consumption={"file": "h.csv", "months": 2})
+    res = CliRunner().invoke(app, ["forecast", "--scenario", str(_write(tmp_path, data)),
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    c = json.loads(res.stdout)["consumption"]
+    assert c[0]["consumption_monthly"] == 9000 and c[0]["demographic_monthly"] == 18000
+    res = CliRunner().invoke(app, ["forecast", "--scenario", str(_write(tmp_path, base)),
+                                   "--history", str(tmp_path / "h.csv"), "--json"])
+    assert json.loads(res.stdout)["consumption"][0]["ratio_consumption_to_demographic"] == 0.5

@@ -89,3 +89,19 @@ def test_typo_is_refused(base: dict[str, Any]) -> None:
     data = copy.deepcopy(base)
     data["regimen"]["tablet_per_pregnancy"] = 90
     assert _err(data).field == "regimen.tablet_per_pregnancy"
+
+
+def test_inline_negative_population_and_cost_outside_horizon(base: dict[str, Any]) -> None:
+    data = copy.deepcopy(base)
+    data["geography"] = {"level": "district", "districts": [
+        {"id": "A", "pregnancies": 10}, {"id": "B", "pregnancies": -1}]}
+    assert _err(data).field == "geography.districts[1].pregnancies"
+    data = copy.deepcopy(base)
+    data["programme_costs"] = [{"category": "training", "year": 2030, "amount": 5}]
+    assert _err(data).field == "programme_costs[0].year"
+    data["programme_costs"] = [{"category": "sbc", "start": "2025-06", "end": "2026-06",
+                                "amount": 5}]
+    assert _err(data).field == "programme_costs[0].start"
+    data = copy.deepcopy(base)
+    data["inventory"]["opening_stock"] = {"mms": -5}
+    assert _err(data).field == "inventory.opening_stock.mms[0].tablets"

@@ -52,11 +52,5 @@ def budget_by_year(
         out[f"programme_{cat}"] = out["year"].map(sub).fillna(0.0)
     out["programme_total"] = out[[f"programme_{c}" for c in cats]].sum(axis=1) if cats else 0.0
     out["total"] = out["mms_total"] + out["ifa_total"] + out["programme_total"]
-    outside = prog[~prog["year"].isin(years)]
-    if len(outside):
-        from mmsis.errors import InputError
-
-        raise InputError(f"programme cost in year {int(outside['year'].iloc[0])} is outside the "
-                         f"forecast horizon {years[0]}-{years[-1]}", field="programme_costs")
     out.insert(1, "currency", sc.currency)
     return out

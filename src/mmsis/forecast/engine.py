@@ -60,6 +60,7 @@ class ForecastResult:
             "orders": self.orders,
             "budget": self.budget,
             "expiry": self.expiry,
+            "need": self.need,
             "consumption": self.consumption,
             "summary": self.summary,
         }
@@ -144,8 +145,7 @@ def run_forecast(sc: Scenario, history: pd.DataFrame | None = None) -> ForecastR
         keys = ["mms_tablets_needed", "mms_packs_needed", "ifa_tablets_needed",
                 "pregnancies", "anc1_clients", "pregnancies_covered", "ifa_pregnancies"]
         months = nt.groupby("month", as_index=False)[keys].sum()
-        if len(need.units) == 1:
-            months.insert(1, "district", need.units[0])
+        months.insert(1, "district", need.units[0] if len(need.units) == 1 else "national")
     else:
         points = need.units
         months = nt.drop(columns=["mms_share"]).copy()

@@ -497,11 +497,20 @@ def _check(sc: Scenario, file: str | None) -> None:
     if inv.min_months > inv.max_months:
         fail(f"min_months {inv.min_months} exceeds max_months {inv.max_months}",
              "inventory.min_months")
+    end = start + sc.horizon_months - 1
     for j, c in enumerate(sc.programme_costs):
         if c.year is None and c.start is None:
             fail("give a year or a start (and end) month", f"programme_costs[{j}].year")
-        if c.start and c.end and month_index(c.end) < month_index(c.start):
-            fail("end is before start", f"programme_costs[{j}].end")
+        if c.year is not None and not start // 12 <= c.year <= end // 12:
+            fail(f"year {c.year} is outside the forecast years {start // 12}-{end // 12}",
+                 f"programme_costs[{j}].year")
+        if c.start is not None:
+            last = month_index(c.end) if c.end else month_index(c.start)
+            if month_index(c.start) < start or last > end:
+                fail(f"months {c.start}..{month_label(last)} are outside the forecast "
+                     f"{sc.start}..{month_label(end)}", f"programme_costs[{j}].start")
+            if last < month_index(c.start):
+                fail("end is before start", f"programme_costs[{j}].end")
     from mmsis.forecast._evidence import evidence
 
     outcomes = {"lbw", "preterm", "sga", "stillbirth", "neonatal_mortality", "lbw_anaemic",
