@@ -249,6 +249,11 @@ def fit_did(
     if leads < 1 or lags < 0:
         raise InputError("leads must be >= 1 and lags >= 0", field="leads")
     panel = _panel(data, outcome, unit, time, treated_from, offset, log_outcome, file)
+    # times when every unit is treated have no untreated comparison: no counterfactual can be
+    # imputed for them, so both estimators use the times with at least one untreated unit
+    all_treated = panel.groupby("time")["D"].transform("min") == 1
+    n_dropped = int(all_treated.sum())
+    panel = panel.loc[~all_treated].reset_index(drop=True)
     rel = panel["time"] - panel["cohort"]
     panel["rel"] = np.where(panel["cohort"].notna(), np.clip(rel, -leads, lags), -1.0)
     twfe = pf.feols("y ~ D | unit + time", data=panel, vcov={"CRV1": "unit"})
@@ -298,6 +303,11 @@ def fit_did(
             f"staggered roll-out ({len(cohorts)} start times): {int(neg.sum())} of {len(w)} "
             f"treated cells get negative TWFE weights (sum {weights['sum_negative']:.3f}); TWFE "
             "is biased if effects vary over time or cohorts; use the did2s (robust) estimate"
+        )
+    if n_dropped:
+        warnings.append(
+            f"{n_dropped} unit-times after the last unit started (no untreated comparison) "
+            "were left out"
         )
     never = int(panel.groupby("unit")["cohort"].first().isna().sum())
     if never == 0:

@@ -64,7 +64,7 @@ def _fill_gaps(frame: pd.DataFrame, gaps: list[float], period: int | None) -> pd
 def seasonal_interpolate(frame: pd.DataFrame, target: pd.Series) -> pd.Series:
     """Fill flagged outcomes by linear interpolation in time on a seasonally adjusted log scale.
 
-    Seasonal effects are month means of log(1 + y) around a linear trend fitted to the kept points;
+    Seasonal effects come from log(1 + y) ~ trend + season fitted to the kept points;
     without a season column it is plain linear interpolation of y per unit offset.
     """
     keep = ~target
@@ -73,10 +73,12 @@ def seasonal_interpolate(frame: pd.DataFrame, target: pd.Series) -> pd.Series:
     logy = np.log1p(frame["y"].to_numpy(dtype=float) / off)
     seas = np.zeros(len(frame))
     if "season" in frame and frame.loc[keep, "season"].nunique() > 1:
-        coef = np.polyfit(t[keep], logy[keep], 1)
-        resid = pd.Series(logy - np.polyval(coef, t))
-        means = resid[keep.to_numpy()].groupby(frame.loc[keep, "season"].to_numpy()).mean()
-        seas = frame["season"].map(means).fillna(0.0).to_numpy()
+        # trend and season fitted jointly on the kept months (least squares, log scale)
+        dummies = pd.get_dummies(frame["season"].astype(str), dtype=float)
+        design = np.column_stack([np.ones(len(frame)), t, dummies.to_numpy()[:, 1:]])
+        k = keep.to_numpy()
+        coef, *_ = np.linalg.lstsq(design[k], logy[k], rcond=None)
+        seas = dummies.to_numpy()[:, 1:] @ coef[2:]
     adj = logy - seas
     filled = np.interp(t, t[keep], adj[keep]) + seas
     return pd.Series(np.where(target, np.expm1(filled) * off, frame["y"]), index=frame.index)
