@@ -242,3 +242,18 @@ def test_disk_cache_can_be_disabled(monkeypatch: pytest.MonkeyPatch, fresh_cache
     monkeypatch.setenv("MMSIS_CACHE_DIR", "none")
     assert load_framework().phases
     assert not fresh_cache.exists()
+
+
+def test_document_result_needs_evidence_and_no_threshold(
+    write_country: Writer, default_data: Data
+) -> None:
+    kr = default_data("key_results.yaml")
+    doc = next(k for k in kr["key_results"] if k["evidence_type"] == "document")
+    doc["evidence"] = ""
+    err = _raises(write_country({"key_results.yaml": kr}))
+    assert getattr(err, "entry", None) == doc["id"] and "needs 'evidence'" in str(err)
+    doc["evidence"] = "Minutes"
+    doc["threshold"] = {"op": ">=", "value": 0.5}
+    doc["threshold_source"] = "assumption"
+    err = _raises(write_country({"key_results.yaml": kr}))
+    assert getattr(err, "entry", None) == doc["id"] and "only to evidence_type" in str(err)

@@ -85,6 +85,17 @@ class KeyResult(_Entry):
                 raise ValueError("evidence_type 'indicator' needs an 'indicator' id")
             if self.threshold is None:
                 raise ValueError("evidence_type 'indicator' needs a 'threshold' {op, value}")
+        else:
+            if self.threshold is not None:
+                raise ValueError(
+                    f"a threshold applies only to evidence_type 'indicator', not "
+                    f"'{self.evidence_type}'"
+                )
+            if not self.evidence.strip():
+                raise ValueError(
+                    f"evidence_type '{self.evidence_type}' needs 'evidence' (which document "
+                    "or decision shows the result)"
+                )
         if self.threshold is not None and not self.threshold_source:
             raise ValueError("a threshold needs 'threshold_source' (a citation, or 'assumption')")
         return self
