@@ -39,6 +39,15 @@ CREATE TABLE IF NOT EXISTS constants (id VARCHAR PRIMARY KEY, value DOUBLE, sour
 """
 
 
+def _num_and_bad(v: str) -> str:
+    """SQL for ``num`` (the finite number, else NULL) and ``bad`` (NULL for a number, '' for a
+    blank, else the offending text), keeping the staging table small."""
+    num = f"TRY_CAST({v} AS DOUBLE)"
+    ok = f"({num} IS NOT NULL AND isfinite({num}))"
+    return (f"CASE WHEN {ok} THEN {num} END AS num, "
+            f"CASE WHEN NOT coalesce({ok}, false) THEN coalesce(trim({v}), '') END AS bad")
+
+
 class Refusal(BaseModel):
     """One refused row: where it is and why."""
 
@@ -176,21 +185,27 @@ class Store:
         """Fast path: DuckDB reads the CSV straight into a staging table."""
         src = str(path)
         if header is None:
-            cols = ", ".join(f"column{i:02d} AS {c}" for i, c in
-                             enumerate(["de", "pe", "ou", "coc", "aoc", "value"]))
-            rel = f"SELECT {cols} FROM read_csv(?, header=false, all_varchar=true)"
+            src_cols = {s: f"column{i:02d}" for i, s in
+                        enumerate(["de", "pe", "ou", "coc", "aoc", "value"])}
+            reader = "read_csv(?, header=false, all_varchar=true)"
         else:
             mapping = formats.csv_column_map(header) or {}
             inv = {v: k for k, v in mapping.items()}
             short = {"dataElement": "de", "period": "pe", "orgUnit": "ou",
                      "categoryOptionCombo": "coc", "attributeOptionCombo": "aoc", "value": "value"}
-            parts = []
-            for long, s in short.items():
-                parts.append(f'"{inv[long]}" AS {s}' if long in inv else f"NULL AS {s}")
-            rel = (f"SELECT {', '.join(parts)} FROM read_csv(?, header=true, all_varchar=true, "
-                   "quote='\"', escape='\"')")
+            src_cols = {s: '"' + inv[long].replace('"', '""') + '"'
+                        for long, s in short.items() if long in inv}
+            reader = "read_csv(?, header=true, all_varchar=true, quote='\"', escape='\"')"
+
+        def c(name: str) -> str:
+            return src_cols.get(name, "NULL")
+
+        sql = (f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {c('de')} AS de, {c('pe')} AS pe, "
+               f"{c('ou')} AS ou, coalesce(nullif({c('coc')}, ''), '{formats.DEFAULT_COC}') AS coc, "
+               f"coalesce(nullif({c('aoc')}, ''), '{formats.DEFAULT_COC}') AS aoc, "
+               f"{_num_and_bad(c('value'))} FROM {reader}")
         try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS {rel}", [src])
+            self.con.execute(sql, [src])
         except duckdb.Error as exc:
             raise InputError(f"could not read CSV: {exc}", file=src) from exc
         return self._stage_to_values(src)
@@ -204,15 +219,18 @@ class Store:
         for col in ("categoryOptionCombo", "attributeOptionCombo"):
             if col not in d.columns:
                 d[col] = formats.DEFAULT_COC
-        stage = pd.DataFrame({
-            "de": d["dataElement"].astype("string"), "pe": d["period"].astype("string"),
-            "ou": d["orgUnit"].astype("string"), "coc": d["categoryOptionCombo"].astype("string"),
-            "aoc": d["attributeOptionCombo"].astype("string"),
-            "value": d["value"].astype("string"),
-        })
+        def txt(col: str) -> pd.Series:
+            return d[col].astype("string").str.strip()
+
+        stage = pd.DataFrame({"de": txt("dataElement"), "pe": txt("period"), "ou": txt("orgUnit"),
+                              "coc": txt("categoryOptionCombo"),
+                              "aoc": txt("attributeOptionCombo"), "value": txt("value")})
+        for col in ("coc", "aoc"):
+            stage[col] = stage[col].fillna(formats.DEFAULT_COC).replace("", formats.DEFAULT_COC)
         self.con.register("_stage_df", stage)
         try:
-            self.con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _stage_df")
+            self.con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT de, pe, ou, coc, "
+                             f"aoc, {_num_and_bad('value')} FROM _stage_df")
         finally:
             self.con.unregister("_stage_df")
         return self._stage_to_values(file)
@@ -233,31 +251,29 @@ class Store:
     def _stage_to_values(self, file: str | None) -> ImportReport:
         """Validate the staging table; if every row passes, upsert it into data_values."""
         c = self.con
-        c.execute("""CREATE OR REPLACE TEMP TABLE _stage AS SELECT rowid + 1 AS row,
-            trim(de) AS de, trim(pe) AS pe, trim(ou) AS ou,
-            coalesce(nullif(trim(coc), ''), 'HllvX50cXC0') AS coc,
-            coalesce(nullif(trim(aoc), ''), 'HllvX50cXC0') AS aoc,
-            trim(value) AS value, TRY_CAST(trim(value) AS DOUBLE) AS num FROM _stage""")
         n = int(c.execute("SELECT count(*) FROM _stage").fetchone()[0])  # type: ignore[index]
         report = ImportReport(file=file, kind="data_values", rows=n)
         self._bad_periods_table()
         refusals: list[Refusal] = []
         refusals += self._refusals(
-            "SELECT row, pe FROM _stage WHERE pe IS NULL OR pe = '' OR pe IN "
+            "SELECT rowid + 1, pe FROM _stage WHERE pe IS NULL OR pe = '' OR pe IN "
             "(SELECT pe FROM _bad_pe)", "period", "invalid period")
         refusals += self._refusals(
-            "SELECT row, ou FROM _stage s WHERE NOT EXISTS "
+            "SELECT rowid + 1, ou FROM _stage s WHERE NOT EXISTS "
             "(SELECT 1 FROM org_units o WHERE o.id = s.ou)", "orgUnit", "unknown org unit")
         refusals += self._refusals(
-            "SELECT row, de FROM _stage s WHERE NOT EXISTS "
+            "SELECT rowid + 1, de FROM _stage s WHERE NOT EXISTS "
             "(SELECT 1 FROM data_elements d WHERE d.id = s.de)",
             "dataElement", "unknown data element")
         refusals += self._refusals(
-            "SELECT row, value FROM _stage WHERE value <> '' AND num IS NULL "
-            "OR isinf(num) OR isnan(num)", "value", "non-numeric value")
+            "SELECT rowid + 1, bad FROM _stage WHERE bad <> ''", "value", "non-numeric value")
+        # duplicates: group on one 64-bit hash of the key, then confirm on the full key
         refusals += self._refusals(
-            "SELECT row, 'first at row ' || first_row FROM (SELECT row, min(row) OVER "
-            "(PARTITION BY de, pe, ou, coc, aoc) AS first_row FROM _stage) WHERE row > first_row",
+            "WITH h AS (SELECT hash(de, pe, ou, coc, aoc) AS k FROM _stage GROUP BY k "
+            "HAVING count(*) > 1), r AS (SELECT rowid + 1 AS row, min(rowid + 1) OVER "
+            "(PARTITION BY de, pe, ou, coc, aoc) AS f FROM _stage WHERE "
+            "hash(de, pe, ou, coc, aoc) IN (SELECT k FROM h)) "
+            "SELECT row, 'first at row ' || f FROM r WHERE row > f",
             "key", "duplicate key within file")
         if refusals:
             return self._refused(report, refusals)
@@ -265,7 +281,7 @@ class Store:
         try:
             empty = int(c.execute("SELECT count(*) FROM data_values").fetchone()[0]) == 0  # type: ignore[index]
             blank = int(c.execute(  # type: ignore[index]
-                "SELECT count(*) FROM _stage WHERE value IS NULL OR value = ''").fetchone()[0])
+                "SELECT count(*) FROM _stage WHERE bad = ''").fetchone()[0])
             if empty:
                 c.execute("INSERT INTO data_values SELECT de, pe, ou, coc, aoc, num FROM _stage "
                           "WHERE num IS NOT NULL")
