@@ -177,8 +177,10 @@ def main() -> None:
     print(f"import (CSV -> validated upsert): {t_import:.2f} s [{cpu_import:.2f}] = "
           f"{n / t_import / 1e6:.2f} M values/s")
     print(f"re-import (all unchanged, {again.ignored:,} ignored): {t_reimport:.2f} s")
-    print(f"indicators ({len(IDS)} ids, district x month, {len(ours):,} rows): {t_ind:.2f} s [{cpu_ind:.2f}]")
-    print(f"data-quality review ({len(qr.table):,} rows, score {qr.score:.1f}): {t_dq:.2f} s [{cpu_dq:.2f}]")
+    print(f"indicators ({len(IDS)} ids, district x month, {len(ours):,} rows): "
+          f"{t_ind:.2f} s [{cpu_ind:.2f}]")
+    print(f"data-quality review ({len(qr.table):,} rows, score {qr.score:.1f}): "
+          f"{t_dq:.2f} s [{cpu_dq:.2f}]")
     print(f"peak memory (import + indicators + DQ): {mem_ours:.0f} MB")
     print(f"pandas baseline indicators (data already in memory; loading took {t_load:.2f} s): "
           f"{t_pandas:.2f} s [{cpu_pandas:.2f}]; ratio pandas / mmsis = {t_pandas / t_ind:.2f}x "

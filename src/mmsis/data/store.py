@@ -200,9 +200,10 @@ class Store:
         def c(name: str) -> str:
             return src_cols.get(name, "NULL")
 
+        dflt = formats.DEFAULT_COC
         sql = (f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {c('de')} AS de, {c('pe')} AS pe, "
-               f"{c('ou')} AS ou, coalesce(nullif({c('coc')}, ''), '{formats.DEFAULT_COC}') AS coc, "
-               f"coalesce(nullif({c('aoc')}, ''), '{formats.DEFAULT_COC}') AS aoc, "
+               f"{c('ou')} AS ou, coalesce(nullif({c('coc')}, ''), '{dflt}') AS coc, "
+               f"coalesce(nullif({c('aoc')}, ''), '{dflt}') AS aoc, "
                f"{_num_and_bad(c('value'))} FROM {reader}")
         try:
             self.con.execute(sql, [src])
