@@ -20,8 +20,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 
-
-
 def _root_conftest():  # type: ignore[no-untyped-def]
     """tests/conftest.py as a module (it is not a package), for its peer_missing rule."""
     import importlib.util
@@ -73,25 +71,52 @@ def pg_server() -> Iterator[str]:
         shutil.chown(base, "postgres")
     port = _free_port()
     init = subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "mmsis",
-                      "--no-sync", "-E", "UTF8"]),
-        capture_output=True, text=True,
+        _as_postgres(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "mmsis",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
+        ),
+        capture_output=True,
+        text=True,
     )
     if init.returncode != 0:
         peer_missing(f"initdb failed: {init.stderr.strip()[-300:]}")
     opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
     start = subprocess.run(
-        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l",
-                      str(base / "log"), "start"]),
-        capture_output=True, text=True,
+        _as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-w",
+                "-l",
+                str(base / "log"),
+                "start",
+            ]
+        ),
+        capture_output=True,
+        text=True,
     )
     if start.returncode != 0:
         peer_missing(f"PostgreSQL did not start: {start.stderr.strip()[-300:]}")
     try:
         yield f"postgresql+psycopg://mmsis@127.0.0.1:{port}"
     finally:
-        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                     "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -99,8 +124,9 @@ def _new_pg_database(server: str) -> str:
     import psycopg
 
     name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True
+    ) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')  # name is generated above, not user input
     return f"{server}/{name}"
 
@@ -155,9 +181,11 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> TestClien
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token, page.text
-    r = client.post("/login", data={"email": email, "password": password,
-                                    "csrf_token": token.group(1), "next": "/"},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token.group(1), "next": "/"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     me = client.get("/api/me").json()
     client.headers["X-CSRF-Token"] = me["csrf_token"]
@@ -182,13 +210,18 @@ def make_world(url: str) -> World:
     from mmsis.web import db as dbm
     from mmsis.web.models import User
 
-    emails = {r: f"{r}@example.org" for r in
-              ("admin", "owner", "editor", "viewer", "district", "outsider")}
+    emails = {
+        r: f"{r}@example.org"
+        for r in ("admin", "owner", "editor", "viewer", "district", "outsider")
+    }
     app = create_app(url, secret_key="test-secret")
     with dbm.session_scope(app.state.sessions) as db:
         for role, email in emails.items():
-            db.add(User(email=email, name=role, password_hash=_password_hash(),
-                        is_admin=role == "admin"))
+            db.add(
+                User(
+                    email=email, name=role, password_hash=_password_hash(), is_admin=role == "admin"
+                )
+            )
     with dbm.session_scope(app.state.sessions) as db:
         ws = services.create_workspace(db, "Examplia", "Examplia", "")
         services.load_org_units(db, ws, ORG_UNITS)

@@ -16,9 +16,16 @@ def _login_token(client: TestClient) -> str:
 
 
 def _post_login(client: TestClient, email: str, password: str, next_: str = "/"):  # type: ignore[no-untyped-def]
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": _login_token(client), "next": next_},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": _login_token(client),
+            "next": next_,
+        },
+        follow_redirects=False,
+    )
 
 
 def test_login_form_and_anonymous_api(world_any) -> None:  # type: ignore[no-untyped-def]
@@ -63,8 +70,11 @@ def test_unknown_user_is_refused_like_a_wrong_password(world) -> None:  # type: 
 def test_login_needs_its_csrf_token(world) -> None:  # type: ignore[no-untyped-def]
     c = world.client()
     c.get("/login")
-    r = c.post("/login", data={"email": world.emails["viewer"], "password": PASSWORD,
-                               "csrf_token": "forged"}, follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"email": world.emails["viewer"], "password": PASSWORD, "csrf_token": "forged"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
     assert c.get("/api/me").status_code == 401
 
@@ -89,14 +99,18 @@ def test_csrf_required_on_changes(world) -> None:  # type: ignore[no-untyped-def
     del c.headers["X-CSRF-Token"]
     page = f"/w/{world.workspace_id}/agenda"
     assert c.post(page, data={"kind": "question", "text": "Q2?"}).status_code == 403
-    assert c.post(page, data={"kind": "question", "text": "Q2?", "csrf_token": token}).status_code == 200
+    assert (
+        c.post(page, data={"kind": "question", "text": "Q2?", "csrf_token": token}).status_code
+        == 200
+    )
 
 
 def test_logout_ends_the_server_session(world) -> None:  # type: ignore[no-untyped-def]
     c = world.client("viewer")
     cookie = c.cookies.get("mmsis_session")
-    r = c.post("/logout", headers={"X-CSRF-Token": c.headers["X-CSRF-Token"]},
-               follow_redirects=False)
+    r = c.post(
+        "/logout", headers={"X-CSRF-Token": c.headers["X-CSRF-Token"]}, follow_redirects=False
+    )
     assert r.status_code == 303
     replay = world.client()
     replay.cookies.set("mmsis_session", cookie)

@@ -1,4 +1,4 @@
-"""Every route of the app is enumerated: anonymous users and viewers are refused where they must be."""
+"""Every route is enumerated: anonymous users and viewers are refused where they must be."""
 
 from __future__ import annotations
 
@@ -42,8 +42,12 @@ def _routes(app: Any) -> list[tuple[str, str, APIRoute]]:
 
 
 def _concrete(path: str, wid: int) -> str:
-    return (path.replace("{workspace_id}", str(wid)).replace("{key_result_id}", "KR-X")
-            .replace("{item_id}", "1").replace("{evidence_id}", "1"))
+    return (
+        path.replace("{workspace_id}", str(wid))
+        .replace("{key_result_id}", "KR-X")
+        .replace("{item_id}", "1")
+        .replace("{evidence_id}", "1")
+    )
 
 
 def test_every_route_declares_a_guard(world) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +60,9 @@ def test_every_route_declares_a_guard(world) -> None:  # type: ignore[no-untyped
             continue
         assert guard is not None, f"{method} {path} has no access rule"
         if method not in deps.SAFE_METHODS and (method, path) not in ANY_USER_UNSAFE:
-            assert guard in ("editor", "owner", "admin"), f"{method} {path} lets viewers change data"
+            assert guard in ("editor", "owner", "admin"), (
+                f"{method} {path} lets viewers change data"
+            )
 
 
 def test_anonymous_is_refused_everywhere_but_login(world) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +77,10 @@ def test_anonymous_is_refused_everywhere_but_login(world) -> None:  # type: igno
             assert r.headers["content-type"].startswith("application/problem+json")
         else:
             assert r.status_code == 303 and r.headers["location"].startswith("/login"), (
-                method, path, r.status_code)
+                method,
+                path,
+                r.status_code,
+            )
         checked += 1
     assert checked >= 30
 

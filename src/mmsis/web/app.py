@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,33 @@ def render(
         **context,
     }
     return HTMLResponse(env.get_template(template).render(ctx), status_code=status)
+
+
+class ResultCache:
+    """A small bounded cache of computed page parts, keyed by the workspace's data version."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Any, compute: Any) -> Any:
+        """The cached value for key, computing (and keeping) it when absent."""
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = compute()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._data.clear()
 
 
 def _wants_json(request: Request) -> bool:
@@ -162,7 +191,7 @@ def create_app(
     )
     app.state.templates = _templates()
     app.state.secure_cookies = secure_cookies
-    app.state.cache = {}
+    app.state.cache = ResultCache()
     _install_error_handlers(app)
 
     @app.middleware("http")

@@ -78,7 +78,7 @@ def line_chart(
     def sy(y: float) -> float:
         return height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom)
 
-    lines = []
+    lines: list[dict[str, object]] = []
     for i, (name, s) in enumerate(series.items()):
         coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in s if math.isfinite(y))
         lines.append({"name": name, "points": coords, "color": PALETTE[i % len(PALETTE)]})

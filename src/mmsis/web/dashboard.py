@@ -6,22 +6,130 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mmsis.web import analytics, charts, services
 from mmsis.web.deps import Access
 
-PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+QUALITY_FLAGS_SHOWN = 25
 
 
-def agenda_suggestions(db: Session, access: Access) -> list[dict[str, Any]]:
-    """Questions of the framework's question bank for the workspace's phase, most urgent first."""
+def programme(db: Session, access: Access) -> Any:
+    """The workspace's programme (mmsis.plan) with the key-result statuses saved on the web."""
+    from mmsis.plan.workspace import Evidence, KeyResultStatus, Programme
+
+    ws = access.workspace
+    if ws.programme_json:
+        prog = Programme.model_validate_json(ws.programme_json)
+    else:
+        prog = Programme(country=ws.country or ws.name, name=ws.name)
+    evidence = services.evidence_list(db, ws.id)
+    saved = services.key_result_statuses(db, ws.id)
+    statuses = []
+    for kr_id, row in saved.items():
+        if row.status not in ("met", "partly", "not_met", "not_applicable"):
+            continue
+        files = [Evidence(note=row.note, file=e.filename) for e in evidence.get(kr_id, [])]
+        statuses.append(
+            KeyResultStatus(
+                key_result=kr_id, status=row.status, evidence=files or [Evidence(note=row.note)]
+            )
+        )
+    return prog.model_copy(update={"key_results": statuses})
+
+
+def scorecard(db: Session, access: Access) -> Any:
+    """The readiness scorecard (mmsis.plan.scorecard.assess) of the workspace."""
+    from mmsis.framework import load_framework
+    from mmsis.plan.scorecard import assess
+
+    return assess(programme(db, access), load_framework())
+
+
+def _scorecard_panel(db: Session, access: Access) -> dict[str, Any]:
     from mmsis.framework import load_framework
 
     fw = load_framework()
-    phase = access.workspace.phase or None
-    qs = [q for q in fw.questions if phase is None or phase in q.phases]
-    qs.sort(key=lambda q: (PRIORITY_ORDER.get(q.priority, 9), q.id))
-    return [{"id": q.id, "text": q.text, "priority": q.priority, "pillars": q.pillars} for q in qs]
+    card = scorecard(db, access)
+    cells = {(c.phase, c.pillar): c for c in card.cells}
+    rows = []
+    for ph in sorted(fw.phases, key=lambda p: p.order):
+        row = []
+        for pi in fw.pillars:
+            c = cells.get((ph.id, pi.id))
+            share = c.share_met if c else None
+            row.append(
+                {
+                    "share": share,
+                    "css": charts.heat_class(share),
+                    "current": bool(c and c.current),
+                    "n": c.n_applicable if c else 0,
+                    "met": c.n_met if c else 0,
+                }
+            )
+        rows.append({"phase": ph, "cells": row})
+    return {"pillars": fw.pillars, "rows": rows, "verdicts": card.verdicts}
+
+
+def _cascade_panel(db: Session, access: Access) -> dict[str, Any] | None:
+    found = analytics.load_result(db, access.workspace.id, "cascade")
+    if found is None:
+        return None
+    result, at = found
+    steps = [r for r in result["table"] if r["of"] == "all women"]
+    return {"survey": result["survey"], "steps": steps, "computed_at": at}
+
+
+def _quality_panel(db: Session, access: Access, district: str | None) -> dict[str, Any] | None:
+    found = analytics.load_result(db, access.workspace.id, "quality")
+    if found is None:
+        return None
+    result, at = found
+    paths = services.org_unit_paths(db, access.workspace.id)
+    prefix = access.scope_path
+    if district:
+        prefix = paths.get(district, prefix)
+    flags = [
+        f for f in result["flags"] if not prefix or paths.get(f["org_unit"], "").startswith(prefix)
+    ]
+    by_check: dict[str, int] = {}
+    for f in flags:
+        by_check[f["check"]] = by_check.get(f["check"], 0) + 1
+    return {
+        "score": result["score"] if not access.scope_path else None,
+        "summary": result["summary"],
+        "by_check": sorted(by_check.items()),
+        "flags": flags[:QUALITY_FLAGS_SHOWN],
+        "n_flags": len(flags),
+        "computed_at": at,
+    }
 
 
 def panels(db: Session, access: Access, district: str | None) -> dict[str, Any]:
-    """The dashboard panels that the analysis packages can fill today."""
-    return {"scorecard": None, "cascade": None, "quality": None}
+    """The dashboard panels: scorecard heat-map, survey cascade and data-quality flags."""
+    return {
+        "scorecard": _scorecard_panel(db, access),
+        "cascade": _cascade_panel(db, access),
+        "quality": _quality_panel(db, access, district),
+    }
+
+
+def agenda_suggestions(db: Session, access: Access) -> list[dict[str, Any]]:
+    """Questions ranked by mmsis.plan.build_agenda for the programme's current phases."""
+    from mmsis.framework import load_framework
+    from mmsis.plan.agenda import build_agenda
+
+    fw = load_framework()
+    prog = programme(db, access)
+    card = scorecard(db, access)
+    agenda = build_agenda(prog, fw, card, top=30)
+    return [
+        {
+            "id": it.question,
+            "text": it.text,
+            "score": it.score,
+            "why": "; ".join(it.why),
+            "design": it.design_name,
+            "sample_size": it.sample_size.summary,
+            "pillars": it.pillars,
+        }
+        for it in agenda.items
+    ]

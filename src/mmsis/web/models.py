@@ -73,6 +73,8 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     country: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     phase: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    programme_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    store_path: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -204,3 +206,15 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(100), nullable=False)
     detail_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnalysisResult(Base):
+    """A cached analysis of a workspace's data (cascade, quality review), recomputed on demand."""
+
+    __tablename__ = "analysis_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(50), nullable=False)
+    result_json: Mapped[str] = mapped_column(Text, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (UniqueConstraint("workspace_id", "kind"),)

@@ -26,7 +26,8 @@ from mmsis.web.models import (
     utcnow,
 )
 
-KR_STATUSES = ("not_started", "in_progress", "achieved", "not_applicable")
+KR_STATUSES = ("not_assessed", "met", "partly", "not_met", "not_applicable")
+"""Statuses of mmsis.plan (met, partly, not_met, not_applicable) plus not yet assessed."""
 DECISIONS = ("proposed", "accepted", "rejected")
 AGENDA_KINDS = ("question", "strategy")
 _INSERT_CHUNK = 5000
@@ -373,6 +374,9 @@ def import_upload(db: Session, access: Access, kind: str, filename: str, content
     db.flush()
     if parsed.ok and kind == "dhis2":
         _replace_routine(db, access.workspace.id, up.id, parsed.rows)
+        from mmsis.web.analytics import mirror_to_store
+
+        mirror_to_store(access.workspace, parsed.rows, safe_name)
     elif parsed.ok:
         _insert_chunks(
             db,
@@ -402,9 +406,31 @@ def import_upload(db: Session, access: Access, kind: str, filename: str, content
     return up
 
 
-def _insert_chunks(db: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(db: Session, model: Any, rows: list[dict[str, Any]]) -> int:
+    """Insert many rows through SQLAlchemy Core (bound parameters, executemany; no ORM cost)."""
+    conn = db.connection()
+    table = model.__table__
     for i in range(0, len(rows), _INSERT_CHUNK):
-        db.execute(insert(table), rows[i : i + _INSERT_CHUNK])
+        conn.execute(insert(table), rows[i : i + _INSERT_CHUNK])
+    return len(rows)
+
+
+def bulk_insert_frame(db: Session, model: Any, frame: Any) -> int:
+    """Insert a DataFrame's rows with the driver's executemany and bound parameters (fast path)."""
+    conn = db.connection()
+    cols = [str(c) for c in frame.columns]
+    table = model.__table__
+    for c in cols:
+        table.c[c]  # noqa: B018 - refuse unknown columns (KeyError) before building SQL
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+    rows = list(zip(*(frame[c].tolist() for c in cols), strict=True))
+    for i in range(0, len(rows), _INSERT_CHUNK * 4):
+        conn.exec_driver_sql(sql, rows[i : i + _INSERT_CHUNK * 4])
+    return len(rows)
+
+
+_insert_chunks = bulk_insert
 
 
 def _replace_routine(
@@ -492,3 +518,19 @@ def routine_data_elements(db: Session, workspace_id: int) -> list[str]:
         .distinct()
     )
     return sorted(db.scalars(q))
+
+
+def data_version(db: Session, workspace_id: int) -> int:
+    """A number that changes with every change to the workspace (every change is audited)."""
+    v = db.scalar(select(func.max(AuditEntry.id)).where(AuditEntry.workspace_id == workspace_id))
+    return int(v or 0)
+
+
+def key_results_version(db: Session, workspace_id: int) -> tuple[int, str]:
+    """Changes whenever a key-result status changes (what the ranked agenda depends on)."""
+    n, last = db.execute(
+        select(func.count(), func.max(KeyResultStatus.updated_at)).where(
+            KeyResultStatus.workspace_id == workspace_id
+        )
+    ).one()
+    return int(n or 0), str(last)

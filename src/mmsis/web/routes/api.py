@@ -178,7 +178,7 @@ def key_results(
                 "phase": kr.phase,
                 "pillar": kr.pillar,
                 "title": kr.title,
-                "status": s.status if s else "not_started",
+                "status": s.status if s else "not_assessed",
                 "note": s.note if s else "",
                 "evidence": [
                     {"id": e.id, "filename": e.filename, "size": e.size}
@@ -326,3 +326,46 @@ def audit_log(
         }
         for a, email in services.audit_entries(db, access.workspace.id)
     ]
+
+
+@router.get("/workspaces/{workspace_id}/scorecard")
+def scorecard(access: Access = Depends(viewer), db: Session = Depends(get_db)) -> dict[str, Any]:
+    """The readiness scorecard (mmsis.plan): cells per phase x pillar, verdicts, items."""
+    from mmsis.web.dashboard import scorecard as compute
+
+    card = compute(db, access)
+    return {
+        "cells": [c.model_dump() for c in card.cells],
+        "verdicts": [v.model_dump() for v in card.verdicts],
+        "items": [i.model_dump() for i in card.items],
+    }
+
+
+@router.get("/workspaces/{workspace_id}/analyses/{kind}")
+def analysis(kind: str, access: Access = Depends(viewer), db: Session = Depends(get_db)) -> Any:
+    """A cached analysis ('cascade' or 'quality'); quality flags limited to the user's subtree."""
+    from mmsis.web import analytics
+
+    if kind not in ("cascade", "quality"):
+        raise NotFound(f"no analysis '{kind}'")
+    found = analytics.load_result(db, access.workspace.id, kind)
+    if found is None:
+        raise NotFound(f"'{kind}' has not been computed for this workspace yet")
+    result, at = found
+    if kind == "quality" and access.scope_path:
+        paths = services.org_unit_paths(db, access.workspace.id)
+        scope = access.scope_path
+        result = {
+            "flags": [f for f in result["flags"] if paths.get(f["org_unit"], "").startswith(scope)]
+        }
+    return {"computed_at": at.isoformat(), **result}
+
+
+@router.post("/workspaces/{workspace_id}/analyses/refresh")
+def analyses_refresh(access: Access = Depends(editor), db: Session = Depends(get_db)) -> Any:
+    """Recompute the cached cascade and quality review."""
+    from mmsis.web import analytics
+
+    done = analytics.refresh(db, access.workspace)
+    services.audit(db, access, "recompute", "analyses", access.workspace.id, **done)
+    return done

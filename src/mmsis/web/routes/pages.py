@@ -105,18 +105,42 @@ def dashboard(
     district = district or None
     if district and district not in {d.id for d in districts}:
         district = None
-    rows = services.routine_series(db, access, list(TREND_ELEMENTS), district)
     name = next((d.name for d in districts if d.id == district), None)
+    key = (
+        "dashboard",
+        access.workspace.id,
+        access.scope_path,
+        district,
+        services.data_version(db, access.workspace.id),
+    )
+
+    def compute() -> dict[str, Any]:
+        rows = services.routine_series(db, access, list(TREND_ELEMENTS), district)
+        title = f"Clients per month — {name or 'all districts you can see'}"
+        return {
+            "trend": _trend_chart(rows, title),
+            "trend_rows": rows[-12:],
+            **dash.panels(db, access, district),
+        }
+
     context = {
         **_nav(access, "dashboard"),
         "districts": districts,
         "district": district,
-        "trend": _trend_chart(rows, f"Clients per month — {name or 'all districts you can see'}"),
-        "trend_rows": rows[-12:],
-        **dash.panels(db, access, district),
+        **request.app.state.cache.get_or_compute(key, compute),
     }
     template = "_trend.html" if _is_htmx(request) else "dashboard.html"
     return render(request, template, context)
+
+
+@router.post("/w/{workspace_id}/analyses/refresh")
+def analyses_refresh(access: Access = Depends(editor), db: Session = Depends(get_db)) -> Response:
+    """Recompute the cached cascade and quality review from the workspace's data."""
+    from mmsis.web import analytics
+
+    done = analytics.refresh(db, access.workspace)
+    services.audit(db, access, "recompute", "analyses", access.workspace.id, **done)
+    return RedirectResponse(f"/w/{access.workspace.id}", status_code=303)
 
 
 # --- key results ---------------------------------------------------------------------------
@@ -132,7 +156,7 @@ def _kr_context(db: Session, access: Access) -> dict[str, Any]:
     for ph in sorted(fw.phases, key=lambda p: p.order):
         krs = [k for k in fw.key_results if k.phase == ph.id]
         if krs:
-            groups.append({"phase": ph, "items": krs})
+            groups.append({"phase": ph, "krs": krs})
     pillars = {p.id: p.name for p in fw.pillars}
     return {
         **_nav(access, "key_results"),
@@ -198,15 +222,21 @@ async def evidence_upload(
 # --- agenda --------------------------------------------------------------------------------
 
 
-def _agenda_context(db: Session, access: Access) -> dict[str, Any]:
+def _agenda_context(db: Session, access: Access, cache: Any) -> dict[str, Any]:
     from mmsis.web import dashboard as dash
 
     items = services.agenda(db, access.workspace.id)
     on_agenda = {i.ref_id for i in items if i.ref_id}
+    key = (
+        "suggestions",
+        access.workspace.id,
+        services.key_results_version(db, access.workspace.id),
+    )
+    suggestions = cache.get_or_compute(key, lambda: dash.agenda_suggestions(db, access))
     return {
         **_nav(access, "agenda"),
         "items": items,
-        "suggestions": [s for s in dash.agenda_suggestions(db, access) if s["id"] not in on_agenda],
+        "suggestions": [s for s in suggestions if s["id"] not in on_agenda],
         "form": {},
         "error": "",
     }
@@ -215,7 +245,7 @@ def _agenda_context(db: Session, access: Access) -> dict[str, Any]:
 def _agenda_response(
     request: Request, db: Session, access: Access, status: int = 200, **extra: Any
 ) -> Response:
-    ctx = {**_agenda_context(db, access), **extra}
+    ctx = {**_agenda_context(db, access, request.app.state.cache), **extra}
     return render(request, "_agenda.html" if _is_htmx(request) else "agenda.html", ctx, status)
 
 

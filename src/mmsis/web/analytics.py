@@ -1,0 +1,125 @@
+"""Analyses shown on the dashboard, computed by the analysis packages and cached per workspace.
+
+Routine data for analysis live in the workspace's DuckDB store (mmsis.data.store); the web
+database keeps a copy for scoped trends. The quality review and the survey cascade take
+seconds on a national dataset, so they are recomputed on demand (after imports, or by the
+Recompute button) and the dashboard reads the cached result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mmsis._cli import to_jsonable
+from mmsis.web.models import AnalysisResult, SurveyRecord, Upload, Workspace, utcnow
+
+_STORE_LOCK = threading.Lock()
+QUALITY_FLAGS_KEPT = 3000
+
+
+def save_result(db: Session, workspace_id: int, kind: str, result: Any) -> None:
+    """Store (replace) a cached analysis result."""
+    row = db.scalar(
+        select(AnalysisResult).where(
+            AnalysisResult.workspace_id == workspace_id, AnalysisResult.kind == kind
+        )
+    )
+    if row is None:
+        row = AnalysisResult(workspace_id=workspace_id, kind=kind, result_json="{}")
+        db.add(row)
+    row.result_json = json.dumps(to_jsonable(result))
+    row.computed_at = utcnow()
+    db.flush()
+
+
+def load_result(db: Session, workspace_id: int, kind: str) -> tuple[Any, Any] | None:
+    """A cached result and when it was computed, or None."""
+    row = db.scalar(
+        select(AnalysisResult).where(
+            AnalysisResult.workspace_id == workspace_id, AnalysisResult.kind == kind
+        )
+    )
+    return (json.loads(row.result_json), row.computed_at) if row else None
+
+
+def mirror_to_store(ws: Workspace, rows: list[dict[str, Any]], filename: str) -> None:
+    """Write imported DHIS2 values into the workspace's DuckDB analytics store (if it has one)."""
+    if not ws.store_path or not rows:
+        return
+    from mmsis.data.store import Store
+
+    df = pd.DataFrame(
+        {
+            "dataElement": [r["data_element"] for r in rows],
+            "period": [r["period"] for r in rows],
+            "orgUnit": [r["org_unit"] for r in rows],
+            "categoryOptionCombo": "HllvX50cXC0",
+            "attributeOptionCombo": "HllvX50cXC0",
+            "value": [repr(float(r["value"])) for r in rows],
+        }
+    )
+    with _STORE_LOCK, Store(ws.store_path) as store:
+        store.import_data_values(df, file=filename)
+
+
+def compute_quality(store_path: str) -> dict[str, Any]:
+    """The WHO data-quality review (mmsis.measure.routine) at district level, flags only."""
+    from mmsis.data.store import Store
+    from mmsis.measure.routine import quality_review
+
+    with _STORE_LOCK, Store(store_path, read_only=True) as store:
+        review = quality_review(store, level=3)
+    flags = review.table[review.table["flag"]].head(QUALITY_FLAGS_KEPT)
+    return {"score": review.score, "summary": review.summary, "flags": flags}
+
+
+def compute_cascade(db: Session, workspace_id: int) -> dict[str, Any] | None:
+    """The MMS coverage cascade (mmsis.measure.survey) of the latest imported survey."""
+    from mmsis.data.survey import load_profile, recode
+    from mmsis.measure.survey.cascade import cascade
+
+    up = db.scalar(
+        select(Upload)
+        .where(
+            Upload.workspace_id == workspace_id,
+            Upload.kind == "survey",
+            Upload.status == "imported",
+        )
+        .order_by(Upload.id.desc())
+        .limit(1)
+    )
+    if up is None:
+        return None
+    records = [
+        json.loads(t)
+        for t in db.scalars(select(SurveyRecord.data_json).where(SurveyRecord.upload_id == up.id))
+    ]
+    df = pd.DataFrame.from_records(records)
+    for col in df.columns:
+        if col != "caseid":
+            with contextlib.suppress(ValueError, TypeError):  # a text column stays text
+                df[col] = pd.to_numeric(df[col])
+    rec = recode(df, load_profile("dhs"), supplement="any", file=up.filename)
+    table = cascade(rec)
+    return {"survey": up.filename, "upload_id": up.id, "table": table.drop(columns=["method"])}
+
+
+def refresh(db: Session, ws: Workspace) -> dict[str, str]:
+    """Recompute every cached analysis the workspace has data for; returns what was done."""
+    done: dict[str, str] = {}
+    if ws.store_path and Path(ws.store_path).exists():
+        save_result(db, ws.id, "quality", compute_quality(ws.store_path))
+        done["quality"] = "computed"
+    cas = compute_cascade(db, ws.id)
+    if cas is not None:
+        save_result(db, ws.id, "cascade", cas)
+        done["cascade"] = "computed"
+    return done

@@ -1,0 +1,207 @@
+"""The demo workspace: the example country loaded into a database, a demo login, a server."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+DEMO_EMAIL = "demo@examplia.org"
+DEMO_PASSWORD = "examplia-demo-2024"
+"""Demo credentials: printed by `mmsis demo`; the server listens on loopback only."""
+WORKSPACE_NAME = "Examplia national MMS programme"
+
+
+def seed_demo(
+    database_url: str,
+    data_dir: Path,
+    country: Any | None = None,
+    password: str | None = None,
+) -> dict[str, Any]:
+    """Create the example-country workspace, a demo owner and load routine + survey data.
+
+    Idempotent: an existing demo workspace is left as it is. `data_dir` holds the DuckDB
+    analytics store. Returns the URL-free facts a caller prints (login, counts, seconds).
+    """
+    from mmsis.data.store import Store, load_example
+    from mmsis.web import analytics, security, services
+    from mmsis.web import db as dbm
+    from mmsis.web.deps import Access
+    from mmsis.web.models import (
+        KeyResultStatus,
+        LoginSession,
+        RoutineValue,
+        SurveyRecord,
+        Upload,
+        User,
+        Workspace,
+        utcnow,
+    )
+
+    t0 = time.perf_counter()
+    password = password or os.environ.get("MMSIS_DEMO_PASSWORD") or DEMO_PASSWORD
+    engine = dbm.make_engine(database_url)
+    dbm.upgrade(engine)
+    factory = dbm.session_factory(engine)
+    try:
+        with dbm.session_scope(factory) as db:
+            existing = db.scalar(select(Workspace).where(Workspace.name == WORKSPACE_NAME))
+            if existing is not None:
+                return {
+                    "email": DEMO_EMAIL,
+                    "password": password,
+                    "workspace_id": existing.id,
+                    "created": False,
+                    "seconds": round(time.perf_counter() - t0, 2),
+                }
+        if country is None:
+            from mmsis.datasets import example_country
+
+            country = example_country()
+        from mmsis.plan.example import example_programme
+
+        prog = example_programme(country)
+        data_dir = Path(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with dbm.session_scope(factory) as db:
+            user = db.scalar(select(User).where(User.email == DEMO_EMAIL))
+            if user is None:
+                user = User(
+                    email=DEMO_EMAIL,
+                    name="Demo TAG member",
+                    password_hash=security.hash_password(password),
+                    is_admin=True,
+                )
+                db.add(user)
+                db.flush()
+            ws = services.create_workspace(db, WORKSPACE_NAME, str(country.country["name"]))
+            ws.programme_json = prog.model_dump_json()
+            store_path = data_dir / f"workspace-{ws.id}.duckdb"
+            ws.store_path = str(store_path)
+            services.load_org_units(db, ws, country.org_units)
+            services.set_member(db, None, ws, user, "owner")
+            session = LoginSession(
+                id="seed", user_id=user.id, csrf_token="", expires_at=utcnow()
+            )  # an access record for audit entries; never stored
+            access = Access(user, session, ws, "owner", None)
+            for s in prog.key_results:
+                note = "; ".join(e.note for e in s.evidence if e.note)
+                db.add(
+                    KeyResultStatus(
+                        workspace_id=ws.id,
+                        key_result_id=s.key_result,
+                        status=s.status,
+                        note=note,
+                        updated_by=user.id,
+                    )
+                )
+            paths = services.org_unit_paths(db, ws.id)
+            dv = country.data_values
+            up = Upload(
+                workspace_id=ws.id,
+                kind="dhis2",
+                filename="example_country_data_values.csv",
+                status="imported",
+                rows_total=len(dv),
+                rows_imported=len(dv),
+                refused_json="[]",
+                uploaded_by=user.id,
+            )
+            db.add(up)
+            db.flush()
+            frame = pd.DataFrame(
+                {
+                    "workspace_id": ws.id,
+                    "upload_id": up.id,
+                    "data_element": dv["dataElement"].astype(str),
+                    "period": dv["period"].astype(str),
+                    "org_unit": dv["orgUnit"].astype(str),
+                    "org_unit_path": dv["orgUnit"].astype(str).map(paths),
+                    "value": pd.to_numeric(dv["value"]).astype(float),
+                }
+            )
+            n_values = services.bulk_insert_frame(db, RoutineValue, frame)
+            survey = country.survey
+            sup = Upload(
+                workspace_id=ws.id,
+                kind="survey",
+                filename="examplia_survey.csv",
+                status="imported",
+                rows_total=len(survey),
+                rows_imported=len(survey),
+                refused_json="[]",
+                uploaded_by=user.id,
+            )
+            db.add(sup)
+            db.flush()
+            records = [
+                {"workspace_id": ws.id, "upload_id": sup.id, "data_json": json.dumps(r)}
+                for r in json.loads(survey.to_json(orient="records"))
+            ]
+            services.bulk_insert(db, SurveyRecord, records)
+            if store_path.exists():
+                store_path.unlink()
+            with Store(store_path) as store:
+                load_example(store, country)
+            db.flush()
+            done = analytics.refresh(db, ws)
+            services.audit(db, access, "seed", "workspace", ws.id, source="example country", **done)
+            wid = ws.id
+        return {
+            "email": DEMO_EMAIL,
+            "password": password,
+            "workspace_id": wid,
+            "created": True,
+            "routine_values": n_values,
+            "survey_rows": len(records),
+            "org_units": len(paths),
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
+    finally:
+        engine.dispose()
+
+
+def serve_demo(
+    out_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    database_url: str | None = None,
+    country: Any | None = None,
+) -> None:
+    """Seed the demo workspace under out_dir (SQLite by default), print the login and serve."""
+    import uvicorn
+    from rich.console import Console
+
+    from mmsis.web.app import create_app
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    url = database_url or f"sqlite:///{(out_dir / 'workspace.sqlite3').resolve()}"
+    info = seed_demo(url, out_dir / "workspace-data", country=country)
+    console = Console()
+    console.print(
+        f"[bold]mmsis workspace[/bold] on http://{host}:{port}/  — log in as "
+        f"[bold]{info['email']}[/bold] with password [bold]{info['password']}[/bold]"
+    )
+    uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
+
+
+def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+    """Seed the workspace database under out_dir and print how to open it (does not serve)."""
+    from rich.console import Console
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{(out_dir / 'workspace.sqlite3').resolve()}"
+    info = seed_demo(url, out_dir / "workspace-data", country=country)
+    Console().print(
+        f"[bold]Web workspace[/bold]: {url} seeded in {info['seconds']} s; "
+        f"log in as {info['email']} / {info['password']} after "
+        f"`mmsis serve --database {url}`"
+    )
+    return {"database_url": url, **info}
