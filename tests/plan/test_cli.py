@@ -44,3 +44,33 @@ def test_assess_bad_file_names_the_field(tmp_path: Path) -> None:
     res = runner.invoke(app, ["plan", "assess", "--file", str(plan)])
     assert res.exit_code != 0
     assert "phases.policy" in str(res.exception)
+
+
+def test_from_example_agenda_and_forms(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    res = runner.invoke(app, ["plan", "init", "--country", "Examplia", "--from-example",
+                              "--file", str(plan)])
+    assert res.exit_code == 0, res.output
+    prog = load_programme(plan)
+    assert prog.regions and prog.barriers and "stockout_rate" in prog.measurements
+    assert prog.measurements["stockout_rate"].source.startswith("DHIS2")
+    res = runner.invoke(app, ["plan", "assess", "--file", str(plan), "--json"])
+    items = {i["key_result"]: i for i in json.loads(res.output)["items"]}
+    assert items["scale_up_supply_stockouts"]["basis"] == "measured"
+    res = runner.invoke(app, ["plan", "agenda", "--file", str(plan), "--top", "4", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert [a["rank"] for a in out["agenda"]["items"]] == [1, 2, 3, 4]
+    accepted = [s for s in out["strategies"] if s["decision"] == "accepted"]
+    assert accepted
+    forms = tmp_path / "forms"
+    res = runner.invoke(app, ["plan", "forms", "--out", str(forms), "--file", str(plan),
+                              "--top", "4"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in forms.iterdir()) == [
+        "mms_facility_readiness.xlsx", "mms_household_exit.xlsx", "mms_stock_card_audit.xlsx"]
+    outcomes = {o for a in out["agenda"]["items"] for o in a["outcomes"]}
+    from mmsis.plan.forms import modules_for_outcomes
+
+    expected = ["receipt", *[m for m in modules_for_outcomes(outcomes) if m != "receipt"]]
+    assert f"modules {', '.join(expected)}" in res.output.replace("\n", " ")

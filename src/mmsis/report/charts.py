@@ -68,7 +68,8 @@ def equity_png(equity: pd.DataFrame) -> bytes:
     ax.set_yticks(list(y), [f"{g}: {lv}" for g, lv in zip(df["group"], df["level"], strict=False)],
                   fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1)
+    top = float(df["ci_high"].max()) if "ci_high" in df else float(df["estimate"].max())
+    ax.set_xlim(0, min(1.0, top * 1.25) if top > 0 else 1.0)
     ax.set_xlabel("estimate")
     fig.tight_layout()
     return _png(fig)
