@@ -194,9 +194,11 @@ def run_forecast(sc: Scenario, history: pd.DataFrame | None = None) -> ForecastR
                                     else 6)
     elif sc.consumption is not None:
         from mmsis.forecast.consumption import read_history
+        from mmsis.forecast.store_io import history_from_store
 
-        comp = consumption_forecast(read_history(sc.consumption.file), need,
-                                    sc.consumption.months)
+        hist = (read_history(sc.consumption.file) if sc.consumption.file
+                else history_from_store(str(sc.consumption.store)))
+        comp = consumption_forecast(hist, need, sc.consumption.months)
     return ForecastResult(scenario=sc, months=months.reset_index(drop=True), orders=orders_df,
                           budget=budget, need=nt, expiry=expiry, consumption=comp,
                           _raw={"need": need, "projection": proj})

@@ -82,6 +82,8 @@ class Geography(_Model):
     pregnancies: float | None = Field(default=None, ge=0)
     districts: list[District] | None = None
     file: str | None = None
+    store: str | None = None
+    store_level: int = Field(default=3, ge=1, le=10)
 
 
 class Pregnancies(_Model):
@@ -261,9 +263,11 @@ UNCERTAIN_KEYS = (
 
 
 class Consumption(_Model):
-    """Routine consumption data for the consumption method (CSV of tablets dispensed by month)."""
+    """Routine consumption data for the consumption method: a CSV of tablets dispensed by
+    month, or the mmsis data store (DuckDB) holding DHIS2 data values."""
 
-    file: str
+    file: str | None = None
+    store: str | None = None
     months: int = Field(default=6, ge=1, le=36)
 
 
@@ -410,6 +414,15 @@ def scenario_from_dict(
             {k: v for k, v in r.items() if not (isinstance(v, float) and math.isnan(v))}
             for r in districts.to_dict(orient="records")
         ]
+    elif geo.get("store"):
+        from mmsis.forecast.store_io import districts_from_store
+
+        path = Path(geo["store"])
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        geo["level"] = "district"
+        table = districts_from_store(path, int(geo.get("store_level", 3)))
+        geo["districts"] = table.to_dict(orient="records")
     elif geo.get("file"):
         path = Path(geo["file"])
         if not path.is_absolute() and base_dir is not None:
@@ -418,10 +431,10 @@ def scenario_from_dict(
         geo["districts"] = _read_districts(path, str(geo["file"]))
     merged["geography"] = geo
     cons = merged.get("consumption")
-    if isinstance(cons, dict) and cons.get("file") and base_dir is not None:
-        p = Path(cons["file"])
-        if not p.is_absolute():
-            cons["file"] = str(base_dir / p)
+    if isinstance(cons, dict) and base_dir is not None:
+        for key in ("file", "store"):
+            if cons.get(key) and not Path(cons[key]).is_absolute():
+                cons[key] = str(base_dir / cons[key])
     try:
         sc = Scenario.model_validate(merged)
     except ValidationError as exc:
@@ -493,6 +506,9 @@ def _check(sc: Scenario, file: str | None) -> None:
     if geo.level == "district" and sc.rollout.start is not None and sc.rollout.districts:
         fail("give either rollout.start (everyone) or rollout.districts, not both",
              "rollout.start")
+    if sc.consumption is not None and (sc.consumption.file is None) == (
+            sc.consumption.store is None):
+        fail("give exactly one of consumption.file and consumption.store", "consumption")
     inv = sc.inventory
     if inv.min_months > inv.max_months:
         fail(f"min_months {inv.min_months} exceeds max_months {inv.max_months}",
