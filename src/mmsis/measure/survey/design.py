@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -142,6 +142,7 @@ class Design:
         self.psu = psu.row_unit
         self.stratum = psu.unit_stratum[psu.row_unit]
         self.df = int(psu.n_units - psu.n_strata)
+        self.domain_cache: dict[object, Any] = {}
 
     # --- construction helpers -------------------------------------------------------------
     def _stage_ids(self, n_stages: int) -> list[np.ndarray]:
@@ -168,11 +169,11 @@ class Design:
         return strat
 
     def _check_nesting(self, psu: np.ndarray, stratum: np.ndarray) -> None:
-        pairs = np.unique(np.stack([psu, stratum], axis=1), axis=0)
-        counts = np.bincount(pairs[:, 0])
-        if (counts > 1).any():
-            bad = int(np.flatnonzero(counts > 1)[0])
-            row = int(np.flatnonzero(psu == bad)[0])
+        n_units = int(psu.max()) + 1
+        first = _first_per_group(psu, stratum, n_units)
+        crossed = np.flatnonzero(stratum != first[psu])
+        if crossed.size:
+            row = int(crossed[0])
             label = self.data[self.cluster_cols[0]].iloc[row]
             raise InputError(
                 f"cluster {label!r} appears in more than one stratum; clusters are not nested "
@@ -184,8 +185,14 @@ class Design:
 
     def _sampsize(self, unit: np.ndarray, stratum: np.ndarray) -> np.ndarray:
         """Units sampled in each row's stratum, per row (R's as.fpc sampsize)."""
-        pairs = np.unique(np.stack([stratum, unit], axis=1), axis=0)
-        per_stratum = np.bincount(pairs[:, 0], minlength=int(stratum.max()) + 1)
+        n_units = int(unit.max()) + 1
+        n_strata = int(stratum.max()) + 1
+        first = _first_per_group(unit, stratum, n_units)
+        if (stratum == first[unit]).all():  # units nested in strata: count units per stratum
+            per_stratum = np.bincount(first, minlength=n_strata)
+        else:  # distinct (stratum, unit) pairs
+            pairs = np.unique(stratum * n_units + unit)
+            per_stratum = np.bincount(pairs // n_units, minlength=n_strata)
         return per_stratum[stratum].astype(np.float64)
 
     def _popsize(self, sampsize: list[np.ndarray]) -> list[np.ndarray]:
@@ -283,9 +290,8 @@ class Design:
             stratum_parent = _first_per_group(unit_stratum, unit_parent, n_strata)
             n_parents = int(stratum_parent.max()) + 1 if n_strata else 0
             stratum_mult = parent_mult[stratum_parent]
-            label_src = self._stratum_label_source(k)
             first_row_of_stratum = _first_per_group(unit_stratum, row_first_unit, n_strata)
-            labels = np.asarray(label_src[first_row_of_stratum])
+            labels = self._stratum_labels(k, first_row_of_stratum)
             stages.append(
                 Stage(
                     row_unit=unit,
@@ -308,13 +314,14 @@ class Design:
             parent_unit_of_row = unit
         return stages
 
-    def _stratum_label_source(self, k: int) -> np.ndarray:
+    def _stratum_labels(self, k: int, rows: np.ndarray) -> np.ndarray:
+        """Readable labels of strata (from their first rows), for error messages."""
         if k == 0 and self.strata_cols:
-            return self.data[self.strata_cols[0]].astype(str).to_numpy()
+            return np.asarray(self.data[self.strata_cols[0]].to_numpy()[rows]).astype(str)
         if k == 0:
-            return np.full(self.n, "1", dtype=object)
+            return np.full(rows.size, "1", dtype=object)
         col = self.cluster_cols[k - 1]
-        return np.asarray(["cluster " + str(v) for v in self.data[col].to_numpy()], dtype=object)
+        return np.asarray(["cluster " + str(v) for v in self.data[col].to_numpy()[rows]])
 
     def _check_lonely(self) -> None:
         if self.lonely_psu != "fail":

@@ -30,7 +30,7 @@ def _mean_scores(design: Design, y: np.ndarray, rows: np.ndarray) -> tuple[float
 def _var_df(design: Design, scores: np.ndarray, rows: np.ndarray) -> tuple[float, int]:
     dom = np.where(rows, 0, -1)
     v = float(domain_variance(design, scores, dom, 1)[0])
-    df = int(domain_df(design, rows, dom, 1)[0])
+    df = int(domain_df(design, dom, 1)[0])
     return v, df
 
 

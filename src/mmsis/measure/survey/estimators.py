@@ -11,7 +11,7 @@ from scipy import stats
 
 from mmsis.errors import InputError
 from mmsis.measure.survey.design import Design, _columns
-from mmsis.measure.survey.variance import domain_df, domain_variance
+from mmsis.measure.survey.variance import domain_variance_df
 
 RESULT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "deff", "n", "df", "method"]
 _LINEAR = "Taylor linearisation, Wald CI with t on design df"
@@ -25,6 +25,7 @@ class Domains:
     code: np.ndarray
     table: pd.DataFrame
     n: int
+    complete: bool = True  # every row is in some domain
 
 
 def domains(design: Design, by: str | Sequence[str] | None) -> Domains:
@@ -35,6 +36,15 @@ def domains(design: Design, by: str | Sequence[str] | None) -> Domains:
     for c in cols:
         design.column(c)
     frame = design.data[cols]
+    # cache by the columns' buffers; the cache pins the arrays so an address is never reused
+    pinned = [frame[c].to_numpy(copy=False) for c in cols]
+    key = tuple(
+        (c, a.__array_interface__["data"][0], a.size) for c, a in zip(cols, pinned, strict=True)
+    )
+    cacheable = not any(c.startswith("_") for c in cols)
+    cached = design.domain_cache.get(key) if cacheable else None
+    if cached is not None:
+        return cached[1]
     codes = np.zeros(design.n, dtype=np.int64)
     missing = np.zeros(design.n, dtype=bool)
     uniques_list = []
@@ -44,11 +54,12 @@ def domains(design: Design, by: str | Sequence[str] | None) -> Domains:
         codes = codes * (len(uniq) + 1) + col_codes
         uniques_list.append(uniq)
     codes[missing] = -1
-    present, inverse = np.unique(codes, return_inverse=True)
-    inverse = inverse.astype(np.int64)
-    if present.size and present[0] == -1:
-        inverse = inverse - 1
-        present = present[1:]
+    size_all = int(np.prod([len(u) + 1 for u in uniques_list]))
+    ok = codes >= 0
+    present = np.flatnonzero(np.bincount(codes[ok], minlength=size_all) > 0)
+    lookup = np.full(size_all, -1, dtype=np.int64)
+    lookup[present] = np.arange(present.size)
+    inverse = np.where(ok, lookup[np.where(ok, codes, 0)], -1)
     # decode each present combination back into its by-values
     sizes = [len(u) + 1 for u in uniques_list]
     table = {}
@@ -57,7 +68,10 @@ def domains(design: Design, by: str | Sequence[str] | None) -> Domains:
         table[c] = np.asarray(uniq)[rem % size]
         rem = rem // size
     tab = pd.DataFrame({c: table[c] for c in cols})
-    return Domains(inverse, tab, len(present))
+    result = Domains(inverse, tab, len(present), complete=not bool(missing.any()))
+    if cacheable:
+        design.domain_cache[key] = (pinned, result)
+    return result
 
 
 def numeric(design: Design, var: str, *, binary: bool = False) -> np.ndarray:
@@ -65,8 +79,12 @@ def numeric(design: Design, var: str, *, binary: bool = False) -> np.ndarray:
     raw = design.column(var)
     if raw.dtype == bool:
         return raw.to_numpy(dtype=np.float64)
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(np.isnan(values) & raw.notna().to_numpy())
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.zeros(0, dtype=np.int64)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(np.isnan(values) & raw.notna().to_numpy())
     if bad.size:
         rows = ", ".join(str(int(i) + 1) for i in bad[:10])
         raise InputError(
@@ -132,29 +150,71 @@ def _frame(
     return out
 
 
+@dataclass(frozen=True)
+class _Used:
+    """The rows a statistic uses (in a domain, no missing value), compressed."""
+
+    dom: Domains
+    rows: np.ndarray | None  # indices into the design's rows; None = every row
+    d: np.ndarray  # domain code of each used row
+    w: np.ndarray  # weight of each used row
+    wsum: np.ndarray  # weight total per domain
+    n: np.ndarray  # used rows per domain (float)
+
+
+def _used(
+    design: Design, arrays: list[np.ndarray], by: str | Sequence[str] | None
+) -> tuple[_Used, list[np.ndarray]]:
+    dom = domains(design, by)
+    valid = np.isnan(arrays[0])
+    for a in arrays[1:]:
+        valid |= np.isnan(a)
+    np.logical_not(valid, out=valid)
+    if not dom.complete:
+        valid &= dom.code >= 0
+    if valid.all():
+        rows = None
+        d, w, out = dom.code, design.weights, arrays
+    else:
+        rows = np.flatnonzero(valid)
+        d, w = dom.code[rows], design.weights[rows]
+        out = [a[rows] for a in arrays]
+    wsum = np.bincount(d, weights=w, minlength=dom.n)
+    n = np.bincount(d, minlength=dom.n).astype(np.float64)
+    return _Used(dom, rows, d, w, wsum, n), out
+
+
+def _deff(
+    var: np.ndarray, svyvar: np.ndarray, u: _Used, ref: str, total: bool = False
+) -> np.ndarray:
+    """Design effect as R's deff=TRUE (vs SRS without replacement) or deff='replace'."""
+    wsum, n = u.wsum, u.n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vsrs = svyvar / n if ref == "wr" else svyvar * (wsum - n) / (wsum * n)
+        if total:
+            vsrs = vsrs * wsum**2
+        return np.where((wsum > n) | (ref == "wr"), var / vsrs, np.nan)
+
+
 def _weighted_mean(
     design: Design, y: np.ndarray, by: str | Sequence[str] | None, deff_ref: str = "wor"
-) -> tuple[Domains, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[Domains, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean, its variance, deff, n and df for each domain: the engine behind mean/proportion."""
-    dom = domains(design, by)
-    w = design.weights
-    valid = ~np.isnan(y) & (dom.code >= 0)
-    d = np.where(valid, dom.code, 0)
-    wv = np.where(valid, w, 0.0)
-    y0 = np.where(valid, y, 0.0)
-    wsum = np.bincount(d, weights=wv, minlength=dom.n)
-    n = np.bincount(d, weights=valid.astype(np.float64), minlength=dom.n)
+    u, (yv,) = _used(design, [y], by)
     with np.errstate(divide="ignore", invalid="ignore"):
-        est = np.bincount(d, weights=wv * y0, minlength=dom.n) / wsum
-        resid = np.where(valid, y0 - est[d], 0.0)
-        scores = wv * resid / wsum[d]
-    var = domain_variance(design, np.nan_to_num(scores), np.where(valid, d, -1), dom.n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        svyvar = np.bincount(d, weights=wv * resid * resid, minlength=dom.n) / wsum * n / (n - 1)
-        vsrs = svyvar / n if deff_ref == "wr" else svyvar * (wsum - n) / (wsum * n)
-        deff = np.where((wsum > n) | (deff_ref == "wr"), var / vsrs, np.nan)
-    df = domain_df(design, valid, d, dom.n)
-    return dom, est, var, deff, n, df, valid
+        est = np.bincount(u.d, weights=u.w * yv, minlength=u.dom.n) / u.wsum
+        if u.dom.n == 1:  # no gathers for the overall estimate
+            resid = yv - est[0]
+            wr = u.w * resid
+            scores = wr / u.wsum[0]
+        else:
+            resid = yv - est[u.d]
+            wr = u.w * resid
+            scores = wr / u.wsum[u.d]
+        svyvar = np.bincount(u.d, weights=wr * resid, minlength=u.dom.n) / u.wsum
+        svyvar = svyvar * u.n / (u.n - 1)
+    var, df = domain_variance_df(design, scores, u.d, u.dom.n, u.rows)
+    return u.dom, est, var, _deff(var, svyvar, u, deff_ref), u.n, df
 
 
 def mean(
@@ -168,7 +228,7 @@ def mean(
     _check_level(level)
     _check_deff(deff)
     y = numeric(design, var)
-    dom, est, v, de, n, df, _ = _weighted_mean(design, y, by, deff)
+    dom, est, v, de, n, df = _weighted_mean(design, y, by, deff)
     half = _t(level, df) * np.sqrt(v)
     return _frame(dom, est, v, est - half, est + half, de, n, df, _LINEAR)
 
@@ -184,7 +244,7 @@ def proportion(
     _check_level(level)
     _check_deff(deff)
     y = numeric(design, var, binary=True)
-    dom, est, v, de, n, df, _ = _weighted_mean(design, y, by, deff)
+    dom, est, v, de, n, df = _weighted_mean(design, y, by, deff)
     lo, hi = logit_ci(est, np.sqrt(v), df, level)
     return _frame(dom, est, v, lo, hi, de, n, df, _LOGIT)
 
@@ -216,25 +276,17 @@ def total(
     _check_level(level)
     _check_deff(deff)
     y = numeric(design, var)
-    dom = domains(design, by)
-    w = design.weights
-    valid = ~np.isnan(y) & (dom.code >= 0)
-    d = np.where(valid, dom.code, 0)
-    wv = np.where(valid, w, 0.0)
-    y0 = np.where(valid, y, 0.0)
-    est = np.bincount(d, weights=wv * y0, minlength=dom.n)
-    v = domain_variance(design, wv * y0, np.where(valid, d, -1), dom.n)
-    wsum = np.bincount(d, weights=wv, minlength=dom.n)
-    n = np.bincount(d, weights=valid.astype(np.float64), minlength=dom.n)
+    u, (yv,) = _used(design, [y], by)
+    wy = u.w * yv
+    est = np.bincount(u.d, weights=wy, minlength=u.dom.n)
+    v, df = domain_variance_df(design, wy, u.d, u.dom.n, u.rows)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ybar = est / wsum
-        resid = np.where(valid, y0 - ybar[d], 0.0)
-        svyvar = np.bincount(d, weights=wv * resid * resid, minlength=dom.n) / wsum * n / (n - 1)
-        vsrs = svyvar * wsum**2 * ((1 / n) if deff == "wr" else (wsum - n) / (wsum * n))
-        de = np.where((wsum > n) | (deff == "wr"), v / vsrs, np.nan)
-    df = domain_df(design, valid, d, dom.n)
+        resid = yv - (est / u.wsum)[u.d]
+        svyvar = np.bincount(u.d, weights=u.w * resid * resid, minlength=u.dom.n) / u.wsum
+        svyvar = svyvar * u.n / (u.n - 1)
     half = _t(level, df) * np.sqrt(v)
-    return _frame(dom, est, v, est - half, est + half, de, n, df, _LINEAR)
+    de = _deff(v, svyvar, u, deff, total=True)
+    return _frame(u.dom, est, v, est - half, est + half, de, u.n, df, _LINEAR)
 
 
 def ratio(
@@ -250,29 +302,20 @@ def ratio(
     _check_deff(deff)
     y = numeric(design, num)
     x = numeric(design, den)
-    dom = domains(design, by)
-    w = design.weights
-    valid = ~np.isnan(y) & ~np.isnan(x) & (dom.code >= 0)
-    if not valid.any():
+    u, (yv, xv) = _used(design, [y, x], by)
+    if u.n.sum() == 0:
         raise InputError(f"no row has both '{num}' and '{den}'", column=num)
-    d = np.where(valid, dom.code, 0)
-    wv = np.where(valid, w, 0.0)
-    y0 = np.where(valid, y, 0.0)
-    x0 = np.where(valid, x, 0.0)
-    ty = np.bincount(d, weights=wv * y0, minlength=dom.n)
-    tx = np.bincount(d, weights=wv * x0, minlength=dom.n)
-    wsum = np.bincount(d, weights=wv, minlength=dom.n)
-    n = np.bincount(d, weights=valid.astype(np.float64), minlength=dom.n)
+    ty = np.bincount(u.d, weights=u.w * yv, minlength=u.dom.n)
+    tx = np.bincount(u.d, weights=u.w * xv, minlength=u.dom.n)
     with np.errstate(divide="ignore", invalid="ignore"):
         est = ty / tx
-        r = np.where(valid, (y0 - est[d] * x0) / tx[d], 0.0)
-    v = domain_variance(design, np.nan_to_num(wv * r), np.where(valid, d, -1), dom.n)
+        r = (yv - est[u.d] * xv) / tx[u.d]
+    v, df = domain_variance_df(design, np.nan_to_num(u.w * r), u.d, u.dom.n, u.rows)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rbar = np.bincount(d, weights=wv * r, minlength=dom.n) / wsum
-        rc = np.where(valid, r - rbar[d], 0.0)
-        svyvar = np.bincount(d, weights=wv * rc * rc, minlength=dom.n) / wsum * n / (n - 1)
-        vsrs = svyvar * wsum**2 * ((1 / n) if deff == "wr" else (wsum - n) / (wsum * n))
-        de = np.where((wsum > n) | (deff == "wr"), v / vsrs, np.nan)
-    df = domain_df(design, valid, d, dom.n)
+        rbar = np.bincount(u.d, weights=u.w * r, minlength=u.dom.n) / u.wsum
+        rc = r - rbar[u.d]
+        svyvar = np.bincount(u.d, weights=u.w * rc * rc, minlength=u.dom.n) / u.wsum
+        svyvar = svyvar * u.n / (u.n - 1)
     half = _t(level, df) * np.sqrt(v)
-    return _frame(dom, est, v, est - half, est + half, de, n, df, _LINEAR)
+    de = _deff(v, svyvar, u, deff, total=True)
+    return _frame(u.dom, est, v, est - half, est + half, de, u.n, df, _LINEAR)

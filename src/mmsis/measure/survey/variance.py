@@ -1,7 +1,8 @@
 """Vectorised Taylor-linearisation variance of estimated totals, as R survey's svyrecvar.
 
-Scores arrive in "long" form: one score per row plus the row's domain code, so that D domain
-variances cost one pass of ``np.bincount`` over the rows instead of D dense columns.
+Scores arrive in "long" form: one score per used row plus the row's domain code, so that D
+domain variances cost one ``np.bincount`` pass over the rows instead of D dense columns.
+``rows`` (indices into the design's rows) lets callers pass only the rows in some domain.
 """
 
 from __future__ import annotations
@@ -12,10 +13,17 @@ from mmsis.measure.survey.design import Design, Stage
 
 
 def _stage_variance(
-    st: Stage, scores: np.ndarray, dom: np.ndarray, n_dom: int, lonely: str, inside: np.ndarray
+    st: Stage,
+    unit: np.ndarray,
+    scores: np.ndarray,
+    dom: np.ndarray,
+    n_dom: int,
+    lonely: str,
+    key: np.ndarray | None = None,
 ) -> np.ndarray:
     """Variance contribution of one stage for each domain (R's onestage x multiplier)."""
-    key = st.row_unit * n_dom + dom
+    if key is None:
+        key = unit if n_dom == 1 else unit * n_dom + dom
     totals = np.bincount(key, weights=scores, minlength=st.n_units * n_dom).reshape(
         st.n_units, n_dom
     )
@@ -39,11 +47,11 @@ def _stage_variance(
     # present (with data in the domain) under the same parent, as R's onestage on a subset.
     ok = ~(lonely_stratum & ~st.stratum_zero_f)
     contrib[~ok] = 0.0
-    row_stratum = strat[st.row_unit]
+    row_stratum = strat[unit]
     present = (
-        np.bincount(
-            row_stratum[inside] * n_dom + dom[inside], minlength=st.n_strata * n_dom
-        ).reshape(st.n_strata, n_dom)
+        np.bincount(row_stratum * n_dom + dom, minlength=st.n_strata * n_dom).reshape(
+            st.n_strata, n_dom
+        )
         > 0
     )
     per_parent = np.zeros((st.n_parents, n_dom))
@@ -64,28 +72,78 @@ def _add_rows(out: np.ndarray, group: np.ndarray, values: np.ndarray) -> None:
         out[:, j] += np.bincount(group, weights=values[:, j], minlength=n_groups)
 
 
-def domain_variance(design: Design, scores: np.ndarray, dom: np.ndarray, n_dom: int) -> np.ndarray:
-    """Variance of the total of ``scores`` within each domain (rows with dom < 0 are outside)."""
-    inside = dom >= 0
-    if not inside.all():
-        scores = np.where(inside, scores, 0.0)
-        dom = np.where(inside, dom, 0)
+def _compress(
+    scores: np.ndarray, dom: np.ndarray, rows: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    if rows is None and (dom < 0).any():
+        rows = np.flatnonzero(dom >= 0)
+        scores, dom = scores[rows], dom[rows]
+    return scores, dom, rows
+
+
+def domain_variance(
+    design: Design,
+    scores: np.ndarray,
+    dom: np.ndarray,
+    n_dom: int,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Variance of the total of ``scores`` within each domain.
+
+    ``scores``/``dom`` are for ``rows`` (all rows if None); rows with ``dom < 0`` are outside
+    every domain.
+    """
+    scores, dom, rows = _compress(scores, dom, rows)
     n_use = len(design.stages) if design.multistage else 1
     var = np.zeros(n_dom)
     for k in range(n_use):
         st = design.stages[k]
-        var = var + _stage_variance(st, scores, dom, n_dom, design.lonely_psu, inside)
+        unit = st.row_unit if rows is None else st.row_unit[rows]
+        var = var + _stage_variance(st, unit, scores, dom, n_dom, design.lonely_psu)
     return var
 
 
-def domain_df(design: Design, rows: np.ndarray, dom: np.ndarray, n_dom: int) -> np.ndarray:
+def domain_df(
+    design: Design, dom: np.ndarray, n_dom: int, rows: np.ndarray | None = None
+) -> np.ndarray:
     """Degrees of freedom of each domain: its PSUs minus its strata (R's degf on a subset)."""
+    if rows is None and (dom < 0).any():
+        rows = np.flatnonzero(dom >= 0)
+        dom = dom[rows]
     st = design.stages[0]
-    use = rows & (dom >= 0)
-    d = dom[use]
-    unit = st.row_unit[use]
-    has_psu = np.bincount(unit * n_dom + d, minlength=st.n_units * n_dom) > 0
-    n_psu = has_psu.reshape(st.n_units, n_dom).sum(axis=0)
-    has_strat = np.bincount(st.unit_stratum[unit] * n_dom + d, minlength=st.n_strata * n_dom) > 0
-    n_strat = has_strat.reshape(st.n_strata, n_dom).sum(axis=0)
+    unit = st.row_unit if rows is None else st.row_unit[rows]
+    key = unit if n_dom == 1 else unit * n_dom + dom
+    has_psu = (np.bincount(key, minlength=st.n_units * n_dom) > 0).reshape(st.n_units, n_dom)
+    n_psu = has_psu.sum(axis=0)
+    n_strat = np.zeros(n_dom, dtype=np.int64)
+    for j in range(n_dom):
+        present = np.bincount(st.unit_stratum, weights=has_psu[:, j], minlength=st.n_strata)
+        n_strat[j] = int((present > 0).sum())
     return (n_psu - n_strat).astype(np.int64)
+
+
+def domain_variance_df(
+    design: Design,
+    scores: np.ndarray,
+    dom: np.ndarray,
+    n_dom: int,
+    rows: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Variance and design df per domain in one pass over the rows (the hot path)."""
+    scores, dom, rows = _compress(scores, dom, rows)
+    st = design.stages[0]
+    unit = st.row_unit if rows is None else st.row_unit[rows]
+    key = unit if n_dom == 1 else unit * n_dom + dom
+    var = _stage_variance(st, unit, scores, dom, n_dom, design.lonely_psu, key)
+    if design.multistage:
+        for k in range(1, len(design.stages)):
+            sk = design.stages[k]
+            uk = sk.row_unit if rows is None else sk.row_unit[rows]
+            var = var + _stage_variance(sk, uk, scores, dom, n_dom, design.lonely_psu)
+    has_psu = (np.bincount(key, minlength=st.n_units * n_dom) > 0).reshape(st.n_units, n_dom)
+    n_psu = has_psu.sum(axis=0)
+    n_strat = np.zeros(n_dom, dtype=np.int64)
+    for j in range(n_dom):
+        present = np.bincount(st.unit_stratum, weights=has_psu[:, j], minlength=st.n_strata)
+        n_strat[j] = int((present > 0).sum())
+    return var, (n_psu - n_strat).astype(np.int64)
