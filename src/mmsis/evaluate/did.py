@@ -134,10 +134,12 @@ class DiDResult(EffectModel):
         ax.set_xlabel("time since start (reference -1)")
         ax.set_ylabel("effect (log scale)" if self.log_outcome else "effect")
         r = self.robust
-        ax.set_title(
-            f"Event study; did2s ATT {r['estimate']:.3g} ({r['ci_low']:.3g} to {r['ci_high']:.3g})",
-            fontsize=10,
+        att = (
+            f"RR {r['rr']:.3f} ({r['rr_ci_low']:.3f} to {r['rr_ci_high']:.3f})"
+            if self.log_outcome
+            else f"{r['estimate']:.3g} ({r['ci_low']:.3g} to {r['ci_high']:.3g})"
         )
+        ax.set_title(f"Event study; did2s ATT {att}", fontsize=10)
         ax.legend(fontsize=8)
         return save_figure(fig, path)
 
