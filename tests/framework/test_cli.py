@@ -38,6 +38,9 @@ def _json(*args: str) -> list[dict[str, Any]]:
         ("epis", 4),
         ("eric", 73),
         ("data-sources", 5),
+        ("effect-sizes", 11),
+        ("mortality-multipliers", 3),
+        ("anchors", 6),
     ],
 )
 def test_show_json_lists_records_with_ids(kind: str, minimum: int) -> None:

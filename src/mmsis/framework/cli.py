@@ -10,7 +10,7 @@ app = typer.Typer(no_args_is_help=True, help="Browse the IS knowledge base.")
 
 _KINDS_HELP = (
     "phases | pillars | results | outcomes | questions | indicators | designs | "
-    "data-sources | cfir | reaim | epis | eric"
+    "data-sources | cfir | reaim | epis | eric | effect-sizes | mortality-multipliers | anchors"
 )
 
 

@@ -69,7 +69,14 @@ KINDS: dict[str, str] = {
     "epis": "epis",
     "eric": "eric",
     "eric_clusters": "eric_clusters",
+    "effect_sizes": "effect_sizes",
+    "effect-sizes": "effect_sizes",
+    "mortality_multipliers": "mortality_multipliers",
+    "mortality-multipliers": "mortality_multipliers",
+    "anchors": "cost_effectiveness_anchors",
+    "cost_effectiveness_anchors": "cost_effectiveness_anchors",
 }
+_EVIDENCE_KINDS = {"effect_sizes", "mortality_multipliers", "cost_effectiveness_anchors"}
 
 #: Which filters apply to which kind.
 _FILTERS: dict[str, set[str]] = {
@@ -315,6 +322,8 @@ class Framework:
             if phase:
                 self.phase(phase)
             items = [e for e in self.epis if phase is None or phase in e.phases]
+        elif canonical in _EVIDENCE_KINDS:
+            items = getattr(self.evidence, canonical)
         else:
             items = getattr(self, canonical)
         return [item.model_dump(mode="json") for item in items]

@@ -24,6 +24,9 @@ COLUMNS: dict[str, list[str]] = {
     "epis": ["id", "name", "phases", "definition"],
     "eric": ["cluster", "id", "name", "definition"],
     "eric_clusters": ["id", "name"],
+    "effect_sizes": ["id", "outcome", "population", "rr", "ci_low", "ci_high", "status", "source"],
+    "mortality_multipliers": ["id", "rr", "ci_low", "ci_high", "status", "source"],
+    "cost_effectiveness_anchors": ["id", "study", "cost_per_daly_usd", "currency_year", "status"],
 }
 
 
