@@ -11,7 +11,7 @@ from mmsis.forecast.inventory import Policy, simulate
 demand = st.lists(st.floats(0, 1e4), min_size=1, max_size=30)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(demand, st.floats(0, 4), st.floats(0.5, 5), st.integers(0, 6), st.sampled_from([1, 3]),
        st.integers(1, 24), st.integers(1, 500), st.floats(0, 5e4), st.integers(0, 40))
 def test_mass_balance(d: list[float], lo: float, extra: float, lead: int, review: int,
@@ -27,7 +27,7 @@ def test_mass_balance(d: list[float], lo: float, extra: float, lead: int, review
     assert np.isclose(p.order_tablets.sum(), p.batch_qty[0, 1:].sum())
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(st.floats(10, 1e4), st.integers(0, 6), st.sampled_from([1, 3]), st.floats(1, 3))
 def test_no_stockout_with_enough_opening_stock(level: float, lead: int, review: int,
                                                mn: float) -> None:
