@@ -334,7 +334,7 @@ def fit_its(
         y = yy
         log_off = np.zeros(len(frame))
 
-    se = np.sqrt(np.diag(np.asarray(vcov)))
+    se = np.sqrt(np.clip(np.diag(np.asarray(vcov)), 0.0, None))
     log_link = family != "gaussian"
     summary = pd.DataFrame(
         [
@@ -349,7 +349,7 @@ def fit_its(
         xc["slope_change"] = 0.0
     xm = xc.to_numpy()
     eta_cf = xm @ params.to_numpy() + log_off
-    se_cf = np.sqrt(np.einsum("ij,jk,ik->i", xm, np.asarray(vcov), xm))
+    se_cf = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", xm, np.asarray(vcov), xm), 0.0, None))
     inv = np.exp if log_link else (lambda v: v)
     series = pd.DataFrame(
         {
