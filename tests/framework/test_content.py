@@ -209,3 +209,19 @@ def test_evidence_matches_domain_brief() -> None:
     prod = fw.evidence.product
     assert prod.tablets_per_pregnancy == 180 and len(prod.composition) == 15
     assert prod.price_per_tablet_usd.status == "assumption"
+
+
+def test_routine_indicator_ids_have_reference_sheets() -> None:
+    """The routine engine's indicator ids (its own file) all have a sheet here."""
+    import pytest
+    import yaml
+
+    from mmsis.framework import DATA_DIR
+
+    path = DATA_DIR / "routine_indicators.yaml"
+    if not path.exists():
+        pytest.skip("routine_indicators.yaml not present")
+    routine = yaml.safe_load(path.read_text(encoding="utf-8"))
+    ids = {i["id"] for i in routine.get("indicators", [])}
+    known = {i.id for i in load_framework().indicators}
+    assert ids and ids <= known, ids - known
