@@ -47,7 +47,8 @@ def run_mmsis(path: Path) -> dict:
         "tablets": survey.mean(d, "tablets", by="region"),
     }
     secs = time.perf_counter() - t0
-    out = {k: v[["estimate", "se", "ci_low", "ci_high"]].to_numpy().tolist() for k, v in res.items()}
+    cols = ["estimate", "se", "ci_low", "ci_high"]
+    out = {k: v[cols].to_numpy().tolist() for k, v in res.items()}
     return {"seconds": secs, "peak_mb": _peak_mb(), "data_mb": base, "results": out}
 
 
@@ -92,7 +93,8 @@ bt <- svyby(~tablets, ~region, des, svymean, na.rm = TRUE, vartype = c("se", "ci
 secs <- proc.time()[["elapsed"]] - t0
 mem <- sum(gc()[, 6])
 cat(sprintf("seconds %%.6f\npeak_mb %%.1f\n", secs, mem))
-w <- function(key, est, se, lo, hi) cat(sprintf("%%s %%.15g %%.15g %%.15g %%.15g\n", key, est, se, lo, hi))
+w <- function(key, est, se, lo, hi)
+  cat(sprintf("%%s %%.15g %%.15g %%.15g %%.15g\n", key, est, se, lo, hi))
 w("overall", coef(p), SE(p), ci[1], ci[2])
 for (i in seq_len(nrow(br))) w("region", br[i, 2], br[i, 3], br[i, 4], br[i, 5])
 for (i in seq_len(nrow(bw))) w("wealth", bw[i, 2], bw[i, 3], bw[i, 4], bw[i, 5])
@@ -189,13 +191,17 @@ def main() -> None:
             f"{name:10s} {res['seconds']:9.3f} {res.get('peak_mb', float('nan')):9.0f} "
             f"{res['seconds'] / ours['seconds']:9.1f}"
         )
-    print(f"mmsis process: {ours['data_mb']:.0f} MB after loading the data, peak "
-          f"{ours['peak_mb']:.0f} MB (R: MB from gc(), max used)")
+    print(
+        f"mmsis process: {ours['data_mb']:.0f} MB after loading the data, peak "
+        f"{ours['peak_mb']:.0f} MB (R: MB from gc(), max used)"
+    )
     if r:
         print(f"max |mmsis - R| over estimates, SEs and CIs: {_max_diff(ours, r):.3g}")
         print(f"max |svy - R|   over estimates, SEs and CIs: {_max_diff(other, r):.3g}")
-        print(f"speed-up: {r['seconds'] / ours['seconds']:.1f}x R survey, "
-              f"{other['seconds'] / ours['seconds']:.1f}x svy")
+        print(
+            f"speed-up: {r['seconds'] / ours['seconds']:.1f}x R survey, "
+            f"{other['seconds'] / ours['seconds']:.1f}x svy"
+        )
     else:
         print(f"speed-up: {other['seconds'] / ours['seconds']:.1f}x svy (R not run)")
 

@@ -179,3 +179,15 @@ def test_cli_estimate_cascade_equity(tmp_path: Path) -> None:
     assert {"groups", "measures"} == set(json.loads(out.output))
     out = runner.invoke(app, ["survey", "estimate", str(f), "--var", "m14", "--cluster", "zz"])
     assert out.exit_code != 0
+
+
+def test_run_demo(example_country, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mmsis.measure.survey.demo import run_demo
+
+    res = run_demo(tmp_path, example_country)
+    casc = res["cascade_pct_all_women"]
+    assert casc["anc4"] < casc["anc1"] and casc["consumed_180"] <= casc["received_180"]
+    assert (tmp_path / "survey" / "cascade.csv").exists()
+    assert res["wealth_sii_se"] > 0
+    table = pd.read_csv(tmp_path / "survey" / "equity_measures.csv")
+    assert set(table["dimension"]) == {"wealth", "residence", "region"}
