@@ -150,7 +150,9 @@ class Indicator(_Entry):
     pillar: str
     outcome: str
     unit: Literal["proportion", "ratio", "months", "count", "usd", "score", "difference"]
-    direction: Literal["higher_is_better", "lower_is_better", "closer_to_zero"]
+    direction: Literal[
+        "higher_is_better", "lower_is_better", "closer_to_zero", "closer_to_one", "within_range"
+    ]
     dhs_mapping: str | None = None
     dhis2_mapping: str | None = None
     notes: str = ""
