@@ -36,6 +36,7 @@ def test_example_forecast_scales_pilots_to_national(example_country: Any) -> Non
     last = need[need["month"] == need["month"].max()]
     assert np.allclose(last["mms_share"], 0.85)  # everyone switched by the end
     assert r.months["mms_shortage_tablets"].sum() == 0
+    assert r.months["ifa_shortage_tablets"].sum() == 0
     c = r.consumption
     assert c is not None and set(c["district"]) == set(ro.index)
     mms = c[c["product"] == "mms"]

@@ -42,6 +42,7 @@ class ForecastResult:
             ("IFA packs ordered", self.orders.loc[self.orders["product"] == "ifa",
                                                   "packs"].sum()),
             ("MMS tablets short", m["mms_shortage_tablets"].sum()),
+            ("IFA tablets short", m["ifa_shortage_tablets"].sum()),
             ("IFA tablets expired in horizon",
              e.loc[e["product"] == "ifa", "expired_in_horizon"].sum()),
             ("IFA tablets at risk of expiry after horizon",
