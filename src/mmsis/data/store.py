@@ -85,7 +85,10 @@ class Store:
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = str(path) if path is not None else default_store_path()
-        self.con = duckdb.connect(self.path, read_only=read_only)
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise InputError(f"cannot open the store: {exc}", file=self.path) from exc
         if not read_only:
             self.con.execute(_SCHEMA)
 
