@@ -90,3 +90,17 @@ def test_district_baselines_override(scen: dict[str, Any]) -> None:
     assert r.measure("lbw_averted")["central"] == pytest.approx(want, rel=REL)
     bd = r.by_district.set_index("district")
     assert bd.loc["A", "lbw_averted"] == pytest.approx(2 * bd.loc["B", "lbw_averted"], rel=REL)
+
+
+def test_benefit_cost_ratio_and_anchors(scen: dict[str, Any]) -> None:
+    s = copy.deepcopy(scen)
+    s["impact"]["value_per_daly"] = 1000.0
+    r = run_impact(scenario_from_dict(s), draws=200, seed=1)
+    dalys = r.measure("dalys_averted")["central"]
+    cost = r.measure("incremental_cost")["central"]
+    assert r.measure("benefit_cost_ratio")["central"] == pytest.approx(dalys * 1000 / cost,
+                                                                       rel=REL)
+    a = r.anchors.set_index("source")
+    assert a.loc["mmsis", "cost_per_daly"] == pytest.approx(cost / dalys, rel=REL)
+    kashi = r.anchors[r.anchors["study"].str.contains("Pakistan")].iloc[0]
+    assert kashi["cost_per_daly"] == 41.54 and kashi["dalys_averted_per_100k_pregnancies"] == 4391
