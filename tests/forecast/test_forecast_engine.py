@@ -30,6 +30,10 @@ def test_budget_is_orders_times_landed_price_plus_programme(base: dict[str, Any]
     assert b.loc[2025, "programme_sbc"] == pytest.approx(600)
     assert b.loc[2026, "programme_sbc"] == pytest.approx(600)
     assert b["total"].sum() == pytest.approx(r.orders["cost"].sum() + 2200)
+    prog = r.programme
+    assert prog is not None
+    assert prog.set_index(["year", "phase"])["amount"].to_dict() == pytest.approx(
+        {(2025, "pilot"): 1000, (2025, "scale"): 600, (2026, "scale"): 600})
     # steady demand 18,000 a month with 6 months opening: stock stays within min and max.
     m = r.months
     assert (m["mms_shortage_tablets"] == 0).all()

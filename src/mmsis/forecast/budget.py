@@ -28,6 +28,15 @@ def programme_costs_by_month(sc: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["month_index", "phase", "category", "amount"])
 
 
+def programme_by_phase(sc: Scenario) -> pd.DataFrame:
+    """Programme costs by year, phase and category (tidy)."""
+    prog = programme_costs_by_month(sc)
+    prog["year"] = prog["month_index"] // 12
+    out = prog.groupby(["year", "phase", "category"], as_index=False)["amount"].sum()
+    out.insert(3, "currency", sc.currency)
+    return out
+
+
 def budget_by_year(
     sc: Scenario, mms_order_tablets: np.ndarray, ifa_order_tablets: np.ndarray
 ) -> pd.DataFrame:

@@ -46,7 +46,7 @@ def write_forecast(result: object, out: Path) -> list[Path]:
     assert isinstance(result, ForecastResult)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in ("months", "orders", "budget", "expiry", "need", "consumption"):
+    for name in ("months", "orders", "budget", "expiry", "need", "consumption", "programme"):
         df = getattr(result, name)
         if df is not None:
             paths.append(out / f"forecast_{name}.csv")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mmsis.forecast.budget import budget_by_year
+from mmsis.forecast.budget import budget_by_year, programme_by_phase
 from mmsis.forecast.consumption import consumption_forecast
 from mmsis.forecast.inventory import Policy, Projection, simulate
 from mmsis.forecast.need import Need, annual_pregnancies, demographic_need
@@ -27,6 +27,7 @@ class ForecastResult:
     need: pd.DataFrame
     expiry: pd.DataFrame
     consumption: pd.DataFrame | None = None
+    programme: pd.DataFrame | None = None
     _raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -62,6 +63,7 @@ class ForecastResult:
             "budget": self.budget,
             "expiry": self.expiry,
             "need": self.need,
+            "programme": self.programme,
             "consumption": self.consumption,
             "summary": self.summary,
         }
@@ -202,4 +204,5 @@ def run_forecast(sc: Scenario, history: pd.DataFrame | None = None) -> ForecastR
         comp = consumption_forecast(hist, need, sc.consumption.months)
     return ForecastResult(scenario=sc, months=months.reset_index(drop=True), orders=orders_df,
                           budget=budget, need=nt, expiry=expiry, consumption=comp,
+                          programme=programme_by_phase(sc),
                           _raw={"need": need, "projection": proj})
