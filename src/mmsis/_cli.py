@@ -7,12 +7,13 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console()
 err_console = Console(stderr=True)
@@ -20,6 +21,9 @@ err_console = Console(stderr=True)
 
 def to_jsonable(obj: Any) -> Any:
     """Convert results (DataFrames, pydantic models, numpy scalars, NaN) into plain JSON values."""
+    import numpy as np
+    import pandas as pd
+
     if obj is None or isinstance(obj, (str, bool)):
         return obj
     if isinstance(obj, (int, np.integer)):
@@ -55,6 +59,8 @@ def print_json(obj: Any) -> None:
 
 def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 4) -> None:
     """Print a DataFrame as a readable rich table."""
+    import numpy as np
+
     table = Table(title=title, show_lines=False)
     for col in df.columns:
         table.add_column(str(col), overflow="fold")
