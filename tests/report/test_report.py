@@ -42,6 +42,9 @@ def test_files_and_sections(built: dict[str, Any]) -> None:
     assert html.count("Sources of these numbers") == 6
     assert "Not available" not in html
     assert "Programme under test" in html  # --plan was used
+    # the Western region introduces delivery and demand later than the country
+    assert "Regions whose phase differs from the national one" in html
+    assert "stay in introduce" in html.split("Regions whose phase differs")[1][:4000]
     try:
         import weasyprint  # type: ignore[import-not-found]  # noqa: F401
 

@@ -71,6 +71,20 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
         "Measured values: survey and routine results below (each row names its source)",
         "Rule: mmsis.plan.scorecard.assess (docs/plan.md)",
     ]))
+    regional = []
+    for r in prog.regions:
+        if not r.phases:
+            continue
+        rcard = assess(prog, fw, measured=measured, region=r.id)
+        for v in rcard.verdicts:
+            if v.pillar in r.phases:
+                regional.append({"region": r.name, "pillar": v.pillar, "phase": v.phase,
+                                 "share_met": v.share_met, "verdict": v.verdict,
+                                 "reasons": "; ".join(v.reasons)})
+    if regional:
+        out[0].tables.insert(1, S.Table(
+            caption="Regions whose phase differs from the national one",
+            frame=pd.DataFrame(regional), percent=["share_met"]))
     strat = strategies[["construct", "barrier", "strategy_name", "cluster", "decision",
                         "team_note"]] if len(strategies) else None
     out.append(S.agenda_section(agenda, strat, [

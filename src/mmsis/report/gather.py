@@ -225,8 +225,17 @@ def district_panel(country: Any) -> pd.DataFrame:
     return panel[["org_unit", "org_unit_name", "period", "anc1", "expected", "mms_start"]]
 
 
+_EVALUATIONS: dict[int, EvaluationResults] = {}
+
+
 def evaluation_results(country: Any) -> EvaluationResults:
     """Staggered difference-in-differences (TWFE and did2s) of log ANC1 on MMS introduction."""
+    if id(country) not in _EVALUATIONS:
+        _EVALUATIONS[id(country)] = _evaluation(country)
+    return _EVALUATIONS[id(country)]
+
+
+def _evaluation(country: Any) -> EvaluationResults:
     import tempfile
     from pathlib import Path
 
