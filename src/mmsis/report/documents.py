@@ -132,7 +132,8 @@ def write_protocol(path: Path, programme: Any, card: Any, agenda: Any, fw: Frame
     doc.add_heading("6. Sample size", 1)
     for it in items:
         ss = it.sample_size
-        inputs = ", ".join(f"{k} = {v}" for k, v in ss.inputs.items() if k != "source")
+        inputs = ", ".join(f"{k} = {v}" for k, v in ss.inputs.items()
+                           if k not in ("source", "note"))
         doc.add_paragraph(
             f"{it.question}: {ss.summary}. Inputs: {inputs or 'none'}. Method: "
             f"{ss.method or 'n/a'} ({ss.function or 'no computation'}). Assumptions: "
