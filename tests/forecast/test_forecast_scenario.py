@@ -105,3 +105,5 @@ def test_inline_negative_population_and_cost_outside_horizon(base: dict[str, Any
     data = copy.deepcopy(base)
     data["inventory"]["opening_stock"] = {"mms": -5}
     assert _err(data).field == "inventory.opening_stock.mms[0].tablets"
+    data["inventory"]["opening_stock"] = {"ifa": [{"tablets": 5, "expires": "2024-12"}]}
+    assert _err(data).field == "inventory.opening_stock.ifa[0].expires"

@@ -514,6 +514,11 @@ def _check(sc: Scenario, file: str | None) -> None:
         fail(f"min_months {inv.min_months} exceeds max_months {inv.max_months}",
              "inventory.min_months")
     end = start + sc.horizon_months - 1
+    for prod in ("mms", "ifa"):
+        for j, b in enumerate(getattr(inv.opening_stock, prod)):
+            if b.expires is not None and month_index(b.expires) <= start:
+                fail(f"opening batch expires {b.expires}, not after the start {sc.start}",
+                     f"inventory.opening_stock.{prod}[{j}].expires")
     for j, c in enumerate(sc.programme_costs):
         if c.year is None and c.start is None:
             fail("give a year or a start (and end) month", f"programme_costs[{j}].year")
