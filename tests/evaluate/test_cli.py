@@ -206,3 +206,37 @@ def test_stepped_wedge_json(tmp_path: Path) -> None:
     out = json.loads(res.stdout)
     assert out["treatment"]["ci_low"] < out["treatment"]["estimate"] < out["treatment"]["ci_high"]
     assert out["n_clusters"] == 12 and "icc" in out["variance"]
+
+
+def test_its_completeness_handling_is_reported(tmp_path: Path) -> None:
+    import pandas as pd
+
+    df = pd.read_csv(DATA / "sicily.csv")
+    df["comp"] = 1.0
+    df.loc[[4, 40], "comp"] = 0.5
+    path = tmp_path / "s.csv"
+    df.to_csv(path, index=False)
+    base = [
+        "evaluate",
+        "its",
+        str(path),
+        "--outcome",
+        "aces",
+        "--time",
+        "time",
+        "--intervention",
+        "smokban",
+        "--offset",
+        "stdpop",
+        "--completeness",
+        "comp",
+    ]
+    outs = {}
+    for how in ("drop", "impute", "offset"):
+        res = runner.invoke(app, [*base, "--missing", how, "--json"])
+        assert res.exit_code == 0, res.output
+        outs[how] = json.loads(res.stdout)
+        assert outs[how]["data_quality"]["handling"] == how
+        assert outs[how]["data_quality"]["low_completeness_times"] == [5.0, 41.0]
+    assert outs["drop"]["n"] == 57 and outs["impute"]["n"] == 59 and outs["offset"]["n"] == 59
+    assert outs["impute"]["data_quality"]["n_imputed"] == 2

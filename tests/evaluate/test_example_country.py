@@ -80,3 +80,13 @@ def test_did_over_districts_recovers_true_rr(example_country, panel) -> None:  #
     assert r.n_units == 24
     pre = r.event_study[(r.event_study["estimator"] == "did2s") & (r.event_study["rel_time"] < -1)]
     assert (pre["estimate"].abs() < 0.05).all()  # no pre-trends in the generator
+
+
+def test_run_demo_writes_plots_and_recovers(example_country, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mmsis.evaluate.demo import run_demo
+
+    out = run_demo(tmp_path, example_country)
+    assert out["recovered"] is True
+    assert out["true_anc1_rr"] == example_country.truth["anc1_rr_mms"]
+    for name in ("evaluate/its_anc1_pilot.png", "evaluate/event_study_anc1.png"):
+        assert (tmp_path / name).stat().st_size > 1000

@@ -38,62 +38,68 @@ def stepped_wedge_data(
     return pd.DataFrame(rows, columns=["cluster", "period", "trt", "y"])
 
 
-def _r_effects(path: Path, script: str) -> list[float]:
+@pytest.fixture(scope="module")
+def r_reference(tmp_path_factory: pytest.TempPathFactory, r_lme4: None) -> dict[str, float]:
+    """lmer, glmer and geeglm on the generated trials, in one R session (R starts slowly)."""
     from conftest import run_r  # type: ignore[import-not-found]
 
-    out = run_r(f'd <- read.csv("{path}"); d$period <- factor(d$period)\n' + script)
-    return [float(v) for v in out.split()]
-
-
-@pytest.mark.peer
-def test_lmm_matches_lmer_reml(tmp_path: Path, r_lme4: None) -> None:
-    df = stepped_wedge_data(binary=False)
-    path = tmp_path / "sw.csv"
-    df.to_csv(path, index=False)
-    b, se, tau2, s2 = _r_effects(
-        path,
-        """
-        suppressMessages(library(lme4))
+    folder = tmp_path_factory.mktemp("sw")
+    stepped_wedge_data(binary=False).to_csv(folder / "g.csv", index=False)
+    stepped_wedge_data(binary=True).to_csv(folder / "b.csv", index=False)
+    out = run_r(f"""
+        suppressMessages({{library(lme4); library(geepack)}})
+        d <- read.csv("{folder / "g.csv"}"); d$period <- factor(d$period)
         m <- lmer(y ~ trt + period + (1 | cluster), data = d, REML = TRUE)
-        vc <- as.data.frame(VarCorr(m))$vcov
-        cat(sprintf("%.12g", c(fixef(m)["trt"], sqrt(vcov(m)["trt", "trt"]), vc)))
-    """,
-    )
-    r = fit_stepped_wedge(df, "y", "cluster", "period", "trt")
-    eff = r.treatment_effect
-    assert eff["estimate"] == pytest.approx(b, rel=1e-4)
-    assert eff["se"] == pytest.approx(se, rel=1e-4)
-    assert r.variance["cluster_var"] == pytest.approx(tau2, rel=1e-3)
-    assert r.variance["residual_var"] == pytest.approx(s2, rel=1e-4)
-
-
-@pytest.mark.peer
-def test_binary_gee_and_glmm_match_geepack_and_glmer(tmp_path: Path, r_lme4: None) -> None:
-    df = stepped_wedge_data(binary=True)
-    path = tmp_path / "swb.csv"
-    df.to_csv(path, index=False)
-    g_b, g_se, g_s2, e_b, e_se, e_alpha = _r_effects(
-        path,
-        """
-        suppressMessages({library(lme4); library(geepack)})
-        g <- glmer(y ~ trt + period + (1 | cluster), data = d, family = binomial, nAGQ = 25)
-        d$id <- as.integer(factor(d$cluster)); d <- d[order(d$id), ]
-        e <- geeglm(y ~ trt + period, id = id, data = d, family = binomial,
+        b <- read.csv("{folder / "b.csv"}"); b$period <- factor(b$period)
+        g <- glmer(y ~ trt + period + (1 | cluster), data = b, family = binomial, nAGQ = 25)
+        b$id <- as.integer(factor(b$cluster)); b <- b[order(b$id), ]
+        e <- geeglm(y ~ trt + period, id = id, data = b, family = binomial,
                     corstr = "exchangeable")
-        cat(sprintf("%.12g", c(fixef(g)["trt"], sqrt(vcov(g)["trt", "trt"]),
+        cat(sprintf("%.12g", c(fixef(m)["trt"], sqrt(vcov(m)["trt", "trt"]),
+                               as.data.frame(VarCorr(m))$vcov,
+                               fixef(g)["trt"], sqrt(vcov(g)["trt", "trt"]),
                                as.data.frame(VarCorr(g))$vcov,
                                coef(e)["trt"], summary(e)$coefficients["trt", "Std.err"],
                                e$geese$alpha)))
-    """,
-    )
+    """)
+    names = [
+        "lmm_b",
+        "lmm_se",
+        "lmm_tau2",
+        "lmm_s2",
+        "glmm_b",
+        "glmm_se",
+        "glmm_s2",
+        "gee_b",
+        "gee_se",
+        "gee_alpha",
+    ]
+    return dict(zip(names, map(float, out.split()), strict=True))
+
+
+@pytest.mark.peer
+def test_lmm_matches_lmer_reml(r_reference: dict[str, float]) -> None:
+    ref = r_reference
+    r = fit_stepped_wedge(stepped_wedge_data(binary=False), "y", "cluster", "period", "trt")
+    eff = r.treatment_effect
+    assert eff["estimate"] == pytest.approx(ref["lmm_b"], rel=1e-4)
+    assert eff["se"] == pytest.approx(ref["lmm_se"], rel=1e-4)
+    assert r.variance["cluster_var"] == pytest.approx(ref["lmm_tau2"], rel=1e-3)
+    assert r.variance["residual_var"] == pytest.approx(ref["lmm_s2"], rel=1e-4)
+
+
+@pytest.mark.peer
+def test_binary_gee_and_glmm_match_geepack_and_glmer(r_reference: dict[str, float]) -> None:
+    ref = r_reference
+    df = stepped_wedge_data(binary=True)
     r = fit_stepped_wedge(df, "y", "cluster", "period", "trt", family="binomial")
     glmm, gee = r.effect("treatment_glmm"), r.effect("treatment_gee")
-    assert glmm["estimate"] == pytest.approx(g_b, rel=1e-3)
-    assert glmm["se"] == pytest.approx(g_se, rel=1e-3)
-    assert r.variance["cluster_var"] == pytest.approx(g_s2, rel=1e-3)
-    assert gee["estimate"] == pytest.approx(e_b, rel=1e-6)
-    assert gee["se"] == pytest.approx(e_se, rel=1e-6)
-    assert r.variance["gee_exchangeable_corr"] == pytest.approx(e_alpha, rel=1e-6)
+    assert glmm["estimate"] == pytest.approx(ref["glmm_b"], rel=1e-3)
+    assert glmm["se"] == pytest.approx(ref["glmm_se"], rel=1e-3)
+    assert r.variance["cluster_var"] == pytest.approx(ref["glmm_s2"], rel=1e-3)
+    assert gee["estimate"] == pytest.approx(ref["gee_b"], rel=1e-6)
+    assert gee["se"] == pytest.approx(ref["gee_se"], rel=1e-6)
+    assert r.variance["gee_exchangeable_corr"] == pytest.approx(ref["gee_alpha"], rel=1e-6)
 
 
 def test_lmm_recovers_a_large_effect_and_plots(tmp_path: Path) -> None:
