@@ -1,4 +1,5 @@
-"""Demo: supply forecast of the example country's scale-up (pilots to national in 3 years)."""
+"""Demo: supply forecast and health impact of the example country's scale-up (pilots to
+national in three years). Outputs go to <out_dir>/forecast and <out_dir>/impact."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ import yaml
 
 
 def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+    """Forecast the example country's IFA -> MMS transition and its health impact."""
+    from mmsis.impact.demo import run_demo as run_impact_demo
+
+    fc = run_forecast_demo(Path(out_dir) / "forecast", country)
+    imp = run_impact_demo(Path(out_dir) / "impact", country)
+    return {"forecast": fc, "impact": imp}
+
+
+def run_forecast_demo(out_dir: Path, country: Any) -> dict[str, Any]:
     """Forecast the example country's IFA -> MMS transition; write tables, charts, scenario."""
     from rich.console import Console
 
