@@ -61,6 +61,9 @@ def test_from_example_agenda_and_forms(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert [a["rank"] for a in out["agenda"]["items"]] == [1, 2, 3, 4]
+    sheet_ids = {s["id"] for s in out["indicator_sheets"]}
+    assert sheet_ids == {i for a in out["agenda"]["items"] for i in a["indicators"]}
+    assert all(s["numerator"] and s["definition"] for s in out["indicator_sheets"])
     accepted = [s for s in out["strategies"] if s["decision"] == "accepted"]
     assert accepted
     forms = tmp_path / "forms"

@@ -80,6 +80,20 @@ def test_skip_logic_refers_to_existing_fields_and_choices(forms_dir: Path, form_
     assert checked >= 1
 
 
+@pytest.mark.parametrize(
+    "form_id", ["mms_household_exit", "mms_facility_readiness", "mms_stock_card_audit"]
+)
+def test_every_label_is_in_english_and_french(forms_dir: Path, form_id: str) -> None:
+    path = forms_dir / f"{form_id}.xlsx"
+    for sheet in ("survey", "choices"):
+        for r in _sheet(path, sheet):
+            if r.get("label::English (en)"):
+                assert r.get("label::French (fr)"), (sheet, r.get("name"))
+    for r in _sheet(path, "survey"):
+        if r.get("constraint_message::English (en)"):
+            assert r.get("constraint_message::French (fr)"), r["name"]
+
+
 def test_household_skip_logic_is_the_intended_one(forms_dir: Path) -> None:
     rows = {
         r["name"]: r

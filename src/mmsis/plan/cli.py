@@ -105,7 +105,9 @@ def agenda_cmd(
     agenda = build_agenda(prog, fw, assess(prog, fw), top=top)
     strategies = suggest_strategies(prog, fw)
     if as_json:
-        print_json({"agenda": agenda, "strategies": strategies})
+        ids = list(dict.fromkeys(i for it in agenda.items for i in it.indicators))
+        sheets = [fw.indicator(i).model_dump(mode="json") for i in ids]
+        print_json({"agenda": agenda, "indicator_sheets": sheets, "strategies": strategies})
         return
     print_table(agenda.summary[["rank", "question", "score", "design", "sample_size", "partner"]],
                 title=f"IR agenda: {agenda.programme} (top {top} of {agenda.n_candidates})")
