@@ -61,3 +61,16 @@ def test_vectorised_points_are_independent() -> None:
     p = simulate(d, Policy(3, 6, 0, 1, 30, 1), np.array([[600.0], [300.0]]), np.array([30]))
     assert p.stock_end[0, :12].tolist() == [500, 400, 300] * 4
     assert p.stock_end[1, :12].tolist() == [250, 200, 150] * 4
+
+
+def test_step_in_demand_is_anticipated_through_lead_time() -> None:
+    # Demand steps from 100 to 200 in month 6; lead time 2, min 2, max 4 months.
+    # Hand check: month 1 sees forward demand 125 (months 3-6) and orders 4 x 125 - 200 = 300;
+    # month 3 sees 175 (months 5-8) and orders 700 - 300 = 400; then 400 every other month.
+    d = np.array([[100.0] * 6 + [200.0] * 10])
+    p = simulate(d, Policy(2, 4, 2, 1, 30, 1), np.array([[500.0]]), np.array([30]))
+    assert p.order_tablets[0, :6].tolist() == [0, 300, 0, 400, 0, 400]
+    assert p.received[0, 3] == 300 and p.received[0, 5] == 400
+    assert p.stock_end[0, :8].tolist() == [400, 300, 200, 400, 300, 600, 400, 600]
+    assert p.shortage[0, :16].sum() == 0
+    assert p.stock_end[0, 6:16].min() >= 2 * 200
