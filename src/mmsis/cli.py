@@ -77,8 +77,11 @@ _register()
 
 def main() -> None:
     """Console entry point: user errors print a clear message and exit with status 2."""
+    from typer.exceptions import TyperException
+
     try:
-        app(standalone_mode=False)
+        # without standalone mode click returns the code of a `typer.Exit` instead of exiting
+        code = app(standalone_mode=False)
     except MmsisError as exc:
         typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
@@ -86,13 +89,13 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except TyperException as exc:  # usage errors: show them as click would
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
