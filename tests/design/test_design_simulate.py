@@ -24,8 +24,12 @@ def test_fast_path_agrees_with_statsmodels_mixedlm() -> None:
     ref_est, ref_se = analyse_loop("mixedlm", cells, counts, n_jobs=1)
     ok = np.isfinite(ref_est)
     assert ok.sum() >= 8
-    # same model, moment vs REML variance components: estimates nearly equal
-    assert np.max(np.abs(est[ok] - ref_est[ok])) < 0.1 * np.std(ref_est[ok])
+    # same model, moment (Henderson III) vs REML variance components: estimates close, mostly
+    # equal; a replicate where one method puts tau^2 at 0 can differ by a fraction of an SE
+    diff = np.abs(est[ok] - ref_est[ok])
+    scale = float(np.mean(ref_se[ok]))
+    assert np.median(diff) < 0.05 * scale
+    assert np.max(diff) < 0.5 * scale
     assert np.median(np.abs(se[ok] / ref_se[ok] - 1)) < 0.1
 
 

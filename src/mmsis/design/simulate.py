@@ -120,13 +120,21 @@ def lmm_fast(
 
 
 def _fit_mixedlm(cells: _Cells, props: NDArray[np.float64]) -> tuple[float, float]:
+    """REML fit with statsmodels MixedLM; SE from (F'V^-1 F)^-1 at the REML variances, as lme4.
+
+    statsmodels' own ``bse_fe`` comes from the joint Hessian and runs up to a few % larger.
+    """
     import statsmodels.api as sm
 
+    f = cells.fixed()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = sm.MixedLM(props, cells.fixed(), groups=cells.cluster).fit(reml=True)
-    k = cells.fixed().shape[1] - 1
-    return float(res.fe_params[k]), float(res.bse_fe[k])
+        res = sm.MixedLM(props, f, groups=cells.cluster).fit(reml=True)
+    s2, t2 = float(res.scale), float(np.asarray(res.cov_re)[0, 0])
+    z = (cells.cluster[:, None] == np.arange(cells.n_clusters)[None, :]).astype(float)
+    v = s2 * np.eye(props.size) + t2 * z @ z.T
+    cov = np.linalg.inv(f.T @ np.linalg.solve(v, f))
+    return float(res.fe_params[-1]), float(np.sqrt(cov[-1, -1]))
 
 
 def _fit_gee(cells: _Cells, counts: NDArray[np.int64]) -> tuple[float, float]:
