@@ -22,26 +22,29 @@ out <- function(scn, stat, dom, est, se, deff, df) {
   cat(sprintf("%s,%s,%s,%.15g,%.15g,%.15g,%.15g,%.15g,%d\n", scn, stat, dom, est, se,
               est - q * se, est + q * se, deff, df))
 }
-one <- function(scn, s, dom, ratio = TRUE) {
+one <- function(scn, s, dom, full = TRUE) {
   m <- svymean(~tablets, s, na.rm = TRUE, deff = TRUE)
   out(scn, "mean", dom, coef(m), SE(m), deff(m), degf(subset(s, !is.na(tablets))))
+  if (full) {
   t <- svytotal(~tablets, s, na.rm = TRUE, deff = TRUE)
   out(scn, "total", dom, coef(t), SE(t), deff(t), degf(subset(s, !is.na(tablets))))
+  }
   sb <- subset(s, !is.na(mms))
   p <- svymean(~mms, s, na.rm = TRUE, deff = TRUE)
   cp <- svyciprop(~mms, sb, method = "logit")
   ci <- attr(cp, "ci")
   cat(sprintf("%s,%s,%s,%.15g,%.15g,%.15g,%.15g,%.15g,%d\n", scn, "proportion", dom,
               coef(p), SE(p), ci[1], ci[2], deff(p), degf(sb)))
-  if (ratio) {
+  if (full) {
     r <- svyratio(~tablets, ~expected, s, na.rm = TRUE, deff = TRUE)
     out(scn, "ratio", dom, coef(r), SE(r), attr(r, "deff"),
         degf(subset(s, !is.na(tablets) & !is.na(expected))))
   }
 }
-run <- function(scn, des, d) {
-  one(scn, des, "all")
-  for (r in sort(unique(d$region))) one(scn, subset(des, region == r), paste0("r=", r))
+run <- function(scn, des, d, full) {
+  one(scn, des, "all", full)
+  for (r in sort(unique(d$region))) one(scn, subset(des, region == r), paste0("r=", r), full)
+  if (!full) return(invisible())
   for (r in sort(unique(d$region))) for (u in sort(unique(d$urban))) {
     s <- subset(des, region == r & urban == u)
     m <- svymean(~tablets, s, na.rm = TRUE, deff = TRUE)
@@ -58,6 +61,7 @@ run <- function(scn, des, d) {
 SCENARIOS: list[dict[str, Any]] = [
     dict(
         name="stratclus",
+        full=True,
         data="base",
         policy="fail",
         r="svydesign(id=~psu, strata=~stratum, weights=~wt, data=d)",
@@ -65,6 +69,7 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     dict(
         name="twostage_counts",
+        full=True,
         data="base",
         policy="fail",
         r="svydesign(id=~psu+hh, strata=~stratum, fpc=~fpc1+fpc2, data=d)",
@@ -96,6 +101,7 @@ SCENARIOS: list[dict[str, Any]] = [
     ],
     dict(
         name="lonely_average_fpc",
+        full=True,
         data="lonely",
         policy="average",
         r="svydesign(id=~psu, strata=~stratum, fpc=~fpc1, weights=~wt, data=d)",
@@ -112,14 +118,14 @@ SCENARIOS: list[dict[str, Any]] = [
 
 
 def _datasets() -> dict[str, pd.DataFrame]:
-    base = simulate_dhs_like(n_women=1500, n_psu=90, n_strata=12, seed=3)
+    base = simulate_dhs_like(n_women=900, n_psu=72, n_strata=12, seed=3)
     # sampling fractions per stage, for fpc given as fractions
     n1 = base.groupby("stratum")["psu"].transform("nunique")
     n2 = base.groupby("psu")["hh"].transform("nunique")
     base["f1"] = n1 / base["fpc1"]
     base["f2"] = n2 / base["fpc2"]
-    lonely = simulate_dhs_like(n_women=1500, n_psu=90, n_strata=14, lonely=2, seed=4)
-    restart = simulate_dhs_like(n_women=1500, n_psu=90, n_strata=12, seed=5, psu_restart=True)
+    lonely = simulate_dhs_like(n_women=900, n_psu=72, n_strata=14, lonely=2, seed=4)
+    restart = simulate_dhs_like(n_women=900, n_psu=72, n_strata=12, seed=5, psu_restart=True)
     return {"base": base, "lonely": lonely, "restart": restart}
 
 
@@ -134,7 +140,7 @@ def reference(r_survey: None, tmp_path_factory: pytest.TempPathFactory) -> pd.Da
         script.append(
             f'options(survey.lonely.psu="{sc["policy"]}")\n'
             f'd <- read.csv("{tmp / (sc["data"] + ".csv")}")\n'
-            f'run("{sc["name"]}", {sc["r"]}, d)\n'
+            f'run("{sc["name"]}", {sc["r"]}, d, {"TRUE" if sc.get("full") else "FALSE"})\n'
         )
     text = run_r("\n".join(script))
     cols = ["scenario", "stat", "dom", "estimate", "se", "ci_low", "ci_high", "deff", "df"]
@@ -169,12 +175,13 @@ def _ours(sc: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@pytest.mark.peer
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_agrees_with_r(sc: dict[str, Any], reference: pd.DataFrame) -> None:
     ref = reference[reference["scenario"] == sc["name"]]
     ours = _ours(sc).set_index(["stat", "dom"])
     main = ref[ref["stat"] != "svyby"]
-    assert len(main) == len(ours) > 20
+    assert len(main) >= (28 if sc.get("full") else 10)
     for _, r in main.iterrows():
         o = ours.loc[(r["stat"], r["dom"])]
         assert np.isfinite(r[["estimate", "se", "deff"]].to_numpy(float)).all(), r.to_dict()
@@ -187,6 +194,7 @@ def test_agrees_with_r(sc: dict[str, Any], reference: pd.DataFrame) -> None:
         assert o["df"] == r["df"], (r["stat"], r["dom"])
     # svyby(na.rm=TRUE) agrees with the subsets, so domain estimation = R's svyby
     by = ref[ref["stat"] == "svyby"].set_index("dom")
+    assert sc.get("full") is None or len(by) == 4
     mine = main[main["stat"] == "mean"].set_index("dom")
     for dom, r in by.iterrows():
         assert mine.loc[dom, "se"] == pytest.approx(r["se"], rel=1e-9)
@@ -205,6 +213,7 @@ def test_lonely_policies_differ() -> None:
     assert np.isfinite(list(ses.values())).all()
 
 
+@pytest.mark.peer
 def test_equity_and_deff_wr_agree_with_r(r_survey: None, tmp_path: Path) -> None:
     """Wealth gaps (svyby + svycontrast), the SII (svyglm on the ridit) and deff='replace'."""
     from mmsis.measure.survey.equity import gaps, slope_index
