@@ -22,6 +22,7 @@ from mmsis.errors import InputError
     [
         (lambda: survey_sample_size(1.2, 0.05), "p"),
         (lambda: survey_sample_size(0.3, 0.05, icc=0.1), "take"),
+        (lambda: survey_sample_size(0.3, 1.0, relative=True), "margin"),
         (lambda: survey_sample_size(0.3, 0.05, nonresponse=1.0), "nonresponse"),
         (lambda: crt_clusters("proportion", pe=0.0, pc=0.2, m=10, icc=0.1), "pe"),
         (lambda: crt_clusters("proportion", pe=0.2, pc=0.2, m=10, icc=0.1), "pe"),

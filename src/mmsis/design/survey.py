@@ -32,8 +32,9 @@ def survey_sample_size(
     margin = _checks.positive(margin, "margin")
     confidence = _checks.probability(confidence, "confidence")
     e = margin * p if relative else margin
-    if not relative and e >= 1:
-        raise InputError("an absolute margin must be below 1", field="margin")
+    if (margin >= 1) if relative else (e >= 1):
+        raise InputError("the margin must be below 1 (below 100% of p when relative)",
+                         field="margin")
     if deff is not None and icc is not None:
         raise InputError("give either a design effect or an ICC with a cluster take", field="deff")
     if take is not None and (int(take) != take or take < 1):
