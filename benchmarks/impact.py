@@ -69,6 +69,20 @@ def main() -> None:
     print(f"  baseline (one draw at a time, {a.baseline_draws} draws timed, scaled to "
           f"{a.draws}): {slow:.3f} s")
     print(f"  ratio baseline / vectorised: {slow / fast:.1f}x")
+    from mmsis.impact.engine import run_impact
+
+    t0 = time.perf_counter()
+    run_impact(sc, draws=a.draws, seed=1)
+    print(f"  end to end run_impact (need, draws, tornado, by district): "
+          f"{time.perf_counter() - t0:.3f} s")
+    from mmsis.forecast.engine import run_forecast
+
+    data = scenario(a.districts)
+    data["inventory"] = {"level": "district"}
+    t0 = time.perf_counter()
+    run_forecast(scenario_from_dict(data))
+    print(f"  run_forecast, {a.districts} district stock points x 36 months: "
+          f"{time.perf_counter() - t0:.3f} s")
 
 
 if __name__ == "__main__":

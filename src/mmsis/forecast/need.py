@@ -64,14 +64,16 @@ def annual_pregnancies(sc: Scenario) -> pd.Series:
 def switch_months(sc: Scenario) -> dict[str, tuple[int, int, float]]:
     """For each switching unit: (month index of switch, ramp months, plateau uptake)."""
     d = sc.district_table()
-    names = {str(n): str(i) for i, n in zip(d["id"], d["name"], strict=True) if n}
+    ids = [str(i) for i in d["id"]]
+    known = set(ids)
+    names = {str(n): str(i) for i, n in zip(ids, d["name"], strict=True) if n}
     out: dict[str, tuple[int, int, float]] = {}
     r = sc.rollout
     if r.start is not None:
-        for uid in d["id"]:
-            out[str(uid)] = (month_index(r.start), r.ramp_months, r.uptake)
+        for uid in ids:
+            out[uid] = (month_index(r.start), r.ramp_months, r.uptake)
     for e in r.districts:
-        uid = e.district if e.district in set(d["id"]) else names[e.district]
+        uid = e.district if e.district in known else names[e.district]
         out[uid] = (month_index(e.start), e.ramp_months or r.ramp_months,
                     r.uptake if e.uptake is None else e.uptake)
     return out
@@ -99,8 +101,9 @@ def demographic_need(sc: Scenario) -> Need:
     enrolled = preg * cov[:, None]
     share = np.zeros_like(enrolled)
     start = sc.start_index
+    switches = switch_months(sc)
     for i, uid in enumerate(units):
-        sw = switch_months(sc).get(uid)
+        sw = switches.get(uid)
         if sw is None:
             continue
         m0, ramp, uptake = sw
