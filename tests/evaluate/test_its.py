@@ -165,8 +165,11 @@ def test_error_names_row_and_column(sicily: pd.DataFrame) -> None:
 
 
 @pytest.mark.peer
-def test_negbin_and_newey_west_match_r(sicily: pd.DataFrame, r_lme4: None) -> None:
-    from conftest import run_r  # type: ignore[import-not-found]
+def test_negbin_and_newey_west_match_r(sicily: pd.DataFrame) -> None:
+    from conftest import peer_missing, r_available, run_r  # type: ignore[import-not-found]
+
+    if not r_available("MASS", "sandwich"):
+        peer_missing("R with 'MASS' and 'sandwich' is not installed")
 
     out = run_r(
         f"""
