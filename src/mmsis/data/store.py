@@ -89,6 +89,10 @@ class Store:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             raise InputError(f"cannot open the store: {exc}", file=self.path) from exc
+        limit = os.environ.get("MMSIS_STORE_MEMORY", "2GB")
+        if limit:
+            # bounded: DuckDB spills large imports and joins to disk instead of growing
+            self.con.execute(f"SET memory_limit = '{limit}'")
         if not read_only:
             self.con.execute(_SCHEMA)
 
