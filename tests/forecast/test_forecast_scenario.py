@@ -107,3 +107,11 @@ def test_inline_negative_population_and_cost_outside_horizon(base: dict[str, Any
     assert _err(data).field == "inventory.opening_stock.mms[0].tablets"
     data["inventory"]["opening_stock"] = {"ifa": [{"tablets": 5, "expires": "2024-12"}]}
     assert _err(data).field == "inventory.opening_stock.ifa[0].expires"
+
+
+def test_method_inferred_from_given_pregnancies() -> None:
+    sc = scenario_from_dict({"start": "2025-01", "geography": {"pregnancies": 1000}})
+    assert sc.pregnancies.method == "given"
+    sc = scenario_from_dict({"start": "2025-01", "geography": {"population": 1000},
+                             "pregnancies": {"crude_birth_rate": 0.03}})
+    assert sc.pregnancies.method == "population"

@@ -110,7 +110,7 @@ def simulate(
             expired_b[:, dead] += gone
             qty[:, dead] = 0.0
         a = t + L
-        fwd[:, t] = dem[:, t: t + nmax].mean(axis=1)
+        fwd[:, t] = dem[:, t + 1: t + 1 + nmax].mean(axis=1)  # for months of stock at end
         if allow_orders and t < horizon and t % R == 0:
             d_bar = dem[:, a: a + nmax].mean(axis=1)
             proj = qty.sum(axis=1)

@@ -430,6 +430,14 @@ def scenario_from_dict(
         geo["level"] = geo.get("level", "district")
         geo["districts"] = _read_districts(path, str(geo["file"]))
     merged["geography"] = geo
+    user_method = ((data.get("pregnancies") or {}).get("method")
+                   if isinstance(data.get("pregnancies"), dict) else None)
+    if user_method is None:
+        # infer: pregnancies given for every unit and no population -> method 'given'
+        units = geo.get("districts") or [geo]
+        if units and all(isinstance(u, dict) and u.get("pregnancies") is not None
+                         and u.get("population") is None for u in units):
+            merged["pregnancies"] = {**merged.get("pregnancies", {}), "method": "given"}
     cons = merged.get("consumption")
     if isinstance(cons, dict) and base_dir is not None:
         for key in ("file", "store"):
