@@ -165,7 +165,7 @@ def test_error_names_row_and_column(sicily: pd.DataFrame) -> None:
 
 
 @pytest.mark.peer
-def test_negbin_and_newey_west_match_r(sicily: pd.DataFrame) -> None:
+def test_negbin_newey_west_month_indicators_gaussian_match_r(sicily: pd.DataFrame) -> None:
     from conftest import peer_missing, r_available, run_r  # type: ignore[import-not-found]
 
     if not r_available("MASS", "sandwich"):
@@ -180,13 +180,40 @@ def test_negbin_and_newey_west_match_r(sicily: pd.DataFrame) -> None:
         p <- glm(aces ~ smokban + time + offset(log(stdpop)), family = poisson, data = d)
         nw <- sqrt(diag(NeweyWest(p, lag = 3, prewhite = FALSE, adjust = FALSE)))["smokban"]
         se <- sqrt(diag(vcov(m)))["smokban"]
-        cat(sprintf("%.12g", c(coef(m)["smokban"], se, 1 / m$theta, nw)))
+        q <- glm(aces ~ smokban + time + factor(month) + offset(log(stdpop)),
+                 family = quasipoisson, data = d)
+        g <- lm(I(aces / stdpop) ~ smokban * I(time - 37) - I(time - 37) + time, data = d)
+        cat(sprintf("%.12g", c(coef(m)["smokban"], se, 1 / m$theta, nw,
+                               coef(q)["smokban"], sqrt(diag(vcov(q)))["smokban"],
+                               summary(q)$dispersion,
+                               coef(g)["smokban"], sqrt(diag(vcov(g)))["smokban"],
+                               coef(g)["smokban:I(time - 37)"])))
         """
     )
-    b, se, alpha, nw = map(float, out.split())
+    b, se, alpha, nw, qb, qse, qdisp, gb, gse, gslope = map(float, out.split())
     r = fit_its(sicily, "aces", "time", "smokban", offset="stdpop", family="negbin")
     assert r.level_change["estimate"] == pytest.approx(b, rel=1e-4)
     assert r.level_change["se"] == pytest.approx(se, rel=1e-3)
     assert r.dispersion == pytest.approx(alpha, rel=1e-3)
     h = fit_its(sicily, "aces", "time", "smokban", offset="stdpop", family="poisson", newey_west=3)
     assert h.level_change["se"] == pytest.approx(nw, rel=1e-6)
+    q = fit_its(
+        sicily,
+        "aces",
+        "time",
+        "smokban",
+        offset="stdpop",
+        family="quasipoisson",
+        month_indicators=True,
+        season="month",
+    )
+    assert q.level_change["estimate"] == pytest.approx(qb, rel=1e-6)
+    assert q.level_change["se"] == pytest.approx(qse, rel=1e-6)
+    assert q.dispersion == pytest.approx(qdisp, rel=1e-6)
+    g = fit_its(
+        sicily, "aces", "time", "smokban", offset="stdpop", family="gaussian", slope_change=True
+    )
+    assert g.level_change["estimate"] == pytest.approx(gb, rel=1e-6)
+    assert g.level_change["se"] == pytest.approx(gse, rel=1e-6)
+    assert g.slope_change is not None
+    assert g.slope_change["estimate"] == pytest.approx(gslope, rel=1e-6)
