@@ -25,7 +25,7 @@ STEPS: list[tuple[str, str]] = [
     ("Measure: survey cascade and equity", "mmsis.measure.survey.demo"),
     ("Measure: routine indicators and data quality", "mmsis.measure.routine.demo"),
     ("Evaluate: what changed where MMS arrived", "mmsis.evaluate.demo"),
-    ("Decide: supply, cost, health impact", "mmsis.forecast.demo"),
+    ("Decide: supply, cost, health impact and cost-effectiveness", "mmsis.forecast.demo"),
     ("Report for the TAG", "mmsis.report.demo"),
 ]
 
