@@ -105,3 +105,26 @@ def test_reports_refusals() -> None:
     rep = st.import_reports(df)
     assert {(r.row, r.column) for r in rep.refusals} == {(2, "received"), (3, "period")}
     assert st.count("reports") == 0
+
+
+def test_headerless_csv_in_dhis2_column_order_and_blank_values(tmp_path: Path) -> None:
+    st = _store()
+    f = tmp_path / "noheader.csv"
+    f.write_text("f7n9E0hX8qk,201401,DiszpKrYNg8,,,4\nIx2HsbDMLea,201401,DiszpKrYNg8,,,\n")
+    rep = st.import_file(f)
+    assert (rep.imported, rep.ignored, rep.refused) == (1, 1, 0)
+    assert st.data_values()["value"].tolist() == [4.0]
+
+
+def test_format_readers_agree_with_the_store() -> None:
+    from mmsis.data.dhis2 import formats
+
+    df = formats.read_data_value_set_csv(FIX / "dataValueSets.csv")
+    assert df.columns.tolist() == formats.DV_COLUMNS
+    assert df["value"].tolist() == ["1", "2", "3"]
+    assert (df["categoryOptionCombo"] == "bRowv6yZOF2").all()
+    doc = json.loads((FIX / "analytics.json").read_text())
+    dv = formats.analytics_to_data_values(formats.read_analytics_json(doc))
+    assert dv["period"].tolist() == ["201401", "201402"]
+    back = formats.data_values_to_json(dv)
+    assert back["dataValues"][1]["value"] == "12.5"

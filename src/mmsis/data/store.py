@@ -192,9 +192,10 @@ class Store:
         """Fast path: DuckDB reads the CSV straight into a staging table."""
         src = str(path)
         if header is None:
-            src_cols = {s: f"column{i:02d}" for i, s in
-                        enumerate(["de", "pe", "ou", "coc", "aoc", "value"])}
-            reader = "read_csv(?, header=false, all_varchar=true)"
+            short6 = ["de", "pe", "ou", "coc", "aoc", "value"]
+            src_cols = {s: f"_{s}" for s in short6}
+            names = ", ".join(f"'_{s}'" for s in short6)
+            reader = f"read_csv(?, header=false, all_varchar=true, names=[{names}])"
         else:
             mapping = formats.csv_column_map(header) or {}
             inv = {v: k for k, v in mapping.items()}
