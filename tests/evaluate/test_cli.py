@@ -240,3 +240,57 @@ def test_its_completeness_handling_is_reported(tmp_path: Path) -> None:
         assert outs[how]["data_quality"]["low_completeness_times"] == [5.0, 41.0]
     assert outs["drop"]["n"] == 57 and outs["impute"]["n"] == 59 and outs["offset"]["n"] == 59
     assert outs["impute"]["data_quality"]["n_imputed"] == 2
+
+
+def test_panel_from_written_country_then_did(example_country, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mmsis.evaluate.panels import country_panel
+
+    example_country.write(tmp_path / "ex")
+    out = tmp_path / "anc1.csv"
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "panel",
+            str(tmp_path / "ex"),
+            "--element",
+            "ANC1",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert info["rows"] == 24 * 48 and info["districts"] == 24
+    import pandas as pd
+
+    from_files = pd.read_csv(out)
+    in_memory = country_panel(example_country)
+    pd.testing.assert_series_equal(from_files["value"], in_memory["value"], check_names=False)
+    assert from_files["expected_pregnancies"].to_numpy() == pytest.approx(
+        in_memory["expected_pregnancies"].to_numpy(), rel=1e-12
+    )
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "did",
+            str(out),
+            "--outcome",
+            "value",
+            "--unit",
+            "district_id",
+            "--time",
+            "period",
+            "--treated-from",
+            "mms_start",
+            "--offset",
+            "expected_pregnancies",
+            "--log",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    robust = json.loads(res.stdout)["robust"]
+    assert robust["rr_ci_low"] < example_country.truth["anc1_rr_mms"] < robust["rr_ci_high"]

@@ -233,3 +233,66 @@ def stepped_wedge(
         "variance: " + ", ".join(f"{k} {v:.4g}" for k, v in result.variance.items()),
     ]
     _print_summary("Stepped-wedge analysis", result, lines)
+
+
+@app.command("panel")
+def panel(
+    directory: Path = typer.Argument(
+        ...,
+        help="Folder with data_values.csv, reports.csv, org_units.csv and rollout.csv "
+        "(as written by `mmsis datasets example --out DIR`).",
+    ),
+    element: str = typer.Option("ANC1", "--element", help="Data element to sum to districts."),
+    crude_birth_rate: float | None = typer.Option(
+        None,
+        "--crude-birth-rate",
+        help="Adds expected_pregnancies (monthly); default: from truth.json if present.",
+    ),
+    pregnancy_loss: float = typer.Option(
+        1.0, "--pregnancy-loss-adjustment", help="Pregnancies per live birth."
+    ),
+    out: Path = typer.Option(..., "--out", help="Write the district-month panel CSV here."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Build a district-month panel (values summed over facilities, completeness, roll-out)."""
+    import json
+
+    from mmsis._cli import console, print_json
+    from mmsis.evaluate.panels import district_month_panel
+
+    tables = {
+        name: read_table(directory / f"{name}.csv")
+        for name in ("data_values", "reports", "org_units", "rollout")
+    }
+    truth = directory / "truth.json"
+    if crude_birth_rate is None and truth.exists():
+        country = json.loads(truth.read_text()).get("country", {})
+        if "crude_birth_rate" in country:
+            crude_birth_rate = float(country["crude_birth_rate"])
+            pregnancy_loss = float(country.get("pregnancy_loss_adjustment", pregnancy_loss))
+    result = district_month_panel(
+        tables["data_values"],
+        tables["reports"],
+        tables["org_units"],
+        tables["rollout"],
+        element,
+        crude_birth_rate=crude_birth_rate,
+        pregnancy_loss_adjustment=pregnancy_loss,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.to_csv(out, index=False)
+    info = {
+        "out": str(out),
+        "element": element,
+        "rows": len(result),
+        "districts": int(result["district_id"].nunique()),
+        "periods": int(result["period"].nunique()),
+        "mean_completeness": float(result["completeness"].mean()),
+    }
+    if json_out:
+        print_json(info)
+    else:
+        console.print(
+            f"{info['rows']} district-months ({info['districts']} districts x "
+            f"{info['periods']} months) of {element} written to {out}"
+        )
