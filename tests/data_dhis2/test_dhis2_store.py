@@ -128,3 +128,15 @@ def test_format_readers_agree_with_the_store() -> None:
     assert dv["period"].tolist() == ["201401", "201402"]
     back = formats.data_values_to_json(dv)
     assert back["dataValues"][1]["value"] == "12.5"
+
+
+def test_metadata_refusals_name_table_and_row() -> None:
+    st = Store(":memory:")
+    ous = pd.DataFrame({"id": ["A", "B", "B"], "name": ["a", "b", "b2"], "level": [1, 2, 2],
+                        "path": ["/A", "/A/X", "/A/B"], "population": ["10", "x", "5"]})
+    rep = st.import_metadata({"org_units": ous})
+    got = {(r.row, r.column, r.reason) for r in rep.refusals}
+    assert got == {(2, "org_units.path", "path must end with the id"),
+                   (2, "org_units.population", "non-numeric value"),
+                   (3, "org_units.id", "duplicate key within file")}
+    assert st.count("org_units") == 0

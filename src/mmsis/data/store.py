@@ -392,10 +392,11 @@ class Store:
         prepared: dict[str, pd.DataFrame] = {}
         if "org_units" in tables:
             prepared["org_units"], bad = _prepare_org_units(tables["org_units"])
-            refusals += bad
+            refusals += [r.model_copy(update={"column": f"org_units.{r.column}"}) for r in bad]
         if "data_elements" in tables:
             prepared["data_elements"], bad = _prepare_data_elements(tables["data_elements"])
-            refusals += bad
+            refusals += [r.model_copy(update={"column": f"data_elements.{r.column}"})
+                         for r in bad]
         if "category_option_combos" in tables:
             prepared["category_option_combos"] = tables["category_option_combos"][
                 ["id", "name"]].astype("string")
