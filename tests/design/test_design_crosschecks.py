@@ -112,6 +112,18 @@ def test_hooper_equals_hussey_hughes_on_cluster_period_means() -> None:
     assert ho.design_effect > hooper_design_effect(sequences=[3] * 4, m=m, icc=icc).design_effect
 
 
+def test_hooper_parallel_designs_match_textbook_design_effects() -> None:
+    m, icc = 20, 0.05
+    parallel = np.array([[0.0], [0.0], [1.0], [1.0]])
+    assert hooper_design_effect(parallel, m=m, icc=icc).design_effect == pytest.approx(
+        1 + (m - 1) * icc, rel=1e-12)
+    baseline = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    for cac in (1.0, 0.5):
+        r = m * icc * cac / (1 + (m - 1) * icc)  # cluster-mean autocorrelation
+        got = hooper_design_effect(baseline, m=m, icc=icc, cac=cac).design_effect_per_period
+        assert got == pytest.approx((1 + (m - 1) * icc) * (1 - r**2), rel=1e-12)
+
+
 def test_icc_parameterisation_matches_random_effects() -> None:
     a = stepped_wedge_power(sequences=[2, 2, 2], n=30, mu0=0, mu1=0.4, sigma=1.5, icc=0.1,
                             cac=0.5)

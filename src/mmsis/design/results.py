@@ -94,6 +94,7 @@ class HooperResult(_Result):
     """Hooper et al. 2016 design effect of a longitudinal cluster design versus individual RCT."""
 
     design_effect: float
+    design_effect_per_period: float
     var_theta: float
     icc: float
     cac: float

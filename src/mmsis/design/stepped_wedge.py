@@ -142,8 +142,8 @@ def _n_matrix(n: float | ArrayLike, shape: tuple[int, int]) -> FloatArray:
 
 def _check_design(design: ArrayLike) -> FloatArray:
     x = np.asarray(design, dtype=float)
-    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 2:
-        raise InputError("the design must be a matrix of clusters x periods (>= 2 periods)",
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
+        raise InputError("the design must be a matrix of clusters x periods (>= 2 clusters)",
                          field="design")
     obs = x[~np.isnan(x)]
     if obs.size == 0 or np.any((obs < 0) | (obs > 1)):
@@ -362,7 +362,10 @@ def hooper_design_effect(
     """Hooper et al. (2016) design effect with cluster autocorrelation (cross-sectional).
 
     Total variance 1: tau^2 = icc cac, gamma^2 = icc (1 - cac), sigma^2 = 1 - icc. The design
-    effect is N_total Var(theta) / 4, the inflation over an individually randomised trial.
+    effect is N_total Var(theta) / 4: total observations over all periods = DE x the total of an
+    individually randomised trial (Woertman's (b + kt) CF). ``design_effect_per_period`` divides
+    by the number of periods (per measurement occasion, e.g. (1 + (m-1) ICC)(1 - r^2) for a
+    cluster trial with a baseline period).
     """
     x = resolve_design(design, sequences, extra_treated_periods)
     icc = _checks.icc(icc)
@@ -373,6 +376,7 @@ def hooper_design_effect(
     var = gls_variance(x, m, sigma2, math.sqrt(tau2), gamma=math.sqrt(gamma2))
     n_total = int(np.sum(~np.isnan(x)) * m)
     return HooperResult(
-        design_effect=n_total * var / 4, var_theta=var, icc=icc, cac=cac, m=float(m),
+        design_effect=n_total * var / 4, design_effect_per_period=n_total * var / 4 / x.shape[1],
+        var_theta=var, icc=icc, cac=cac, m=float(m),
         n_total=n_total, method="Hooper et al. 2016: N Var(theta)/4 with ICC and CAC",
     )
