@@ -22,7 +22,7 @@ from mmsis._cli import to_jsonable
 from mmsis.web.models import AnalysisResult, SurveyRecord, Upload, Workspace, utcnow
 
 _STORE_LOCK = threading.Lock()
-QUALITY_FLAGS_KEPT = 3000
+QUALITY_FLAGS_KEPT = 20000
 
 
 def save_result(db: Session, workspace_id: int, kind: str, result: Any) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mmsis._cli import to_jsonable
 from mmsis.errors import InputError
 from mmsis.web import parsers, services
 from mmsis.web.deps import (
@@ -369,3 +370,22 @@ def analyses_refresh(access: Access = Depends(editor), db: Session = Depends(get
     done = analytics.refresh(db, access.workspace)
     services.audit(db, access, "recompute", "analyses", access.workspace.id, **done)
     return done
+
+
+@router.get("/design/{kind}")
+def design(kind: str, request: Request, auth: Auth = Depends(current_auth)) -> JSONResponse:
+    """Run a study-design calculator (survey, crt, individual) with query parameters."""
+    from mmsis.web import design_calc
+
+    if kind not in design_calc.CALCULATORS:
+        raise NotFound(f"no calculator '{kind}'")
+    calc = design_calc.calculate(kind, dict(request.query_params))
+    body = {
+        "kind": kind,
+        "inputs": calc.values,
+        "errors": calc.errors,
+        "result": calc.result,
+        "curve": [{"x": a, "y": b} for a, b in calc.curve],
+        "curve_x": calc.curve_x,
+    }
+    return JSONResponse(to_jsonable(body), status_code=422 if calc.errors else 200)

@@ -313,6 +313,44 @@ def agenda_delete(
     return _agenda_response(request, db, access)
 
 
+# --- study design ------------------------------------------------------------------------
+
+
+@router.get("/w/{workspace_id}/design")
+def design_page(request: Request, kind: str = "crt", access: Access = Depends(viewer)) -> Response:
+    """The study-design calculator with its power curve; the form keeps what was typed."""
+    from mmsis.web import design_calc
+
+    if kind not in design_calc.CALCULATORS:
+        kind = "crt"
+    submitted = "submitted" in request.query_params
+    calc = design_calc.calculate(kind, dict(request.query_params))
+    chart = None
+    if calc.curve:
+        is_power = kind != "survey"
+        chart = charts.line_chart(
+            {"power" if is_power else "women needed": calc.curve},
+            title=("Power by " if is_power else "Sample size by ") + calc.curve_x,
+            x_label=calc.curve_x,
+            y_label="power" if is_power else "women",
+            y_min=0,
+            y_max=1 if is_power else None,
+        )
+    return render(
+        request,
+        "design.html",
+        {
+            **_nav(access, "design"),
+            "calculators": design_calc.CALCULATORS,
+            "kind": kind,
+            "calc": calc,
+            "chart": chart,
+            "submitted": submitted,
+        },
+        422 if calc.errors else 200,
+    )
+
+
 # --- uploads -------------------------------------------------------------------------------
 
 
