@@ -86,14 +86,14 @@ def calculate(kind: str, raw: Mapping[str, str]) -> Calculation:
         if kind == "survey":
             if int(x["take"]) != x["take"]:
                 raise InputError("must be a whole number", field="take")
-            res = design.survey_sample_size(
+            sres = design.survey_sample_size(
                 x["p"],
                 x["margin"],
                 icc=x["icc"],
                 take=int(x["take"]),
                 nonresponse=x["nonresponse"],
             )
-            calc.result = res.model_dump()
+            calc.result = sres.model_dump()
             calc.curve_x = "margin of error (percentage points)"
             for k in range(1, 11):
                 margin = x["margin"] * k / 5
@@ -107,25 +107,22 @@ def calculate(kind: str, raw: Mapping[str, str]) -> Calculation:
                     ).n_total
                     calc.curve.append((100 * margin, float(n)))
         elif kind == "crt":
-            common = {
-                "pe": x["pe"],
-                "pc": x["pc"],
-                "m": x["m"],
-                "icc": x["icc"],
-                "alpha": x["alpha"],
-            }
-            res = design.crt_clusters("proportion", power=x["power"], **common)
-            calc.result = res.model_dump()
-            top = max(10, 2 * int(res.clusters_per_arm or 2))
+            pe, pc, m, icc, alpha = x["pe"], x["pc"], x["m"], x["icc"], x["alpha"]
+            cres = design.crt_clusters(
+                "proportion", pe=pe, pc=pc, m=m, icc=icc, alpha=alpha, power=x["power"]
+            )
+            calc.result = cres.model_dump()
+            top = max(10, 2 * int(cres.clusters_per_arm or 2))
             calc.curve_x = "clusters per arm"
             for c in range(2, top + 1):
-                calc.curve.append((c, design.crt_power("proportion", c, **common).power))
+                pw = design.crt_power("proportion", c, pe=pe, pc=pc, m=m, icc=icc, alpha=alpha)
+                calc.curve.append((c, pw.power))
         else:
-            res = design.individual_proportions(
+            ires = design.individual_proportions(
                 x["p1"], x["p0"], power=x["power"], alpha=x["alpha"]
             )
-            calc.result = res.model_dump()
-            n_top = max(20, 2 * int(res.n_per_arm or 10))
+            calc.result = ires.model_dump()
+            n_top = max(20, 2 * int(ires.n_per_arm or 10))
             calc.curve_x = "women per arm"
             for i in range(1, 21):
                 n = max(2, round(n_top * i / 20))
