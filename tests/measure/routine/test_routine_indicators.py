@@ -146,3 +146,13 @@ def test_unknown_indicator_and_level(store: Store) -> None:
         compute_indicators(store, ["nope"])
     with pytest.raises(InputError, match="level"):
         compute_indicators(store, ["anc1_coverage"], level=9)
+
+
+def test_empty_store_is_a_clear_error() -> None:
+    from mmsis.measure.routine import quality_review
+
+    with Store(":memory:") as st:
+        with pytest.raises(InputError, match="store is empty"):
+            compute_indicators(st)
+        with pytest.raises(InputError, match="store is empty"):
+            quality_review(st)

@@ -17,6 +17,13 @@ RECORD_COLUMNS = ["org_unit", "org_unit_name", "period", "indicator", "numerator
                   "denominator", "value"]
 
 
+def require_data(store: Store) -> None:
+    """Refuse to compute on a store without org units (nothing was imported yet)."""
+    if store.count("org_units") == 0:
+        raise InputError("the store is empty: import DHIS2 metadata and data first "
+                         "(mmsis routine import FILE)", file=store.path)
+
+
 def _constants(defs: Definitions, store: Store) -> dict[str, float]:
     values = {k: c.value for k, c in defs.constants.items()}
     values.update(store.constants())
@@ -133,6 +140,7 @@ def compute_indicators(store: Store, ids: list[str] | None = None, level: int = 
     Missing items count as zero when the org unit and period have other data; a zero
     denominator gives a missing value.
     """
+    require_data(store)
     defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
     inds = defs.get(ids)
     exprs = {ind.id: (Expression(ind.numerator, f"{ind.id}.numerator"),

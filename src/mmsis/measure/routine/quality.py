@@ -17,7 +17,7 @@ from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.measure.routine.aggregate import ancestors
 from mmsis.measure.routine.definitions import Definitions, load_definitions
-from mmsis.measure.routine.indicators import compute_indicators
+from mmsis.measure.routine.indicators import compute_indicators, require_data
 
 TABLE_COLUMNS = ["org_unit", "org_unit_name", "period", "check", "data_element", "value",
                  "reference", "flag"]
@@ -172,6 +172,7 @@ def _external(store: Store, survey: pd.DataFrame, defs: Definitions, tol: float)
 def quality_review(store: Store, level: int = 3, *, survey: pd.DataFrame | None = None,
                    definitions: str | Path | Definitions | None = None) -> QualityReview:
     """Run the DQR checks; org-unit results are at ``level`` by year, outliers per facility."""
+    require_data(store)
     defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
     q = defs.quality
     anc = ancestors(store, level)
