@@ -90,7 +90,9 @@ def fit_logistic_glmm(
         lambda t: -lik.loglik(t), theta0, method="BFGS", options={"gtol": 1e-6, "maxiter": 2000}
     )
     hess = approx_hess3(res.x, lambda t: -lik.loglik(t))
-    cov = np.linalg.pinv(hess)[:-1, :-1]
+    sigma = float(np.exp(res.x[-1]))
+    # at the boundary (sigma -> 0) the likelihood is flat in log sigma: condition on it
+    cov = np.linalg.pinv(hess)[:-1, :-1] if sigma >= 1e-3 else np.linalg.inv(hess[:-1, :-1])
     return GLMMFit(
         params=res.x[:-1],
         cov=cov,

@@ -231,6 +231,11 @@ def fit_stepped_wedge(
         )
         if not glmm.converged:
             warnings.append("GLMM optimiser did not converge")
+        if glmm.sigma < 1e-3:
+            warnings.append(
+                "cluster variance estimated near zero: GLMM SEs are unreliable "
+                "at the boundary; read the GEE estimate"
+            )
     cells = df.groupby(["cluster", "period", "period_rank"], as_index=False).agg(
         mean=("y", "mean"), treatment=("treatment", "first"), n=("y", "size")
     )
