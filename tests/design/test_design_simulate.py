@@ -54,3 +54,13 @@ def test_gee_results_do_not_depend_on_worker_count() -> None:
     assert one.estimate == two.estimate
     assert one.mean_theta_hat == pytest.approx(two.mean_theta_hat, rel=1e-12)
     assert one.mean_theta_hat > 0  # log odds ratio of an increase
+
+
+def test_type_one_error_with_few_clusters() -> None:
+    """Under the null the t test keeps its level; the z test rejects more often."""
+    kw = dict(sequences=[2, 2, 2], n=50, p0=0.3, p1=0.3, tau=0.04, n_reps=4000, seed=9)
+    t = simulate_power(**kw, test="t")
+    z = simulate_power(**kw, test="z")
+    assert t.analytic_power == 0.05
+    assert t.estimate < 0.05 + 3 * t.se
+    assert z.estimate > t.estimate

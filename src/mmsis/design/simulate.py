@@ -224,12 +224,12 @@ def simulate_power(
     """Power by simulation: the share of replicates whose Wald test rejects theta = 0.
 
     ``test="t"`` refers the Wald statistic to t with (clusters - 2) df, a small-sample guard.
+    With p1 == p0 the result is the type I error rate of the analysis.
     The Monte Carlo SE is sqrt(power (1 - power) / replicates); the CI is Wilson's.
     """
     x = resolve_design(design, sequences, extra_treated_periods)
     p0 = _checks.probability(p0, "p0")
     p1 = _checks.probability(p1, "p1")
-    _checks.different(p0, p1, "p1")
     tau = _checks.nonnegative(tau, "tau")
     gamma = _checks.nonnegative(gamma, "gamma")
     alpha = _checks.probability(alpha, "alpha")
@@ -263,8 +263,9 @@ def simulate_power(
     centre = (pw + zq**2 / (2 * r)) / (1 + zq**2 / r)
     half = zq * math.sqrt(pw * (1 - pw) / r + zq**2 / (4 * r**2)) / (1 + zq**2 / r)
     n_arr = np.asarray(n, dtype=float)
-    analytic = stepped_wedge_power(x, n=n_arr if n_arr.ndim else float(n_arr), p0=p0, p1=p1,
-                                   tau=tau, gamma=gamma, alpha=alpha).power
+    analytic = alpha if p0 == p1 else stepped_wedge_power(
+        x, n=n_arr if n_arr.ndim else float(n_arr), p0=p0, p1=p1, tau=tau, gamma=gamma,
+        alpha=alpha).power
     return SimulationPower(
         estimate=pw, se=math.sqrt(pw * (1 - pw) / r), ci_low=centre - half, ci_high=centre + half,
         n=r, n_failed=int(n_reps) - r, mean_theta_hat=float(np.mean(est[ok])),
