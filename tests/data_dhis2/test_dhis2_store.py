@@ -140,3 +140,23 @@ def test_metadata_refusals_name_table_and_row() -> None:
                    (2, "org_units.population", "non-numeric value"),
                    (3, "org_units.id", "duplicate key within file")}
     assert st.count("org_units") == 0
+
+
+def test_large_json_fast_path_matches_and_reports_rows(tmp_path: Path, monkeypatch) -> None:
+    import mmsis.data.store as store_mod
+
+    monkeypatch.setattr(store_mod, "_BIG_JSON", 0)  # every JSON file takes the DuckDB path
+    st = _store()
+    rep = st.import_file(FIX / "dataValueSets.json")
+    assert (rep.imported, rep.refused) == (3, 0)
+    assert st.data_values().set_index("data_element")["value"].to_dict() == {
+        "f7n9E0hX8qk": 1, "Ix2HsbDMLea": 2, "eY5ehpbEsB7": 3}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"period": "201401", "dataValues": [
+        {"dataElement": "f7n9E0hX8qk", "orgUnit": "DiszpKrYNg8", "value": 7},
+        {"dataElement": "f7n9E0hX8qk", "orgUnit": "DiszpKrYNg8", "value": "x",
+         "period": "201402"}]}))
+    rep = st.import_file(bad)
+    assert [(r.row, r.reason) for r in rep.refusals] == [(2, "non-numeric value")]
+    meta = st.import_file(FIX / "metadata.json")  # not dataValues: falls back to the parser
+    assert meta.kind.startswith("org_units") and meta.updated == 4 + 3 + 2

@@ -22,6 +22,7 @@ from mmsis.data.dhis2.periods import is_valid_period
 from mmsis.errors import InputError
 
 DEFAULT_PATH = "mmsis.duckdb"
+_BIG_JSON = 5_000_000  # bytes: larger dataValueSets JSON files go through DuckDB's reader
 KEY = ["data_element", "period", "org_unit", "coc", "aoc"]
 AGGREGATION_TYPES = {"SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT",
                      "COUNT", "MIN", "MAX", "NONE"}
@@ -152,6 +153,10 @@ class Store:
             raise InputError("file not found", file=str(p))
         name = str(p)
         if p.suffix.lower() == ".json":
+            if p.stat().st_size > _BIG_JSON:
+                fast = self._import_values_json(p)
+                if fast is not None:
+                    return fast
             doc = formats.load_json(p)
             if not isinstance(doc, dict):
                 raise InputError("expected a JSON object", file=name)
@@ -218,6 +223,35 @@ class Store:
         except duckdb.Error as exc:
             raise InputError(f"could not read CSV: {exc}", file=src) from exc
         return self._stage_to_values(src)
+
+    def _import_values_json(self, path: Path) -> ImportReport | None:
+        """Fast path for a large dataValueSets JSON: DuckDB's JSON reader, no Python objects.
+
+        Returns None when the file is not a dataValueSets document (the caller then parses it).
+        """
+        struct = ("STRUCT(dataElement VARCHAR, period VARCHAR, orgUnit VARCHAR, "
+                  "categoryOptionCombo VARCHAR, attributeOptionCombo VARCHAR, value VARCHAR)[]")
+        cols = (f"{{'dataValues': '{struct}', 'period': 'VARCHAR', 'orgUnit': 'VARCHAR', "
+                "'attributeOptionCombo': 'VARCHAR'}")
+        reader = (f"read_json(?, columns={cols}, format='unstructured', "
+                  f"maximum_object_size={2**31 - 1})")
+        dflt = formats.DEFAULT_COC
+        try:
+            has = self.con.execute(f"SELECT dataValues IS NOT NULL FROM {reader}",
+                                   [str(path)]).fetchone()
+            if not has or not has[0]:
+                return None
+            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _stage AS SELECT
+                trim(dataElement) AS de, trim(coalesce(period, dp)) AS pe,
+                trim(coalesce(orgUnit, dou)) AS ou,
+                coalesce(nullif(trim(categoryOptionCombo), ''), '{dflt}') AS coc,
+                coalesce(nullif(trim(coalesce(attributeOptionCombo, daoc)), ''), '{dflt}') AS aoc,
+                {_num_and_bad('value')} FROM (SELECT period AS dp, orgUnit AS dou,
+                attributeOptionCombo AS daoc, unnest(dataValues, recursive := true)
+                FROM {reader})""", [str(path)])
+        except duckdb.Error:
+            return None
+        return self._stage_to_values(str(path))
 
     def import_data_values(self, df: pd.DataFrame, file: str | None = None) -> ImportReport:
         """Import a DataFrame of data values (DHIS2 column names, values as text or numbers)."""
