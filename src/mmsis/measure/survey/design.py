@@ -53,9 +53,24 @@ def _check_column(df: pd.DataFrame, col: str, field: str) -> None:
 def _codes(values: pd.Series | np.ndarray, column: str, field: str) -> np.ndarray:
     """Integer codes of a grouping column; missing values are refused (R: na.failsafe)."""
     s = pd.Series(values)
-    if s.isna().any():
-        row = int(np.flatnonzero(s.isna().to_numpy())[0]) + 1
+    codes = _factorize(s)
+    if (codes < 0).any():
+        row = int(np.flatnonzero(codes < 0)[0]) + 1
         raise InputError(f"missing value in the {field} column", column=column, row=row)
+    return codes
+
+
+def _factorize(s: pd.Series) -> np.ndarray:
+    """Sorted integer codes (-1 = missing); integers in a compact range skip hashing."""
+    values = s.to_numpy()
+    if values.dtype.kind in "iu" and values.size:
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 4 * values.size + 1024:
+            shifted = values - lo
+            seen = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            lookup = np.full(hi - lo + 1, -1, dtype=np.int64)
+            lookup[seen] = np.arange(int(seen.sum()))
+            return lookup[shifted]
     codes, _ = pd.factorize(s, sort=True)
     return codes.astype(np.int64)
 
@@ -67,12 +82,16 @@ def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64)
 
 
+def _first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Index of the first row of each group (one scatter, no sort)."""
+    idx = np.empty(n_groups, dtype=np.int64)
+    idx[codes[::-1]] = np.arange(codes.size - 1, -1, -1, dtype=np.int64)
+    return idx
+
+
 def _first_per_group(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """Value at the first row of each group (R takes the first row of each cluster)."""
-    idx = np.full(n_groups, -1, dtype=np.int64)
-    order = np.arange(codes.size)[::-1]
-    idx[codes[order]] = order
-    return values[idx]
+    return values[_first_rows(codes, n_groups)]
 
 
 class Design:
@@ -130,17 +149,16 @@ class Design:
         self.n_stages = n_stages
         ids = self._stage_ids(n_stages)
         strat = self._stage_strata(ids)
+        self._first = [_first_rows(u, int(u.max()) + 1) for u in ids]
         if not nest and self.strata_cols:
             self._check_nesting(ids[0], strat[0])
-        sampsize = [self._sampsize(ids[k], strat[k]) for k in range(n_stages)]
+        sampsize = [self._sampsize(ids[k], strat[k], self._first[k]) for k in range(n_stages)]
         popsize = self._popsize(sampsize) if self.fpc_cols else None
         self.weights = self._weights(popsize, sampsize)
         self.stages = self._build_stages(ids, strat, sampsize, popsize)
         self.multistage = popsize is not None and n_stages > 1
         self._check_lonely()
         psu = self.stages[0]
-        self.psu = psu.row_unit
-        self.stratum = psu.unit_stratum[psu.row_unit]
         self.df = int(psu.n_units - psu.n_strata)
         self.domain_cache: dict[object, Any] = {}
 
@@ -169,8 +187,7 @@ class Design:
         return strat
 
     def _check_nesting(self, psu: np.ndarray, stratum: np.ndarray) -> None:
-        n_units = int(psu.max()) + 1
-        first = _first_per_group(psu, stratum, n_units)
+        first = stratum[self._first[0]]
         crossed = np.flatnonzero(stratum != first[psu])
         if crossed.size:
             row = int(crossed[0])
@@ -183,11 +200,13 @@ class Design:
                 row=row + 1,
             )
 
-    def _sampsize(self, unit: np.ndarray, stratum: np.ndarray) -> np.ndarray:
+    def _sampsize(
+        self, unit: np.ndarray, stratum: np.ndarray, first_rows: np.ndarray
+    ) -> np.ndarray:
         """Units sampled in each row's stratum, per row (R's as.fpc sampsize)."""
-        n_units = int(unit.max()) + 1
+        n_units = first_rows.size
         n_strata = int(stratum.max()) + 1
-        first = _first_per_group(unit, stratum, n_units)
+        first = stratum[first_rows]
         if (stratum == first[unit]).all():  # units nested in strata: count units per stratum
             per_stratum = np.bincount(first, minlength=n_strata)
         else:  # distinct (stratum, unit) pairs
@@ -230,7 +249,10 @@ class Design:
         if self.weight_col is not None:
             col = self.weight_col
             raw = self.data[col]
-            w = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+            if pd.api.types.is_numeric_dtype(raw.dtype) and raw.dtype != bool:
+                w = raw.to_numpy(dtype=np.float64, na_value=np.nan)
+            else:
+                w = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
             bad = np.flatnonzero(~np.isfinite(w))
             if bad.size:
                 rows = ", ".join(str(int(i) + 1) for i in bad[:10])
@@ -266,13 +288,14 @@ class Design:
         for k in range(len(ids)):
             unit = ids[k]
             n_units = int(unit.max()) + 1
-            u_strat_raw = _first_per_group(unit, strat[k], n_units)
+            row_first_unit = self._first[k]
+            u_strat_raw = strat[k][row_first_unit]
             s_codes, s_uniques = pd.factorize(u_strat_raw, sort=True)
             unit_stratum = s_codes.astype(np.int64)
             n_strata = len(s_uniques)
             stratum_n = np.bincount(unit_stratum, minlength=n_strata).astype(np.float64)
             if popsize is not None:
-                pop_unit = _first_per_group(unit, popsize[k], n_units)
+                pop_unit = popsize[k][row_first_unit]
                 n_unit = stratum_n[unit_stratum]
                 f = np.where(np.isinf(pop_unit), 1.0, (pop_unit - n_unit) / pop_unit)
                 fraction = n_unit / pop_unit
@@ -285,7 +308,6 @@ class Design:
             np.maximum.at(max_f, unit_stratum, f)
             zero_f = max_f < 1e-7
             # parent of each stratum: the stage k-1 unit containing it (stage 1: one group)
-            row_first_unit = _first_per_group(unit, np.arange(self.n), n_units)
             unit_parent = parent_unit_of_row[row_first_unit]
             stratum_parent = _first_per_group(unit_stratum, unit_parent, n_strata)
             n_parents = int(stratum_parent.max()) + 1 if n_strata else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ from scipy import stats
 
 from mmsis.errors import InputError
 from mmsis.measure.survey.design import Design, _columns
-from mmsis.measure.survey.variance import domain_variance_df
+from mmsis.measure.survey.variance import UnitSums, domain_variance_df, variance_df_from_totals
 
 RESULT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "deff", "n", "df", "method"]
 _LINEAR = "Taylor linearisation, Wald CI with t on design df"
@@ -32,10 +33,12 @@ def domains(design: Design, by: str | Sequence[str] | None) -> Domains:
     """Group rows by the by-columns; rows with a missing by-value belong to no domain."""
     cols = _columns(by)
     if not cols:
-        return Domains(np.zeros(design.n, dtype=np.int64), pd.DataFrame(index=[0]), 1)
-    for c in cols:
-        design.column(c)
-    frame = design.data[cols]
+        whole = design.domain_cache.get("__all__")
+        if whole is None:
+            whole = Domains(np.zeros(design.n, dtype=np.int64), pd.DataFrame(index=[0]), 1)
+            design.domain_cache["__all__"] = whole
+        return whole  # type: ignore[no-any-return]
+    frame = {c: design.column(c) for c in cols}
     # cache by the columns' buffers; the cache pins the arrays so an address is never reused
     pinned = [frame[c].to_numpy(copy=False) for c in cols]
     key = tuple(
@@ -49,7 +52,7 @@ def domains(design: Design, by: str | Sequence[str] | None) -> Domains:
     missing = np.zeros(design.n, dtype=bool)
     uniques_list = []
     for c in cols:
-        col_codes, uniq = pd.factorize(frame[c], sort=True)
+        col_codes, uniq = factorize(frame[c])
         missing |= col_codes < 0
         codes = codes * (len(uniq) + 1) + col_codes
         uniques_list.append(uniq)
@@ -72,6 +75,23 @@ def domains(design: Design, by: str | Sequence[str] | None) -> Domains:
     if cacheable:
         design.domain_cache[key] = (pinned, result)
     return result
+
+
+def factorize(col: pd.Series) -> tuple[np.ndarray, Any]:
+    """Sorted codes (-1 = missing) and uniques; integers in a compact range skip hashing."""
+    if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
+        values = col.to_numpy()
+        if values.dtype.kind in "iu" and values.size:
+            lo, hi = int(values.min()), int(values.max())
+            if hi - lo < 4 * values.size + 1024:
+                shifted = values - lo
+                seen = np.bincount(shifted, minlength=hi - lo + 1) > 0
+                uniq = np.flatnonzero(seen)
+                lookup = np.full(hi - lo + 1, -1, dtype=np.int64)
+                lookup[uniq] = np.arange(uniq.size)
+                return lookup[shifted], uniq + lo
+    codes, uniq = pd.factorize(col, sort=True)
+    return codes.astype(np.int64), uniq
 
 
 def numeric(design: Design, var: str, *, binary: bool = False) -> np.ndarray:
@@ -160,23 +180,44 @@ class _Used:
     w: np.ndarray  # weight of each used row
     wsum: np.ndarray  # weight total per domain
     n: np.ndarray  # used rows per domain (float)
+    sums: UnitSums | None = None  # unit x domain sums (single-stage variance only)
+    t_w: np.ndarray | None = None  # unit x domain weight totals
 
 
 def _used(
-    design: Design, arrays: list[np.ndarray], by: str | Sequence[str] | None
+    design: Design,
+    arrays: list[np.ndarray],
+    by: str | Sequence[str] | None,
+    fast: bool = False,
 ) -> tuple[_Used, list[np.ndarray]]:
+    """Rows used by a statistic (compressed) and, on the fast path, unit x domain sums."""
     dom = domains(design, by)
-    valid = np.isnan(arrays[0])
+    invalid = np.isnan(arrays[0])
     for a in arrays[1:]:
-        valid |= np.isnan(a)
-    np.logical_not(valid, out=valid)
+        invalid |= np.isnan(a)
     if not dom.complete:
-        valid &= dom.code >= 0
-    if valid.all():
+        invalid |= dom.code < 0
+    all_valid = not invalid.any()
+    if fast and not design.multistage:
+        # no compression: unused rows get weight 0 (and count 0), so no gathers are needed
+        if all_valid:
+            d, w, out, count_w = dom.code, design.weights, arrays, None
+        else:
+            valid = ~invalid
+            d = dom.code if dom.complete else np.where(valid, dom.code, 0)
+            w = np.where(valid, design.weights, 0.0)
+            out = [np.where(valid, a, 0.0) for a in arrays]
+            count_w = valid
+        sums = UnitSums(design, None, d, dom.n, count_w)
+        t_w = sums.sum(w)
+        wsum = t_w.sum(axis=0)
+        n = sums.count.sum(axis=0).astype(np.float64)
+        return _Used(dom, None, d, w, wsum, n, sums, t_w), out
+    if all_valid:
         rows = None
         d, w, out = dom.code, design.weights, arrays
     else:
-        rows = np.flatnonzero(valid)
+        rows = np.flatnonzero(~invalid)
         d, w = dom.code[rows], design.weights[rows]
         out = [a[rows] for a in arrays]
     wsum = np.bincount(d, weights=w, minlength=dom.n)
@@ -200,6 +241,18 @@ def _weighted_mean(
     design: Design, y: np.ndarray, by: str | Sequence[str] | None, deff_ref: str = "wor"
 ) -> tuple[Domains, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean, its variance, deff, n and df for each domain: the engine behind mean/proportion."""
+    u, (yv,) = _used(design, [y], by, fast=True)
+    if u.sums is not None and u.t_w is not None:
+        # fast path: PSU x domain totals of w*y and w*y^2 carry everything
+        wy = u.w * yv
+        t_wy = u.sums.sum(wy)
+        s_wyy = u.sums.sum(wy * yv).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = t_wy.sum(axis=0) / u.wsum
+            totals = (t_wy - est * u.t_w) / u.wsum
+            svyvar = (s_wyy / u.wsum - est * est) * u.n / (u.n - 1)
+        var, df = variance_df_from_totals(design, np.nan_to_num(totals), u.sums)
+        return u.dom, est, var, _deff(var, svyvar, u, deff_ref), u.n, df
     u, (yv,) = _used(design, [y], by)
     with np.errstate(divide="ignore", invalid="ignore"):
         est = np.bincount(u.d, weights=u.w * yv, minlength=u.dom.n) / u.wsum
@@ -276,14 +329,23 @@ def total(
     _check_level(level)
     _check_deff(deff)
     y = numeric(design, var)
-    u, (yv,) = _used(design, [y], by)
+    u, (yv,) = _used(design, [y], by, fast=True)
     wy = u.w * yv
-    est = np.bincount(u.d, weights=wy, minlength=u.dom.n)
-    v, df = domain_variance_df(design, wy, u.d, u.dom.n, u.rows)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        resid = yv - (est / u.wsum)[u.d]
-        svyvar = np.bincount(u.d, weights=u.w * resid * resid, minlength=u.dom.n) / u.wsum
-        svyvar = svyvar * u.n / (u.n - 1)
+    if u.sums is not None:
+        t_wy = u.sums.sum(wy)
+        s_wyy = u.sums.sum(wy * yv).sum(axis=0)
+        est = t_wy.sum(axis=0)
+        v, df = variance_df_from_totals(design, t_wy, u.sums)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ybar = est / u.wsum
+            svyvar = (s_wyy / u.wsum - ybar * ybar) * u.n / (u.n - 1)
+    else:
+        est = np.bincount(u.d, weights=wy, minlength=u.dom.n)
+        v, df = domain_variance_df(design, wy, u.d, u.dom.n, u.rows)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            resid = yv - (est / u.wsum)[u.d]
+            svyvar = np.bincount(u.d, weights=u.w * resid * resid, minlength=u.dom.n) / u.wsum
+            svyvar = svyvar * u.n / (u.n - 1)
     half = _t(level, df) * np.sqrt(v)
     de = _deff(v, svyvar, u, deff, total=True)
     return _frame(u.dom, est, v, est - half, est + half, de, u.n, df, _LINEAR)

@@ -24,9 +24,20 @@ def _stage_variance(
     """Variance contribution of one stage for each domain (R's onestage x multiplier)."""
     if key is None:
         key = unit if n_dom == 1 else unit * n_dom + dom
-    totals = np.bincount(key, weights=scores, minlength=st.n_units * n_dom).reshape(
-        st.n_units, n_dom
-    )
+    size = st.n_units * n_dom
+    totals = np.bincount(key, weights=scores, minlength=size).reshape(st.n_units, n_dom)
+    present = None
+    if lonely == "average":
+        present = (np.bincount(key, minlength=size) > 0).reshape(st.n_units, n_dom)
+    return stage_variance_from_totals(st, totals, lonely, present)
+
+
+def stage_variance_from_totals(
+    st: Stage, totals: np.ndarray, lonely: str, unit_present: np.ndarray | None = None
+) -> np.ndarray:
+    """One stage's variance from unit x domain score totals (``unit_present``: the unit has
+    rows in the domain; needed only for the lonely-PSU ``average`` policy)."""
+    n_dom = totals.shape[1]
     strat = st.unit_stratum
     sums = np.zeros((st.n_strata, n_dom))
     _add_rows(sums, strat, totals)
@@ -45,24 +56,67 @@ def _stage_variance(
         return np.asarray(contrib.sum(axis=0))
     # "average": lonely strata are replaced by the mean contribution of the other strata
     # present (with data in the domain) under the same parent, as R's onestage on a subset.
+    assert unit_present is not None
     ok = ~(lonely_stratum & ~st.stratum_zero_f)
     contrib[~ok] = 0.0
-    row_stratum = strat[unit]
-    present = (
-        np.bincount(row_stratum * n_dom + dom, minlength=st.n_strata * n_dom).reshape(
-            st.n_strata, n_dom
-        )
-        > 0
-    )
+    present = np.zeros((st.n_strata, n_dom))
+    _add_rows(present, strat, unit_present.astype(np.float64))
+    present_b = present > 0
     per_parent = np.zeros((st.n_parents, n_dom))
     _add_rows(per_parent, st.stratum_parent, contrib)
     n_strat = np.zeros((st.n_parents, n_dom))
     n_ok = np.zeros((st.n_parents, n_dom))
-    _add_rows(n_strat, st.stratum_parent, present.astype(np.float64))
-    _add_rows(n_ok, st.stratum_parent, (present & ok[:, None]).astype(np.float64))
+    _add_rows(n_strat, st.stratum_parent, present_b.astype(np.float64))
+    _add_rows(n_ok, st.stratum_parent, (present_b & ok[:, None]).astype(np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = np.where(n_strat > 0, per_parent * n_strat / n_ok, 0.0)
     return np.asarray(scaled.sum(axis=0))
+
+
+def df_from_presence(st: Stage, has_psu: np.ndarray) -> np.ndarray:
+    """Design df per domain from a unit x domain presence matrix: PSUs minus strata."""
+    n_dom = has_psu.shape[1]
+    n_psu = has_psu.sum(axis=0)
+    n_strat = np.zeros(n_dom, dtype=np.int64)
+    for j in range(n_dom):
+        present = np.bincount(st.unit_stratum, weights=has_psu[:, j], minlength=st.n_strata)
+        n_strat[j] = int((present > 0).sum())
+    return (n_psu - n_strat).astype(np.int64)
+
+
+class UnitSums:
+    """Per first-stage unit x domain sums of row quantities: the whole hot path in a few
+    ``np.bincount`` passes (valid for single-stage variance, i.e. no multistage fpc)."""
+
+    def __init__(
+        self,
+        design: Design,
+        rows: np.ndarray | None,
+        dom: np.ndarray,
+        n_dom: int,
+        count_weights: np.ndarray | None = None,
+    ):
+        st = design.stages[0]
+        unit = st.row_unit if rows is None else st.row_unit[rows]
+        self.key = unit if n_dom == 1 else unit * n_dom + dom
+        self.shape = (st.n_units, n_dom)
+        self.size = st.n_units * n_dom
+        count = np.bincount(self.key, weights=count_weights, minlength=self.size)
+        self.count = np.rint(count).astype(np.int64).reshape(self.shape)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Unit x domain totals of ``values`` (one per used row)."""
+        return np.bincount(self.key, weights=values, minlength=self.size).reshape(self.shape)
+
+
+def variance_df_from_totals(
+    design: Design, totals: np.ndarray, sums: UnitSums
+) -> tuple[np.ndarray, np.ndarray]:
+    """Variance and df per domain from first-stage unit x domain score totals."""
+    st = design.stages[0]
+    present = sums.count > 0
+    var = stage_variance_from_totals(st, totals, design.lonely_psu, present)
+    return var, df_from_presence(st, present)
 
 
 def _add_rows(out: np.ndarray, group: np.ndarray, values: np.ndarray) -> None:
@@ -114,12 +168,7 @@ def domain_df(
     unit = st.row_unit if rows is None else st.row_unit[rows]
     key = unit if n_dom == 1 else unit * n_dom + dom
     has_psu = (np.bincount(key, minlength=st.n_units * n_dom) > 0).reshape(st.n_units, n_dom)
-    n_psu = has_psu.sum(axis=0)
-    n_strat = np.zeros(n_dom, dtype=np.int64)
-    for j in range(n_dom):
-        present = np.bincount(st.unit_stratum, weights=has_psu[:, j], minlength=st.n_strata)
-        n_strat[j] = int((present > 0).sum())
-    return (n_psu - n_strat).astype(np.int64)
+    return df_from_presence(st, has_psu)
 
 
 def domain_variance_df(
@@ -141,9 +190,4 @@ def domain_variance_df(
             uk = sk.row_unit if rows is None else sk.row_unit[rows]
             var = var + _stage_variance(sk, uk, scores, dom, n_dom, design.lonely_psu)
     has_psu = (np.bincount(key, minlength=st.n_units * n_dom) > 0).reshape(st.n_units, n_dom)
-    n_psu = has_psu.sum(axis=0)
-    n_strat = np.zeros(n_dom, dtype=np.int64)
-    for j in range(n_dom):
-        present = np.bincount(st.unit_stratum, weights=has_psu[:, j], minlength=st.n_strata)
-        n_strat[j] = int((present > 0).sum())
-    return var, (n_psu - n_strat).astype(np.int64)
+    return var, df_from_presence(st, has_psu)
