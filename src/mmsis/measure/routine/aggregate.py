@@ -132,7 +132,7 @@ def aggregate(frame: pd.DataFrame, rules: dict[str, str], store: Store, level: i
     f = frame.merge(ancestors(store, level), on="org_unit").merge(pmap, on="period")
     if f.empty:
         return pd.DataFrame(columns=out_cols)
-    f["_start"] = f["period"].map(lambda p: _period_info(p)[0])
+    f["_start"] = f["period"].map({pe: _period_info(pe)[0] for pe in f["period"].unique()})
     keys = ["ou", "target"]
     g = f.groupby(keys, sort=True)
     result = g["months"].first().to_frame()

@@ -78,7 +78,9 @@ def facility_frame(store: Store, defs: Definitions, exprs: list[Expression]
     frame = base_frame(store, raw)
     consts = _constants(defs, store)
     if derived and not frame.empty:
-        frame = frame.assign(_start=pd.to_datetime(frame["period"].map(_month_start)))
+        starts = {pe: _month_start(pe) for pe in frame["period"].unique()}
+        frame = frame.assign(_start=pd.to_datetime(frame["period"].map(starts),
+                                                   format="%Y-%m-%d"))
         frame = frame.sort_values(["org_unit", "_start"]).reset_index(drop=True)
     for key in derived:
         d = defs.derived_items[key]
