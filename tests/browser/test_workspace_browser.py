@@ -140,3 +140,28 @@ def test_design_calculator_keeps_input_and_draws_power_curve(page, server, scree
     assert "clusters per arm" in page.locator(".big").inner_text()
     assert page.locator("svg polyline").count() == 1
     screenshot(page, "design")
+
+
+def test_scenario_and_report_download(page, server, screenshot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    page.goto(server["root"] + f"/w/{server['workspace']}/scenario")
+    assert (
+        "total budget"
+        in page.get_by_role("region", name=re.compile("Supply and budget")).inner_text()
+    )
+    screenshot(page, "scenario")
+    page.goto(
+        server["root"] + f"/w/{server['workspace']}/evaluation?data_element=ANC1&start=202301"
+    )
+    assert page.locator("#its-chart-t").count() == 1
+    screenshot(page, "evaluation")
+    page.goto(server["root"] + f"/w/{server['workspace']}/report")
+    with page.expect_download(timeout=180000) as dl:
+        page.get_by_role("link", name=re.compile("Download the report")).click()
+    path = tmp_path / "report.zip"
+    dl.value.save_as(path)
+    names = zipfile.ZipFile(path).namelist()
+    assert "report.html" in names and "agenda.xlsx" in names
+    html = zipfile.ZipFile(path).read("report.html").decode()
+    assert "Examplia" in html

@@ -47,6 +47,7 @@ def _concrete(path: str, wid: int) -> str:
         .replace("{key_result_id}", "KR-X")
         .replace("{item_id}", "1")
         .replace("{evidence_id}", "1")
+        .replace("{kind}", "quality")
     )
 
 

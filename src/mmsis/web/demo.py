@@ -149,6 +149,12 @@ def seed_demo(
             with Store(store_path) as store:
                 load_example(store, country)
             db.flush()
+            from mmsis.forecast import example_scenario
+
+            analytics.save_result(db, ws.id, "scenario", example_scenario(country))
+            analytics.save_result(
+                db, ws.id, "source", {"example_country_seed": int(getattr(country, "seed", 2024))}
+            )
             done = analytics.refresh(db, ws)
             services.audit(db, access, "seed", "workspace", ws.id, source="example country", **done)
             wid = ws.id

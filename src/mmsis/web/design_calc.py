@@ -115,8 +115,8 @@ def calculate(kind: str, raw: Mapping[str, str]) -> Calculation:
             top = max(10, 2 * int(cres.clusters_per_arm or 2))
             calc.curve_x = "clusters per arm"
             for c in range(2, top + 1):
-                pw = design.crt_power("proportion", c, pe=pe, pc=pc, m=m, icc=icc, alpha=alpha)
-                calc.curve.append((c, pw.power))
+                cp = design.crt_power("proportion", c, pe=pe, pc=pc, m=m, icc=icc, alpha=alpha)
+                calc.curve.append((c, cp.power))
         else:
             ires = design.individual_proportions(
                 x["p1"], x["p0"], power=x["power"], alpha=x["alpha"]

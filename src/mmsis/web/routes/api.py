@@ -389,3 +389,70 @@ def design(kind: str, request: Request, auth: Auth = Depends(current_auth)) -> J
         "curve_x": calc.curve_x,
     }
     return JSONResponse(to_jsonable(body), status_code=422 if calc.errors else 200)
+
+
+@router.get("/workspaces/{workspace_id}/evaluation/its")
+def its(
+    data_element: str,
+    start: str,
+    org_unit: str | None = None,
+    family: str = "quasipoisson",
+    access: Access = Depends(viewer),
+    db: Session = Depends(get_db),
+) -> Any:
+    """Interrupted time series of a routine series (mmsis.evaluate.fit_its)."""
+    from mmsis.web import scenarios
+
+    res = scenarios.run_its(db, access, data_element, start, org_unit, family)
+    return to_jsonable(
+        {
+            "method": res.method,
+            "family": res.family,
+            "n": res.n,
+            "summary": res.summary,
+            "warnings": res.warnings,
+        }
+    )
+
+
+class ScenarioIn(BaseModel):
+    """A forecast/impact scenario as YAML text (the mmsis.forecast scenario format)."""
+
+    scenario: str
+
+
+@router.get("/workspaces/{workspace_id}/scenario")
+def get_scenario(access: Access = Depends(viewer), db: Session = Depends(get_db)) -> Any:
+    """The saved scenario and its forecast and impact results."""
+    from mmsis.web import scenarios
+
+    data = scenarios.scenario_dict(db, access.workspace.id)
+    if data is None:
+        raise NotFound("this workspace has no scenario yet")
+    return to_jsonable({"scenario": data, "results": scenarios.run_scenario(data)})
+
+
+@router.put("/workspaces/{workspace_id}/scenario")
+def put_scenario(
+    body: ScenarioIn, access: Access = Depends(editor), db: Session = Depends(get_db)
+) -> Any:
+    """Check and save a scenario (YAML)."""
+    from mmsis.web import analytics, scenarios
+
+    data = scenarios.parse_scenario(body.scenario)
+    analytics.save_result(db, access.workspace.id, "scenario", data)
+    services.audit(db, access, "update", "scenario", access.workspace.id, name=data.get("name"))
+    return {"saved": True, "name": data.get("name")}
+
+
+@router.get("/workspaces/{workspace_id}/report")
+def report(access: Access = Depends(viewer), db: Session = Depends(get_db)) -> Response:
+    """The country report (mmsis.report) as a zip of HTML, XLSX, DOCX and the heat map."""
+    from mmsis.web import scenarios
+
+    data, name = scenarios.report_zip(db, access)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -351,6 +351,125 @@ def design_page(request: Request, kind: str = "crt", access: Access = Depends(vi
     )
 
 
+# --- evaluation, scenarios, report ---------------------------------------------------------
+
+
+@router.get("/w/{workspace_id}/evaluation")
+def evaluation_page(
+    request: Request,
+    data_element: str = "ANC1",
+    start: str = "",
+    district: str = "",
+    family: str = "quasipoisson",
+    access: Access = Depends(viewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Interrupted time series of a routine series around a start month (mmsis.evaluate)."""
+    from mmsis.web import scenarios
+
+    form = {"data_element": data_element, "start": start, "district": district, "family": family}
+    ctx: dict[str, Any] = {
+        **_nav(access, "evaluation"),
+        "form": form,
+        "error": "",
+        "result": None,
+        "chart": None,
+        "elements": services.routine_data_elements(db, access.workspace.id),
+        "districts": services.org_units(db, access, level=3),
+        "families": scenarios.ITS_FAMILIES,
+    }
+    if not start:
+        return render(request, "evaluation.html", ctx)
+    try:
+        res = scenarios.run_its(db, access, data_element, start, district or None, family)
+    except InputError as exc:
+        ctx["error"] = exc.message
+        return render(request, "evaluation.html", ctx, 422)
+    s = res.series
+    ctx["result"] = res
+    ctx["chart"] = charts.line_chart(
+        {
+            "observed": list(zip(s["time"], s["observed"], strict=True)),
+            "fitted": list(zip(s["time"], s["fitted"], strict=True)),
+            "counterfactual (no change)": [
+                (t, c)
+                for t, c, i in zip(s["time"], s["counterfactual"], s["intervention"], strict=True)
+                if i
+            ],
+        },
+        title=f"{data_element}: observed, fitted and counterfactual",
+        x_label="months",
+        y_label=data_element,
+        y_min=0,
+    )
+    return render(request, "evaluation.html", ctx)
+
+
+def _scenario_ctx(
+    request: Request, db: Session, access: Access, text: str | None = None, error: str = ""
+) -> dict[str, Any]:
+    import yaml
+
+    from mmsis.web import scenarios
+
+    data = scenarios.scenario_dict(db, access.workspace.id)
+    results = None
+    if data is not None and not error:
+        key = ("scenario", access.workspace.id, services.data_version(db, access.workspace.id))
+        results = request.app.state.cache.get_or_compute(key, lambda: scenarios.run_scenario(data))
+    if text is None:
+        text = yaml.safe_dump(data, sort_keys=False) if data else ""
+    return {**_nav(access, "scenario"), "text": text, "error": error, "results": results}
+
+
+@router.get("/w/{workspace_id}/scenario")
+def scenario_page(
+    request: Request, access: Access = Depends(viewer), db: Session = Depends(get_db)
+) -> Response:
+    """Supply forecast and health impact of the workspace's scenario (mmsis.forecast/impact)."""
+    return render(request, "scenario.html", _scenario_ctx(request, db, access))
+
+
+@router.post("/w/{workspace_id}/scenario")
+def scenario_save(
+    request: Request,
+    scenario: str = Form(""),
+    access: Access = Depends(editor),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Check and save the scenario; on an error the text typed is kept."""
+    from mmsis.web import analytics, scenarios
+
+    try:
+        data = scenarios.parse_scenario(scenario)
+    except InputError as exc:
+        return render(
+            request, "scenario.html", _scenario_ctx(request, db, access, scenario, str(exc)), 422
+        )
+    analytics.save_result(db, access.workspace.id, "scenario", data)
+    services.audit(db, access, "update", "scenario", access.workspace.id, name=data.get("name"))
+    return RedirectResponse(f"/w/{access.workspace.id}/scenario", 303)
+
+
+@router.get("/w/{workspace_id}/report")
+def report_page(request: Request, access: Access = Depends(viewer)) -> Response:
+    """Download the country report built with the workspace's own key-result statuses."""
+    return render(request, "report.html", _nav(access, "report"))
+
+
+@router.get("/w/{workspace_id}/report/download")
+def report_download(access: Access = Depends(viewer), db: Session = Depends(get_db)) -> Response:
+    """The report (HTML, XLSX, DOCX, heat map) as a zip file."""
+    from mmsis.web import scenarios
+
+    data, name = scenarios.report_zip(db, access)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 # --- uploads -------------------------------------------------------------------------------
 
 

@@ -1,0 +1,112 @@
+"""Evaluation, forecast/impact scenarios and the report, run through the analysis packages."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from sqlalchemy.orm import Session
+
+from mmsis.errors import InputError
+from mmsis.web import analytics, services
+from mmsis.web.deps import Access
+
+ITS_FAMILIES = ("poisson", "quasipoisson", "negbin", "gaussian")
+IMPACT_DRAWS = 1000
+_PERIOD = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
+
+
+def run_its(
+    db: Session,
+    access: Access,
+    data_element: str,
+    start: str,
+    org_unit: str | None = None,
+    family: str = "quasipoisson",
+) -> Any:
+    """Interrupted time series (mmsis.evaluate.fit_its) of a routine series around `start`."""
+    from mmsis.evaluate import fit_its
+
+    if not _PERIOD.match(start or ""):
+        raise InputError(f"'{start}' is not a month YYYYMM", field="start")
+    if family not in ITS_FAMILIES:
+        raise InputError(f"family must be one of {', '.join(ITS_FAMILIES)}", field="family")
+    rows = services.routine_series(db, access, [data_element], org_unit)
+    if not rows:
+        raise InputError(f"no values of '{data_element}' here", field="data_element")
+    frame = pd.DataFrame(rows)[["period", "value"]]
+    frame["post"] = (frame["period"] >= start).astype(int)
+    if frame["post"].sum() < 3 or (1 - frame["post"]).sum() < 3:
+        raise InputError("need at least 3 months before and 3 after the start", field="start")
+    return fit_its(frame, "value", "period", "post", family=family)  # type: ignore[arg-type]
+
+
+def scenario_dict(db: Session, workspace_id: int) -> dict[str, Any] | None:
+    """The workspace's saved forecast/impact scenario (a mmsis.forecast mapping), if any."""
+    found = analytics.load_result(db, workspace_id, "scenario")
+    return found[0] if found else None
+
+
+def parse_scenario(text: str) -> dict[str, Any]:
+    """Read scenario YAML and check it with mmsis.forecast (errors name the field)."""
+    from mmsis.forecast import scenario_from_dict
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"the scenario is not valid YAML{line}", field="scenario") from exc
+    if not isinstance(data, dict):
+        raise InputError("the scenario must be a YAML mapping", field="scenario")
+    scenario_from_dict(data, file="scenario")
+    return data
+
+
+def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
+    """Forecast (mmsis.forecast) and impact (mmsis.impact) of a scenario, as tables."""
+    from mmsis.forecast import run_forecast, scenario_from_dict
+    from mmsis.impact import run_impact
+
+    sc = scenario_from_dict(data, file="scenario")
+    fc = run_forecast(sc)
+    imp = run_impact(sc, draws=IMPACT_DRAWS, seed=2024)
+    return {
+        "name": sc.name,
+        "currency": sc.currency,
+        "forecast": fc.summary,
+        "budget": fc.budget,
+        "impact": imp.summary,
+    }
+
+
+def report_zip(db: Session, access: Access) -> tuple[bytes, str]:
+    """Build the country report (mmsis.report) with this workspace's programme; zip it."""
+    import io
+    import zipfile
+
+    from mmsis.datasets import example_country
+    from mmsis.report.build import build_report
+    from mmsis.web.dashboard import programme
+
+    found = analytics.load_result(db, access.workspace.id, "source")
+    if not found or "example_country_seed" not in found[0]:
+        raise InputError(
+            "the report builder needs the country dataset this workspace was made from; "
+            "only workspaces seeded from the example country have it today",
+            field="report",
+        )
+    country = example_country(int(found[0]["example_country_seed"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        res = build_report(out, country=country, programme=programme(db, access))
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in (res.html, res.xlsx, res.docx, res.heatmap, res.pdf):
+                if path is not None and Path(path).exists():
+                    z.write(path, Path(path).name)
+    return buf.getvalue(), f"mms-report-{access.workspace.id}.zip"
