@@ -238,7 +238,11 @@ def _deff(
 
 
 def _weighted_mean(
-    design: Design, y: np.ndarray, by: str | Sequence[str] | None, deff_ref: str = "wor"
+    design: Design,
+    y: np.ndarray,
+    by: str | Sequence[str] | None,
+    deff_ref: str = "wor",
+    binary: bool = False,
 ) -> tuple[Domains, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean, its variance, deff, n and df for each domain: the engine behind mean/proportion."""
     u, (yv,) = _used(design, [y], by, fast=True)
@@ -246,7 +250,8 @@ def _weighted_mean(
         # fast path: PSU x domain totals of w*y and w*y^2 carry everything
         wy = u.w * yv
         t_wy = u.sums.sum(wy)
-        s_wyy = u.sums.sum(wy * yv).sum(axis=0)
+        # for a 0/1 variable y*y = y: the sum of w*y^2 is the sum of w*y
+        s_wyy = t_wy.sum(axis=0) if binary else u.sums.sum(wy * yv).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             est = t_wy.sum(axis=0) / u.wsum
             totals = (t_wy - est * u.t_w) / u.wsum
@@ -297,7 +302,7 @@ def proportion(
     _check_level(level)
     _check_deff(deff)
     y = numeric(design, var, binary=True)
-    dom, est, v, de, n, df = _weighted_mean(design, y, by, deff)
+    dom, est, v, de, n, df = _weighted_mean(design, y, by, deff, binary=True)
     lo, hi = logit_ci(est, np.sqrt(v), df, level)
     return _frame(dom, est, v, lo, hi, de, n, df, _LOGIT)
 
