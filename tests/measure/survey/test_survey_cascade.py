@@ -191,3 +191,31 @@ def test_run_demo(example_country, tmp_path: Path) -> None:  # type: ignore[no-u
     assert res["wealth_sii_se"] > 0
     table = pd.read_csv(tmp_path / "survey" / "equity_measures.csv")
     assert set(table["dimension"]) == {"wealth", "residence", "region"}
+
+
+def test_another_survey_is_a_profile_not_code(example_country, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The example survey renamed to MICS columns gives the same cascade with the MICS
+    profile, and a user's own YAML profile file works the same way."""
+    ir = example_country.survey
+    dhs = cascade(recode(ir, load_profile("dhs")))
+    names = {
+        "v005": "wmweight",
+        "v021": "HH1",
+        "v022": "stratum",
+        "v024": "HH7",
+        "v025": "HH6",
+        "v190": "windex5",
+        "m14": "MN5",
+        "m45": "MN13",
+        "m46": "MN14",
+    }
+    mics = cascade(recode(ir.rename(columns=names), load_profile("mics")))
+    cols = ["estimate", "se", "ci_low", "ci_high", "n", "df"]
+    np.testing.assert_allclose(mics[cols].to_numpy(float), dhs[cols].to_numpy(float), rtol=1e-9)
+    import mmsis.data.survey.profile as prof
+
+    own = (prof.PROFILES_DIR / "dhs.yaml").read_text().replace("m14", "anc_n")
+    path = tmp_path / "my_survey.yaml"
+    path.write_text(own)
+    mine = cascade(recode(ir.rename(columns={"m14": "anc_n"}), load_profile(path)))
+    np.testing.assert_allclose(mine[cols].to_numpy(float), dhs[cols].to_numpy(float), rtol=1e-12)
