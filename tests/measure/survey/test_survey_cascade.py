@@ -219,3 +219,36 @@ def test_another_survey_is_a_profile_not_code(example_country, tmp_path: Path) -
     path.write_text(own)
     mine = cascade(recode(ir.rename(columns={"m14": "anc_n"}), load_profile(path)))
     np.testing.assert_allclose(mine[cols].to_numpy(float), dhs[cols].to_numpy(float), rtol=1e-12)
+
+
+def test_cli_adherence_and_weight_divisor(tmp_path: Path) -> None:
+    runner = CliRunner()
+    f = tmp_path / "ir.csv"
+    pd.concat([_tiny()] * 3, ignore_index=True).assign(
+        v021=lambda x: x["v021"] + 10 * (x.index // 8)
+    ).to_csv(f, index=False)
+    out = runner.invoke(app, ["survey", "adherence", str(f), "--json"])
+    assert out.exit_code == 0, out.output
+    recs = json.loads(out.output)
+    assert len(recs) == 2 and 0 < recs[0]["estimate"] <= 1.5
+    args = [
+        "survey",
+        "estimate",
+        str(f),
+        "--stat",
+        "total",
+        "--var",
+        "m13",
+        "--weight",
+        "v005",
+        "--cluster",
+        "v021",
+        "--strata",
+        "v022",
+        "--json",
+    ]
+    raw = json.loads(runner.invoke(app, args).output)[0]
+    scaled = json.loads(runner.invoke(app, [*args, "--weight-divisor", "1000000"]).output)[0]
+    assert scaled["estimate"] == pytest.approx(raw["estimate"] / 1e6, rel=1e-12)
+    bad = runner.invoke(app, ["survey", "estimate", str(f), "--stat", "median", "--var", "m13"])
+    assert bad.exit_code != 0

@@ -29,7 +29,7 @@ class Stage:
     unit_scale: np.ndarray  # f * n/(n-1) (or f when n == 1), per unit
     stratum_zero_f: np.ndarray  # stratum sampled completely (all f < 1e-7): no variance
     stratum_mult: np.ndarray  # product of earlier-stage sampling fractions (multistage)
-    unit_fraction: np.ndarray  # n/N of the unit's stratum (1 if with replacement... unused)
+    unit_fraction: np.ndarray  # n/N of the unit's stratum (0 without fpc)
     stratum_label: np.ndarray  # readable label of each stratum, for errors
 
 
