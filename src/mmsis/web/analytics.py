@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import queue
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from mmsis._cli import to_jsonable
 from mmsis.web.models import AnalysisResult, SurveyRecord, Upload, Workspace, utcnow
 
 _STORE_LOCK = threading.Lock()
+log = logging.getLogger("mmsis.web")
 QUALITY_FLAGS_KEPT = 20000
 
 
@@ -50,10 +53,44 @@ def load_result(db: Session, workspace_id: int, kind: str) -> tuple[Any, Any] | 
     return (json.loads(row.result_json), row.computed_at) if row else None
 
 
+_MIRROR_QUEUE: queue.Queue[tuple[str, list[dict[str, Any]], str]] = queue.Queue()
+_MIRROR_THREAD: list[threading.Thread] = []
+
+
+def _mirror_worker() -> None:
+    while True:
+        store_path, rows, filename = _MIRROR_QUEUE.get()
+        try:
+            _write_store(store_path, rows, filename)
+        except Exception:  # the web database holds the data; the store is a derived copy
+            log.exception("could not copy %s into the analytics store %s", filename, store_path)
+        finally:
+            _MIRROR_QUEUE.task_done()
+
+
 def mirror_to_store(ws: Workspace, rows: list[dict[str, Any]], filename: str) -> None:
-    """Write imported DHIS2 values into the workspace's DuckDB analytics store (if it has one)."""
+    """Queue imported DHIS2 values for the workspace's DuckDB analytics store (one writer thread).
+
+    Called after the web database has committed the import, so a slow analytics store never
+    holds the database's write lock; `wait_for_store()` drains the queue (tests, recompute).
+    """
     if not ws.store_path or not rows:
         return
+    with _STORE_LOCK:
+        if not _MIRROR_THREAD:
+            t = threading.Thread(target=_mirror_worker, name="mmsis-store-writer", daemon=True)
+            t.start()
+            _MIRROR_THREAD.append(t)
+    _MIRROR_QUEUE.put((ws.store_path, rows, filename))
+
+
+def wait_for_store() -> None:
+    """Block until every queued analytics-store write is done."""
+    _MIRROR_QUEUE.join()
+
+
+def _write_store(store_path: str, rows: list[dict[str, Any]], filename: str) -> None:
+    """Upsert DHIS2 values into a DuckDB store (mmsis.data.store)."""
     from mmsis.data.store import Store
 
     df = pd.DataFrame(
@@ -66,7 +103,7 @@ def mirror_to_store(ws: Workspace, rows: list[dict[str, Any]], filename: str) ->
             "value": [repr(float(r["value"])) for r in rows],
         }
     )
-    with _STORE_LOCK, Store(ws.store_path) as store:
+    with _STORE_LOCK, Store(store_path) as store:
         store.import_data_values(df, file=filename)
 
 
@@ -115,6 +152,7 @@ def compute_cascade(db: Session, workspace_id: int) -> dict[str, Any] | None:
 def refresh(db: Session, ws: Workspace) -> dict[str, str]:
     """Recompute every cached analysis the workspace has data for; returns what was done."""
     done: dict[str, str] = {}
+    wait_for_store()
     if ws.store_path and Path(ws.store_path).exists():
         save_result(db, ws.id, "quality", compute_quality(ws.store_path))
         done["quality"] = "computed"

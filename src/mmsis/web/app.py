@@ -65,18 +65,25 @@ class ResultCache:
         self._data: OrderedDict[Any, Any] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self._computing: dict[Any, threading.Lock] = {}
 
     def get_or_compute(self, key: Any, compute: Any) -> Any:
-        """The cached value for key, computing (and keeping) it when absent."""
+        """The cached value for key; one caller computes it while the others wait for it."""
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
                 return self._data[key]
-        value = compute()
-        with self._lock:
-            self._data[key] = value
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
+            key_lock = self._computing.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._data:
+                    return self._data[key]
+            value = compute()
+            with self._lock:
+                self._data[key] = value
+                self._computing.pop(key, None)
+                while len(self._data) > self._size:
+                    self._data.popitem(last=False)
         return value
 
     def clear(self) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DATABASE = "sqlite:///mmsis-web.sqlite3"
+WRITE_INTENT = "mmsis_write_intent"
 
 
 def normalise_url(url: str) -> str:
@@ -32,11 +33,19 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # A request that will write takes the write lock up front (BEGIN IMMEDIATE), so it
+            # waits its turn instead of failing when a read transaction cannot be upgraded.
+            immediate = conn.get_execution_options().get(WRITE_INTENT, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -64,6 +73,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A transaction: commit on success, roll back on any error."""
     session = factory()
+    session.connection(execution_options={WRITE_INTENT: True})
     try:
         yield session
         session.commit()

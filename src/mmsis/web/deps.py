@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mmsis.web import security
+from mmsis.web.db import WRITE_INTENT
 from mmsis.web.models import ROLES, LoginSession, Membership, User, Workspace
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -39,9 +41,13 @@ class NotFound(Exception):
 def get_db(request: Request) -> Iterator[Session]:
     """A database session per request, committed when the handler succeeds."""
     db: Session = request.app.state.sessions()
+    if request.method not in SAFE_METHODS:
+        db.connection(execution_options={WRITE_INTENT: True})
     try:
         yield db
         db.commit()
+        for hook in db.info.pop("after_commit", []):
+            hook()
     except BaseException:
         db.rollback()
         raise
@@ -104,7 +110,7 @@ async def current_auth(request: Request, db: Session = Depends(get_db)) -> Auth:
         request.cookies.get(security.SESSION_COOKIE),
         max_age=int(security.SESSION_LIFETIME.total_seconds()),
     )
-    found = security.load_session(db, sid) if sid else None
+    found = await run_in_threadpool(security.load_session, db, sid) if sid else None
     if found is None:
         raise NotAuthenticated()
     session, user = found
@@ -129,28 +135,33 @@ def workspace_access(min_role: str) -> Callable[..., Any]:
     async def dependency(
         workspace_id: int, auth: Auth = Depends(current_auth), db: Session = Depends(get_db)
     ) -> Access:
-        ws = db.get(Workspace, workspace_id)
-        if ws is None:
-            raise NotFound("no such workspace")
-        if auth.user.is_admin:
-            role, scope = "owner", None
-        else:
-            m = db.scalar(
-                select(Membership).where(
-                    Membership.workspace_id == workspace_id, Membership.user_id == auth.user.id
-                )
-            )
-            if m is None:
-                raise NotFound("no such workspace")
-            role, scope = m.role, m.org_unit_path
-        access = Access(auth.user, auth.session, ws, role, scope)
-        if not access.at_least(min_role):
-            raise Forbidden(f"this needs the {min_role} role in the workspace (you are {role})")
-        return access
+        return await run_in_threadpool(_access, workspace_id, auth, db, min_role)
 
     dependency.__name__ = f"workspace_{min_role}"
     dependency.min_role = min_role  # type: ignore[attr-defined]
     return dependency
+
+
+def _access(workspace_id: int, auth: Auth, db: Session, min_role: str) -> Access:
+    """Resolve the user's role and scope in a workspace (404 when not a member)."""
+    ws = db.get(Workspace, workspace_id)
+    if ws is None:
+        raise NotFound("no such workspace")
+    if auth.user.is_admin:
+        role, scope = "owner", None
+    else:
+        m = db.scalar(
+            select(Membership).where(
+                Membership.workspace_id == workspace_id, Membership.user_id == auth.user.id
+            )
+        )
+        if m is None:
+            raise NotFound("no such workspace")
+        role, scope = m.role, m.org_unit_path
+    access = Access(auth.user, auth.session, ws, role, scope)
+    if not access.at_least(min_role):
+        raise Forbidden(f"this needs the {min_role} role in the workspace (you are {role})")
+    return access
 
 
 viewer = workspace_access("viewer")

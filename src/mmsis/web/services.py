@@ -374,9 +374,9 @@ def import_upload(db: Session, access: Access, kind: str, filename: str, content
     db.flush()
     if parsed.ok and kind == "dhis2":
         _replace_routine(db, access.workspace.id, up.id, parsed.rows)
-        from mmsis.web.analytics import mirror_to_store
-
-        mirror_to_store(access.workspace, parsed.rows, safe_name)
+        db.info.setdefault("after_commit", []).append(
+            lambda: _mirror(access.workspace, parsed.rows, safe_name)
+        )
     elif parsed.ok:
         _insert_chunks(
             db,
@@ -431,6 +431,13 @@ def bulk_insert_frame(db: Session, model: Any, frame: Any) -> int:
 
 
 _insert_chunks = bulk_insert
+
+
+def _mirror(ws: Workspace, rows: list[dict[str, Any]], filename: str) -> None:
+    """Copy committed DHIS2 values into the workspace's analytics store (queued)."""
+    from mmsis.web.analytics import mirror_to_store
+
+    mirror_to_store(ws, rows, filename)
 
 
 def _replace_routine(
@@ -534,3 +541,21 @@ def key_results_version(db: Session, workspace_id: int) -> tuple[int, str]:
         )
     ).one()
     return int(n or 0), str(last)
+
+
+def upload_version(db: Session, workspace_id: int) -> int:
+    """Changes with every upload (what the routine series depend on)."""
+    v = db.scalar(select(func.max(Upload.id)).where(Upload.workspace_id == workspace_id))
+    return int(v or 0)
+
+
+def analyses_version(db: Session, workspace_id: int) -> str:
+    """Changes whenever a cached analysis is recomputed."""
+    from mmsis.web.models import AnalysisResult
+
+    v = db.scalar(
+        select(func.max(AnalysisResult.computed_at)).where(
+            AnalysisResult.workspace_id == workspace_id
+        )
+    )
+    return str(v)

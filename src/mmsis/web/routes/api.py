@@ -281,13 +281,24 @@ def delete_agenda(
 
 @router.get("/workspaces/{workspace_id}/indicators")
 def indicators(
+    request: Request,
     access: Access = Depends(viewer),
     db: Session = Depends(get_db),
     data_element: list[str] = Query(default_factory=list),
     org_unit: str | None = None,
 ) -> list[dict[str, Any]]:
     """Monthly routine totals per data element over the user's subtree or an org unit in it."""
-    return services.routine_series(db, access, data_element, org_unit)
+    key = (
+        "series",
+        access.workspace.id,
+        access.scope_path,
+        tuple(sorted(data_element)),
+        org_unit,
+        services.upload_version(db, access.workspace.id),
+    )
+    return request.app.state.cache.get_or_compute(  # type: ignore[no-any-return]
+        key, lambda: services.routine_series(db, access, data_element, org_unit)
+    )
 
 
 @router.post("/workspaces/{workspace_id}/uploads", status_code=201)

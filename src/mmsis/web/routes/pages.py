@@ -106,28 +106,31 @@ def dashboard(
     if district and district not in {d.id for d in districts}:
         district = None
     name = next((d.name for d in districts if d.id == district), None)
-    key = (
-        "dashboard",
-        access.workspace.id,
+    wid, cache = access.workspace.id, request.app.state.cache
+    trend_key = ("trend", wid, access.scope_path, district, services.upload_version(db, wid))
+    panels_key = (
+        "panels",
+        wid,
         access.scope_path,
         district,
-        services.data_version(db, access.workspace.id),
+        services.key_results_version(db, wid),
+        services.analyses_version(db, wid),
     )
 
-    def compute() -> dict[str, Any]:
+    def trend() -> dict[str, Any]:
         rows = services.routine_series(db, access, list(TREND_ELEMENTS), district)
         title = f"Clients per month — {name or 'all districts you can see'}"
-        return {
-            "trend": _trend_chart(rows, title),
-            "trend_rows": rows[-12:],
-            **dash.panels(db, access, district),
-        }
+        return {"trend": _trend_chart(rows, title), "trend_rows": rows[-12:]}
 
+    parts = {
+        **cache.get_or_compute(trend_key, trend),
+        **cache.get_or_compute(panels_key, lambda: dash.panels(db, access, district)),
+    }
     context = {
         **_nav(access, "dashboard"),
         "districts": districts,
         "district": district,
-        **request.app.state.cache.get_or_compute(key, compute),
+        **parts,
     }
     template = "_trend.html" if _is_htmx(request) else "dashboard.html"
     return render(request, template, context)
@@ -245,6 +248,7 @@ def _agenda_context(db: Session, access: Access, cache: Any) -> dict[str, Any]:
 def _agenda_response(
     request: Request, db: Session, access: Access, status: int = 200, **extra: Any
 ) -> Response:
+    db.commit()  # end the write transaction before the (slow) ranking: SQLite has one writer
     ctx = {**_agenda_context(db, access, request.app.state.cache), **extra}
     return render(request, "_agenda.html" if _is_htmx(request) else "agenda.html", ctx, status)
 

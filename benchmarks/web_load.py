@@ -1,0 +1,236 @@
+"""Load test of the web workspace: concurrent simulated users on a loopback server.
+
+Starts `mmsis serve` over a database seeded with the example country, logs in N users
+(httpx async), and for D seconds each user loops over the dashboard (random district),
+the indicator API and small DHIS2 uploads. Prints requests per second, p50/p95/p99 latency
+per kind, errors, and writes made vs rows stored (lost writes). Target (issue #9): dashboard
+p95 < 300 ms with SQLite, zero errors, zero lost writes.
+
+    python benchmarks/web_load.py                 # 50 users, 60 s, SQLite
+    python benchmarks/web_load.py --users 10 --duration 10
+    python benchmarks/web_load.py --database postgresql://user@127.0.0.1:5432/db
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+TARGET_DASHBOARD_P95_MS = 300.0
+ROWS_PER_UPLOAD = 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _login(client: httpx.AsyncClient, email: str, password: str) -> None:
+    page = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, "no login form"
+    r = await client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token.group(1), "next": "/"},
+    )
+    r.raise_for_status()
+    me = (await client.get("/api/me")).json()
+    client.headers["X-CSRF-Token"] = me["csrf_token"]
+
+
+class Stats:
+    """Latencies per request kind, errors and the upload rows acknowledged by the server."""
+
+    def __init__(self) -> None:
+        self.lat: dict[str, list[float]] = {"dashboard": [], "indicators": [], "upload": []}
+        self.errors: dict[str, int] = {}
+        self.rows_written = 0
+
+
+async def _user(
+    uid: int,
+    root: str,
+    login: tuple[str, str],
+    wid: int,
+    districts: list[str],
+    facilities: list[str],
+    deadline: float,
+    stats: Stats,
+) -> None:
+    rng = random.Random(uid)
+    month = 0
+    async with httpx.AsyncClient(base_url=root, timeout=60, follow_redirects=True) as client:
+        await _login(client, *login)
+        while time.monotonic() < deadline:
+            roll = rng.random()
+            t0 = time.perf_counter()
+            try:
+                if roll < 0.5:
+                    kind = "dashboard"
+                    district = rng.choice([""] + districts)
+                    r = await client.get(f"/w/{wid}", params={"district": district})
+                    ok = r.status_code == 200
+                elif roll < 0.85:
+                    kind = "indicators"
+                    r = await client.get(
+                        f"/api/workspaces/{wid}/indicators",
+                        params={
+                            "data_element": rng.choice(["ANC1", "MMS_CLIENTS"]),
+                            "org_unit": rng.choice(districts),
+                        },
+                    )
+                    ok = r.status_code == 200
+                else:
+                    kind = "upload"
+                    month += 1
+                    year, mon = 2030 + (month - 1) // 12, (month - 1) % 12 + 1
+                    lines = ["dataElement,period,orgUnit,value"] + [
+                        f"BENCH_U{uid},{year}{mon:02d},{fac},{rng.randint(0, 50)}"
+                        for fac in rng.sample(facilities, ROWS_PER_UPLOAD)
+                    ]
+                    r = await client.post(
+                        f"/api/workspaces/{wid}/uploads",
+                        data={"kind": "dhis2"},
+                        files={"file": ("bench.csv", "\n".join(lines).encode(), "text/csv")},
+                    )
+                    ok = r.status_code == 201
+                    if ok:
+                        stats.rows_written += int(r.json()["rows_imported"])
+            except httpx.HTTPError as exc:
+                kind, ok = kind if "kind" in locals() else "other", False
+                stats.errors[type(exc).__name__] = stats.errors.get(type(exc).__name__, 0) + 1
+            stats.lat[kind].append((time.perf_counter() - t0) * 1000)
+            if not ok and "r" in locals():
+                key = f"{kind} HTTP {r.status_code}"
+                stats.errors[key] = stats.errors.get(key, 0) + 1
+
+
+def _rows_stored(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from mmsis.web import db as dbm
+    from mmsis.web.models import RoutineValue
+
+    engine = dbm.make_engine(url)
+    with engine.connect() as conn:
+        n = conn.scalar(
+            select(func.count())
+            .select_from(RoutineValue)
+            .where(RoutineValue.data_element.like("BENCH_U%"))
+        )
+    engine.dispose()
+    return int(n or 0)
+
+
+def main() -> None:
+    """Seed, serve, load, report."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    ap.add_argument("--database", default=None, help="database URL (default: temp SQLite)")
+    args = ap.parse_args()
+
+    from mmsis.web.demo import seed_demo
+
+    tmp = Path(tempfile.mkdtemp(prefix="mmsis-web-load-"))
+    url = args.database or f"sqlite:///{tmp / 'workspace.sqlite3'}"
+    t0 = time.perf_counter()
+    info = seed_demo(url, tmp / "data")
+    print(f"seeded {url.split('@')[-1]} in {time.perf_counter() - t0:.1f} s")
+    from sqlalchemy import select
+
+    from mmsis.web import db as dbm
+    from mmsis.web.models import OrgUnit
+
+    engine = dbm.make_engine(url)
+    with engine.connect() as conn:
+        units = conn.execute(
+            select(OrgUnit.id, OrgUnit.level).where(OrgUnit.workspace_id == info["workspace_id"])
+        ).all()
+    engine.dispose()
+    districts = [u for u, lvl in units if lvl == 3]
+    facilities = [u for u, lvl in units if lvl == 4]
+
+    port = _free_port()
+    root = f"http://127.0.0.1:{port}"
+    log = (tmp / "server.log").open("wb")
+    env = {**os.environ, "MMSIS_SECRET_KEY": "load-test"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mmsis.cli", "serve", "--port", str(port), "--database", url],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{root}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        stats = Stats()
+
+        async def run() -> float:
+            deadline = time.monotonic() + args.duration
+            start = time.perf_counter()
+            await asyncio.gather(
+                *(
+                    _user(
+                        i,
+                        root,
+                        (info["email"], info["password"]),
+                        info["workspace_id"],
+                        districts,
+                        facilities,
+                        deadline,
+                        stats,
+                    )
+                    for i in range(args.users)
+                )
+            )
+            return time.perf_counter() - start
+
+        elapsed = asyncio.run(run())
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+    total = sum(len(v) for v in stats.lat.values())
+    print(f"\n{args.users} users for {args.duration:.0f} s (elapsed {elapsed:.1f} s incl. logins)")
+    print(f"requests: {total}, {total / elapsed:.1f} req/s")
+    print(f"{'kind':<12}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    for kind, values in stats.lat.items():
+        if values:
+            p50, p95, p99 = np.percentile(values, [50, 95, 99])
+            print(f"{kind:<12}{len(values):>7}{p50:>10.0f}{p95:>10.0f}{p99:>10.0f}")
+    errors = sum(stats.errors.values())
+    print(f"errors: {errors} {stats.errors if stats.errors else ''}")
+    stored = _rows_stored(url)
+    print(
+        f"writes made (rows acknowledged): {stats.rows_written}; rows stored: {stored}; "
+        f"lost: {stats.rows_written - stored}"
+    )
+    if stats.lat["dashboard"]:
+        p95 = float(np.percentile(stats.lat["dashboard"], 95))
+        print(
+            f"dashboard p95 / target {TARGET_DASHBOARD_P95_MS:.0f} ms = "
+            f"{p95 / TARGET_DASHBOARD_P95_MS:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
