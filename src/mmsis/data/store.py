@@ -22,6 +22,7 @@ from mmsis.data.dhis2.periods import is_valid_period
 from mmsis.errors import InputError
 
 DEFAULT_PATH = "mmsis.duckdb"
+_FAST = "_mmsis_import"  # the typed table a clean CSV is read into (becomes data_values)
 _BIG_JSON = 5_000_000  # bytes: larger dataValueSets JSON files go through DuckDB's reader
 KEY = ["data_element", "period", "org_unit", "coc", "aoc"]
 AGGREGATION_TYPES = {"SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT",
@@ -213,6 +214,9 @@ class Store:
         def c(name: str) -> str:
             return src_cols.get(name, "NULL")
 
+        fast = self._import_values_csv_fast(src, reader, c)
+        if fast is not None:
+            return fast
         dflt = formats.DEFAULT_COC
         sql = (f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT {c('de')} AS de, {c('pe')} AS pe, "
                f"{c('ou')} AS ou, coalesce(nullif({c('coc')}, ''), '{dflt}') AS coc, "
@@ -223,6 +227,89 @@ class Store:
         except duckdb.Error as exc:
             raise InputError(f"could not read CSV: {exc}", file=src) from exc
         return self._stage_to_values(src)
+
+    def _import_values_csv_fast(self, src: str, reader: str, c: Any) -> ImportReport | None:
+        """The common case, a clean file: one typed read into a table that *becomes* the data.
+
+        Values are cast to DOUBLE (strictly) straight from the CSV into a compressed table in
+        the store file, then checked with set-based SQL (periods, org units, data elements,
+        finite values, duplicate keys). Into an empty store the checked table is renamed to
+        ``data_values`` (no second copy); otherwise it is upserted. Returns None when the file
+        has any problem (unparseable value, refusal): the caller then runs the exact checks
+        that report every refused row, so reports are the same either way.
+        """
+        con = self.con
+        dflt = formats.DEFAULT_COC
+        try:
+            con.execute(f"""CREATE OR REPLACE TABLE {_FAST} AS SELECT {c('de')} AS data_element,
+                {c('pe')} AS period, {c('ou')} AS org_unit,
+                coalesce(nullif({c('coc')}, ''), '{dflt}') AS coc,
+                coalesce(nullif({c('aoc')}, ''), '{dflt}') AS aoc,
+                CAST({c('value')} AS DOUBLE) AS value FROM {reader}""", [src])
+        except duckdb.Error:
+            con.execute(f"DROP TABLE IF EXISTS {_FAST}")
+            return None
+        try:
+            report = self._fast_checked(src)
+        except Exception:
+            con.execute(f"DROP TABLE IF EXISTS {_FAST}")
+            raise
+        if report is None:
+            con.execute(f"DROP TABLE IF EXISTS {_FAST}")
+        return report
+
+    def _fast_checked(self, src: str) -> ImportReport | None:
+        """Check the typed table; write it when clean (see ``_import_values_csv_fast``)."""
+        con = self.con
+        row = con.execute(f"""SELECT count(*), count(*) FILTER (WHERE value IS NULL),
+            count(*) FILTER (WHERE NOT isfinite(value)),
+            count(*) FILTER (WHERE period IS NULL OR period = ''),
+            count(*) FILTER (WHERE data_element IS NULL OR org_unit IS NULL) FROM {_FAST}
+            """).fetchone()
+        assert row is not None
+        n, blank, nonfinite, nope, nokey = (int(x) for x in row)
+        if nonfinite or nope or nokey:
+            return None
+        periods = [r[0] for r in con.execute(f"SELECT DISTINCT period FROM {_FAST}").fetchall()]
+        if not all(is_valid_period(p) for p in periods):
+            return None
+        unknown = con.execute(f"""SELECT
+            (SELECT count(*) FROM (SELECT DISTINCT org_unit FROM {_FAST}) s
+             WHERE NOT EXISTS (SELECT 1 FROM org_units o WHERE o.id = s.org_unit)),
+            (SELECT count(*) FROM (SELECT DISTINCT data_element FROM {_FAST}) s
+             WHERE NOT EXISTS (SELECT 1 FROM data_elements d WHERE d.id = s.data_element))
+            """).fetchone()
+        assert unknown is not None
+        if unknown[0] or unknown[1]:
+            return None
+        dup = con.execute(f"""SELECT count(*) FROM (SELECT hash(data_element, period, org_unit,
+            coc, aoc) AS k FROM {_FAST} GROUP BY k HAVING count(*) > 1)""").fetchone()
+        if dup is None or dup[0]:
+            return None  # a duplicate (or a hash collision): the exact checks decide
+        report = ImportReport(file=src, kind="data_values", rows=n)
+        empty = int(con.execute("SELECT count(*) FROM data_values").fetchone()[0]) == 0  # type: ignore[index]
+        if not empty:
+            con.execute(f"""CREATE OR REPLACE TEMP VIEW _stage AS SELECT data_element AS de,
+                period AS pe, org_unit AS ou, coc, aoc, value AS num,
+                CASE WHEN value IS NULL THEN '' END AS bad FROM {_FAST}""")
+            try:
+                self._upsert(report, n)
+            finally:
+                con.execute("DROP VIEW IF EXISTS _stage")
+                con.execute(f"DROP TABLE IF EXISTS {_FAST}")
+            return report
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if blank:
+                con.execute(f"DELETE FROM {_FAST} WHERE value IS NULL")
+            con.execute("DROP TABLE data_values")
+            con.execute(f"ALTER TABLE {_FAST} RENAME TO data_values")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        report.imported, report.ignored = n - blank, blank
+        return report
 
     def _import_values_json(self, path: Path) -> ImportReport | None:
         """Fast path for a large dataValueSets JSON: DuckDB's JSON reader, no Python objects.
@@ -320,6 +407,14 @@ class Store:
             "key", "duplicate key within file")
         if refusals:
             return self._refused(report, refusals)
+        self._upsert(report, n)
+        c.execute("DROP TABLE IF EXISTS _stage")
+        return report
+
+    def _upsert(self, report: ImportReport, n: int) -> None:
+        """Write the checked ``_stage`` (de, pe, ou, coc, aoc, num, bad) into data_values, in one
+        transaction, counting imported, updated and ignored rows into ``report``."""
+        c = self.con
         c.execute("BEGIN TRANSACTION")
         try:
             empty = int(c.execute("SELECT count(*) FROM data_values").fetchone()[0]) == 0  # type: ignore[index]
@@ -351,8 +446,6 @@ class Store:
         except Exception:
             c.execute("ROLLBACK")
             raise
-        c.execute("DROP TABLE IF EXISTS _stage")
-        return report
 
     def _refused(self, report: ImportReport, refusals: list[Refusal]) -> ImportReport:
         self.con.execute("DROP TABLE IF EXISTS _stage")

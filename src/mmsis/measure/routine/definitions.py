@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,12 @@ class Definitions(BaseModel):
         return [by_id[i] for i in ids]
 
 
+@lru_cache(maxsize=16)
+def _parse_yaml(text: str) -> Any:
+    """Parse YAML with libyaml when present (the shipped file is parsed once per process)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def load_definitions(path: str | Path | None = None) -> Definitions:
     """Load and check indicator definitions (the shipped MMS set when ``path`` is None)."""
     if path is None:
@@ -110,7 +118,7 @@ def load_definitions(path: str | Path | None = None) -> Definitions:
             raise InputError("definitions file not found", file=str(p))
         text, name = p.read_text(encoding="utf-8"), str(p)
     try:
-        raw: Any = yaml.safe_load(text)
+        raw: Any = copy.deepcopy(_parse_yaml(text))
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", file=name) from exc
     if not isinstance(raw, dict):

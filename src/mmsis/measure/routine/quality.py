@@ -57,29 +57,42 @@ def _completeness(store: Store, anc: pd.DataFrame, q: object, data_set: str) -> 
 
 
 def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Flag values far from their own series (facility x element x combos) over all periods."""
+    """Flag values far from their own series (facility x element x combos) over all periods.
+
+    One pass in DuckDB: series statistics (mean, SD, median, MAD) are grouped per series and
+    joined back to the values; only the flagged values leave DuckDB, and the per-element counts
+    come from the series sizes and the flagged rows (every counted value is a flagged one).
+    """
     if not des:
         return pd.DataFrame(columns=TABLE_COLUMNS), pd.DataFrame()
-    mod = q.outlier_moderate_sd.value  # type: ignore[attr-defined]
-    ext = q.outlier_extreme_sd.value  # type: ignore[attr-defined]
-    mz = q.modified_z.value  # type: ignore[attr-defined]
-    store.con.execute("""CREATE OR REPLACE TEMP TABLE _dq AS
-        WITH s AS (SELECT data_element, org_unit, coc, aoc, avg(value) AS mean,
-                   stddev_samp(value) AS sd, median(value) AS med, mad(value) AS mad,
-                   count(*) AS n FROM data_values WHERE list_contains(?, data_element)
-                   GROUP BY ALL HAVING count(*) >= 4)
-        SELECT v.data_element, v.org_unit, v.period, v.value, s.mean, s.sd, s.med, s.mad,
-               CASE WHEN s.sd > 0 THEN abs(v.value - s.mean) / s.sd END AS z,
-               CASE WHEN s.mad > 0 THEN 0.6745 * abs(v.value - s.med) / s.mad END AS mz
-        FROM data_values v JOIN s USING (data_element, org_unit, coc, aoc)""", [des])
-    per_de = store.query(f"""SELECT data_element, count(*) AS n_values,
-        count(*) FILTER (WHERE z > {mod} AND z <= {ext}) AS moderate,
-        count(*) FILTER (WHERE z > {ext}) AS extreme,
-        count(*) FILTER (WHERE mz > {mz}) AS modified_z FROM _dq GROUP BY ALL
-        ORDER BY data_element""")
-    flagged = store.query(f"""SELECT org_unit, period, data_element, value, mean, med, z, mz
-        FROM _dq WHERE z > {mod} OR mz > {mz} ORDER BY z DESC NULLS LAST""")
-    store.con.execute("DROP TABLE _dq")
+    mod = float(q.outlier_moderate_sd.value)  # type: ignore[attr-defined]
+    ext = float(q.outlier_extreme_sd.value)  # type: ignore[attr-defined]
+    mz = float(q.modified_z.value)  # type: ignore[attr-defined]
+    c = store.con
+    c.execute("""CREATE OR REPLACE TEMP TABLE _series AS SELECT data_element, org_unit, coc, aoc,
+        avg(value) AS mean, stddev_samp(value) AS sd, median(value) AS med, mad(value) AS mad,
+        count(*) AS n FROM data_values WHERE list_contains(?, data_element)
+        GROUP BY ALL HAVING count(*) >= 4""", [des])
+    try:
+        flagged = store.query(f"""SELECT * FROM (SELECT v.data_element, v.org_unit, v.period,
+            v.value, s.mean, s.med,
+            CASE WHEN s.sd > 0 THEN abs(v.value - s.mean) / s.sd END AS z,
+            CASE WHEN s.mad > 0 THEN 0.6745 * abs(v.value - s.med) / s.mad END AS mz
+            FROM data_values v JOIN _series s USING (data_element, org_unit, coc, aoc)
+            WHERE list_contains(?, v.data_element))
+            WHERE z > {mod} OR mz > {mz} ORDER BY z DESC NULLS LAST""", [des])
+        sizes = store.query("SELECT data_element, sum(n)::BIGINT AS n_values FROM _series "
+                            "GROUP BY ALL")
+    finally:
+        c.execute("DROP TABLE IF EXISTS _series")
+    z = flagged["z"]
+    cats = pd.DataFrame({"data_element": flagged["data_element"],
+                         "moderate": ((z > mod) & (z <= ext)).fillna(False).astype("int64"),
+                         "extreme": (z > ext).fillna(False).astype("int64"),
+                         "modified_z": (flagged["mz"] > mz).fillna(False).astype("int64")})
+    counts = cats.groupby("data_element")[["moderate", "extreme", "modified_z"]].sum()
+    per_de = sizes.set_index("data_element").join(counts).fillna(0)
+    per_de = per_de.astype("int64").sort_index().reset_index()
     rows = []
     for name, cond, ref in (("outlier_extreme", flagged["z"] > ext, "mean"),
                             ("outlier_moderate", (flagged["z"] > mod) & (flagged["z"] <= ext),
@@ -93,25 +106,37 @@ def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd
 
 
 def _internal(store: Store, anc: pd.DataFrame, pairs: list, tol: float) -> pd.DataFrame:
-    out = []
-    for pair in pairs:
-        df = store.query("""SELECT org_unit, period,
-            sum(value) FILTER (WHERE data_element = ?) AS lhs,
-            sum(value) FILTER (WHERE data_element = ?) AS rhs
-            FROM data_values WHERE data_element IN (?, ?) GROUP BY ALL""",
-                         [pair.lhs, pair.rhs, pair.lhs, pair.rhs])
-        df = df.dropna(subset=["lhs", "rhs"]).merge(anc, on="org_unit")
-        if df.empty:
-            continue
-        df["bad"] = df["lhs"] > df["rhs"]
-        df["period"] = _year(df["period"])
-        g = df.groupby(["ou", "period"]).agg(lhs=("lhs", "sum"), rhs=("rhs", "sum"),
-                                             bad=("bad", "sum"), n=("bad", "size")).reset_index()
-        out.append(pd.DataFrame({
-            "org_unit": g["ou"], "period": g["period"], "check": f"internal:{pair.id}",
-            "data_element": f"{pair.lhs}<={pair.rhs}", "value": 100 * g["bad"] / g["n"],
-            "reference": 0.0, "flag": g["bad"] > 0, "_n": g["n"], "_bad": g["bad"]}))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=TABLE_COLUMNS)
+    """% of facility-months where lhs > rhs, per org unit at the review level and year (SQL)."""
+    if not pairs:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    des = sorted({d for p in pairs for d in (p.lhs, p.rhs)})
+    cols = ", ".join(f"sum(value) FILTER (WHERE data_element = ?) AS d{i}"
+                     for i in range(len(des)))
+    col = {d: f"d{i}" for i, d in enumerate(des)}
+    selects = [f"""SELECT {k} AS k, ou, substr(period, 1, 4) AS period,
+        count(*) FILTER (WHERE {col[p.lhs]} > {col[p.rhs]}) AS bad, count(*) AS n
+        FROM _fm WHERE {col[p.lhs]} IS NOT NULL AND {col[p.rhs]} IS NOT NULL GROUP BY ALL"""
+               for k, p in enumerate(pairs)]
+    c = store.con
+    c.register("_anc_df", anc)
+    try:
+        c.execute(f"""CREATE OR REPLACE TEMP TABLE _fm AS SELECT a.ou, f.* FROM (SELECT
+            org_unit, period, {cols} FROM data_values WHERE list_contains(?, data_element)
+            GROUP BY org_unit, period) f JOIN _anc_df a USING (org_unit)""", [*des, des])
+        g = store.query(" UNION ALL ".join(selects) + " ORDER BY k, ou, period")
+    finally:
+        c.unregister("_anc_df")
+        c.execute("DROP TABLE IF EXISTS _fm")
+    if g.empty:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    ids = [p.id for p in pairs]
+    labels = [f"{p.lhs}<={p.rhs}" for p in pairs]
+    k = g["k"].to_numpy()
+    bad, n = g["bad"].astype("int64"), g["n"].astype("int64")
+    return pd.DataFrame({
+        "org_unit": g["ou"], "period": g["period"],
+        "check": [f"internal:{ids[i]}" for i in k], "data_element": [labels[i] for i in k],
+        "value": 100 * bad / n, "reference": 0.0, "flag": bad > 0, "_n": n, "_bad": bad})
 
 
 def _over_time(store: Store, anc: pd.DataFrame, des: list[str], tol: float) -> pd.DataFrame:
