@@ -123,3 +123,14 @@ def test_refused_files_fall_back_and_write_nothing(tmp_path: Path, bad: str, col
     assert st.count("data_values") == 0
     tables = {t[0] for t in st.con.execute("SHOW TABLES").fetchall()}
     assert "_mmsis_import" not in tables
+
+
+def test_reimport_after_reports_import(tmp_path: Path) -> None:
+    st = _store()
+    assert st.import_reports(pd.DataFrame({"dataSet": ["DS"], "period": ["202001"],
+                                           "orgUnit": [OU], "received": ["1"]})).ok
+    path = _write(tmp_path / "a.csv", _rows(4))
+    first = st.import_file(path)
+    again = st.import_file(path)
+    assert first.imported > 0
+    assert (again.imported, again.updated, again.ignored) == (0, 0, first.rows)

@@ -289,13 +289,14 @@ class Store:
         report = ImportReport(file=src, kind="data_values", rows=n)
         empty = int(con.execute("SELECT count(*) FROM data_values").fetchone()[0]) == 0  # type: ignore[index]
         if not empty:
-            con.execute(f"""CREATE OR REPLACE TEMP VIEW _stage AS SELECT data_element AS de,
+            con.execute(f"""CREATE OR REPLACE TEMP VIEW _mmsis_import_v AS SELECT data_element
+                AS de,
                 period AS pe, org_unit AS ou, coc, aoc, value AS num,
                 CASE WHEN value IS NULL THEN '' END AS bad FROM {_FAST}""")
             try:
-                self._upsert(report, n)
+                self._upsert(report, n, "_mmsis_import_v")
             finally:
-                con.execute("DROP VIEW IF EXISTS _stage")
+                con.execute("DROP VIEW IF EXISTS _mmsis_import_v")
                 con.execute(f"DROP TABLE IF EXISTS {_FAST}")
             return report
         con.execute("BEGIN TRANSACTION")
@@ -411,23 +412,23 @@ class Store:
         c.execute("DROP TABLE IF EXISTS _stage")
         return report
 
-    def _upsert(self, report: ImportReport, n: int) -> None:
-        """Write the checked ``_stage`` (de, pe, ou, coc, aoc, num, bad) into data_values, in one
+    def _upsert(self, report: ImportReport, n: int, stage: str = "_stage") -> None:
+        """Write the checked ``stage`` (de, pe, ou, coc, aoc, num, bad) into data_values, in one
         transaction, counting imported, updated and ignored rows into ``report``."""
         c = self.con
         c.execute("BEGIN TRANSACTION")
         try:
             empty = int(c.execute("SELECT count(*) FROM data_values").fetchone()[0]) == 0  # type: ignore[index]
             blank = int(c.execute(  # type: ignore[index]
-                "SELECT count(*) FROM _stage WHERE bad = ''").fetchone()[0])
+                f"SELECT count(*) FROM {stage} WHERE bad = ''").fetchone()[0])
             if empty:
-                c.execute("INSERT INTO data_values SELECT de, pe, ou, coc, aoc, num FROM _stage "
+                c.execute(f"INSERT INTO data_values SELECT de, pe, ou, coc, aoc, num FROM {stage} "
                           "WHERE num IS NOT NULL")
                 report.imported, report.ignored = n - blank, blank
             else:
-                c.execute("""CREATE OR REPLACE TEMP TABLE _m AS SELECT s.de, s.pe, s.ou, s.coc,
+                c.execute(f"""CREATE OR REPLACE TEMP TABLE _m AS SELECT s.de, s.pe, s.ou, s.coc,
                     s.aoc, s.num, d.value AS old, d.value IS NOT NULL AS existed
-                    FROM _stage s LEFT JOIN data_values d ON d.data_element = s.de
+                    FROM {stage} s LEFT JOIN data_values d ON d.data_element = s.de
                     AND d.period = s.pe AND d.org_unit = s.ou AND d.coc = s.coc AND d.aoc = s.aoc
                     WHERE s.num IS NOT NULL""")
                 counts = c.execute("""SELECT count(*) FILTER (WHERE NOT existed),
@@ -510,6 +511,7 @@ class Store:
         except Exception:
             c.execute("ROLLBACK")
             raise
+        c.execute("DROP TABLE IF EXISTS _stage")
         return report
 
     def import_metadata(self, tables: dict[str, pd.DataFrame],
