@@ -77,8 +77,13 @@ _register()
 
 def main() -> None:
     """Console entry point: user errors print a clear message and exit with status 2."""
+    import logging
+
     from typer.exceptions import TyperException
 
+    # configure logging first: pyfixest calls logging.basicConfig(level=INFO) at import,
+    # which would otherwise flood the terminal with other libraries' INFO messages
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         # without standalone mode click returns the code of a `typer.Exit` instead of exiting
         code = app(standalone_mode=False)

@@ -48,7 +48,9 @@ def test_files_and_sections(built: dict[str, Any]) -> None:
     try:
         import weasyprint  # type: ignore[import-not-found]  # noqa: F401
 
-        assert (out / "report.pdf").exists()
+        pdf = (out / "report.pdf").read_bytes()
+        assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+        assert len(pdf) > 50_000  # charts and tables, not an empty page
     except ImportError:
         assert "PDF skipped" in built["output"] and not (out / "report.pdf").exists()
 
