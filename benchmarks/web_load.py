@@ -42,11 +42,14 @@ async def _login(client: httpx.AsyncClient, email: str, password: str) -> None:
     page = await client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token, "no login form"
+    t0 = time.perf_counter()
     r = await client.post(
         "/login",
         data={"email": email, "password": password, "csrf_token": token.group(1), "next": "/"},
     )
-    r.raise_for_status()
+    if r.status_code >= 400:
+        raise RuntimeError(f"login failed: HTTP {r.status_code} after "
+                           f"{time.perf_counter() - t0:.1f} s")
     me = (await client.get("/api/me")).json()
     client.headers["X-CSRF-Token"] = me["csrf_token"]
 

@@ -30,6 +30,10 @@ QUALITY_FLAGS_KEPT = 20000
 
 def save_result(db: Session, workspace_id: int, kind: str, result: Any) -> None:
     """Store (replace) a cached analysis result."""
+    from mmsis.web.db import begin_write
+
+    payload = json.dumps(to_jsonable(result))
+    begin_write(db)
     row = db.scalar(
         select(AnalysisResult).where(
             AnalysisResult.workspace_id == workspace_id, AnalysisResult.kind == kind
@@ -38,7 +42,7 @@ def save_result(db: Session, workspace_id: int, kind: str, result: Any) -> None:
     if row is None:
         row = AnalysisResult(workspace_id=workspace_id, kind=kind, result_json="{}")
         db.add(row)
-    row.result_json = json.dumps(to_jsonable(result))
+    row.result_json = payload
     row.computed_at = utcnow()
     db.flush()
 
@@ -59,12 +63,24 @@ _MIRROR_THREAD: list[threading.Thread] = []
 
 def _mirror_worker() -> None:
     while True:
-        store_path, rows, filename = _MIRROR_QUEUE.get()
-        try:
-            _write_store(store_path, rows, filename)
-        except Exception:  # the web database holds the data; the store is a derived copy
-            log.exception("could not copy %s into the analytics store %s", filename, store_path)
-        finally:
+        batch = [_MIRROR_QUEUE.get()]
+        while True:  # copy everything queued meanwhile in one import per store
+            try:
+                batch.append(_MIRROR_QUEUE.get_nowait())
+            except queue.Empty:
+                break
+        by_store: dict[str, dict[tuple[str, str, str], dict[str, Any]]] = {}
+        for store_path, rows, _filename in batch:
+            latest = by_store.setdefault(store_path, {})
+            for r in rows:  # a later upload of the same key replaces the earlier value
+                latest[(r["data_element"], r["period"], r["org_unit"])] = r
+        for store_path, keyed in by_store.items():
+            rows = list(keyed.values())
+            try:
+                _write_store(store_path, rows, f"web uploads ({len(rows)} values)")
+            except Exception:  # the web database holds the data; the store is a derived copy
+                log.exception("could not copy values into the analytics store %s", store_path)
+        for _ in batch:
             _MIRROR_QUEUE.task_done()
 
 

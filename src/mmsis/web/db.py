@@ -28,7 +28,11 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_pre_ping=True,
+            pool_size=20,
+            max_overflow=30,
         )
 
         @event.listens_for(engine, "connect")
@@ -62,6 +66,21 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def begin_write(session: Session) -> None:
+    """Start the write transaction now, in this thread (BEGIN IMMEDIATE on SQLite).
+
+    Reads done before (login, role checks) are committed first, so no lock is held across
+    threads and a write never has to upgrade a stale read snapshot.
+    """
+    tx = session.get_transaction()
+    if tx is not None and session.info.get("write_tx") is tx:
+        return  # already writing: several changes of one request stay one transaction
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={WRITE_INTENT: True})
+    session.info["write_tx"] = session.get_transaction()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

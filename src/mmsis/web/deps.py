@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from mmsis.web import security
-from mmsis.web.db import WRITE_INTENT
 from mmsis.web.models import ROLES, LoginSession, Membership, User, Workspace
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -41,8 +40,6 @@ class NotFound(Exception):
 def get_db(request: Request) -> Iterator[Session]:
     """A database session per request, committed when the handler succeeds."""
     db: Session = request.app.state.sessions()
-    if request.method not in SAFE_METHODS:
-        db.connection(execution_options={WRITE_INTENT: True})
     try:
         yield db
         db.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -29,10 +30,16 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_HASH_SLOTS = threading.BoundedSemaphore(2)
+"""At most two argon2 computations at once (64 MiB each): a login burst cannot starve the
+server of CPU and memory, nor keep other requests from the GIL while they hold a DB lock."""
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     """True when the password matches the stored argon2 hash."""
     try:
-        return _hasher.verify(password_hash, password)
+        with _HASH_SLOTS:
+            return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -117,6 +124,9 @@ def load_session(db: Session, session_id: str) -> tuple[LoginSession, User] | No
 
 def end_session(db: Session, session_id: str) -> None:
     """Delete a session (logout)."""
+    from mmsis.web.db import begin_write
+
+    begin_write(db)
     db.execute(delete(LoginSession).where(LoginSession.id == session_id))
 
 

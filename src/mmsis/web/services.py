@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
 from mmsis.web import parsers
+from mmsis.web.db import begin_write
 from mmsis.web.deps import Access, NotFound
 from mmsis.web.models import (
     AgendaItem,
@@ -65,6 +66,7 @@ def visible_workspaces(db: Session, user: User) -> list[tuple[Workspace, str]]:
 
 def create_workspace(db: Session, name: str, country: str = "", phase: str = "") -> Workspace:
     """Create a workspace; names are unique."""
+    begin_write(db)
     name = name.strip()
     if not name:
         raise InputError("a workspace needs a name", field="name")
@@ -87,6 +89,7 @@ def set_member(
     org_unit_id: str | None = None,
 ) -> Membership:
     """Give a user a role in a workspace, optionally limited to an org unit's subtree."""
+    begin_write(db)
     from mmsis.web.models import ROLES
 
     if role not in ROLES:
@@ -171,6 +174,7 @@ def set_key_result(
     db: Session, access: Access, key_result_id: str, status: str, note: str
 ) -> KeyResultStatus:
     """Record the group's status and note for a key result, with an audit entry."""
+    begin_write(db)
     from mmsis.framework import load_framework
 
     fw = load_framework()
@@ -209,6 +213,7 @@ def add_evidence(
     db: Session, access: Access, key_result_id: str, filename: str, content: bytes
 ) -> Evidence:
     """Attach an evidence file (type and size checked first) to a key result."""
+    begin_write(db)
     from mmsis.framework import load_framework
 
     if key_result_id not in {k.id for k in load_framework().key_results}:
@@ -269,6 +274,7 @@ def add_agenda_item(
     db: Session, access: Access, kind: str, text: str, ref_id: str | None = None
 ) -> AgendaItem:
     """Add a question or strategy at the bottom of the agenda."""
+    begin_write(db)
     if kind not in AGENDA_KINDS:
         raise InputError(f"kind must be one of {', '.join(AGENDA_KINDS)}", field="kind")
     text = text.strip()
@@ -306,6 +312,7 @@ def _item(db: Session, access: Access, item_id: int) -> AgendaItem:
 
 def decide_agenda_item(db: Session, access: Access, item_id: int, decision: str) -> AgendaItem:
     """Accept, reject or re-open an agenda item."""
+    begin_write(db)
     if decision not in DECISIONS:
         raise InputError(f"decision must be one of {', '.join(DECISIONS)}", field="decision")
     item = _item(db, access, item_id)
@@ -317,6 +324,7 @@ def decide_agenda_item(db: Session, access: Access, item_id: int, decision: str)
 
 def move_agenda_item(db: Session, access: Access, item_id: int, new_rank: int) -> list[AgendaItem]:
     """Move an item to a 1-based rank, renumbering the others so ranks stay 1..n."""
+    begin_write(db)
     item = _item(db, access, item_id)
     items = agenda(db, access.workspace.id)
     if not 1 <= new_rank <= len(items):
@@ -332,6 +340,7 @@ def move_agenda_item(db: Session, access: Access, item_id: int, new_rank: int) -
 
 def delete_agenda_item(db: Session, access: Access, item_id: int) -> None:
     """Remove an item from the agenda."""
+    begin_write(db)
     item = _item(db, access, item_id)
     audit(db, access, "delete", "agenda_item", item.id, text=item.text)
     db.delete(item)
@@ -359,6 +368,7 @@ def import_upload(db: Session, access: Access, kind: str, filename: str, content
             text, org_unit_paths(db, access.workspace.id, level=3), access.scope_path
         )
     safe_name = filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
+    begin_write(db)
     up = Upload(
         workspace_id=access.workspace.id,
         kind=kind,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mmsis._cli import to_jsonable
 from mmsis.errors import InputError
@@ -211,7 +212,9 @@ async def post_evidence(
 ) -> dict[str, Any]:
     """Attach an evidence file to a key result (type and size checked first)."""
     content = await file.read(parsers.MAX_EVIDENCE_BYTES + 1)
-    ev = services.add_evidence(db, access, key_result_id, file.filename or "", content)
+    ev = await run_in_threadpool(
+        services.add_evidence, db, access, key_result_id, file.filename or "", content
+    )
     return {"id": ev.id, "filename": ev.filename, "size": ev.size}
 
 
@@ -310,7 +313,9 @@ async def post_upload(
 ) -> JSONResponse:
     """Upload DHIS2 data values or a survey file: all rows imported, or none and the refusals."""
     content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
-    up = services.import_upload(db, access, kind, file.filename or "", content)
+    up = await run_in_threadpool(
+        services.import_upload, db, access, kind, file.filename or "", content
+    )
     return JSONResponse(upload_out(up), status_code=201 if up.status == "imported" else 422)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from mmsis.web import security
 from mmsis.web.app import render
+from mmsis.web.db import begin_write
 from mmsis.web.deps import Auth, current_auth, get_db
 
 router = APIRouter(include_in_schema=False)
@@ -75,6 +76,7 @@ def login(
         resp.headers["Retry-After"] = str(int(security.RATE_LIMIT_WINDOW.total_seconds()))
         return resp
     user = security.authenticate(db, email, password)
+    begin_write(db)  # after hashing: no write lock is held while the password is checked
     if user is None:
         security.record_failure(db, email, client)
         return _login_form(request, email, "Wrong e-mail or password.", next, 401)

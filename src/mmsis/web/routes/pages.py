@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mmsis.errors import InputError
 from mmsis.web import charts, parsers, services
@@ -213,7 +214,9 @@ async def evidence_upload(
     """Attach evidence to a key result from the editor."""
     content = await file.read(parsers.MAX_EVIDENCE_BYTES + 1)
     try:
-        services.add_evidence(db, access, key_result_id, file.filename or "", content)
+        await run_in_threadpool(
+            services.add_evidence, db, access, key_result_id, file.filename or "", content
+        )
     except parsers.UploadRefused as exc:
         db.rollback()
         ctx = _kr_context(db, access)
@@ -509,7 +512,9 @@ async def upload_post(
     """Import a file all-or-nothing and show the result (with every refused row) on the page."""
     content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
     try:
-        up = services.import_upload(db, access, kind, file.filename or "", content)
+        up = await run_in_threadpool(
+            services.import_upload, db, access, kind, file.filename or "", content
+        )
     except parsers.UploadRefused as exc:
         db.rollback()
         ctx = _uploads_context(db, access)
