@@ -12,37 +12,37 @@ from mmsis.cli import app
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 runner = CliRunner()
+#: `mmsis evaluate its` on the Sicily smoking-ban series (Bernal et al.), up to the intervention.
+SICILY_ITS = [
+    "evaluate",
+    "its",
+    str(DATA / "sicily.csv"),
+    "--outcome",
+    "aces",
+    "--time",
+    "time",
+    "--intervention",
+    "smokban",
+]
+#: ... with the ITS-3 model: quasi-Poisson, standard-population offset, two harmonics by month.
+SICILY_ITS3 = [
+    *SICILY_ITS,
+    "--offset",
+    "stdpop",
+    "--family",
+    "quasipoisson",
+    "--harmonics",
+    "2",
+    "--season",
+    "month",
+]
 
 
 def test_its_json_contract(tmp_path: Path) -> None:
     plot = tmp_path / "its.png"
     res = runner.invoke(
         app,
-        [
-            "evaluate",
-            "its",
-            str(DATA / "sicily.csv"),
-            "--outcome",
-            "aces",
-            "--time",
-            "time",
-            "--intervention",
-            "smokban",
-            "--offset",
-            "stdpop",
-            "--family",
-            "quasipoisson",
-            "--harmonics",
-            "2",
-            "--season",
-            "month",
-            "--period",
-            "12",
-            "--slope-change",
-            "--plot",
-            str(plot),
-            "--json",
-        ],
+        [*SICILY_ITS3, "--period", "12", "--slope-change", "--plot", str(plot), "--json"],
     )
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
@@ -55,26 +55,7 @@ def test_its_json_contract(tmp_path: Path) -> None:
 def test_its_reproduces_its3_through_cli() -> None:
     res = runner.invoke(
         app,
-        [
-            "evaluate",
-            "its",
-            str(DATA / "sicily.csv"),
-            "--outcome",
-            "aces",
-            "--time",
-            "time",
-            "--intervention",
-            "smokban",
-            "--offset",
-            "stdpop",
-            "--family",
-            "quasipoisson",
-            "--harmonics",
-            "2",
-            "--season",
-            "month",
-            "--json",
-        ],
+        [*SICILY_ITS3, "--json"],
     )
     out = json.loads(res.stdout)
     assert out["level_change"]["rr"] == pytest.approx(0.885072, rel=1e-5)
@@ -84,24 +65,7 @@ def test_its_reproduces_its3_through_cli() -> None:
 def test_its_gaussian_reports_estimate_not_rr() -> None:
     res = runner.invoke(
         app,
-        [
-            "evaluate",
-            "its",
-            str(DATA / "sicily.csv"),
-            "--outcome",
-            "aces",
-            "--time",
-            "time",
-            "--intervention",
-            "smokban",
-            "--offset",
-            "stdpop",
-            "--family",
-            "gaussian",
-            "--newey-west",
-            "2",
-            "--json",
-        ],
+        [*SICILY_ITS, "--offset", "stdpop", "--family", "gaussian", "--newey-west", "2", "--json"],
     )
     out = json.loads(res.stdout)
     assert "rr" not in out["level_change"] and out["level_change"]["estimate"] < 0

@@ -7,13 +7,28 @@ import pandas as pd
 import pytest
 
 from mmsis.evaluate.did import fit_did
-from mmsis.evaluate.its import fit_its
+from mmsis.evaluate.its import ITSResult, fit_its
 from mmsis.evaluate.panels import aggregate_districts, country_panel
 
 
 @pytest.fixture(scope="module")
 def panel(example_country) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return country_panel(example_country)
+
+
+def _anc1_its(series: pd.DataFrame) -> ITSResult:
+    """ANC1 ITS: quasi-Poisson on expected pregnancies, completeness in the offset."""
+    return fit_its(
+        series,
+        "value",
+        "period",
+        "mms",
+        offset="expected_pregnancies",
+        family="quasipoisson",
+        harmonics=1,
+        completeness="population_completeness",
+        missing="offset",
+    )
 
 
 def test_panel_sums_facilities_and_measures_completeness(example_country, panel) -> None:  # type: ignore[no-untyped-def]
@@ -39,32 +54,12 @@ def test_its_per_pilot_district_recovers_true_rr(example_country, panel) -> None
     pilots = example_country.rollout.loc[example_country.rollout["pilot"], "district_id"]
     rrs = []
     for d in pilots:
-        r = fit_its(
-            panel[panel["district_id"] == d],
-            "value",
-            "period",
-            "mms",
-            offset="expected_pregnancies",
-            family="quasipoisson",
-            harmonics=1,
-            completeness="population_completeness",
-            missing="offset",
-        )
+        r = _anc1_its(panel[panel["district_id"] == d])
         lc = r.level_change
         assert lc["ci_low"] < true_rr < lc["ci_high"], (d, lc)
         rrs.append(lc["rr"])
     assert np.exp(np.mean(np.log(rrs))) == pytest.approx(true_rr, abs=0.04)
-    pooled = fit_its(
-        aggregate_districts(panel, list(pilots)),
-        "value",
-        "period",
-        "mms",
-        offset="expected_pregnancies",
-        family="quasipoisson",
-        harmonics=1,
-        completeness="population_completeness",
-        missing="offset",
-    )
+    pooled = _anc1_its(aggregate_districts(panel, list(pilots)))
     assert pooled.level_change["ci_low"] < true_rr < pooled.level_change["ci_high"]
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from mmsis.errors import InputError
-from mmsis.evaluate.its import fit_its
-from mmsis.evaluate.quality import apply_handling, seasonal_interpolate
+from mmsis.evaluate.its import ITSResult, fit_its
+from mmsis.evaluate.quality import Handling, apply_handling, seasonal_interpolate
 
 
 def series(seed: int = 0, rr: float = 1.2) -> pd.DataFrame:
@@ -24,33 +26,26 @@ def series(seed: int = 0, rr: float = 1.2) -> pd.DataFrame:
     return pd.DataFrame({"t": t, "month": month, "d": d, "y": y, "comp": comp, "pop": 1e5})
 
 
+def _fit(df: pd.DataFrame, missing: Handling, **kw: Any) -> ITSResult:
+    """The seasonal quasi-Poisson ITS of ``series`` with completeness column ``comp``."""
+    return fit_its(
+        df,
+        "y",
+        "t",
+        "d",
+        harmonics=1,
+        season="month",
+        family="quasipoisson",
+        completeness="comp",
+        missing=missing,
+        **kw,
+    )
+
+
 def test_completeness_offset_removes_underreporting_bias() -> None:
     df = series()
-    naive = fit_its(
-        df,
-        "y",
-        "t",
-        "d",
-        offset="pop",
-        harmonics=1,
-        season="month",
-        family="quasipoisson",
-        completeness="comp",
-        missing="drop",
-        min_completeness=0.0,
-    )
-    adj = fit_its(
-        df,
-        "y",
-        "t",
-        "d",
-        offset="pop",
-        harmonics=1,
-        season="month",
-        family="quasipoisson",
-        completeness="comp",
-        missing="offset",
-    )
+    naive = _fit(df, "drop", offset="pop", min_completeness=0.0)
+    adj = _fit(df, "offset", offset="pop")
     assert adj.data_quality["completeness_offset"] is True
     assert adj.level_change["ci_low"] < 1.2 < adj.level_change["ci_high"]
     assert adj.dispersion < 2 < naive.dispersion
@@ -59,18 +54,7 @@ def test_completeness_offset_removes_underreporting_bias() -> None:
 
 def test_drop_reports_and_removes_low_completeness_months() -> None:
     df = series()
-    r = fit_its(
-        df,
-        "y",
-        "t",
-        "d",
-        harmonics=1,
-        season="month",
-        family="quasipoisson",
-        completeness="comp",
-        missing="drop",
-        min_completeness=0.9,
-    )
+    r = _fit(df, "drop", min_completeness=0.9)
     low = int((df["comp"] < 0.9).sum())
     assert r.data_quality["n_low_completeness"] == low == r.data_quality["n_dropped"]
     assert r.n == 60 - low
@@ -82,18 +66,7 @@ def test_impute_fills_missing_months_and_gaps() -> None:
     df = series()
     df.loc[[10, 40], "y"] = np.nan  # not reported
     df = df.drop(index=[20, 21])  # months absent from the file
-    r = fit_its(
-        df,
-        "y",
-        "t",
-        "d",
-        harmonics=1,
-        season="month",
-        family="quasipoisson",
-        completeness="comp",
-        missing="impute",
-        min_completeness=0.9,
-    )
+    r = _fit(df, "impute", min_completeness=0.9)
     dq = r.data_quality
     assert dq["missing_times"] == [10.0, 20.0, 21.0, 40.0]
     assert dq["n_imputed"] == 4 + dq["n_low_completeness"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,25 @@ def read_table(path: Path) -> Any:
         return pd.read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
+
+
+def _output(
+    result: Any,
+    plot: Path | None,
+    json_out: bool,
+    title: str,
+    lines: Callable[[Any], list[str]],
+) -> None:
+    """Shared tail of the model commands: plot if asked, then JSON or the summary table."""
+    from mmsis._cli import print_json
+
+    out = result.to_dict()
+    if plot is not None:
+        out["plot"] = str(result.plot(plot))
+    if json_out:
+        print_json(out)
+        return
+    _print_summary(title, result, lines(result))
 
 
 def _print_summary(title: str, result: Any, lines: list[str]) -> None:
@@ -97,7 +117,6 @@ def its(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Interrupted time series (segmented regression) with rate ratios and a counterfactual."""
-    from mmsis._cli import print_json
     from mmsis.evaluate.its import fit_its
 
     data = read_table(file)
@@ -119,14 +138,12 @@ def its(
         min_completeness=min_completeness,
         file=str(file),
     )
-    out = result.to_dict()
-    if plot is not None:
-        out["plot"] = str(result.plot(plot))
-    if json_out:
-        print_json(out)
-        return
+    _output(result, plot, json_out, "Interrupted time series", _its_lines)
+
+
+def _its_lines(result: Any) -> list[str]:
     lc = result.level_change
-    lines = [
+    return [
         f"n = {result.n} ({result.n_pre} before, {result.n_post} after); "
         f"dispersion {result.dispersion:.4g}; SE {result.se_type}",
         (
@@ -136,7 +153,6 @@ def its(
             f"{lc['ci_high']:.4g})"
         ),
     ]
-    _print_summary("Interrupted time series", result, lines)
 
 
 @app.command("did")
@@ -163,7 +179,6 @@ def did(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Difference-in-differences: TWFE (cluster-robust) and did2s, with an event study."""
-    from mmsis._cli import print_json
     from mmsis.evaluate.did import fit_did
 
     data = read_table(file)
@@ -179,18 +194,15 @@ def did(
         lags=lags,
         file=str(file),
     )
-    out = result.to_dict()
-    if plot is not None:
-        out["plot"] = str(result.plot(plot))
-    if json_out:
-        print_json(out)
-        return
+    _output(result, plot, json_out, "Difference-in-differences", _did_lines)
+
+
+def _did_lines(result: Any) -> list[str]:
     w = result.weights
-    lines = [
+    return [
         f"n = {result.n} unit-times, {result.n_units} units; cohorts {result.cohorts}",
         f"TWFE weights: {w['n_negative']} of {w['n_treated_cells']} treated cells negative",
     ]
-    _print_summary("Difference-in-differences", result, lines)
 
 
 @app.command("stepped-wedge")
@@ -209,7 +221,6 @@ def stepped_wedge(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Stepped-wedge trial analysis: mixed model with period fixed effects."""
-    from mmsis._cli import print_json
     from mmsis.evaluate.stepped_wedge import fit_stepped_wedge
 
     data = read_table(file)
@@ -222,17 +233,14 @@ def stepped_wedge(
         family=family,  # type: ignore[arg-type]
         file=str(file),
     )
-    out = result.to_dict()
-    if plot is not None:
-        out["plot"] = str(result.plot(plot))
-    if json_out:
-        print_json(out)
-        return
-    lines = [
+    _output(result, plot, json_out, "Stepped-wedge analysis", _stepped_wedge_lines)
+
+
+def _stepped_wedge_lines(result: Any) -> list[str]:
+    return [
         f"n = {result.n}; {result.n_clusters} clusters x {result.n_periods} periods",
         "variance: " + ", ".join(f"{k} {v:.4g}" for k, v in result.variance.items()),
     ]
-    _print_summary("Stepped-wedge analysis", result, lines)
 
 
 @app.command("panel")
