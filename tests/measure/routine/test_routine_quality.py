@@ -111,3 +111,41 @@ def test_run_demo_writes_outputs(example_country, tmp_path) -> None:  # type: ig
     n_districts = int((example_country.org_units["level"] == 3).sum())
     assert res["indicator_rows"] <= n_districts * 16 * 11
     assert 0 < res["national"]["reporting_completeness"] <= 100
+
+
+def test_outliers_hashed_and_text_keys_agree_with_pandas(example_country, monkeypatch) -> None:
+    """The hashed series key gives the text key's result, and both match a pandas recount."""
+    from mmsis.measure.routine import quality
+
+    st = Store(":memory:")
+    load_example(st, example_country)
+    hashed = quality_review(st, level=3)
+    monkeypatch.setattr(quality, "HASH_SERIES_KEYS", False)
+    text = quality_review(st, level=3)
+    pd.testing.assert_frame_equal(hashed.table, text.table)
+    pd.testing.assert_frame_equal(hashed.summary, text.summary)
+
+    q = quality.load_definitions().quality
+    dv = st.data_values()
+    dv = dv[dv["data_element"].isin(q.outlier_data_elements)]
+    g = dv.groupby(["data_element", "org_unit", "coc", "aoc"])["value"]
+    n = g.transform("size")
+    med = g.transform("median")
+    mad = (dv["value"] - med).abs().groupby([dv[k] for k in ["data_element", "org_unit", "coc",
+                                                             "aoc"]]).transform("median")
+    z = (dv["value"] - g.transform("mean")).abs() / g.transform("std")
+    mz = 0.6745 * (dv["value"] - med).abs() / mad
+    keep = n >= 4
+    t = hashed.table
+
+    def got(check: str) -> set[tuple[str, str, str]]:
+        s = t[t["check"] == check]
+        return set(zip(s.org_unit, s.period, s.data_element, strict=True))
+
+    def want(mask: pd.Series) -> set[tuple[str, str, str]]:
+        s = dv[mask & keep]
+        return set(zip(s.org_unit, s.period, s.data_element, strict=True))
+
+    assert got("outlier_extreme") == want(z > 3) and len(got("outlier_extreme")) > 0
+    assert got("outlier_moderate") == want((z > 2) & (z <= 3))
+    assert got("outlier_modified_z") == want((mad > 0) & (mz > 3.5))

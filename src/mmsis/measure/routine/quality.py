@@ -19,6 +19,7 @@ from mmsis.measure.routine.aggregate import ancestors
 from mmsis.measure.routine.definitions import Definitions, load_definitions
 from mmsis.measure.routine.indicators import compute_indicators, require_data
 
+HASH_SERIES_KEYS = True  # group outlier series on a 64-bit key hash (checked); False: text key
 TABLE_COLUMNS = ["org_unit", "org_unit_name", "period", "check", "data_element", "value",
                  "reference", "flag"]
 
@@ -69,17 +70,31 @@ def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd
     ext = float(q.outlier_extreme_sd.value)  # type: ignore[attr-defined]
     mz = float(q.modified_z.value)  # type: ignore[attr-defined]
     c = store.con
-    c.execute("""CREATE OR REPLACE TEMP TABLE _series AS SELECT data_element, org_unit, coc, aoc,
+    # Series are grouped and joined on one 64-bit hash of their key (far cheaper than four
+    # text columns); a second, independent hash per group proves no two series collided, else
+    # the text key is used.
+    key = "data_element, org_unit, coc, aoc"
+    h, h2 = f"hash({key})", "hash(aoc, coc, org_unit, data_element, 'mmsis')"
+    c.execute(f"""CREATE OR REPLACE TEMP TABLE _series AS SELECT {h} AS h,
+        any_value(data_element) AS data_element, min({h2}) = max({h2}) AS one,
         avg(value) AS mean, stddev_samp(value) AS sd, median(value) AS med, mad(value) AS mad,
-        count(*) AS n FROM data_values WHERE list_contains(?, data_element)
-        GROUP BY ALL HAVING count(*) >= 4""", [des])
+        count(*) AS n FROM data_values
+        WHERE list_contains(?, data_element) GROUP BY h HAVING count(*) >= 4""", [des])
     try:
+        row = c.execute("SELECT count(*) FILTER (WHERE NOT one) FROM _series").fetchone()
+        if not HASH_SERIES_KEYS or row is None or row[0]:
+            c.execute(f"""CREATE OR REPLACE TEMP TABLE _series AS SELECT {key}, avg(value) AS
+                mean, stddev_samp(value) AS sd, median(value) AS med, mad(value) AS mad,
+                count(*) AS n FROM data_values WHERE list_contains(?, data_element)
+                GROUP BY ALL HAVING count(*) >= 4""", [des])
+            join = f"USING ({key})"
+        else:
+            join = "ON s.h = hash(v.data_element, v.org_unit, v.coc, v.aoc)"
         flagged = store.query(f"""SELECT * FROM (SELECT v.data_element, v.org_unit, v.period,
             v.value, s.mean, s.med,
             CASE WHEN s.sd > 0 THEN abs(v.value - s.mean) / s.sd END AS z,
             CASE WHEN s.mad > 0 THEN 0.6745 * abs(v.value - s.med) / s.mad END AS mz
-            FROM data_values v JOIN _series s USING (data_element, org_unit, coc, aoc)
-            WHERE list_contains(?, v.data_element))
+            FROM data_values v JOIN _series s {join} WHERE list_contains(?, v.data_element))
             WHERE z > {mod} OR mz > {mz} ORDER BY z DESC NULLS LAST""", [des])
         sizes = store.query("SELECT data_element, sum(n)::BIGINT AS n_values FROM _series "
                             "GROUP BY ALL")
