@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,3 +75,13 @@ def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 
                 cells.append("" if v is None else str(v))
         table.add_row(*cells)
     console.print(table)
+
+
+def print_frame(
+    df: pd.DataFrame, as_json: bool, title: str, drop: Sequence[str] = ()
+) -> None:
+    """Print a result frame as JSON records (all columns) or as a table without ``drop``."""
+    if as_json:
+        print_json(df)
+    else:
+        print_table(df.drop(columns=list(drop)), title=title)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mmsis._cli import print_json, print_table
+from mmsis._cli import print_frame, print_json, print_table
 from mmsis.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, help="Design-based survey estimates and cascade.")
@@ -74,10 +74,7 @@ def estimate(
     else:
         fn = {"mean": survey.mean, "proportion": survey.proportion, "total": survey.total}[stat]
         res = fn(design, var, by=by_cols, level=level, deff=deff)
-    if as_json:
-        print_json(res)
-    else:
-        print_table(res.drop(columns="method"), title=f"{stat} of {var} ({design!r})")
+    print_frame(res, as_json, f"{stat} of {var} ({design!r})", drop=["method"])
 
 
 def _recoded(file: Path, profile: str, supplement: str, period_months: int | None):  # type: ignore[no-untyped-def]
@@ -110,10 +107,7 @@ def cascade(
 
     rec = _recoded(file, profile, supplement, period_months)
     res = run(rec, by=_split(by), level=level)
-    if as_json:
-        print_json(res)
-    else:
-        print_table(res.drop(columns=["method", "label"]), title="MMS/IFA coverage cascade")
+    print_frame(res, as_json, "MMS/IFA coverage cascade", drop=["method", "label"])
 
 
 @app.command()
@@ -131,10 +125,7 @@ def adherence(
 
     rec = _recoded(file, profile, supplement, period_months)
     res = run(rec, by=_split(by), level=level)
-    if as_json:
-        print_json(res)
-    else:
-        print_table(res.drop(columns="method"), title="Adherence")
+    print_frame(res, as_json, "Adherence", drop=["method"])
 
 
 @app.command()

@@ -60,17 +60,26 @@ def _codes(values: pd.Series | np.ndarray, column: str, field: str) -> np.ndarra
     return codes
 
 
+def _compact_int_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Sorted codes and uniques of integers in a compact range, by counting; else None."""
+    if values.dtype.kind not in "iu" or not values.size:
+        return None
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo >= 4 * values.size + 1024:
+        return None
+    shifted = values - lo
+    seen = np.bincount(shifted, minlength=hi - lo + 1) > 0
+    uniq = np.flatnonzero(seen)
+    lookup = np.full(hi - lo + 1, -1, dtype=np.int64)
+    lookup[uniq] = np.arange(uniq.size)
+    return lookup[shifted], uniq + lo
+
+
 def _factorize(s: pd.Series) -> np.ndarray:
     """Sorted integer codes (-1 = missing); integers in a compact range skip hashing."""
-    values = s.to_numpy()
-    if values.dtype.kind in "iu" and values.size:
-        lo, hi = int(values.min()), int(values.max())
-        if hi - lo < 4 * values.size + 1024:
-            shifted = values - lo
-            seen = np.bincount(shifted, minlength=hi - lo + 1) > 0
-            lookup = np.full(hi - lo + 1, -1, dtype=np.int64)
-            lookup[seen] = np.arange(int(seen.sum()))
-            return lookup[shifted]
+    fast = _compact_int_codes(s.to_numpy())
+    if fast is not None:
+        return fast[0]
     codes, _ = pd.factorize(s, sort=True)
     return codes.astype(np.int64)
 

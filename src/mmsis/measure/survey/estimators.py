@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from mmsis.errors import InputError
-from mmsis.measure.survey.design import Design, _columns
+from mmsis.measure.survey.design import Design, _columns, _compact_int_codes
 from mmsis.measure.survey.variance import UnitSums, domain_variance_df, variance_df_from_totals
 
 RESULT_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "deff", "n", "df", "method"]
@@ -80,16 +80,9 @@ def domains(design: Design, by: str | Sequence[str] | None) -> Domains:
 def factorize(col: pd.Series) -> tuple[np.ndarray, Any]:
     """Sorted codes (-1 = missing) and uniques; integers in a compact range skip hashing."""
     if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
-        values = col.to_numpy()
-        if values.dtype.kind in "iu" and values.size:
-            lo, hi = int(values.min()), int(values.max())
-            if hi - lo < 4 * values.size + 1024:
-                shifted = values - lo
-                seen = np.bincount(shifted, minlength=hi - lo + 1) > 0
-                uniq = np.flatnonzero(seen)
-                lookup = np.full(hi - lo + 1, -1, dtype=np.int64)
-                lookup[uniq] = np.arange(uniq.size)
-                return lookup[shifted], uniq + lo
+        fast = _compact_int_codes(col.to_numpy())
+        if fast is not None:
+            return fast
     codes, uniq = pd.factorize(col, sort=True)
     return codes.astype(np.int64), uniq
 
