@@ -6,6 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from mmsis.forecast.engine import ForecastResult
 
 
@@ -31,12 +34,7 @@ def plot_forecast(result: ForecastResult, out_dir: Path) -> list[Path]:
     ax.plot(x, by_month["ifa_tablets_needed"] / 1e6, ":", label="IFA need")
     ax.set_ylabel("million tablets")
     ax.set_xticks(list(x)[::step], labels[::step], rotation=45, ha="right")
-    ax.set_title(f"Stock projection: {result.scenario.name}")
-    ax.legend()
-    fig.tight_layout()
-    paths.append(out_dir / "stock.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    paths.append(_save(fig, ax, f"Stock projection: {result.scenario.name}", out_dir / "stock.png"))
 
     fig, ax = plt.subplots(figsize=(9, 4))
     o = result.orders.groupby(["order_month", "product"])["tablets"].sum().unstack(fill_value=0)
@@ -47,12 +45,7 @@ def plot_forecast(result: ForecastResult, out_dir: Path) -> list[Path]:
         bottom = o[prod] / 1e6 if bottom is None else bottom + o[prod] / 1e6
     ax.set_ylabel("million tablets ordered")
     ax.set_xticks(list(x)[::step], labels[::step], rotation=45, ha="right")
-    ax.set_title("Order plan (month placed)")
-    ax.legend()
-    fig.tight_layout()
-    paths.append(out_dir / "orders.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    paths.append(_save(fig, ax, "Order plan (month placed)", out_dir / "orders.png"))
 
     fig, ax = plt.subplots(figsize=(7, 4))
     b = result.budget
@@ -64,10 +57,17 @@ def plot_forecast(result: ForecastResult, out_dir: Path) -> list[Path]:
                label=p.replace("_total", "").upper() if p != "programme_total" else "programme")
         bottom_v = [u + v for u, v in zip(bottom_v, vals, strict=True)]
     ax.set_ylabel(result.scenario.currency)
-    ax.set_title("Budget by year")
+    paths.append(_save(fig, ax, "Budget by year", out_dir / "budget.png"))
+    return paths
+
+
+def _save(fig: Figure, ax: Axes, title: str, path: Path) -> Path:
+    """Title, legend, tight layout; write the PNG and free the figure."""
+    import matplotlib.pyplot as plt
+
+    ax.set_title(title)
     ax.legend()
     fig.tight_layout()
-    paths.append(out_dir / "budget.png")
-    fig.savefig(paths[-1], dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    return paths
+    return path
