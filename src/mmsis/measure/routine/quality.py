@@ -120,28 +120,32 @@ def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd
     return pd.concat(rows, ignore_index=True), per_de
 
 
-def _internal(store: Store, anc: pd.DataFrame, pairs: list, tol: float) -> pd.DataFrame:
-    """% of facility-months where lhs > rhs, per org unit at the review level and year (SQL)."""
-    if not pairs:
-        return pd.DataFrame(columns=TABLE_COLUMNS)
-    des = sorted({d for p in pairs for d in (p.lhs, p.rhs)})
-    cols = ", ".join(f"sum(value) FILTER (WHERE data_element = ?) AS d{i}"
-                     for i in range(len(des)))
+def _facility_months(store: Store, anc: pd.DataFrame, des: list[str]) -> dict[str, str]:
+    """Temp table ``_fm``: one row per facility-month (with its unit at the review level,
+    ``ou``) and a column per data element (summed over option combos); one scan shared by the
+    internal-consistency and over-time checks. Returns the column name of each element."""
     col = {d: f"d{i}" for i, d in enumerate(des)}
-    selects = [f"""SELECT {k} AS k, ou, substr(period, 1, 4) AS period,
-        count(*) FILTER (WHERE {col[p.lhs]} > {col[p.rhs]}) AS bad, count(*) AS n
-        FROM _fm WHERE {col[p.lhs]} IS NOT NULL AND {col[p.rhs]} IS NOT NULL GROUP BY ALL"""
-               for k, p in enumerate(pairs)]
+    cols = ", ".join(f"sum(value) FILTER (WHERE data_element = ?) AS {col[d]}" for d in des)
     c = store.con
     c.register("_anc_df", anc)
     try:
         c.execute(f"""CREATE OR REPLACE TEMP TABLE _fm AS SELECT a.ou, f.* FROM (SELECT
             org_unit, period, {cols} FROM data_values WHERE list_contains(?, data_element)
             GROUP BY org_unit, period) f JOIN _anc_df a USING (org_unit)""", [*des, des])
-        g = store.query(" UNION ALL ".join(selects) + " ORDER BY k, ou, period")
     finally:
         c.unregister("_anc_df")
-        c.execute("DROP TABLE IF EXISTS _fm")
+    return col
+
+
+def _internal(store: Store, col: dict[str, str], pairs: list) -> pd.DataFrame:
+    """% of facility-months where lhs > rhs, per org unit at the review level and year."""
+    if not pairs:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    selects = [f"""SELECT {k} AS k, ou, substr(period, 1, 4) AS period,
+        count(*) FILTER (WHERE {col[p.lhs]} > {col[p.rhs]}) AS bad, count(*) AS n
+        FROM _fm WHERE {col[p.lhs]} IS NOT NULL AND {col[p.rhs]} IS NOT NULL GROUP BY ALL"""
+               for k, p in enumerate(pairs)]
+    g = store.query(" UNION ALL ".join(selects) + " ORDER BY k, ou, period")
     if g.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     ids = [p.id for p in pairs]
@@ -154,14 +158,13 @@ def _internal(store: Store, anc: pd.DataFrame, pairs: list, tol: float) -> pd.Da
         "value": 100 * bad / n, "reference": 0.0, "flag": bad > 0, "_n": n, "_bad": bad})
 
 
-def _over_time(store: Store, anc: pd.DataFrame, des: list[str], tol: float) -> pd.DataFrame:
+def _over_time(store: Store, col: dict[str, str], des: list[str], tol: float) -> pd.DataFrame:
+    """The last year's total over the mean of the three years before, per unit and element."""
     if not des:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    df = store.query("""SELECT org_unit, substr(period, 1, 4) AS year, data_element,
-        sum(value) AS total FROM data_values WHERE list_contains(?, data_element)
-        GROUP BY ALL""", [des])
-    df = df.merge(anc, on="org_unit").groupby(["ou", "data_element", "year"])["total"].sum()
-    df = df.reset_index()
+    selects = [f"""SELECT ou, ? AS data_element, substr(period, 1, 4) AS year,
+        sum({col[d]}) AS total FROM _fm WHERE {col[d]} IS NOT NULL GROUP BY ALL""" for d in des]
+    df = store.query(" UNION ALL ".join(selects), list(des))
     years = sorted(df["year"].unique())
     if len(years) < 4:
         return pd.DataFrame(columns=TABLE_COLUMNS)
@@ -219,8 +222,14 @@ def quality_review(store: Store, level: int = 3, *, survey: pd.DataFrame | None 
     tol = q.consistency_threshold.value
     comp = _completeness(store, anc, q, q.data_set)
     outl, per_de = _outliers(store, q.outlier_data_elements, q)
-    internal = _internal(store, anc, q.internal_consistency, tol)
-    trend = _over_time(store, anc, q.trend_data_elements, tol)
+    fm_des = sorted({d for p in q.internal_consistency for d in (p.lhs, p.rhs)}
+                    | set(q.trend_data_elements))
+    col = _facility_months(store, anc, fm_des) if fm_des else {}
+    try:
+        internal = _internal(store, col, q.internal_consistency)
+        trend = _over_time(store, col, q.trend_data_elements, tol)
+    finally:
+        store.con.execute("DROP TABLE IF EXISTS _fm")
     external = _external(store, survey, defs, tol) if survey is not None else pd.DataFrame(
         columns=TABLE_COLUMNS)
     parts = [p for p in (comp, outl, internal.drop(columns=["_n", "_bad"], errors="ignore"),
