@@ -107,18 +107,3 @@ def bars_png(labels: list[str], values: list[float], xlabel: str) -> bytes:
     fig.tight_layout()
     return _png(fig)
 
-
-def series_png(frame: pd.DataFrame, x: str, ys: list[str], ylabel: str) -> bytes:
-    """Lines of several columns against x (e.g. observed vs counterfactual, stock by month)."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
-    xs = frame[x]
-    if str(xs.iloc[0]).isdigit() and len(str(xs.iloc[0])) == 6:
-        xs = pd.to_datetime(xs.astype(str), format="%Y%m")
-    for y in ys:
-        ax.plot(xs, frame[y], label=y, lw=1.5)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from importlib import resources
 
 import numpy as np
-import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
@@ -81,8 +80,3 @@ def render_html(
         version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),  # noqa: UP017
     )
-
-
-def frame_or_empty(df: pd.DataFrame | None) -> pd.DataFrame:
-    """An empty DataFrame for None (tables with no rows render as 'none')."""
-    return df if df is not None else pd.DataFrame()
