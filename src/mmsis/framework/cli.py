@@ -49,16 +49,13 @@ def map_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
 ) -> None:
     """The phase x pillar map of key results ('*' = required to move on)."""
-    from mmsis._cli import print_json, print_table
+    from mmsis._cli import print_frame
     from mmsis.framework.loader import load_framework
     from mmsis.framework.views import phase_pillar_map
 
     fw = load_framework(framework)
-    df = phase_pillar_map(fw, phase=phase)
-    if as_json:
-        print_json(df)
-        return
-    print_table(df, title="Key results by pillar and phase (* required)")
+    print_frame(phase_pillar_map(fw, phase=phase), as_json,
+                "Key results by pillar and phase (* required)")
 
 
 @app.command("validate")
