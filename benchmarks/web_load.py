@@ -76,7 +76,13 @@ async def _user(
     rng = random.Random(uid)
     month = 0
     async with httpx.AsyncClient(base_url=root, timeout=60, follow_redirects=True) as client:
-        await _login(client, *login)
+        while time.monotonic() < deadline:
+            try:
+                await _login(client, *login)
+                break
+            except (RuntimeError, httpx.HTTPError) as exc:
+                key = f"login: {exc}".split(" after ")[0]
+                stats.errors[key] = stats.errors.get(key, 0) + 1
         while time.monotonic() < deadline:
             roll = rng.random()
             t0 = time.perf_counter()

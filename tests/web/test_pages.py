@@ -12,12 +12,12 @@ def _token(client) -> str:  # type: ignore[no-untyped-def]
     return client.headers["X-CSRF-Token"]
 
 
-def test_key_result_edit_is_audited_and_validated(world) -> None:  # type: ignore[no-untyped-def]
+def test_key_result_edit_is_audited_and_validated(world_any) -> None:  # type: ignore[no-untyped-def]
     from mmsis.framework import load_framework
 
     kr = load_framework().key_results[0].id
-    c = world.client("editor")
-    wid = world.workspace_id
+    c = world_any.client("editor")
+    wid = world_any.workspace_id
     r = c.put(f"/api/workspaces/{wid}/key-results/{kr}", json={"status": "met", "note": "ok"})
     assert r.status_code == 200
     r = c.put(f"/api/workspaces/{wid}/key-results/{kr}", json={"status": "done", "note": "x"})
@@ -53,9 +53,9 @@ def test_evidence_type_is_checked(world) -> None:  # type: ignore[no-untyped-def
     assert got.content == b"%PDF-1.4 test" and "attachment" in got.headers["content-disposition"]
 
 
-def test_agenda_rank_and_decisions(world) -> None:  # type: ignore[no-untyped-def]
-    c = world.client("editor")
-    url = f"/api/workspaces/{world.workspace_id}/agenda"
+def test_agenda_rank_and_decisions(world_any) -> None:  # type: ignore[no-untyped-def]
+    c = world_any.client("editor")
+    url = f"/api/workspaces/{world_any.workspace_id}/agenda"
     ids = [c.post(url, json={"kind": "question", "text": f"Q{i}?"}).json()["id"] for i in range(3)]
     r = c.patch(f"{url}/{ids[2]}", json={"rank": 1, "decision": "accepted"})
     assert r.json()["rank"] == 1 and r.json()["decision"] == "accepted"
@@ -65,7 +65,7 @@ def test_agenda_rank_and_decisions(world) -> None:  # type: ignore[no-untyped-de
     assert c.delete(f"{url}/{ids[1]}").status_code == 204
     assert [i["rank"] for i in c.get(url).json()] == [1, 2]
     assert c.post(url, json={"kind": "question", "text": "  "}).status_code == 422
-    actions = [a["action"] for a in c.get(f"/api/workspaces/{world.workspace_id}/audit").json()]
+    actions = [a["action"] for a in c.get(f"/api/workspaces/{world_any.workspace_id}/audit").json()]
     assert {"add", "rank", "decide", "delete"} <= set(actions)
 
 

@@ -17,21 +17,21 @@ GOOD = (
 )
 
 
-def test_dhis2_csv_good_rows_are_all_imported(world) -> None:  # type: ignore[no-untyped-def]
-    c = world.client("editor")
-    url = f"/api/workspaces/{world.workspace_id}/uploads"
+def test_dhis2_csv_good_rows_are_all_imported(world_any) -> None:  # type: ignore[no-untyped-def]
+    c = world_any.client("editor")
+    url = f"/api/workspaces/{world_any.workspace_id}/uploads"
     r = c.post(url, data={"kind": "dhis2"}, files={"file": ("v.csv", GOOD.encode(), "text/csv")})
     assert r.status_code == 201, r.text
     assert r.json()["rows_imported"] == 3 and r.json()["refused"] == []
     series = c.get(
-        f"/api/workspaces/{world.workspace_id}/indicators", params={"data_element": "ANC1"}
+        f"/api/workspaces/{world_any.workspace_id}/indicators", params={"data_element": "ANC1"}
     ).json()
     assert series == [{"data_element": "ANC1", "period": "202401", "value": 19.0, "n_values": 2}]
     # a second upload of the same key replaces the value (DHIS2 import semantics)
     again = "dataElement,period,orgUnit,value\nANC1,202401,F1,20\n"
     c.post(url, data={"kind": "dhis2"}, files={"file": ("v.csv", again.encode(), "text/csv")})
     series = c.get(
-        f"/api/workspaces/{world.workspace_id}/indicators", params={"data_element": "ANC1"}
+        f"/api/workspaces/{world_any.workspace_id}/indicators", params={"data_element": "ANC1"}
     ).json()
     assert series[0]["value"] == 27.0
 
@@ -88,19 +88,19 @@ def test_type_and_size_are_checked_before_anything_is_written(world, monkeypatch
     assert c.get(f"/api/workspaces/{world.workspace_id}/audit").json() == []
 
 
-def test_district_user_cannot_write_or_read_outside_their_district(world) -> None:  # type: ignore[no-untyped-def]
-    editor = world.client("editor")
-    url = f"/api/workspaces/{world.workspace_id}/uploads"
+def test_district_user_cannot_write_or_read_outside_their_district(world_any) -> None:  # type: ignore[no-untyped-def]
+    editor = world_any.client("editor")
+    url = f"/api/workspaces/{world_any.workspace_id}/uploads"
     editor.post(url, data={"kind": "dhis2"}, files={"file": ("v.csv", GOOD.encode(), "text/csv")})
-    district = world.client("district")
+    district = world_any.client("district")
     series = district.get(
-        f"/api/workspaces/{world.workspace_id}/indicators", params={"data_element": "ANC1"}
+        f"/api/workspaces/{world_any.workspace_id}/indicators", params={"data_element": "ANC1"}
     ).json()
     assert series[0]["value"] == 12.0  # only F1 (in D1), not F2
     assert {
-        o["id"] for o in district.get(f"/api/workspaces/{world.workspace_id}/org-units").json()
+        o["id"] for o in district.get(f"/api/workspaces/{world_any.workspace_id}/org-units").json()
     } == {"D1", "F1"}
-    r = district.get(f"/api/workspaces/{world.workspace_id}/indicators", params={"org_unit": "D2"})
+    r = district.get(f"/api/workspaces/{world_any.workspace_id}/indicators", params={"org_unit": "D2"})
     assert r.status_code == 404
     r = district.post(
         url,

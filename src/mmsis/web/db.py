@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DATABASE = "sqlite:///mmsis-web.sqlite3"
 WRITE_INTENT = "mmsis_write_intent"
+WRITE_WAIT_SECONDS = 120.0
+_SQLITE_WRITERS = threading.Lock()
 
 
 def normalise_url(url: str) -> str:
@@ -79,8 +83,35 @@ def begin_write(session: Session) -> None:
         return  # already writing: several changes of one request stay one transaction
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={WRITE_INTENT: True})
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        # One writer at a time in this process, queued on a Python lock rather than in
+        # SQLite's busy handler (which polls and can starve a waiter under load).
+        if not _SQLITE_WRITERS.acquire(timeout=WRITE_WAIT_SECONDS):
+            raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("write queue timeout"))
+        session.info["write_lock"] = True
+    try:
+        session.connection(execution_options={WRITE_INTENT: True})
+    except BaseException:
+        release_write(session)
+        raise
     session.info["write_tx"] = session.get_transaction()
+
+
+def release_write(session: Session) -> None:
+    """Let the next writer in (after this session's commit or rollback)."""
+    if session.info.pop("write_lock", False):
+        _SQLITE_WRITERS.release()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    release_write(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    release_write(session)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -101,3 +132,4 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        release_write(session)

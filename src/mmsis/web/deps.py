@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from mmsis.web import security
+from mmsis.web.db import release_write
 from mmsis.web.models import ROLES, LoginSession, Membership, User, Workspace
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -50,6 +51,7 @@ def get_db(request: Request) -> Iterator[Session]:
         raise
     finally:
         db.close()
+        release_write(db)
 
 
 @dataclass(frozen=True)
