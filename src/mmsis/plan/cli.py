@@ -4,7 +4,6 @@ generate the field forms."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -14,13 +13,6 @@ from mmsis.errors import InputError
 app = typer.Typer(no_args_is_help=True, help="Assess readiness and plan the IR agenda.")
 
 PLAN_FILE = typer.Option(Path("mmsis-plan.yaml"), "--file", "-f", help="Programme workspace YAML.")
-
-
-def _example_measurements(country: Any) -> dict[str, Any]:
-    """Indicator values measured from the example country's data (report gathers them)."""
-    from mmsis.report.gather import example_measurements
-
-    return example_measurements(country)
 
 
 @app.command("init")
@@ -39,15 +31,10 @@ def init(
         raise InputError("file exists; use --force to overwrite", file=str(file))
     if from_example:
         from mmsis.datasets import example_country
-        from mmsis.plan.example import example_programme
-        from mmsis.plan.workspace import Measurement
+        from mmsis.plan.example import measured_example_programme
 
-        ex = example_country()
-        prog = example_programme(ex)
+        prog = measured_example_programme(example_country())
         prog.country = country
-        prog.measurements = {
-            k: Measurement.model_validate(v) for k, v in _example_measurements(ex).items()
-        }
     else:
         prog = Programme(country=country, name=f"{country} MMS programme")
     save_programme(prog, file)

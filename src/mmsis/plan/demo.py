@@ -12,22 +12,16 @@ def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
 
     from mmsis.framework.loader import load_framework
     from mmsis.plan.agenda import build_agenda
-    from mmsis.plan.example import example_programme
+    from mmsis.plan.example import measured_example_programme
     from mmsis.plan.forms import build_forms
     from mmsis.plan.scorecard import assess
     from mmsis.plan.strategies import suggest_strategies
-    from mmsis.plan.workspace import Measurement, save_programme
-
-    # Measured indicator values come from the survey and routine packages (demo only: the
-    # plan library itself stays independent of them).
-    from mmsis.report.gather import example_measurements
+    from mmsis.plan.workspace import save_programme
 
     out = Path(out_dir) / "plan"
     out.mkdir(parents=True, exist_ok=True)
     fw = load_framework()
-    prog = example_programme(country)
-    prog.measurements = {k: Measurement.model_validate(v)
-                         for k, v in example_measurements(country).items()}
+    prog = measured_example_programme(country)
     save_programme(prog, out / "mmsis-plan.yaml")
     card = assess(prog, fw)
     card.plot(out / "scorecard.png")

@@ -16,6 +16,7 @@ from mmsis.plan.workspace import (
     DataLinks,
     Evidence,
     KeyResultStatus,
+    Measurement,
     Programme,
     Region,
     StrategyChoice,
@@ -34,7 +35,7 @@ def example_programme(country: Any | None = None) -> Programme:
 
     `country` (an `ExampleCountry`) supplies the regions and the data links; without it the
     regions are left empty. Measured indicator values are added by the caller (see
-    `mmsis.report.gather.example_measurements`).
+    `measured_example_programme`).
     """
     raw = example_plan_data()
     statuses = []
@@ -58,3 +59,18 @@ def example_programme(country: Any | None = None) -> Programme:
         strategies=[StrategyChoice(**s) for s in raw.get("strategies", [])],
         agenda=AgendaSettings(partners=raw["partners"]),
     )
+
+
+def measured_example_programme(country: Any) -> Programme:
+    """`example_programme(country)` with the indicator values measured from the country's data.
+
+    The values come from `mmsis.report.gather.example_measurements` (survey and routine
+    results), imported here lazily so that the plan library does not depend on those packages.
+    """
+    from mmsis.report.gather import example_measurements
+
+    prog = example_programme(country)
+    prog.measurements = {
+        k: Measurement.model_validate(v) for k, v in example_measurements(country).items()
+    }
+    return prog
