@@ -111,16 +111,15 @@ def _summary(central: dict[str, np.ndarray], draws: dict[str, np.ndarray], n: in
     for m in central:
         c = float(central[m][0])
         x = draws[m]
+        lo, hi = _quantiles(x)
         if m in RATIOS:
             num, den = RATIOS[m]
             mean = float(draws[num].mean() / draws[den].mean()) if draws[den].mean() > 0 \
                 else float("inf")
-            lo, hi = _quantiles(x)
             sd = float("nan")
             method = "ratio of means; 95% UI from per-draw ratios (non-positive effect = inf)"
         else:
             mean, sd = float(x.mean()), float(x.std(ddof=1)) if n > 1 else float("nan")
-            lo, hi = _quantiles(x)
             method = "Monte Carlo mean and 2.5/97.5 percentiles"
         rows.append({"measure": m, "central": c, "mean": mean, "se": sd, "ui_low": lo,
                      "ui_high": hi, "n": n, "method": method})
