@@ -179,6 +179,7 @@ class RoutineValue(Base):
     __table_args__ = (
         Index("ix_routine_ws_de_period", "workspace_id", "data_element", "period"),
         Index("ix_routine_ws_path", "workspace_id", "org_unit_path"),
+        Index("ix_routine_ws_de_upload", "workspace_id", "data_element", "upload_id"),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
@@ -455,15 +455,25 @@ def _replace_routine(
 ) -> None:
     """DHIS2 import semantics: a value for the same element x period x org unit replaces the old."""
     keys = sorted({(r["data_element"], r["period"], r["org_unit"]) for r in rows})
-    for i in range(0, len(keys), 500):
-        db.execute(
-            delete(RoutineValue).where(
-                RoutineValue.workspace_id == workspace_id,
-                tuple_(RoutineValue.data_element, RoutineValue.period, RoutineValue.org_unit).in_(
-                    keys[i : i + 500]
-                ),
-            )
+    if db.scalar(
+        select(func.count())
+        .select_from(RoutineValue)
+        .where(
+            RoutineValue.workspace_id == workspace_id,
+            RoutineValue.data_element.in_(sorted({k[0] for k in keys})),
         )
+    ):
+        # one indexed delete per key (executemany): row-value IN lists defeat SQLite's index
+        stmt = delete(RoutineValue).where(
+            RoutineValue.workspace_id == workspace_id,
+            RoutineValue.data_element == bindparam("de"),
+            RoutineValue.period == bindparam("pe"),
+            RoutineValue.org_unit == bindparam("ou"),
+        )
+        conn = db.connection()
+        params = [{"de": de, "pe": pe, "ou": ou} for de, pe, ou in keys]
+        for i in range(0, len(params), _INSERT_CHUNK):
+            conn.execute(stmt, params[i : i + _INSERT_CHUNK])
     _insert_chunks(
         db, RoutineValue, [dict(r, workspace_id=workspace_id, upload_id=upload_id) for r in rows]
     )
@@ -569,3 +579,11 @@ def analyses_version(db: Session, workspace_id: int) -> str:
         )
     )
     return str(v)
+
+
+def series_version(db: Session, workspace_id: int, data_elements: list[str]) -> int:
+    """Changes when an upload touches any of these data elements (keys the trend caches)."""
+    q = select(func.max(RoutineValue.upload_id)).where(RoutineValue.workspace_id == workspace_id)
+    if data_elements:
+        q = q.where(RoutineValue.data_element.in_(data_elements))
+    return int(db.scalar(q) or 0)

@@ -297,7 +297,7 @@ def indicators(
         access.scope_path,
         tuple(sorted(data_element)),
         org_unit,
-        services.upload_version(db, access.workspace.id),
+        services.series_version(db, access.workspace.id, data_element),
     )
     return request.app.state.cache.get_or_compute(  # type: ignore[no-any-return]
         key, lambda: services.routine_series(db, access, data_element, org_unit)

@@ -108,7 +108,8 @@ def dashboard(
         district = None
     name = next((d.name for d in districts if d.id == district), None)
     wid, cache = access.workspace.id, request.app.state.cache
-    trend_key = ("trend", wid, access.scope_path, district, services.upload_version(db, wid))
+    version = services.series_version(db, wid, list(TREND_ELEMENTS))
+    trend_key = ("trend", wid, access.scope_path, district, version)
     panels_key = (
         "panels",
         wid,
