@@ -6,6 +6,7 @@ report sections stay independent of how they were computed.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,11 +21,33 @@ def _cmc_to_month(cmc: int) -> str:
 
 
 _STORES: dict[int, Any] = {}
+_WATCHED: set[int] = set()
+
+
+def _key(country: Any) -> int:
+    """Cache key of a country object; its cached results are dropped when it is freed.
+
+    ``id()`` alone could be reused by a new object after the old one is freed and then serve
+    stale results, so each watched country removes its entries on finalisation.
+    """
+    key = id(country)
+    if key not in _WATCHED:
+        _WATCHED.add(key)
+        weakref.finalize(country, _forget, key)
+    return key
+
+
+def _forget(key: int) -> None:
+    _WATCHED.discard(key)
+    for cache in (_STORES, _ROUTINE, _EVALUATIONS):
+        cache.pop(key, None)
+    for k in [k for k in _SURVEYS if k[0] == key]:
+        del _SURVEYS[k]
 
 
 def example_store(country: Any) -> Any:
     """An in-memory DuckDB store loaded with the example country's DHIS2 data (cached)."""
-    key = id(country)
+    key = _key(country)
     if key not in _STORES:
         from mmsis.data.store import Store, load_example
 
@@ -47,12 +70,12 @@ class SurveyResults:
     sources: list[str] = field(default_factory=list)
 
 
-_SURVEYS: dict[int, SurveyResults] = {}
+_SURVEYS: dict[tuple[int, int], SurveyResults] = {}
 
 
 def survey_results(country: Any, period_months: int = 24) -> SurveyResults:
     """Design-based MMS cascade (births in the past `period_months`), adherence and equity."""
-    key = id(country) * 1000 + period_months
+    key = (_key(country), period_months)
     if key in _SURVEYS:
         return _SURVEYS[key]
     from mmsis.data.survey.profile import load_profile
@@ -101,7 +124,7 @@ _ROUTINE: dict[int, RoutineResults] = {}
 
 def routine_results(country: Any) -> RoutineResults:
     """Routine indicators (national, monthly and latest quarter) and the DQR summary."""
-    key = id(country)
+    key = _key(country)
     if key in _ROUTINE:
         return _ROUTINE[key]
     from mmsis.measure.routine.definitions import load_definitions
@@ -230,9 +253,10 @@ _EVALUATIONS: dict[int, EvaluationResults] = {}
 
 def evaluation_results(country: Any) -> EvaluationResults:
     """Staggered difference-in-differences (TWFE and did2s) of log ANC1 on MMS introduction."""
-    if id(country) not in _EVALUATIONS:
-        _EVALUATIONS[id(country)] = _evaluation(country)
-    return _EVALUATIONS[id(country)]
+    key = _key(country)
+    if key not in _EVALUATIONS:
+        _EVALUATIONS[key] = _evaluation(country)
+    return _EVALUATIONS[key]
 
 
 def _evaluation(country: Any) -> EvaluationResults:
