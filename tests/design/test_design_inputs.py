@@ -56,3 +56,14 @@ def test_bad_input_names_the_argument(call, field) -> None:
     with pytest.raises(InputError) as info:
         call()
     assert info.value.field == field
+
+
+def test_individual_proportions_refuses_empty_arms() -> None:
+    import pytest
+
+    from mmsis.design import individual_proportions
+    from mmsis.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        individual_proportions(0.2, 0.3, n_per_arm=0)
+    assert err.value.field == "n_per_arm"

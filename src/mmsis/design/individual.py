@@ -66,6 +66,8 @@ def individual_proportions(
     d = abs(p1 - p0)
     method = f"normal approximation, {variance} variance under H0 (Fleiss)"
     if n_per_arm is not None:
+        if n_per_arm < 1:
+            raise InputError("needs at least 1 per arm", field="n_per_arm")
         pw = float(stats.norm.cdf((d * math.sqrt(n_per_arm) - za * s0) / s_alt))
         return IndividualResult(outcome="proportion", n_per_arm=int(n_per_arm), n_per_arm_raw=None,
                                 power=pw, alpha=alpha, effect=p1 - p0, method=method)
