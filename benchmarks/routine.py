@@ -41,6 +41,28 @@ IDS = ["anc1_coverage", "anc4_coverage", "mms_share_of_anc1", "mms_tablets_per_c
        "reporting_completeness", "reporting_timeliness"]
 
 
+class Timed:
+    """A DuckDB connection proxy that adds up wall seconds per kind of statement (phases)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.phases = con, {}  # type: ignore[var-annotated]
+
+    def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+        """Run and time one statement under a short label."""
+        t = time.perf_counter()
+        try:
+            return self.con.execute(sql, *args)
+        finally:
+            words = " ".join(sql.split())
+            label = (words[:40] if "hash(" not in words else "duplicate-key check (hash groups)")
+            if "read_csv" in words:
+                label = "read CSV (typed cast) into the store table"
+            self.phases[label] = self.phases.get(label, 0.0) + time.perf_counter() - t
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.con, name)
+
+
 def peak_mb() -> float:
     """Peak resident memory of this process so far (MB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -150,10 +172,13 @@ def main() -> None:
         store.set_constants(consts)
 
         load = os.getloadavg()
+        raw, timed = store.con, Timed(store.con)
+        store.con = timed  # type: ignore[assignment]
         t, cpu = time.perf_counter(), time.process_time()
         report = store.import_file(csv)
         store.con.execute("CHECKPOINT")  # the values are on disk, compressed, when timing stops
         t_import, cpu_import = time.perf_counter() - t, time.process_time() - cpu
+        store.con = raw
         assert report.ok, report.refusals[:3]
         n = report.imported
         t, cpu = time.perf_counter(), time.process_time()
@@ -190,6 +215,8 @@ def main() -> None:
     print("(wall seconds, with process CPU seconds in brackets: the machine may be shared)")
     print(f"import (CSV -> validated, stored, checkpointed): {t_import:.2f} s [{cpu_import:.2f}]"
           f" = {n / t_import / 1e6:.2f} M values/s")
+    top = sorted(timed.phases.items(), key=lambda kv: -kv[1])[:4]
+    print("  import phases (wall s): " + "; ".join(f"{k.strip()} {v:.2f}" for k, v in top))
     print(f"indicators ({len(IDS)} ids, district x month, {len(ours):,} rows): "
           f"{t_ind:.2f} s [{cpu_ind:.2f}]")
     print(f"data-quality review ({len(qr.table):,} rows, score {qr.score:.1f}): "

@@ -121,6 +121,8 @@ def test_refused_files_fall_back_and_write_nothing(tmp_path: Path, bad: str, col
     if bad == "duplicate":
         assert r.value == "first at row 2"
     assert st.count("data_values") == 0
+    order = st.con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    assert order == (True,)  # the exact path's row numbers rely on it
     tables = {t[0] for t in st.con.execute("SHOW TABLES").fetchall()}
     assert "_mmsis_import" not in tables
 
@@ -134,3 +136,25 @@ def test_reimport_after_reports_import(tmp_path: Path) -> None:
     again = st.import_file(path)
     assert first.imported > 0
     assert (again.imported, again.updated, again.ignored) == (0, 0, first.rows)
+
+
+def test_refused_file_leaves_a_filled_store_unchanged(tmp_path: Path) -> None:
+    st = _store()
+    assert st.import_file(_write(tmp_path / "a.csv", _rows(5))).ok
+    before = _values(st)
+    rows = _rows(6)
+    rows[3][1] = "2024M13"
+    rep = st.import_file(_write(tmp_path / "bad.csv", rows))
+    assert [(r.row, r.reason) for r in rep.refusals] == [(4, "invalid period")]
+    pd.testing.assert_frame_equal(_values(st), before)
+    assert "_mmsis_import" not in {t[0] for t in st.con.execute("SHOW TABLES").fetchall()}
+
+
+def test_row_numbers_exact_in_a_many_chunk_file(tmp_path: Path) -> None:
+    st = _store()
+    rows = [r for r in _rows(7, n_periods=1200) if r[5] != ""]
+    rows[5999][5] = "n/a"
+    rep = st.import_file(_write(tmp_path / "big.csv", rows))
+    assert [(r.row, r.value) for r in rep.refusals] == [(6000, "n/a")]
+    rows[5999][5] = "1"
+    assert st.import_file(_write(tmp_path / "big.csv", rows)).imported == len(rows)
