@@ -48,8 +48,9 @@ async def _login(client: httpx.AsyncClient, email: str, password: str) -> None:
         data={"email": email, "password": password, "csrf_token": token.group(1), "next": "/"},
     )
     if r.status_code >= 400:
-        raise RuntimeError(f"login failed: HTTP {r.status_code} after "
-                           f"{time.perf_counter() - t0:.1f} s")
+        raise RuntimeError(
+            f"login failed: HTTP {r.status_code} after {time.perf_counter() - t0:.1f} s"
+        )
     me = (await client.get("/api/me")).json()
     client.headers["X-CSRF-Token"] = me["csrf_token"]
 

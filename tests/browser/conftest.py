@@ -112,7 +112,7 @@ def page(browser, server):  # type: ignore[no-untyped-def]
     pg.get_by_label("E-mail").fill(server["email"])
     pg.get_by_label("Password").fill(server["password"])
     pg.get_by_role("button", name="Log in").click()
-    pg.wait_for_url(server["root"] + "/")
+    pg.get_by_role("heading", name="Your workspaces").wait_for(timeout=90000)
     yield pg
     ctx.close()
 

@@ -100,7 +100,9 @@ def test_district_user_cannot_write_or_read_outside_their_district(world_any) ->
     assert {
         o["id"] for o in district.get(f"/api/workspaces/{world_any.workspace_id}/org-units").json()
     } == {"D1", "F1"}
-    r = district.get(f"/api/workspaces/{world_any.workspace_id}/indicators", params={"org_unit": "D2"})
+    r = district.get(
+        f"/api/workspaces/{world_any.workspace_id}/indicators", params={"org_unit": "D2"}
+    )
     assert r.status_code == 404
     r = district.post(
         url,
