@@ -156,3 +156,23 @@ def test_empty_store_is_a_clear_error() -> None:
             compute_indicators(st)
         with pytest.raises(InputError, match="store is empty"):
             quality_review(st)
+
+
+def test_population_falls_back_to_the_sum_of_leaf_populations() -> None:
+    """Units without a population use the sum of the leaves below them (not their own)."""
+    st = Store(":memory:")
+    ous = pd.DataFrame({"id": ["R", "D1", "D2", "F1", "F2", "F3"],
+                        "level": [1, 2, 2, 3, 3, 3],
+                        "parent_id": [None, "R", "R", "D1", "D1", "D2"],
+                        "path": ["/R", "/R/D1", "/R/D2", "/R/D1/F1", "/R/D1/F2", "/R/D2/F3"],
+                        "population": [None, None, 500, 1000, 2000, 4000]})
+    des = pd.DataFrame({"id": ["ANC1"], "aggregation_type": ["SUM"]})
+    assert st.import_metadata({"org_units": ous, "data_elements": des}).ok
+    rows = [("ANC1", "2024", f, 10) for f in ("F1", "F2", "F3")]
+    assert st.import_data_values(pd.DataFrame(rows, columns=["dataElement", "period",
+                                                             "orgUnit", "value"])).ok
+    st.set_constants({"crude_birth_rate": 0.1, "pregnancy_loss_adjustment": 1.0})
+    for level, expect in ((1, {"R": 30 / 700}), (2, {"D1": 20 / 300, "D2": 10 / 50})):
+        df = compute_indicators(st, ["anc1_coverage"], level=level, period_type="yearly")
+        got = dict(zip(df.org_unit, df.value, strict=True))
+        assert got == pytest.approx({k: 100 * v for k, v in expect.items()})

@@ -129,10 +129,26 @@ def aggregate(frame: pd.DataFrame, rules: dict[str, str], store: Store, level: i
     if frame.empty:
         return pd.DataFrame(columns=out_cols)
     pmap = period_map(frame["period"].unique(), period_type, ytd)
-    f = frame.merge(ancestors(store, level), on="org_unit").merge(pmap, on="period")
+    anc = ancestors(store, level)
+    # look the ancestor (and, when each period has one target, the target) up per distinct
+    # value instead of merging on text keys: the same rows, several times faster
+    ou_codes, ou_uniq = pd.factorize(frame["org_unit"])
+    ou = pd.Series(anc["ou"].to_numpy(), index=anc["org_unit"].to_numpy(), dtype=object)
+    f = frame.assign(ou=ou.reindex(ou_uniq).to_numpy()[ou_codes])
+    f = f[f["ou"].notna()]
+    if pmap["period"].is_unique:
+        pe_codes, pe_uniq = pd.factorize(f["period"])
+        pm = pmap.set_index("period").reindex(pe_uniq)
+        f = f.assign(target=pm["target"].to_numpy()[pe_codes],
+                     months=pm["months"].to_numpy()[pe_codes])
+        f = f[f["target"].notna()].astype({"months": "int64"})
+    else:
+        f = f.merge(pmap, on="period")
     if f.empty:
         return pd.DataFrame(columns=out_cols)
-    f["_start"] = f["period"].map({pe: _period_info(pe)[0] for pe in f["period"].unique()})
+    pe_codes, pe_uniq = pd.factorize(f["period"])
+    f = f.assign(_start=np.array([_period_info(str(pe))[0] for pe in pe_uniq],
+                                 dtype="int64")[pe_codes])
     keys = ["ou", "target"]
     g = f.groupby(keys, sort=True)
     result = g["months"].first().to_frame()

@@ -156,9 +156,12 @@ def compute_indicators(store: Store, ids: list[str] | None = None, level: int = 
     pop = agg["ou"].map(ous["population"])
     if pop.isna().any():
         # fall back to the sum of the children's populations where a unit has none
-        sums = store.query("""SELECT a.id, sum(c.population) AS pop FROM org_units a
-            JOIN org_units c ON starts_with(c.path, a.path || '/') AND NOT EXISTS
-            (SELECT 1 FROM org_units x WHERE x.parent_id = c.id) GROUP BY a.id""")
+        # each leaf's population counts for every unit above it on its path (an equi-join on
+        # the path's ids, not a prefix match of every pair of units)
+        sums = store.query("""SELECT a AS id, sum(population) AS pop FROM (SELECT c.id,
+            c.population, unnest(string_split(trim(c.path, '/'), '/')) AS a FROM org_units c
+            WHERE NOT EXISTS (SELECT 1 FROM org_units x WHERE x.parent_id = c.id))
+            WHERE a <> id GROUP BY a""")
         pop = pop.fillna(agg["ou"].map(sums.set_index("id")["pop"]))
     consts = _constants(defs, store)
     filled = agg.copy()
