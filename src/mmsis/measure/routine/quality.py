@@ -35,18 +35,20 @@ class QualityReview(BaseModel):
     level: int
 
 
-def _year(period: pd.Series) -> pd.Series:
-    return period.astype(str).str[:4]
-
-
 def _completeness(store: Store, anc: pd.DataFrame, q: object, data_set: str) -> pd.DataFrame:
-    rep = store.query("SELECT org_unit, period, expected, received, on_time FROM reports "
-                      "WHERE data_set = ?", [data_set])
-    if rep.empty:
+    c = store.con
+    c.register("_anc_df", anc)
+    try:  # summed per unit at the review level and year in DuckDB
+        g = store.query("""SELECT a.ou, substr(r.period, 1, 4) AS period,
+            coalesce(sum(r.expected), 0)::BIGINT AS expected,
+            coalesce(sum(r.received), 0)::BIGINT AS received,
+            coalesce(sum(r.on_time), 0)::BIGINT AS on_time FROM reports r
+            JOIN _anc_df a USING (org_unit)
+            WHERE r.data_set = ? GROUP BY ALL ORDER BY ALL""", [data_set])
+    finally:
+        c.unregister("_anc_df")
+    if g.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    rep = rep.merge(anc, on="org_unit")
-    rep["period"] = _year(rep["period"])
-    g = rep.groupby(["ou", "period"])[["expected", "received", "on_time"]].sum().reset_index()
     comp = g.assign(check="completeness", value=100 * g["received"] / g["expected"],
                     reference=q.completeness_threshold.value)  # type: ignore[attr-defined]
     time = g.assign(check="timeliness", value=100 * g["on_time"] / g["expected"],
