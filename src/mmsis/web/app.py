@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 import secrets
 import threading
@@ -33,6 +34,23 @@ HERE = Path(__file__).resolve().parent
 log = logging.getLogger("mmsis.web")
 
 
+def _number(value: Any, column: str = "") -> str:
+    """Readable numbers in tables: 1,234,567 for large values, 4 significant digits else."""
+    if value is None or isinstance(value, bool):
+        return "" if value is None else str(value)
+    if not isinstance(value, numbers.Real):
+        return str(value)
+    if value != value:  # NaN
+        return ""
+    is_int = isinstance(value, numbers.Integral)
+    value = float(value)
+    if column in ("year", "period", "month") or (is_int and abs(value) < 10000):
+        return str(int(value)) if is_int or value.is_integer() else f"{value:.4g}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
 def _templates() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -41,6 +59,7 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.0f}%"
+    env.filters["num"] = _number
     return env
 
 

@@ -16,6 +16,7 @@ DEFAULT_DATABASE = "sqlite:///mmsis-web.sqlite3"
 WRITE_INTENT = "mmsis_write_intent"
 WRITE_WAIT_SECONDS = 120.0
 _SQLITE_WRITERS = threading.Lock()
+_HOLDER: list[Session | None] = [None]
 
 
 def normalise_url(url: str) -> str:
@@ -83,13 +84,15 @@ def begin_write(session: Session) -> None:
         return  # already writing: several changes of one request stay one transaction
     if session.in_transaction():
         session.commit()
+    if session.info.get("closed"):
+        raise RuntimeError("the request ended (client gone); its late write is dropped")
     bind = session.get_bind()
     if bind.dialect.name == "sqlite":
         # One writer at a time in this process, queued on a Python lock rather than in
         # SQLite's busy handler (which polls and can starve a waiter under load).
-        if not _SQLITE_WRITERS.acquire(timeout=WRITE_WAIT_SECONDS):
-            raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("write queue timeout"))
+        _acquire_writer()
         session.info["write_lock"] = True
+        _HOLDER[0] = session
     try:
         session.connection(execution_options={WRITE_INTENT: True})
     except BaseException:
@@ -98,10 +101,34 @@ def begin_write(session: Session) -> None:
     session.info["write_tx"] = session.get_transaction()
 
 
+def _acquire_writer() -> None:
+    """Wait for the write lock; take it back from a request that ended without releasing it."""
+    waited = 0.0
+    while not _SQLITE_WRITERS.acquire(timeout=1.0):
+        waited += 1.0
+        holder = _HOLDER[0]
+        if holder is not None and holder.info.get("closed"):
+            # a cancelled request's worker thread took the lock after its session was closed
+            holder.info.pop("write_lock", None)
+            _HOLDER[0] = None
+            _SQLITE_WRITERS.release()
+        if waited >= WRITE_WAIT_SECONDS:
+            raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("write queue timeout"))
+
+
 def release_write(session: Session) -> None:
     """Let the next writer in (after this session's commit or rollback)."""
     if session.info.pop("write_lock", False):
+        if _HOLDER[0] is session:
+            _HOLDER[0] = None
         _SQLITE_WRITERS.release()
+
+
+def close_session(session: Session) -> None:
+    """Close a request's session for good: late writes from its threads are refused."""
+    session.info["closed"] = True
+    session.close()
+    release_write(session)
 
 
 @event.listens_for(Session, "after_commit")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from mmsis.web import security
-from mmsis.web.db import release_write
+from mmsis.web.db import close_session
 from mmsis.web.models import ROLES, LoginSession, Membership, User, Workspace
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -50,8 +50,7 @@ def get_db(request: Request) -> Iterator[Session]:
         db.rollback()
         raise
     finally:
-        db.close()
-        release_write(db)
+        close_session(db)
 
 
 @dataclass(frozen=True)
