@@ -80,23 +80,29 @@ def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd
     c.execute(f"""CREATE OR REPLACE TEMP TABLE _series AS SELECT {h} AS h,
         any_value(data_element) AS data_element, min({h2}) = max({h2}) AS one,
         avg(value) AS mean, stddev_samp(value) AS sd, median(value) AS med, mad(value) AS mad,
-        count(*) AS n FROM data_values
+        min(value) AS lo, max(value) AS hi, count(*) AS n FROM data_values
         WHERE list_contains(?, data_element) GROUP BY h HAVING count(*) >= 4""", [des])
     try:
         row = c.execute("SELECT count(*) FILTER (WHERE NOT one) FROM _series").fetchone()
         if not HASH_SERIES_KEYS or row is None or row[0]:
             c.execute(f"""CREATE OR REPLACE TEMP TABLE _series AS SELECT {key}, avg(value) AS
                 mean, stddev_samp(value) AS sd, median(value) AS med, mad(value) AS mad,
-                count(*) AS n FROM data_values WHERE list_contains(?, data_element)
+                min(value) AS lo, max(value) AS hi, count(*) AS n FROM data_values
+                WHERE list_contains(?, data_element)
                 GROUP BY ALL HAVING count(*) >= 4""", [des])
             join = f"USING ({key})"
         else:
             join = "ON s.h = hash(v.data_element, v.org_unit, v.coc, v.aoc)"
+        # only series whose extremes could be flagged are joined back to their values (the
+        # exact tests follow; the 0.999 slack keeps rounding from dropping a borderline value)
+        candidate = (f"(sd > 0 AND greatest(hi - mean, mean - lo) > 0.999 * {mod} * sd) OR "
+                     f"(mad > 0 AND greatest(hi - med, med - lo) > 0.999 * {mz} * mad / 0.6745)")
         flagged = store.query(f"""SELECT * FROM (SELECT v.data_element, v.org_unit, v.period,
             v.value, s.mean, s.med,
             CASE WHEN s.sd > 0 THEN abs(v.value - s.mean) / s.sd END AS z,
             CASE WHEN s.mad > 0 THEN 0.6745 * abs(v.value - s.med) / s.mad END AS mz
-            FROM data_values v JOIN _series s {join} WHERE list_contains(?, v.data_element))
+            FROM data_values v JOIN (SELECT * FROM _series WHERE {candidate}) s {join}
+            WHERE list_contains(?, v.data_element))
             WHERE z > {mod} OR mz > {mz} ORDER BY z DESC NULLS LAST""", [des])
         sizes = store.query("SELECT data_element, sum(n)::BIGINT AS n_values FROM _series "
                             "GROUP BY ALL")
