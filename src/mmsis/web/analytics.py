@@ -24,6 +24,7 @@ from mmsis._cli import to_jsonable
 from mmsis.web.models import AnalysisResult, SurveyRecord, Upload, Workspace, utcnow
 
 _STORE_LOCK = threading.Lock()
+_START_LOCK = threading.Lock()  # not _STORE_LOCK: queueing must not wait for a DuckDB write
 log = logging.getLogger("mmsis.web")
 QUALITY_FLAGS_KEPT = 20000
 
@@ -92,7 +93,7 @@ def mirror_to_store(ws: Workspace, rows: list[dict[str, Any]], filename: str) ->
     """
     if not ws.store_path or not rows:
         return
-    with _STORE_LOCK:
+    with _START_LOCK:
         if not _MIRROR_THREAD:
             t = threading.Thread(target=_mirror_worker, name="mmsis-store-writer", daemon=True)
             t.start()

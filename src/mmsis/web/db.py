@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -17,6 +19,9 @@ WRITE_INTENT = "mmsis_write_intent"
 WRITE_WAIT_SECONDS = 120.0
 _SQLITE_WRITERS = threading.Lock()
 _HOLDER: list[Session | None] = [None]
+_WRITE_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def normalise_url(url: str) -> str:
@@ -99,6 +104,21 @@ def begin_write(session: Session) -> None:
         release_write(session)
         raise
     session.info["write_tx"] = session.get_transaction()
+
+
+@asynccontextmanager
+async def write_turn(session: Session) -> AsyncIterator[None]:
+    """Queue a request's write on the event loop (SQLite): a waiting writer holds no thread.
+
+    Without it, writers waiting for SQLite's single write lock each sat in a worker thread;
+    a burst of uploads used up the thread pool and readers (the dashboard) queued behind them.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    turn = _WRITE_TURNS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with turn:
+        yield
 
 
 def _acquire_writer() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select
@@ -352,10 +353,29 @@ def delete_agenda_item(db: Session, access: Access, item_id: int) -> None:
 # --- uploads -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PreparedUpload:
+    """A data file checked and parsed (no write yet): what `write_upload` stores."""
+
+    kind: str
+    filename: str
+    parsed: parsers.Parsed
+
+
 def import_upload(db: Session, access: Access, kind: str, filename: str, content: bytes) -> Upload:
     """Check a data file whole; import all its rows or none, and keep the refused-rows report.
 
     Raises parsers.UploadRefused (nothing written) when the file itself is unacceptable.
+    """
+    return write_upload(db, access, prepare_upload(db, access, kind, filename, content))
+
+
+def prepare_upload(
+    db: Session, access: Access, kind: str, filename: str, content: bytes
+) -> PreparedUpload:
+    """Check and parse a data file, reading only: done before the request queues to write.
+
+    Raises parsers.UploadRefused when the file itself is unacceptable.
     """
     text = parsers.check_data_file(kind, filename, content)
     ext = parsers.extension(filename)
@@ -368,6 +388,12 @@ def import_upload(db: Session, access: Access, kind: str, filename: str, content
             text, org_unit_paths(db, access.workspace.id, level=3), access.scope_path
         )
     safe_name = filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
+    return PreparedUpload(kind=kind, filename=safe_name, parsed=parsed)
+
+
+def write_upload(db: Session, access: Access, prepared: PreparedUpload) -> Upload:
+    """Store a prepared upload in one transaction: all its rows, or none and the refusals."""
+    kind, safe_name, parsed = prepared.kind, prepared.filename, prepared.parsed
     begin_write(db)
     up = Upload(
         workspace_id=access.workspace.id,

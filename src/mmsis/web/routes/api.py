@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from mmsis._cli import to_jsonable
 from mmsis.errors import InputError
 from mmsis.web import parsers, services
+from mmsis.web.db import write_turn
 from mmsis.web.deps import (
     Access,
     Auth,
@@ -313,10 +314,19 @@ async def post_upload(
 ) -> JSONResponse:
     """Upload DHIS2 data values or a survey file: all rows imported, or none and the refusals."""
     content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
-    up = await run_in_threadpool(
-        services.import_upload, db, access, kind, file.filename or "", content
+    prepared = await run_in_threadpool(
+        services.prepare_upload, db, access, kind, file.filename or "", content
     )
+    async with write_turn(db):
+        up = await run_in_threadpool(_write_and_commit, db, access, prepared)
     return JSONResponse(upload_out(up), status_code=201 if up.status == "imported" else 422)
+
+
+def _write_and_commit(db: Session, access: Access, prepared: services.PreparedUpload) -> Upload:
+    """Write and commit in one worker thread, inside the request's write turn."""
+    up = services.write_upload(db, access, prepared)
+    db.commit()
+    return up
 
 
 @router.get("/workspaces/{workspace_id}/uploads")

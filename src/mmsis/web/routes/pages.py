@@ -6,13 +6,15 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from mmsis.errors import InputError
 from mmsis.web import charts, parsers, services
 from mmsis.web.app import render
+from mmsis.web.db import write_turn
 from mmsis.web.deps import Access, Auth, current_auth, editor, get_db, require_admin, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -119,33 +121,39 @@ def dashboard(
         services.analyses_version(db, wid),
     )
 
-    def trend() -> dict[str, Any]:
+    templates = request.app.state.templates
+
+    def fragment(template: str, ctx: dict[str, Any]) -> Markup:
+        # Panels depend only on the cached data (never on the user or CSRF token): render
+        # them once per data version, not on every request.
+        page = {"ws": access.workspace, "district": district, **ctx}
+        return Markup(templates.get_template(template).render(page))  # noqa: S704 - autoescaped
+
+    def trend() -> Markup:
         rows = services.routine_series(db, access, list(TREND_ELEMENTS), district)
         title = f"Clients per month — {name or 'all districts you can see'}"
-        return {"trend": _trend_chart(rows, title), "trend_rows": rows[-12:]}
+        return fragment(
+            "_trend.html", {"trend": _trend_chart(rows, title), "trend_rows": rows[-12:]}
+        )
 
-    parts = {
-        **cache.get_or_compute(trend_key, trend),
-        **cache.get_or_compute(panels_key, lambda: dash.panels(db, access, district)),
-    }
+    def panels() -> dict[str, Markup | None]:
+        found = dash.panels(db, access, district)
+        return {
+            f"{part}_html": fragment(f"_{part}.html", found) if found[part] else None
+            for part in ("scorecard", "cascade", "quality")
+        }
+
+    trend_html = cache.get_or_compute(trend_key, trend)
+    if _is_htmx(request):
+        return HTMLResponse(trend_html)
     context = {
         **_nav(access, "dashboard"),
         "districts": districts,
         "district": district,
-        **parts,
+        "trend_html": trend_html,
+        **cache.get_or_compute(panels_key, panels),
     }
-    template = "_trend.html" if _is_htmx(request) else "dashboard.html"
-    return render(request, template, context)
-
-
-@router.post("/w/{workspace_id}/analyses/refresh")
-def analyses_refresh(access: Access = Depends(editor), db: Session = Depends(get_db)) -> Response:
-    """Recompute the cached cascade and quality review from the workspace's data."""
-    from mmsis.web import analytics
-
-    done = analytics.refresh(db, access.workspace)
-    services.audit(db, access, "recompute", "analyses", access.workspace.id, **done)
-    return RedirectResponse(f"/w/{access.workspace.id}", status_code=303)
+    return render(request, "dashboard.html", context)
 
 
 # --- key results ---------------------------------------------------------------------------
@@ -513,19 +521,27 @@ async def upload_post(
     """Import a file all-or-nothing and show the result (with every refused row) on the page."""
     content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
     try:
-        up = await run_in_threadpool(
-            services.import_upload, db, access, kind, file.filename or "", content
+        prepared = await run_in_threadpool(
+            services.prepare_upload, db, access, kind, file.filename or "", content
         )
     except parsers.UploadRefused as exc:
         db.rollback()
         ctx = _uploads_context(db, access)
         ctx.update(error=exc.message, kind=kind)
         return render(request, "uploads.html", ctx, exc.status)
-    db.commit()
+    async with write_turn(db):
+        up = await run_in_threadpool(_write_and_commit, db, access, prepared)
     request.app.state.cache.clear()
     ctx = _uploads_context(db, access)
     ctx.update(result=up, kind=kind)
     return render(request, "uploads.html", ctx, 200 if up.status == "imported" else 422)
+
+
+def _write_and_commit(db: Session, access: Access, prepared: services.PreparedUpload) -> Any:
+    """Write and commit in one worker thread, inside the request's write turn."""
+    up = services.write_upload(db, access, prepared)
+    db.commit()
+    return up
 
 
 @router.get("/w/{workspace_id}/audit")
