@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from loopback_dhis2 import State, serve
+
+from data_dhis2.loopback_dhis2 import State, serve
 
 
 @pytest.fixture()

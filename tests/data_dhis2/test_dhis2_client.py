@@ -4,8 +4,8 @@ resumable checkpoints."""
 from __future__ import annotations
 
 import pytest
-from loopback_dhis2 import PERIODS, TOKEN, value_of
 
+from data_dhis2.loopback_dhis2 import PERIODS, TOKEN, value_of
 from mmsis.data.dhis2.client import Dhis2, pull
 from mmsis.data.store import Store
 from mmsis.errors import InputError

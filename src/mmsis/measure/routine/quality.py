@@ -247,6 +247,9 @@ def quality_review(store: Store, level: int = 3, *, survey: pd.DataFrame | None 
     table["org_unit_name"] = table["org_unit"].map(names)
     table = table[TABLE_COLUMNS]
     table["flag"] = table["flag"].astype(bool)
+    # DuckDB does not keep row order (preserve_insertion_order is off): sort for a stable table
+    table = table.sort_values(["check", "org_unit", "period", "data_element"],
+                              kind="stable").reset_index(drop=True)
 
     summary_rows = []
 
