@@ -88,11 +88,16 @@ async def _user(
     facilities: list[str],
     deadline: float,
     stats: Stats,
+    think: float = 0.0,
 ) -> None:
     rng = random.Random(uid)
     month = 0
     try:
         while time.monotonic() < deadline:
+            if think > 0:  # a person reading the page before the next click
+                await asyncio.sleep(rng.expovariate(1 / think))
+                if time.monotonic() >= deadline:
+                    break
             roll = rng.random()
             t0 = time.perf_counter()
             try:
@@ -168,6 +173,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean think time between a user's requests, seconds (exponential; 0 = none)",
+    )
     ap.add_argument("--database", default=None, help="database URL (default: temp SQLite)")
     args = ap.parse_args()
 
@@ -226,7 +237,16 @@ def main() -> None:
             start = time.perf_counter()
             await asyncio.gather(
                 *(
-                    _user(i, c, info["workspace_id"], districts, facilities, deadline, stats)
+                    _user(
+                        i,
+                        c,
+                        info["workspace_id"],
+                        districts,
+                        facilities,
+                        deadline,
+                        stats,
+                        args.think,
+                    )
                     for i, c in enumerate(clients)
                 )
             )
@@ -242,7 +262,10 @@ def main() -> None:
 
     total = sum(len(v) for v in stats.lat.values())
     (c0, s0, _), (c1, s1, load1) = usage
-    print(f"\n{args.users} users for {args.duration:.0f} s (elapsed {elapsed:.1f} s, after logins)")
+    print(
+        f"\n{args.users} users for {args.duration:.0f} s (elapsed {elapsed:.1f} s, after logins), "
+        f"think time {args.think:g} s"
+    )
     print(
         f"CPU during the window: load generator {100 * (c1 - c0) / elapsed:.0f}% of a core, "
         f"server {100 * (s1 - s0) / elapsed:.0f}%; load average (1 min) {load1:.1f}"

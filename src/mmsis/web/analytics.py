@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import multiprocessing
 import queue
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,19 @@ def load_result(db: Session, workspace_id: int, kind: str) -> tuple[Any, Any] | 
 
 _MIRROR_QUEUE: queue.Queue[tuple[str, list[dict[str, Any]], str]] = queue.Queue()
 _MIRROR_THREAD: list[threading.Thread] = []
+_MIRROR_PROCESS: list[ProcessPoolExecutor] = []
+
+
+def _store_writer() -> ProcessPoolExecutor:
+    """One spawned process that does the DuckDB imports, off the web server's GIL.
+
+    The copy is Python-heavy (pandas, validation); in the server process it competed with
+    request threads for the interpreter and stretched the dashboard's latency tail.
+    """
+    if not _MIRROR_PROCESS:
+        ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
+        _MIRROR_PROCESS.append(ProcessPoolExecutor(max_workers=1, mp_context=ctx))
+    return _MIRROR_PROCESS[0]
 
 
 def _mirror_worker() -> None:
@@ -78,7 +93,10 @@ def _mirror_worker() -> None:
         for store_path, keyed in by_store.items():
             rows = list(keyed.values())
             try:
-                _write_store(store_path, rows, f"web uploads ({len(rows)} values)")
+                with _STORE_LOCK:  # readers in this process wait while the child writes
+                    _store_writer().submit(
+                        _write_store, store_path, rows, f"web uploads ({len(rows)} values)"
+                    ).result()
             except Exception:  # the web database holds the data; the store is a derived copy
                 log.exception("could not copy values into the analytics store %s", store_path)
         for _ in batch:
@@ -120,7 +138,7 @@ def _write_store(store_path: str, rows: list[dict[str, Any]], filename: str) -> 
             "value": [repr(float(r["value"])) for r in rows],
         }
     )
-    with _STORE_LOCK, Store(store_path) as store:
+    with Store(store_path) as store:  # callers hold _STORE_LOCK (or run in the writer process)
         store.import_data_values(df, file=filename)
 
 

@@ -1,0 +1,83 @@
+"""The paths made faster for load keep their behaviour: headers, cache invalidation, writes."""
+
+from __future__ import annotations
+
+import threading
+
+from tests.web.conftest import World
+
+
+def _upload(c, wid: int, rows: list[str]):  # type: ignore[no-untyped-def]
+    body = "\n".join(["dataElement,period,orgUnit,value", *rows]).encode()
+    return c.post(
+        f"/api/workspaces/{wid}/uploads",
+        data={"kind": "dhis2"},
+        files={"file": ("values.csv", body, "text/csv")},
+    )
+
+
+def test_security_headers_on_pages_api_and_static(world: World) -> None:
+    c = world.client("viewer")
+    page = c.get(f"/w/{world.workspace_id}")
+    anon_api = world.client().get("/api/workspaces")
+    static = c.get("/static/htmx.min.js")
+    assert (page.status_code, anon_api.status_code, static.status_code) == (200, 401, 200)
+    for r in (page, anon_api, static):
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "same-origin"
+        assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert anon_api.headers["cache-control"] == "no-store"
+    assert static.headers.get("cache-control") != "no-store"
+
+
+def test_dashboard_fragments_follow_new_data_and_scope(world: World) -> None:
+    wid = world.workspace_id
+    editor, district = world.client("editor"), world.client("district")
+    first = editor.get(f"/w/{wid}")
+    assert "No routine data yet" in first.text
+    assert _upload(editor, wid, ["ANC1,202401,F1,4321", "ANC1,202401,F2,1234"]).status_code == 201
+    page = editor.get(f"/w/{wid}")  # cached fragment replaced: the data version changed
+    assert "5555" in page.text and "No routine data yet" not in page.text
+    assert 'name="csrf_token"' in page.text  # the page itself is still per user
+    # the district user (scope D1) shares no cached fragment with the national view
+    scoped = district.get(f"/w/{wid}")
+    assert "4321" in scoped.text and "5555" not in scoped.text
+    htmx = editor.get(f"/w/{wid}", params={"district": "D2"}, headers={"HX-Request": "true"})
+    assert htmx.text.lstrip().startswith('<div id="trend">') and "1234" in htmx.text
+    assert "<html" not in htmx.text
+    # a re-import replaces the value, and the dashboard shows the new one
+    assert _upload(editor, wid, ["ANC1,202401,F2,1000"]).status_code == 201
+    assert "5321" in editor.get(f"/w/{wid}").text
+
+
+def test_concurrent_uploads_lose_no_rows_and_stay_all_or_nothing(world: World) -> None:
+    wid = world.workspace_id
+    results: list[int] = []
+
+    def worker(i: int) -> None:
+        c = world.client("editor")
+        for month in range(1, 5):
+            rows = [f"BENCH{i},2025{month:02d},F1,{month}", f"BENCH{i},2025{month:02d},F2,{i}"]
+            if month == 4 and i % 2:
+                rows.append(f"BENCH{i},2025{month:02d},NOPE,1")  # refused: nothing imported
+            results.append(_upload(c, wid, rows).status_code)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [201] * 14 + [422] * 2
+    from sqlalchemy import func, select
+
+    from mmsis.web.models import RoutineValue
+
+    with world.app.state.sessions() as db:  # type: ignore[attr-defined]
+        stored = db.scalar(
+            select(func.count())
+            .select_from(RoutineValue)
+            .where(RoutineValue.data_element.like("BENCH%"))
+        )
+    assert stored == 14 * 2
