@@ -252,3 +252,15 @@ def test_cli_adherence_and_weight_divisor(tmp_path: Path) -> None:
     assert scaled["estimate"] == pytest.approx(raw["estimate"] / 1e6, rel=1e-12)
     bad = runner.invoke(app, ["survey", "estimate", str(f), "--stat", "median", "--var", "m13"])
     assert bad.exit_code != 0
+
+
+def test_cli_cascade_by_accepts_the_survey_column(example_country, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`--by v190` means the profile's wealth domain, exactly as `--by wealth`."""
+    f = tmp_path / "survey.csv"
+    example_country.survey.to_csv(f, index=False)
+    runner = CliRunner()
+    by_column = runner.invoke(app, ["survey", "cascade", str(f), "--by", "v190", "--json"])
+    by_name = runner.invoke(app, ["survey", "cascade", str(f), "--by", "wealth", "--json"])
+    assert by_column.exit_code == 0, by_column.output
+    assert json.loads(by_column.output) == json.loads(by_name.output)
+    assert {r["wealth"] for r in json.loads(by_name.output)} >= {"poorest", "richest"}

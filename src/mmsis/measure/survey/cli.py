@@ -77,6 +77,17 @@ def estimate(
     print_frame(res, as_json, f"{stat} of {var} ({design!r})", drop=["method"])
 
 
+def _profile_domains(by: str | None, profile: str) -> list[str] | None:
+    """Domain names for --by: a profile's domain name, or the survey column it maps (v190)."""
+    cols = _split(by)
+    if cols is None:
+        return None
+    from mmsis.data.survey import load_profile
+
+    by_column = {spec.column: name for name, spec in load_profile(profile).domains.items()}
+    return [by_column.get(c, c) for c in cols]
+
+
 def _recoded(file: Path, profile: str, supplement: str, period_months: int | None):  # type: ignore[no-untyped-def]
     from mmsis.data.survey import load_profile, read_survey, recode
 
@@ -94,7 +105,9 @@ def _recoded(file: Path, profile: str, supplement: str, period_months: int | Non
 def cascade(
     file: Path = typer.Argument(..., help="Survey microdata: .csv, .dta or .parquet."),
     profile: str = typer.Option("dhs", "--profile", help="Profile name (dhs, mics) or YAML path."),
-    by: str | None = typer.Option(None, "--by", help="Domain(s): region, residence, wealth..."),
+    by: str | None = typer.Option(
+        None, "--by", help="Domain(s): region, residence, wealth (or their columns, e.g. v190)."
+    ),
     supplement: str = typer.Option("any", "--supplement", help="any | MMS | IFA."),
     period_months: int | None = typer.Option(
         None, "--period-months", help="Births within this many months (24 or 60)."
@@ -106,7 +119,7 @@ def cascade(
     from mmsis.measure.survey.cascade import cascade as run
 
     rec = _recoded(file, profile, supplement, period_months)
-    res = run(rec, by=_split(by), level=level)
+    res = run(rec, by=_profile_domains(by, profile), level=level)
     print_frame(res, as_json, "MMS/IFA coverage cascade", drop=["method", "label"])
 
 
@@ -124,7 +137,7 @@ def adherence(
     from mmsis.measure.survey.cascade import adherence as run
 
     rec = _recoded(file, profile, supplement, period_months)
-    res = run(rec, by=_split(by), level=level)
+    res = run(rec, by=_profile_domains(by, profile), level=level)
     print_frame(res, as_json, "Adherence", drop=["method"])
 
 
