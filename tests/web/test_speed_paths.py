@@ -81,3 +81,28 @@ def test_concurrent_uploads_lose_no_rows_and_stay_all_or_nothing(world: World) -
             .where(RoutineValue.data_element.like("BENCH%"))
         )
     assert stored == 14 * 2
+
+
+def test_store_writer_process_exits_with_the_server() -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import os, sys\n"
+        "from mmsis.web.analytics import _store_writer\n"
+        "print(_store_writer().submit(os.getpid).result(), flush=True)\n"
+        "os._exit(0)\n"  # the server dies without shutting its pool down
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    child = int(out.stdout.strip())
+    deadline = time.monotonic() + 15
+    alive = True
+    while alive and time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+            time.sleep(0.2)
+        except ProcessLookupError:
+            alive = False
+    assert not alive, f"writer process {child} outlived the server"

@@ -12,8 +12,10 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import os
 import queue
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,17 @@ _MIRROR_THREAD: list[threading.Thread] = []
 _MIRROR_PROCESS: list[ProcessPoolExecutor] = []
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In the writer process: exit when the server is gone (a stopped server left it behind)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="mmsis-parent-watch", daemon=True).start()
+
+
 def _store_writer() -> ProcessPoolExecutor:
     """One spawned process that does the DuckDB imports, off the web server's GIL.
 
@@ -73,7 +86,14 @@ def _store_writer() -> ProcessPoolExecutor:
     """
     if not _MIRROR_PROCESS:
         ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
-        _MIRROR_PROCESS.append(ProcessPoolExecutor(max_workers=1, mp_context=ctx))
+        _MIRROR_PROCESS.append(
+            ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=ctx,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+        )
     return _MIRROR_PROCESS[0]
 
 
