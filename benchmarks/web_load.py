@@ -68,7 +68,10 @@ async def _logged_in(
     root: str, login: tuple[str, str], stats: Stats, attempts: int = 5
 ) -> httpx.AsyncClient:
     """A client with its own login session (logins happen before the measured window)."""
-    client = httpx.AsyncClient(base_url=root, timeout=60, follow_redirects=True)
+    # Close idle connections before uvicorn does (its keep-alive timeout is 5 s): otherwise a
+    # request sent as the server closes the connection fails with RemoteProtocolError.
+    limits = httpx.Limits(keepalive_expiry=4.0)
+    client = httpx.AsyncClient(base_url=root, timeout=60, follow_redirects=True, limits=limits)
     for _ in range(attempts):
         try:
             await _login(client, *login)
@@ -100,6 +103,7 @@ async def _user(
                     break
             roll = rng.random()
             t0 = time.perf_counter()
+            r = None
             try:
                 if roll < 0.5:
                     kind = "dashboard"
@@ -136,7 +140,7 @@ async def _user(
                 kind, ok = kind if "kind" in locals() else "other", False
                 stats.errors[type(exc).__name__] = stats.errors.get(type(exc).__name__, 0) + 1
             stats.lat[kind].append((time.perf_counter() - t0) * 1000)
-            if not ok and "r" in locals():
+            if not ok and r is not None:  # (a transport error was counted above)
                 key = f"{kind} HTTP {r.status_code}"
                 stats.errors[key] = stats.errors.get(key, 0) + 1
     finally:

@@ -123,6 +123,11 @@ def _mirror_worker() -> None:
             _MIRROR_QUEUE.task_done()
 
 
+def start_store_writer() -> None:
+    """Start the DuckDB writer process now (at server start), not at the first upload."""
+    _store_writer().submit(int).result()
+
+
 def mirror_to_store(ws: Workspace, rows: list[dict[str, Any]], filename: str) -> None:
     """Queue imported DHIS2 values for the workspace's DuckDB analytics store (one writer thread).
 

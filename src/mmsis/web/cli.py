@@ -29,9 +29,11 @@ def serve(
     """Start the web workspace (migrating the database to the newest schema first)."""
     import uvicorn
 
+    from mmsis.web.analytics import start_store_writer
     from mmsis.web.app import create_app
 
     app = create_app(_url(database))
+    start_store_writer()  # its imports take seconds: pay them before the first request
     typer.echo(
         f"mmsis workspace on http://{host}:{port}/ (database {_url(database).split('@')[-1]})"
     )
