@@ -1,5 +1,12 @@
 """mmsis.web: the shared web workspace (FastAPI + Jinja2 + HTMX) for a TAG working as a group."""
 
-from mmsis.web.app import create_app
+from __future__ import annotations
 
-__all__ = ["create_app"]
+from typing import TYPE_CHECKING
+
+from mmsis._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from mmsis.web.app import create_app
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {"create_app": ".app"})
