@@ -6,10 +6,13 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import select
+
+if TYPE_CHECKING:
+    from mmsis.web.models import Upload
 
 DEMO_EMAIL = "demo@examplia.org"
 DEMO_PASSWORD = "examplia-demo-2024"
@@ -37,7 +40,6 @@ def seed_demo(
         LoginSession,
         RoutineValue,
         SurveyRecord,
-        Upload,
         User,
         Workspace,
         utcnow,
@@ -102,18 +104,8 @@ def seed_demo(
                 )
             paths = services.org_unit_paths(db, ws.id)
             dv = country.data_values
-            up = Upload(
-                workspace_id=ws.id,
-                kind="dhis2",
-                filename="example_country_data_values.csv",
-                status="imported",
-                rows_total=len(dv),
-                rows_imported=len(dv),
-                refused_json="[]",
-                uploaded_by=user.id,
-            )
-            db.add(up)
-            db.flush()
+            up = _imported_upload(db, ws.id, user.id, "dhis2",
+                                  "example_country_data_values.csv", len(dv))
             frame = pd.DataFrame(
                 {
                     "workspace_id": ws.id,
@@ -127,18 +119,8 @@ def seed_demo(
             )
             n_values = services.bulk_insert_frame(db, RoutineValue, frame)
             survey = country.survey
-            sup = Upload(
-                workspace_id=ws.id,
-                kind="survey",
-                filename="examplia_survey.csv",
-                status="imported",
-                rows_total=len(survey),
-                rows_imported=len(survey),
-                refused_json="[]",
-                uploaded_by=user.id,
-            )
-            db.add(sup)
-            db.flush()
+            sup = _imported_upload(db, ws.id, user.id, "survey", "examplia_survey.csv",
+                                   len(survey))
             records = [
                 {"workspace_id": ws.id, "upload_id": sup.id, "data_json": json.dumps(r)}
                 for r in json.loads(survey.to_json(orient="records"))
@@ -211,3 +193,15 @@ def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
         f"`mmsis serve --database {url}`"
     )
     return {"database_url": url, **info}
+
+
+def _imported_upload(db: Any, workspace_id: int, user_id: int, kind: str, filename: str,
+                     rows: int) -> Upload:
+    """Record a seeded file as a fully imported upload, flushed so its id can key the rows."""
+    from mmsis.web.models import Upload
+
+    up = Upload(workspace_id=workspace_id, kind=kind, filename=filename, status="imported",
+                rows_total=rows, rows_imported=rows, refused_json="[]", uploaded_by=user_id)
+    db.add(up)
+    db.flush()
+    return up
