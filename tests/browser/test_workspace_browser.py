@@ -50,6 +50,7 @@ def test_tablet_layout_keeps_navigation_usable(browser, server, screenshot) -> N
     pg.get_by_label("E-mail").fill(server["email"])
     pg.get_by_label("Password").fill(server["password"])
     pg.get_by_role("button", name="Log in").click()
+    pg.get_by_role("heading", name="Your workspaces").wait_for()  # logged in before moving on
     pg.goto(server["root"] + f"/w/{server['workspace']}")
     nav = pg.get_by_role("navigation", name="Workspace")
     assert nav.get_by_role("link", name="IR agenda").is_visible()
@@ -65,16 +66,16 @@ def test_edit_a_key_result_with_evidence(page, server, screenshot, tmp_path) -> 
     kr_id = card.get_attribute("id")
     card.get_by_label("Status").select_option("partly")
     card.get_by_label("Note").fill("Reviewed at the <TAG> meeting")
-    card.get_by_role("button", name="Save").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the form posts and redirects; wait for the new page
+        card.get_by_role("button", name="Save").click()
     card = page.locator(f"#{kr_id}")
     assert card.get_by_label("Status").input_value() == "partly"
     assert card.get_by_label("Note").input_value() == "Reviewed at the <TAG> meeting"
     evidence = tmp_path / "minutes.txt"
     evidence.write_text("TAG minutes")
     card.get_by_label("Evidence file").set_input_files(str(evidence))
-    card.get_by_role("button", name="Attach").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        card.get_by_role("button", name="Attach").click()
     assert page.locator(f"#{kr_id} .evidence").inner_text().startswith("minutes.txt")
     screenshot(page, "key-results")
     page.goto(server["root"] + f"/w/{server['workspace']}/audit")
