@@ -51,8 +51,11 @@ async def _login(client: httpx.AsyncClient, email: str, password: str) -> None:
         raise RuntimeError(
             f"login failed: HTTP {r.status_code} after {time.perf_counter() - t0:.1f} s"
         )
-    me = (await client.get("/api/me")).json()
-    client.headers["X-CSRF-Token"] = me["csrf_token"]
+    me = await client.get("/api/me")
+    if me.status_code != 200 or "csrf_token" not in me.json():
+        raise RuntimeError(f"login did not start a session: /api/me HTTP {me.status_code} "
+                           f"{me.text[:200]} after {time.perf_counter() - t0:.1f} s")
+    client.headers["X-CSRF-Token"] = me.json()["csrf_token"]
 
 
 class Stats:

@@ -167,6 +167,7 @@ class World:
     url: str
     workspace_id: int
     emails: dict[str, str]
+    password: str = PASSWORD
 
     def client(self, who: str | None = None) -> TestClient:
         """A test client, logged in as `who` (admin, owner, editor, viewer, district, outsider)."""

@@ -53,6 +53,11 @@ def get_db(request: Request) -> Iterator[Session]:
         close_session(db)
 
 
+# Commit inside the handler, before the response leaves: FastAPI runs a request-scoped
+# dependency's exit after sending, so the client could act on a write not yet committed.
+DB = Depends(get_db, scope="function")
+
+
 @dataclass(frozen=True)
 class UserView:
     """What templates may show of the logged-in user (a plain copy, safe after a rollback)."""
@@ -101,7 +106,7 @@ async def _check_csrf(request: Request, session: LoginSession) -> None:
         raise Forbidden("missing or invalid CSRF token")
 
 
-async def current_auth(request: Request, db: Session = Depends(get_db)) -> Auth:
+async def current_auth(request: Request, db: Session = DB) -> Auth:
     """The logged-in user; raises NotAuthenticated otherwise. Checks CSRF on unsafe methods."""
     signer: security.Signer = request.app.state.signer
     sid = signer.unsign(
@@ -131,7 +136,7 @@ def workspace_access(min_role: str) -> Callable[..., Any]:
         raise ValueError(min_role)
 
     async def dependency(
-        workspace_id: int, auth: Auth = Depends(current_auth), db: Session = Depends(get_db)
+        workspace_id: int, auth: Auth = Depends(current_auth), db: Session = DB
     ) -> Access:
         return await run_in_threadpool(_access, workspace_id, auth, db, min_role)
 

@@ -17,12 +17,12 @@ from mmsis.errors import InputError
 from mmsis.web import parsers, services
 from mmsis.web.db import write_turn
 from mmsis.web.deps import (
+    DB,
     Access,
     Auth,
     NotFound,
     current_auth,
     editor,
-    get_db,
     owner,
     require_admin,
     viewer,
@@ -117,7 +117,7 @@ def me(auth: Auth = Depends(current_auth)) -> dict[str, Any]:
 
 @router.get("/workspaces")
 def list_workspaces(
-    auth: Auth = Depends(current_auth), db: Session = Depends(get_db)
+    auth: Auth = Depends(current_auth), db: Session = DB
 ) -> list[WorkspaceOut]:
     """Workspaces the user may see, with their role in each."""
     return [_ws_out(w, r) for w, r in services.visible_workspaces(db, auth.user)]
@@ -125,7 +125,7 @@ def list_workspaces(
 
 @router.post("/workspaces", status_code=201)
 def create_workspace(
-    body: WorkspaceIn, auth: Auth = Depends(require_admin), db: Session = Depends(get_db)
+    body: WorkspaceIn, auth: Auth = Depends(require_admin), db: Session = DB
 ) -> WorkspaceOut:
     """Create a workspace (administrators only)."""
     ws = services.create_workspace(db, body.name, body.country, body.phase)
@@ -140,7 +140,7 @@ def get_workspace(access: Access = Depends(viewer)) -> WorkspaceOut:
 
 @router.post("/workspaces/{workspace_id}/members")
 def set_member(
-    body: MemberIn, access: Access = Depends(owner), db: Session = Depends(get_db)
+    body: MemberIn, access: Access = Depends(owner), db: Session = DB
 ) -> dict[str, Any]:
     """Give a registered user a role in the workspace (owners only)."""
     user = db.scalar(select(User).where(User.email == body.email.strip().lower()))
@@ -153,7 +153,7 @@ def set_member(
 @router.get("/workspaces/{workspace_id}/org-units")
 def org_units(
     access: Access = Depends(viewer),
-    db: Session = Depends(get_db),
+    db: Session = DB,
     level: int | None = Query(None, ge=1, le=4),
 ) -> list[dict[str, Any]]:
     """Org units in the user's part of the hierarchy."""
@@ -165,7 +165,7 @@ def org_units(
 
 @router.get("/workspaces/{workspace_id}/key-results")
 def key_results(
-    access: Access = Depends(viewer), db: Session = Depends(get_db)
+    access: Access = Depends(viewer), db: Session = DB
 ) -> list[dict[str, Any]]:
     """Every key result of the framework with this workspace's status, note and evidence."""
     from mmsis.framework import load_framework
@@ -197,7 +197,7 @@ def put_key_result(
     key_result_id: str,
     body: KeyResultIn,
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> dict[str, Any]:
     """Set a key result's status and note (audited)."""
     row = services.set_key_result(db, access, key_result_id, body.status, body.note)
@@ -209,7 +209,7 @@ async def post_evidence(
     key_result_id: str,
     file: UploadFile = File(...),
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> dict[str, Any]:
     """Attach an evidence file to a key result (type and size checked first)."""
     content = await file.read(parsers.MAX_EVIDENCE_BYTES + 1)
@@ -221,7 +221,7 @@ async def post_evidence(
 
 @router.get("/workspaces/{workspace_id}/evidence/{evidence_id}")
 def get_evidence(
-    evidence_id: int, access: Access = Depends(viewer), db: Session = Depends(get_db)
+    evidence_id: int, access: Access = Depends(viewer), db: Session = DB
 ) -> Response:
     """Download an evidence file."""
     ev = db.get(Evidence, evidence_id)
@@ -237,7 +237,7 @@ def get_evidence(
 
 @router.get("/workspaces/{workspace_id}/agenda")
 def get_agenda(
-    access: Access = Depends(viewer), db: Session = Depends(get_db)
+    access: Access = Depends(viewer), db: Session = DB
 ) -> list[dict[str, Any]]:
     """The IR agenda in rank order."""
     return [_item_out(i) for i in services.agenda(db, access.workspace.id)]
@@ -256,7 +256,7 @@ def _item_out(i: Any) -> dict[str, Any]:
 
 @router.post("/workspaces/{workspace_id}/agenda", status_code=201)
 def post_agenda(
-    body: AgendaIn, access: Access = Depends(editor), db: Session = Depends(get_db)
+    body: AgendaIn, access: Access = Depends(editor), db: Session = DB
 ) -> dict[str, Any]:
     """Add a question or strategy to the agenda."""
     return _item_out(services.add_agenda_item(db, access, body.kind, body.text, body.ref_id))
@@ -264,7 +264,7 @@ def post_agenda(
 
 @router.patch("/workspaces/{workspace_id}/agenda/{item_id}")
 def patch_agenda(
-    item_id: int, body: AgendaPatch, access: Access = Depends(editor), db: Session = Depends(get_db)
+    item_id: int, body: AgendaPatch, access: Access = Depends(editor), db: Session = DB
 ) -> dict[str, Any]:
     """Accept/reject an item or move it to a new rank."""
     if body.decision is not None:
@@ -276,7 +276,7 @@ def patch_agenda(
 
 @router.delete("/workspaces/{workspace_id}/agenda/{item_id}", status_code=204)
 def delete_agenda(
-    item_id: int, access: Access = Depends(editor), db: Session = Depends(get_db)
+    item_id: int, access: Access = Depends(editor), db: Session = DB
 ) -> Response:
     """Remove an item from the agenda."""
     services.delete_agenda_item(db, access, item_id)
@@ -287,7 +287,7 @@ def delete_agenda(
 def indicators(
     request: Request,
     access: Access = Depends(viewer),
-    db: Session = Depends(get_db),
+    db: Session = DB,
     data_element: list[str] = Query(default_factory=list),
     org_unit: str | None = None,
 ) -> list[dict[str, Any]]:
@@ -310,7 +310,7 @@ async def post_upload(
     kind: str = Form(...),
     file: UploadFile = File(...),
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> JSONResponse:
     """Upload DHIS2 data values or a survey file: all rows imported, or none and the refusals."""
     content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
@@ -331,7 +331,7 @@ def _write_and_commit(db: Session, access: Access, prepared: services.PreparedUp
 
 @router.get("/workspaces/{workspace_id}/uploads")
 def list_uploads(
-    access: Access = Depends(viewer), db: Session = Depends(get_db)
+    access: Access = Depends(viewer), db: Session = DB
 ) -> list[dict[str, Any]]:
     """Recent uploads with their status and refused rows."""
     return [upload_out(u) for u in services.uploads(db, access.workspace.id)]
@@ -339,7 +339,7 @@ def list_uploads(
 
 @router.get("/workspaces/{workspace_id}/audit")
 def audit_log(
-    access: Access = Depends(editor), db: Session = Depends(get_db)
+    access: Access = Depends(editor), db: Session = DB
 ) -> list[dict[str, Any]]:
     """Who changed key results, the agenda, uploads and members, and when."""
     return [
@@ -356,7 +356,7 @@ def audit_log(
 
 
 @router.get("/workspaces/{workspace_id}/scorecard")
-def scorecard(access: Access = Depends(viewer), db: Session = Depends(get_db)) -> dict[str, Any]:
+def scorecard(access: Access = Depends(viewer), db: Session = DB) -> dict[str, Any]:
     """The readiness scorecard (mmsis.plan): cells per phase x pillar, verdicts, items."""
     from mmsis.web.dashboard import scorecard as compute
 
@@ -369,7 +369,7 @@ def scorecard(access: Access = Depends(viewer), db: Session = Depends(get_db)) -
 
 
 @router.get("/workspaces/{workspace_id}/analyses/{kind}")
-def analysis(kind: str, access: Access = Depends(viewer), db: Session = Depends(get_db)) -> Any:
+def analysis(kind: str, access: Access = Depends(viewer), db: Session = DB) -> Any:
     """A cached analysis ('cascade' or 'quality'); quality flags limited to the user's subtree."""
     from mmsis.web import analytics
 
@@ -389,7 +389,7 @@ def analysis(kind: str, access: Access = Depends(viewer), db: Session = Depends(
 
 
 @router.post("/workspaces/{workspace_id}/analyses/refresh")
-def analyses_refresh(access: Access = Depends(editor), db: Session = Depends(get_db)) -> Any:
+def analyses_refresh(access: Access = Depends(editor), db: Session = DB) -> Any:
     """Recompute the cached cascade and quality review."""
     from mmsis.web import analytics
 
@@ -424,7 +424,7 @@ def its(
     org_unit: str | None = None,
     family: str = "quasipoisson",
     access: Access = Depends(viewer),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Any:
     """Interrupted time series of a routine series (mmsis.evaluate.fit_its)."""
     from mmsis.web import scenarios
@@ -448,7 +448,7 @@ class ScenarioIn(BaseModel):
 
 
 @router.get("/workspaces/{workspace_id}/scenario")
-def get_scenario(access: Access = Depends(viewer), db: Session = Depends(get_db)) -> Any:
+def get_scenario(access: Access = Depends(viewer), db: Session = DB) -> Any:
     """The saved scenario and its forecast and impact results."""
     from mmsis.web import scenarios
 
@@ -460,7 +460,7 @@ def get_scenario(access: Access = Depends(viewer), db: Session = Depends(get_db)
 
 @router.put("/workspaces/{workspace_id}/scenario")
 def put_scenario(
-    body: ScenarioIn, access: Access = Depends(editor), db: Session = Depends(get_db)
+    body: ScenarioIn, access: Access = Depends(editor), db: Session = DB
 ) -> Any:
     """Check and save a scenario (YAML)."""
     from mmsis.web import analytics, scenarios
@@ -472,7 +472,7 @@ def put_scenario(
 
 
 @router.get("/workspaces/{workspace_id}/report")
-def report(access: Access = Depends(viewer), db: Session = Depends(get_db)) -> Response:
+def report(access: Access = Depends(viewer), db: Session = DB) -> Response:
     """The country report (mmsis.report) as a zip of HTML, XLSX, DOCX and the heat map."""
     from mmsis.web import scenarios
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from mmsis.web import security
 from mmsis.web.app import render
 from mmsis.web.db import begin_write
-from mmsis.web.deps import Auth, current_auth, get_db
+from mmsis.web.deps import DB, Auth, current_auth
 
 router = APIRouter(include_in_schema=False)
 _LOGIN_CSRF_AGE = 3600
@@ -60,7 +60,7 @@ def login(
     password: str = Form(""),
     csrf_token: str = Form(""),
     next: str = Form("/"),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Check the password (rate-limited), start a session and go to the page asked for."""
     expected = request.app.state.signer.unsign(
@@ -96,7 +96,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(auth: Auth = Depends(current_auth), db: Session = Depends(get_db)) -> Response:
+def logout(auth: Auth = Depends(current_auth), db: Session = DB) -> Response:
     """End the session."""
     security.end_session(db, auth.session.id)
     resp = RedirectResponse("/login", status_code=303)

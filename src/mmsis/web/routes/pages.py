@@ -15,7 +15,7 @@ from mmsis.errors import InputError
 from mmsis.web import charts, parsers, services
 from mmsis.web.app import render
 from mmsis.web.db import write_turn
-from mmsis.web.deps import Access, Auth, current_auth, editor, get_db, require_admin, viewer
+from mmsis.web.deps import DB, Access, Auth, current_auth, editor, require_admin, viewer
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +30,7 @@ def _nav(access: Access, page: str) -> dict[str, Any]:
 
 @router.get("/")
 def workspaces_page(
-    request: Request, auth: Auth = Depends(current_auth), db: Session = Depends(get_db)
+    request: Request, auth: Auth = Depends(current_auth), db: Session = DB
 ) -> Response:
     """The workspaces the user may see."""
     return render(
@@ -46,7 +46,7 @@ def create_workspace_page(
     name: str = Form(""),
     country: str = Form(""),
     auth: Auth = Depends(require_admin),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Create a workspace from the form (administrators)."""
     try:
@@ -99,7 +99,7 @@ def dashboard(
     request: Request,
     district: str | None = None,
     access: Access = Depends(viewer),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Scorecard heat-map, cascade, routine trends (district filter) and data-quality flags."""
     from mmsis.web import dashboard as dash
@@ -185,7 +185,7 @@ def _kr_context(db: Session, access: Access) -> dict[str, Any]:
 
 @router.get("/w/{workspace_id}/key-results")
 def key_results_page(
-    request: Request, access: Access = Depends(viewer), db: Session = Depends(get_db)
+    request: Request, access: Access = Depends(viewer), db: Session = DB
 ) -> Response:
     """The key-results editor: status, note and evidence per key result, by phase."""
     return render(request, "key_results.html", _kr_context(db, access))
@@ -198,7 +198,7 @@ def key_result_save(
     status: str = Form(""),
     note: str = Form(""),
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Save one key result; on a validation error the form keeps what was typed."""
     try:
@@ -218,7 +218,7 @@ async def evidence_upload(
     key_result_id: str,
     file: UploadFile = File(...),
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Attach evidence to a key result from the editor."""
     content = await file.read(parsers.MAX_EVIDENCE_BYTES + 1)
@@ -267,7 +267,7 @@ def _agenda_response(
 
 @router.get("/w/{workspace_id}/agenda")
 def agenda_page(
-    request: Request, access: Access = Depends(viewer), db: Session = Depends(get_db)
+    request: Request, access: Access = Depends(viewer), db: Session = DB
 ) -> Response:
     """The IR agenda builder: suggested questions, ranking, accept/reject."""
     return _agenda_response(request, db, access)
@@ -280,7 +280,7 @@ def agenda_add(
     text: str = Form(""),
     ref_id: str = Form(""),
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Add a suggested or a typed question/strategy."""
     try:
@@ -299,7 +299,7 @@ def agenda_decide(
     item_id: int,
     decision: str = Form(...),
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Accept, reject or re-open an item."""
     services.decide_agenda_item(db, access, item_id, decision)
@@ -312,7 +312,7 @@ def agenda_move(
     item_id: int,
     rank: int = Form(...),
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Move an item to a new rank (the up/down buttons)."""
     n = len(services.agenda(db, access.workspace.id))
@@ -322,7 +322,7 @@ def agenda_move(
 
 @router.post("/w/{workspace_id}/agenda/{item_id}/delete")
 def agenda_delete(
-    request: Request, item_id: int, access: Access = Depends(editor), db: Session = Depends(get_db)
+    request: Request, item_id: int, access: Access = Depends(editor), db: Session = DB
 ) -> Response:
     """Remove an item."""
     services.delete_agenda_item(db, access, item_id)
@@ -378,7 +378,7 @@ def evaluation_page(
     district: str = "",
     family: str = "quasipoisson",
     access: Access = Depends(viewer),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Interrupted time series of a routine series around a start month (mmsis.evaluate)."""
     from mmsis.web import scenarios
@@ -440,7 +440,7 @@ def _scenario_ctx(
 
 @router.get("/w/{workspace_id}/scenario")
 def scenario_page(
-    request: Request, access: Access = Depends(viewer), db: Session = Depends(get_db)
+    request: Request, access: Access = Depends(viewer), db: Session = DB
 ) -> Response:
     """Supply forecast and health impact of the workspace's scenario (mmsis.forecast/impact)."""
     return render(request, "scenario.html", _scenario_ctx(request, db, access))
@@ -451,7 +451,7 @@ def scenario_save(
     request: Request,
     scenario: str = Form(""),
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Check and save the scenario; on an error the text typed is kept."""
     from mmsis.web import analytics, scenarios
@@ -474,7 +474,7 @@ def report_page(request: Request, access: Access = Depends(viewer)) -> Response:
 
 
 @router.get("/w/{workspace_id}/report/download")
-def report_download(access: Access = Depends(viewer), db: Session = Depends(get_db)) -> Response:
+def report_download(access: Access = Depends(viewer), db: Session = DB) -> Response:
     """The report (HTML, XLSX, DOCX, heat map) as a zip file."""
     from mmsis.web import scenarios
 
@@ -504,7 +504,7 @@ def _uploads_context(db: Session, access: Access) -> dict[str, Any]:
 
 @router.get("/w/{workspace_id}/uploads")
 def uploads_page(
-    request: Request, access: Access = Depends(viewer), db: Session = Depends(get_db)
+    request: Request, access: Access = Depends(viewer), db: Session = DB
 ) -> Response:
     """Upload survey files and DHIS2 exports; see past uploads and their refused rows."""
     return render(request, "uploads.html", _uploads_context(db, access))
@@ -516,7 +516,7 @@ async def upload_post(
     kind: str = Form("dhis2"),
     file: UploadFile = File(...),
     access: Access = Depends(editor),
-    db: Session = Depends(get_db),
+    db: Session = DB,
 ) -> Response:
     """Import a file all-or-nothing and show the result (with every refused row) on the page."""
     content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
@@ -546,7 +546,7 @@ def _write_and_commit(db: Session, access: Access, prepared: services.PreparedUp
 
 @router.get("/w/{workspace_id}/audit")
 def audit_page(
-    request: Request, access: Access = Depends(editor), db: Session = Depends(get_db)
+    request: Request, access: Access = Depends(editor), db: Session = DB
 ) -> Response:
     """The audit log of the workspace."""
     entries = [
