@@ -10,6 +10,7 @@ import pandas as pd
 
 from mmsis.report import sections as S
 from mmsis.report.charts import bars_png
+from mmsis.report.inputs import is_synthetic
 
 ROUTINE_CHART = ("mms_share_of_anc1", "ifa_to_mms_transition_share", "stockout_rate",
                  "stock_between_min_max", "reporting_completeness")
@@ -44,19 +45,40 @@ def _cascade_table(c: pd.DataFrame) -> pd.DataFrame:
     return c[cols].rename(columns={"label": "step"})
 
 
+def _default_programme(country: Any) -> Any:
+    """The example programme for the example country; an empty workspace for other inputs."""
+    from mmsis.plan.example import example_programme
+    from mmsis.plan.workspace import Programme
+
+    if is_synthetic(country):
+        return example_programme(country)
+    name = str(country.country.get("name") or "country")
+    return Programme(country=name, name=name)
+
+
 def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.Section],
                                                                          dict[str, Any]]:
-    """Compute every section for the example country; returns sections and the objects used."""
+    """Compute every section the inputs allow; returns sections and the objects used.
+
+    `country` is the example country or a `mmsis.report.inputs.ReportInputs`; a section whose
+    data are absent or unusable comes out as `sections.unavailable` saying why.
+    """
     from mmsis.framework.loader import load_framework
     from mmsis.plan.agenda import build_agenda
-    from mmsis.plan.example import example_programme
     from mmsis.plan.scorecard import assess
     from mmsis.plan.strategies import cfir_eric_map, suggest_strategies
     from mmsis.report import gather as G
 
+    synthetic = is_synthetic(country)
     fw = load_framework()
-    prog = programme if programme is not None else example_programme(country)
-    measured = G.example_measurements(country)
+    prog = programme if programme is not None else _default_programme(country)
+    s, s_why = G.attempt(country, "survey", G.survey_results)
+    rt, rt_why = G.attempt(country, "routine", G.routine_results)
+    measured: dict[str, dict[str, Any]] = {}
+    if s is not None:
+        measured.update(G.survey_measurements(s))
+    if rt is not None:
+        measured.update(G.routine_measurements(rt))
     card = assess(prog, fw, measured=measured)
     agenda = build_agenda(prog, fw, card, top=10)
     strategies = suggest_strategies(prog, fw)
@@ -64,11 +86,13 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
         if fw.files else "knowledge base: mmsis/framework/data (key_results.yaml, ...)"
     out: list[S.Section] = []
     out.append(S.scorecard_section(card, [
-        f"Programme workspace: {prog.name or prog.country} (team statuses with evidence; "
-        "example: plan/data/example_plan.yaml, synthetic)",
+        f"Programme workspace: {prog.name or prog.country} (team statuses with evidence"
+        + ("; example: plan/data/example_plan.yaml, synthetic)" if synthetic else ")"),
         "Key results and thresholds: framework/data/key_results.yaml (threshold_source per "
         "key result)",
-        "Measured values: survey and routine results below (each row names its source)",
+        "Measured values: survey and routine results below (each row names its source)"
+        if measured else "Measured values: none (no survey or routine results could be "
+                         "computed; see the sections below)",
         "Rule: mmsis.plan.scorecard.assess (docs/plan.md)",
     ]))
     regional = []
@@ -99,7 +123,25 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
         "(status: assumption)",
         kb,
     ]))
-    s = G.survey_results(country)
+    out.append(_cascade(s, measured) if s is not None else S.unavailable(
+        "cascade", "Coverage cascade and equity", str(s_why)))
+    out.append(_routine(rt) if rt is not None else S.unavailable(
+        "routine", "Routine data: trends and quality", str(rt_why)))
+    ev, ev_why = (None, rt_why) if rt is None else G.attempt(country, "rollout",
+                                                              G.evaluation_results)
+    out.append(_evaluation(ev) if ev is not None else S.unavailable(
+        "evaluation", "Evaluation: what changed where MMS arrived", str(ev_why)))
+    dr, dr_why = G.attempt(country, "scenario", G.decide_results)
+    out.append(_decide(dr) if dr is not None else S.unavailable(
+        "decide", "Forecast and impact", str(dr_why)))
+    objs = {"fw": fw, "programme": prog, "card": card, "agenda": agenda,
+            "strategies": strategies, "measured": measured, "evaluation": ev, "decide": dr,
+            "survey": s, "routine": rt}
+    return out, objs
+
+
+def _cascade(s: Any, measured: dict[str, dict[str, Any]]) -> S.Section:
+    """Coverage cascade and equity section from the survey results."""
     cas = _cascade_table(s.cascade)
     eq = s.equity_groups.rename(columns={"dimension": "group", "group": "level"})[
         ["group", "level", "estimate", "ci_low", "ci_high", "n"]]
@@ -115,11 +157,15 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
     sec.bullets = [
         f"Received any MMS: {measured['mms_received_any']['value']:.1%}; consumed >= 180 "
         f"tablets: {measured['mms_consumed_180']['value']:.1%} of women with a birth in the "
-        "past 24 months",
-        "Group labels of region are the survey's v024 codes (1-4).",
+        "past 24 months" if {"mms_received_any", "mms_consumed_180"} <= set(measured)
+        else "The survey gave no MMS receipt or consumption estimate.",
+        "Group labels of region are the survey's v024 codes.",
     ]
-    out.append(sec)
-    rt = G.routine_results(country)
+    return sec
+
+
+def _routine(rt: Any) -> S.Section:
+    """Routine trends and data-quality section."""
     trends = rt.trends[rt.trends["indicator"].isin(ROUTINE_CHART)]
     rsec = S.routine_section(trends[["period", "indicator", "value"]], rt.quality, rt.sources)
     rsec.tables[0] = S.Table(caption=f"Latest quarter ({rt.latest['period'].iloc[0]}), national",
@@ -127,9 +173,14 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
     rsec.bullets = [f"Data-quality score {rt.quality_score:.1f} (mean of the DQR dimensions)",
                     "Shares are proportions (0-1); months_of_stock in months; "
                     "mms_tablets_per_client in tablets."]
-    out.append(rsec)
-    ev = G.evaluation_results(country)
-    out.append(S.frames_section(
+    return rsec
+
+
+def _evaluation(ev: Any) -> S.Section:
+    """Difference-in-differences section."""
+    rr = ev.summary.set_index("term").loc["did2s_att", "rr"]
+    truth = ev.truth.get("anc1_rr_mms")
+    return S.frames_section(
         "evaluation", "Evaluation: what changed where MMS arrived",
         "Did antenatal attendance change when districts introduced MMS? Staggered "
         "difference-in-differences on district-month ANC1 visits (log scale; rr = rate ratio).",
@@ -139,10 +190,13 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
         ev.sources,
         chart_list=[S.Chart(caption="Event study with 95% CIs", png=ev.chart_png)]
         if ev.chart_png else [],
-        bullets=[f"did2s rate ratio {ev.summary.set_index('term').loc['did2s_att', 'rr']:.3f}; "
-                 f"the synthetic generator's true value is {ev.truth['anc1_rr_mms']}"],
-    ))
-    dr = G.decide_results(country)
+        bullets=[f"did2s rate ratio {rr:.3f}"
+                 + (f"; the synthetic generator's true value is {truth}" if truth else "")],
+    )
+
+
+def _decide(dr: Any) -> S.Section:
+    """Forecast and impact section."""
     budget_cols = [c for c in ("year", "mms_total", "ifa_total", "programme_total", "total")
                    if c in dr.budget.columns]
     keep = ["lbw_averted", "neonatal_deaths_averted", "dalys_averted", "incremental_cost",
@@ -154,7 +208,7 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
                                       "benefit_cost_ratio", "source")
                           if c in dr.anchors.columns]]
     b = dr.budget
-    out.append(S.frames_section(
+    return S.frames_section(
         "decide", "Forecast and impact",
         f"Supply, budget and health impact of the scale-up scenario ({dr.scenario_name}).",
         {"Forecast summary": dr.forecast_summary,
@@ -165,16 +219,16 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
         chart_list=[S.Chart(caption=f"Total budget by year ({dr.currency})",
                             png=bars_png([str(y) for y in b["year"]],
                                          [float(v) for v in b["total"]], dr.currency))],
-    ))
-    objs = {"fw": fw, "programme": prog, "card": card, "agenda": agenda,
-            "strategies": strategies, "measured": measured, "evaluation": ev, "decide": dr,
-            "survey": s, "routine": rt}
-    return out, objs
+    )
 
 
 def build_report(out_dir: Path, country: Any | None = None, programme: Any | None = None,
                  plan_file: str | None = None, pdf: bool = False) -> ReportResult:
-    """Write report.html (+ report.pdf), agenda.xlsx, protocol.docx and the heat map."""
+    """Write report.html (+ report.pdf), agenda.xlsx, protocol.docx and the heat map.
+
+    `country` is the example country (the default) or a `mmsis.report.inputs.ReportInputs`;
+    sections the inputs cannot support are marked unavailable (listed in `missing`).
+    """
     from mmsis.report.documents import indicator_sheets, write_protocol, write_xlsx
     from mmsis.report.html import render_html
 
@@ -190,7 +244,7 @@ def build_report(out_dir: Path, country: Any | None = None, programme: Any | Non
         subtitle=f"{prog.name or prog.country} - for the MMS Technical Advisory Group",
         plan_file=plan_file,
         notice=f"{country.country['name']} is a synthetic example country: numbers illustrate "
-               "the method, not any real programme.",
+               "the method, not any real programme." if is_synthetic(country) else None,
     )
     html_path = out_dir / "report.html"
     html_path.write_text(html, encoding="utf-8")
@@ -201,31 +255,40 @@ def build_report(out_dir: Path, country: Any | None = None, programme: Any | Non
     basis = pd.DataFrame([{"question": it.question, **{f"basis_{k}": v for k, v in
                                                          it.rating_basis.items()}}
                           for it in agenda.items])
-    measured = pd.DataFrame([{"indicator": k, **v} for k, v in o["measured"].items()])
-    xlsx = write_xlsx(out_dir / "agenda.xlsx", {
-        "Agenda": agenda_frame.merge(basis, on="question"),
+    measured = pd.DataFrame([{"indicator": k, **v} for k, v in o["measured"].items()],
+                            columns=None if o["measured"] else ["indicator", "value"])
+    if len(basis):
+        agenda_frame = agenda_frame.merge(basis, on="question")
+    sheets = {
+        "Agenda": agenda_frame,
         "Indicator sheets": indicator_sheets(fw, ind_ids),
         "Scorecard": card.items_frame(),
         "Verdicts": card.verdicts_frame(),
         "Strategies": o["strategies"],
         "Measured values": measured,
-        "Event study": o["evaluation"].event_study,
-        "Cascade": o["survey"].cascade,
-        "Routine monthly": o["routine"].trends,
-    })
+    }
+    for name, obj, attr in (("Event study", o["evaluation"], "event_study"),
+                            ("Cascade", o["survey"], "cascade"),
+                            ("Routine monthly", o["routine"], "trends")):
+        if obj is not None:
+            sheets[name] = getattr(obj, attr)
+    xlsx = write_xlsx(out_dir / "agenda.xlsx", sheets)
     docx = write_protocol(out_dir / "protocol.docx", prog, card, agenda, fw)
     pdf_path = _pdf(html, out_dir / "report.pdf") if pdf else None
-    ev = o["evaluation"].summary.set_index("term")
+    key: dict[str, Any] = {
+        "pillars_ready": [v.pillar for v in card.verdicts if v.ready],
+        "top_question": agenda.items[0].question if agenda.items else None,
+    }
+    if "mms_received_any" in o["measured"]:
+        key["mms_received_any"] = o["measured"]["mms_received_any"]["value"]
+    if o["evaluation"] is not None:
+        key["did2s_rr"] = float(o["evaluation"].summary.set_index("term").loc["did2s_att", "rr"])
+    if o["decide"] is not None:
+        key["cost_per_daly"] = float(o["decide"].impact_summary.set_index("measure")
+                                     .loc["cost_per_daly", "central"])
     return ReportResult(
         html=html_path, xlsx=xlsx, docx=docx, pdf=pdf_path, heatmap=heat,
         sections=[s.id for s in sections],
         missing={s.id: s.missing for s in sections if s.missing},
-        key_numbers={
-            "pillars_ready": [v.pillar for v in card.verdicts if v.ready],
-            "top_question": agenda.items[0].question if agenda.items else None,
-            "mms_received_any": o["measured"]["mms_received_any"]["value"],
-            "did2s_rr": float(ev.loc["did2s_att", "rr"]),
-            "cost_per_daly": float(o["decide"].impact_summary.set_index("measure")
-                                   .loc["cost_per_daly", "central"]),
-        },
+        key_numbers=key,
     )

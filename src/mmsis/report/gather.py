@@ -1,7 +1,9 @@
-"""Compute every report input for the example country by calling the packages' public APIs.
+"""Compute every report input by calling the packages' public APIs.
 
-Each function returns plain values (DataFrames, dicts) with the sources of its numbers, so the
-report sections stay independent of how they were computed.
+The country is the example country (`mmsis.datasets.example_country()`) or a
+`mmsis.report.inputs.ReportInputs` (e.g. a web workspace's uploads). Each function returns
+plain values (DataFrames, dicts) with the sources of its numbers, so the report sections stay
+independent of how they were computed; callers check `inputs.has(country, part)` first.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from mmsis.errors import InputError
+from mmsis.report.inputs import has, is_synthetic, source_of
 
 SYNTHETIC = "Examplia example country (synthetic, mmsis.datasets.example_country)"
 
@@ -46,15 +51,54 @@ def _forget(key: int) -> None:
 
 
 def example_store(country: Any) -> Any:
-    """An in-memory DuckDB store loaded with the example country's DHIS2 data (cached)."""
+    """An in-memory DuckDB store loaded with the country's DHIS2 data (cached)."""
     key = _key(country)
     if key not in _STORES:
         from mmsis.data.store import Store, load_example
 
         store = Store(":memory:")
-        load_example(store, country)
+        if is_synthetic(country):
+            load_example(store, country)
+        else:
+            _load_inputs(store, country)
         _STORES[key] = store
     return _STORES[key]
+
+
+# DHIS2 aggregation types of the data elements the routine definitions name (stock on hand is
+# the month-end balance, LAST over time); any other uploaded element is summed (DHIS2 default).
+_KNOWN_AGGREGATION = {"MMS_STOCK_ON_HAND": "LAST", "IFA_STOCK_ON_HAND": "LAST"}
+_CONSTANTS = ("crude_birth_rate", "pregnancy_loss_adjustment", "stock_min_months",
+              "stock_max_months")
+
+
+def _load_inputs(store: Any, country: Any) -> None:
+    """Load ReportInputs' org units, data elements, data values and reports into a store."""
+    des = country.data_elements
+    if des is None:
+        ids = sorted(country.data_values["dataElement"].astype(str).unique())
+        des = pd.DataFrame({"id": ids, "name": ids,
+                            "aggregation_type": [_KNOWN_AGGREGATION.get(i, "SUM") for i in ids]})
+    ous = country.org_units[[c for c in ("id", "name", "level", "parent_id", "path",
+                                         "population") if c in country.org_units.columns]]
+    steps = [("org units and data elements",
+              lambda: store.import_metadata({"org_units": ous, "data_elements": des},
+                                            file="report inputs")),
+             ("data values", lambda: store.import_data_values(country.data_values,
+                                                               file="report inputs"))]
+    if country.reports is not None and len(country.reports):
+        steps.append(("reports", lambda: store.import_reports(country.reports,
+                                                              file="report inputs")))
+    for what, step in steps:
+        rep = step()
+        if not rep.ok:
+            first = rep.refusals[0] if rep.refusals else None
+            raise InputError(f"the routine {what} could not be loaded: {rep.refused} refused"
+                             + (f" (first: {first.reason})" if first else ""),
+                             column=first.column if first else None)
+    consts = {k: float(country.country[k]) for k in _CONSTANTS if k in country.country}
+    if consts:
+        store.set_constants(consts, source=f"{country.country.get('name', 'country')} inputs")
 
 
 @dataclass
@@ -88,14 +132,17 @@ def survey_results(country: Any, period_months: int = 24) -> SurveyResults:
     rec_any = recode(country.survey, profile, supplement="any", period_months=period_months)
     d = design_of(rec)
     groups, measures = equity(d, "received_any")
-    date = _cmc_to_month(int(country.survey["v008"].max()))
+    v008 = pd.to_numeric(country.survey["v008"], errors="coerce").max() \
+        if "v008" in country.survey.columns else float("nan")
+    date = _cmc_to_month(int(v008)) if pd.notna(v008) else "date unknown (no v008)"
     res = SurveyResults(
         cascade=cascade(rec, design=d), cascade_any=cascade(rec_any),
         adherence=adherence(rec, design=d), equity_groups=groups, equity_measures=measures,
         date=date,
         sources=[
             f"Household survey (DHS-style, {len(country.survey):,} women; births in the past "
-            f"{period_months} months), interviewed {date}: {SYNTHETIC}",
+            f"{period_months} months), interviewed {date}: "
+            f"{source_of(country, 'survey', SYNTHETIC)}",
             "Profile: mmsis/data/survey/profiles/dhs.yaml (DHS Recode Manual DHS-7); weights "
             "v005/1e6, PSU v021, strata v022",
             "Estimates: mmsis.measure.survey.cascade.cascade / adherence and "
@@ -153,9 +200,9 @@ def routine_results(country: Any) -> RoutineResults:
         quality=review.summary, quality_score=float(review.score),
         facilities_dispensing=dispensing, facilities_date=last_m,
         sources=[
-            f"DHIS2 routine data, data set MNH_MONTHLY, {country.country['start_period']}-"
-            f"{country.country['end_period']}: {SYNTHETIC}, loaded with "
-            "mmsis.data.store.load_example",
+            f"DHIS2 routine data, {_span(country, monthly)}: "
+            + (f"data set MNH_MONTHLY, {SYNTHETIC}, loaded with mmsis.data.store.load_example"
+               if is_synthetic(country) else source_of(country, "routine", SYNTHETIC)),
             "Indicators: mmsis.measure.routine.indicators.compute_indicators with "
             "framework/data/routine_indicators.yaml (DHIS2 aggregation rules), national level",
             "Data quality: mmsis.measure.routine.quality.quality_review (WHO DQR dimensions), "
@@ -164,6 +211,15 @@ def routine_results(country: Any) -> RoutineResults:
     )
     _ROUTINE[key] = res
     return res
+
+
+def _span(country: Any, monthly: pd.DataFrame) -> str:
+    """First-last month of the routine data (the country's own span when it states one)."""
+    c = country.country
+    if c.get("start_period") and c.get("end_period"):
+        return f"{c['start_period']}-{c['end_period']}"
+    periods = monthly["period"].astype(str)
+    return f"{periods.min()}-{periods.max()}" if len(periods) else "no months"
 
 
 # Survey cascade step -> framework indicator id.
@@ -179,10 +235,52 @@ _ROUTINE_INDICATORS = (
 )
 
 
-def example_measurements(country: Any) -> dict[str, dict[str, Any]]:
-    """Indicator id -> {value, date, source, ci_low, ci_high} measured from the example data."""
+def measurements(country: Any) -> dict[str, dict[str, Any]]:
+    """Indicator id -> {value, date, source, ci_low, ci_high} measured from the country's data.
+
+    Only the parts the inputs hold (and that could be computed) give values; the scorecard
+    then treats the other indicators as not measured.
+    """
     out: dict[str, dict[str, Any]] = {}
-    s = survey_results(country)
+    s, _ = attempt(country, "survey", survey_results)
+    if s is not None:
+        out.update(survey_measurements(s))
+    rt, _ = attempt(country, "routine", routine_results)
+    if rt is not None:
+        out.update(routine_measurements(rt))
+    return out
+
+
+# What a computation on user data can raise when the data do not allow it (InputError is a
+# ValueError too; numpy's LinAlgError is one as well).
+COMPUTE_ERRORS = (ValueError, KeyError, ZeroDivisionError)
+
+
+def attempt(country: Any, part: str, compute: Any) -> tuple[Any, str | None]:
+    """`compute(country)` when the inputs hold `part`, else (None, why it is missing).
+
+    For inputs other than the example country a computation that the data do not allow
+    gives (None, reason) instead of an exception, so one odd upload cannot stop the report.
+    """
+    from mmsis.report.inputs import missing_reason
+
+    if not has(country, part):
+        return None, missing_reason(country, part)
+    try:
+        return compute(country), None
+    except COMPUTE_ERRORS as exc:
+        if is_synthetic(country):
+            raise
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        return None, f"the {part} data could not be used: {msg}"
+
+
+example_measurements = measurements  # the name used before the report took other inputs
+
+
+def survey_measurements(s: SurveyResults) -> dict[str, dict[str, Any]]:
+    """Survey indicators measured by the cascade, adherence and equity results."""
+    out: dict[str, dict[str, Any]] = {}
     allw = s.cascade[s.cascade["of"] == "all women"].set_index("step")
     src = "household survey (design-based), mmsis.measure.survey"
     for step, ind in _SURVEY_INDICATORS.items():
@@ -210,7 +308,12 @@ def example_measurements(country: Any) -> dict[str, dict[str, Any]]:
             out[ind] = {"value": float(r["estimate"]), "date": s.date,
                         "source": f"{src}, equity gap {r['comparison']}",
                         "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"])}
-    rt = routine_results(country)
+    return out
+
+
+def routine_measurements(rt: RoutineResults) -> dict[str, dict[str, Any]]:
+    """Routine indicators of the latest quarter and facilities dispensing MMS."""
+    out: dict[str, dict[str, Any]] = {}
     latest = rt.latest.set_index("indicator")
     for ind in _ROUTINE_INDICATORS:
         if ind in latest.index and pd.notna(latest.loc[ind, "value"]):
@@ -218,10 +321,11 @@ def example_measurements(country: Any) -> dict[str, dict[str, Any]]:
             out[ind] = {"value": float(r["value"]), "date": str(r["period"]),
                         "source": "DHIS2 routine data, mmsis.measure.routine (national, "
                                   "latest quarter)"}
-    out["facilities_dispensing_mms"] = {
-        "value": rt.facilities_dispensing, "date": rt.facilities_date,
-        "source": "DHIS2 routine data: facilities reporting MMS_CLIENTS > 0 / facilities "
-                  "reporting (mmsis.report.gather)"}
+    if pd.notna(rt.facilities_dispensing):
+        out["facilities_dispensing_mms"] = {
+            "value": rt.facilities_dispensing, "date": rt.facilities_date,
+            "source": "DHIS2 routine data: facilities reporting MMS_CLIENTS > 0 / facilities "
+                      "reporting (mmsis.report.gather)"}
     return out
 
 
@@ -243,7 +347,8 @@ def district_panel(country: Any) -> pd.DataFrame:
     store = example_store(country)
     ind = compute_indicators(store, ids=["anc1_coverage"], level=3, period_type="monthly")
     panel = ind.rename(columns={"numerator": "anc1", "denominator": "expected"})
-    starts = country.rollout.set_index("district_id")["mms_start"].astype(str)
+    starts = country.rollout.drop_duplicates("district_id").set_index("district_id")[
+        "mms_start"].astype(str)
     panel["mms_start"] = panel["org_unit"].map(starts)
     return panel[["org_unit", "org_unit_name", "period", "anc1", "expected", "mms_start"]]
 
@@ -266,6 +371,10 @@ def _evaluation(country: Any) -> EvaluationResults:
     from mmsis.evaluate.did import fit_did
 
     panel = district_panel(country)
+    panel = panel[panel["mms_start"].notna()]
+    if panel["mms_start"].nunique() < 2:
+        raise InputError("the evaluation needs districts with routine data that start MMS in "
+                         "at least two different months (staggered roll-out)", field="rollout")
     # keep the months when some districts had not started yet: once every district has MMS
     # there is no comparison group left (the last wave serves as not-yet-treated comparison)
     last_start = panel["mms_start"].max()
@@ -274,17 +383,19 @@ def _evaluation(country: Any) -> EvaluationResults:
     with tempfile.TemporaryDirectory() as tmp:
         png = res.plot(Path(tmp) / "event.png").read_bytes()
     summary = res.summary.copy()
-    truth = {"anc1_rr_mms": country.truth.get("anc1_rr_mms")}
+    truth = {"anc1_rr_mms": (country.truth or {}).get("anc1_rr_mms")}
     return EvaluationResults(
         summary=summary, event_study=res.event_study, chart_png=png, truth=truth,
         sources=[
             f"District-month ANC1 visits ({panel['org_unit'].nunique()} districts, "
             f"{panel['period'].min()}-{panel['period'].max()}: months before the last wave "
-            f"starts) from DHIS2: {SYNTHETIC}; MMS start per district from the roll-out table",
+            f"starts) from DHIS2: {source_of(country, 'routine', SYNTHETIC)}; MMS start per "
+            "district from "
+            + source_of(country, "rollout", "the roll-out table"),
             f"Model: mmsis.evaluate.did.fit_did, {res.method}; outcome log(ANC1)",
-            f"Generator truth (synthetic): ANC1 rate ratio after MMS = "
-            f"{truth['anc1_rr_mms']} (log {_log(truth['anc1_rr_mms'])})",
-        ],
+        ] + ([f"Generator truth (synthetic): ANC1 rate ratio after MMS = "
+              f"{truth['anc1_rr_mms']} (log {_log(truth['anc1_rr_mms'])})"]
+             if truth["anc1_rr_mms"] else []),
     )
 
 
@@ -310,18 +421,29 @@ class DecideResults:
 
 
 def decide_results(country: Any, draws: int = 2000) -> DecideResults:
-    """Forecast and impact of the example scenario (mmsis.forecast / mmsis.impact)."""
+    """Forecast and impact (mmsis.forecast / mmsis.impact) of the country's scenario.
+
+    The example country's scenario is built by `example_scenario`; other inputs bring their
+    own (`ReportInputs.scenario`, e.g. the one saved in a web workspace).
+    """
     from mmsis.forecast.engine import run_forecast
     from mmsis.forecast.example import example_scenario
     from mmsis.forecast.scenario import scenario_from_dict
     from mmsis.impact.engine import run_impact
 
-    sc = scenario_from_dict(example_scenario(country))
+    synthetic = is_synthetic(country)
+    data = example_scenario(country) if synthetic else country.scenario
+    sc = scenario_from_dict(data, file="scenario")
     fc = run_forecast(sc)
     imp = run_impact(sc, draws=draws, seed=2024)
-    scen = (f"Scenario '{sc.name}' built by mmsis.forecast.example.example_scenario from the "
-            f"example country (districts, roll-out, birth rate); costs and opening stock are "
-            f"illustrative (status: assumption); {sc.currency} {sc.currency_year}")
+    if synthetic:
+        scen = (f"Scenario '{sc.name}' built by mmsis.forecast.example.example_scenario from "
+                f"the example country (districts, roll-out, birth rate); costs and opening "
+                f"stock are illustrative (status: assumption); {sc.currency} "
+                f"{sc.currency_year}")
+    else:
+        scen = (f"Scenario '{sc.name}': {source_of(country, 'scenario', '')}; "
+                f"{sc.currency} {sc.currency_year}")
     return DecideResults(
         forecast_summary=fc.summary, budget=fc.budget, orders=fc.orders,
         impact_summary=imp.summary, anchors=imp.anchors, scenario_name=sc.name,

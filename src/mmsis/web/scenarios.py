@@ -85,22 +85,20 @@ def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_zip(db: Session, access: Access) -> tuple[bytes, str]:
-    """Build the country report (mmsis.report) with this workspace's programme; zip it."""
+    """Build the country report (mmsis.report) from this workspace's data and programme; zip it.
+
+    The data are the workspace's own (org units, DHIS2 values, survey upload, saved scenario,
+    within the user's subtree; see mmsis.web.report_inputs); sections it has no data for say
+    so in the report. A workspace seeded from the example country gives the example report.
+    """
     import io
     import zipfile
 
-    from mmsis.datasets import example_country
     from mmsis.report.build import build_report
     from mmsis.web.dashboard import programme
+    from mmsis.web.report_inputs import report_country
 
-    found = analytics.load_result(db, access.workspace.id, "source")
-    if not found or "example_country_seed" not in found[0]:
-        raise InputError(
-            "the report builder needs the country dataset this workspace was made from; "
-            "only workspaces seeded from the example country have it today",
-            field="report",
-        )
-    country = example_country(int(found[0]["example_country_seed"]))
+    country = report_country(db, access)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         res = build_report(out, country=country, programme=programme(db, access))

@@ -1,0 +1,78 @@
+"""What a report is built from when the data are not the example country's.
+
+`ReportInputs` has the same attributes as `mmsis.datasets.example_country()` (``country``,
+``org_units``, ``data_elements``, ``data_values``, ``reports``, ``rollout``, ``survey``,
+``truth``) but any data part may be absent (None); it also carries the forecast scenario and
+one line per part saying where the data came from, which the report prints as its sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+# Report parts whose data may be absent, and what the report says then (after "no ").
+PARTS = {
+    "routine": "DHIS2 routine data values",
+    "survey": "survey microdata",
+    "rollout": "MMS start month per district",
+    "scenario": "forecast scenario",
+}
+
+
+@dataclass(eq=False)
+class ReportInputs:
+    """A country's data for the report; parts that are None make their sections unavailable.
+
+    ``country`` holds at least ``name``; ``start_period``/``end_period`` (YYYYMM) and the
+    constants ``crude_birth_rate``, ``pregnancy_loss_adjustment`` are used when present.
+    ``origin`` names where the inputs came from in "not available" reasons ("this workspace").
+    """
+
+    country: dict[str, Any]
+    org_units: pd.DataFrame
+    data_values: pd.DataFrame | None = None
+    data_elements: pd.DataFrame | None = None
+    reports: pd.DataFrame | None = None
+    rollout: pd.DataFrame | None = None
+    survey: pd.DataFrame | None = None
+    truth: dict[str, Any] | None = None
+    scenario: dict[str, Any] | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    origin: str = "the report inputs"
+    synthetic: bool = False
+
+
+def is_synthetic(country: Any) -> bool:
+    """True for the bundled example country (or inputs marked synthetic)."""
+    from mmsis.datasets._country import ExampleCountry
+
+    return isinstance(country, ExampleCountry) or bool(getattr(country, "synthetic", False))
+
+
+def has(country: Any, part: str) -> bool:
+    """Whether the inputs hold data for a report part (routine, survey, rollout, scenario)."""
+    if part == "scenario":
+        return is_synthetic(country) or getattr(country, "scenario", None) is not None
+    attr = {"routine": "data_values"}.get(part, part)
+    frame = getattr(country, attr, None)
+    return frame is not None and len(frame) > 0
+
+
+def missing_reason(country: Any, part: str) -> str:
+    """Why a part is absent: the caller's own words, else "no <part> in <origin>"."""
+    own = getattr(country, "missing", {}) or {}
+    if part in own:
+        return str(own[part])
+    return f"no {PARTS[part]} in {getattr(country, 'origin', 'the report inputs')}"
+
+
+def source_of(country: Any, part: str, synthetic_text: str) -> str:
+    """Where a part's data came from: the synthetic label, or the inputs' own description."""
+    if is_synthetic(country):
+        return synthetic_text
+    own = getattr(country, "sources", {}) or {}
+    return str(own.get(part) or f"{PARTS[part]} of {country.country.get('name', 'the country')}")

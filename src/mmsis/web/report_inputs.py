@@ -1,0 +1,198 @@
+"""What the workspace report is built from: the workspace's own data, read from its database.
+
+A workspace seeded from the bundled example country rebuilds that country (same report as
+`mmsis report`); any other workspace gives `mmsis.report.inputs.ReportInputs` made of its org
+units, DHIS2 values, latest survey upload and saved scenario, limited to the user's subtree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mmsis.web import analytics
+from mmsis.web.deps import Access
+from mmsis.web.models import OrgUnit, RoutineValue, SurveyRecord, Upload
+
+_MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
+
+
+def report_country(db: Session, access: Access) -> Any:
+    """The example country for a workspace seeded from it, else the workspace's ReportInputs."""
+    found = analytics.load_result(db, access.workspace.id, "source")
+    if found and "example_country_seed" in found[0]:
+        from mmsis.datasets import example_country
+
+        return example_country(int(found[0]["example_country_seed"]))
+    return workspace_inputs(db, access)
+
+
+def workspace_inputs(db: Session, access: Access) -> Any:
+    """ReportInputs from the workspace database, scoped to the user's org-unit subtree."""
+    from mmsis.report.inputs import ReportInputs
+
+    ws = access.workspace
+    scope = access.scope_path
+    where = " in your part of the hierarchy" if scope else ""
+    org_units = _org_units(db, ws.id, scope)
+    values, routine_src = _routine(db, ws.id, scope)
+    survey, survey_src = _survey(db, ws.id, scope)
+    scenario = analytics.load_result(db, ws.id, "scenario")
+    scen = scenario[0] if scenario else None
+    rollout = _rollout(scen, org_units)
+    name = ws.country or ws.name
+    country: dict[str, Any] = {"name": name}
+    if values is not None:
+        country["start_period"] = str(values["period"].min())
+        country["end_period"] = str(values["period"].max())
+    return ReportInputs(
+        country=country,
+        org_units=org_units,
+        data_values=values,
+        survey=survey,
+        rollout=rollout,
+        scenario=scen,
+        sources={
+            "routine": routine_src,
+            "survey": survey_src,
+            "rollout": "the roll-out (planned start month per district) of the scenario saved "
+            f"on workspace '{ws.name}''s scenario page",
+            "scenario": f"saved on workspace '{ws.name}''s scenario page",
+        },
+        missing={
+            "routine": f"no DHIS2 data values uploaded to this workspace{where}",
+            "survey": f"no survey microdata uploaded to this workspace{where}",
+            "rollout": "no MMS start month per district: save a scenario whose "
+            "rollout.districts name this workspace's districts on the scenario page",
+            "scenario": "no scenario saved on this workspace's scenario page",
+        },
+        origin="this workspace",
+    )
+
+
+def _org_units(db: Session, workspace_id: int, scope: str | None) -> pd.DataFrame:
+    """Org units of the user's subtree and its ancestors (these without population, so
+    coverage denominators sum the visible units only)."""
+    rows = db.execute(
+        select(
+            OrgUnit.id,
+            OrgUnit.name,
+            OrgUnit.level,
+            OrgUnit.parent_id,
+            OrgUnit.path,
+            OrgUnit.population,
+        ).where(OrgUnit.workspace_id == workspace_id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["id", "name", "level", "parent_id", "path", "population"])
+    if scope and len(frame):
+        inside = frame["path"].str.startswith(scope)
+        above = frame["path"].map(lambda p: scope.startswith(str(p) + "/"))
+        frame.loc[above, "population"] = None
+        frame = frame[inside | above]
+    return frame.reset_index(drop=True)
+
+
+def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.DataFrame | None, str]:
+    """The workspace's DHIS2 values (dataValueSets columns) and a line naming their uploads."""
+    q = select(
+        RoutineValue.data_element,
+        RoutineValue.period,
+        RoutineValue.org_unit,
+        RoutineValue.value,
+        RoutineValue.upload_id,
+    ).where(RoutineValue.workspace_id == workspace_id)
+    if scope:
+        q = q.where(RoutineValue.org_unit_path.startswith(scope, autoescape=True))
+    frame = pd.DataFrame(
+        db.execute(q).all(), columns=["dataElement", "period", "orgUnit", "value", "upload_id"]
+    )
+    if frame.empty:
+        return None, ""
+    ids = sorted({int(i) for i in frame["upload_id"].dropna()})
+    names = (
+        list(db.scalars(select(Upload.filename).where(Upload.id.in_(ids)).order_by(Upload.id)))
+        if ids
+        else []
+    )
+    files = ", ".join(names) if names else "no upload recorded"
+    src = (
+        f"DHIS2 values uploaded to this workspace ({files}): {len(frame):,} values, "
+        f"{frame['orgUnit'].nunique()} org units, {frame['dataElement'].nunique()} data "
+        "elements; no reporting table, so completeness and timeliness are not computed"
+        + (f"; limited to {scope}" if scope else "")
+    )
+    frame["value"] = frame["value"].map(repr)
+    return frame.drop(columns=["upload_id"]), src
+
+
+def _survey(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.DataFrame | None, str]:
+    """The latest imported survey upload's rows (DHS-style columns) and a line naming it."""
+    up = db.scalar(
+        select(Upload)
+        .where(
+            Upload.workspace_id == workspace_id,
+            Upload.kind == "survey",
+            Upload.status == "imported",
+        )
+        .order_by(Upload.id.desc())
+        .limit(1)
+    )
+    if up is None:
+        return None, ""
+    records = [
+        json.loads(t)
+        for t in db.scalars(select(SurveyRecord.data_json).where(SurveyRecord.upload_id == up.id))
+    ]
+    frame = pd.DataFrame.from_records(records)
+    for col in frame.columns:
+        if col != "caseid":
+            with contextlib.suppress(ValueError, TypeError):  # a text column stays text
+                frame[col] = pd.to_numeric(frame[col])
+    note = ""
+    if scope and len(frame):
+        paths = dict(
+            db.execute(
+                select(OrgUnit.id, OrgUnit.path).where(
+                    OrgUnit.workspace_id == workspace_id, OrgUnit.level == 3
+                )
+            ).all()
+        )
+        if "district_id" in frame.columns:
+            keep = frame["district_id"].astype(str).map(paths).fillna("").str.startswith(scope)
+        else:
+            keep = pd.Series(False, index=frame.index)
+        frame = frame[keep].reset_index(drop=True)
+        note = f"; respondents of districts in {scope} only"
+    if frame.empty:
+        return None, ""
+    uploaded = up.uploaded_at.date().isoformat() if up.uploaded_at else "date unknown"
+    return frame, (
+        f"survey upload {up.filename} ({len(frame):,} respondents used, uploaded {uploaded}){note}"
+    )
+
+
+def _rollout(scenario: dict[str, Any] | None, org_units: pd.DataFrame) -> pd.DataFrame | None:
+    """District MMS start months (YYYYMM) from the saved scenario's rollout.districts."""
+    if not scenario:
+        return None
+    from mmsis.forecast.scenario import month_index
+
+    districts = set(org_units.loc[org_units["level"] == 3, "id"].astype(str))
+    rows = []
+    for d in (scenario.get("rollout") or {}).get("districts") or []:
+        if not isinstance(d, dict) or str(d.get("district")) not in districts:
+            continue
+        try:
+            m = month_index(d.get("start"))
+        except (ValueError, TypeError):
+            continue
+        start = f"{m // 12:04d}{m % 12 + 1:02d}"
+        if _MONTH.match(start):
+            rows.append({"district_id": str(d["district"]), "mms_start": start})
+    return pd.DataFrame(rows) if rows else None

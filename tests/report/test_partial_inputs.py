@@ -1,0 +1,97 @@
+"""The report built from partial inputs (a country's own uploads, not the example country):
+sections without data say why, numbers come from the inputs, no synthetic text appears."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from mmsis.report.build import build_report
+from mmsis.report.inputs import ReportInputs
+
+ORG_UNITS = pd.DataFrame(
+    [("C", "Testland", 1, None, "/C", None),
+     ("R1", "North", 2, "C", "/C/R1", None),
+     ("D1", "Alpha district", 3, "R1", "/C/R1/D1", None),
+     ("D2", "Beta district", 3, "R1", "/C/R1/D2", None),
+     ("F1", "Alpha clinic", 4, "D1", "/C/R1/D1/F1", 600.0),
+     ("F2", "Beta clinic", 4, "D2", "/C/R1/D2/F2", 400.0)],
+    columns=["id", "name", "level", "parent_id", "path", "population"])
+
+
+def values(months: list[str]) -> pd.DataFrame:
+    """ANC1 10 (F1) and 20 (F2) a month; MMS clients 4 and 8: MMS share of ANC1 = 0.4."""
+    rows = []
+    for pe in months:
+        for ou, anc1, mms in (("F1", 10, 4), ("F2", 20, 8)):
+            rows += [("ANC1", pe, ou, str(anc1)), ("MMS_CLIENTS", pe, ou, str(mms))]
+    return pd.DataFrame(rows, columns=["dataElement", "period", "orgUnit", "value"])
+
+
+@pytest.fixture(scope="module")
+def routine_only(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    inputs = ReportInputs(
+        country={"name": "Testland"}, org_units=ORG_UNITS,
+        data_values=values(["202401", "202402", "202403"]),
+        sources={"routine": "upload testland.csv (12 values)"},
+        missing={"survey": "no survey microdata uploaded to this workspace"},
+        origin="this workspace")
+    out = tmp_path_factory.mktemp("partial")
+    res = build_report(out, country=inputs)
+    return {"res": res, "html": res.html.read_text(encoding="utf-8"), "out": out}
+
+
+def test_missing_parts_are_unavailable_with_reasons(routine_only: dict[str, Any]) -> None:
+    res, html = routine_only["res"], routine_only["html"]
+    assert res.sections == ["scorecard", "agenda", "cascade", "routine", "evaluation", "decide"]
+    assert res.missing == {
+        "cascade": "no survey microdata uploaded to this workspace",
+        "evaluation": "no MMS start month per district in this workspace",
+        "decide": "no forecast scenario in this workspace",
+    }
+    for why in res.missing.values():
+        assert f"Not available: {why}" in html
+    assert "MMS implementation report: Testland" in html
+
+
+def test_numbers_and_sources_are_the_inputs_own(routine_only: dict[str, Any]) -> None:
+    html = routine_only["html"]
+    # the latest quarter: MMS clients 3 x (4 + 8) = 36 over ANC1 3 x (10 + 20) = 90
+    row = re.search(r"<td>2024Q1</td><td>mms_share_of_anc1</td>(.*?)</tr>", html)
+    assert row, "no latest-quarter row for mms_share_of_anc1"
+    assert re.findall(r">([^<]*)</td>", row.group(1)) == ["0.4", "36", "90"]
+    assert "upload testland.csv (12 values)" in html
+    assert "Examplia" not in html and "synthetic example country" not in html
+    assert "Measured values" in html
+    assert routine_only["res"].key_numbers.get("mms_received_any") is None
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(routine_only["out"] / "agenda.xlsx").sheetnames
+    assert "Routine monthly" in sheets and "Cascade" not in sheets
+
+
+def test_unusable_data_give_a_reason_not_a_crash(tmp_path: Path) -> None:
+    # a survey without the DHS columns the recode needs, and a roll-out in one wave only
+    inputs = ReportInputs(
+        country={"name": "Testland"}, org_units=ORG_UNITS,
+        data_values=values(["202401", "202402"]),
+        survey=pd.DataFrame({"caseid": ["1", "2"], "v005": [1_000_000, 1_000_000]}),
+        rollout=pd.DataFrame({"district_id": ["D1", "D2"], "mms_start": ["202402", "202402"]}))
+    res = build_report(tmp_path, country=inputs)
+    assert res.missing["cascade"].startswith("the survey data could not be used")
+    assert "at least two different months" in res.missing["evaluation"]
+    assert "routine" not in res.missing
+
+
+def test_no_data_at_all_still_gives_scorecard_and_agenda(tmp_path: Path) -> None:
+    inputs = ReportInputs(country={"name": "Emptyland"}, org_units=ORG_UNITS.head(0))
+    res = build_report(tmp_path, country=inputs)
+    assert set(res.missing) == {"cascade", "routine", "evaluation", "decide"}
+    assert res.missing["routine"] == "no DHIS2 routine data values in the report inputs"
+    html = res.html.read_text(encoding="utf-8")
+    assert '<section id="scorecard">' in html and '<section id="agenda">' in html
+    assert "Measured values: none" in html
