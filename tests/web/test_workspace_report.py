@@ -108,3 +108,36 @@ def test_empty_workspace_report_for_a_viewer_and_none_for_an_outsider(world: Wor
     assert '<section id="scorecard">' in html and '<section id="agenda">' in html
     r = world.client("outsider").get(f"/api/workspaces/{world.workspace_id}/report")
     assert r.status_code in (403, 404) and "report.html" not in r.text
+
+
+def test_example_seeded_workspace_keeps_the_example_report(world: World) -> None:
+    from mmsis.datasets._country import ExampleCountry
+    from mmsis.web import analytics
+    from mmsis.web import db as dbm
+    from mmsis.web.deps import Access
+    from mmsis.web.models import Workspace
+    from mmsis.web.report_inputs import report_country
+
+    with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
+        ws = db.get(Workspace, world.workspace_id)
+        access = Access(None, None, ws, "owner", None)  # type: ignore[arg-type]
+        assert not isinstance(report_country(db, access), ExampleCountry)
+        analytics.save_result(db, ws.id, "source", {"example_country_seed": 2024})
+        country = report_country(db, access)
+        assert isinstance(country, ExampleCountry) and country.seed == 2024
+
+
+def test_district_start_months_come_from_the_saved_scenario() -> None:
+    from tests.web.conftest import ORG_UNITS
+
+    from mmsis.web.report_inputs import _rollout
+
+    scenario = {"rollout": {"districts": [{"district": "D1", "start": "2024-02"},
+                                          {"district": "D2", "start": "202405"},
+                                          {"district": "ELSEWHERE", "start": "2024-01"}]}}
+    got = _rollout(scenario, ORG_UNITS)
+    assert got is not None
+    assert got.to_dict(orient="records") == [{"district_id": "D1", "mms_start": "202402"},
+                                             {"district_id": "D2", "mms_start": "202405"}]
+    assert _rollout({"rollout": {"start": "2024-01"}}, ORG_UNITS) is None
+    assert _rollout(None, ORG_UNITS) is None
