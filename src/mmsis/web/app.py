@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mmsis.errors import InputError
 from mmsis.web import db as dbm
+from mmsis.web import security
 from mmsis.web.deps import Forbidden, NotAuthenticated, NotFound
 from mmsis.web.parsers import UploadRefused
 from mmsis.web.security import Signer
@@ -259,6 +260,7 @@ def create_app(
     app.state.templates = _templates()
     app.state.secure_cookies = secure_cookies
     app.state.cache = ResultCache()
+    app.state.session_cache = security.SessionCache()
     _install_error_handlers(app)
 
     app.add_middleware(SecurityHeaders)

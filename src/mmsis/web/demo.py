@@ -37,13 +37,13 @@ def seed_demo(
     from mmsis.web.deps import Access
     from mmsis.web.models import (
         KeyResultStatus,
-        LoginSession,
         RoutineValue,
         SurveyRecord,
         User,
         Workspace,
         utcnow,
     )
+    from mmsis.web.security import LiveSession, UserView
 
     t0 = time.perf_counter()
     password = password or os.environ.get("MMSIS_DEMO_PASSWORD") or DEMO_PASSWORD
@@ -87,10 +87,10 @@ def seed_demo(
             ws.store_path = str(store_path)
             services.load_org_units(db, ws, country.org_units)
             services.set_member(db, None, ws, user, "owner")
-            session = LoginSession(
-                id="seed", user_id=user.id, csrf_token="", expires_at=utcnow()
-            )  # an access record for audit entries; never stored
-            access = Access(user, session, ws, "owner", None)
+            # an access record for audit entries; never stored
+            session = LiveSession(id="seed", user_id=user.id, csrf_token="", expires_at=utcnow())
+            who = UserView(user.id, user.email, user.name, user.is_admin)
+            access = Access(who, session, ws, "owner", None)
             for s in prog.key_results:
                 note = "; ".join(e.note for e in s.evidence if e.note)
                 db.add(

@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from mmsis.web import security
 from mmsis.web.db import close_session
-from mmsis.web.models import ROLES, LoginSession, Membership, User, Workspace
+from mmsis.web.models import ROLES, Membership, Workspace
+from mmsis.web.security import LiveSession, UserView
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -58,30 +59,20 @@ def get_db(request: Request) -> Iterator[Session]:
 DB = Depends(get_db, scope="function")
 
 
-@dataclass(frozen=True)
-class UserView:
-    """What templates may show of the logged-in user (a plain copy, safe after a rollback)."""
-
-    id: int
-    email: str
-    name: str
-    is_admin: bool
-
-
 @dataclass
 class Auth:
     """The logged-in user and their session."""
 
-    user: User
-    session: LoginSession
+    user: UserView
+    session: LiveSession
 
 
 @dataclass
 class Access:
     """A user's access to one workspace: role and org-unit scope (None = whole country)."""
 
-    user: User
-    session: LoginSession
+    user: UserView
+    session: LiveSession
     workspace: Workspace
     role: str
     scope_path: str | None
@@ -91,7 +82,7 @@ class Access:
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
-async def _check_csrf(request: Request, session: LoginSession) -> None:
+async def _check_csrf(request: Request, session: LiveSession) -> None:
     """Unsafe methods must echo the session's CSRF token (form field or X-CSRF-Token header)."""
     if request.method in SAFE_METHODS:
         return
@@ -113,13 +104,18 @@ async def current_auth(request: Request, db: Session = DB) -> Auth:
         request.cookies.get(security.SESSION_COOKIE),
         max_age=int(security.SESSION_LIFETIME.total_seconds()),
     )
-    found = await run_in_threadpool(security.load_session, db, sid) if sid else None
+    cache: security.SessionCache = request.app.state.session_cache
+    found = cache.get(sid) if sid else None
+    if found is None and sid:
+        found = await run_in_threadpool(security.load_session, db, sid)
+        if found is not None:
+            cache.put(*found)
     if found is None:
         raise NotAuthenticated()
     session, user = found
     await _check_csrf(request, session)
     request.state.csrf_token = session.csrf_token
-    request.state.user = UserView(user.id, user.email, user.name, user.is_admin)
+    request.state.user = user
     return Auth(user=user, session=session)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -113,13 +115,71 @@ def start_session(db: Session, user: User) -> LoginSession:
     return session
 
 
-def load_session(db: Session, session_id: str) -> tuple[LoginSession, User] | None:
-    """The live session and its user, or None when unknown or expired."""
-    row = db.get(LoginSession, session_id)
+@dataclass(frozen=True)
+class LiveSession:
+    """A login session as requests use it (a plain copy: shared safely between requests)."""
+
+    id: str
+    user_id: int
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class UserView:
+    """The logged-in user as requests and templates use it (a plain copy, safe after rollback)."""
+
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+
+
+def load_session(db: Session, session_id: str) -> tuple[LiveSession, UserView] | None:
+    """The live session and its user (one query), or None when unknown or expired."""
+    row = db.execute(
+        select(LoginSession.id, LoginSession.user_id, LoginSession.csrf_token,
+               LoginSession.expires_at, User.email, User.name, User.is_admin)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == session_id)
+    ).first()
     if row is None or _as_utc(row.expires_at) <= utcnow():
         return None
-    user = db.get(User, row.user_id)
-    return (row, user) if user is not None else None
+    session = LiveSession(row.id, row.user_id, row.csrf_token, _as_utc(row.expires_at))
+    return session, UserView(row.user_id, row.email, row.name, bool(row.is_admin))
+
+
+class SessionCache:
+    """Recently checked sessions, for ``ttl`` seconds: most requests then skip the database.
+
+    Logout drops its entry at once (``drop``); a session deleted or shortened in the database
+    by another process is honoured within ``ttl`` seconds. Expiry is checked on every hit.
+    """
+
+    def __init__(self, ttl: float = 5.0, max_entries: int = 10_000) -> None:
+        self.ttl, self.max_entries = ttl, max_entries
+        self._items: dict[str, tuple[float, LiveSession, UserView]] = {}
+
+    def get(self, session_id: str) -> tuple[LiveSession, UserView] | None:
+        """The cached session and user, if checked less than ``ttl`` seconds ago and live."""
+        hit = self._items.get(session_id)
+        if hit is None:
+            return None
+        at, session, user = hit
+        if time.monotonic() - at > self.ttl or session.expires_at <= utcnow():
+            self._items.pop(session_id, None)
+            return None
+        return session, user
+
+    def put(self, session: LiveSession, user: UserView) -> None:
+        """Remember a session just read from the database."""
+        if len(self._items) >= self.max_entries:
+            self._items.clear()  # rare and safe: entries are only a shortcut
+        self._items[session.id] = (time.monotonic(), session, user)
+
+    def drop(self, session_id: str) -> None:
+        """Forget a session (logout)."""
+        self._items.pop(session_id, None)
 
 
 def end_session(db: Session, session_id: str) -> None:

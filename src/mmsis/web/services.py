@@ -27,6 +27,7 @@ from mmsis.web.models import (
     Workspace,
     utcnow,
 )
+from mmsis.web.security import UserView
 
 KR_STATUSES = ("not_assessed", "met", "partly", "not_met", "not_applicable")
 """Statuses of mmsis.plan (met, partly, not_met, not_applicable) plus not yet assessed."""
@@ -52,7 +53,7 @@ def audit(
     )
 
 
-def visible_workspaces(db: Session, user: User) -> list[tuple[Workspace, str]]:
+def visible_workspaces(db: Session, user: UserView) -> list[tuple[Workspace, str]]:
     """Workspaces the user may see, with their role (administrators see all as owner)."""
     if user.is_admin:
         return [(w, "owner") for w in db.scalars(select(Workspace).order_by(Workspace.name))]

@@ -96,9 +96,11 @@ def login(
 
 
 @router.post("/logout")
-def logout(auth: Auth = Depends(current_auth), db: Session = DB) -> Response:
+def logout(request: Request, auth: Auth = Depends(current_auth), db: Session = DB) -> Response:
     """End the session."""
     security.end_session(db, auth.session.id)
+    db.commit()  # ended in the database before the cache forgets it
+    request.app.state.session_cache.drop(auth.session.id)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(security.SESSION_COOKIE)
     return resp
