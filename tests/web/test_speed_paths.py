@@ -106,3 +106,22 @@ def test_store_writer_process_exits_with_the_server() -> None:
         except ProcessLookupError:
             alive = False
     assert not alive, f"writer process {child} outlived the server"
+
+
+def test_an_upload_through_the_page_refreshes_only_what_it_changed(world: World) -> None:
+    wid = world.workspace_id
+    editor = world.client("editor")
+    assert "No routine data yet" in editor.get(f"/w/{wid}").text
+    cache = world.app.state.cache  # type: ignore[attr-defined]
+    kept = ("unrelated", wid)
+    cache.get_or_compute(kept, lambda: "still here")
+    r = editor.post(
+        f"/w/{wid}/uploads",
+        data={"kind": "dhis2", "csrf_token": editor.headers["X-CSRF-Token"]},
+        files={
+            "file": ("v.csv", b"dataElement,period,orgUnit,value\nANC1,202401,F1,777\n", "text/csv")
+        },
+    )
+    assert r.status_code == 200 and "imported" in r.text
+    assert "777" in editor.get(f"/w/{wid}").text  # the trend follows the new data version
+    assert cache.get_or_compute(kept, lambda: "recomputed") == "still here"  # nothing else dropped
