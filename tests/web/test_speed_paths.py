@@ -125,3 +125,16 @@ def test_an_upload_through_the_page_refreshes_only_what_it_changed(world: World)
     assert r.status_code == 200 and "imported" in r.text
     assert "777" in editor.get(f"/w/{wid}").text  # the trend follows the new data version
     assert cache.get_or_compute(kept, lambda: "recomputed") == "still here"  # nothing else dropped
+
+
+def test_dashboard_says_when_imports_are_newer_than_the_analyses(world: World) -> None:
+    wid = world.workspace_id
+    editor, viewer = world.client("editor"), world.client("viewer")
+    assert "since the analyses were computed" not in editor.get(f"/w/{wid}").text
+    assert _upload(editor, wid, ["ANC1,202401,F1,5"]).status_code == 201
+    assert _upload(editor, wid, ["ANC1,202402,F1,6"]).status_code == 201
+    assert "2 imports since the analyses were computed" in editor.get(f"/w/{wid}").text
+    assert "An editor can recompute them" in viewer.get(f"/w/{wid}").text
+    r = editor.post(f"/api/workspaces/{wid}/analyses/refresh")
+    assert r.status_code == 200, r.text
+    assert "since the analyses were computed" not in editor.get(f"/w/{wid}").text

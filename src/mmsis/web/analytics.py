@@ -220,4 +220,5 @@ def refresh(db: Session, ws: Workspace) -> dict[str, str]:
     if cas is not None:
         save_result(db, ws.id, "cascade", cas)
         done["cascade"] = "computed"
+    save_result(db, ws.id, "refreshed", done)  # when the analyses last saw the data
     return done

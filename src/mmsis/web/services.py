@@ -608,6 +608,30 @@ def analyses_version(db: Session, workspace_id: int) -> str:
     return str(v)
 
 
+def uploads_since_analyses(db: Session, workspace_id: int) -> tuple[int, str | None]:
+    """Imported uploads newer than the cached analyses (count, latest file name): the cascade
+    and quality review do not include them until an editor recomputes."""
+    from mmsis.web.models import AnalysisResult
+
+    last = (
+        select(func.max(AnalysisResult.computed_at))
+        .where(AnalysisResult.workspace_id == workspace_id,
+               AnalysisResult.kind.in_(("quality", "cascade", "refreshed")))
+        .scalar_subquery()
+    )
+    newer = (
+        select(Upload.filename)
+        .where(Upload.workspace_id == workspace_id, Upload.status == "imported",
+               Upload.kind.in_(("dhis2", "survey")), Upload.uploaded_at > func.coalesce(last, ""))
+        .order_by(Upload.id.desc())
+    )
+    names = list(db.scalars(newer.limit(1)))
+    if not names:
+        return 0, None
+    n = db.scalar(select(func.count()).select_from(newer.subquery()))
+    return int(n or 0), names[0]
+
+
 def series_version(db: Session, workspace_id: int, data_elements: list[str]) -> int:
     """Changes when an upload touches any of these data elements (keys the trend caches)."""
     q = select(func.max(RoutineValue.upload_id)).where(RoutineValue.workspace_id == workspace_id)

@@ -151,6 +151,7 @@ def dashboard(
         "districts": districts,
         "district": district,
         "trend_html": trend_html,
+        "behind": services.uploads_since_analyses(db, wid),
         **cache.get_or_compute(panels_key, panels),
     }
     return render(request, "dashboard.html", context)
