@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS data_values (data_element VARCHAR, period VARCHAR, or
 CREATE TABLE IF NOT EXISTS reports (data_set VARCHAR, period VARCHAR, org_unit VARCHAR,
     expected INTEGER, received INTEGER, on_time INTEGER);
 CREATE TABLE IF NOT EXISTS constants (id VARCHAR PRIMARY KEY, value DOUBLE, source VARCHAR);
+CREATE TABLE IF NOT EXISTS populations (org_unit VARCHAR, year INTEGER, population DOUBLE,
+    PRIMARY KEY (org_unit, year));
 """
 
 
@@ -187,12 +189,16 @@ class Store:
                 p, dtype=str, keep_default_na=False)}, name)
         if {"dataset", "period", "orgunit", "received"} <= lower:
             return self.import_reports(pd.read_csv(p, dtype=str, keep_default_na=False), name)
+        if {"year", "population"} <= lower and lower & {"orgunit", "org_unit"}:
+            return self.import_populations(pd.read_csv(p, dtype=str, keep_default_na=False),
+                                           name)
         if len(header) >= 6 and is_valid_period(header[1]):
             return self._import_values_csv(p, None)
         raise InputError("unrecognised CSV header: expected DHIS2 data values "
                          "(dataelement, period, orgunit, ..., value), org units (id, level, path), "
-                         "data elements (id, aggregation_type) or reports "
-                         f"(dataSet, period, orgUnit, received); got {header}", file=name)
+                         "data elements (id, aggregation_type), reports "
+                         "(dataSet, period, orgUnit, received) or populations (orgUnit, year, "
+                         f"population); got {header}", file=name)
 
     def _import_values_csv(self, path: Path, header: list[str] | None) -> ImportReport:
         """Fast path: DuckDB reads the CSV straight into a staging table."""
@@ -520,6 +526,53 @@ class Store:
                       "r.period = s.pe AND r.org_unit = s.ou")
             c.execute(f"INSERT INTO reports SELECT ds, pe, ou, {b('expected')}, "
                       f"{b('received')}, {b('on_time')} FROM _stage")
+            c.execute("COMMIT")
+        except Exception:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("DROP TABLE IF EXISTS _stage")
+        return report
+
+    def import_populations(self, df: pd.DataFrame, file: str | None = None) -> ImportReport:
+        """Import yearly populations (orgUnit, year, population), all-or-nothing; they replace
+        an org unit's single ``population`` for the years they cover in ``P{population}``."""
+        cols = {c.lower().replace("_", ""): c for c in df.columns}
+        if any(k not in cols for k in ("orgunit", "year", "population")):
+            raise InputError("populations need columns orgUnit, year, population", file=file)
+        stage = pd.DataFrame({"row": range(1, len(df) + 1),
+                              "ou": df[cols["orgunit"]].astype("string").str.strip(),
+                              "yr": df[cols["year"]].astype("string").str.strip(),
+                              "pop": df[cols["population"]].astype("string").str.strip()})
+        c = self.con
+        c.register("_stage_df", stage)
+        c.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _stage_df")
+        c.unregister("_stage_df")
+        report = ImportReport(file=file, kind="populations", rows=len(stage))
+        refusals = self._refusals(
+            "SELECT row, ou FROM _stage s WHERE NOT EXISTS (SELECT 1 FROM org_units o WHERE "
+            "o.id = s.ou)", "orgUnit", "unknown org unit")
+        refusals += self._refusals(
+            "SELECT row, yr FROM _stage WHERE NOT regexp_full_match(coalesce(yr, ''), "
+            "'(19|20|21)[0-9]{2}')", "year", "not a year (YYYY)")
+        refusals += self._refusals(
+            "SELECT row, pop FROM _stage WHERE TRY_CAST(pop AS DOUBLE) IS NULL OR NOT "
+            "isfinite(TRY_CAST(pop AS DOUBLE)) OR TRY_CAST(pop AS DOUBLE) < 0", "population",
+            "not a number >= 0")
+        refusals += self._refusals(
+            "SELECT row, 'first at row ' || f FROM (SELECT row, min(row) OVER (PARTITION BY ou, "
+            "yr) AS f FROM _stage) WHERE row > f", "key", "duplicate org unit and year")
+        if refusals:
+            return self._refused(report, refusals)
+        c.execute("BEGIN TRANSACTION")
+        try:
+            row = c.execute("SELECT count(*) FROM _stage s JOIN populations p ON p.org_unit = "
+                            "s.ou AND p.year = CAST(s.yr AS INTEGER)").fetchone()
+            report.updated = int(row[0]) if row else 0
+            report.imported = len(stage) - report.updated
+            c.execute("DELETE FROM populations p USING _stage s WHERE p.org_unit = s.ou AND "
+                      "p.year = CAST(s.yr AS INTEGER)")
+            c.execute("INSERT INTO populations SELECT ou, CAST(yr AS INTEGER), "
+                      "CAST(pop AS DOUBLE) FROM _stage")
             c.execute("COMMIT")
         except Exception:
             c.execute("ROLLBACK")

@@ -176,3 +176,39 @@ def test_population_falls_back_to_the_sum_of_leaf_populations() -> None:
         df = compute_indicators(st, ["anc1_coverage"], level=level, period_type="yearly")
         got = dict(zip(df.org_unit, df.value, strict=True))
         assert got == pytest.approx({k: 100 * v for k, v in expect.items()})
+
+
+def test_yearly_populations_replace_the_single_figure_for_their_years(
+        store: Store, tmp_path: Path) -> None:
+    """A growing population: 2024 uses its own figure; other years keep the org unit's one."""
+    csv = tmp_path / "populations.csv"
+    csv.write_text("orgUnit,year,population\nF1,2024,1250\nF2,2024,2750\nD1,2023,2000\n")
+    rep = store.import_file(csv)
+    assert rep.ok and rep.kind == "populations" and rep.imported == 3
+    res = compute_indicators(store, ["anc1_coverage"], level=2, period_type="yearly")
+    # D1 has no 2024 figure of its own: its facilities' 2024 figures are summed (4000)
+    expected = 4000 * 0.04 * 1.1
+    assert _val(res, "anc1_coverage", "D1", "2024") == pytest.approx(
+        100 * (sum(ANC1["F1"]) + sum(ANC1["F2"])) / expected)
+    fac = compute_indicators(store, ["anc1_coverage"], level=3, period_type="quarterly")
+    assert _val(fac, "anc1_coverage", "F1", "2024Q1") == pytest.approx(
+        100 * 60 * 4 / (1250 * 0.04 * 1.1))  # annualized: a quarter is a quarter of a year
+    # re-importing updates instead of duplicating
+    csv.write_text("orgUnit,year,population\nF1,2024,1500\n")
+    again = store.import_file(csv)
+    assert again.ok and again.updated == 1 and again.imported == 0
+    fac = compute_indicators(store, ["anc1_coverage"], level=3, period_type="quarterly")
+    assert _val(fac, "anc1_coverage", "F1", "2024Q1") == pytest.approx(
+        100 * 60 * 4 / (1500 * 0.04 * 1.1))
+
+
+def test_bad_population_file_is_refused_whole_with_rows_and_columns(
+        store: Store, tmp_path: Path) -> None:
+    csv = tmp_path / "populations.csv"
+    csv.write_text("orgUnit,year,population\nF1,2024,1250\nNOPE,2024,10\nF2,24,10\n"
+                   "F2,2024,-5\nF1,2024,1300\n")
+    rep = store.import_file(csv)
+    assert not rep.ok
+    assert [(r.row, r.column) for r in rep.refusals] == [
+        (2, "orgUnit"), (3, "year"), (4, "population"), (5, "key")]
+    assert store.query("SELECT count(*) AS n FROM populations")["n"].iloc[0] == 0
