@@ -1,4 +1,4 @@
-"""mmsis.evaluate: what changed after MMS introduction (ITS, DiD / event study, stepped wedge)."""
+"""mmsis.evaluate: what changed after MMS introduction (ITS, controlled ITS, DiD, stepped wedge)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from typing import TYPE_CHECKING
 from mmsis._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from mmsis.evaluate.controlled_its import (
+        ControlledITSResult,
+        fit_controlled_its,
+    )
     from mmsis.evaluate.did import (
         DiDResult,
         fit_did,
@@ -26,6 +30,8 @@ if TYPE_CHECKING:
     )
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "ControlledITSResult": ".controlled_its",
+    "fit_controlled_its": ".controlled_its",
     "DiDResult": ".did",
     "fit_did": ".did",
     "ITSResult": ".its",

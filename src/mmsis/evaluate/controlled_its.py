@@ -1,0 +1,339 @@
+"""Controlled interrupted time series: a treated series against a control series.
+
+Model (Lopez Bernal, Cummins & Gasparrini 2018, "The use of controls in interrupted time series
+studies of public health interventions", Int J Epidemiol 47:2082-93), on the stacked series:
+
+    g(E[y_gt]) = b0 + b1 t + b2 D_t [+ b3 (t - t0) D_t]                       (both series)
+                 + b4 G + b5 G t + b6 G D_t [+ b7 G (t - t0) D_t]             (treated only)
+                 + seasonality + log(offset_gt)
+
+with G = 1 for the treated series and D_t the post-intervention indicator in calendar time
+(the same months for both). b2/b3 are changes the control shows too (a common shock: a stock
+rupture, a new ANC register, COVID); b6/b7 are the treated series' changes *beyond* them, the
+effect of the intervention. A plain ITS of the treated series would attribute b2 to MMS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mmsis.errors import InputError
+from mmsis.evaluate._base import Z95, EffectModel, new_figure, save_figure, wald_row
+from mmsis.evaluate._input import binary_column, require_columns
+from mmsis.evaluate.its import (
+    FAMILIES,
+    Family,
+    _check_design,
+    _negbin_alpha,
+    _standardise,
+    fourier_terms,
+)
+
+
+@dataclass
+class ControlledITSResult(EffectModel):
+    """A fitted controlled ITS: effects relative to the control, and the common changes."""
+
+    family: str
+    n: int
+    n_pre: int
+    n_post: int
+    summary: pd.DataFrame
+    series: pd.DataFrame
+    dispersion: float
+    se_type: str
+    slope_change_fitted: bool
+    warnings: list[str] = field(default_factory=list)
+    method: str = "controlled interrupted time series (segmented regression, treated vs control)"
+
+    @property
+    def log_link(self) -> bool:
+        """True when effects are rate ratios (count families)."""
+        return self.family != "gaussian"
+
+    def _effect_dict(self, term: str) -> dict[str, Any]:
+        e = self.effect(term)
+        out = {"estimate": e["estimate"], "se": e["se"], "p": e["p"]}
+        if self.log_link:
+            out.update(rr=e["rr"], ci_low=e["rr_ci_low"], ci_high=e["rr_ci_high"])
+        else:
+            out.update(ci_low=e["ci_low"], ci_high=e["ci_high"])
+        return out
+
+    @property
+    def level_change(self) -> dict[str, Any]:
+        """Level change of the treated series beyond the control's (rate ratio or difference)."""
+        return self._effect_dict("level_change")
+
+    @property
+    def slope_change(self) -> dict[str, Any] | None:
+        """Slope change of the treated series beyond the control's, when fitted."""
+        return self._effect_dict("slope_change") if self.slope_change_fitted else None
+
+    @property
+    def common_level_change(self) -> dict[str, Any]:
+        """The level change both series show (what a plain ITS would wrongly credit)."""
+        return self._effect_dict("post")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Key results as plain values for JSON output."""
+        return {
+            "method": self.method,
+            "family": self.family,
+            "n": self.n,
+            "n_pre": self.n_pre,
+            "n_post": self.n_post,
+            "level_change": self.level_change,
+            "slope_change": self.slope_change,
+            "common_level_change": self.common_level_change,
+            "dispersion": self.dispersion,
+            "se_type": self.se_type,
+            "summary": self.summary,
+            "warnings": self.warnings,
+        }
+
+    def plot(self, path: str | Path) -> Path:
+        """Both series with their fits; the treated counterfactual (control's changes only)."""
+        s = self.series
+        fig, ax = new_figure()
+        for g, colour, name in ((0, "0.45", "control"), (1, "C0", "treated")):
+            part = s[s["treated"] == g]
+            ax.scatter(part["time"], part["observed"], s=10, color=colour, alpha=0.7)
+            ax.plot(part["time"], part["fitted"], color=colour, label=f"{name} (fitted)")
+        post = s[(s["treated"] == 1) & (s["intervention"] == 1)]
+        ax.plot(post["time"], post["counterfactual"], "--", color="C3", label="counterfactual")
+        ax.fill_between(post["time"], post["cf_low"], post["cf_high"], color="C3", alpha=0.2)
+        ax.axvline(post["time"].min() - 0.5, color="0.5", lw=0.8)
+        lc = self.level_change
+        label = (
+            f"RR vs control {lc['rr']:.3f} ({lc['ci_low']:.3f}-{lc['ci_high']:.3f})"
+            if self.log_link
+            else f"difference vs control {lc['estimate']:.3g} "
+            f"({lc['ci_low']:.3g} to {lc['ci_high']:.3g})"
+        )
+        ax.set_title(f"Controlled ITS ({self.family}): {label}", fontsize=10)
+        ax.set_xlabel("time")
+        ax.set_ylabel("count" if self.log_link else "outcome")
+        ax.legend(fontsize=8)
+        return save_figure(fig, path)
+
+
+def _stack(
+    data: pd.DataFrame,
+    outcome: str,
+    time: str,
+    group: str,
+    intervention: str,
+    offset: str | None,
+    season: str | None,
+    file: str | None,
+) -> pd.DataFrame:
+    """Both series standardised (t, y, d, off, season, g), checked to share their time points
+    and their post-intervention months."""
+    require_columns(data, [group], file)
+    g = binary_column(data, group, file)
+    parts = []
+    for value in (0, 1):
+        mask = (g == value).to_numpy()
+        rows = data[mask]
+        if rows.empty:
+            which = "control (0)" if value == 0 else "treated (1)"
+            raise InputError(f"no rows of the {which} series", file=file, column=group)
+        try:
+            part = _standardise(rows, outcome, time, intervention, offset, season, None, file)
+        except InputError as exc:  # rows counted within one series: name the file's row
+            if exc.row is not None:
+                exc = InputError(exc.message, file=exc.file, column=exc.column, field=exc.field,
+                                 row=int(np.flatnonzero(mask)[exc.row - 1]) + 1)
+            raise exc from None
+        part["g"] = value
+        parts.append(part)
+    control, treated = parts
+    ct, tt = set(control["t"]), set(treated["t"])
+    if ct != tt:
+        odd = sorted(ct ^ tt)[:5]
+        raise InputError(
+            f"the treated and control series must cover the same time points; "
+            f"{len(ct ^ tt)} differ (first: {odd})",
+            file=file,
+            column=time,
+        )
+    both = control.merge(treated, on="t", suffixes=("_c", "_t"))
+    differ = both["d_c"] != both["d_t"]
+    if differ.any():
+        t_bad = both.loc[differ, "t"].iloc[0]
+        raise InputError(
+            f"the intervention column must mark the same post-intervention time points in both "
+            f"series (calendar time); they differ at time {t_bad:g}",
+            file=file,
+            column=intervention,
+        )
+    return pd.concat([control, treated], ignore_index=True)
+
+
+def fit_controlled_its(
+    data: pd.DataFrame,
+    outcome: str,
+    time: str,
+    group: str,
+    intervention: str,
+    *,
+    offset: str | None = None,
+    family: Family = "poisson",
+    slope_change: bool = False,
+    harmonics: int = 0,
+    season: str | None = None,
+    period: float = 12,
+    month_indicators: bool = False,
+    newey_west: int | None = None,
+    file: str | None = None,
+) -> ControlledITSResult:
+    """Fit a controlled ITS on two stacked series (``group`` 1 = treated, 0 = control).
+
+    ``intervention`` is 0 before and 1 from the intervention on, in calendar time, on the rows
+    of both series. ``offset`` is on the natural scale (logged for count families; for the
+    Gaussian family the outcome is modelled as outcome / offset). Seasonality (harmonics or
+    month indicators) is shared by the two series. ``newey_west`` gives panel HAC standard
+    errors (Newey-West within each series, summed) with that many lags.
+    """
+    import statsmodels.api as sm
+
+    if family not in FAMILIES:
+        raise InputError(f"must be one of {', '.join(FAMILIES)} (got {family!r})", field="family")
+    if newey_west is not None and newey_west < 0:
+        raise InputError("Newey-West lags must be >= 0", field="newey_west")
+    frame = _stack(data, outcome, time, group, intervention, offset, season, file)
+    missing = frame["y"].isna()
+    if missing.any():
+        raise InputError(
+            f"{int(missing.sum())} missing outcome values; a controlled ITS needs both series "
+            "complete (impute or aggregate first)",
+            file=file,
+            column=outcome,
+        )
+    if (harmonics or month_indicators) and "season" not in frame:
+        frame["season"] = frame["t"] % period
+    _check_design(frame[frame["g"] == 1].reset_index(drop=True), intervention, slope_change, file)
+    if family != "gaussian" and (frame["y"] < 0).any():
+        raise InputError("counts must be >= 0 for count families", file=file, column=outcome)
+    frame = frame.sort_values(["g", "t"]).reset_index(drop=True)  # series by series (HAC)
+
+    t = frame["t"].to_numpy(dtype=float)
+    d = frame["d"].to_numpy(dtype=float)
+    g = frame["g"].to_numpy(dtype=float)
+    t0 = t[d == 1].min()
+    x = pd.DataFrame({"const": 1.0, "time": t, "post": d})
+    if slope_change:
+        x["post_slope"] = (t - t0) * d
+    x["treated"] = g
+    x["treated_time"] = g * t
+    x["level_change"] = g * d
+    if slope_change:
+        x["slope_change"] = g * (t - t0) * d
+    if harmonics:
+        x = pd.concat(
+            [x, fourier_terms(frame["season"].to_numpy(dtype=float), harmonics, period)], axis=1
+        )
+    if month_indicators:
+        dummies = pd.get_dummies(
+            frame["season"].astype(int), prefix="season", drop_first=True, dtype=float
+        )
+        x = pd.concat([x, dummies], axis=1)
+    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
+        raise InputError(
+            f"the design ({', '.join(x.columns)}) is rank-deficient: too few points for the "
+            "seasonal terms",
+            file=file,
+        )
+    has_off = "off" in frame
+    log_off = np.log(frame["off"].to_numpy(dtype=float)) if has_off else np.zeros(len(frame))
+    y = frame["y"].to_numpy(dtype=float)
+    cov: dict[str, Any] = (
+        {"cov_type": "hac-panel", "cov_kwds": {"groups": g.astype(int), "maxlags": newey_west}}
+        if newey_west is not None
+        else {}
+    )
+    se_type = (
+        f"panel Newey-West HAC ({newey_west} lags, within series)"
+        if newey_west is not None
+        else "model-based"
+    )
+    if family in ("poisson", "quasipoisson"):
+        res = sm.GLM(y, x, family=sm.families.Poisson(), offset=log_off).fit(
+            scale="X2" if family == "quasipoisson" else 1.0, **cov
+        )
+        dispersion = float(res.pearson_chi2 / res.df_resid)
+        eta_fit = x.to_numpy() @ res.params.to_numpy() + log_off
+    elif family == "negbin":
+        alpha = _negbin_alpha(y, x, log_off)
+        res = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=alpha), offset=log_off).fit(
+            scale=1.0, **cov
+        )
+        dispersion = alpha
+        eta_fit = x.to_numpy() @ res.params.to_numpy() + log_off
+    else:
+        y = y / frame["off"].to_numpy(dtype=float) if has_off else y
+        res = sm.OLS(y, x).fit(**cov)
+        dispersion = float(res.scale)
+        eta_fit = np.asarray(res.fittedvalues)
+        log_off = np.zeros(len(frame))
+    params, vcov = res.params, np.asarray(res.cov_params())
+    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+    log_link = family != "gaussian"
+    summary = pd.DataFrame(
+        [
+            wald_row(name, float(params[name]), float(s), log_link)
+            for name, s in zip(x.columns, se, strict=True)
+        ]
+    )
+    # counterfactual of the treated series: its own trend plus the control's changes only
+    xc = x.copy()
+    xc["level_change"] = 0.0
+    if slope_change:
+        xc["slope_change"] = 0.0
+    xm = xc.to_numpy()
+    eta_cf = xm @ params.to_numpy() + log_off
+    se_cf = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", xm, vcov, xm), 0.0, None))
+    inv = np.exp if log_link else (lambda v: v)
+    series = pd.DataFrame(
+        {
+            "time": t,
+            "treated": g.astype(int),
+            "intervention": d.astype(int),
+            "observed": y,
+            "fitted": inv(eta_fit),
+            "counterfactual": inv(eta_cf),
+            "cf_low": inv(eta_cf - Z95 * se_cf),
+            "cf_high": inv(eta_cf + Z95 * se_cf),
+        }
+    )
+    warnings = []
+    if family == "poisson" and dispersion > 1.5:
+        warnings.append(
+            f"overdispersion (Pearson chi2/df = {dispersion:.2f}): use quasipoisson or negbin"
+        )
+    common = summary.set_index("term").loc["post"]
+    if common["p"] < 0.05:
+        warnings.append(
+            "the control series also changed at the intervention time (common level change "
+            f"p = {common['p']:.3g}): a plain ITS of the treated series would have credited "
+            "that change to the intervention"
+        )
+    treated = frame["g"] == 1
+    return ControlledITSResult(
+        family=family,
+        n=len(frame),
+        n_pre=int(((frame["d"] == 0) & treated).sum()),
+        n_post=int(((frame["d"] == 1) & treated).sum()),
+        summary=summary,
+        series=series,
+        dispersion=dispersion,
+        se_type=se_type,
+        slope_change_fitted=slope_change,
+        warnings=warnings,
+    )
