@@ -83,5 +83,8 @@ def test_run_demo_writes_plots_and_recovers(example_country, tmp_path) -> None: 
     out = run_demo(tmp_path, example_country)
     assert out["recovered"] is True
     assert out["true_anc1_rr"] == example_country.truth["anc1_rr_mms"]
-    for name in ("evaluate/its_anc1_pilot.png", "evaluate/event_study_anc1.png"):
+    low, high = out["cits_ci"]  # the pilot against the last wave's districts as control
+    assert low < out["true_anc1_rr"] < high
+    for name in ("evaluate/its_anc1_pilot.png", "evaluate/event_study_anc1.png",
+                 "evaluate/cits_anc1_pilot.png"):
         assert (tmp_path / name).stat().st_size > 1000
