@@ -86,3 +86,27 @@ def test_consumption_method_compared(base: dict[str, Any]) -> None:
     assert row["consumption_monthly"] == pytest.approx((12000 * 5 + 12000 * 30 / 20) / 6)
     assert row["demographic_monthly"] == pytest.approx(18000)
     assert row["months_of_stock"] == pytest.approx(30000 / row["consumption_monthly"])
+
+
+def test_consumption_is_scaled_up_for_facilities_that_did_not_report(
+        base: dict[str, Any]) -> None:
+    from mmsis.forecast.consumption import history_from_data_values
+
+    ous = pd.DataFrame({"id": ["N", "F1", "F2", "F3", "F4"], "parent_id": [None, "N"] + ["N"] * 3,
+                        "opening_date": [None, "2020-01-01", "2020-01-01", "2020-01-01",
+                                         "2024-12-01"]})
+    rows = []
+    for m in range(7, 13):
+        reporters = ["F1"] if m == 12 else ["F1", "F2"]  # December: 1 of 4 open facilities
+        rows += [{"dataElement": "MMS_TABLETS_DISPENSED", "period": f"2024{m:02d}",
+                  "orgUnit": f, "value": "6000"} for f in reporters]
+    hist = history_from_data_values(pd.DataFrame(rows), ous)
+    assert hist["facilities_reporting"].tolist() == [2] * 5 + [1]
+    assert hist["facilities_expected"].tolist() == [3] * 5 + [4]  # F4 opens in December
+    hist = hist.assign(district=None).drop(columns=["district"])
+    r = run_forecast(scenario_from_dict(base), history=hist)
+    assert r.consumption is not None
+    row = r.consumption[r.consumption["product"] == "mms"].iloc[0]
+    # July-November: 12,000 reported by 2 of 3 facilities -> 18,000; December (1 of 4) left out
+    assert row["consumption_monthly"] == pytest.approx(18000)
+    assert row["reporting_rate"] == pytest.approx(11 / 19)

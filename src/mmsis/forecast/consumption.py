@@ -5,8 +5,11 @@ The routine history is a tidy DataFrame with one row per month (and district): `
 (YYYYMM or YYYY-MM), optional ``district``, ``mms_tablets_dispensed`` and optionally
 ``ifa_tablets_dispensed``, ``mms_stock_on_hand``, ``mms_days_stocked_out``. Consumption in a
 month with stock-outs is adjusted to a full month: dispensed x 30 / (30 - days stocked out),
-the usual LMIS correction (days capped at 25). The forecast is the mean adjusted consumption of
-the last ``months`` months, held flat.
+the usual LMIS correction (days capped at 25). Where the history has ``facilities_reporting``
+and ``facilities_expected``, consumption is also scaled up for the facilities that did not
+report (reported x expected / reporting, as LMIS guidance does for non-reporting sites); months
+with fewer than half the facilities reporting are left out as unreliable. The forecast is the
+mean adjusted consumption of the last ``months`` months, held flat.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ def history_from_data_values(data_values: pd.DataFrame, org_units: pd.DataFrame)
     """Aggregate DHIS2 dataValueSets rows (facility x month) to district x month history.
 
     Counts and stock on hand are summed over reporting facilities; days stocked out are
-    averaged over them.
+    averaged over them. ``facilities_reporting`` counts the facilities with any of these
+    elements that month; ``facilities_expected`` the facilities of the district (leaf org
+    units, open by the month when ``opening_date`` is given).
     """
     need = {"dataElement", "period", "orgUnit", "value"}
     miss = need - set(data_values.columns)
@@ -54,9 +59,36 @@ def history_from_data_values(data_values: pd.DataFrame, org_units: pd.DataFrame)
     for col in _ELEMENTS.values():
         if col in wide:
             agg[col] = "mean" if "days" in col else "sum"
+    agg["orgUnit"] = "nunique"
     out = wide.groupby(["period", "district"], as_index=False).agg(agg)
+    out = out.rename(columns={"orgUnit": "facilities_reporting"})
     out["period"] = out["period"].astype(str)
+    out["facilities_expected"] = _facilities_expected(out, org_units)
     return out.sort_values(["district", "period"]).reset_index(drop=True)
+
+
+def _facilities_expected(out: pd.DataFrame, org_units: pd.DataFrame) -> np.ndarray:
+    """Leaf org units under each row's district, open by the end of the row's month."""
+    leaves = org_units[~org_units["id"].isin(set(org_units["parent_id"].dropna()))]
+    opened = pd.Series(-10**9, index=leaves.index)
+    if "opening_date" in leaves:
+        dates = pd.to_datetime(leaves["opening_date"], errors="coerce")
+        known = dates.notna()
+        opened[known] = (dates[known].dt.year * 12 + dates[known].dt.month - 1).astype(int)
+    by_district: dict[str, np.ndarray] = {
+        str(d): np.sort(opened[leaves["parent_id"] == d].to_numpy())
+        for d in leaves["parent_id"].dropna().unique()
+    }
+    months = [month_index(p) for p in out["period"]]
+    return np.array([
+        np.searchsorted(by_district.get(str(d), np.array([])), m, side="right")
+        for d, m in zip(out["district"], months, strict=True)
+    ], dtype=float)
+
+
+MIN_REPORTING = 0.5
+"""Months where fewer facilities than this share reported are left out of the consumption
+mean (scaling up from a few facilities is unreliable)."""
 
 
 def _adjusted(df: pd.DataFrame, product: str) -> pd.Series:
@@ -64,7 +96,10 @@ def _adjusted(df: pd.DataFrame, product: str) -> pd.Series:
     days_col = f"{product}_days_stocked_out"
     if days_col in df:
         days = df[days_col].astype(float).fillna(0.0).clip(0, 25)
-        return disp * 30.0 / (30.0 - days)
+        disp = disp * 30.0 / (30.0 - days)
+    if {"facilities_reporting", "facilities_expected"} <= set(df.columns):
+        rate = df["facilities_reporting"].astype(float) / df["facilities_expected"].astype(float)
+        disp = (disp / rate).where(rate >= MIN_REPORTING)
     return disp
 
 
@@ -103,6 +138,12 @@ def consumption_forecast(history: pd.DataFrame, need: Need, months: int = 6) -> 
         if f"{product}_tablets_dispensed" not in window:
             continue
         adj = window.assign(adj=_adjusted(window, product)).groupby("district")["adj"].mean()
+        if {"facilities_reporting", "facilities_expected"} <= set(window.columns):
+            sums = window.groupby("district")[["facilities_reporting",
+                                               "facilities_expected"]].sum()
+            rate = sums["facilities_reporting"] / sums["facilities_expected"]
+        else:
+            rate = pd.Series(dtype=float)
         demo = getattr(need, f"{product}_tablets")[:, cols].mean(axis=1)
         soh_col = f"{product}_stock_on_hand"
         soh = (h[h["month_index"] == last].set_index("district")[soh_col]
@@ -117,6 +158,7 @@ def consumption_forecast(history: pd.DataFrame, need: Need, months: int = 6) -> 
                 "consumption_monthly": c,
                 "demographic_monthly": float(demo[i]),
                 "ratio_consumption_to_demographic": c / demo[i] if demo[i] > 0 else np.nan,
+                "reporting_rate": float(rate.get(uid, np.nan)) if len(rate) else np.nan,
                 "stock_on_hand": s,
                 "months_of_stock": s / c if c and c > 0 else np.nan,
             })
