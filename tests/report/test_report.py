@@ -27,7 +27,8 @@ def built(example_country: Any, tmp_path_factory: pytest.TempPathFactory) -> dic
     prog.name = "Programme under test"
     plan = out / "plan.yaml"
     save_programme(prog, plan)
-    res = runner.invoke(app, ["report", "--out", str(out), "--pdf", "--plan", str(plan)])
+    res = runner.invoke(app, ["report", "--out", str(out), "--pdf", "--example", "--plan",
+                              str(plan)])
     assert res.exit_code == 0, res.output
     return {"out": out, "output": res.output, "html": (out / "report.html").read_text()}
 

@@ -54,7 +54,11 @@ def example_programme(country: Any | None = None) -> Programme:
     return Programme(
         country=raw["country"], name=raw["name"], level=raw["level"], phases=raw["phases"],
         regions=regions, context=Context(**raw["context"]), key_results=statuses,
-        data=DataLinks(store="examplia.duckdb", surveys=["examplia_survey.csv"]),
+        # the files the README tour makes: `mmsis datasets example --out example/`, the
+        # `mmsis routine import` commands (default store) and the bundled example scenario
+        data=DataLinks(store="mmsis.duckdb", surveys=["example/survey.csv"],
+                       rollout="example/rollout.csv",
+                       scenario="examples/scenarios/example_country.yaml"),
         barriers=[Barrier(**b) for b in raw["barriers"]],
         strategies=[StrategyChoice(**s) for s in raw.get("strategies", [])],
         agenda=AgendaSettings(partners=raw["partners"]),

@@ -82,11 +82,14 @@ class Context(BaseModel):
 
 
 class DataLinks(BaseModel):
-    """Where the programme's data live: the local store and survey files."""
+    """Where the programme's data live: the local store, survey files, roll-out table and
+    forecast scenario (paths relative to the plan file's folder); `mmsis report` reads them."""
 
     store: str | None = None
     surveys: list[str] = Field(default_factory=list)
     dhis2_url: str | None = None
+    rollout: str | None = None
+    scenario: str | None = None
 
 
 class Barrier(BaseModel):

@@ -3,27 +3,85 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+
+from mmsis.errors import InputError
+
+
+def _hints(plan: Path | None) -> dict[str, str]:
+    """How to supply each data part, for the "not available" reasons."""
+    if plan is None:
+        return {"store": "pass --store (a DuckDB store filled by `mmsis routine import`)",
+                "survey": "pass --survey (survey microdata, .csv or .dta)",
+                "rollout": "pass --rollout (CSV with district_id, mms_start YYYYMM)",
+                "scenario": "pass --scenario (a scenario YAML as for `mmsis forecast`)"}
+    f = plan.name
+    return {"store": f"set data.store in {f} (a DuckDB store filled by `mmsis routine "
+                     "import`) or pass --store",
+            "survey": f"add a survey microdata file (.csv or .dta) to data.surveys in {f} or "
+                      "pass --survey",
+            "rollout": f"set data.rollout in {f} (CSV with district_id, mms_start YYYYMM) or "
+                       "pass --rollout",
+            "scenario": f"set data.scenario in {f} (a scenario YAML as for `mmsis forecast "
+                        "--scenario`) or pass --scenario"}
 
 
 def report(
     out: Path = typer.Option(..., "--out", help="Folder for report.html, agenda.xlsx, ..."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write report.pdf (needs WeasyPrint)."),
     plan: Path | None = typer.Option(
-        None, "--plan", help="Programme workspace YAML (default: the example programme)."),
+        None, "--plan", help="Programme workspace YAML; its data links (data.store, "
+        "data.surveys, data.rollout, data.scenario) give the report's data."),
+    store: Path | None = typer.Option(
+        None, "--store", help="DuckDB store of routine data (overrides data.store)."),
+    survey: Path | None = typer.Option(
+        None, "--survey", help="Survey microdata, .csv or .dta (overrides data.surveys)."),
+    rollout: Path | None = typer.Option(
+        None, "--rollout", help="Roll-out CSV: district_id, mms_start YYYYMM (overrides "
+        "data.rollout)."),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="Forecast scenario YAML (overrides data.scenario)."),
+    example: bool = typer.Option(
+        False, "--example", help="Use the bundled synthetic example country's data (the "
+        "default without --plan and data options)."),
 ) -> None:
-    """Build the report from the example country (and a programme workspace file)."""
+    """Build the report from the programme's linked data files, or from the example country."""
     from mmsis._cli import console
     from mmsis.report.build import build_report
+    from mmsis.report.local_inputs import Link, plan_links, report_inputs_from_files
 
+    given = {k: v for k, v in (("store", store), ("survey", survey), ("rollout", rollout),
+                               ("scenario", scenario)) if v is not None}
+    if example and given:
+        raise InputError("--example uses the bundled example country's data; leave out "
+                         + ", ".join(f"--{k}" for k in given), field="--example")
     programme = None
     if plan is not None:
         from mmsis.plan.workspace import load_programme
 
         programme = load_programme(plan)
-    res = build_report(out, programme=programme, plan_file=str(plan) if plan else None,
-                       pdf=pdf)
+    country: Any = None  # the example country
+    if not example and (plan is not None or given):
+        links = plan_links(programme, plan) if programme is not None and plan else {}
+        links.update({k: Link(v, f"--{k}") for k, v in given.items()})
+        country = report_inputs_from_files(
+            programme.country if programme is not None else None, **links,
+            origin=plan.name if plan is not None else "the files given to mmsis report",
+            hints=_hints(plan))
+    try:
+        res = build_report(out, country=country, programme=programme,
+                           plan_file=str(plan) if plan else None, pdf=pdf)
+    finally:
+        if country is not None:
+            country.close()
+    if country is None:
+        console.print("Data: the bundled example country Examplia (synthetic)")
+    else:
+        for part, line in country.sources.items():
+            if part not in country.missing:
+                console.print(f"Data ({part}): {line}")
     console.print(f"Report: {res.html}\nAgenda and indicator sheets: {res.xlsx}\n"
                   f"Protocol skeleton: {res.docx}")
     if pdf:

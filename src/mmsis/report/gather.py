@@ -51,16 +51,19 @@ def _forget(key: int) -> None:
 
 
 def example_store(country: Any) -> Any:
-    """An in-memory DuckDB store loaded with the country's DHIS2 data (cached)."""
+    """The inputs' own store, else an in-memory DuckDB store loaded with their DHIS2 data
+    (cached)."""
     key = _key(country)
     if key not in _STORES:
         from mmsis.data.store import Store, load_example
 
-        store = Store(":memory:")
-        if is_synthetic(country):
-            load_example(store, country)
-        else:
-            _load_inputs(store, country)
+        store = getattr(country, "store", None)  # inputs holding an open store: used as is
+        if store is None:
+            store = Store(":memory:")
+            if is_synthetic(country):
+                load_example(store, country)
+            else:
+                _load_inputs(store, country)
         _STORES[key] = store
     return _STORES[key]
 

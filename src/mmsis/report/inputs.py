@@ -4,6 +4,8 @@
 ``org_units``, ``data_elements``, ``data_values``, ``reports``, ``rollout``, ``survey``,
 ``truth``) but any data part may be absent (None); it also carries the forecast scenario and
 one line per part saying where the data came from, which the report prints as its sources.
+The routine data come either as ``data_values`` (loaded into a throwaway in-memory store) or as
+an open ``store`` (`mmsis.data.store.Store`, e.g. a local file opened read-only), used as is.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class ReportInputs:
     ``country`` holds at least ``name``; ``start_period``/``end_period`` (YYYYMM) and the
     constants ``crude_birth_rate``, ``pregnancy_loss_adjustment`` are used when present.
     ``origin`` names where the inputs came from in "not available" reasons ("this workspace").
+    ``store``, when given, is an open `mmsis.data.store.Store` holding the routine data (org
+    units, data elements, values, reports, constants, populations); the report reads it as is
+    instead of loading ``data_values`` into a store of its own. Close it with `close()`.
     """
 
     country: dict[str, Any]
@@ -44,6 +49,13 @@ class ReportInputs:
     missing: dict[str, str] = field(default_factory=dict)
     origin: str = "the report inputs"
     synthetic: bool = False
+    store: Any | None = None
+
+    def close(self) -> None:
+        """Close the routine store the inputs hold, if any (a read-only file stays unlocked)."""
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
 
 def is_synthetic(country: Any) -> bool:
@@ -57,6 +69,9 @@ def has(country: Any, part: str) -> bool:
     """Whether the inputs hold data for a report part (routine, survey, rollout, scenario)."""
     if part == "scenario":
         return is_synthetic(country) or getattr(country, "scenario", None) is not None
+    store = getattr(country, "store", None)
+    if part == "routine" and store is not None:
+        return bool(store.count("data_values") > 0)
     attr = {"routine": "data_values"}.get(part, part)
     frame = getattr(country, attr, None)
     return frame is not None and len(frame) > 0

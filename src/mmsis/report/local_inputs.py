@@ -1,0 +1,222 @@
+"""What `mmsis report` is built from on a user's machine: the files a programme links.
+
+A programme workspace (`mmsis-plan.yaml`) names where its data live (`data.store`,
+`data.surveys`, `data.rollout`, `data.scenario`, relative to the plan file's folder); the
+command line may override each link. `report_inputs_from_files` reads those files into a
+`mmsis.report.inputs.ReportInputs`: the DuckDB store is opened read-only and used as is (no
+copy of its values), the survey is read like `mmsis survey` reads it, the roll-out CSV and the
+scenario YAML are checked. A part without a file makes its sections "not available" with a
+reason saying what to link; a linked file that does not exist or cannot be read is an
+`InputError` naming the file and where the link came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from mmsis.errors import InputError
+from mmsis.report.inputs import ReportInputs
+
+_MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
+_ORG_UNIT_COLUMNS = ["id", "name", "level", "parent_id", "path", "population"]
+_CONSTANTS = ("crude_birth_rate", "pregnancy_loss_adjustment", "stock_min_months",
+              "stock_max_months")
+_STORE_TABLES = ("org_units", "data_elements", "data_values", "reports", "constants")
+PARTS = ("store", "survey", "rollout", "scenario")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A data file for the report and where the link came from (for error messages)."""
+
+    path: Path
+    origin: str
+
+
+def plan_links(programme: Any, plan_file: Path) -> dict[str, Link]:
+    """The data links of a programme file, relative paths resolved from the file's folder.
+
+    Of ``data.surveys`` the first file is the report's survey (the others are listed in
+    the survey's source line by the caller if wanted; the report uses one survey).
+    """
+    base = plan_file.parent
+    data = programme.data
+    where = plan_file.name
+    found: dict[str, Link] = {}
+    for part, value, field in (("store", data.store, "data.store"),
+                               ("survey", data.surveys[0] if data.surveys else None,
+                                "data.surveys[0]"),
+                               ("rollout", data.rollout, "data.rollout"),
+                               ("scenario", data.scenario, "data.scenario")):
+        if value:
+            path = Path(value).expanduser()
+            found[part] = Link(path if path.is_absolute() else base / path,
+                               f"{field} in {where}")
+    return found
+
+
+def report_inputs_from_files(
+    name: str | None,
+    store: Link | None = None,
+    survey: Link | None = None,
+    rollout: Link | None = None,
+    scenario: Link | None = None,
+    *,
+    origin: str = "the report inputs",
+    hints: dict[str, str] | None = None,
+) -> ReportInputs:
+    """ReportInputs from a store file, a survey file, a roll-out CSV and a scenario YAML.
+
+    `name` is the country (None: the store's level-1 org unit, else "the country"). Each
+    part is optional; `hints` give, per part (store, survey, rollout, scenario), how the
+    user can supply it, used in the "not available" reasons. The returned inputs hold the
+    store open read-only: call `close()` when the report is written.
+    """
+    hints = hints or {}
+    for link in (store, survey, rollout, scenario):
+        if link is not None and not link.path.exists():
+            raise InputError(f"file not found (linked by {link.origin})", file=str(link.path))
+    country: dict[str, Any] = {"name": name}
+    sources: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    inputs = ReportInputs(country=country, org_units=pd.DataFrame(columns=_ORG_UNIT_COLUMNS),
+                          sources=sources, missing=missing, origin=origin)
+    if store is None:
+        missing["routine"] = "no routine data store linked" + _hint(hints, "store")
+    else:
+        _read_store(inputs, store, hints)
+    try:
+        if survey is None:
+            missing["survey"] = "no survey microdata file linked" + _hint(hints, "survey")
+        else:
+            from mmsis.data.survey.read import read_survey
+
+            frame = read_survey(survey.path)
+            inputs.survey = frame
+            sources["survey"] = f"file {survey.path} ({len(frame):,} rows; {survey.origin})"
+            if frame.empty:
+                missing["survey"] = f"the survey file {survey.path} has no rows"
+        if rollout is None:
+            missing["rollout"] = "no MMS start month per district linked" + _hint(hints,
+                                                                                  "rollout")
+        else:
+            inputs.rollout = read_rollout(rollout)
+            known = set(inputs.org_units["id"].astype(str))
+            ids = inputs.rollout["district_id"]
+            sources["rollout"] = (f"file {rollout.path} ({len(ids)} districts, "
+                                  f"{int(ids.isin(known).sum())} of them in the store; "
+                                  f"{rollout.origin})")
+        if scenario is None:
+            missing["scenario"] = "no forecast scenario linked" + _hint(hints, "scenario")
+        else:
+            inputs.scenario = read_scenario(scenario)
+            sources["scenario"] = f"file {scenario.path} ({scenario.origin})"
+    except BaseException:
+        inputs.close()
+        raise
+    if not name:
+        top = inputs.org_units[inputs.org_units["level"] == 1]["name"]
+        country["name"] = str(top.iloc[0]) if len(top) else "the country"
+    return inputs
+
+
+def _hint(hints: dict[str, str], part: str) -> str:
+    return f": {hints[part]}" if part in hints else ""
+
+
+def _read_store(inputs: ReportInputs, link: Link, hints: dict[str, str]) -> None:
+    """Open the store read-only and put its org units, elements, reports, constants in."""
+    from mmsis.data.store import Store
+
+    store = Store(link.path, read_only=True)
+    try:
+        tables = set(store.query(
+            "SELECT table_name FROM information_schema.tables")["table_name"])
+        lacking = [t for t in _STORE_TABLES if t not in tables]
+        if lacking:
+            raise InputError(f"not an mmsis store: no table(s) {', '.join(lacking)} (linked by "
+                             f"{link.origin}; create it with `mmsis routine import`)",
+                             file=str(link.path))
+        inputs.store = store
+        ous = store.org_units()
+        inputs.org_units = ous[[c for c in _ORG_UNIT_COLUMNS if c in ous.columns]]
+        inputs.data_elements = store.data_elements()
+        reports = store.reports()
+        inputs.reports = reports if len(reports) else None
+        consts = store.constants()
+        inputs.country.update({k: consts[k] for k in _CONSTANTS if k in consts})
+        counts = store.query(
+            "SELECT count(*) AS n, count(DISTINCT org_unit) AS ous, count(DISTINCT "
+            "data_element) AS des, min(period) AS first, max(period) AS last "
+            "FROM data_values").iloc[0]
+    except BaseException:
+        store.close()
+        inputs.store = None
+        raise
+    n = int(counts["n"])
+    if n == 0:
+        inputs.missing["routine"] = (f"the store {link.path} ({link.origin}) holds no data "
+                                     "values: import them with `mmsis routine import`")
+        return
+    inputs.sources["routine"] = (
+        f"local store {link.path} ({link.origin}): {n:,} data values, {int(counts['ous'])} "
+        f"org units, {int(counts['des'])} data elements, {len(reports):,} report rows"
+        + ("" if len(reports) else " (so completeness and timeliness are not computed)"))
+
+
+def read_rollout(link: Link) -> pd.DataFrame:
+    """The roll-out CSV (district_id, mms_start YYYYMM); every bad row is named."""
+    try:
+        frame = pd.read_csv(link.path, dtype=str, keep_default_na=False)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read the roll-out CSV: {exc}", file=str(link.path)) from exc
+    for col in ("district_id", "mms_start"):
+        if col not in frame.columns:
+            raise InputError(f"the roll-out table needs columns district_id and mms_start "
+                             f"(YYYYMM); found {list(frame.columns)}", file=str(link.path),
+                             column=col)
+    frame["district_id"] = frame["district_id"].str.strip()
+    frame["mms_start"] = frame["mms_start"].str.strip()
+    bad = [i + 1 for i, (d, m) in enumerate(zip(frame["district_id"], frame["mms_start"],
+                                                strict=True))
+           if not d or not _MONTH.match(m)]
+    if bad:
+        shown = ", ".join(map(str, bad[:20])) + (" ..." if len(bad) > 20 else "")
+        raise InputError(f"{len(bad)} row(s) without a district_id or with an mms_start that is "
+                         f"not a month YYYYMM (rows {shown})", file=str(link.path),
+                         row=bad[0], column="mms_start")
+    dup = frame["district_id"][frame["district_id"].duplicated()]
+    if len(dup):
+        raise InputError(f"district(s) listed twice: {', '.join(sorted(set(dup)))}",
+                         file=str(link.path), row=int(dup.index[0]) + 1, column="district_id")
+    if frame.empty:
+        raise InputError("the roll-out table has no rows", file=str(link.path))
+    return frame[["district_id", "mms_start"]].reset_index(drop=True)
+
+
+def read_scenario(link: Link) -> dict[str, Any]:
+    """The scenario mapping, checked as `mmsis forecast --scenario` checks it, with its
+    relative file paths made absolute (the report validates it again without a folder)."""
+    from mmsis.forecast.scenario import scenario_from_dict
+
+    try:
+        data = yaml.safe_load(link.path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a readable YAML scenario: {exc}", file=str(link.path)) from None
+    if not isinstance(data, dict):
+        raise InputError("a scenario must be a mapping of fields", file=str(link.path))
+    base = link.path.parent
+    for key, fields in (("geography", ("file", "store")), ("consumption", ("file", "store"))):
+        node = data.get(key)
+        if isinstance(node, dict):
+            for f in fields:
+                if isinstance(node.get(f), str) and not Path(node[f]).is_absolute():
+                    node[f] = str(base / node[f])
+    scenario_from_dict(data, base_dir=base, file=str(link.path))
+    return data
