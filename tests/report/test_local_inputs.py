@@ -218,3 +218,13 @@ def test_readme_tour_report_uses_the_users_files(tmp_path: Path, example_country
         assert _tables(html, section) == _tables(ex, section), section
     rr = re.compile(r"did2s rate ratio ([\d.]+)")
     assert rr.findall(html) == rr.findall(ex) and rr.findall(html)
+
+
+def test_a_store_that_is_not_duckdb_is_named(tmp_path: Path) -> None:
+    from mmsis.errors import InputError
+    from mmsis.report.local_inputs import Link, report_inputs_from_files
+
+    (tmp_path / "values.csv").write_text("dataElement,period,orgUnit,value\nANC1,202401,F1,3\n")
+    with pytest.raises(InputError, match="not a DuckDB store \\(linked by --store\\)") as info:
+        report_inputs_from_files("Testland", store=Link(tmp_path / "values.csv", "--store"))
+    assert info.value.file == str(tmp_path / "values.csv")

@@ -134,7 +134,19 @@ def _read_store(inputs: ReportInputs, link: Link, hints: dict[str, str]) -> None
     """Open the store read-only and put its org units, elements, reports, constants in."""
     from mmsis.data.store import Store
 
-    store = Store(link.path, read_only=True)
+    try:
+        with link.path.open("rb") as fh:
+            magic = fh.read(12)[8:12]
+    except OSError as exc:
+        raise InputError(f"cannot read the store (linked by {link.origin}): {exc}",
+                         file=str(link.path)) from exc
+    if magic != b"DUCK":
+        raise InputError(f"not a DuckDB store (linked by {link.origin}); make one with "
+                         "`mmsis routine import FILE --store PATH`", file=str(link.path))
+    try:
+        store = Store(link.path, read_only=True)
+    except InputError as exc:
+        raise InputError(f"{exc.message} (linked by {link.origin})", file=str(link.path)) from exc
     try:
         tables = set(store.query(
             "SELECT table_name FROM information_schema.tables")["table_name"])
@@ -178,9 +190,10 @@ def read_rollout(link: Link) -> pd.DataFrame:
         raise InputError(f"cannot read the roll-out CSV: {exc}", file=str(link.path)) from exc
     for col in ("district_id", "mms_start"):
         if col not in frame.columns:
+            cols = list(frame.columns)
             raise InputError(f"the roll-out table needs columns district_id and mms_start "
-                             f"(YYYYMM); found {list(frame.columns)}", file=str(link.path),
-                             column=col)
+                             f"(YYYYMM); found {cols[:8]}{' ...' if len(cols) > 8 else ''}",
+                             file=str(link.path), column=col)
     frame["district_id"] = frame["district_id"].str.strip()
     frame["mms_start"] = frame["mms_start"].str.strip()
     bad = [i + 1 for i, (d, m) in enumerate(zip(frame["district_id"], frame["mms_start"],
