@@ -118,3 +118,47 @@ def test_twfe_matches_r_lm_with_cluster_robust_se(tmp_path: Path) -> None:
     assert r.twfe["estimate"] == pytest.approx(b, rel=1e-8)
     # CRV1 = HC0 x G/(G-1) x (n-1)/(n-k), k = 1 + number of time periods (fixest convention)
     assert r.twfe["se"] == pytest.approx(se, rel=1e-6)
+
+
+def _tiny_panel(start_a: int, start_b: int, times: int) -> pd.DataFrame:
+    rows = []
+    for u, g in (("A", start_a), ("B", start_b)):
+        for t in range(1, times + 1):
+            y = 1.0 + 0.1 * t + (0.3 if t >= g else 0) + (0.05 if u == "A" else 0)
+            rows.append({"u": u, "t": t, "y": y + 0.01 * ((7 * t + len(u)) % 3), "g": g})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("times,start_a,start_b", [(4, 2, 5), (3, 2, 3), (4, 3, 4), (5, 3, 6)])
+def test_panels_too_small_for_did2s_are_refused_not_crashed(
+        times: int, start_a: int, start_b: int) -> None:
+    """pyfixest aborted the whole process (a Rust panic) on some of these; now a clear error."""
+    import subprocess
+    import sys
+
+    code = (
+        "import io, pandas as pd, sys\n"
+        "from mmsis.errors import InputError\n"
+        "from mmsis.evaluate.did import fit_did\n"
+        f"df = pd.read_json(io.StringIO({_tiny_panel(start_a, start_b, times).to_json()!r}))\n"
+        "try:\n"
+        "    fit_did(df, 'y', 'u', 't', 'g', log_outcome=True)\n"
+        "except InputError as e:\n"
+        "    print('refused:', e)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert proc.stdout.startswith("refused:") and "too" in proc.stdout
+
+
+def test_a_unit_with_one_month_before_its_start_is_left_out_with_a_warning() -> None:
+    rng = np.random.default_rng(1)
+    starts = {"A": 2, "B": 8, "C": 10, "D": None, "E": None}
+    rows = [{"u": u, "t": t, "g": g,
+             "y": float(np.exp(rng.normal(1 + 0.01 * t, 0.05)) * (1.1 if g and t >= g else 1))}
+            for u, g in starts.items() for t in range(1, 13)]
+    r = fit_did(pd.DataFrame(rows), "y", "u", "t", "g", log_outcome=True)
+    assert r.n_units == 4
+    assert any("left out: A" in w for w in r.warnings)
+    assert 0.95 < r.robust["rr"] < 1.25

@@ -9,6 +9,8 @@ TWFE on treated cells are reported; negative weights mean TWFE can be biased (ev
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,6 +258,76 @@ def fit_did(
     all_treated = panel.groupby("time")["D"].transform("min") == 1
     n_dropped = int(all_treated.sum())
     panel = panel.loc[~all_treated].reset_index(drop=True)
+    panel, thin = _drop_thin_comparisons(panel, file, treated_from)
+    with _fit_errors(file):
+        return _fit(pf, panel, log_outcome, leads, lags, n_dropped, thin)
+
+
+@contextlib.contextmanager
+def _fit_errors(file: str | None) -> Iterator[None]:
+    """pyfixest's errors on panels too small or too collinear, as an InputError."""
+    try:
+        yield
+    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(
+            f"the panel is too small or too collinear for the DiD models ({exc}); add units or "
+            "time points before the starts",
+            file=file,
+        ) from exc
+
+
+def _drop_thin_comparisons(
+    panel: pd.DataFrame, file: str | None, treated_from: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Leave out treated units seen untreated fewer than twice and times with fewer than two
+    untreated units: their fixed effects rest on one observation, which pyfixest drops as a
+    singleton (and on tiny panels aborts the process on), so they cannot be imputed."""
+    notes = []
+    for _ in range(3):  # dropping units can thin times and vice versa
+        untreated = panel[panel["D"] == 0]
+        per_unit = untreated.groupby("unit").size().reindex(panel["unit"].unique(), fill_value=0)
+        thin_units = sorted(per_unit[per_unit < 2].index)
+        if thin_units:
+            notes.append(
+                f"units seen untreated fewer than twice were left out: {', '.join(thin_units[:8])}"
+            )
+            panel = panel[~panel["unit"].isin(thin_units)]
+            continue
+        per_time = untreated.groupby("time")["unit"].nunique()
+        per_time = per_time.reindex(panel["time"].unique(), fill_value=0)
+        thin_times = sorted(per_time[per_time < 2].index)
+        if thin_times:
+            notes.append(
+                f"{len(thin_times)} time points with fewer than two untreated units were left out"
+            )
+            panel = panel[~panel["time"].isin(thin_times)]
+            continue
+        break
+    panel = panel.reset_index(drop=True)
+    d_by_unit = panel.groupby("unit")["D"]
+    if panel.empty or not ((d_by_unit.min() == 0) & (d_by_unit.max() == 1)).any():
+        raise InputError(
+            "too few untreated observations for a DiD: each started unit needs at least two "
+            "time points before its start, and each time point two untreated units"
+            + (f" ({'; '.join(notes)})" if notes else ""),
+            file=file,
+            column=treated_from,
+        )
+    return panel, notes
+
+
+def _fit(
+    pf: Any,
+    panel: pd.DataFrame,
+    log_outcome: bool,
+    leads: int,
+    lags: int,
+    n_dropped: int,
+    thin: list[str],
+) -> DiDResult:
+    """TWFE, did2s and both event studies on a checked panel."""
     rel = panel["time"] - panel["cohort"]
     panel["rel"] = np.where(panel["cohort"].notna(), np.clip(rel, -leads, lags), -1.0)
     twfe = pf.feols("y ~ D | unit + time", data=panel, vcov={"CRV1": "unit"})
@@ -306,6 +378,7 @@ def fit_did(
             f"treated cells get negative TWFE weights (sum {weights['sum_negative']:.3f}); TWFE "
             "is biased if effects vary over time or cohorts; use the did2s (robust) estimate"
         )
+    warnings.extend(thin)
     if n_dropped:
         warnings.append(
             f"{n_dropped} unit-times after the last unit started (no untreated comparison) "
