@@ -218,6 +218,15 @@ def test_readme_tour_report_uses_the_users_files(tmp_path: Path, example_country
         assert _tables(html, section) == _tables(ex, section), section
     rr = re.compile(r"did2s rate ratio ([\d.]+)")
     assert rr.findall(html) == rr.findall(ex) and rr.findall(html)
+    # without a roll-out file the scenario's planned start months stand in (same months here)
+    plan = (tmp_path / "mmsis-plan.yaml").read_text()
+    (tmp_path / "no-rollout.yaml").write_text(
+        "\n".join(line for line in plan.splitlines() if "rollout.csv" not in line))
+    res = runner.invoke(app, ["report", "--out", "r2/", "--plan", "no-rollout.yaml"])
+    assert res.exit_code == 0, res.output
+    html2 = (tmp_path / "r2" / "report.html").read_text()
+    assert "the start months of rollout.districts in" in html2
+    assert _tables(html2, "evaluation") == _tables(ex, "evaluation")
 
 
 def test_a_store_that_is_not_duckdb_is_named(tmp_path: Path) -> None:

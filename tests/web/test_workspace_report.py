@@ -130,7 +130,7 @@ def test_example_seeded_workspace_keeps_the_example_report(world: World) -> None
 def test_district_start_months_come_from_the_saved_scenario() -> None:
     from tests.web.conftest import ORG_UNITS
 
-    from mmsis.web.report_inputs import _rollout
+    from mmsis.report.inputs import rollout_from_scenario as _rollout
 
     scenario = {"rollout": {"districts": [{"district": "D1", "start": "2024-02"},
                                           {"district": "D2", "start": "202405"},

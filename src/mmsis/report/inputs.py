@@ -91,3 +91,26 @@ def source_of(country: Any, part: str, synthetic_text: str) -> str:
         return synthetic_text
     own = getattr(country, "sources", {}) or {}
     return str(own.get(part) or f"{PARTS[part]} of {country.country.get('name', 'the country')}")
+
+
+def rollout_from_scenario(scenario: dict[str, Any] | None,
+                          org_units: pd.DataFrame) -> pd.DataFrame | None:
+    """District MMS start months (YYYYMM) from a forecast scenario's ``rollout.districts``,
+    for districts (level 3) of ``org_units``; None when the scenario names none of them."""
+    if not scenario or org_units is None or org_units.empty:
+        return None
+    from mmsis.forecast.scenario import month_index
+
+    districts = set(org_units.loc[org_units["level"] == 3, "id"].astype(str))
+    rows = []
+    for d in (scenario.get("rollout") or {}).get("districts") or []:
+        if not isinstance(d, dict) or str(d.get("district")) not in districts:
+            continue
+        try:
+            m = month_index(d.get("start"))
+        except (ValueError, TypeError):
+            continue
+        if 1900 * 12 <= m < 2200 * 12:
+            rows.append({"district_id": str(d["district"]),
+                         "mms_start": f"{m // 12:04d}{m % 12 + 1:02d}"})
+    return pd.DataFrame(rows) if rows else None

@@ -117,6 +117,15 @@ def report_inputs_from_files(
         else:
             inputs.scenario = read_scenario(scenario)
             sources["scenario"] = f"file {scenario.path} ({scenario.origin})"
+            if inputs.rollout is None:  # the scenario's planned start months stand in
+                from mmsis.report.inputs import rollout_from_scenario
+
+                inputs.rollout = rollout_from_scenario(inputs.scenario, inputs.org_units)
+                if inputs.rollout is not None:
+                    missing.pop("rollout", None)
+                    sources["rollout"] = (
+                        f"the start months of rollout.districts in {scenario.path} "
+                        f"({len(inputs.rollout)} districts of the store; {scenario.origin})")
     except BaseException:
         inputs.close()
         raise

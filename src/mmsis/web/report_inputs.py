@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mmsis.report.inputs import rollout_from_scenario
 from mmsis.web import analytics
 from mmsis.web.deps import Access
 from mmsis.web.models import OrgUnit, RoutineValue, SurveyRecord, Upload
-
-_MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
 
 
 def report_country(db: Session, access: Access) -> Any:
@@ -45,7 +43,7 @@ def workspace_inputs(db: Session, access: Access) -> Any:
     survey, survey_src = _survey(db, ws.id, scope)
     scenario = analytics.load_result(db, ws.id, "scenario")
     scen = scenario[0] if scenario else None
-    rollout = _rollout(scen, org_units)
+    rollout = rollout_from_scenario(scen, org_units)
     name = ws.country or ws.name
     country: dict[str, Any] = {"name": name}
     if values is not None:
@@ -175,24 +173,3 @@ def _survey(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.DataF
     return frame, (
         f"survey upload {up.filename} ({len(frame):,} respondents used, uploaded {uploaded}){note}"
     )
-
-
-def _rollout(scenario: dict[str, Any] | None, org_units: pd.DataFrame) -> pd.DataFrame | None:
-    """District MMS start months (YYYYMM) from the saved scenario's rollout.districts."""
-    if not scenario:
-        return None
-    from mmsis.forecast.scenario import month_index
-
-    districts = set(org_units.loc[org_units["level"] == 3, "id"].astype(str))
-    rows = []
-    for d in (scenario.get("rollout") or {}).get("districts") or []:
-        if not isinstance(d, dict) or str(d.get("district")) not in districts:
-            continue
-        try:
-            m = month_index(d.get("start"))
-        except (ValueError, TypeError):
-            continue
-        start = f"{m // 12:04d}{m % 12 + 1:02d}"
-        if _MONTH.match(start):
-            rows.append({"district_id": str(d["district"]), "mms_start": start})
-    return pd.DataFrame(rows) if rows else None
