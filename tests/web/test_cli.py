@@ -104,5 +104,16 @@ def test_demo_uploads_reach_the_analytics_store(tmp_path: Path, example_country)
             "SELECT value FROM data_values WHERE period = '203001' AND data_element = 'ANC1'"
         )
     assert got["value"].tolist() == [7.0]
+    # an element the store has never seen is declared there (SUM), not silently dropped
+    body = f"dataElement,period,orgUnit,value\nMMS_NEW_REGISTER,203001,{fac},9\n"
+    r = c.post(f"/api/workspaces/{wid}/uploads", data={"kind": "dhis2"},
+               files={"file": ("b.csv", body.encode(), "text/csv")})
+    assert r.status_code == 201
+    wait_for_store()
+    with Store(str(tmp_path / "data" / f"workspace-{wid}.duckdb"), read_only=True) as store:
+        new = store.query("SELECT v.value, d.aggregation_type FROM data_values v JOIN "
+                          "data_elements d ON d.id = v.data_element "
+                          "WHERE v.data_element = 'MMS_NEW_REGISTER'")
+    assert new.values.tolist() == [[9.0, "SUM"]]
     dash = c.get(f"/w/{wid}")
     assert dash.status_code == 200 and "Readiness scorecard" in dash.text

@@ -16,6 +16,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mmsis._cli import to_jsonable
+from mmsis.errors import InputError
 from mmsis.web.models import AnalysisResult, SurveyRecord, Upload, Workspace, utcnow
 
 _STORE_LOCK = threading.Lock()
@@ -149,6 +151,23 @@ def wait_for_store() -> None:
     _MIRROR_QUEUE.join()
 
 
+@contextlib.contextmanager
+def store_file_lock(store_path: str) -> Iterator[None]:
+    """Exclusive lock on ``<store>.lock`` while a store is open: DuckDB lets one process hold
+    a file at a time, and with several server workers there are several writer processes."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: one server process only (the in-process lock suffices)
+        yield
+        return
+    with open(f"{store_path}.lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def _write_store(store_path: str, rows: list[dict[str, Any]], filename: str) -> None:
     """Upsert DHIS2 values into a DuckDB store (mmsis.data.store)."""
     from mmsis.data.store import Store
@@ -163,8 +182,24 @@ def _write_store(store_path: str, rows: list[dict[str, Any]], filename: str) -> 
             "value": [repr(float(r["value"])) for r in rows],
         }
     )
-    with Store(store_path) as store:  # callers hold _STORE_LOCK (or run in the writer process)
-        store.import_data_values(df, file=filename)
+    # callers hold _STORE_LOCK (or run in the writer process); the file lock covers the
+    # writer processes of other server workers
+    with store_file_lock(store_path), Store(store_path) as store:
+        known = set(store.data_elements()["id"].astype(str))
+        new = sorted(set(df["dataElement"]) - known)
+        if new:  # the web accepts any element id; the store needs it declared (DHIS2: SUM)
+            store.import_metadata(
+                {"data_elements": pd.DataFrame({"id": new, "name": new,
+                                                "aggregation_type": "SUM"})},
+                file=filename,
+            )
+        report = store.import_data_values(df, file=filename)
+        if not report.ok:
+            raise InputError(
+                f"the analytics store refused {report.refused} of {len(df)} values "
+                f"(first: {report.refusals[0].reason})",
+                file=filename,
+            )
 
 
 def compute_quality(store_path: str) -> dict[str, Any]:
@@ -172,7 +207,7 @@ def compute_quality(store_path: str) -> dict[str, Any]:
     from mmsis.data.store import Store
     from mmsis.measure.routine import quality_review
 
-    with _STORE_LOCK, Store(store_path, read_only=True) as store:
+    with _STORE_LOCK, store_file_lock(store_path), Store(store_path, read_only=True) as store:
         review = quality_review(store, level=3)
     flags = review.table[review.table["flag"]].head(QUALITY_FLAGS_KEPT)
     return {"score": review.score, "summary": review.summary, "flags": flags}

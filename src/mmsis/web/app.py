@@ -271,6 +271,23 @@ def create_app(
     return app
 
 
+def create_worker_app() -> FastAPI:
+    """App factory for each worker of `mmsis serve --workers N` (uvicorn imports it by name).
+
+    The parent has migrated the database and put its URL and one shared secret key in the
+    environment (MMSIS_DATABASE_URL, MMSIS_SECRET_KEY), so a cookie signed by one worker is
+    valid in the others. Each worker starts its own DuckDB writer process; writers and readers
+    of a store take its file lock, so they never open it at the same time.
+    """
+    from mmsis.web.analytics import start_store_writer
+
+    if not os.environ.get("MMSIS_SECRET_KEY"):
+        raise RuntimeError("workers need MMSIS_SECRET_KEY shared by the parent")
+    app = create_app(migrate=False)
+    start_store_writer()
+    return app
+
+
 def iter_routes(routes: list[Any]) -> list[Any]:
     """Every endpoint route of the app, looking inside included routers (for the guard tests)."""
     from fastapi.routing import APIRoute

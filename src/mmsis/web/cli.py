@@ -25,19 +25,42 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     database: str | None = typer.Option(None, "--database", help=_DB_HELP),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Server processes (one per core; they share the database)."
+    ),
 ) -> None:
     """Start the web workspace (migrating the database to the newest schema first)."""
+    import secrets
+
     import uvicorn
 
     from mmsis.web.analytics import start_store_writer
     from mmsis.web.app import create_app
 
-    app = create_app(_url(database))
-    start_store_writer()  # its imports take seconds: pay them before the first request
-    typer.echo(
-        f"mmsis workspace on http://{host}:{port}/ (database {_url(database).split('@')[-1]})"
+    url = _url(database)
+    where = f"mmsis workspace on http://{host}:{port}/ (database {url.split('@')[-1]})"
+    if workers == 1:
+        app = create_app(url)
+        start_store_writer()  # its imports take seconds: pay them before the first request
+        typer.echo(where)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    from mmsis.web import db as dbm
+
+    engine = dbm.make_engine(url)
+    dbm.upgrade(engine)  # once, here: workers must not race to migrate
+    engine.dispose()
+    os.environ["MMSIS_DATABASE_URL"] = url
+    os.environ.setdefault("MMSIS_SECRET_KEY", secrets.token_hex(32))  # one key for all workers
+    typer.echo(f"{where}, {workers} workers")
+    uvicorn.run(
+        "mmsis.web.app:create_worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def _password(confirm: bool = True) -> str:
