@@ -157,6 +157,7 @@ class Design:
             )
         self.n_stages = n_stages
         ids = self._stage_ids(n_stages)
+        self._check_several_psus(ids[0])
         strat = self._stage_strata(ids)
         self._first = [_first_rows(u, int(u.max()) + 1) for u in ids]
         if not nest and self.strata_cols:
@@ -164,6 +165,8 @@ class Design:
         sampsize = [self._sampsize(ids[k], strat[k], self._first[k]) for k in range(n_stages)]
         popsize = self._popsize(sampsize) if self.fpc_cols else None
         self.weights = self._weights(popsize, sampsize)
+        # rows with weight 0 stay in the design but, as in R, not in n (deff) or degf
+        self.has_zero_weight = bool((self.weights == 0).any())
         self.stages = self._build_stages(ids, strat, sampsize, popsize)
         self.multistage = popsize is not None and n_stages > 1
         self._check_lonely()
@@ -194,6 +197,20 @@ class Design:
         for k in range(1, len(ids)):
             strat.append(_combine(s_codes[min(k, len(s_codes) - 1)], ids[k - 1]))
         return strat
+
+    def _check_several_psus(self, psu: np.ndarray) -> None:
+        """Refuse a design with a single PSU, as R's svydesign (unless nest with strata)."""
+        if self.nest and self.strata_cols:
+            return
+        if int(psu.max()) == int(psu.min()):
+            col = self.cluster_cols[0] if self.cluster_cols else None
+            where = f"cluster column '{col}' has" if col else "the data have"
+            raise InputError(
+                f"the design has only one primary sampling unit ({where} a single value); "
+                "a variance needs at least two PSUs",
+                column=col,
+                field="cluster",
+            )
 
     def _check_nesting(self, psu: np.ndarray, stratum: np.ndarray) -> None:
         first = stratum[self._first[0]]

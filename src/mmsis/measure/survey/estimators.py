@@ -173,6 +173,7 @@ class _Used:
     w: np.ndarray  # weight of each used row
     wsum: np.ndarray  # weight total per domain
     n: np.ndarray  # used rows per domain (float)
+    nz: np.ndarray  # used rows with a nonzero weight per domain (R's nobs, float)
     sums: UnitSums | None = None  # unit x domain sums (single-stage variance only)
     t_w: np.ndarray | None = None  # unit x domain weight totals
 
@@ -205,7 +206,8 @@ def _used(
         t_w = sums.sum(w)
         wsum = t_w.sum(axis=0)
         n = sums.count.sum(axis=0).astype(np.float64)
-        return _Used(dom, None, d, w, wsum, n, sums, t_w), out
+        nz = sums.nz_count.sum(axis=0).astype(np.float64)
+        return _Used(dom, None, d, w, wsum, n, nz, sums, t_w), out
     if all_valid:
         rows = None
         d, w, out = dom.code, design.weights, arrays
@@ -215,19 +217,37 @@ def _used(
         out = [a[rows] for a in arrays]
     wsum = np.bincount(d, weights=w, minlength=dom.n)
     n = np.bincount(d, minlength=dom.n).astype(np.float64)
-    return _Used(dom, rows, d, w, wsum, n), out
+    nz = (
+        np.bincount(d, weights=(w != 0).astype(np.float64), minlength=dom.n)
+        if (design.has_zero_weight)
+        else n
+    )
+    return _Used(dom, rows, d, w, wsum, n, nz), out
+
+
+def _nn1(u: _Used, single: float = 0.0) -> np.ndarray:
+    """R svyvar's n/(n-1), n = rows with a nonzero weight. For a single row R's svyvar is
+    0/0: with na.rm=TRUE (mean, total) that row is dropped and the variance is 0; svyratio
+    calls it without na.rm, so NaN (``single``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(u.nz > 1, u.nz / (u.nz - 1), single)
 
 
 def _deff(
     var: np.ndarray, svyvar: np.ndarray, u: _Used, ref: str, total: bool = False
 ) -> np.ndarray:
-    """Design effect as R's deff=TRUE (vs SRS without replacement) or deff='replace'."""
-    wsum, n = u.wsum, u.n
+    """Design effect as R's deff=TRUE (vs SRS without replacement) or deff='replace'.
+
+    As R: n counts rows with a nonzero weight; a mean's deff is NA when the weights sum to
+    less than n (and infinite when they sum to exactly n, e.g. weights of 1); a total's (and
+    a ratio's) has no such check, so it is negative when the weights sum to less than n.
+    """
+    wsum, n = u.wsum, u.nz
     with np.errstate(divide="ignore", invalid="ignore"):
         vsrs = svyvar / n if ref == "wr" else svyvar * (wsum - n) / (wsum * n)
         if total:
-            vsrs = vsrs * wsum**2
-        return np.where((wsum > n) | (ref == "wr"), var / vsrs, np.nan)
+            return np.asarray(var / (vsrs * wsum**2))
+        return np.where((wsum >= n) | (ref == "wr"), var / vsrs, np.nan)
 
 
 def _weighted_mean(
@@ -248,8 +268,8 @@ def _weighted_mean(
         with np.errstate(divide="ignore", invalid="ignore"):
             est = t_wy.sum(axis=0) / u.wsum
             totals = (t_wy - est * u.t_w) / u.wsum
-            svyvar = (s_wyy / u.wsum - est * est) * u.n / (u.n - 1)
-        var, df = variance_df_from_totals(design, np.nan_to_num(totals), u.sums)
+            svyvar = (s_wyy / u.wsum - est * est) * _nn1(u)
+        var, df = variance_df_from_totals(design, totals, u.sums)
         return u.dom, est, var, _deff(var, svyvar, u, deff_ref), u.n, df
     u, (yv,) = _used(design, [y], by)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -263,7 +283,7 @@ def _weighted_mean(
             wr = u.w * resid
             scores = wr / u.wsum[u.d]
         svyvar = np.bincount(u.d, weights=wr * resid, minlength=u.dom.n) / u.wsum
-        svyvar = svyvar * u.n / (u.n - 1)
+        svyvar = svyvar * _nn1(u)
     var, df = domain_variance_df(design, scores, u.d, u.dom.n, u.rows)
     return u.dom, est, var, _deff(var, svyvar, u, deff_ref), u.n, df
 
@@ -336,14 +356,14 @@ def total(
         v, df = variance_df_from_totals(design, t_wy, u.sums)
         with np.errstate(divide="ignore", invalid="ignore"):
             ybar = est / u.wsum
-            svyvar = (s_wyy / u.wsum - ybar * ybar) * u.n / (u.n - 1)
+            svyvar = (s_wyy / u.wsum - ybar * ybar) * _nn1(u)
     else:
         est = np.bincount(u.d, weights=wy, minlength=u.dom.n)
         v, df = domain_variance_df(design, wy, u.d, u.dom.n, u.rows)
         with np.errstate(divide="ignore", invalid="ignore"):
             resid = yv - (est / u.wsum)[u.d]
             svyvar = np.bincount(u.d, weights=u.w * resid * resid, minlength=u.dom.n) / u.wsum
-            svyvar = svyvar * u.n / (u.n - 1)
+            svyvar = svyvar * _nn1(u)
     half = _t(level, df) * np.sqrt(v)
     de = _deff(v, svyvar, u, deff, total=True)
     return _frame(u.dom, est, v, est - half, est + half, de, u.n, df, _LINEAR)
@@ -370,12 +390,13 @@ def ratio(
     with np.errstate(divide="ignore", invalid="ignore"):
         est = ty / tx
         r = (yv - est[u.d] * xv) / tx[u.d]
-    v, df = domain_variance_df(design, np.nan_to_num(u.w * r), u.d, u.dom.n, u.rows)
+    # a domain whose denominator sums to 0 has an infinite or undefined ratio: NaN SE, as R
+    v, df = domain_variance_df(design, u.w * r, u.d, u.dom.n, u.rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         rbar = np.bincount(u.d, weights=u.w * r, minlength=u.dom.n) / u.wsum
         rc = r - rbar[u.d]
         svyvar = np.bincount(u.d, weights=u.w * rc * rc, minlength=u.dom.n) / u.wsum
-        svyvar = svyvar * u.n / (u.n - 1)
+        svyvar = svyvar * _nn1(u, np.nan)
     half = _t(level, df) * np.sqrt(v)
     de = _deff(v, svyvar, u, deff, total=True)
     return _frame(u.dom, est, v, est - half, est + half, de, u.n, df, _LINEAR)

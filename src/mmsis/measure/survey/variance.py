@@ -103,6 +103,14 @@ class UnitSums:
         self.size = st.n_units * n_dom
         count = np.bincount(self.key, weights=count_weights, minlength=self.size)
         self.count = np.rint(count).astype(np.int64).reshape(self.shape)
+        # rows with a nonzero weight: R's n for deff and its degf (which skip weight-0 rows)
+        self.nz_count = self.count
+        if design.has_zero_weight:
+            nz = design.weights != 0 if rows is None else design.weights[rows] != 0
+            if count_weights is not None:
+                nz = nz & (np.asarray(count_weights) != 0)
+            nzc = np.bincount(self.key, weights=nz.astype(np.float64), minlength=self.size)
+            self.nz_count = np.rint(nzc).astype(np.int64).reshape(self.shape)
 
     def sum(self, values: np.ndarray) -> np.ndarray:
         """Unit x domain totals of ``values`` (one per used row)."""
@@ -116,7 +124,7 @@ def variance_df_from_totals(
     st = design.stages[0]
     present = sums.count > 0
     var = stage_variance_from_totals(st, totals, design.lonely_psu, present)
-    return var, df_from_presence(st, present)
+    return var, df_from_presence(st, sums.nz_count > 0)
 
 
 def _add_rows(out: np.ndarray, group: np.ndarray, values: np.ndarray) -> None:
@@ -167,8 +175,17 @@ def domain_df(
     st = design.stages[0]
     unit = st.row_unit if rows is None else st.row_unit[rows]
     key = unit if n_dom == 1 else unit * n_dom + dom
-    has_psu = (np.bincount(key, minlength=st.n_units * n_dom) > 0).reshape(st.n_units, n_dom)
-    return df_from_presence(st, has_psu)
+    return df_from_presence(st, _df_presence(design, st, key, rows, n_dom))
+
+
+def _df_presence(
+    design: Design, st: Stage, key: np.ndarray, rows: np.ndarray | None, n_dom: int
+) -> np.ndarray:
+    """PSU x domain presence for degf: rows with weight 0 do not count (R's degf)."""
+    if design.has_zero_weight:
+        w = design.weights if rows is None else design.weights[rows]
+        key = key[w != 0]
+    return (np.bincount(key, minlength=st.n_units * n_dom) > 0).reshape(st.n_units, n_dom)
 
 
 def domain_variance_df(
@@ -189,5 +206,4 @@ def domain_variance_df(
             sk = design.stages[k]
             uk = sk.row_unit if rows is None else sk.row_unit[rows]
             var = var + _stage_variance(sk, uk, scores, dom, n_dom, design.lonely_psu)
-    has_psu = (np.bincount(key, minlength=st.n_units * n_dom) > 0).reshape(st.n_units, n_dom)
-    return var, df_from_presence(st, has_psu)
+    return var, df_from_presence(st, _df_presence(design, st, key, rows, n_dom))
