@@ -221,3 +221,18 @@ def test_single_psu_design_refused() -> None:
         d, weight="wn", cluster="psu", strata="st", nest=True, lonely_psu="adjust"
     )
     assert np.isfinite(survey.mean(nested, "y")["se"].iloc[0])
+
+
+def test_categorical_proportion_is_refused_with_a_hint() -> None:
+    """A text category is not silently coerced: the error names the column and the fix."""
+    d = _small().assign(cat=lambda f: np.where(f["b"] == 1, "yes", "no"))
+    des = survey.Design(d, weight="wn", cluster="psu", strata="st")
+    with pytest.raises(InputError) as e:
+        survey.proportion(des, "cat")
+    assert e.value.column == "cat" and "0/1 column per category" in e.value.message
+    d["yes"] = (d["cat"] == "yes").astype(float)
+    assert survey.proportion(des, "b")["estimate"].iloc[0] == pytest.approx(
+        survey.proportion(survey.Design(d, weight="wn", cluster="psu", strata="st"), "yes")[
+            "estimate"
+        ].iloc[0]
+    )

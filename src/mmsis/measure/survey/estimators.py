@@ -100,8 +100,14 @@ def numeric(design: Design, var: str, *, binary: bool = False) -> np.ndarray:
         bad = np.flatnonzero(np.isnan(values) & raw.notna().to_numpy())
     if bad.size:
         rows = ", ".join(str(int(i) + 1) for i in bad[:10])
+        hint = (
+            "; a proportion needs a 0/1 variable (for a categorical variable, make one 0/1 "
+            "column per category: R's svymean on a factor)"
+            if binary
+            else ""
+        )
         raise InputError(
-            f"values must be numeric (row(s) {rows}: {raw.iloc[int(bad[0])]!r})",
+            f"values must be numeric (row(s) {rows}: {raw.iloc[int(bad[0])]!r}){hint}",
             column=var,
             row=int(bad[0]) + 1,
         )
