@@ -137,6 +137,17 @@ CASES: list[dict[str, Any]] = [
         r="svydesign(id=~psu, strata=~st, weights=~wn, data=d)",
         py=dict(weight="wn", cluster="psu", strata="st"),
     ),
+    *[
+        dict(
+            key=f"domain_lonely_{policy}",
+            data=lambda: _random_design(9, 1, False, False),
+            policy=policy,
+            adl=True,
+            r="svydesign(id=~psu, strata=~st, fpc=~f1, weights=~w, data=d)",
+            py=dict(weight="w", cluster="psu", strata="st", fpc="f1", adjust_domain_lonely=True),
+        )
+        for policy in ("adjust", "average")
+    ],
 ]
 
 
@@ -149,6 +160,7 @@ def reference(r_survey: None, tmp_path_factory: pytest.TempPathFactory) -> pd.Da
         case["data"]().to_csv(path, index=False)
         script.append(
             f'options(survey.lonely.psu="{case["policy"]}")\n'
+            f"options(survey.adjust.domain.lonely={'TRUE' if case.get('adl') else 'FALSE'})\n"
             f'd <- read.csv("{path}", na.strings=c("NA", ""))\n'
             f'run("{case["key"]}", {case["r"]}, d)\n'
         )
@@ -236,3 +248,15 @@ def test_categorical_proportion_is_refused_with_a_hint() -> None:
             "estimate"
         ].iloc[0]
     )
+
+
+def test_adjust_domain_lonely_matters() -> None:
+    """The domain-lonely option changes domain SEs on the R-checked design (not a no-op)."""
+    d = _random_design(9, 1, False, False)
+    kw: dict[str, Any] = dict(weight="w", cluster="psu", strata="st", fpc="f1")
+    for policy in ("adjust", "average"):
+        plain = survey.mean(survey.Design(d, lonely_psu=policy, **kw), "y", by="dom")
+        adl = survey.Design(d, lonely_psu=policy, adjust_domain_lonely=True, **kw)
+        changed = survey.mean(adl, "y", by="dom")
+        assert not np.allclose(plain["se"], changed["se"]), policy
+        assert plain["estimate"].tolist() == changed["estimate"].tolist()

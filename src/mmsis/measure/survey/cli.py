@@ -37,6 +37,11 @@ def estimate(
     lonely_psu: str = typer.Option(
         "fail", "--lonely-psu", help="fail | remove | certainty | adjust | average."
     ),
+    adjust_domain_lonely: bool = typer.Option(
+        False,
+        "--adjust-domain-lonely",
+        help="A stratum with one PSU in a domain is lonely too (R survey.adjust.domain.lonely).",
+    ),
     level: float = typer.Option(0.95, "--level", help="Confidence level."),
     deff: str = typer.Option("wor", "--deff", help="Design effect vs SRS: wor | wr."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
@@ -66,6 +71,7 @@ def estimate(
         fpc=_split(fpc),
         nest=nest,
         lonely_psu=lonely_psu,
+        adjust_domain_lonely=adjust_domain_lonely,
     )
     by_cols = _split(by)
     if stat == "ratio":

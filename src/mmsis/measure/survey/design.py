@@ -119,6 +119,7 @@ class Design:
         fpc: str | Sequence[str] | None = None,
         nest: bool = False,
         lonely_psu: LonelyPSU | str = "fail",
+        adjust_domain_lonely: bool = False,
     ) -> None:
         if not isinstance(df, pd.DataFrame):
             raise InputError("a survey design needs a pandas DataFrame", field="df")
@@ -138,6 +139,9 @@ class Design:
         self.fpc_cols = _columns(fpc)
         self.nest = nest
         self.lonely_psu: str = lonely_psu
+        # R's options(survey.adjust.domain.lonely): a stratum with one PSU in a domain (of
+        # several in the design) is lonely too under "adjust" and "average"
+        self.adjust_domain_lonely = bool(adjust_domain_lonely)
         for col in self.cluster_cols:
             _check_column(df, col, "cluster")
         for col in self.strata_cols:

@@ -20,6 +20,7 @@ def _stage_variance(
     n_dom: int,
     lonely: str,
     key: np.ndarray | None = None,
+    domain_lonely: bool = False,
 ) -> np.ndarray:
     """Variance contribution of one stage for each domain (R's onestage x multiplier)."""
     if key is None:
@@ -27,25 +28,37 @@ def _stage_variance(
     size = st.n_units * n_dom
     totals = np.bincount(key, weights=scores, minlength=size).reshape(st.n_units, n_dom)
     present = None
-    if lonely == "average":
+    if lonely == "average" or (domain_lonely and lonely == "adjust"):
         present = (np.bincount(key, minlength=size) > 0).reshape(st.n_units, n_dom)
-    return stage_variance_from_totals(st, totals, lonely, present)
+    return stage_variance_from_totals(st, totals, lonely, present, domain_lonely)
 
 
 def stage_variance_from_totals(
-    st: Stage, totals: np.ndarray, lonely: str, unit_present: np.ndarray | None = None
+    st: Stage,
+    totals: np.ndarray,
+    lonely: str,
+    unit_present: np.ndarray | None = None,
+    domain_lonely: bool = False,
 ) -> np.ndarray:
     """One stage's variance from unit x domain score totals (``unit_present``: the unit has
-    rows in the domain; needed only for the lonely-PSU ``average`` policy)."""
+    rows in the domain; needed for the lonely-PSU ``average`` policy and, with
+    ``domain_lonely`` (R's survey.adjust.domain.lonely), for ``adjust``)."""
     n_dom = totals.shape[1]
     strat = st.unit_stratum
     sums = np.zeros((st.n_strata, n_dom))
     _add_rows(sums, strat, totals)
     means = sums / st.stratum_n[:, None]
     lonely_stratum = st.stratum_n == 1
+    # strata with several PSUs of which only one has rows in the domain (R's nsubset == 1)
+    dom_lonely = np.zeros((st.n_strata, n_dom), dtype=bool)
+    if domain_lonely and unit_present is not None and lonely in ("adjust", "average"):
+        n_sub = np.zeros((st.n_strata, n_dom))
+        _add_rows(n_sub, strat, unit_present.astype(np.float64))
+        dom_lonely = (n_sub == 1) & ~lonely_stratum[:, None]
     centre = means[strat]
     if lonely == "adjust":
         centre[lonely_stratum[strat]] = 0.0
+        centre[dom_lonely[strat]] = 0.0
     dev = totals - centre
     contrib_unit = st.unit_scale[:, None] * dev * dev
     contrib = np.zeros((st.n_strata, n_dom))
@@ -57,7 +70,9 @@ def stage_variance_from_totals(
     # "average": lonely strata are replaced by the mean contribution of the other strata
     # present (with data in the domain) under the same parent, as R's onestage on a subset.
     assert unit_present is not None
-    ok = ~(lonely_stratum & ~st.stratum_zero_f)
+    ok = ~(lonely_stratum & ~st.stratum_zero_f)[:, None] & ~(
+        dom_lonely & ~st.stratum_zero_f[:, None]
+    )
     contrib[~ok] = 0.0
     present = np.zeros((st.n_strata, n_dom))
     _add_rows(present, strat, unit_present.astype(np.float64))
@@ -67,7 +82,7 @@ def stage_variance_from_totals(
     n_strat = np.zeros((st.n_parents, n_dom))
     n_ok = np.zeros((st.n_parents, n_dom))
     _add_rows(n_strat, st.stratum_parent, present_b.astype(np.float64))
-    _add_rows(n_ok, st.stratum_parent, (present_b & ok[:, None]).astype(np.float64))
+    _add_rows(n_ok, st.stratum_parent, (present_b & ok).astype(np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = np.where(n_strat > 0, per_parent * n_strat / n_ok, 0.0)
     return np.asarray(scaled.sum(axis=0))
@@ -123,7 +138,9 @@ def variance_df_from_totals(
     """Variance and df per domain from first-stage unit x domain score totals."""
     st = design.stages[0]
     present = sums.count > 0
-    var = stage_variance_from_totals(st, totals, design.lonely_psu, present)
+    var = stage_variance_from_totals(
+        st, totals, design.lonely_psu, present, design.adjust_domain_lonely
+    )
     return var, df_from_presence(st, sums.nz_count > 0)
 
 
@@ -161,7 +178,9 @@ def domain_variance(
     for k in range(n_use):
         st = design.stages[k]
         unit = st.row_unit if rows is None else st.row_unit[rows]
-        var = var + _stage_variance(st, unit, scores, dom, n_dom, design.lonely_psu)
+        var = var + _stage_variance(
+            st, unit, scores, dom, n_dom, design.lonely_psu, None, design.adjust_domain_lonely
+        )
     return var
 
 
@@ -200,10 +219,11 @@ def domain_variance_df(
     st = design.stages[0]
     unit = st.row_unit if rows is None else st.row_unit[rows]
     key = unit if n_dom == 1 else unit * n_dom + dom
-    var = _stage_variance(st, unit, scores, dom, n_dom, design.lonely_psu, key)
+    adl = design.adjust_domain_lonely
+    var = _stage_variance(st, unit, scores, dom, n_dom, design.lonely_psu, key, adl)
     if design.multistage:
         for k in range(1, len(design.stages)):
             sk = design.stages[k]
             uk = sk.row_unit if rows is None else sk.row_unit[rows]
-            var = var + _stage_variance(sk, uk, scores, dom, n_dom, design.lonely_psu)
+            var = var + _stage_variance(sk, uk, scores, dom, n_dom, design.lonely_psu, None, adl)
     return var, df_from_presence(st, _df_presence(design, st, key, rows, n_dom))
