@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 from mmsis.design import _checks
 from mmsis.design.results import CrtResult
@@ -146,17 +146,27 @@ def _solve_clusters(
     if small_sample == "hayes-bennett":
         return n + 1.0
     if small_sample == "t" and n < 30:
+
+        def t_step(prev: float) -> float:
+            df = 2.0 * (prev - 1.0)
+            ta = float(stats.t.ppf(1 - alpha / 2, df))
+            tb = float(stats.t.ppf(power, df))
+            return (ta + tb) ** 2 * v / effect**2
+
         previous = 0.0
         for _ in range(1000):
             if abs(n - previous) <= t_tolerance:
+                return n
+            if n <= 1.025:  # 2(n - 1) df would be ~0: CRTSize itself stops with NaN here
                 break
             previous = n
-            df = max(2.0 * (previous - 1.0), 0.5)
-            ta = float(stats.t.ppf(1 - alpha / 2, df))
-            tb = float(stats.t.ppf(power, df))
-            n = (ta + tb) ** 2 * v / effect**2
-        else:  # pragma: no cover - the map is a contraction for any sensible input
+            n = t_step(previous)
+        # Large effects (normal answer of 1-3 clusters): CRTSize's step oscillates between a few
+        # and many clusters and never settles; take the fixed point n = t_step(n) instead.
+        lo, hi = 1.025, 1e6
+        if not (t_step(lo) > lo and t_step(hi) < hi):
             raise InputError("the t iteration did not converge", field="power")
+        n = float(optimize.brentq(lambda x: t_step(x) - x, lo, hi, xtol=1e-12, rtol=1e-12))
     return n
 
 

@@ -256,7 +256,7 @@ def stepped_wedge_power(
 
     Binary outcomes (p0, p1) use sigma^2 = pbar(1 - pbar), pbar = (p0 + p1)/2, as swPwr does.
     The Hussey & Hughes closed form is used when eta = gamma = 0, n is one number and every cell
-    is observed; otherwise the GLS variance.
+    is observed and 0/1; otherwise (fractional effects too) the GLS variance.
     """
     x = resolve_design(design, sequences, extra_treated_periods)
     alpha = _checks.probability(alpha, "alpha")
@@ -297,13 +297,15 @@ def stepped_wedge_power(
         raise InputError(f"must be in [-1, 1], got {rho}", field="rho")
     if rho != 0 and (tau == 0 or eta == 0):
         raise InputError("rho must be 0 when tau or eta is 0", field="rho")
-    if binary and tau**2 + eta**2 + gamma**2 >= sigma2:
-        raise InputError("tau^2 + eta^2 + gamma^2 must be below pbar(1 - pbar) for a binary "
+    if binary and tau**2 + eta**2 + gamma**2 > sigma2:  # swPwr stops only above muBar(1-muBar)
+        raise InputError("tau^2 + eta^2 + gamma^2 must not exceed pbar(1 - pbar) for a binary "
                          "outcome", field="tau")
     n_arr = np.asarray(n, dtype=float)
     if n_arr.ndim == 0 and not (n_arr > 0):
         raise InputError(f"must be > 0, got {n!r}", field="n")
-    closed = eta == 0 and gamma == 0 and n_arr.ndim == 0 and not np.isnan(x).any()
+    # H&H's U, W, V assume X_ij^2 = X_ij: fractional effects (swDsn tx.effect) need the GLS
+    closed = (eta == 0 and gamma == 0 and n_arr.ndim == 0 and not np.isnan(x).any()
+              and bool(np.all((x == 0) | (x == 1))))
     if closed:
         i, j, u, w, v = design_sums(x)
         var = float(hh_variance(i, j, u, w, v, sigma2 / float(n_arr), tau**2))
