@@ -133,3 +133,64 @@ def test_large_effects_take_the_t_fixed_point_instead_of_failing() -> None:
     big = crt_clusters("mean", difference=3, total_variance=2, m=20, icc=0.05)
     assert big.clusters_per_arm == 2
     assert crt_power("mean", 2, difference=3, total_variance=2, m=20, icc=0.05).power > 0.8
+
+
+def _crtsize_loop(v: float, alpha: float, power: float) -> float | None:
+    """CRTSize 1.2's n4props/n4means/n4incidence: normal n, then `while (abs(n - nTemp) > 1)`."""
+    n = (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) ** 2 * v
+    if n < 30:
+        previous, steps = 0.0, 0
+        while abs(n - previous) > 1:
+            steps += 1
+            if steps > 200:
+                return None  # CRTSize would not stop: covered by the fixed-point test
+            previous = n
+            n = _t_step(previous, v, alpha, power)
+    return float(n)
+
+
+def test_crt_clusters_follow_crtsize_loop_on_random_inputs() -> None:
+    rng = np.random.default_rng(99)
+    checked = 0
+    for _ in range(60):
+        alpha, power = float(rng.choice([0.01, 0.05, 0.1])), float(rng.uniform(0.7, 0.95))
+        m, icc = int(rng.integers(2, 80)), float(rng.uniform(0.005, 0.3))
+        pe, pc = sorted(float(p) for p in rng.uniform(0.05, 0.6, 2))
+        de = 1 + (m - 1) * icc
+        cases = {
+            "proportion": ({"pe": pe, "pc": pc, "m": m, "icc": icc},
+                           (pe * (1 - pe) + pc * (1 - pc)) * de / (m * (pe - pc) ** 2)),
+            "mean": ({"difference": 0.4, "total_variance": 1.5, "m": m, "icc": icc},
+                     2 * 1.5 * (1 + (m - 1) * icc) / (m * 0.16)),
+            "rate": ({"rate1": 0.01, "rate0": 0.01 + pe / 20, "person_time": 50.0 * m, "k": icc},
+                     (1 + icc**2 * (0.01**2 + (0.01 + pe / 20) ** 2) * 50 * m / (0.02 + pe / 20))
+                     * (0.02 + pe / 20) / (50 * m * (pe / 20) ** 2)),
+        }
+        for outcome, (kw, v) in cases.items():
+            ref = _crtsize_loop(v, alpha, power)
+            if ref is None:
+                continue
+            res = crt_clusters(outcome, alpha=alpha, power=power, **kw)  # type: ignore[arg-type]
+            assert res.clusters_per_arm_raw == pytest.approx(ref, rel=1e-9), (outcome, kw)
+            checked += 1
+    assert checked > 150
+
+
+def test_vector_of_sizes_is_the_exact_gls_variance() -> None:
+    """clusterPower's cpa.normal example (sizes 100, 50, 25, 100, 100; d 0.2; ICC 0.1; var 1).
+
+    Arm means weighted by 1 / Var(cluster mean) give Var(diff) = 2 / sum(1 / Var(cluster mean)).
+    clusterPower's default method="taylor" prints 0.13315 because it multiplies DEFF by van
+    Breukelen's RE (<= 1) instead of dividing: more power than equal clusters, which cannot be.
+    """
+    sizes = np.array([100, 50, 25, 100, 100.0])
+    icc, var, d = 0.1, 1.0, 0.2
+    weights = sizes / ((1 - icc) * var + sizes * icc * var)  # 1 / Var(cluster mean)
+    ncp = d / math.sqrt(2 / weights.sum())
+    df = 2 * (sizes.size - 1)
+    expected = float(stats.nct.sf(stats.t.isf(0.025, df), df, ncp))
+    res = crt_power("mean", 5, sizes=list(sizes), difference=d, total_variance=var, icc=icc)
+    assert res.power == pytest.approx(expected, rel=1e-9)
+    assert res.power == pytest.approx(0.1279632, abs=1e-7)
+    equal = crt_power("mean", 5, m=sizes.mean(), difference=d, total_variance=var, icc=icc)
+    assert res.power < equal.power
