@@ -99,9 +99,16 @@ def _store_writer() -> ProcessPoolExecutor:
     return _MIRROR_PROCESS[0]
 
 
+MIRROR_BATCH_SECONDS = 0.25
+"""The writer waits this long after an upload to copy everything queued meanwhile at once:
+each copy opens, validates and checkpoints the store (~45 ms on the example country), so one
+copy per upload kept half a core busy under load."""
+
+
 def _mirror_worker() -> None:
     while True:
         batch = [_MIRROR_QUEUE.get()]
+        time.sleep(MIRROR_BATCH_SECONDS)
         while True:  # copy everything queued meanwhile in one import per store
             try:
                 batch.append(_MIRROR_QUEUE.get_nowait())
