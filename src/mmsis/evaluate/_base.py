@@ -77,3 +77,34 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def newey_west_cov(
+    bread: np.ndarray, scores: np.ndarray, lags: int, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """Newey-West sandwich `B S B` (Bartlett weights 1 - l/(lags+1), no small-sample factor).
+
+    `bread` is the unscaled inverse expected information ((X'WX)^-1; (X'X)^-1 for OLS) and
+    `scores` the per-observation scores in time order, as `sandwich::NeweyWest(prewhite = FALSE,
+    adjust = FALSE)` with `bread.glm`. With `groups`, lagged products stay within each group
+    (rows of a group in time order) and the groups' meats are summed.
+    """
+    k = scores.shape[1]
+    meat = np.zeros((k, k))
+    keys = np.unique(groups) if groups is not None else [None]
+    for key in keys:
+        s = scores if groups is None else scores[groups == key]
+        meat += s.T @ s
+        for lag in range(1, min(lags, len(s) - 1) + 1):
+            gamma = s[lag:].T @ s[:-lag]
+            meat += (1 - lag / (lags + 1)) * (gamma + gamma.T)
+    return np.asarray(bread @ meat @ bread)
+
+
+def model_scores_and_bread(res: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per-observation scores and the unscaled bread of a statsmodels GLM (scale 1) or OLS fit."""
+    if hasattr(res.model, "family"):
+        scores = np.asarray(res.model.score_obs(np.asarray(res.params), scale=1.0))
+        return scores, np.asarray(res.normalized_cov_params)  # IRLS: (X'WX)^-1, unscaled
+    x = np.asarray(res.model.exog)
+    return x * np.asarray(res.resid)[:, None], np.asarray(res.normalized_cov_params)

@@ -23,7 +23,15 @@ import numpy as np
 import pandas as pd
 
 from mmsis.errors import InputError
-from mmsis.evaluate._base import Z95, EffectModel, new_figure, save_figure, wald_row
+from mmsis.evaluate._base import (
+    Z95,
+    EffectModel,
+    model_scores_and_bread,
+    new_figure,
+    newey_west_cov,
+    save_figure,
+    wald_row,
+)
 from mmsis.evaluate._input import binary_column, require_columns
 from mmsis.evaluate.its import (
     FAMILIES,
@@ -253,11 +261,6 @@ def fit_controlled_its(
     has_off = "off" in frame
     log_off = np.log(frame["off"].to_numpy(dtype=float)) if has_off else np.zeros(len(frame))
     y = frame["y"].to_numpy(dtype=float)
-    cov: dict[str, Any] = (
-        {"cov_type": "hac-panel", "cov_kwds": {"groups": g.astype(int), "maxlags": newey_west}}
-        if newey_west is not None
-        else {}
-    )
     se_type = (
         f"panel Newey-West HAC ({newey_west} lags, within series)"
         if newey_west is not None
@@ -265,24 +268,30 @@ def fit_controlled_its(
     )
     if family in ("poisson", "quasipoisson"):
         res = sm.GLM(y, x, family=sm.families.Poisson(), offset=log_off).fit(
-            scale="X2" if family == "quasipoisson" else 1.0, **cov
+            scale="X2" if family == "quasipoisson" else 1.0
         )
         dispersion = float(res.pearson_chi2 / res.df_resid)
         eta_fit = x.to_numpy() @ res.params.to_numpy() + log_off
     elif family == "negbin":
         alpha = _negbin_alpha(y, x, log_off)
         res = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=alpha), offset=log_off).fit(
-            scale=1.0, **cov
+            scale=1.0
         )
         dispersion = alpha
         eta_fit = x.to_numpy() @ res.params.to_numpy() + log_off
     else:
         y = y / frame["off"].to_numpy(dtype=float) if has_off else y
-        res = sm.OLS(y, x).fit(**cov)
+        res = sm.OLS(y, x).fit()
         dispersion = float(res.scale)
         eta_fit = np.asarray(res.fittedvalues)
         log_off = np.zeros(len(frame))
     params, vcov = res.params, np.asarray(res.cov_params())
+    if newey_west is not None:
+        # as sandwich::vcovPL(cluster = ~group, order.by = ~time, lag = L, adjust = FALSE,
+        # aggregate = FALSE); statsmodels' hac-panel added n/(n-k) and, for the negative
+        # binomial, used the observed Hessian as bread
+        scores, bread = model_scores_and_bread(res)
+        vcov = newey_west_cov(bread, scores, newey_west, groups=g.astype(int))
     se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
     log_link = family != "gaussian"
     summary = pd.DataFrame(

@@ -16,7 +16,15 @@ import numpy as np
 import pandas as pd
 
 from mmsis.errors import InputError
-from mmsis.evaluate._base import Z95, EffectModel, new_figure, save_figure, wald_row
+from mmsis.evaluate._base import (
+    Z95,
+    EffectModel,
+    model_scores_and_bread,
+    new_figure,
+    newey_west_cov,
+    save_figure,
+    wald_row,
+)
 from mmsis.evaluate._input import (
     binary_column,
     numeric_column,
@@ -45,9 +53,16 @@ def fourier_terms(season: np.ndarray, k: int, period: float) -> pd.DataFrame:
 
 
 def breusch_godfrey(resid: np.ndarray, exog: np.ndarray, lags: int) -> dict[str, float]:
-    """Breusch-Godfrey LM test: regress residuals on the design and their own lags; n R^2 ~ chi2."""
+    """Breusch-Godfrey LM test of `resid` regressed on the design, as `lmtest::bgtest(resid ~ X)`.
+
+    The series is first residualised on the design (a no-op for OLS residuals; GLM Pearson
+    residuals are not orthogonal to it), then regressed on the design and its own lags
+    (missing lags filled with 0); n R^2 ~ chi2(lags).
+    """
     from scipy import stats
 
+    coef, *_ = np.linalg.lstsq(exog, resid, rcond=None)
+    resid = resid - exog @ coef
     n = len(resid)
     lagged = np.column_stack(
         [np.concatenate([np.zeros(j), resid[:-j]]) for j in range(1, lags + 1)]
@@ -303,14 +318,11 @@ def fit_its(
     has_off = "off" in frame
     log_off = np.log(frame["off"].to_numpy(dtype=float)) if has_off else np.zeros(len(frame))
     y = frame["y"].to_numpy(dtype=float)
-    cov: dict[str, Any] = (
-        {"cov_type": "HAC", "cov_kwds": {"maxlags": newey_west}} if newey_west is not None else {}
-    )
     se_type = f"Newey-West HAC ({newey_west} lags)" if newey_west is not None else "model-based"
 
     if family in ("poisson", "quasipoisson"):
         model = sm.GLM(y, x, family=sm.families.Poisson(), offset=log_off)
-        res = model.fit(scale="X2" if family == "quasipoisson" else 1.0, **cov)
+        res = model.fit(scale="X2" if family == "quasipoisson" else 1.0)
         dispersion = float(res.pearson_chi2 / res.df_resid)
         params, vcov = res.params, res.cov_params()
         resid = np.asarray(res.resid_pearson)
@@ -318,7 +330,7 @@ def fit_its(
     elif family == "negbin":
         alpha = _negbin_alpha(y, x, log_off)
         res = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=alpha), offset=log_off).fit(
-            scale=1.0, **cov
+            scale=1.0
         )
         params, vcov = res.params, res.cov_params()
         dispersion = alpha
@@ -326,7 +338,7 @@ def fit_its(
         resid = np.asarray(res.resid_pearson)
     else:
         yy = y / frame["off"].to_numpy(dtype=float) if has_off else y
-        res = sm.OLS(yy, x).fit(**cov)
+        res = sm.OLS(yy, x).fit()
         params, vcov = res.params, res.cov_params()
         dispersion = float(res.scale)
         resid = np.asarray(res.resid)
@@ -334,6 +346,13 @@ def fit_its(
         y = yy
         log_off = np.zeros(len(frame))
 
+    if newey_west is not None:
+        # own sandwich: statsmodels' GLM HAC uses the observed Hessian as bread, which for
+        # the negative binomial's non-canonical log link differs from sandwich::bread.glm
+        scores, bread = model_scores_and_bread(res)
+        vcov = pd.DataFrame(
+            newey_west_cov(bread, scores, newey_west), index=x.columns, columns=x.columns
+        )
     se = np.sqrt(np.clip(np.diag(np.asarray(vcov)), 0.0, None))
     log_link = family != "gaussian"
     summary = pd.DataFrame(
