@@ -95,3 +95,20 @@ def test_bad_handling_and_offset_without_completeness() -> None:
     with pytest.raises(InputError, match="completeness"):
         fit_its(frame.rename(columns={"comp": "c"}), "y", "t", "d", completeness="c")
     assert apply_handling(frame.drop(columns="comp"), "drop", 0.9, 12)[1]["n_dropped"] == 0
+
+
+@pytest.mark.parametrize("gap", [12, 24, 13])
+def test_imputed_gap_keeps_the_season_coding_of_a_numeric_time(gap: int) -> None:
+    """With a numeric time the default season is t % 12 (0..11); a gap at t % 12 == 0 was
+    given season 12, a category of its own (an extra month indicator fitting it exactly)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(1, 49)
+    y = rng.poisson(200 * np.exp(0.2 * np.sin(2 * np.pi * t / 12) + 0.1 * (t >= 25)))
+    df = pd.DataFrame({"time": t, "d": (t >= 25).astype(int), "y": y.astype(float)})
+    df["period"] = [(2019 + (x - 1) // 12) * 100 + (x - 1) % 12 + 1 for x in t]
+    kept = df[df["time"] != gap]
+    a = fit_its(kept, "y", "time", "d", month_indicators=True, missing="impute")
+    b = fit_its(kept, "y", "period", "d", month_indicators=True, missing="impute")
+    assert len(a.summary) == len(b.summary) == 14  # 11 month indicators
+    assert a.level_change["estimate"] == pytest.approx(b.level_change["estimate"], rel=1e-10)
+    assert a.data_quality["n_imputed"] == 1

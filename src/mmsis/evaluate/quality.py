@@ -47,11 +47,17 @@ def _fill_gaps(frame: pd.DataFrame, gaps: list[float], period: int | None) -> pd
         return frame
     first = frame.sort_values("t").iloc[0]
     t_start = frame.loc[frame["d"] == 1, "t"].min()
+    seasons = set(frame["season"].tolist()) if "season" in frame else set()
     rows = []
     for g in gaps:
         row: dict[str, Any] = {"t": g, "y": np.nan, "d": int(g >= t_start), "inserted": True}
         if "season" in frame and period:
-            row["season"] = ((first["season"] - 1 + (g - first["t"])) % period) + 1
+            # keep the series' own coding: months 1..12, or t % period (0..11) when the season
+            # was derived from a numeric time; a gap must not open a new season category
+            s = (first["season"] + (g - first["t"])) % period
+            if s == 0 and 0 not in seasons and (period in seasons or min(seasons) >= 1):
+                s = period
+            row["season"] = s
         rows.append(row)
     out = pd.concat([frame, pd.DataFrame(rows)], ignore_index=True).sort_values("t")
     if "off" in out:
@@ -64,8 +70,8 @@ def _fill_gaps(frame: pd.DataFrame, gaps: list[float], period: int | None) -> pd
 def seasonal_interpolate(frame: pd.DataFrame, target: pd.Series) -> pd.Series:
     """Fill flagged outcomes by linear interpolation in time on a seasonally adjusted log scale.
 
-    Seasonal effects come from log(1 + y) ~ trend + season fitted to the kept points;
-    without a season column it is plain linear interpolation of y per unit offset.
+    Seasonal effects come from log(1 + y/offset) ~ trend + season fitted to the kept points;
+    without a season column it is plain linear interpolation of log(1 + y/offset) in time.
     """
     keep = ~target
     t = frame["t"].to_numpy(dtype=float)
