@@ -220,11 +220,8 @@ def compute_quality(store_path: str) -> dict[str, Any]:
     return {"score": review.score, "summary": review.summary, "flags": flags}
 
 
-def compute_cascade(db: Session, workspace_id: int) -> dict[str, Any] | None:
-    """The MMS coverage cascade (mmsis.measure.survey) of the latest imported survey."""
-    from mmsis.data.survey import load_profile, recode
-    from mmsis.measure.survey.cascade import cascade
-
+def latest_survey(db: Session, workspace_id: int) -> tuple[Upload, pd.DataFrame] | None:
+    """The latest imported survey upload and its rows (numbers parsed; text stays text)."""
     up = db.scalar(
         select(Upload)
         .where(
@@ -246,6 +243,18 @@ def compute_cascade(db: Session, workspace_id: int) -> dict[str, Any] | None:
         if col != "caseid":
             with contextlib.suppress(ValueError, TypeError):  # a text column stays text
                 df[col] = pd.to_numeric(df[col])
+    return up, df
+
+
+def compute_cascade(db: Session, workspace_id: int) -> dict[str, Any] | None:
+    """The MMS coverage cascade (mmsis.measure.survey) of the latest imported survey."""
+    from mmsis.data.survey import load_profile, recode
+    from mmsis.measure.survey.cascade import cascade
+
+    found = latest_survey(db, workspace_id)
+    if found is None:
+        return None
+    up, df = found
     rec = recode(df, load_profile("dhs"), supplement="any", file=up.filename)
     table = cascade(rec)
     return {"survey": up.filename, "upload_id": up.id, "table": table.drop(columns=["method"])}

@@ -7,8 +7,6 @@ units, DHIS2 values, latest survey upload and saved scenario, limited to the use
 
 from __future__ import annotations
 
-import contextlib
-import json
 from typing import Any
 
 import pandas as pd
@@ -18,7 +16,7 @@ from sqlalchemy.orm import Session
 from mmsis.report.inputs import rollout_from_scenario
 from mmsis.web import analytics
 from mmsis.web.deps import Access
-from mmsis.web.models import OrgUnit, RoutineValue, SurveyRecord, Upload
+from mmsis.web.models import OrgUnit, RoutineValue, Upload
 
 
 def report_country(db: Session, access: Access) -> Any:
@@ -131,27 +129,10 @@ def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.Data
 
 def _survey(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.DataFrame | None, str]:
     """The latest imported survey upload's rows (DHS-style columns) and a line naming it."""
-    up = db.scalar(
-        select(Upload)
-        .where(
-            Upload.workspace_id == workspace_id,
-            Upload.kind == "survey",
-            Upload.status == "imported",
-        )
-        .order_by(Upload.id.desc())
-        .limit(1)
-    )
-    if up is None:
+    found = analytics.latest_survey(db, workspace_id)
+    if found is None:
         return None, ""
-    records = [
-        json.loads(t)
-        for t in db.scalars(select(SurveyRecord.data_json).where(SurveyRecord.upload_id == up.id))
-    ]
-    frame = pd.DataFrame.from_records(records)
-    for col in frame.columns:
-        if col != "caseid":
-            with contextlib.suppress(ValueError, TypeError):  # a text column stays text
-                frame[col] = pd.to_numeric(frame[col])
+    up, frame = found
     note = ""
     if scope and len(frame):
         paths = dict(
