@@ -390,6 +390,18 @@ class Store:
         return [Refusal(row=int(r[0]), column=column, reason=reason,
                         value=None if r[1] is None else str(r[1])) for r in rows]
 
+    def _stage_frame(self, stage: pd.DataFrame) -> None:
+        """Copy a DataFrame into the temp table ``_stage`` that the refusal checks query."""
+        self.con.register("_stage_df", stage)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _stage_df")
+        self.con.unregister("_stage_df")
+
+    def _unknown_org_units(self) -> list[Refusal]:
+        """Staged rows (columns ``row``, ``ou``) whose org unit the store does not know."""
+        return self._refusals(
+            "SELECT row, ou FROM _stage s WHERE NOT EXISTS (SELECT 1 FROM org_units o WHERE "
+            "o.id = s.ou)", "orgUnit", "unknown org unit")
+
     def _bad_periods_table(self, col: str = "pe") -> None:
         periods = [r[0] for r in self.con.execute(
             f"SELECT DISTINCT {col} FROM _stage WHERE {col} IS NOT NULL").fetchall()]
@@ -490,16 +502,12 @@ class Store:
                               "ou": col("orgunit", ""), "expected": col("expected", "1"),
                               "received": col("received", "0"), "on_time": col("on_time", "")})
         c = self.con
-        c.register("_stage_df", stage)
-        c.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _stage_df")
-        c.unregister("_stage_df")
+        self._stage_frame(stage)
         report = ImportReport(file=file, kind="reports", rows=len(stage))
         self._bad_periods_table()
         refusals = self._refusals("SELECT row, pe FROM _stage WHERE pe IS NULL OR pe IN "
                                   "(SELECT pe FROM _bad_pe)", "period", "invalid period")
-        refusals += self._refusals(
-            "SELECT row, ou FROM _stage s WHERE NOT EXISTS (SELECT 1 FROM org_units o WHERE "
-            "o.id = s.ou)", "orgUnit", "unknown org unit")
+        refusals += self._unknown_org_units()
         for name in ("expected", "received", "on_time"):
             ok = "'0', '1', 'true', 'false'" + (", ''" if name == "on_time" else "")
             refusals += self._refusals(
@@ -544,13 +552,9 @@ class Store:
                               "yr": df[cols["year"]].astype("string").str.strip(),
                               "pop": df[cols["population"]].astype("string").str.strip()})
         c = self.con
-        c.register("_stage_df", stage)
-        c.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _stage_df")
-        c.unregister("_stage_df")
+        self._stage_frame(stage)
         report = ImportReport(file=file, kind="populations", rows=len(stage))
-        refusals = self._refusals(
-            "SELECT row, ou FROM _stage s WHERE NOT EXISTS (SELECT 1 FROM org_units o WHERE "
-            "o.id = s.ou)", "orgUnit", "unknown org unit")
+        refusals = self._unknown_org_units()
         refusals += self._refusals(
             "SELECT row, yr FROM _stage WHERE NOT regexp_full_match(coalesce(yr, ''), "
             "'(19|20|21)[0-9]{2}')", "year", "not a year (YYYY)")
