@@ -17,18 +17,11 @@ from typer.testing import CliRunner
 
 from mmsis.cli import app
 from mmsis.plan.workspace import DataLinks, Programme, save_programme
+from report.testland import ORG_UNITS, values
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
 
-ORG_UNITS = pd.DataFrame(
-    [("C", "Testland", 1, None, "/C", None),
-     ("R1", "North", 2, "C", "/C/R1", None),
-     ("D1", "Alpha district", 3, "R1", "/C/R1/D1", None),
-     ("D2", "Beta district", 3, "R1", "/C/R1/D2", None),
-     ("F1", "Alpha clinic", 4, "D1", "/C/R1/D1/F1", 600.0),
-     ("F2", "Beta clinic", 4, "D2", "/C/R1/D2/F2", 400.0)],
-    columns=["id", "name", "level", "parent_id", "path", "population"])
 ELEMENTS = pd.DataFrame({"id": ["ANC1", "MMS_CLIENTS"], "name": ["ANC1", "MMS clients"],
                          "aggregation_type": ["SUM", "SUM"]})
 
@@ -37,13 +30,9 @@ def _store(path: Path) -> None:
     """ANC1 10 (F1) and 20 (F2) a month, MMS clients 4 and 8, January-March 2024."""
     from mmsis.data.store import Store
 
-    rows = [(de, pe, ou, str(v)) for pe in ("202401", "202402", "202403")
-            for ou, anc1, mms in (("F1", 10, 4), ("F2", 20, 8))
-            for de, v in (("ANC1", anc1), ("MMS_CLIENTS", mms))]
     with Store(path) as st:
         assert st.import_metadata({"org_units": ORG_UNITS, "data_elements": ELEMENTS}).ok
-        assert st.import_data_values(pd.DataFrame(
-            rows, columns=["dataElement", "period", "orgUnit", "value"])).ok
+        assert st.import_data_values(values(["202401", "202402", "202403"])).ok
 
 
 @pytest.fixture(scope="module")
