@@ -25,7 +25,6 @@ import pandas as pd
 from mmsis.errors import InputError
 from mmsis.evaluate._base import (
     Z95,
-    EffectModel,
     model_scores_and_bread,
     new_figure,
     newey_west_cov,
@@ -36,6 +35,7 @@ from mmsis.evaluate._input import binary_column, require_columns
 from mmsis.evaluate.its import (
     FAMILIES,
     Family,
+    SegmentedEffects,
     _check_design,
     _negbin_alpha,
     _standardise,
@@ -44,7 +44,7 @@ from mmsis.evaluate.its import (
 
 
 @dataclass
-class ControlledITSResult(EffectModel):
+class ControlledITSResult(SegmentedEffects):
     """A fitted controlled ITS: effects relative to the control, and the common changes."""
 
     family: str
@@ -58,30 +58,6 @@ class ControlledITSResult(EffectModel):
     slope_change_fitted: bool
     warnings: list[str] = field(default_factory=list)
     method: str = "controlled interrupted time series (segmented regression, treated vs control)"
-
-    @property
-    def log_link(self) -> bool:
-        """True when effects are rate ratios (count families)."""
-        return self.family != "gaussian"
-
-    def _effect_dict(self, term: str) -> dict[str, Any]:
-        e = self.effect(term)
-        out = {"estimate": e["estimate"], "se": e["se"], "p": e["p"]}
-        if self.log_link:
-            out.update(rr=e["rr"], ci_low=e["rr_ci_low"], ci_high=e["rr_ci_high"])
-        else:
-            out.update(ci_low=e["ci_low"], ci_high=e["ci_high"])
-        return out
-
-    @property
-    def level_change(self) -> dict[str, Any]:
-        """Level change of the treated series beyond the control's (rate ratio or difference)."""
-        return self._effect_dict("level_change")
-
-    @property
-    def slope_change(self) -> dict[str, Any] | None:
-        """Slope change of the treated series beyond the control's, when fitted."""
-        return self._effect_dict("slope_change") if self.slope_change_fitted else None
 
     @property
     def common_level_change(self) -> dict[str, Any]:

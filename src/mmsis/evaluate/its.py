@@ -75,23 +75,11 @@ def breusch_godfrey(resid: np.ndarray, exog: np.ndarray, lags: int) -> dict[str,
     return {"lags": lags, "statistic": float(lm), "p": float(stats.chi2.sf(lm, lags))}
 
 
-@dataclass
-class ITSResult(EffectModel):
-    """A fitted segmented regression: effects, fit diagnostics and the counterfactual series."""
+class SegmentedEffects(EffectModel):
+    """Effects of a segmented regression (plain or controlled ITS) as the CLI and JSON show them."""
 
     family: str
-    n: int
-    n_pre: int
-    n_post: int
-    summary: pd.DataFrame
-    series: pd.DataFrame
-    dispersion: float
-    se_type: str
-    autocorrelation: dict[str, Any]
-    data_quality: dict[str, Any]
     slope_change_fitted: bool
-    warnings: list[str] = field(default_factory=list)
-    method: str = "interrupted time series (segmented regression)"
 
     @property
     def log_link(self) -> bool:
@@ -109,13 +97,34 @@ class ITSResult(EffectModel):
 
     @property
     def level_change(self) -> dict[str, Any]:
-        """Level change at the interruption: rate ratio (log links) or difference, with its CI."""
+        """Level change at the interruption (controlled ITS: beyond the control's): rate ratio
+        (log links) or difference, with its CI."""
         return self._effect_dict("level_change")
 
     @property
     def slope_change(self) -> dict[str, Any] | None:
-        """Change in slope per time unit after the interruption, when fitted."""
+        """Change in slope per time unit after the interruption (controlled ITS: beyond the
+        control's), when fitted."""
         return self._effect_dict("slope_change") if self.slope_change_fitted else None
+
+
+@dataclass
+class ITSResult(SegmentedEffects):
+    """A fitted segmented regression: effects, fit diagnostics and the counterfactual series."""
+
+    family: str
+    n: int
+    n_pre: int
+    n_post: int
+    summary: pd.DataFrame
+    series: pd.DataFrame
+    dispersion: float
+    se_type: str
+    autocorrelation: dict[str, Any]
+    data_quality: dict[str, Any]
+    slope_change_fitted: bool
+    warnings: list[str] = field(default_factory=list)
+    method: str = "interrupted time series (segmented regression)"
 
     def trend_ratio(self, per: float = 12.0) -> float:
         """Pre-intervention trend over `per` time units (rate ratio; difference for Gaussian)."""
