@@ -37,9 +37,9 @@ from mmsis.evaluate.its import (
     Family,
     SegmentedEffects,
     _check_design,
-    _negbin_alpha,
     _standardise,
-    fourier_terms,
+    fit_family,
+    with_seasonality,
 )
 
 
@@ -185,7 +185,6 @@ def fit_controlled_its(
     month indicators) is shared by the two series. ``newey_west`` gives panel HAC standard
     errors (Newey-West within each series, summed) with that many lags.
     """
-    import statsmodels.api as sm
 
     if family not in FAMILIES:
         raise InputError(f"must be one of {', '.join(FAMILIES)} (got {family!r})", field="family")
@@ -219,55 +218,21 @@ def fit_controlled_its(
     x["level_change"] = g * d
     if slope_change:
         x["slope_change"] = g * (t - t0) * d
-    if harmonics:
-        x = pd.concat(
-            [x, fourier_terms(frame["season"].to_numpy(dtype=float), harmonics, period)], axis=1
-        )
-    if month_indicators:
-        dummies = pd.get_dummies(
-            frame["season"].astype(int), prefix="season", drop_first=True, dtype=float
-        )
-        x = pd.concat([x, dummies], axis=1)
-    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
-        raise InputError(
-            f"the design ({', '.join(x.columns)}) is rank-deficient: too few points for the "
-            "seasonal terms",
-            file=file,
-        )
-    has_off = "off" in frame
-    log_off = np.log(frame["off"].to_numpy(dtype=float)) if has_off else np.zeros(len(frame))
-    y = frame["y"].to_numpy(dtype=float)
+    x = with_seasonality(x, frame, harmonics, period, month_indicators, file)
     se_type = (
         f"panel Newey-West HAC ({newey_west} lags, within series)"
         if newey_west is not None
         else "model-based"
     )
-    if family in ("poisson", "quasipoisson"):
-        res = sm.GLM(y, x, family=sm.families.Poisson(), offset=log_off).fit(
-            scale="X2" if family == "quasipoisson" else 1.0
-        )
-        dispersion = float(res.pearson_chi2 / res.df_resid)
-        eta_fit = x.to_numpy() @ res.params.to_numpy() + log_off
-    elif family == "negbin":
-        alpha = _negbin_alpha(y, x, log_off)
-        res = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=alpha), offset=log_off).fit(
-            scale=1.0
-        )
-        dispersion = alpha
-        eta_fit = x.to_numpy() @ res.params.to_numpy() + log_off
-    else:
-        y = y / frame["off"].to_numpy(dtype=float) if has_off else y
-        res = sm.OLS(y, x).fit()
-        dispersion = float(res.scale)
-        eta_fit = np.asarray(res.fittedvalues)
-        log_off = np.zeros(len(frame))
-    params, vcov = res.params, np.asarray(res.cov_params())
+    fit = fit_family(frame, x, family)
     if newey_west is not None:
         # as sandwich::vcovPL(cluster = ~group, order.by = ~time, lag = L, adjust = FALSE,
         # aggregate = FALSE); statsmodels' hac-panel added n/(n-k) and, for the negative
         # binomial, used the observed Hessian as bread
-        scores, bread = model_scores_and_bread(res)
-        vcov = newey_west_cov(bread, scores, newey_west, groups=g.astype(int))
+        scores, bread = model_scores_and_bread(fit.res)
+        fit.vcov = newey_west_cov(bread, scores, newey_west, groups=g.astype(int))
+    params, vcov, dispersion = fit.params, fit.vcov, fit.dispersion
+    y, log_off, eta_fit = fit.y, fit.log_off, fit.eta_fit
     se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
     log_link = family != "gaussian"
     summary = pd.DataFrame(

@@ -259,6 +259,78 @@ def _check_design(
         )
 
 
+def with_seasonality(
+    x: pd.DataFrame,
+    frame: pd.DataFrame,
+    harmonics: int,
+    period: float,
+    month_indicators: bool,
+    file: str | None,
+) -> pd.DataFrame:
+    """The design with Fourier pairs or season indicators added; refused if rank-deficient."""
+    if harmonics:
+        x = pd.concat(
+            [x, fourier_terms(frame["season"].to_numpy(dtype=float), harmonics, period)], axis=1
+        )
+    if month_indicators:
+        dummies = pd.get_dummies(
+            frame["season"].astype(int), prefix="season", drop_first=True, dtype=float
+        )
+        x = pd.concat([x, dummies], axis=1)
+    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
+        raise InputError(
+            f"the design ({', '.join(x.columns)}) is rank-deficient: too few points for the "
+            "seasonal terms or a constant season column",
+            file=file,
+        )
+    return x
+
+
+@dataclass
+class FamilyFit:
+    """A fitted segmented regression before its effects are tabulated."""
+
+    res: Any  # the statsmodels results (for the sandwich)
+    params: pd.Series
+    vcov: np.ndarray
+    dispersion: float  # Pearson chi2/df (Poisson families), alpha (negbin), residual variance
+    y: np.ndarray  # the modelled outcome: counts, or rates for the Gaussian family
+    log_off: np.ndarray  # log offset on the linear predictor (zeros for the Gaussian family)
+    eta_fit: np.ndarray  # fitted linear predictor
+    resid: np.ndarray  # Pearson residuals (GLMs) or raw residuals (OLS)
+
+
+def fit_family(frame: pd.DataFrame, x: pd.DataFrame, family: str) -> FamilyFit:
+    """Fit ``frame.y`` on ``x`` (offset ``frame.off`` when present) with the chosen family:
+    Poisson / quasi-Poisson (scale = Pearson chi2/df, as R), NB2 (alpha by profile ML, as
+    MASS::glm.nb) or OLS on rates."""
+    import statsmodels.api as sm
+
+    has_off = "off" in frame
+    log_off = np.log(frame["off"].to_numpy(dtype=float)) if has_off else np.zeros(len(frame))
+    y = frame["y"].to_numpy(dtype=float)
+    if family in ("poisson", "quasipoisson"):
+        res = sm.GLM(y, x, family=sm.families.Poisson(), offset=log_off).fit(
+            scale="X2" if family == "quasipoisson" else 1.0
+        )
+        dispersion = float(res.pearson_chi2 / res.df_resid)
+    elif family == "negbin":
+        alpha = _negbin_alpha(y, x, log_off)
+        res = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=alpha), offset=log_off).fit(
+            scale=1.0
+        )
+        dispersion = alpha
+    else:
+        y = y / frame["off"].to_numpy(dtype=float) if has_off else y
+        res = sm.OLS(y, x).fit()
+        return FamilyFit(res, res.params, np.asarray(res.cov_params()), float(res.scale), y,
+                         np.zeros(len(frame)), np.asarray(res.fittedvalues),
+                         np.asarray(res.resid))
+    eta = x.to_numpy() @ res.params.to_numpy() + log_off
+    return FamilyFit(res, res.params, np.asarray(res.cov_params()), dispersion, y, log_off, eta,
+                     np.asarray(res.resid_pearson))
+
+
 def fit_its(
     data: pd.DataFrame,
     outcome: str,
@@ -286,7 +358,6 @@ def fit_its(
     numeric or a YYYYMM period (then months are counted and the month is the default season).
     `newey_west` gives HAC (Newey-West) standard errors with that many lags.
     """
-    import statsmodels.api as sm
 
     if family not in FAMILIES:
         raise InputError(f"must be one of {', '.join(FAMILIES)} (got {family!r})", field="family")
@@ -309,59 +380,17 @@ def fit_its(
     x = pd.DataFrame({"const": 1.0, "level_change": d, "time": t})
     if slope_change:
         x["slope_change"] = (t - t0) * d
-    if harmonics:
-        x = pd.concat(
-            [x, fourier_terms(frame["season"].to_numpy(dtype=float), harmonics, period)], axis=1
-        )
-    if month_indicators:
-        dummies = pd.get_dummies(
-            frame["season"].astype(int), prefix="season", drop_first=True, dtype=float
-        )
-        x = pd.concat([x, dummies], axis=1)
-    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
-        raise InputError(
-            f"the design ({', '.join(x.columns)}) is rank-deficient: too few points for the "
-            "seasonal terms or a constant season column",
-            file=file,
-        )
-    has_off = "off" in frame
-    log_off = np.log(frame["off"].to_numpy(dtype=float)) if has_off else np.zeros(len(frame))
-    y = frame["y"].to_numpy(dtype=float)
+    x = with_seasonality(x, frame, harmonics, period, month_indicators, file)
     se_type = f"Newey-West HAC ({newey_west} lags)" if newey_west is not None else "model-based"
 
-    if family in ("poisson", "quasipoisson"):
-        model = sm.GLM(y, x, family=sm.families.Poisson(), offset=log_off)
-        res = model.fit(scale="X2" if family == "quasipoisson" else 1.0)
-        dispersion = float(res.pearson_chi2 / res.df_resid)
-        params, vcov = res.params, res.cov_params()
-        resid = np.asarray(res.resid_pearson)
-        eta_fit = np.asarray(res.predict(x, offset=log_off, which="linear"))
-    elif family == "negbin":
-        alpha = _negbin_alpha(y, x, log_off)
-        res = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=alpha), offset=log_off).fit(
-            scale=1.0
-        )
-        params, vcov = res.params, res.cov_params()
-        dispersion = alpha
-        eta_fit = x.to_numpy() @ params.to_numpy() + log_off
-        resid = np.asarray(res.resid_pearson)
-    else:
-        yy = y / frame["off"].to_numpy(dtype=float) if has_off else y
-        res = sm.OLS(yy, x).fit()
-        params, vcov = res.params, res.cov_params()
-        dispersion = float(res.scale)
-        resid = np.asarray(res.resid)
-        eta_fit = np.asarray(res.fittedvalues)
-        y = yy
-        log_off = np.zeros(len(frame))
-
+    fit = fit_family(frame, x, family)
     if newey_west is not None:
         # own sandwich: statsmodels' GLM HAC uses the observed Hessian as bread, which for
         # the negative binomial's non-canonical log link differs from sandwich::bread.glm
-        scores, bread = model_scores_and_bread(res)
-        vcov = pd.DataFrame(
-            newey_west_cov(bread, scores, newey_west), index=x.columns, columns=x.columns
-        )
+        scores, bread = model_scores_and_bread(fit.res)
+        fit.vcov = newey_west_cov(bread, scores, newey_west)
+    params, vcov, dispersion = fit.params, fit.vcov, fit.dispersion
+    y, log_off, eta_fit, resid = fit.y, fit.log_off, fit.eta_fit, fit.resid
     se = np.sqrt(np.clip(np.diag(np.asarray(vcov)), 0.0, None))
     log_link = family != "gaussian"
     summary = pd.DataFrame(
