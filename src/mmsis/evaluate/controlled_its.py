@@ -24,12 +24,10 @@ import pandas as pd
 
 from mmsis.errors import InputError
 from mmsis.evaluate._base import (
-    Z95,
     model_scores_and_bread,
     new_figure,
     newey_west_cov,
     save_figure,
-    wald_row,
 )
 from mmsis.evaluate._input import binary_column, require_columns
 from mmsis.evaluate.its import (
@@ -231,37 +229,15 @@ def fit_controlled_its(
         # binomial, used the observed Hessian as bread
         scores, bread = model_scores_and_bread(fit.res)
         fit.vcov = newey_west_cov(bread, scores, newey_west, groups=g.astype(int))
-    params, vcov, dispersion = fit.params, fit.vcov, fit.dispersion
-    y, log_off, eta_fit = fit.y, fit.log_off, fit.eta_fit
-    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
     log_link = family != "gaussian"
-    summary = pd.DataFrame(
-        [
-            wald_row(name, float(params[name]), float(s), log_link)
-            for name, s in zip(x.columns, se, strict=True)
-        ]
-    )
+    summary = fit.summary(log_link)
     # counterfactual of the treated series: its own trend plus the control's changes only
-    xc = x.copy()
-    xc["level_change"] = 0.0
-    if slope_change:
-        xc["slope_change"] = 0.0
-    xm = xc.to_numpy()
-    eta_cf = xm @ params.to_numpy() + log_off
-    se_cf = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", xm, vcov, xm), 0.0, None))
-    inv = np.exp if log_link else (lambda v: v)
+    off = ["level_change"] + (["slope_change"] if slope_change else [])
     series = pd.DataFrame(
-        {
-            "time": t,
-            "treated": g.astype(int),
-            "intervention": d.astype(int),
-            "observed": y,
-            "fitted": inv(eta_fit),
-            "counterfactual": inv(eta_cf),
-            "cf_low": inv(eta_cf - Z95 * se_cf),
-            "cf_high": inv(eta_cf + Z95 * se_cf),
-        }
+        {"time": t, "treated": g.astype(int), "intervention": d.astype(int),
+         **fit.series(x, off, log_link)}
     )
+    dispersion = fit.dispersion
     warnings = []
     if family == "poisson" and dispersion > 1.5:
         warnings.append(

@@ -299,6 +299,31 @@ class FamilyFit:
     eta_fit: np.ndarray  # fitted linear predictor
     resid: np.ndarray  # Pearson residuals (GLMs) or raw residuals (OLS)
 
+    def summary(self, log_link: bool) -> pd.DataFrame:
+        """One Wald row per term (rate ratios added on log links)."""
+        se = np.sqrt(np.clip(np.diag(self.vcov), 0.0, None))
+        return pd.DataFrame(
+            [
+                wald_row(str(name), float(self.params[name]), float(s), log_link)
+                for name, s in zip(self.params.index, se, strict=True)
+            ]
+        )
+
+    def series(self, x: pd.DataFrame, switched_off: list[str], log_link: bool) -> dict[str, Any]:
+        """Observed, fitted and the counterfactual (``switched_off`` terms set to 0) with its
+        delta-method 95% band on the linear scale, on the outcome's scale."""
+        xm = x.assign(**{term: 0.0 for term in switched_off}).to_numpy()
+        eta_cf = xm @ self.params.to_numpy() + self.log_off
+        se_cf = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", xm, self.vcov, xm), 0.0, None))
+        inv = np.exp if log_link else (lambda v: v)
+        return {
+            "observed": self.y,
+            "fitted": inv(self.eta_fit),
+            "counterfactual": inv(eta_cf),
+            "cf_low": inv(eta_cf - Z95 * se_cf),
+            "cf_high": inv(eta_cf + Z95 * se_cf),
+        }
+
 
 def fit_family(frame: pd.DataFrame, x: pd.DataFrame, family: str) -> FamilyFit:
     """Fit ``frame.y`` on ``x`` (offset ``frame.off`` when present) with the chosen family:
@@ -389,36 +414,14 @@ def fit_its(
         # the negative binomial's non-canonical log link differs from sandwich::bread.glm
         scores, bread = model_scores_and_bread(fit.res)
         fit.vcov = newey_west_cov(bread, scores, newey_west)
-    params, vcov, dispersion = fit.params, fit.vcov, fit.dispersion
-    y, log_off, eta_fit, resid = fit.y, fit.log_off, fit.eta_fit, fit.resid
-    se = np.sqrt(np.clip(np.diag(np.asarray(vcov)), 0.0, None))
     log_link = family != "gaussian"
-    summary = pd.DataFrame(
-        [
-            wald_row(name, float(params[name]), float(s), log_link)
-            for name, s in zip(x.columns, se, strict=True)
-        ]
-    )
-    # counterfactual: switch the intervention terms off, delta-method band on the linear scale
-    xc = x.copy()
-    xc["level_change"] = 0.0
-    if slope_change:
-        xc["slope_change"] = 0.0
-    xm = xc.to_numpy()
-    eta_cf = xm @ params.to_numpy() + log_off
-    se_cf = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", xm, np.asarray(vcov), xm), 0.0, None))
-    inv = np.exp if log_link else (lambda v: v)
+    summary = fit.summary(log_link)
+    # counterfactual: switch the intervention terms off
+    off = ["level_change"] + (["slope_change"] if slope_change else [])
     series = pd.DataFrame(
-        {
-            "time": t,
-            "intervention": d.astype(int),
-            "observed": y,
-            "fitted": inv(eta_fit),
-            "counterfactual": inv(eta_cf),
-            "cf_low": inv(eta_cf - Z95 * se_cf),
-            "cf_high": inv(eta_cf + Z95 * se_cf),
-        }
+        {"time": t, "intervention": d.astype(int), **fit.series(x, off, log_link)}
     )
+    y, resid, dispersion = fit.y, fit.resid, fit.dispersion
     lags = int(min(acf_lags, max(1, len(y) // 2 - 1)))
     autocorrelation = _autocorrelation(resid, x.to_numpy(), lags)
     warnings = []
