@@ -8,8 +8,10 @@ option combo); re-importing a key updates it instead of adding a duplicate.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -396,6 +398,17 @@ class Store:
         self.con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _stage_df")
         self.con.unregister("_stage_df")
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing write: committed if the block finishes, rolled back otherwise."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     def _unknown_org_units(self) -> list[Refusal]:
         """Staged rows (columns ``row``, ``ou``) whose org unit the store does not know."""
         return self._refusals(
@@ -447,8 +460,7 @@ class Store:
         """Write the checked ``stage`` (de, pe, ou, coc, aoc, num, bad) into data_values, in one
         transaction, counting imported, updated and ignored rows into ``report``."""
         c = self.con
-        c.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             empty = int(c.execute("SELECT count(*) FROM data_values").fetchone()[0]) == 0  # type: ignore[index]
             blank = int(c.execute(  # type: ignore[index]
                 f"SELECT count(*) FROM {stage} WHERE bad = ''").fetchone()[0])
@@ -474,10 +486,6 @@ class Store:
                 c.execute("INSERT INTO data_values SELECT de, pe, ou, coc, aoc, num FROM _m "
                           "WHERE NOT existed OR old <> num")
                 c.execute("DROP TABLE _m")
-            c.execute("COMMIT")
-        except Exception:
-            c.execute("ROLLBACK")
-            raise
 
     def _refused(self, report: ImportReport, refusals: list[Refusal]) -> ImportReport:
         self.con.execute("DROP TABLE IF EXISTS _stage")
@@ -523,8 +531,7 @@ class Store:
             return f"CASE WHEN {name} IN ('1', 'true') THEN 1 WHEN {name} IN ('0', 'false') " \
                    "THEN 0 END"
 
-        c.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             row = c.execute("""SELECT count(*) FILTER (WHERE r.org_unit IS NULL),
                 count(*) FILTER (WHERE r.org_unit IS NOT NULL) FROM _stage s LEFT JOIN reports r
                 ON r.data_set = s.ds AND r.period = s.pe AND r.org_unit = s.ou""").fetchone()
@@ -534,10 +541,6 @@ class Store:
                       "r.period = s.pe AND r.org_unit = s.ou")
             c.execute(f"INSERT INTO reports SELECT ds, pe, ou, {b('expected')}, "
                       f"{b('received')}, {b('on_time')} FROM _stage")
-            c.execute("COMMIT")
-        except Exception:
-            c.execute("ROLLBACK")
-            raise
         c.execute("DROP TABLE IF EXISTS _stage")
         return report
 
@@ -567,8 +570,7 @@ class Store:
             "yr) AS f FROM _stage) WHERE row > f", "key", "duplicate org unit and year")
         if refusals:
             return self._refused(report, refusals)
-        c.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             row = c.execute("SELECT count(*) FROM _stage s JOIN populations p ON p.org_unit = "
                             "s.ou AND p.year = CAST(s.yr AS INTEGER)").fetchone()
             report.updated = int(row[0]) if row else 0
@@ -577,10 +579,6 @@ class Store:
                       "p.year = CAST(s.yr AS INTEGER)")
             c.execute("INSERT INTO populations SELECT ou, CAST(yr AS INTEGER), "
                       "CAST(pop AS DOUBLE) FROM _stage")
-            c.execute("COMMIT")
-        except Exception:
-            c.execute("ROLLBACK")
-            raise
         c.execute("DROP TABLE IF EXISTS _stage")
         return report
 
@@ -604,8 +602,7 @@ class Store:
         if refusals:
             return self._refused(report, refusals)
         c = self.con
-        c.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             for table, df in prepared.items():
                 c.register("_meta_df", df)
                 row = c.execute(f"SELECT count(*) FROM _meta_df m JOIN {table} t ON t.id = m.id"
@@ -617,10 +614,6 @@ class Store:
                 cols = ", ".join(df.columns)
                 c.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _meta_df")
                 c.unregister("_meta_df")
-            c.execute("COMMIT")
-        except Exception:
-            c.execute("ROLLBACK")
-            raise
         return report
 
     def set_constants(self, values: dict[str, float], source: str = "user") -> None:
