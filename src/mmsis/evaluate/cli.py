@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -71,34 +71,56 @@ def _print_summary(title: str, result: Any, lines: list[str]) -> None:
         console.print(f"[yellow]warning:[/yellow] {w}")
 
 
-@app.command("its")
-def its(
-    file: Path = typer.Argument(..., help="CSV/XLSX/Parquet, one row per time point."),
-    outcome: str = typer.Option(..., "--outcome", help="Outcome column (count, or value)."),
-    time: str = typer.Option(
-        ..., "--time", help="Time column: numeric index or YYYYMM period (months counted)."
-    ),
-    intervention: str = typer.Option(
-        ..., "--intervention", help="0/1 column: 0 before, 1 from the intervention on."
-    ),
-    offset: str | None = typer.Option(
-        None,
+# Options shared by `its` and `cits` (one declaration each).
+OutcomeOpt = Annotated[str, typer.Option("--outcome", help="Outcome column (count, or value).")]
+TimeOpt = Annotated[
+    str,
+    typer.Option("--time", help="Time column: numeric index or YYYYMM period (months counted)."),
+]
+OffsetOpt = Annotated[
+    str | None,
+    typer.Option(
         "--offset",
         help="Offset column on the NATURAL scale (population, expected pregnancies); it is "
         "logged for count families and divides the outcome (a rate) for gaussian.",
     ),
-    family: str = typer.Option(
-        "poisson", "--family", help="poisson | quasipoisson | negbin | gaussian (OLS on rates)."
-    ),
-    harmonics: int = typer.Option(0, "--harmonics", help="Fourier pairs for seasonality (K)."),
-    season: str | None = typer.Option(
-        None, "--season", help="Season column (e.g. month 1-12); default: from time."
-    ),
-    period: float = typer.Option(12, "--period", help="Season length in time units."),
-    month_indicators: bool = typer.Option(
-        False, "--month-indicators", help="Season indicators instead of harmonics."
-    ),
-    slope_change: bool = typer.Option(False, "--slope-change", help="Also fit a slope change."),
+]
+FamilyOpt = Annotated[
+    str,
+    typer.Option("--family", help="poisson | quasipoisson | negbin | gaussian (OLS on rates)."),
+]
+HarmonicsOpt = Annotated[
+    int, typer.Option("--harmonics", help="Fourier pairs for seasonality (K).")
+]
+SeasonOpt = Annotated[
+    str | None,
+    typer.Option("--season", help="Season column (e.g. month 1-12); default: from time."),
+]
+PeriodOpt = Annotated[float, typer.Option("--period", help="Season length in time units.")]
+MonthIndicatorsOpt = Annotated[
+    bool, typer.Option("--month-indicators", help="Season indicators instead of harmonics.")
+]
+SlopeChangeOpt = Annotated[bool, typer.Option("--slope-change", help="Also fit a slope change.")]
+PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write the figure here (PNG/SVG).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@app.command("its")
+def its(
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX/Parquet, one row per time point.")],
+    outcome: OutcomeOpt,
+    time: TimeOpt,
+    intervention: Annotated[
+        str,
+        typer.Option("--intervention", help="0/1 column: 0 before, 1 from the intervention on."),
+    ],
+    offset: OffsetOpt = None,
+    family: FamilyOpt = "poisson",
+    harmonics: HarmonicsOpt = 0,
+    season: SeasonOpt = None,
+    period: PeriodOpt = 12,
+    month_indicators: MonthIndicatorsOpt = False,
+    slope_change: SlopeChangeOpt = False,
     newey_west: int | None = typer.Option(
         None, "--newey-west", help="Newey-West (HAC) standard errors with this many lags."
     ),
@@ -114,8 +136,8 @@ def its(
     min_completeness: float = typer.Option(
         0.9, "--min-completeness", help="Completeness below this flags a month."
     ),
-    plot: Path | None = typer.Option(None, "--plot", help="Write the ITS figure here (PNG/SVG)."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Interrupted time series (segmented regression) with rate ratios and a counterfactual."""
     from mmsis.evaluate.its import fit_its
@@ -158,37 +180,36 @@ def _its_lines(result: Any) -> list[str]:
 
 @app.command("cits")
 def cits(
-    file: Path = typer.Argument(
-        ..., help="CSV/XLSX/Parquet: two series stacked, one row per series and time point."
-    ),
-    outcome: str = typer.Option(..., "--outcome", help="Outcome column (count, or value)."),
-    time: str = typer.Option(
-        ..., "--time", help="Time column: numeric index or YYYYMM period (months counted)."
-    ),
-    group: str = typer.Option(..., "--group", help="0/1 column: 1 treated series, 0 control."),
-    intervention: str = typer.Option(
-        ...,
-        "--intervention",
-        help="0/1 column: 0 before, 1 from the intervention on (calendar time, both series).",
-    ),
-    offset: str | None = typer.Option(
-        None, "--offset", help="Offset column on the NATURAL scale (population, pregnancies)."
-    ),
-    family: str = typer.Option(
-        "poisson", "--family", help="poisson | quasipoisson | negbin | gaussian (OLS on rates)."
-    ),
-    harmonics: int = typer.Option(0, "--harmonics", help="Fourier pairs for seasonality (K)."),
-    season: str | None = typer.Option(None, "--season", help="Season column (e.g. month)."),
-    period: float = typer.Option(12, "--period", help="Season length in time units."),
-    month_indicators: bool = typer.Option(
-        False, "--month-indicators", help="Season indicators instead of harmonics."
-    ),
-    slope_change: bool = typer.Option(False, "--slope-change", help="Also fit a slope change."),
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV/XLSX/Parquet: two series stacked, one row per series and time point."
+        ),
+    ],
+    outcome: OutcomeOpt,
+    time: TimeOpt,
+    group: Annotated[
+        str, typer.Option("--group", help="0/1 column: 1 treated series, 0 control.")
+    ],
+    intervention: Annotated[
+        str,
+        typer.Option(
+            "--intervention",
+            help="0/1 column: 0 before, 1 from the intervention on (calendar time, both series).",
+        ),
+    ],
+    offset: OffsetOpt = None,
+    family: FamilyOpt = "poisson",
+    harmonics: HarmonicsOpt = 0,
+    season: SeasonOpt = None,
+    period: PeriodOpt = 12,
+    month_indicators: MonthIndicatorsOpt = False,
+    slope_change: SlopeChangeOpt = False,
     newey_west: int | None = typer.Option(
         None, "--newey-west", help="Panel Newey-West (HAC) standard errors with this many lags."
     ),
-    plot: Path | None = typer.Option(None, "--plot", help="Write the figure here (PNG/SVG)."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Controlled ITS: the treated series' change beyond the control's (common shocks removed)."""
     from mmsis.evaluate.controlled_its import fit_controlled_its
