@@ -131,15 +131,17 @@ def pandas_indicators(dv: pd.DataFrame, ous: pd.DataFrame, rep: pd.DataFrame,
         n, d = np.asarray(n, float), np.asarray(d, float)
         return np.where(d == 0, np.nan, n / np.where(d == 0, 1, d))
 
+    # DHIS2's annualization factor: 365 / days in the month
+    ann = 365 / pd.to_datetime(g.index.get_level_values(1), format="%Y%m").days_in_month.to_numpy()
     vals = {
-        "anc1_coverage": ratio(g["ANC1"], expected_preg) * 100 * 12,
-        "anc4_coverage": ratio(g["ANC4"], expected_preg) * 100 * 12,
+        "anc1_coverage": ratio(g["ANC1"], expected_preg) * 100 * ann,
+        "anc4_coverage": ratio(g["ANC4"], expected_preg) * 100 * ann,
         "mms_share_of_anc1": ratio(g["MMS_CLIENTS"], g["ANC1"]) * 100,
         "mms_tablets_per_client": ratio(g["MMS_TABLETS_DISPENSED"], g["MMS_CLIENTS"]),
         "ifa_to_mms_transition_share": ratio(g["MMS_CLIENTS"],
                                              g["MMS_CLIENTS"] + g["IFA_CLIENTS"]) * 100,
         "pregnancies_reaching_180": ratio(g["MMS_TABLETS_DISPENSED"] / 180,
-                                          expected_preg) * 100 * 12,
+                                          expected_preg) * 100 * ann,
         "stockout_rate": ratio(g["stocked_out"], g["soh_reported"]) * 100,
         "reporting_completeness": ratio(g["received"], g["expected"]) * 100,
         "reporting_timeliness": ratio(g["on_time"], g["expected"]) * 100,

@@ -102,7 +102,8 @@ def test_coverage_uses_expected_pregnancies_and_annualizes(store: Store) -> None
     row = q[(q.org_unit == "D1") & (q.period == "2024Q1")].iloc[0]
     assert row["numerator"] == 66
     assert row["denominator"] == pytest.approx(3000 * 0.04 * 1.1)
-    assert row["value"] == pytest.approx(66 / 132 * 100 * 12 / 3)
+    # DHIS2's annualization factor is 365 / days in the period: 2024Q1 has 91 days
+    assert row["value"] == pytest.approx(66 / 132 * 100 * 365 / 91, rel=1e-12)
 
 
 def test_year_to_date(store: Store, defs: Path) -> None:
@@ -110,8 +111,9 @@ def test_year_to_date(store: Store, defs: Path) -> None:
                            definitions=defs, ytd=True)
     assert _val(m, "anc1_total", "D1", "202402") == 10 + 20 + 1 + 2
     q = compute_indicators(store, ["anc1_coverage"], level=2, period_type="quarterly", ytd=True)
-    # Jan-Jun cumulative over half a year of expected pregnancies
-    assert _val(q, "anc1_coverage", "D1", "2024Q2") == pytest.approx(231 / 132 * 100 * 12 / 6)
+    # Jan-Jun cumulative over the 182 days of 1 Jan - 30 Jun 2024 (365 / days, as DHIS2)
+    assert _val(q, "anc1_coverage", "D1", "2024Q2") == pytest.approx(
+        231 / 132 * 100 * 365 / 182, rel=1e-12)
 
 
 def test_stockout_rate_counts_facility_months_with_zero_stock(store: Store) -> None:
@@ -175,7 +177,8 @@ def test_population_falls_back_to_the_sum_of_leaf_populations() -> None:
     for level, expect in ((1, {"R": 30 / 700}), (2, {"D1": 20 / 300, "D2": 10 / 50})):
         df = compute_indicators(st, ["anc1_coverage"], level=level, period_type="yearly")
         got = dict(zip(df.org_unit, df.value, strict=True))
-        assert got == pytest.approx({k: 100 * v for k, v in expect.items()})
+        # 2024 is a leap year: DHIS2's annualization factor 365 / 366 applies
+        assert got == pytest.approx({k: 100 * v * 365 / 366 for k, v in expect.items()})
 
 
 def test_yearly_populations_replace_the_single_figure_for_their_years(
@@ -189,17 +192,17 @@ def test_yearly_populations_replace_the_single_figure_for_their_years(
     # D1 has no 2024 figure of its own: its facilities' 2024 figures are summed (4000)
     expected = 4000 * 0.04 * 1.1
     assert _val(res, "anc1_coverage", "D1", "2024") == pytest.approx(
-        100 * (sum(ANC1["F1"]) + sum(ANC1["F2"])) / expected)
+        100 * (sum(ANC1["F1"]) + sum(ANC1["F2"])) / expected * 365 / 366)  # leap year
     fac = compute_indicators(store, ["anc1_coverage"], level=3, period_type="quarterly")
     assert _val(fac, "anc1_coverage", "F1", "2024Q1") == pytest.approx(
-        100 * 60 * 4 / (1250 * 0.04 * 1.1))  # annualized: a quarter is a quarter of a year
+        100 * 60 * 365 / 91 / (1250 * 0.04 * 1.1))  # annualized: 365 / 91 days
     # re-importing updates instead of duplicating
     csv.write_text("orgUnit,year,population\nF1,2024,1500\n")
     again = store.import_file(csv)
     assert again.ok and again.updated == 1 and again.imported == 0
     fac = compute_indicators(store, ["anc1_coverage"], level=3, period_type="quarterly")
     assert _val(fac, "anc1_coverage", "F1", "2024Q1") == pytest.approx(
-        100 * 60 * 4 / (1500 * 0.04 * 1.1))
+        100 * 60 * 365 / 91 / (1500 * 0.04 * 1.1))
 
 
 def test_bad_population_file_is_refused_whole_with_rows_and_columns(

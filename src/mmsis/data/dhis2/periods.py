@@ -37,6 +37,11 @@ class Period:
     end: date
 
     @property
+    def days(self) -> int:
+        """Length in days, both ends included (DHIS2's annualization uses 365 / days)."""
+        return (self.end - self.start).days + 1
+
+    @property
     def months(self) -> float:
         """Length in months (calendar months count 1; days count as days / 30.4375)."""
         if self.type in ("daily", "weekly"):

@@ -7,6 +7,7 @@ the per-item aggregation rules (SUM, LAST, AVERAGE, ...) then run on that much s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from functools import lru_cache
 
 import numpy as np
@@ -71,10 +72,11 @@ def _period_info(pe: str) -> tuple[int, str]:
 
 
 def period_map(periods: Iterable[str], target: str, ytd: bool = False) -> pd.DataFrame:
-    """Map stored periods to target periods: columns period, target, months (window length).
+    """Map stored periods to target periods: columns period, target, days (window length).
 
     With ``ytd`` a period also counts towards every later target period of the same calendar
-    year (cumulative year-to-date values); ``months`` is then the months from 1 January.
+    year (cumulative year-to-date values); ``days`` then counts from 1 January. The days drive
+    DHIS2's annualization factor (365 / days).
     """
     if target not in PERIOD_TYPES:
         raise InputError(f"unknown period type '{target}'; use one of {', '.join(PERIOD_TYPES)}",
@@ -86,19 +88,19 @@ def period_map(periods: Iterable[str], target: str, ytd: bool = False) -> pd.Dat
         except InputError:
             continue
         if not ytd:
-            rows.append((pe, tgt, parse_period(tgt).months))
+            rows.append((pe, tgt, parse_period(tgt).days))
             continue
         tp = parse_period(tgt)
         if target.startswith("financial") or target == "yearly":
-            rows.append((pe, tgt, tp.months))
+            rows.append((pe, tgt, tp.days))
             continue
         year_targets = sorted({convert_period(m, target) for m in sub_periods(str(tp.start.year))},
                               key=lambda t: parse_period(t).start)
         for t in year_targets:
             p = parse_period(t)
             if p.start >= tp.start:
-                rows.append((pe, t, p.end.month))
-    return pd.DataFrame(rows, columns=["period", "target", "months"])
+                rows.append((pe, t, (p.end - date(p.start.year, 1, 1)).days + 1))
+    return pd.DataFrame(rows, columns=["period", "target", "days"])
 
 
 def ancestors(store: Store, level: int) -> pd.DataFrame:
@@ -125,7 +127,7 @@ def aggregate(frame: pd.DataFrame, rules: dict[str, str], store: Store, level: i
     then summed); LAST_AVERAGE_ORG_UNIT (latest, then averaged); COUNT; MIN; MAX.
     """
     cols = list(rules)
-    out_cols = ["ou", "target", "months", *cols]
+    out_cols = ["ou", "target", "days", *cols]
     if frame.empty:
         return pd.DataFrame(columns=out_cols)
     pmap = period_map(frame["period"].unique(), period_type, ytd)
@@ -140,8 +142,8 @@ def aggregate(frame: pd.DataFrame, rules: dict[str, str], store: Store, level: i
         pe_codes, pe_uniq = pd.factorize(f["period"])
         pm = pmap.set_index("period").reindex(pe_uniq)
         f = f.assign(target=pm["target"].to_numpy()[pe_codes],
-                     months=pm["months"].to_numpy()[pe_codes])
-        f = f[f["target"].notna()].astype({"months": "int64"})
+                     days=pm["days"].to_numpy()[pe_codes])
+        f = f[f["target"].notna()].astype({"days": "int64"})
     else:
         f = f.merge(pmap, on="period")
     if f.empty:
@@ -151,7 +153,7 @@ def aggregate(frame: pd.DataFrame, rules: dict[str, str], store: Store, level: i
                                  dtype="int64")[pe_codes])
     keys = ["ou", "target"]
     g = f.groupby(keys, sort=True)
-    result = g["months"].first().to_frame()
+    result = g["days"].first().to_frame()
     for col in cols:
         rule = (rules[col] or "SUM").upper()
         if rule == "SUM":

@@ -13,6 +13,7 @@ from mmsis.measure.routine.aggregate import aggregate, base_frame
 from mmsis.measure.routine.definitions import Definitions, load_definitions
 from mmsis.measure.routine.expressions import Expression, Item
 
+DAYS_IN_YEAR = 365.0  # DHIS2's annualization constant (a leap year's 366 days give 365/366)
 RECORD_COLUMNS = ["org_unit", "org_unit_name", "period", "indicator", "numerator",
                   "denominator", "value"]
 
@@ -165,7 +166,8 @@ def compute_indicators(store: Store, ids: list[str] | None = None, level: int = 
     """Indicator values per org unit at ``level`` and period of ``period_type`` (tidy records).
 
     Items are aggregated first (each by its own rule), then numerator / denominator x factor;
-    annualized indicators are multiplied by 12 / months in the period (or year-to-date window).
+    annualized indicators are multiplied by 365 / days in the period (or year-to-date window),
+    DHIS2's annualization factor.
     Missing items count as zero when the org unit and period have other data; a zero
     denominator gives a missing value.
     """
@@ -205,7 +207,8 @@ def compute_indicators(store: Store, ids: list[str] | None = None, level: int = 
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(den == 0, np.nan, num / np.where(den == 0, 1, den)) * ind.factor
         if ind.annualized:
-            value = value * 12.0 / filled["months"].to_numpy(dtype="float64")
+            # DHIS2 (DateUtils.getAnnualizationFactor): 365 / days in the period, inclusive
+            value = value * DAYS_IN_YEAR / filled["days"].to_numpy(dtype="float64")
         out.append(pd.DataFrame({
             "org_unit": filled["ou"].to_numpy(), "period": filled["target"].to_numpy(),
             "indicator": ind.id, "numerator": num, "denominator": den, "value": value}))
