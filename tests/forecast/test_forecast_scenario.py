@@ -49,6 +49,13 @@ def test_every_default_has_source_or_assumption() -> None:
         ({"inventory": {"min_months": 7}}, "inventory.min_months"),
         ({"uncertain": {"nonsense": {"low": 1, "high": 2}}}, "uncertain.nonsense"),
         ({"start": "2025-13"}, "start"),
+        ({"geography": {"level": "national", "pregnancies": float("inf")}},
+         "geography.pregnancies"),
+        ({"anc1_coverage": float("nan")}, "anc1_coverage"),
+        ({"uncertain": {"anc1_coverage": {"low": 0.5, "high": 1.5}}},
+         "uncertain.anc1_coverage.high"),
+        ({"uncertain": {"mms.price_per_tablet": {"low": -0.01, "high": 0.02}}},
+         "uncertain.mms.price_per_tablet.low"),
     ],
 )
 def test_bad_input_names_field(base: dict[str, Any], patch: dict[str, Any], field: str) -> None:

@@ -49,7 +49,7 @@ def _month(v: Any) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class District(_Model):
@@ -260,6 +260,11 @@ UNCERTAIN_KEYS = (
     "impact.daly.life_expectancy_at_birth",
     "impact.daly.discount_rate",
 )
+
+
+# Uncertain inputs that are shares (their range must lie within 0-1).
+_SHARE_KEYS = frozenset({"anc1_coverage", "regimen.adherence", "regimen.wastage"}
+                        | {k for k in UNCERTAIN_KEYS if k.startswith("impact.baseline.")})
 
 
 class Consumption(_Model):
@@ -557,5 +562,10 @@ def _check(sc: Scenario, file: str | None) -> None:
                  f"uncertain.{key}")
         if u.low > u.high:
             fail("low exceeds high", f"uncertain.{key}.low")
+        if key in _SHARE_KEYS and not 0 <= u.low <= u.high <= 1:
+            fail(f"a share's range must lie within 0-1, got {u.low}-{u.high}",
+                 f"uncertain.{key}.{'low' if u.low < 0 else 'high'}")
+        if u.low < 0:
+            fail(f"low {u.low} is negative; '{key}' cannot be below 0", f"uncertain.{key}.low")
         if u.dist == "lognormal" and u.low <= 0:
             fail("a lognormal range needs low > 0", f"uncertain.{key}.low")

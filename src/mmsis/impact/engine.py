@@ -161,6 +161,11 @@ def _anchors(sc: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _swing(lo: float, hi: float) -> float:
+    """|hi - lo|, with 0 when both ends are the same infinity (no DALYs either way), not NaN."""
+    return 0.0 if lo == hi else abs(hi - lo)
+
+
 def _tornado(units: Units, specs: list[ParamSpec], metric: str, central: float
              ) -> pd.DataFrame:
     ranged, p = tornado_params(specs)
@@ -170,7 +175,8 @@ def _tornado(units: Units, specs: list[ParamSpec], metric: str, central: float
     y = compute(units, p)[metric]
     rows = [{"parameter": s.name, "low": s.low, "high": s.high, "output_low": float(y[2 * k]),
              "output_high": float(y[2 * k + 1]), "central": central, "metric": metric,
-             "swing": abs(float(y[2 * k + 1] - y[2 * k]))} for k, s in enumerate(ranged)]
+             "swing": _swing(float(y[2 * k]), float(y[2 * k + 1]))}
+            for k, s in enumerate(ranged)]
     return pd.DataFrame(rows).sort_values("swing", ascending=False).reset_index(drop=True)
 
 
