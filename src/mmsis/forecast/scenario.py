@@ -263,7 +263,7 @@ UNCERTAIN_KEYS = (
 
 
 # Uncertain inputs that are shares (their range must lie within 0-1).
-_SHARE_KEYS = frozenset({"anc1_coverage", "regimen.adherence", "regimen.wastage"}
+SHARE_KEYS = frozenset({"anc1_coverage", "regimen.adherence", "regimen.wastage"}
                         | {k for k in UNCERTAIN_KEYS if k.startswith("impact.baseline.")})
 
 
@@ -562,7 +562,7 @@ def _check(sc: Scenario, file: str | None) -> None:
                  f"uncertain.{key}")
         if u.low > u.high:
             fail("low exceeds high", f"uncertain.{key}.low")
-        if key in _SHARE_KEYS and not 0 <= u.low <= u.high <= 1:
+        if key in SHARE_KEYS and not 0 <= u.low <= u.high <= 1:
             fail(f"a share's range must lie within 0-1, got {u.low}-{u.high}",
                  f"uncertain.{key}.{'low' if u.low < 0 else 'high'}")
         if u.low < 0:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mmsis.forecast._evidence import evidence
-from mmsis.forecast.scenario import UNCERTAIN_KEYS, Scenario
+from mmsis.forecast.scenario import SHARE_KEYS, UNCERTAIN_KEYS, Scenario
 
 Z975 = 1.959964
 DEFAULT_EFFECTS = {
@@ -26,8 +26,7 @@ DEFAULT_EFFECTS = {
     "lbw_anaemic": "lbw_anaemic",
     "neonatal_mortality_female": "neonatal_mortality_female",
 }
-SHARES = {"anc1_coverage", "regimen.adherence", "regimen.wastage"} | {
-    k for k in UNCERTAIN_KEYS if k.startswith("impact.baseline.")}
+SHARES = SHARE_KEYS  # drawn values are clipped to [0, 1]
 
 
 @dataclass(frozen=True)
