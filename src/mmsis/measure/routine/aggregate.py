@@ -18,8 +18,12 @@ from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.measure.routine.expressions import REPORT_METRICS, Item
 
-PERIOD_TYPES = ("monthly", "bimonthly", "quarterly", "sixmonthly", "yearly",
-                "financial_april", "financial_july", "financial_oct")
+PERIOD_TYPES = ("monthly", "bimonthly", "quarterly", "sixmonthly", "sixmonthly_april",
+                "sixmonthly_nov", "yearly", "financial_april", "financial_july", "financial_oct",
+                "financial_nov")
+# targets that do not start on 1 January: year-to-date is the period itself
+_NOT_CALENDAR = ("financial_april", "financial_july", "financial_oct", "financial_nov",
+                 "sixmonthly_april", "sixmonthly_nov", "yearly")
 
 
 def _sql_str(s: str) -> str:
@@ -91,7 +95,7 @@ def period_map(periods: Iterable[str], target: str, ytd: bool = False) -> pd.Dat
             rows.append((pe, tgt, parse_period(tgt).days))
             continue
         tp = parse_period(tgt)
-        if target.startswith("financial") or target == "yearly":
+        if target in _NOT_CALENDAR:
             rows.append((pe, tgt, tp.days))
             continue
         year_targets = sorted({convert_period(m, target) for m in sub_periods(str(tp.start.year))},

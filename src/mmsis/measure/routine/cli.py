@@ -81,7 +81,8 @@ def indicators_cmd(
     indicator: list[str] = typer.Option(None, "--indicator", "-i", help="Indicator id(s)."),
     level: int = typer.Option(3, "--level", help="Org unit level (1 country ... 4 facility)."),
     period_type: str = typer.Option("quarterly", "--period-type",
-                                    help="monthly|quarterly|sixmonthly|yearly|financial_*"),
+                                    help="monthly|bimonthly|quarterly|sixmonthly[_april|_nov]|"
+                                    "yearly|financial_april|_july|_oct|_nov"),
     ytd: bool = typer.Option(False, "--ytd", help="Cumulative year-to-date values."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON records."),
     csv_out: bool = typer.Option(False, "--csv", help="Print CSV."),
