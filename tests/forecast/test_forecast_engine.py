@@ -110,3 +110,19 @@ def test_consumption_is_scaled_up_for_facilities_that_did_not_report(
     # July-November: 12,000 reported by 2 of 3 facilities -> 18,000; December (1 of 4) left out
     assert row["consumption_monthly"] == pytest.approx(18000)
     assert row["reporting_rate"] == pytest.approx(11 / 19)
+
+
+def test_district_opening_stock_is_summed_at_national_level(base: dict[str, Any]) -> None:
+    # 1,800 pregnancies a year -> 27,000 MMS tablets a month; district columns give the stock
+    sc = copy.deepcopy(base)
+    sc["geography"] = {"level": "district", "districts": [
+        {"id": "A", "pregnancies": 1200, "opening_mms": 108000},
+        {"id": "B", "pregnancies": 600, "opening_mms": 54000}]}
+    sc["rollout"] = {"ramp_months": 1, "districts": [{"district": "A", "start": "2025-01"},
+                                   {"district": "B", "start": "2025-01"}]}
+    r = run_forecast(scenario_from_dict(sc))
+    assert r.months["mms_order_packs"].iloc[0] == 0  # six months in hand: no first order
+    assert r.months["mms_stock_end_tablets"].iloc[0] == pytest.approx(162000 - 27000)
+    opening = r.expiry[(r.expiry["product"] == "mms") & (r.expiry["received"] == "opening")]
+    assert opening["tablets"].tolist() == [162000.0]
+    assert opening["expires"].tolist() == ["2027-07"]  # start + 30 months shelf life

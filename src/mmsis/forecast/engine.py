@@ -82,9 +82,11 @@ def _opening(sc: Scenario, batches: list[Batch], col: str, shelf: int,
     exp = np.array([(month_index(b.expires) - start) if b.expires else shelf for b in batches],
                    dtype=int)
     qty = np.array([b.tablets for b in batches], float)
-    if sc.inventory.level == "national":
-        return qty[None, :], exp
     local = districts[col] if col in districts else pd.Series(dtype=float)
+    if sc.inventory.level == "national":
+        if not batches and local.notna().any():  # district stock held nationally: its sum
+            return np.array([[local.fillna(0.0).sum()]]), np.array([shelf])
+        return qty[None, :], exp
     if local.notna().any():
         q = local.fillna(0.0).to_numpy(float)[:, None]
         e = np.array([exp.min() if len(exp) else shelf])
