@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from mmsis.errors import InputError
+from mmsis.forecast.consumption import read_history
 from mmsis.forecast.engine import run_forecast
 from mmsis.forecast.scenario import scenario_from_dict
 
@@ -126,3 +129,16 @@ def test_district_opening_stock_is_summed_at_national_level(base: dict[str, Any]
     opening = r.expiry[(r.expiry["product"] == "mms") & (r.expiry["received"] == "opening")]
     assert opening["tablets"].tolist() == [162000.0]
     assert opening["expires"].tolist() == ["2027-07"]  # start + 30 months shelf life
+
+
+def test_negative_consumption_counts_are_refused(tmp_path: Path, base: dict[str, Any]) -> None:
+    (tmp_path / "h.csv").write_text("period,mms_tablets_dispensed,mms_days_stocked_out\n"
+                                    "202411,12000,0\n202412,12000,-3\n")
+    with pytest.raises(InputError) as exc:
+        read_history(tmp_path / "h.csv")
+    assert (exc.value.file, exc.value.row, exc.value.column) == (
+        str(tmp_path / "h.csv"), 2, "mms_days_stocked_out")
+    hist = pd.DataFrame({"period": ["202411", "202412"], "mms_tablets_dispensed": [-5.0, 1.0]})
+    with pytest.raises(InputError, match="count >= 0") as exc:
+        run_forecast(scenario_from_dict(base), history=hist)
+    assert (exc.value.row, exc.value.column) == (1, "mms_tablets_dispensed")

@@ -112,6 +112,7 @@ def consumption_forecast(history: pd.DataFrame, need: Need, months: int = 6) -> 
         raise InputError("consumption history needs 'mms_tablets_dispensed'",
                          column="mms_tablets_dispensed")
     h = history.copy()
+    check_history(h)
     try:
         h["month_index"] = [month_index(p) for p in h["period"]]
     except ValueError as exc:
@@ -165,9 +166,33 @@ def consumption_forecast(history: pd.DataFrame, need: Need, months: int = 6) -> 
     return pd.DataFrame(rows)
 
 
+_COUNTS = ("mms_tablets_dispensed", "ifa_tablets_dispensed", "mms_stock_on_hand",
+           "ifa_stock_on_hand", "mms_days_stocked_out", "ifa_days_stocked_out",
+           "facilities_reporting", "facilities_expected")
+
+
+def check_history(history: pd.DataFrame, file: str | None = None) -> None:
+    """Refuse non-numeric or negative counts, naming the (1-based) rows and the column, so a
+    data-entry error cannot pass silently into the consumption forecast."""
+    for col in _COUNTS:
+        if col not in history:
+            continue
+        raw = history[col]
+        vals = pd.to_numeric(raw, errors="coerce")
+        bad = (raw.notna() & vals.isna()) | (vals < 0)
+        if bad.any():
+            rows = [int(i) + 1 for i in np.flatnonzero(bad.to_numpy())]
+            what = "a number" if (raw.notna() & vals.isna()).any() else "a count >= 0"
+            raise InputError(f"must be {what} (rows {rows[:10]}"
+                             f"{' ...' if len(rows) > 10 else ''})", file=file, row=rows[0],
+                             column=col)
+
+
 def read_history(path: str | Path) -> pd.DataFrame:
     """Read a routine consumption history CSV (period, [district], mms_tablets_dispensed...)."""
     p = Path(path)
     if not p.exists():
         raise InputError("consumption file not found", file=str(path), field="consumption.file")
-    return pd.read_csv(p, dtype={"period": str, "district": str})
+    out = pd.read_csv(p, dtype={"period": str, "district": str})
+    check_history(out, file=str(path))
+    return out
