@@ -135,6 +135,23 @@ def test_expression_language() -> None:
         Expression("#{A} +")
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # DHIS2's grammar: '!' binds like unary minus, tighter than '+' and comparisons
+    ("!#{A} + 1", [1.0, 1.0, 2.0, np.nan]),
+    ("!#{A} == 0", [1.0, 1.0, 0.0, np.nan]),
+    # no chained comparisons: relational before equality, left to right
+    ("#{A} < #{B} == 1", [1.0, 1.0, 0.0, np.nan]),
+    ("#{A} > 0 != #{B} > 2", [1.0, 1.0, 0.0, np.nan]),
+    # '%' is Java's remainder (sign of the dividend); '^' is right-associative above unary '-'
+    ("#{A} % 3", [1.0, -1.0, 0.0, np.nan]),
+    ("-2 ^ 2 + 2 ^ 3 ^ 2 + 0 * #{A}", [508.0, 508.0, 508.0, np.nan]),
+])
+def test_expression_precedence_follows_dhis2(text: str, expected: list[float]) -> None:
+    """Values worked by hand with DHIS2's operator precedence (expression grammar)."""
+    env = {"_d_A": np.array([1.0, -7.0, 0.0, np.nan]), "_d_B": np.array([2.0, 3.0, 0.0, 4.0])}
+    np.testing.assert_allclose(Expression(text).evaluate(env), expected)
+
+
 def test_shipped_definitions_load_with_framework_ids() -> None:
     ids = {i.id for i in load_definitions().indicators}
     assert {"anc1_coverage", "anc4_coverage", "mms_share_of_anc1", "mms_tablets_per_client",

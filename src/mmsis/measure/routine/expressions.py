@@ -4,7 +4,8 @@ Supported: ``#{de}``, ``#{de.coc}`` (``#{de.*}``/``#{de.coc.aoc}`` too), ``C{con
 ``R{dataSet.METRIC}`` (ACTUAL_REPORTS, ACTUAL_REPORTS_ON_TIME, EXPECTED_REPORTS),
 ``P{population}`` (mmsis extension: the org unit's catchment population), numbers,
 ``+ - * / ^ %``, comparisons, ``&&``, ``||``, ``!`` and the functions ``if``, ``isNull``,
-``isNotNull``, ``firstNonNull``, ``greatest``, ``least``.
+``isNotNull``, ``firstNonNull``, ``greatest``, ``least``, with DHIS2's precedence (``^``, then
+unary ``- !``, ``* / %``, ``+ -``, ``< > <= >=``, ``== !=``, ``&&``, ``||``) and Java's ``%``.
 Comparisons and ``if`` propagate missing values (NaN) instead of treating them as false.
 """
 
@@ -83,7 +84,9 @@ class Expression:
 
         py = _ITEM.sub(sub, self.text)
         py = py.replace("&&", " and ").replace("||", " or ").replace("^", "**")
-        py = re.sub(r"!(?!=)", " not ", py)
+        # DHIS2's '!' / 'not' bind like unary minus (tighter than '*' and comparisons, looser
+        # than '^'): Python's '~' has exactly that precedence ('not' would bind loosest)
+        py = re.sub(r"!(?!=)|\bnot\b", " ~ ", py)
         py = re.sub(r"\bif\s*\(", "_if(", py)
         try:
             self._tree = ast.parse(py.strip(), mode="eval")
@@ -109,8 +112,8 @@ class Expression:
 
 _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.Call,
             ast.Name, ast.Constant, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow,
-            ast.Mod, ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or, ast.Eq, ast.NotEq, ast.Lt,
-            ast.LtE, ast.Gt, ast.GtE)
+            ast.Mod, ast.USub, ast.UAdd, ast.Not, ast.Invert, ast.And, ast.Or, ast.Eq,
+            ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 def _nanwhere(cond: Any, a: Any, b: Any) -> np.ndarray:
@@ -153,7 +156,7 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
         return env[node.id]
     if isinstance(node, ast.UnaryOp):
         v = np.asarray(_eval(node.operand, env), dtype="float64")
-        if isinstance(node.op, ast.Not):
+        if isinstance(node.op, (ast.Not, ast.Invert)):
             return _nanwhere(v, 0.0, 1.0)
         return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp):
@@ -170,7 +173,7 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
                 return np.where(b == 0, np.nan, a / np.where(b == 0, 1, b))
             if isinstance(node.op, ast.Pow):
                 return a**b
-            return np.mod(a, b)
+            return np.fmod(a, b)  # Java's remainder (sign of the dividend), as DHIS2
     if isinstance(node, ast.BoolOp):
         vals = [np.asarray(_eval(v, env), dtype="float64") for v in node.values]
         out = vals[0]
@@ -184,15 +187,19 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
             out = np.where((out != 0) & ~np.isnan(out), 1.0, out)
         return out
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, env)
-        res: Any = None
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = _eval(right_node, env)
-            r = _cmp(op, left, right)
-            res = r if res is None else np.where((res == 0) | (r == 0), 0.0,
-                                                 np.where(np.isnan(res) | np.isnan(r), np.nan, 1))
-            left = right
-        return res
+        # DHIS2 has no chained comparisons: '<' '>' '<=' '>=' bind tighter than '==' '!=',
+        # each level left-associative (a < b == 1 is (a < b) == 1)
+        vals = [_eval(node.left, env), *(_eval(c, env) for c in node.comparators)]
+        ops = list(node.ops)
+        for level in ((ast.Lt, ast.LtE, ast.Gt, ast.GtE), (ast.Eq, ast.NotEq)):
+            i = 0
+            while i < len(ops):
+                if isinstance(ops[i], level):
+                    vals[i:i + 2] = [_cmp(ops[i], vals[i], vals[i + 1])]
+                    del ops[i]
+                else:
+                    i += 1
+        return vals[0]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         fn = _FUNCS[node.func.id.lower()]
         return fn(*[_eval(a, env) for a in node.args])
