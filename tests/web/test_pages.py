@@ -112,6 +112,37 @@ def test_its_on_uploaded_series(world) -> None:  # type: ignore[no-untyped-def]
     assert bad.status_code == 422 and 'value="2023-01"' in bad.text
 
 
+def test_controlled_its_against_a_control_district(world) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    periods = [f"{y}{m:02d}" for y in (2022, 2023) for m in range(1, 13)]
+    lines = ["dataElement,period,orgUnit,value"]
+    for pe in periods:
+        shock = 0.8 if pe >= "202301" else 1.0  # both districts: a new register counts fewer
+        lines.append(f"ANC1,{pe},F1,{rng.poisson(400 * shock * (1.25 if pe >= '202301' else 1))}")
+        lines.append(f"ANC1,{pe},F2,{rng.poisson(300 * shock)}")
+    c = world.client("editor")
+    wid = world.workspace_id
+    up = c.post(f"/api/workspaces/{wid}/uploads", data={"kind": "dhis2"},
+                files={"file": ("a.csv", "\n".join(lines).encode(), "text/csv")})
+    assert up.status_code == 201
+    params = {"data_element": "ANC1", "start": "202301", "org_unit": "D1", "family": "poisson"}
+    plain = pd.DataFrame(c.get(f"/api/workspaces/{wid}/evaluation/its", params=params)
+                         .json()["summary"]).set_index("term")
+    ctl = c.get(f"/api/workspaces/{wid}/evaluation/its", params={**params, "control": "D2"})
+    summary = pd.DataFrame(ctl.json()["summary"]).set_index("term")
+    assert "controlled" in ctl.json()["method"]
+    assert 1.15 < float(np.exp(summary.loc["level_change", "estimate"])) < 1.35
+    assert float(np.exp(plain.loc["level_change", "estimate"])) < 1.1  # the shock hides it
+    page = c.get(f"/w/{wid}/evaluation", params={"data_element": "ANC1", "start": "202301",
+                                                  "district": "D1", "control": "D2"})
+    assert page.status_code == 200 and "control (observed)" in page.text
+    same = c.get(f"/w/{wid}/evaluation", params={"data_element": "ANC1", "start": "202301",
+                                                  "district": "D1", "control": "D1"})
+    assert same.status_code == 422 and "another org unit" in same.text
+
+
 @pytest.mark.parametrize("text,needle", [("name: [x", "not valid YAML"), ("- a\n- b\n", "mapping")])
 def test_bad_scenario_keeps_the_text(world, text, needle) -> None:  # type: ignore[no-untyped-def]
     c = world.client("editor")

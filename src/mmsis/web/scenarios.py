@@ -27,21 +27,41 @@ def run_its(
     start: str,
     org_unit: str | None = None,
     family: str = "quasipoisson",
+    control: str | None = None,
 ) -> Any:
-    """Interrupted time series (mmsis.evaluate.fit_its) of a routine series around `start`."""
-    from mmsis.evaluate import fit_its
+    """Interrupted time series (mmsis.evaluate.fit_its) of a routine series around `start`;
+    with a `control` org unit, a controlled ITS (fit_controlled_its) against its series."""
+    from mmsis.evaluate import fit_controlled_its, fit_its
 
     if not _PERIOD.match(start or ""):
         raise InputError(f"'{start}' is not a month YYYYMM", field="start")
     if family not in ITS_FAMILIES:
         raise InputError(f"family must be one of {', '.join(ITS_FAMILIES)}", field="family")
-    rows = services.routine_series(db, access, [data_element], org_unit)
-    if not rows:
-        raise InputError(f"no values of '{data_element}' here", field="data_element")
-    frame = pd.DataFrame(rows)[["period", "value"]]
-    frame["post"] = (frame["period"] >= start).astype(int)
-    if frame["post"].sum() < 3 or (1 - frame["post"]).sum() < 3:
-        raise InputError("need at least 3 months before and 3 after the start", field="start")
+    if control and control == org_unit:
+        raise InputError("the control must be another org unit than the one evaluated",
+                         field="control")
+
+    def series(unit: str | None, field: str) -> pd.DataFrame:
+        rows = services.routine_series(db, access, [data_element], unit)
+        if not rows:
+            raise InputError(f"no values of '{data_element}' here", field=field)
+        frame = pd.DataFrame(rows)[["period", "value"]]
+        frame["post"] = (frame["period"] >= start).astype(int)
+        return frame
+
+    frame = series(org_unit, "data_element")
+    if control:
+        other = series(control, "control")
+        common = set(frame["period"]) & set(other["period"])
+        frame = pd.concat([frame.assign(treated=1), other.assign(treated=0)], ignore_index=True)
+        frame = frame[frame["period"].isin(common)]
+    treated = frame[frame["treated"] == 1] if control else frame
+    if treated["post"].sum() < 3 or (1 - treated["post"]).sum() < 3:
+        raise InputError("need at least 3 months before and 3 after the start"
+                         + (" in both series" if control else ""), field="start")
+    if control:
+        return fit_controlled_its(frame, "value", "period", "treated", "post",
+                                  family=family)  # type: ignore[arg-type]
     return fit_its(frame, "value", "period", "post", family=family)  # type: ignore[arg-type]
 
 

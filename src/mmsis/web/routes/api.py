@@ -423,13 +423,15 @@ def its(
     start: str,
     org_unit: str | None = None,
     family: str = "quasipoisson",
+    control: str | None = None,
     access: Access = Depends(viewer),
     db: Session = DB,
 ) -> Any:
-    """Interrupted time series of a routine series (mmsis.evaluate.fit_its)."""
+    """Interrupted time series of a routine series (mmsis.evaluate.fit_its); with `control`
+    (another org unit), a controlled ITS (effects beyond the control's changes)."""
     from mmsis.web import scenarios
 
-    res = scenarios.run_its(db, access, data_element, start, org_unit, family)
+    res = scenarios.run_its(db, access, data_element, start, org_unit, family, control or None)
     return to_jsonable(
         {
             "method": res.method,

@@ -378,13 +378,16 @@ def evaluation_page(
     start: str = "",
     district: str = "",
     family: str = "quasipoisson",
+    control: str = "",
     access: Access = Depends(viewer),
     db: Session = DB,
 ) -> Response:
-    """Interrupted time series of a routine series around a start month (mmsis.evaluate)."""
+    """Interrupted time series of a routine series around a start month (mmsis.evaluate);
+    with a control district, a controlled ITS."""
     from mmsis.web import scenarios
 
-    form = {"data_element": data_element, "start": start, "district": district, "family": family}
+    form = {"data_element": data_element, "start": start, "district": district, "family": family,
+            "control": control}
     ctx: dict[str, Any] = {
         **_nav(access, "evaluation"),
         "form": form,
@@ -398,11 +401,18 @@ def evaluation_page(
     if not start:
         return render(request, "evaluation.html", ctx)
     try:
-        res = scenarios.run_its(db, access, data_element, start, district or None, family)
+        res = scenarios.run_its(
+            db, access, data_element, start, district or None, family, control or None
+        )
     except InputError as exc:
         ctx["error"] = exc.message
         return render(request, "evaluation.html", ctx, 422)
     s = res.series
+    lines: dict[str, list[tuple[Any, Any]]] = {}
+    if "treated" in s:  # controlled ITS: the control's observed series too
+        ctrl = s[s["treated"] == 0]
+        lines["control (observed)"] = list(zip(ctrl["time"], ctrl["observed"], strict=True))
+        s = s[s["treated"] == 1]
     ctx["result"] = res
     ctx["chart"] = charts.line_chart(
         {
@@ -413,6 +423,7 @@ def evaluation_page(
                 for t, c, i in zip(s["time"], s["counterfactual"], s["intervention"], strict=True)
                 if i
             ],
+            **lines,
         },
         title=f"{data_element}: observed, fitted and counterfactual",
         x_label="months",
