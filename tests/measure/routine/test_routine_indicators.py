@@ -12,7 +12,7 @@ import pytest
 from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.measure.routine import compute_indicators
-from mmsis.measure.routine.definitions import load_definitions
+from mmsis.measure.routine.definitions import Definitions, Indicator, load_definitions
 from mmsis.measure.routine.expressions import Expression
 
 MONTHS = [f"2024{m:02d}" for m in range(1, 7)]
@@ -232,3 +232,30 @@ def test_bad_population_file_is_refused_whole_with_rows_and_columns(
     assert [(r.row, r.column) for r in rep.refusals] == [
         (2, "orgUnit"), (3, "year"), (4, "population"), (5, "key")]
     assert store.query("SELECT count(*) AS n FROM populations")["n"].iloc[0] == 0
+
+
+def test_reporting_rate_items_and_days() -> None:
+    """R{ds.REPORTING_RATE[_ON_TIME]} = 100 x received (on time) / expected after aggregation,
+    and [days] = the days in the period, as DHIS2; counted by hand below."""
+    st = Store(":memory:")
+    ous = pd.DataFrame({"id": ["R", "F1", "F2"], "level": [1, 2, 2],
+                        "parent_id": [None, "R", "R"], "path": ["/R", "/R/F1", "/R/F2"]})
+    assert st.import_metadata({"org_units": ous, "data_elements": pd.DataFrame(
+        {"id": ["A"], "aggregation_type": ["SUM"]})}).ok
+    # F1 reports every month; F2 misses March, June, ...; on time in even months only
+    rep = pd.DataFrame([("DS", f"2024{m:02d}", f, 1, int(m % 3 != 0 or f == "F1"),
+                         int(m % 2 == 0)) for m in range(1, 13) for f in ("F1", "F2")],
+                       columns=["dataSet", "period", "orgUnit", "expected", "received",
+                                "on_time"])
+    assert st.import_reports(rep).ok
+    defs = Definitions(file="t", indicators=[
+        Indicator(id="rr", name="rr", numerator="R{DS.REPORTING_RATE}"),
+        Indicator(id="rrt", name="rrt", numerator="R{DS.REPORTING_RATE_ON_TIME}"),
+        Indicator(id="days", name="days", numerator="[days]")])
+    res = compute_indicators(st, level=1, period_type="quarterly", definitions=defs)
+    assert _val(res, "rr", "R", "2024Q1") == pytest.approx(100 * 5 / 6)
+    assert _val(res, "rrt", "R", "2024Q1") == pytest.approx(100 * 2 / 6)
+    assert _val(res, "rrt", "R", "2024Q2") == pytest.approx(100 * 4 / 6)
+    assert [_val(res, "days", "R", f"2024Q{q}") for q in (1, 2, 3, 4)] == [91, 91, 92, 92]
+    with pytest.raises(InputError, match="REPORTING_RATE"):
+        Expression("R{DS.RATE}")

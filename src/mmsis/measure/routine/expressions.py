@@ -1,7 +1,9 @@
 """DHIS2 indicator expressions, parsed safely and evaluated on whole columns at once.
 
 Supported: ``#{de}``, ``#{de.coc}`` (``#{de.*}``/``#{de.coc.aoc}`` too), ``C{constant}``,
-``R{dataSet.METRIC}`` (ACTUAL_REPORTS, ACTUAL_REPORTS_ON_TIME, EXPECTED_REPORTS),
+``R{dataSet.METRIC}`` (ACTUAL_REPORTS, ACTUAL_REPORTS_ON_TIME, EXPECTED_REPORTS, and
+REPORTING_RATE / REPORTING_RATE_ON_TIME = 100 x actual (on time) / expected), ``[days]`` (the
+days in the period),
 ``P{population}`` (mmsis extension: the org unit's catchment population), numbers,
 ``+ - * / ^ %``, comparisons, ``&&``, ``||``, ``!`` and the functions ``if``, ``isNull``,
 ``isNotNull``, ``firstNonNull``, ``greatest``, ``least``, with DHIS2's precedence (``^``, then
@@ -21,8 +23,10 @@ import numpy as np
 
 from mmsis.errors import InputError
 
-_ITEM = re.compile(r"([#CRP])\{([^}]*)\}")
+_ITEM = re.compile(r"([#CRP])\{([^}]*)\}|\[days\]")
 _KIND = {"#": "de", "C": "constant", "R": "report", "P": "population"}
+# DHIS2's reporting rates are ratios of the (aggregated) report counts, in percent
+_RATE = re.compile(r"R\{\s*([^}.\s]+)\.REPORTING_RATE(_ON_TIME)?\s*\}")
 REPORT_METRICS = {"ACTUAL_REPORTS": "received", "ACTUAL_REPORTS_ON_TIME": "on_time",
                   "EXPECTED_REPORTS": "expected"}
 
@@ -31,7 +35,7 @@ REPORT_METRICS = {"ACTUAL_REPORTS": "received", "ACTUAL_REPORTS_ON_TIME": "on_ti
 class Item:
     """One operand of an expression: its kind and its DHIS2 reference."""
 
-    kind: str  # de | constant | report | population
+    kind: str  # de | constant | report | population | days
     ref: str
 
     @property
@@ -57,7 +61,7 @@ class Item:
         return parts[2] if len(parts) > 2 and parts[2] != "*" else None
 
 
-_KIND_INV = {"de": "d", "constant": "c", "report": "r", "population": "p"}
+_KIND_INV = {"de": "d", "constant": "c", "report": "r", "population": "p", "days": "n"}
 
 
 class Expression:
@@ -69,6 +73,10 @@ class Expression:
         items: dict[str, Item] = {}
 
         def sub(m: re.Match[str]) -> str:
+            if m.group(0) == "[days]":  # DHIS2: the number of days in the period
+                item = Item("days", "days")
+                items[item.name] = item
+                return f" {item.name} "
             kind = _KIND[m.group(1)]
             ref = m.group(2).strip()
             if not ref:
@@ -76,13 +84,16 @@ class Expression:
             if kind == "report":
                 parts = ref.split(".")
                 if len(parts) != 2 or parts[1] not in REPORT_METRICS:
+                    known = sorted([*REPORT_METRICS, "REPORTING_RATE", "REPORTING_RATE_ON_TIME"])
                     raise InputError(f"R{{{ref}}} must be dataSet.METRIC with METRIC one of "
-                                     f"{sorted(REPORT_METRICS)}", field=where)
+                                     f"{known}", field=where)
             item = Item(kind, ref)
             items[item.name] = item
             return f" {item.name} "
 
-        py = _ITEM.sub(sub, self.text)
+        py = _RATE.sub(lambda m: f"(100 * R{{{m.group(1)}.ACTUAL_REPORTS{m.group(2) or ''}}}"
+                             f" / R{{{m.group(1)}.EXPECTED_REPORTS}})", self.text)
+        py = _ITEM.sub(sub, py)
         py = py.replace("&&", " and ").replace("||", " or ").replace("^", "**")
         # DHIS2's '!' / 'not' bind like unary minus (tighter than '*' and comparisons, looser
         # than '^'): Python's '~' has exactly that precedence ('not' would bind loosest)

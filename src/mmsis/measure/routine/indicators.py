@@ -123,6 +123,10 @@ def _env(e: Expression, frame: pd.DataFrame, consts: dict[str, float],
                 raise InputError(f"unknown constant C{{{it.ref}}}; known: {sorted(consts)}",
                                  field=e.where)
             env[it.name] = consts[it.ref]
+        elif it.kind == "days":
+            if "days" not in frame:
+                raise InputError("[days] can only be used in indicators", field=e.where)
+            env[it.name] = frame["days"].to_numpy(dtype="float64")
         elif it.kind == "population":
             if population is None:
                 raise InputError("P{population} can only be used in indicators", field=e.where)
