@@ -63,15 +63,17 @@ def test_recode_rules() -> None:
     rec = recode(_tiny(), load_profile("dhs"))
     d = rec.data
     assert d["_weight"].tolist()[:2] == [1.0, 2.0]
-    # m14 98 (don't know) counts as "no"; 99 (missing) drops out; row 7 is outside 60 months
-    assert d["anc1"].tolist()[:5] == [0.0, 1.0, 0.0, 1.0, 1.0]
-    assert np.isnan(d["anc1"][5]) and np.isnan(d["anc1"][6])
-    assert d["anc4"].tolist()[:5] == [0.0, 0.0, 0.0, 1.0, 1.0]
+    # DHS (RH_ANC.do): m14 98 (don't know how many) is ANC1+ but not ANC4+; 99 (missing) is
+    # "no" to both, kept in the denominator; row 7 is outside 60 months
+    assert d["anc1"].tolist()[:6] == [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
+    assert np.isnan(d["anc1"][6])
+    assert d["anc4"].tolist()[:6] == [0.0, 0.0, 0.0, 1.0, 1.0, 0.0]
     # no supplement -> later steps are 0 (skip pattern), not missing
     assert d["received_180"][0] == 0.0 and d["received_180"][2] == 0.0
-    # 998 don't know on tablets received -> "no"; 999 missing consumed -> NaN
+    # 998 don't know on tablets received -> "no"; 999 missing consumed -> "no" (DHS
+    # "don't know/missing" category, in the denominator)
     assert d["received_180"][4] == 0.0
-    assert np.isnan(d["consumed_180"][5])
+    assert d["consumed_180"][5] == 0.0
     assert d["consumed_180"].tolist()[3] == 1.0 and d["consumed_180"][7] == 1.0
     mms = recode(_tiny(), load_profile("dhs"), supplement="MMS").data
     assert mms["received_any"][1] == 0.0 and mms["received_any"][3] == 1.0

@@ -56,6 +56,9 @@ class StepSpec(BaseModel):
     requires: list[str] = Field(default_factory=list)
     after: str | None = None
     supplement_step: bool = False
+    # overrides the profile's dont_know_as for this step: "yes" when a "don't know" answer
+    # implies the step was reached (m14 = 98 "don't know how many visits" implies ANC1+)
+    dont_know_as: Literal["no", "yes", "missing"] | None = None
 
     @field_validator("when")
     @classmethod
@@ -93,6 +96,9 @@ class SurveyProfile(BaseModel):
     domains: dict[str, DomainSpec] = Field(default_factory=dict)
     variables: dict[str, VariableSpec]
     dont_know_as: Literal["no", "missing"] = "no"
+    # "no": a missing code (99, 9, 999) counts as not reaching a step, kept in the denominator
+    # as DHS tables do ("don't know/missing" category); "missing": dropped (na.rm)
+    missing_as: Literal["no", "missing"] = "missing"
     reference_period: PeriodSpec | None = None
     cascade: list[StepSpec] = Field(default_factory=list)
     adherence: AdherenceSpec | None = None

@@ -45,13 +45,13 @@ def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
     return values.to_numpy(dtype=np.float64)
 
 
-def _variable(df: pd.DataFrame, spec: VariableSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Values with special codes removed, and a flag for "don't know"."""
+def _variable(df: pd.DataFrame, spec: VariableSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values with special codes removed, and flags for "don't know" and "missing" codes."""
     v = _numeric(df, spec.column)
     dk = np.isin(v, spec.dont_know) if spec.dont_know else np.zeros(v.size, dtype=bool)
     miss = np.isin(v, spec.missing) if spec.missing else np.zeros(v.size, dtype=bool)
     v = np.where(dk | miss, np.nan, v)
-    return v, dk
+    return v, dk, miss
 
 
 def _and3(parts: list[np.ndarray]) -> np.ndarray:
@@ -110,10 +110,11 @@ def recode(
             out[name] = raw.to_numpy()
     values: dict[str, np.ndarray] = {}
     dks: dict[str, np.ndarray] = {}
+    misses: dict[str, np.ndarray] = {}
     for name, spec in profile.variables.items():
         if spec.column not in df.columns:
             continue
-        values[name], dks[name] = _variable(df, spec)
+        values[name], dks[name], misses[name] = _variable(df, spec)
         out[name] = values[name]
     in_period = np.ones(len(df), dtype=bool)
     if profile.reference_period is not None:
@@ -137,8 +138,11 @@ def recode(
             v = values[var]
             with np.errstate(invalid="ignore"):
                 met = np.where(np.isnan(v), np.nan, _OPS[op](v, value).astype(np.float64))
-            if profile.dont_know_as == "no":
-                met = np.where(dks[var], 0.0, met)
+            dk_as = step.dont_know_as or profile.dont_know_as
+            if dk_as != "missing":
+                met = np.where(dks[var], 0.0 if dk_as == "no" else 1.0, met)
+            if profile.missing_as == "no":
+                met = np.where(misses[var], 0.0, met)
             parts.append(met)
         if step.supplement_step and type_cond is not None:
             parts.append(type_cond)
