@@ -169,3 +169,13 @@ cat(sprintf("%.15g\\n", c(coef(a), SE(a), coef(r), SE(r), coef(m)[2], SE(m)[2], 
         region.loc["absolute gap", "se"],
     ]
     np.testing.assert_allclose(ours, ref, rtol=1e-6)
+
+
+def test_child_age_b19_is_used_when_present(example_country) -> None:  # type: ignore[no-untyped-def]
+    """With b19 in the file, the reference period uses it (not v008 - b3), as DHS code does."""
+    ir = example_country.survey.copy()
+    base = recode(ir, load_profile("dhs")).data["in_period"]
+    ir["b19"] = 70.0  # every child 70 months old: nobody in the 60-month period
+    assert base.any() and not recode(ir, load_profile("dhs")).data["in_period"].any()
+    ir["b19"] = np.nan  # an empty b19 column falls back to v008 - b3
+    pd.testing.assert_series_equal(recode(ir, load_profile("dhs")).data["in_period"], base)

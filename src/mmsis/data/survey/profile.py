@@ -75,6 +75,8 @@ class PeriodSpec(BaseModel):
     interview_cmc: str
     birth_cmc: str
     months: int = 60
+    # child's age in months (DHS b19); used instead of interview - birth when the file has it
+    child_age: str | None = None
 
 
 class AdherenceSpec(BaseModel):

@@ -120,7 +120,10 @@ def recode(
     if profile.reference_period is not None:
         rp = profile.reference_period
         months = period_months if period_months is not None else rp.months
-        age = _numeric(df, rp.interview_cmc) - _numeric(df, rp.birth_cmc)
+        if rp.child_age and rp.child_age in df.columns and df[rp.child_age].notna().any():
+            age = _numeric(df, rp.child_age)
+        else:
+            age = _numeric(df, rp.interview_cmc) - _numeric(df, rp.birth_cmc)
         in_period = (age >= 0) & (age < months)
     out["in_period"] = in_period
     type_cond = _supplement_condition(profile, supplement, values)
