@@ -18,12 +18,13 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from mmsis.errors import InputError
 from mmsis.framework.framework import Framework
 from mmsis.framework.models import Question, StudyDesign
 from mmsis.plan.scorecard import Scorecard
-from mmsis.plan.workspace import DEFAULT_WEIGHTS, Programme
+from mmsis.plan.workspace import DEFAULT_WEIGHTS, AgendaSettings, Programme
 
 CRITERIA: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
 PRIORITY_SCORE = {"high": 1.0, "medium": 2 / 3, "low": 1 / 3}
@@ -217,10 +218,16 @@ def build_agenda(
     top: int | None = 10,
     weights: Mapping[str, float] | None = None,
 ) -> Agenda:
-    """Select, score and rank IR questions for the programme's current phases."""
-    w = {**programme.agenda.weights, **(weights or {})}
+    """Select, score and rank IR questions for the current phases of the scorecard (national,
+    or the region the scorecard was made for); ties are ranked by question id."""
+    if top is not None and top < 1:
+        raise InputError(f"top must be at least 1 (or None for all), got {top}", field="top")
+    try:
+        w = AgendaSettings(weights={**programme.agenda.weights, **(weights or {})}).weights
+    except ValidationError as exc:
+        raise InputError(exc.errors()[0]["msg"], field="agenda.weights") from exc
     wsum = sum(w.values()) or 1.0
-    current = {p: programme.phase_of(p) for p in card.pillars}
+    current = {c.pillar: c.phase for c in card.cells if c.current}
     cur_phases = set(current.values())
     open_items = card.open_key_results(current_only=True)
     open_by_pillar: dict[str, list[str]] = {}
@@ -289,7 +296,8 @@ def build_agenda(
         score = sum(w[c] * r[c] for c in CRITERIA) / wsum
         scored.append((score, q, r, basis, why))
 
-    scored.sort(key=lambda t: (-t[0], t[1].id))
+    # equal scores (up to float noise) are ranked by question id, as documented
+    scored.sort(key=lambda t: (-round(t[0], 9), t[1].id))
     chosen = scored[:top] if top else scored
     items: list[AgendaItem] = []
     defaults = agenda_defaults()

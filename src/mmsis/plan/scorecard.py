@@ -18,6 +18,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from mmsis.errors import InputError
 from mmsis.framework.framework import Framework
 from mmsis.framework.models import KeyResult
 from mmsis.plan.workspace import Measurement, Programme
@@ -126,17 +127,44 @@ class Scorecard(BaseModel):
         return scorecard_heatmap(self, path)
 
 
+def _check_scale(fw: Framework, indicator: str, m: Measurement, where: str) -> None:
+    """Refuse a proportion measured outside 0-1 (a percentage would silently meet >= 0.8)."""
+    try:
+        unit = fw.indicator(indicator).unit
+    except KeyError:
+        return
+    if unit == "proportion" and not 0.0 <= m.value <= 1.0:
+        raise InputError(
+            f"{indicator} is a proportion (0-1) but the measured value is {m.value:g}; "
+            "give shares, not percentages", field=f"{where}.{indicator}.value",
+        )
+
+
 def _fmt_threshold(kr: KeyResult) -> str | None:
     return f"{kr.threshold.op} {kr.threshold.value:g}" if kr.threshold else None
+
+
+def _threshold_met(kr: KeyResult, value: float, fw: Framework) -> bool:
+    """Whether a value meets the key result's threshold; a gap whose indicator should be
+    `closer_to_zero` (e.g. the signed Q5 - Q1 wealth gap) is compared by its size |value|."""
+    assert kr.threshold is not None
+    try:
+        direction = fw.indicator(kr.indicator).direction if kr.indicator else None
+    except KeyError:
+        direction = None
+    return kr.threshold.met(abs(value) if direction == "closer_to_zero" else value)
 
 
 def _assess_one(
     kr: KeyResult,
     programme: Programme,
-    measured: Mapping[str, Measurement],
+    national: Mapping[str, Measurement],
+    regional: Mapping[str, Measurement],
     region: str | None,
+    fw: Framework,
 ) -> KeyResultAssessment:
     team = programme.status_of(kr.id, region)
+    team_is_regional = team is not None and region is not None and team.region == region
     evidence = "; ".join(
         " | ".join(x for x in (e.note, e.file, str(e.date) if e.date else None, e.who) if x)
         for e in (team.evidence if team else [])
@@ -158,9 +186,12 @@ def _assess_one(
     if team is not None and team.status == "not_applicable":
         return KeyResultAssessment(**base, status="not_applicable", basis="team")
     if kr.evidence_type == "indicator" and kr.indicator and kr.threshold is not None:
-        m = measured.get(kr.indicator)
+        # regional value > regional team status > national value > national team status
+        m = regional.get(kr.indicator)
+        if m is None and not team_is_regional:
+            m = national.get(kr.indicator)
         if m is not None:
-            ok = kr.threshold.met(m.value)
+            ok = _threshold_met(kr, m.value, fw)
             note = (
                 f"{kr.indicator} = {m.value:.3g} ({m.date}) "
                 f"{'meets' if ok else 'does not meet'} {_fmt_threshold(kr)}"
@@ -240,22 +271,27 @@ def assess(
     """Score every phase x pillar cell and judge each pillar's move to its next phase.
 
     `measured` (indicator id -> {value, date, source}) adds to or replaces the programme's own
-    measurements; for a region, the region's measurements are used first.
+    (national) measurements; for a region, the region's own measurements and statuses win over
+    national ones. A proportion outside 0-1 (e.g. a percentage) is an InputError.
     """
-    values: dict[str, Measurement] = dict(programme.measurements)
+    national: dict[str, Measurement] = dict(programme.measurements)
+    for k, v in (measured or {}).items():
+        national[k] = v if isinstance(v, Measurement) else Measurement.model_validate(v)
+    regional: dict[str, Measurement] = {}
     if region is not None:
         reg = next((r for r in programme.regions if r.id == region), None)
         if reg is None:
-            from mmsis.errors import InputError
-
             known = ", ".join(r.id for r in programme.regions)
             raise InputError(f"unknown region '{region}' (known: {known})", field="region")
-        values.update(reg.measurements)
-    for k, v in (measured or {}).items():
-        values[k] = v if isinstance(v, Measurement) else Measurement.model_validate(v)
+        regional = dict(reg.measurements)
+    for where, values in (("measurements", national), ("regions.measurements", regional)):
+        for k, m in values.items():
+            _check_scale(fw, k, m, where)
     phase_ids = [p.id for p in fw.phases]
     pillar_ids = [p.id for p in fw.pillars]
-    items = [_assess_one(kr, programme, values, region) for kr in fw.key_results]
+    items = [
+        _assess_one(kr, programme, national, regional, region, fw) for kr in fw.key_results
+    ]
     cells: list[Cell] = []
     verdicts: list[PillarVerdict] = []
     for pillar in pillar_ids:

@@ -120,6 +120,13 @@ class QuestionRating(BaseModel):
     partner: str | None = None
     timing: str | None = None
 
+    @field_validator("answerability", "decision_value", "equity", "feasibility", "kr_relevance")
+    @classmethod
+    def _unit(cls, v: float | None) -> float | None:
+        if v is not None and not 0.0 <= v <= 1.0:
+            raise ValueError(f"ratings are 0-1, got {v}")
+        return v
+
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "answerability": 1.0,
