@@ -155,3 +155,25 @@ def test_modules_follow_the_agenda(tmp_path: Path) -> None:
     assert forms["household"].questions == ["q_accept", "q_cov"]
     # a reduced form is still a valid XForm
     convert(str(tmp_path / "mms_household_exit.xlsx"))
+
+
+def test_every_module_subset_converts_and_refers_to_its_own_fields(tmp_path: Path) -> None:
+    # a module may only refer to fields of receipt (always asked) or of itself: check every
+    # subset of the optional modules, not just the full form
+    import itertools
+
+    from mmsis.plan.forms import MODULE_OUTCOMES
+
+    optional = [m for m in MODULE_OUTCOMES if m != "receipt"]
+    for k in range(len(optional) + 1):
+        for subset in itertools.combinations(optional, k):
+            form = household_survey(list(subset))
+            path = form.save(tmp_path / f"hh_{k}_{'_'.join(subset)}.xlsx")
+            convert(str(path), validate=False)
+            names = {r["name"] for r in form.rows}
+            for r in form.rows:
+                for col in ("relevance", "constraint", "calculation"):
+                    for ref in re.findall(r"\$\{(\w+)\}", str(r.get(col) or "")):
+                        assert ref in names, (subset, r["name"], ref)
+            scales = {s for s in WEINER_SCALES if f"{s}_1" in names}
+            assert scales == set(subset) & set(WEINER_SCALES)
