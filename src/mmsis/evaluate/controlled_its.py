@@ -31,11 +31,11 @@ from mmsis.evaluate._base import (
 )
 from mmsis.evaluate._input import binary_column, require_columns
 from mmsis.evaluate.its import (
-    FAMILIES,
     Family,
     SegmentedEffects,
     _check_design,
     _standardise,
+    check_fit_options,
     fit_family,
     with_seasonality,
 )
@@ -184,10 +184,7 @@ def fit_controlled_its(
     errors (Newey-West within each series, summed) with that many lags.
     """
 
-    if family not in FAMILIES:
-        raise InputError(f"must be one of {', '.join(FAMILIES)} (got {family!r})", field="family")
-    if newey_west is not None and newey_west < 0:
-        raise InputError("Newey-West lags must be >= 0", field="newey_west")
+    check_fit_options(family, newey_west)
     frame = _stack(data, outcome, time, group, intervention, offset, season, file)
     missing = frame["y"].isna()
     if missing.any():
@@ -238,11 +235,7 @@ def fit_controlled_its(
          **fit.series(x, off, log_link)}
     )
     dispersion = fit.dispersion
-    warnings = []
-    if family == "poisson" and dispersion > 1.5:
-        warnings.append(
-            f"overdispersion (Pearson chi2/df = {dispersion:.2f}): use quasipoisson or negbin"
-        )
+    warnings = fit.warnings(family)
     common = summary.set_index("term").loc["post"]
     if common["p"] < 0.05:
         warnings.append(

@@ -259,6 +259,14 @@ def _check_design(
         )
 
 
+def check_fit_options(family: str, newey_west: int | None) -> None:
+    """Refuse an unknown model family or a negative number of Newey-West lags."""
+    if family not in FAMILIES:
+        raise InputError(f"must be one of {', '.join(FAMILIES)} (got {family!r})", field="family")
+    if newey_west is not None and newey_west < 0:
+        raise InputError("Newey-West lags must be >= 0", field="newey_west")
+
+
 def with_seasonality(
     x: pd.DataFrame,
     frame: pd.DataFrame,
@@ -298,6 +306,13 @@ class FamilyFit:
     log_off: np.ndarray  # log offset on the linear predictor (zeros for the Gaussian family)
     eta_fit: np.ndarray  # fitted linear predictor
     resid: np.ndarray  # Pearson residuals (GLMs) or raw residuals (OLS)
+
+    def warnings(self, family: str) -> list[str]:
+        """Warnings the fit itself raises (overdispersion of a plain Poisson model)."""
+        if family == "poisson" and self.dispersion > 1.5:
+            return [f"overdispersion (Pearson chi2/df = {self.dispersion:.2f}): use quasipoisson "
+                    "or negbin"]
+        return []
 
     def summary(self, log_link: bool) -> pd.DataFrame:
         """One Wald row per term (rate ratios added on log links)."""
@@ -384,10 +399,7 @@ def fit_its(
     `newey_west` gives HAC (Newey-West) standard errors with that many lags.
     """
 
-    if family not in FAMILIES:
-        raise InputError(f"must be one of {', '.join(FAMILIES)} (got {family!r})", field="family")
-    if newey_west is not None and newey_west < 0:
-        raise InputError("Newey-West lags must be >= 0", field="newey_west")
+    check_fit_options(family, newey_west)
     frame = _standardise(data, outcome, time, intervention, offset, season, completeness, file)
     if (harmonics or month_indicators) and "season" not in frame:
         frame["season"] = frame["t"] % period
@@ -430,10 +442,7 @@ def fit_its(
             "residual autocorrelation (Breusch-Godfrey p < 0.05): consider --newey-west LAGS "
             "or seasonal terms"
         )
-    if family == "poisson" and dispersion > 1.5:
-        warnings.append(
-            f"overdispersion (Pearson chi2/df = {dispersion:.2f}): use quasipoisson or negbin"
-        )
+    warnings += fit.warnings(family)
     if dq["n_missing"] or dq["n_low_completeness"]:
         warnings.append(
             f"data quality: {dq['n_missing']} missing and {dq['n_low_completeness']} "
