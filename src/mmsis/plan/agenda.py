@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from mmsis.errors import InputError
 from mmsis.framework.framework import Framework
 from mmsis.framework.models import Question, StudyDesign
+from mmsis.plan.chnri import Prioritisation
 from mmsis.plan.scorecard import Scorecard
 from mmsis.plan.workspace import DEFAULT_WEIGHTS, AgendaSettings, Programme
 
@@ -217,9 +218,13 @@ def build_agenda(
     card: Scorecard,
     top: int | None = 10,
     weights: Mapping[str, float] | None = None,
+    priorities: Prioritisation | None = None,
 ) -> Agenda:
     """Select, score and rank IR questions for the current phases of the scorecard (national,
-    or the region the scorecard was made for); ties are ranked by question id."""
+    or the region the scorecard was made for); ties are ranked by question id.
+
+    With a group's CHNRI `priorities`, a question the group scored is ranked by its research
+    priority score (RPS / 100) instead of the rule-based ratings (docs/plan.md)."""
     if top is not None and top < 1:
         raise InputError(f"top must be at least 1 (or None for all), got {top}", field="top")
     try:
@@ -237,6 +242,8 @@ def build_agenda(
     required_open = {i.pillar for i in open_items if i.required}
     gap = {c.pillar: 1.0 - (c.share_met or 0.0) for c in card.cells if c.current}
     weak = _weak_outcomes(card, fw)
+    group = {p.question: p for p in (priorities.questions if priorities else [])
+             if p.rps is not None}
     have = set(ROUTINE_SOURCES)
     if programme.data.surveys:
         have |= SURVEY_SOURCES
@@ -294,6 +301,10 @@ def build_agenda(
                 if v is not None:
                     r[c], basis[c] = float(v), "team rating"
         score = sum(w[c] * r[c] for c in CRITERIA) / wsum
+        if q.id in group:
+            score = group[q.id].rps / 100.0  # type: ignore[operator]
+            why.append(f"group CHNRI priority score {group[q.id].rps:.0f} of 100 "
+                       f"({group[q.id].raters} raters, agreement {group[q.id].aea:.0%})")
         scored.append((score, q, r, basis, why))
 
     # equal scores (up to float noise) are ranked by question id, as documented

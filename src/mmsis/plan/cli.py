@@ -78,6 +78,10 @@ def assess_cmd(
 def agenda_cmd(
     file: Path = PLAN_FILE,
     top: int = typer.Option(10, "--top", min=1, help="Number of questions to keep."),
+    scores: Path | None = typer.Option(
+        None, "--scores", help="The group's CHNRI scores (CSV rater,question,criterion,score): "
+        "questions they scored are ranked by their research priority score."),
+    weights: Path | None = typer.Option(None, "--weights", help="CHNRI criterion weights (YAML)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """The ranked IR agenda with designs and sample sizes, and ERIC strategy suggestions."""
@@ -89,7 +93,12 @@ def agenda_cmd(
 
     fw = load_framework()
     prog = load_programme(file)
-    agenda = build_agenda(prog, fw, assess(prog, fw), top=top)
+    priorities = None
+    if scores is not None:
+        from mmsis.plan.chnri import prioritise, read_scores, read_weights
+
+        priorities = prioritise(read_scores(scores), read_weights(weights) if weights else None)
+    agenda = build_agenda(prog, fw, assess(prog, fw), top=top, priorities=priorities)
     strategies = suggest_strategies(prog, fw)
     if as_json:
         ids = list(dict.fromkeys(i for it in agenda.items for i in it.indicators))
@@ -103,6 +112,37 @@ def agenda_cmd(
     if len(strategies):
         print_table(strategies[["construct", "strategy_name", "decision"]],
                     title="ERIC strategies for flagged CFIR barriers")
+
+
+@app.command("prioritise")
+def prioritise_cmd(
+    scores: Path = typer.Argument(..., help="CSV rater,question,criterion,score (1, 0.5, 0 or "
+                                  "blank for \"don't know\")."),
+    weights: Path | None = typer.Option(
+        None, "--weights", help="YAML `criterion: weight` (default: every criterion weighs 1)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Group priority setting (CHNRI): criterion scores, research priority score, agreement."""
+    from mmsis.framework.loader import load_framework
+    from mmsis.plan.chnri import CRITERION_LABELS, prioritise, read_scores, read_weights
+
+    result = prioritise(read_scores(scores), read_weights(weights) if weights else None)
+    if as_json:
+        print_json(result.to_dict()["questions"])
+        return
+    fw = load_framework()
+    texts = {q.id: q.text for q in fw.questions}
+    table = result.summary
+    table.insert(2, "text", table["question"].map(lambda q: texts.get(q, "")))
+    for c in ("rps", "aea", *result.criteria):
+        scale = 100 if c == "aea" else 1
+        table[c] = table[c].map(lambda v, s=scale: "" if v is None or v != v else f"{v * s:.0f}")
+    table = table.rename(columns={"rps": "priority score (0-100)", "aea": "agreement %",
+                                  **{c: CRITERION_LABELS.get(c, c) for c in result.criteria}})
+    print_table(table, title=f"Research priorities by the CHNRI method ({len(table)} questions)")
+    console.print("Priority score: the weighted mean of the criterion scores (100 = every rater "
+                  "said yes on every criterion); agreement: the share of raters giving the most "
+                  "frequent answer, averaged over the criteria.")
 
 
 @app.command("forms")
