@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from mmsis.data.store import Store
 
@@ -83,8 +84,65 @@ def test_analytics_json_and_export_roundtrip(tmp_path: Path) -> None:
     csv_out = tmp_path / "export.csv"
     st.export_data_values(csv_out)
     st2 = _store()
+    # an analytics average (12.5) is not a data value DHIS2 accepts for an INTEGER element
+    again = st2.import_file(csv_out)
+    assert again.imported == 0 and [(r.row, r.column) for r in again.refusals] == [(2, "value")]
+    assert "value type INTEGER" in again.refusals[0].reason
+    st2.import_metadata({"data_elements": pd.DataFrame(
+        {"id": ["f7n9E0hX8qk"], "value_type": ["NUMBER"], "aggregation_type": ["SUM"]})})
     assert st2.import_file(csv_out).imported == 2
     assert st2.data_values()["value"].sum() == 22.5
+
+
+VT_CASES = [  # value type, value, accepted (DHIS2's ValueType rules)
+    ("NUMBER", "-3.5", True), ("INTEGER", "-4", True), ("INTEGER", "2.5", False),
+    ("INTEGER_POSITIVE", "0", False), ("INTEGER_POSITIVE", "3", True),
+    ("INTEGER_ZERO_OR_POSITIVE", "-1", False), ("INTEGER_ZERO_OR_POSITIVE", "0", True),
+    ("INTEGER_NEGATIVE", "-2", True), ("INTEGER_NEGATIVE", "2", False),
+    ("PERCENTAGE", "101", False), ("UNIT_INTERVAL", "0.4", True), ("BOOLEAN", "true", True),
+    ("BOOLEAN", "2", False), ("TRUE_ONLY", "0", False), ("TEXT", "12", False), (None, "-7", True),
+]
+
+
+@pytest.mark.parametrize(("vt", "value", "ok"), VT_CASES)
+def test_value_checked_against_its_value_type(vt, value, ok, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    st = _store()
+    st.import_metadata({"data_elements": pd.DataFrame(
+        {"id": ["VT"], "value_type": [vt], "aggregation_type": ["SUM"]})})
+    row = {"dataElement": "VT", "period": "202401", "orgUnit": "DiszpKrYNg8", "value": value}
+    rep = st.import_data_values(pd.DataFrame([row]))
+    assert rep.ok == ok, rep.refusals
+    if not ok:
+        assert rep.refusals[0].column == "value" and st.count("data_values") == 0
+    # the CSV fast path and the exact path agree
+    csv = tmp_path / "v.csv"
+    csv.write_text(f"dataElement,period,orgUnit,value\nVT,202402,DiszpKrYNg8,{value}\n")
+    assert st.import_file(csv).ok == ok
+
+
+def test_batch_rows_and_values_commit_together() -> None:
+    st = _store()
+    df = pd.DataFrame({"dataElement": ["f7n9E0hX8qk"], "period": ["202401"],
+                       "orgUnit": ["DiszpKrYNg8"], "value": ["3"]})
+    with st.batch("upload:1", "dhis2", "a.csv"):
+        assert st.import_data_values(df).ok
+    assert st.has_batch("upload:1")
+    assert st.query("SELECT source FROM data_values")["source"].tolist() == ["upload:1"]
+    bad = df.assign(period="202413")
+    with st.batch("upload:2", "dhis2", "b.csv"):
+        assert not st.import_data_values(bad).ok
+    assert not st.has_batch("upload:2")
+
+
+def test_scope_refuses_org_units_outside_the_subtree() -> None:
+    st = _store()
+    df = pd.DataFrame({"dataElement": ["f7n9E0hX8qk"], "period": ["202401"],
+                       "orgUnit": ["DiszpKrYNg8"], "value": ["3"]})
+    with st.scoped("/ImspTQPwCqd/O6uvpzGd5p"):  # a prefix of a sibling's id is not its parent
+        rep = st.import_data_values(df)
+    assert rep.refusals[0].reason == "outside your part of the hierarchy"
+    with st.scoped("/ImspTQPwCqd/O6uvpzGd5pu"):
+        assert st.import_data_values(df).ok
 
 
 def test_store_file_persists(tmp_path: Path) -> None:

@@ -42,7 +42,30 @@ CREATE TABLE IF NOT EXISTS reports (data_set VARCHAR, period VARCHAR, org_unit V
 CREATE TABLE IF NOT EXISTS constants (id VARCHAR PRIMARY KEY, value DOUBLE, source VARCHAR);
 CREATE TABLE IF NOT EXISTS populations (org_unit VARCHAR, year INTEGER, population DOUBLE,
     PRIMARY KEY (org_unit, year));
+CREATE TABLE IF NOT EXISTS batches (id VARCHAR PRIMARY KEY, kind VARCHAR, file VARCHAR,
+    rows BIGINT, imported_at TIMESTAMP DEFAULT current_timestamp);
+CREATE TABLE IF NOT EXISTS survey_waves (id VARCHAR PRIMARY KEY, name VARCHAR, file VARCHAR,
+    rows INTEGER, imported_at TIMESTAMP DEFAULT current_timestamp);
+CREATE TABLE IF NOT EXISTS survey_rows (wave VARCHAR, row INTEGER, data VARCHAR);
+ALTER TABLE data_values ADD COLUMN IF NOT EXISTS source VARCHAR;
 """
+_DV_COLS = "data_element, period, org_unit, coc, aoc, value, source"
+NUMERIC_VALUE_TYPES = {
+    # DHIS2 ValueType -> (SQL condition on the number ``num`` that must hold, what it means)
+    "NUMBER": ("true", "a number"),
+    "INTEGER": ("num = trunc(num)", "a whole number"),
+    "INTEGER_POSITIVE": ("num = trunc(num) AND num > 0", "a whole number > 0"),
+    "INTEGER_NEGATIVE": ("num = trunc(num) AND num < 0", "a whole number < 0"),
+    "INTEGER_ZERO_OR_POSITIVE": ("num = trunc(num) AND num >= 0", "a whole number >= 0"),
+    "PERCENTAGE": ("num >= 0 AND num <= 100", "a percentage 0-100"),
+    "UNIT_INTERVAL": ("num >= 0 AND num <= 1", "a number from 0 to 1"),
+    "BOOLEAN": ("num IN (0, 1)", "true/false (1/0)"),
+    "TRUE_ONLY": ("num = 1", "true (1)"),
+}
+"""DHIS2's rules for a data value by its data element's value type (ValueType in DHIS2's API):
+negative numbers pass where the type allows them (NUMBER, INTEGER), as for stock adjustments.
+Data elements without a value type are taken as NUMBER; other (text, date...) types are refused
+because the store keeps numbers."""
 
 
 def _num_and_bad(v: str) -> str:
@@ -89,8 +112,14 @@ def default_store_path() -> str:
 class Store:
     """A DuckDB-backed store of DHIS2 routine data (use ':memory:' for a throwaway store)."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False,
+                 connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self.path = str(path) if path is not None else default_store_path()
+        self._batch: tuple[str, str, str | None] | None = None
+        self._scope: str | None = None
+        if connection is not None:  # a cursor of a database another object keeps open
+            self.con = connection
+            return
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
@@ -169,7 +198,7 @@ class Store:
                 return self.import_data_values(formats.read_data_value_set_json(doc, name), name)
             if "headers" in doc and "rows" in doc:
                 df = formats.analytics_to_data_values(formats.read_analytics_json(doc, name), name)
-                return self.import_data_values(df, name)
+                return self.import_data_values(df, name, aggregated=True)
             if "completeDataSetRegistrations" in doc:
                 return self.import_reports(formats.read_registrations_json(doc), name)
             tables = formats.read_metadata_json(doc)
@@ -252,9 +281,10 @@ class Store:
         select = (f"SELECT {c('de')} AS data_element, {c('pe')} AS period, {c('ou')} AS org_unit, "
                   f"coalesce(nullif({c('coc')}, ''), '{dflt}') AS coc, "
                   f"coalesce(nullif({c('aoc')}, ''), '{dflt}') AS aoc, "
-                  f"CAST({c('value')} AS DOUBLE) AS value FROM {reader}")
+                  f"CAST({c('value')} AS DOUBLE) AS value, {self._source_sql()} AS source "
+                  f"FROM {reader}")
         table = "data_values" if empty else _FAST
-        sql = (f"INSERT INTO data_values {select}" if empty
+        sql = (f"INSERT INTO data_values ({_DV_COLS}) {select}" if empty
                else f"CREATE OR REPLACE TABLE {_FAST} AS {select}")
         # Row order does not matter here (refused files are re-read by the exact path), and
         # an order-preserving parallel insert leaves row groups that the next checkpoint has to
@@ -285,6 +315,7 @@ class Store:
             try:
                 if report.ignored:
                     con.execute("DELETE FROM data_values WHERE value IS NULL")
+                self._record_batch(report.rows)
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
@@ -326,6 +357,11 @@ class Store:
         assert unknown is not None
         if unknown[0] or unknown[1]:
             return None
+        wrong = con.execute(f"""SELECT count(*) FROM (SELECT value AS num, d.value_type AS vt
+            FROM {table} t JOIN data_elements d ON d.id = t.data_element
+            WHERE t.value IS NOT NULL) WHERE NOT ({_value_type_ok_sql()})""").fetchone()
+        if wrong is None or wrong[0] or self._scope is not None:
+            return None
         dup = con.execute(f"""SELECT count(*) FROM (SELECT hash(data_element, period, org_unit,
             coc, aoc) AS k FROM {table} GROUP BY k HAVING count(*) > 1)""").fetchone()
         if dup is None or dup[0]:
@@ -362,8 +398,13 @@ class Store:
             return None
         return self._stage_to_values(str(path))
 
-    def import_data_values(self, df: pd.DataFrame, file: str | None = None) -> ImportReport:
-        """Import a DataFrame of data values (DHIS2 column names, values as text or numbers)."""
+    def import_data_values(self, df: pd.DataFrame, file: str | None = None, *,
+                           aggregated: bool = False) -> ImportReport:
+        """Import a DataFrame of data values (DHIS2 column names, values as text or numbers).
+
+        With ``aggregated`` (analytics output) a whole-number type does not require whole
+        numbers (an average over months is fractional); the signs and ranges still hold.
+        """
         missing = {"dataElement", "period", "orgUnit", "value"} - set(df.columns)
         if missing:
             raise InputError(f"data values lack columns {sorted(missing)}", file=file)
@@ -385,10 +426,11 @@ class Store:
                              f"aoc, {_num_and_bad('value')} FROM _stage_df")
         finally:
             self.con.unregister("_stage_df")
-        return self._stage_to_values(file)
+        return self._stage_to_values(file, aggregated=aggregated)
 
-    def _refusals(self, sql: str, column: str, reason: str) -> list[Refusal]:
-        rows = self.con.execute(sql).fetchall()
+    def _refusals(self, sql: str, column: str, reason: str,
+                  params: list[Any] | None = None) -> list[Refusal]:
+        rows = self.con.execute(sql, params or []).fetchall()
         return [Refusal(row=int(r[0]), column=column, reason=reason,
                         value=None if r[1] is None else str(r[1])) for r in rows]
 
@@ -399,15 +441,64 @@ class Store:
         self.con.unregister("_stage_df")
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _transaction(self, rows: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """One all-or-nothing write: committed if the block finishes, rolled back otherwise."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
+            self._record_batch(rows)
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    def _source_sql(self) -> str:
+        """SQL literal of the current batch id (NULL outside a batch)."""
+        return "NULL" if self._batch is None else "'" + self._batch[0].replace("'", "''") + "'"
+
+    @contextlib.contextmanager
+    def scoped(self, path: str | None) -> Iterator[Store]:
+        """Inside the block, data values of org units outside ``path`` (an org-unit path such
+        as ``/C/R1``) are refused: a user limited to a subtree writes only inside it."""
+        self._scope = path or None
+        try:
+            yield self
+        finally:
+            self._scope = None
+
+    def _record_batch(self, rows: int | None = None) -> None:
+        """Inside the open write transaction: note the current batch (see ``batch``), so the
+        batch's row and its values commit together or not at all."""
+        b = self._batch
+        if b is None:
+            return
+        self.con.execute("INSERT OR REPLACE INTO batches (id, kind, file, rows) "
+                         "VALUES (?, ?, ?, ?)", [b[0], b[1], b[2], rows])
+
+    @contextlib.contextmanager
+    def batch(self, batch_id: str, kind: str, file: str | None = None) -> Iterator[Store]:
+        """Tag the writes made inside the block as one batch (e.g. ``upload:42``): its id is
+        written to ``batches`` in the same transaction as its rows, and each data value keeps
+        the batch that last wrote it (``source``), so a crash leaves the batch whole or absent.
+        """
+        if self._batch is not None:
+            raise RuntimeError("batches do not nest")
+        self._batch = (batch_id, kind, file)
+        try:
+            yield self
+        finally:
+            self._batch = None
+
+    def has_batch(self, batch_id: str) -> bool:
+        """True when a batch committed (its rows are in the store)."""
+        row = self.con.execute("SELECT count(*) FROM batches WHERE id = ?", [batch_id]).fetchone()
+        return bool(row and row[0])
+
+    def version(self) -> int:
+        """A number that grows with every committed batch (keys caches of derived results)."""
+        row = self.con.execute("SELECT count(*), coalesce(epoch_ms(max(imported_at)), 0) "
+                               "FROM batches").fetchone()
+        return int(row[0]) * 10**13 + int(row[1]) if row else 0
 
     def _unknown_org_units(self) -> list[Refusal]:
         """Staged rows (columns ``row``, ``ou``) whose org unit the store does not know."""
@@ -423,7 +514,7 @@ class Store:
         self.con.execute("CREATE OR REPLACE TEMP TABLE _bad_pe AS SELECT * FROM _bad_pe_df")
         self.con.unregister("_bad_pe_df")
 
-    def _stage_to_values(self, file: str | None) -> ImportReport:
+    def _stage_to_values(self, file: str | None, aggregated: bool = False) -> ImportReport:
         """Validate the staging table; if every row passes, upsert it into data_values."""
         c = self.con
         n = int(c.execute("SELECT count(*) FROM _stage").fetchone()[0])  # type: ignore[index]
@@ -440,8 +531,30 @@ class Store:
             "SELECT rowid + 1, de FROM _stage s WHERE NOT EXISTS "
             "(SELECT 1 FROM data_elements d WHERE d.id = s.de)",
             "dataElement", "unknown data element")
+        c.execute("""UPDATE _stage SET num = CASE lower(bad) WHEN 'true' THEN 1 ELSE 0 END,
+            bad = NULL WHERE lower(bad) IN ('true', 'false') AND de IN (SELECT id FROM
+            data_elements WHERE value_type IN ('BOOLEAN', 'TRUE_ONLY'))""")
         refusals += self._refusals(
             "SELECT rowid + 1, bad FROM _stage WHERE bad <> ''", "value", "non-numeric value")
+        for vt, (cond, meaning) in NUMERIC_VALUE_TYPES.items():
+            if aggregated:
+                cond = cond.replace("num = trunc(num) AND ", "").replace("num = trunc(num)",
+                                                                         "true")
+            refusals += self._refusals(
+                f"SELECT s.rowid + 1, CAST(s.num AS VARCHAR) FROM _stage s JOIN data_elements d "
+                f"ON d.id = s.de WHERE coalesce(d.value_type, 'NUMBER') = '{vt}' AND "
+                f"s.num IS NOT NULL AND NOT ({cond})", "value",
+                f"not {meaning} (value type {vt} of the data element)")
+        refusals += self._refusals(
+            "SELECT s.rowid + 1, d.value_type FROM _stage s JOIN data_elements d ON d.id = s.de "
+            f"WHERE coalesce(d.value_type, 'NUMBER') NOT IN ({_quoted(NUMERIC_VALUE_TYPES)}) "
+            "AND s.num IS NOT NULL", "value",
+            "the data element's value type is not numeric (the store keeps numbers)")
+        if self._scope is not None:
+            refusals += self._refusals(
+                "SELECT s.rowid + 1, s.ou FROM _stage s JOIN org_units o ON o.id = s.ou WHERE "
+                "NOT starts_with(o.path || '/', ?)", "orgUnit",
+                "outside your part of the hierarchy", [self._scope.rstrip("/") + "/"])
         # duplicates: group on one 64-bit hash of the key, then confirm on the full key
         refusals += self._refusals(
             "WITH h AS (SELECT hash(de, pe, ou, coc, aoc) AS k FROM _stage GROUP BY k "
@@ -460,13 +573,13 @@ class Store:
         """Write the checked ``stage`` (de, pe, ou, coc, aoc, num, bad) into data_values, in one
         transaction, counting imported, updated and ignored rows into ``report``."""
         c = self.con
-        with self._transaction():
+        with self._transaction(n):
             empty = int(c.execute("SELECT count(*) FROM data_values").fetchone()[0]) == 0  # type: ignore[index]
             blank = int(c.execute(  # type: ignore[index]
                 f"SELECT count(*) FROM {stage} WHERE bad = ''").fetchone()[0])
             if empty:
-                c.execute(f"INSERT INTO data_values SELECT de, pe, ou, coc, aoc, num FROM {stage} "
-                          "WHERE num IS NOT NULL")
+                c.execute(f"INSERT INTO data_values ({_DV_COLS}) SELECT de, pe, ou, coc, aoc, "
+                          f"num, {self._source_sql()} FROM {stage} WHERE num IS NOT NULL")
                 report.imported, report.ignored = n - blank, blank
             else:
                 c.execute(f"""CREATE OR REPLACE TEMP TABLE _m AS SELECT s.de, s.pe, s.ou, s.coc,
@@ -483,8 +596,8 @@ class Store:
                 c.execute("""DELETE FROM data_values d USING _m m WHERE m.existed AND m.old <> m.num
                     AND d.data_element = m.de AND d.period = m.pe AND d.org_unit = m.ou
                     AND d.coc = m.coc AND d.aoc = m.aoc""")
-                c.execute("INSERT INTO data_values SELECT de, pe, ou, coc, aoc, num FROM _m "
-                          "WHERE NOT existed OR old <> num")
+                c.execute(f"INSERT INTO data_values ({_DV_COLS}) SELECT de, pe, ou, coc, aoc, "
+                          f"num, {self._source_sql()} FROM _m WHERE NOT existed OR old <> num")
                 c.execute("DROP TABLE _m")
 
     def _refused(self, report: ImportReport, refusals: list[Refusal]) -> ImportReport:
@@ -636,6 +749,18 @@ class Store:
         else:
             formats.data_values_to_csv(df, p)
         return len(df)
+
+
+def _quoted(names: Any) -> str:
+    """Comma-separated SQL string literals of fixed names (not user input)."""
+    return ", ".join("'" + str(n).replace("'", "''") + "'" for n in names)
+
+
+def _value_type_ok_sql() -> str:
+    """SQL that is true when ``num`` is valid for value type ``vt`` (see NUMERIC_VALUE_TYPES)."""
+    cases = " ".join(f"WHEN '{vt}' THEN ({cond})"
+                     for vt, (cond, _m) in NUMERIC_VALUE_TYPES.items())
+    return f"CASE coalesce(vt, 'NUMBER') {cases} ELSE false END"
 
 
 def _prepare_org_units(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:

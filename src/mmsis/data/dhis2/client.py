@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,11 +139,13 @@ def expand_periods(periods: list[str]) -> list[str]:
 
 def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list[str],
          org_unit: str | None = None, level: int | None = None,
-         checkpoint: str | Path | None = None, chunk_periods: int = 12) -> PullResult:
+         checkpoint: str | Path | None = None, chunk_periods: int = 12,
+         on_chunk: Callable[[str, int, int], None] | None = None) -> PullResult:
     """Pull metadata and analytics values into the store, chunked by period and org unit.
 
     A chunk refused for the row cap (E7128) is split: first its periods, then its org unit
-    into children. Finished chunks are appended to ``checkpoint`` so a rerun skips them.
+    into children. Finished chunks are appended to ``checkpoint`` so a rerun skips them;
+    ``on_chunk(key, finished, remaining)`` hears of each finished chunk (job progress).
     """
     if not data_elements or not periods:
         raise InputError("give --data-elements and --periods", field="pull")
@@ -184,7 +187,8 @@ def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list
             queue[:0] = [(chunk_pes, k) for k in kids]
             continue
         df = formats.analytics_to_data_values(formats.read_analytics_json(doc, client.url))
-        r = store.import_data_values(df, file=f"{client.url}/api/analytics ({key})")
+        r = store.import_data_values(df, file=f"{client.url}/api/analytics ({key})",
+                                     aggregated=True)
         if not r.ok:
             raise InputError(f"DHIS2 values refused: {r.refusals[:5]}", file=client.url)
         result.values += r.rows
@@ -195,4 +199,6 @@ def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list
         if ck:
             with ck.open("a") as fh:
                 fh.write(key + "\n")
+        if on_chunk is not None:
+            on_chunk(key, result.chunks_done + result.chunks_skipped, len(queue))
     return result
