@@ -258,3 +258,36 @@ def test_panel_from_written_country_then_did(example_country, tmp_path: Path) ->
     assert res.exit_code == 0, res.output
     robust = json.loads(res.stdout)["robust"]
     assert robust["rr_ci_low"] < example_country.truth["anc1_rr_mms"] < robust["rr_ci_high"]
+
+
+def test_its_slope_origin_switch_and_report() -> None:
+    """--slope-change defaults to last-pre (the tutorial's I(time - 36): RR 0.8765);
+    --slope-origin first-post gives Stata itsa's coding (RR 0.8778); both are reported."""
+    base = [*SICILY_ITS3, "--slope-change"]
+    last = json.loads(runner.invoke(app, [*base, "--json"]).stdout)
+    first = json.loads(runner.invoke(app, [*base, "--slope-origin", "first-post", "--json"]).stdout)
+    assert last["slope_origin"] == "last-pre" and first["slope_origin"] == "first-post"
+    assert last["level_change"]["rr"] == pytest.approx(0.8764644, rel=1e-6)
+    assert first["level_change"]["rr"] == pytest.approx(0.8777645, rel=1e-6)
+    assert last["slope_change"]["estimate"] == pytest.approx(first["slope_change"]["estimate"])
+    text = runner.invoke(app, base)
+    assert text.exit_code == 0, text.output
+    assert "slope origin last-pre" in " ".join(text.stdout.split())
+    bad = runner.invoke(app, [*base, "--slope-origin", "middle"])
+    from mmsis.errors import InputError
+
+    assert isinstance(bad.exception, InputError) and bad.exception.field == "slope_origin"
+
+
+def test_cits_slope_origin_in_json(tmp_path: Path) -> None:
+    import pandas as pd
+
+    d = pd.read_csv(DATA / "sicily.csv")
+    both = pd.concat([d.assign(g=1), d.assign(g=0, aces=(d["aces"] * 0.9).round())])
+    both.to_csv(tmp_path / "two.csv", index=False)
+    args = ["evaluate", "cits", str(tmp_path / "two.csv"), "--outcome", "aces", "--time", "time",
+            "--group", "g", "--intervention", "smokban", "--offset", "stdpop", "--slope-change"]
+    res = runner.invoke(app, [*args, "--slope-origin", "first-post", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["slope_origin"] == "first-post"
+    assert "slope change beyond the control" in " ".join(runner.invoke(app, args).stdout.split())

@@ -81,7 +81,8 @@ def test_agrees_with_r_glm(tmp_path: Path) -> None:
     assert r.level_change["se"] == pytest.approx(se, rel=1e-6)
     assert r.common_level_change["estimate"] == pytest.approx(common, rel=1e-6)
     q = fit_controlled_its(df, "clients", "month", "treated", "post", offset="pop",
-                           family="quasipoisson", slope_change=True)
+                           family="quasipoisson", slope_change=True,
+                           slope_origin="first-post")  # R's ps = (month - T0) * post
     assert q.level_change["estimate"] == pytest.approx(qb, rel=1e-6)
     assert q.level_change["se"] == pytest.approx(qse, rel=1e-6)
     assert q.slope_change is not None
@@ -186,7 +187,8 @@ def test_negbin_harmonics_panel_newey_west_match_r_vcovpl(tmp_path: Path) -> Non
         """
     )
     b, bs, se, ses, alpha, qb, qse = map(float, out.split())
-    kw = {"offset": "pop", "slope_change": True, "harmonics": 1, "season": "month"}
+    kw = {"offset": "pop", "slope_change": True, "harmonics": 1, "season": "month",
+          "slope_origin": "first-post"}  # R's ps = (time - 21) * d
     r = fit_controlled_its(df, "y", "time", "g", "d", family="negbin", newey_west=3, **kw)  # type: ignore[arg-type]
     assert r.slope_change is not None
     # glm.nb's iterative ML (theta to ~1e-6 relative), hence 1e-4
@@ -198,3 +200,37 @@ def test_negbin_harmonics_panel_newey_west_match_r_vcovpl(tmp_path: Path) -> Non
     q = fit_controlled_its(df, "y", "time", "g", "d", family="quasipoisson", newey_west=2, **kw)  # type: ignore[arg-type]
     assert q.level_change["estimate"] == pytest.approx(qb, rel=1e-6)
     assert q.level_change["se"] == pytest.approx(qse, rel=1e-6)
+
+
+@pytest.mark.peer
+@pytest.mark.parametrize("origin, shift", [("last-pre", 1), ("first-post", 0)])
+def test_slope_origin_matches_r(tmp_path: Path, origin: str, shift: int) -> None:
+    """last-pre codes the time since the interruption 1 at the first post month (Lopez Bernal
+    et al.'s I(time - 36) for a start at 37); first-post codes it 0 (Stata's itsa)."""
+    from conftest import peer_missing, r_available, run_r  # type: ignore[import-not-found]
+
+    if not r_available():
+        peer_missing("R is not installed")
+    df = _two_series(seed=5)
+    df.to_csv(tmp_path / "cits.csv", index=False)
+    out = run_r(
+        f"""
+        d <- read.csv("{tmp_path / "cits.csv"}")
+        d$ps <- (d$month - {T0 - shift}) * d$post
+        q <- glm(clients ~ month + post + ps + treated + treated:month + treated:post
+                 + treated:ps + offset(log(pop)), family = quasipoisson, data = d)
+        s <- coef(summary(q))
+        cat(sprintf("%.12g", c(s["post:treated", 1:2], s["ps:treated", 1:2], s["post", 1])))
+        """
+    )
+    b, se, bs, ses, common = map(float, out.split())
+    r = fit_controlled_its(df, "clients", "month", "treated", "post", offset="pop",
+                           family="quasipoisson", slope_change=True,
+                           slope_origin=origin)  # type: ignore[arg-type]
+    assert r.to_dict()["slope_origin"] == origin
+    assert r.slope_change is not None
+    assert r.level_change["estimate"] == pytest.approx(b, rel=1e-6)
+    assert r.level_change["se"] == pytest.approx(se, rel=1e-6)
+    assert r.slope_change["estimate"] == pytest.approx(bs, rel=1e-6)
+    assert r.slope_change["se"] == pytest.approx(ses, rel=1e-6)
+    assert r.common_level_change["estimate"] == pytest.approx(common, rel=1e-6)

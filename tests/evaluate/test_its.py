@@ -79,12 +79,19 @@ def test_counterfactual_band_and_plot(sicily: pd.DataFrame, tmp_path: Path) -> N
     assert (post["counterfactual"] < post["cf_high"]).all()
     pre = s[s["intervention"] == 0]
     np.testing.assert_allclose(pre["fitted"], pre["counterfactual"], rtol=1e-12)
-    # level change is the fitted / counterfactual ratio at the first intervention month
+    # last-pre (default): the fitted / counterfactual ratio at the first intervention month is
+    # the level change times one slope step; first-post: the level change itself
     first = post.iloc[0]
-    assert first["fitted"] / first["counterfactual"] == pytest.approx(
-        r.level_change["rr"], rel=1e-9
-    )
     assert r.slope_change is not None and "rr" in r.slope_change
+    assert first["fitted"] / first["counterfactual"] == pytest.approx(
+        r.level_change["rr"] * r.slope_change["rr"], rel=1e-9
+    )
+    fp = fit_its(sicily, "aces", "time", "smokban", offset="stdpop", family="quasipoisson",
+                 slope_change=True, slope_origin="first-post")
+    first = fp.series[fp.series["intervention"] == 1].iloc[0]
+    assert first["fitted"] / first["counterfactual"] == pytest.approx(
+        fp.level_change["rr"], rel=1e-9
+    )
     out = r.plot(tmp_path / "its.png")
     assert out.stat().st_size > 1000
 
@@ -211,7 +218,8 @@ def test_negbin_newey_west_month_indicators_gaussian_match_r(sicily: pd.DataFram
     assert q.level_change["se"] == pytest.approx(qse, rel=1e-6)
     assert q.dispersion == pytest.approx(qdisp, rel=1e-6)
     g = fit_its(
-        sicily, "aces", "time", "smokban", offset="stdpop", family="gaussian", slope_change=True
+        sicily, "aces", "time", "smokban", offset="stdpop", family="gaussian", slope_change=True,
+        slope_origin="first-post",  # R's I(time - 37): 0 at the first post month
     )
     assert g.level_change["estimate"] == pytest.approx(gb, rel=1e-6)
     assert g.level_change["se"] == pytest.approx(gse, rel=1e-6)
@@ -264,7 +272,8 @@ def test_negbin_harmonics_newey_west_and_bgtest_match_r(tmp_path: Path) -> None:
         """
     )
     b, bs, se, ses, alpha, bg, bgn = map(float, out.split())
-    kw = {"offset": "pop", "slope_change": True, "harmonics": 2, "season": "month"}
+    kw = {"offset": "pop", "slope_change": True, "harmonics": 2, "season": "month",
+          "slope_origin": "first-post"}  # R's (time - 25) * d: 0 at the first post month
     r = fit_its(df, "y", "time", "d", family="negbin", newey_west=3, **kw)  # type: ignore[arg-type]
     assert r.slope_change is not None
     # glm.nb's iterative ML: theta converges to ~1e-6 relative, hence 1e-4
@@ -277,3 +286,65 @@ def test_negbin_harmonics_newey_west_and_bgtest_match_r(tmp_path: Path) -> None:
     p = fit_its(df, "y", "time", "d", family="poisson", **kw)  # type: ignore[arg-type]
     assert p.autocorrelation["breusch_godfrey"]["lags"] == 12
     assert p.autocorrelation["breusch_godfrey"]["statistic"] == pytest.approx(bg, rel=1e-6)
+
+
+#: Lopez Bernal, Cummins & Gasparrini 2017 tutorial code, "additional material" (model4):
+#: glm(aces ~ offset(log(stdpop)) + smokban + time + I(time-36):smokban + harmonic(month,2,12),
+#: family=quasipoisson); tsModel::harmonic written out (the terms' order does not matter).
+TUTORIAL_MODEL4 = """
+d <- read.csv("{path}")
+h <- function(x) cbind(sin(2*pi*x/12), cos(2*pi*x/12), sin(4*pi*x/12), cos(4*pi*x/12))
+m <- glm(aces ~ offset(log(stdpop)) + smokban + time + I(time-{origin}):smokban + h(month),
+         family = quasipoisson, data = d)
+s <- coef(summary(m))
+cat(sprintf("%.12g", c(s["smokban", 1:2], s["smokban:I(time - {origin})", 1:2],
+                       summary(m)$dispersion)))
+"""
+
+
+@pytest.mark.peer
+@pytest.mark.parametrize("origin, r_origin", [("last-pre", 36), ("first-post", 37)])
+def test_slope_origin_reproduces_the_tutorial_slope_change_model(
+    sicily: pd.DataFrame, origin: str, r_origin: int
+) -> None:
+    """last-pre is the tutorial's I(time - 36) (RR 0.876); first-post is I(time - 37), 0 at the
+    first ban month as Stata's itsa (RR 0.878): both to 1e-5 against the tutorial's glm."""
+    from conftest import peer_missing, r_available, run_r  # type: ignore[import-not-found]
+
+    if not r_available():
+        peer_missing("R is not installed")
+    out = run_r(TUTORIAL_MODEL4.format(path=DATA / "sicily.csv", origin=r_origin))
+    b, se, bs, ses, disp = map(float, out.split())
+    r = fit_its(sicily, "aces", "time", "smokban", offset="stdpop", family="quasipoisson",
+                harmonics=2, season="month", slope_change=True,
+                slope_origin=origin)  # type: ignore[arg-type]
+    assert r.slope_origin == origin and r.to_dict()["slope_origin"] == origin
+    assert r.slope_change is not None
+    assert r.level_change["estimate"] == pytest.approx(b, rel=1e-5)
+    assert r.level_change["se"] == pytest.approx(se, rel=1e-5)
+    assert r.level_change["rr"] == pytest.approx(np.exp(b), rel=1e-5)
+    assert r.slope_change["estimate"] == pytest.approx(bs, rel=1e-5)
+    assert r.slope_change["se"] == pytest.approx(ses, rel=1e-5)
+    assert r.dispersion == pytest.approx(disp, rel=1e-5)
+    assert r.level_change["rr"] == pytest.approx(0.8765 if origin == "last-pre" else 0.8778,
+                                                 abs=1e-4)
+
+
+def test_slope_origin_moves_the_level_change_not_the_fit(sicily: pd.DataFrame) -> None:
+    """Same fitted series; the first-post level change is the last-pre one plus one slope step."""
+    kw = {"offset": "stdpop", "family": "poisson", "slope_change": True}
+    last = fit_its(sicily, "aces", "time", "smokban", **kw)  # type: ignore[arg-type]
+    first = fit_its(sicily, "aces", "time", "smokban", slope_origin="first-post", **kw)  # type: ignore[arg-type]
+    assert last.slope_origin == "last-pre"  # the default
+    assert last.slope_change is not None and first.slope_change is not None
+    np.testing.assert_allclose(last.series["fitted"], first.series["fitted"], rtol=1e-9)
+    np.testing.assert_allclose(last.series["counterfactual"], first.series["counterfactual"],
+                               rtol=1e-9)
+    assert first.slope_change["estimate"] == pytest.approx(last.slope_change["estimate"],
+                                                           rel=1e-8)
+    assert first.level_change["estimate"] == pytest.approx(
+        last.level_change["estimate"] + last.slope_change["estimate"], rel=1e-8
+    )
+    with pytest.raises(InputError) as info:
+        fit_its(sicily, "aces", "time", "smokban", slope_origin="zero", **kw)  # type: ignore[arg-type]
+    assert info.value.field == "slope_origin"

@@ -101,6 +101,15 @@ MonthIndicatorsOpt = Annotated[
     bool, typer.Option("--month-indicators", help="Season indicators instead of harmonics.")
 ]
 SlopeChangeOpt = Annotated[bool, typer.Option("--slope-change", help="Also fit a slope change.")]
+SlopeOriginOpt = Annotated[
+    str,
+    typer.Option(
+        "--slope-origin",
+        help="Time since the interruption at the first post point: last-pre = 1 (Wagner 2002; "
+        "Lopez Bernal 2017 I(time - 36)), first-post = 0 (Stata itsa). Moves where the level "
+        "change is measured.",
+    ),
+]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write the figure here (PNG/SVG).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -121,6 +130,7 @@ def its(
     period: PeriodOpt = 12,
     month_indicators: MonthIndicatorsOpt = False,
     slope_change: SlopeChangeOpt = False,
+    slope_origin: SlopeOriginOpt = "last-pre",
     newey_west: int | None = typer.Option(
         None, "--newey-west", help="Newey-West (HAC) standard errors with this many lags."
     ),
@@ -159,6 +169,7 @@ def its(
         completeness=completeness,
         missing=missing,  # type: ignore[arg-type]
         min_completeness=min_completeness,
+        slope_origin=slope_origin,  # type: ignore[arg-type]
         file=str(file),
     )
     _output(result, plot, json_out, "Interrupted time series", _its_lines)
@@ -166,7 +177,7 @@ def its(
 
 def _its_lines(result: Any) -> list[str]:
     lc = result.level_change
-    return [
+    lines = [
         f"n = {result.n} ({result.n_pre} before, {result.n_post} after); "
         f"dispersion {result.dispersion:.4g}; SE {result.se_type}",
         (
@@ -176,6 +187,21 @@ def _its_lines(result: Any) -> list[str]:
             f"{lc['ci_high']:.4g})"
         ),
     ]
+    sc = result.slope_change
+    if sc is not None:
+        at = 1 if result.slope_origin == "last-pre" else 0
+        lines.append(
+            (
+                f"slope change: RR {sc['rr']:.4f} per time unit (95% CI {sc['ci_low']:.4f} to "
+                f"{sc['ci_high']:.4f})"
+                if result.log_link
+                else f"slope change: {sc['estimate']:.4g} per time unit (95% CI "
+                f"{sc['ci_low']:.4g} to {sc['ci_high']:.4g})"
+            )
+            + f"; slope origin {result.slope_origin} (time since the interruption = {at} at "
+            "the first post point)"
+        )
+    return lines
 
 
 @app.command("cits")
@@ -205,6 +231,7 @@ def cits(
     period: PeriodOpt = 12,
     month_indicators: MonthIndicatorsOpt = False,
     slope_change: SlopeChangeOpt = False,
+    slope_origin: SlopeOriginOpt = "last-pre",
     newey_west: int | None = typer.Option(
         None, "--newey-west", help="Panel Newey-West (HAC) standard errors with this many lags."
     ),
@@ -228,6 +255,7 @@ def cits(
         period=period,
         month_indicators=month_indicators,
         newey_west=newey_west,
+        slope_origin=slope_origin,  # type: ignore[arg-type]
         file=str(file),
     )
     _output(result, plot, json_out, "Controlled interrupted time series", _cits_lines)
@@ -235,7 +263,12 @@ def cits(
 
 def _cits_lines(result: Any) -> list[str]:
     lines = _its_lines(result)
-    lines[1] = lines[1].replace("level change:", "level change beyond the control:")
+    lines = [
+        line.replace("level change:", "level change beyond the control:").replace(
+            "slope change:", "slope change beyond the control:"
+        )
+        for line in lines
+    ]
     cc = result.common_level_change
     lines.append(
         f"common level change (control too): RR {cc['rr']:.4f} (95% CI {cc['ci_low']:.4f} to "

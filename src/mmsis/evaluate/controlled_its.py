@@ -3,14 +3,15 @@
 Model (Lopez Bernal, Cummins & Gasparrini 2018, "The use of controls in interrupted time series
 studies of public health interventions", Int J Epidemiol 47:2082-93), on the stacked series:
 
-    g(E[y_gt]) = b0 + b1 t + b2 D_t [+ b3 (t - t0) D_t]                       (both series)
-                 + b4 G + b5 G t + b6 G D_t [+ b7 G (t - t0) D_t]             (treated only)
+    g(E[y_gt]) = b0 + b1 t + b2 D_t [+ b3 (t - o) D_t]                        (both series)
+                 + b4 G + b5 G t + b6 G D_t [+ b7 G (t - o) D_t]              (treated only)
                  + seasonality + log(offset_gt)
 
 with G = 1 for the treated series and D_t the post-intervention indicator in calendar time
 (the same months for both). b2/b3 are changes the control shows too (a common shock: a stock
 rupture, a new ANC register, COVID); b6/b7 are the treated series' changes *beyond* them, the
 effect of the intervention. A plain ITS of the treated series would attribute b2 to MMS.
+The slope origin o is t0 - 1 (``last-pre``, default) or t0 (``first-post``), as in plain ITS.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ from mmsis.evaluate._input import binary_column, require_columns
 from mmsis.evaluate.its import (
     Family,
     SegmentedEffects,
+    SlopeOrigin,
     _check_design,
     _standardise,
     check_fit_options,
     fit_family,
+    time_since_interruption,
     with_seasonality,
 )
 
@@ -54,6 +57,7 @@ class ControlledITSResult(SegmentedEffects):
     dispersion: float
     se_type: str
     slope_change_fitted: bool
+    slope_origin: str = "last-pre"
     warnings: list[str] = field(default_factory=list)
     method: str = "controlled interrupted time series (segmented regression, treated vs control)"
 
@@ -73,6 +77,7 @@ class ControlledITSResult(SegmentedEffects):
             "level_change": self.level_change,
             "slope_change": self.slope_change,
             "common_level_change": self.common_level_change,
+            "slope_origin": self.slope_origin,
             "dispersion": self.dispersion,
             "se_type": self.se_type,
             "summary": self.summary,
@@ -173,6 +178,7 @@ def fit_controlled_its(
     period: float = 12,
     month_indicators: bool = False,
     newey_west: int | None = None,
+    slope_origin: SlopeOrigin = "last-pre",
     file: str | None = None,
 ) -> ControlledITSResult:
     """Fit a controlled ITS on two stacked series (``group`` 1 = treated, 0 = control).
@@ -181,10 +187,12 @@ def fit_controlled_its(
     of both series. ``offset`` is on the natural scale (logged for count families; for the
     Gaussian family the outcome is modelled as outcome / offset). Seasonality (harmonics or
     month indicators) is shared by the two series. ``newey_west`` gives panel HAC standard
-    errors (Newey-West within each series, summed) with that many lags.
+    errors (Newey-West within each series, summed) with that many lags. ``slope_origin``
+    codes time since the interruption as 1 (``last-pre``) or 0 (``first-post``) at the first
+    post point.
     """
 
-    check_fit_options(family, newey_west)
+    check_fit_options(family, newey_west, slope_origin)
     frame = _stack(data, outcome, time, group, intervention, offset, season, file)
     missing = frame["y"].isna()
     if missing.any():
@@ -204,15 +212,15 @@ def fit_controlled_its(
     t = frame["t"].to_numpy(dtype=float)
     d = frame["d"].to_numpy(dtype=float)
     g = frame["g"].to_numpy(dtype=float)
-    t0 = t[d == 1].min()
+    since = time_since_interruption(t, d, slope_origin)
     x = pd.DataFrame({"const": 1.0, "time": t, "post": d})
     if slope_change:
-        x["post_slope"] = (t - t0) * d
+        x["post_slope"] = since
     x["treated"] = g
     x["treated_time"] = g * t
     x["level_change"] = g * d
     if slope_change:
-        x["slope_change"] = g * (t - t0) * d
+        x["slope_change"] = g * since
     x = with_seasonality(x, frame, harmonics, period, month_indicators, file)
     se_type = (
         f"panel Newey-West HAC ({newey_west} lags, within series)"
@@ -254,5 +262,6 @@ def fit_controlled_its(
         dispersion=dispersion,
         se_type=se_type,
         slope_change_fitted=slope_change,
+        slope_origin=slope_origin,
         warnings=warnings,
     )

@@ -1,9 +1,12 @@
 """Interrupted time series by segmented regression (Lopez Bernal, Cummins & Gasparrini 2017).
 
-Model: g(E[y_t]) = b0 + b1 t + b2 D_t [+ b3 (t - t0) D_t] + seasonality + log(offset_t), with
-D_t the intervention indicator and t0 the first intervention time, so b2 is the level change at
-t0 and b3 the change in slope. Poisson, quasi-Poisson (scale = Pearson chi2 / df, as R's
-quasipoisson), negative binomial (NB2 by maximum likelihood) and Gaussian (OLS on rates).
+Model: g(E[y_t]) = b0 + b1 t + b2 D_t [+ b3 (t - o) D_t] + seasonality + log(offset_t), with
+D_t the intervention indicator, t0 the first intervention time and o the slope origin: t0 - 1
+(``last-pre``, time since the interruption is 1 at t0, as Wagner et al. 2002 and Lopez Bernal et
+al. 2017's ``I(time - 36)``) or t0 (``first-post``, 0 at t0, as Stata's itsa). b2 is the level
+change at o (at t0 without a slope change) and b3 the change in slope. Poisson, quasi-Poisson
+(scale = Pearson chi2 / df, as R's quasipoisson), negative binomial (NB2 by maximum
+likelihood) and Gaussian (OLS on rates).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from mmsis.evaluate.quality import Handling, apply_handling
 
 Family = Literal["poisson", "quasipoisson", "negbin", "gaussian"]
 FAMILIES: tuple[str, ...] = ("poisson", "quasipoisson", "negbin", "gaussian")
+SlopeOrigin = Literal["last-pre", "first-post"]
+SLOPE_ORIGINS: tuple[str, ...] = ("last-pre", "first-post")
 MIN_SEGMENT = 3
 
 
@@ -80,6 +85,7 @@ class SegmentedEffects(EffectModel):
 
     family: str
     slope_change_fitted: bool
+    slope_origin: str
 
     @property
     def log_link(self) -> bool:
@@ -123,6 +129,7 @@ class ITSResult(SegmentedEffects):
     autocorrelation: dict[str, Any]
     data_quality: dict[str, Any]
     slope_change_fitted: bool
+    slope_origin: str = "last-pre"
     warnings: list[str] = field(default_factory=list)
     method: str = "interrupted time series (segmented regression)"
 
@@ -141,6 +148,7 @@ class ITSResult(SegmentedEffects):
             "n_post": self.n_post,
             "level_change": self.level_change,
             "slope_change": self.slope_change,
+            "slope_origin": self.slope_origin,
             "dispersion": self.dispersion,
             "se_type": self.se_type,
             "autocorrelation": self.autocorrelation,
@@ -259,10 +267,17 @@ def _check_design(
         )
 
 
-def check_fit_options(family: str, newey_west: int | None) -> None:
-    """Refuse an unknown model family or a negative number of Newey-West lags."""
+def check_fit_options(
+    family: str, newey_west: int | None, slope_origin: str = "last-pre"
+) -> None:
+    """Refuse an unknown model family or slope origin, or a negative number of Newey-West lags."""
     if family not in FAMILIES:
         raise InputError(f"must be one of {', '.join(FAMILIES)} (got {family!r})", field="family")
+    if slope_origin not in SLOPE_ORIGINS:
+        raise InputError(
+            f"must be one of {', '.join(SLOPE_ORIGINS)} (got {slope_origin!r})",
+            field="slope_origin",
+        )
     if newey_west is not None and newey_west < 0:
         raise InputError("Newey-West lags must be >= 0", field="newey_west")
 
@@ -340,6 +355,14 @@ class FamilyFit:
         }
 
 
+def time_since_interruption(t: np.ndarray, d: np.ndarray, slope_origin: str) -> np.ndarray:
+    """(t - origin) D: 1 at the first post point for ``last-pre`` (origin t0 - 1, Wagner et al.
+    2002; Lopez Bernal et al. 2017), 0 there for ``first-post`` (origin t0, Stata's itsa)."""
+    t0 = t[d == 1].min()
+    origin = t0 - 1.0 if slope_origin == "last-pre" else t0
+    return np.asarray((t - origin) * d)
+
+
 def fit_family(frame: pd.DataFrame, x: pd.DataFrame, family: str) -> FamilyFit:
     """Fit ``frame.y`` on ``x`` (offset ``frame.off`` when present) with the chosen family:
     Poisson / quasi-Poisson (scale = Pearson chi2/df, as R), NB2 (alpha by profile ML, as
@@ -389,6 +412,7 @@ def fit_its(
     missing: Handling = "drop",
     min_completeness: float = 0.9,
     acf_lags: int = 12,
+    slope_origin: SlopeOrigin = "last-pre",
     file: str | None = None,
 ) -> ITSResult:
     """Fit a segmented regression ITS and return rate ratios (or differences) with Wald CIs.
@@ -396,10 +420,12 @@ def fit_its(
     `offset` is a column on the natural scale (population, expected pregnancies), logged here;
     for the Gaussian family the outcome is modelled as a rate `outcome / offset`. `time` may be
     numeric or a YYYYMM period (then months are counted and the month is the default season).
-    `newey_west` gives HAC (Newey-West) standard errors with that many lags.
+    `newey_west` gives HAC (Newey-West) standard errors with that many lags. `slope_origin`
+    codes time since the interruption as 1 (``last-pre``) or 0 (``first-post``) at the first
+    post point; it moves where the level change is measured, not the fit.
     """
 
-    check_fit_options(family, newey_west)
+    check_fit_options(family, newey_west, slope_origin)
     frame = _standardise(data, outcome, time, intervention, offset, season, completeness, file)
     if (harmonics or month_indicators) and "season" not in frame:
         frame["season"] = frame["t"] % period
@@ -413,10 +439,9 @@ def fit_its(
 
     t = frame["t"].to_numpy(dtype=float)
     d = frame["d"].to_numpy(dtype=float)
-    t0 = t[d == 1].min()
     x = pd.DataFrame({"const": 1.0, "level_change": d, "time": t})
     if slope_change:
-        x["slope_change"] = (t - t0) * d
+        x["slope_change"] = time_since_interruption(t, d, slope_origin)
     x = with_seasonality(x, frame, harmonics, period, month_indicators, file)
     se_type = f"Newey-West HAC ({newey_west} lags)" if newey_west is not None else "model-based"
 
@@ -460,6 +485,7 @@ def fit_its(
         autocorrelation=autocorrelation,
         data_quality=dq,
         slope_change_fitted=slope_change,
+        slope_origin=slope_origin,
         warnings=warnings,
     )
 
