@@ -22,7 +22,7 @@ def _need(cfg: dict[str, Any]) -> tuple[list[float], list[float]]:
     """National MMS and IFA tablets needed by month, one woman at a time."""
     start, h = _mi(cfg["start"]), cfg["horizon_months"]
     reg = cfg["regimen"]
-    per = reg["tablets_per_pregnancy"] * reg["adherence"] * (1 + reg["wastage"])
+    per = reg["tablets_per_pregnancy"] * reg["dispensed_share"] * (1 + reg["wastage"])
     dm_mms, dm_ifa = math.ceil(180 / cfg["mms"]["pack_size"]), 6
     mms, ifa = [0.0] * h, [0.0] * h
     for d in cfg["geography"]["districts"]:
@@ -96,7 +96,8 @@ def test_engine_matches_independent_month_loop(lead: int, review: int, pack: int
         "rollout": {"ramp_months": 6, "uptake": 1.0, "districts": [
             {"district": "A", "start": "2025-03", "ramp_months": 1},
             {"district": "B", "start": b_start}]},
-        "regimen": {"tablets_per_pregnancy": 180, "adherence": 0.9, "wastage": 0.05},
+        "regimen": {"tablets_per_pregnancy": 180, "adherence": 0.7, "dispensed_share": 0.9,
+                    "wastage": 0.05},
         "mms": {"pack_size": pack, "price_per_tablet": 0.015},
         "ifa": {"pack_size": 1000, "price_per_tablet": 0.004},
         "freight_pct": 0.15, "distribution_pct": 0.10,

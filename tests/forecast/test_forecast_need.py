@@ -45,14 +45,22 @@ def test_step_in_uptake(base: dict[str, Any]) -> None:
     assert np.allclose(ifa[9:], 0.0)
 
 
-def test_linear_ramp_and_adherence_wastage(base: dict[str, Any]) -> None:
+def test_linear_ramp_and_dispensed_share_wastage(base: dict[str, Any]) -> None:
     sc = copy.deepcopy(base)
     sc["rollout"] = {"start": "2025-01", "ramp_months": 4, "uptake": 0.8}
-    sc["regimen"].update(adherence=0.5, wastage=0.1)
+    sc["regimen"].update(adherence=0.5, dispensed_share=0.6, wastage=0.1)
     need = demographic_need(scenario_from_dict(sc))
     share = need.mms_share[0, :6]
     assert np.allclose(share, [0.2, 0.4, 0.6, 0.8, 0.8, 0.8])
-    assert need.mms_tablets[0, 5] == pytest.approx(100 * 0.8 * 180 * 0.5 * 1.1)
+    # supply follows the tablets dispensed (60% of the regimen), whatever is then taken
+    assert need.mms_tablets[0, 5] == pytest.approx(100 * 0.8 * 180 * 0.6 * 1.1)
+
+
+def test_adherence_does_not_change_supply(base: dict[str, Any]) -> None:
+    low = copy.deepcopy(base)
+    low["regimen"].update(adherence=0.3)
+    assert np.allclose(demographic_need(scenario_from_dict(low)).mms_tablets,
+                       demographic_need(scenario_from_dict(base)).mms_tablets)
 
 
 def test_population_method(base: dict[str, Any]) -> None:

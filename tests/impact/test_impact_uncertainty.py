@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mmsis.forecast._evidence import evidence
+from mmsis.forecast.evidence import evidence
 from mmsis.forecast.scenario import scenario_from_dict
 from mmsis.impact.engine import run_impact
 from mmsis.impact.params import Z975, ParamSpec, draw_params

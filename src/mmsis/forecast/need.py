@@ -3,7 +3,8 @@
 Expected pregnancies per year come from the scenario (given, or population x crude birth rate x
 pregnancy-loss adjustment), grow by ``annual_growth``, and reach ANC at ``anc1_coverage``. In a
 switched unit a share of ANC clients (the uptake ramp) receives MMS instead of IFA. Each
-client's tablets (tablets per pregnancy x adherence x (1 + wastage)) are dispensed evenly over
+client's tablets (tablets per pregnancy x dispensed share x (1 + wastage): programmes dispense
+the regimen whatever is then taken, so adherence does not enter) are dispensed evenly over
 the product's dispensing months, so women enrolled before a switch finish their IFA course.
 """
 
@@ -111,7 +112,7 @@ def demographic_need(sc: Scenario) -> Need:
         share[i] = np.where(k >= 0, uptake * np.minimum(1.0, (k + 1) / ramp), 0.0)
     mms_en = enrolled * share
     ifa_en = enrolled * (1 - share)
-    per_client = (sc.regimen.tablets_per_pregnancy * sc.regimen.adherence
+    per_client = (sc.regimen.tablets_per_pregnancy * sc.regimen.dispensed_share
                   * (1 + sc.regimen.wastage))
 
     def dispense(en: np.ndarray, months: int) -> np.ndarray:

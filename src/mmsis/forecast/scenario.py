@@ -129,10 +129,12 @@ class Rollout(_Model):
 
 
 class Regimen(_Model):
-    """Tablets per pregnancy, the share dispensed and wastage."""
+    """Tablets per pregnancy, the share a covered woman takes (adherence: drives the effects),
+    the share dispensed to her (drives supply and cost) and wastage."""
 
     tablets_per_pregnancy: int = Field(gt=0)
     adherence: float = Field(gt=0, le=1)
+    dispensed_share: float = Field(gt=0, le=1)
     wastage: float = Field(ge=0, lt=1)
 
 
@@ -209,7 +211,9 @@ class Baseline(_Model):
 
 
 class Subgroups(_Model):
-    """User-supplied subgroup shares that switch on subgroup effect sizes."""
+    """User-supplied subgroup shares that switch on subgroup effect sizes: the anaemic share
+    (LBW and SGA, anaemic vs the rest) and the female share (neonatal deaths of both sexes,
+    direct pathway)."""
 
     anaemic_share: float | None = Field(default=None, ge=0, le=1)
     female_share: float | None = Field(default=None, ge=0, le=1)
@@ -224,6 +228,32 @@ class Daly(_Model):
     yld_per_lbw_birth: float = Field(ge=0)
 
 
+class Thresholds(_Model):
+    """Cost-effectiveness thresholds marked on the acceptability curve (scenario currency)."""
+
+    gdp_per_capita: float | None = Field(default=None, gt=0)
+    opportunity_cost: float | None = Field(default=None, gt=0)
+    opportunity_cost_source: str | None = None
+    wtp_max: float | None = Field(default=None, gt=0)
+
+
+class CurrencyConversion(_Model):
+    """Exchange rates (scenario currency per US$) and the GDP deflator (an index) by year, to
+    set a result beside a paper's currency year."""
+
+    exchange_rates: dict[int, float] = Field(default_factory=dict)
+    gdp_deflator: dict[int, float] = Field(default_factory=dict)
+    source: str | None = None
+
+    @field_validator("exchange_rates", "gdp_deflator")
+    @classmethod
+    def _positive(cls, v: dict[int, float]) -> dict[int, float]:
+        for year, x in v.items():
+            if x <= 0:
+                raise ValueError(f"year {year}: must be greater than 0, got {x}")
+        return v
+
+
 class ImpactInputs(_Model):
     """Inputs of the health-impact model."""
 
@@ -233,6 +263,8 @@ class ImpactInputs(_Model):
     daly: Daly
     value_per_daly: float | None = Field(default=None, ge=0)
     effects: dict[str, str] = Field(default_factory=dict)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    currency_conversion: CurrencyConversion = Field(default_factory=CurrencyConversion)
 
 
 class Uncertain(_Model):
@@ -246,6 +278,7 @@ class Uncertain(_Model):
 UNCERTAIN_KEYS = (
     "anc1_coverage",
     "regimen.adherence",
+    "regimen.dispensed_share",
     "regimen.wastage",
     "mms.price_per_tablet",
     "ifa.price_per_tablet",
@@ -263,7 +296,8 @@ UNCERTAIN_KEYS = (
 
 
 # Uncertain inputs that are shares (their range must lie within 0-1).
-SHARE_KEYS = frozenset({"anc1_coverage", "regimen.adherence", "regimen.wastage"}
+SHARE_KEYS = frozenset({"anc1_coverage", "regimen.adherence", "regimen.dispensed_share",
+                        "regimen.wastage"}
                         | {k for k in UNCERTAIN_KEYS if k.startswith("impact.baseline.")})
 
 
@@ -519,6 +553,10 @@ def _check(sc: Scenario, file: str | None) -> None:
     if geo.level == "district" and sc.rollout.start is not None and sc.rollout.districts:
         fail("give either rollout.start (everyone) or rollout.districts, not both",
              "rollout.start")
+    if sc.regimen.adherence > sc.regimen.dispensed_share:
+        fail(f"adherence {sc.regimen.adherence} (share of the regimen taken) exceeds "
+             f"dispensed_share {sc.regimen.dispensed_share} (share dispensed)",
+             "regimen.adherence")
     if sc.consumption is not None and (sc.consumption.file is None) == (
             sc.consumption.store is None):
         fail("give exactly one of consumption.file and consumption.store", "consumption")
@@ -545,10 +583,10 @@ def _check(sc: Scenario, file: str | None) -> None:
                      f"{sc.start}..{month_label(end)}", f"programme_costs[{j}].start")
             if last < month_index(c.start):
                 fail("end is before start", f"programme_costs[{j}].end")
-    from mmsis.forecast._evidence import evidence
+    from mmsis.forecast.evidence import evidence
 
     outcomes = {"lbw", "preterm", "sga", "stillbirth", "neonatal_mortality", "lbw_anaemic",
-                "neonatal_mortality_female"}
+                "sga_anaemic", "neonatal_mortality_female", "neonatal_mortality_male"}
     for outcome, eid in sc.impact.effects.items():
         if outcome not in outcomes:
             fail(f"unknown outcome '{outcome}'; allowed: {sorted(outcomes)}",

@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mmsis.forecast._evidence import evidence
 from mmsis.forecast.budget import programme_costs_by_month
+from mmsis.forecast.evidence import evidence
 from mmsis.forecast.need import Need, demographic_need
 from mmsis.forecast.scenario import Scenario
-from mmsis.impact.model import OUTCOMES, Units, compute
+from mmsis.impact import decision
+from mmsis.impact.model import OUTCOMES, PATHWAYS, Units, compute
 from mmsis.impact.params import (
     ParamSpec,
     central_params,
@@ -77,6 +78,9 @@ class ImpactResult:
     anchors: pd.DataFrame
     by_district: pd.DataFrame
     parameters: pd.DataFrame
+    pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
+    acceptability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    thresholds: pd.DataFrame = field(default_factory=pd.DataFrame)
     draws: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def measure(self, name: str) -> dict[str, float]:
@@ -92,6 +96,9 @@ class ImpactResult:
                                "draws": int(self.summary["n"].iloc[0])}
         for m in self.summary["measure"]:
             out[m] = self.measure(m)
+        out["pathways"] = self.pathways
+        out["acceptability"] = self.acceptability
+        out["thresholds"] = self.thresholds
         out["anchors"] = self.anchors
         out["tornado"] = self.tornado
         out["by_district"] = self.by_district
@@ -99,7 +106,7 @@ class ImpactResult:
         return out
 
     def plot(self, out_dir: str | Path) -> list[Path]:
-        """Write the tornado and uncertainty charts (PNG) to out_dir."""
+        """Write the tornado, outcomes, CE plane and acceptability charts (PNG) to out_dir."""
         from mmsis.impact.charts import plot_impact
 
         return plot_impact(self, Path(out_dir))
@@ -127,6 +134,8 @@ def _summary(central: dict[str, np.ndarray], draws: dict[str, np.ndarray], n: in
 
 
 def _anchors(sc: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
+    """The scenario beside the published results, each with its values converted to the
+    scenario's currency and currency year (when impact.currency_conversion allows)."""
     s = summary.set_index("measure")
     rows = [{
         "study": f"this scenario ({sc.name})",
@@ -158,6 +167,61 @@ def _anchors(sc: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
                 if a.get("benefit_cost_ratio_low") else np.nan),
             "source": a.get("source", ""),
         })
+    out = pd.DataFrame(rows)
+    conv = [decision.convert_usd(v, y, sc) if i else (v, "scenario currency")
+            for i, (v, y) in enumerate(zip(out["cost_per_daly"], out["currency_year"],
+                                           strict=True))]
+    out["cost_per_daly_converted"] = [c[0] for c in conv]
+    out["cost_per_death_averted_converted"] = [
+        decision.convert_usd(v, y, sc)[0] if i else v for i, (v, y) in enumerate(
+            zip(out["cost_per_death_averted"], out["currency_year"], strict=True))]
+    out["conversion"] = [c[1] for c in conv]
+    return out
+
+
+PATHWAY_LABELS = {
+    "neonatal_preterm": ("neonatal deaths through preterm birth (Katz 2013 categories: "
+                         "preterm-AGA, preterm-SGA)", "neonatal_deaths_preterm"),
+    "neonatal_sga": ("neonatal deaths through SGA (Katz 2013 categories: term-SGA, "
+                     "preterm-SGA)", "neonatal_deaths_sga"),
+    "neonatal_direct": ("neonatal deaths, direct RR (pooled, or both sexes' RRs)",
+                        "neonatal_deaths_direct"),
+    "stillbirth": ("stillbirths", "stillbirths_averted"),
+    "lbw": ("low birthweight (YLD per LBW birth averted; its deaths are carried by the "
+            "preterm/SGA categories)", "lbw_averted"),
+}
+
+
+def _pathways(sc: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per pathway: on or off, events averted, its DALYs (central, mean, 95% UI)."""
+    s = summary.set_index("measure")
+    ev = evidence().model["stillbirth_daly"]
+    imp = sc.impact
+    on = {"neonatal_preterm": imp.neonatal_pathway == "birth_outcomes",
+          "neonatal_sga": imp.neonatal_pathway == "birth_outcomes",
+          "neonatal_direct": imp.neonatal_pathway == "direct",
+          "stillbirth": imp.daly.include_stillbirths,
+          "lbw": imp.daly.yld_per_lbw_birth > 0}
+    note = {"stillbirth": ev["death_at_birth" if imp.daly.include_stillbirths else "gbd"][
+        "label"] + " (switch: impact.daly.include_stillbirths)",
+        "lbw": f"{imp.daly.yld_per_lbw_birth:g} discounted YLD per LBW birth averted "
+               "(impact.daly.yld_per_lbw_birth)",
+        "neonatal_direct": "female share "
+        f"{imp.subgroups.female_share:g}: Smith 2017 female 0.85, male 1.06"
+        if imp.subgroups.female_share is not None else "Keats 2019 pooled RR",
+        "neonatal_preterm": "switch: impact.neonatal_pathway birth_outcomes",
+        "neonatal_sga": "switch: impact.neonatal_pathway birth_outcomes"}
+    total = float(s.loc["dalys_averted", "central"])
+    rows = []
+    for k in PATHWAYS:
+        label, events = PATHWAY_LABELS[k]
+        d = s.loc[f"dalys_{k}"]
+        rows.append({"pathway": k, "label": label, "on": bool(on[k]),
+                     "events_measure": events, "events_averted": float(s.loc[events, "central"]),
+                     "dalys_central": float(d["central"]), "dalys_mean": float(d["mean"]),
+                     "dalys_ui_low": float(d["ui_low"]), "dalys_ui_high": float(d["ui_high"]),
+                     "share_of_dalys": float(d["central"]) / total if total > 0 else np.nan,
+                     "convention": note[k]})
     return pd.DataFrame(rows)
 
 
@@ -177,7 +241,28 @@ def _tornado(units: Units, specs: list[ParamSpec], metric: str, central: float
              "output_high": float(y[2 * k + 1]), "central": central, "metric": metric,
              "swing": _swing(float(y[2 * k]), float(y[2 * k + 1]))}
             for k, s in enumerate(ranged)]
+    rows += _pathway_rows(units, specs, metric, central)
     return pd.DataFrame(rows).sort_values("swing", ascending=False).reset_index(drop=True)
+
+
+def _pathway_rows(units: Units, specs: list[ParamSpec], metric: str, central: float
+                  ) -> list[dict[str, Any]]:
+    """A tornado row per pathway that yields DALYs: the metric with it off (low = 0) and on."""
+    if metric not in ("cost_per_daly", "dalys_averted"):
+        return []
+    c = compute(units, central_params(specs))
+    cost, dalys = float(c["incremental_cost"][0]), float(c["dalys_averted"][0])
+    rows = []
+    for k in PATHWAYS:
+        dk = float(c[f"dalys_{k}"][0])
+        if dk == 0:
+            continue
+        rest = dalys - dk
+        off = rest if metric == "dalys_averted" else (cost / rest if rest > 0 else np.inf)
+        rows.append({"parameter": f"pathway:{k}", "low": 0.0, "high": 1.0,
+                     "output_low": off, "output_high": central, "central": central,
+                     "metric": metric, "swing": _swing(off, central)})
+    return rows
 
 
 def _by_district(units: Units, p: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -215,6 +300,13 @@ def run_impact(sc: Scenario, draws: int = 10_000, seed: int = 2024,
     c_metric = float(central[metric][0])
     tornado = _tornado(units, specs, metric, c_metric)
     params = pd.DataFrame([s.__dict__ for s in specs])
+    marks = decision.thresholds(sc)
+    grid = decision.wtp_grid(sc, float(central["cost_per_daly"][0]), marks)
     return ImpactResult(scenario=sc, summary=summary, tornado=tornado,
                         anchors=_anchors(sc, summary), by_district=_by_district(units, pc),
-                        parameters=params, draws=d)
+                        parameters=params, pathways=_pathways(sc, summary),
+                        acceptability=decision.acceptability(d["dalys_averted"],
+                                                             d["incremental_cost"], grid),
+                        thresholds=decision.at_thresholds(marks, d["dalys_averted"],
+                                                          d["incremental_cost"]),
+                        draws=d)

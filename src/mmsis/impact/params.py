@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mmsis.forecast._evidence import evidence
+from mmsis.forecast.evidence import evidence
 from mmsis.forecast.scenario import SHARE_KEYS, UNCERTAIN_KEYS, Scenario
 
 Z975 = 1.959964
@@ -24,8 +24,11 @@ DEFAULT_EFFECTS = {
     "stillbirth": "stillbirth",
     "neonatal_mortality": "neonatal_mortality",
     "lbw_anaemic": "lbw_anaemic",
+    "sga_anaemic": "sga_anaemic",
     "neonatal_mortality_female": "neonatal_mortality_female",
+    "neonatal_mortality_male": "neonatal_mortality_male",
 }
+MULTIPLIERS = ("preterm", "sga", "preterm_sga")  # Katz 2013: preterm-AGA, term-SGA, both
 SHARES = SHARE_KEYS  # drawn values are clipped to [0, 1]
 
 
@@ -57,11 +60,12 @@ def param_specs(sc: Scenario) -> list[ParamSpec]:
     direct = sc.impact.neonatal_pathway == "direct"
     used = {"lbw", "preterm", "sga", "stillbirth"}
     if direct:
-        used.add("neonatal_mortality")
-        if sc.impact.subgroups.female_share is not None:
-            used.add("neonatal_mortality_female")
+        if sc.impact.subgroups.female_share is not None:  # both sexes' RRs, not the pooled
+            used |= {"neonatal_mortality_female", "neonatal_mortality_male"}
+        else:
+            used.add("neonatal_mortality")
     if sc.impact.subgroups.anaemic_share is not None:
-        used.add("lbw_anaemic")
+        used |= {"lbw_anaemic", "sga_anaemic"}
     specs = []
     for outcome, eid in ids.items():
         if outcome not in used:
@@ -70,11 +74,13 @@ def param_specs(sc: Scenario) -> list[ParamSpec]:
         e = ev.effect(eid)
         specs.append(ParamSpec(f"rr.{outcome}", e.rr, e.ci_low, e.ci_high, "lognormal_ci",
                                e.source))
-    for mid in ("preterm", "sga"):
+    for mid in MULTIPLIERS:
         m = ev.multiplier(mid)
         specs.append(ParamSpec(f"mult.{mid}", m.rr, m.ci_low, m.ci_high,
                                "lognormal_ci" if m.ci_low and not direct else "fixed",
                                m.source))
+    u_adh = sc.uncertain.get("regimen.adherence")
+    specs += adherence_specs(min(sc.regimen.adherence, u_adh.low if u_adh else 1.0))
     for key in UNCERTAIN_KEYS:
         u = sc.uncertain.get(key)
         central = _get(sc, key)
@@ -83,6 +89,20 @@ def param_specs(sc: Scenario) -> list[ParamSpec]:
         else:
             specs.append(ParamSpec(key, central, u.low, u.high, u.dist, "scenario: uncertain"))
     return specs
+
+
+def adherence_specs(adherence: float) -> list[ParamSpec]:
+    """The dose-response's two birthweight effects (Smith 2025), normal from their 95% CIs;
+    varied only when the programme's adherence (its lowest plausible value) is below the
+    >= 90% category, where they change nothing."""
+    dr = evidence().model["adherence_response"]
+    out = []
+    for name in ("high", "low"):
+        e = dr[name]
+        dist = "normal" if adherence < float(dr["high"]["adherence_from"]) else "fixed"
+        out.append(ParamSpec(f"dr.md_{name}", float(e["md"]), float(e["ci_low"]),
+                             float(e["ci_high"]), dist, str(dr["source"])))
+    return out
 
 
 def central_params(specs: list[ParamSpec]) -> dict[str, np.ndarray]:
@@ -114,7 +134,7 @@ def draw_params(specs: list[ParamSpec], n: int, rng: np.random.Generator
             x = np.exp(rng.normal(mu, sd, n))
         if s.name in SHARES:
             x = np.clip(x, 0.0, 1.0)
-        elif not s.name.startswith(("rr.", "mult.")):
+        elif not s.name.startswith(("rr.", "mult.", "dr.")):
             x = np.maximum(x, 0.0)
         out[s.name] = x[:, None]
     return out

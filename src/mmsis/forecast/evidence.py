@@ -1,7 +1,10 @@
-"""Read effect sizes, mortality multipliers, CE anchors and product facts from the knowledge base.
+"""Evidence shared by forecast and impact: effect sizes, mortality multipliers, CE anchors,
+product facts and the impact model's facts (adherence dose-response, stillbirth DALY
+conventions, cost-effectiveness thresholds).
 
-Uses ``mmsis.framework.load_framework()`` when it is available and falls back to reading
-``framework/data/evidence.yaml`` directly, so forecast and impact share one source of numbers.
+Effect sizes come through ``mmsis.framework.load_framework()`` when it is available, falling
+back to ``framework/data/evidence.yaml``; model facts from ``framework/data/impact_model.yaml``.
+One public module, so forecast and impact read one source of numbers.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class EvidenceFacts:
     multipliers: dict[str, Effect]
     anchors: list[dict[str, Any]]
     product: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
 
     def effect(self, id: str) -> Effect:
         """The MMS-vs-IFA relative risk with this id."""
@@ -42,6 +46,13 @@ class EvidenceFacts:
     def multiplier(self, id: str) -> Effect:
         """The neonatal mortality multiplier with this id (Katz 2013)."""
         return self.multipliers[id]
+
+
+def _data_file(name: str) -> dict[str, Any]:
+    text = resources.files("mmsis.framework").joinpath(f"data/{name}").read_text()
+    out = yaml.safe_load(text)
+    assert isinstance(out, dict)
+    return out
 
 
 def _from_mapping(raw: dict[str, Any]) -> EvidenceFacts:
@@ -60,6 +71,7 @@ def _from_mapping(raw: dict[str, Any]) -> EvidenceFacts:
         multipliers={e["id"]: eff(e) for e in raw["mortality_multipliers"]},
         anchors=[dict(a) for a in raw.get("cost_effectiveness_anchors", [])],
         product=dict(raw.get("product", {})),
+        model=_data_file("impact_model.yaml"),
     )
 
 
@@ -76,5 +88,4 @@ def evidence() -> EvidenceFacts:
     except (ImportError, AttributeError, MmsisError):
         # the knowledge base as a whole is unavailable (or another file in it is invalid):
         # read the evidence file on its own so impact still runs on the same numbers.
-        text = resources.files("mmsis.framework").joinpath("data/evidence.yaml").read_text()
-        return _from_mapping(yaml.safe_load(text))
+        return _from_mapping(_data_file("evidence.yaml"))
