@@ -1,16 +1,17 @@
-"""Charts of an impact analysis: tornado (one-way sensitivity) and outcomes with 95% UIs."""
+"""Charts of an impact analysis: tornado (one-way sensitivity), outcomes with 95% UIs, the
+cost-effectiveness plane and the cost-effectiveness acceptability curve."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mmsis.impact.engine import ImpactResult
 
 
 def plot_impact(result: ImpactResult, out_dir: Path) -> list[Path]:
-    """Write tornado.png and outcomes.png; return their paths."""
+    """Write tornado.png, outcomes.png, ce_plane.png and acceptability.png; return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,4 +54,55 @@ def plot_impact(result: ImpactResult, out_dir: Path) -> list[Path]:
     paths.append(out_dir / "outcomes.png")
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
+    paths += _ce_plane(result, out_dir, plt)
+    paths += _acceptability(result, out_dir, plt)
     return paths
+
+
+def _ce_plane(result: ImpactResult, out_dir: Path, plt: Any) -> list[Path]:
+    """Incremental DALYs against incremental cost, one point per draw (at most 5,000)."""
+    d = result.draws
+    n = len(d["dalys_averted"])
+    step = max(1, n // 5000)
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    ax.scatter(d["dalys_averted"][::step], d["incremental_cost"][::step], s=3, alpha=0.3,
+               color="#4C72B0", label="Monte Carlo draws")
+    c = result.summary.set_index("measure")
+    ax.scatter([c.loc["dalys_averted", "central"]], [c.loc["incremental_cost", "central"]],
+               color="black", marker="x", label="central")
+    x_hi = max(float(d["dalys_averted"].max()), 1.0)
+    for _, t in result.thresholds.iterrows():
+        ax.plot([0, x_hi], [0, x_hi * t["value"]], lw=0.8, ls="--", label=t["threshold"])
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.axvline(0, color="grey", lw=0.6)
+    cur = f"{result.scenario.currency} {result.scenario.currency_year}"
+    ax.set_xlabel("DALYs averted (MMS vs IFA)")
+    ax.set_ylabel(f"incremental cost ({cur})")
+    ax.set_title("Cost-effectiveness plane")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = out_dir / "ce_plane.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
+
+
+def _acceptability(result: ImpactResult, out_dir: Path, plt: Any) -> list[Path]:
+    """Probability MMS is cost-effective against willingness to pay, thresholds marked."""
+    a = result.acceptability
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot(a["wtp"], a["probability_cost_effective"], color="#C44E52")
+    for _, t in result.thresholds.iterrows():
+        ax.axvline(t["value"], ls="--", lw=0.8, color="grey")
+        ax.text(t["value"], 0.02, f" {t['threshold']}", rotation=90, fontsize=7,
+                va="bottom")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(f"willingness to pay per DALY averted ({result.scenario.currency} "
+                  f"{result.scenario.currency_year})")
+    ax.set_ylabel("probability cost-effective")
+    ax.set_title("Cost-effectiveness acceptability curve")
+    fig.tight_layout()
+    path = out_dir / "acceptability.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]

@@ -14,7 +14,8 @@ def impact(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     out: Path | None = typer.Option(None, "--out", help="Write CSV tables and charts here."),
 ) -> None:
-    """Events and DALYs averted, incremental cost, cost per DALY, 95% UIs, tornado, anchors."""
+    """Events and DALYs averted by pathway, incremental cost, cost per DALY, 95% UIs, tornado,
+    acceptability curve and published anchors."""
     from mmsis._cli import console, print_json, print_table
     from mmsis.forecast.scenario import load_scenario
     from mmsis.impact.engine import run_impact
@@ -29,9 +30,16 @@ def impact(
     cols = ["measure", "central", "mean", "ui_low", "ui_high"]
     print_table(result.summary[cols], title=f"Impact of MMS vs IFA: {sc.name} "
                 f"({draws} draws, {sc.currency} {sc.currency_year})", float_digits=6)
-    a = result.anchors[["study", "currency_year", "cost_per_daly",
+    print_table(result.pathways[["pathway", "on", "events_averted", "dalys_central",
+                                 "dalys_ui_low", "dalys_ui_high", "convention"]],
+                title="DALYs averted by pathway")
+    a = result.anchors[["study", "currency_year", "cost_per_daly", "cost_per_daly_converted",
                         "dalys_averted_per_100k_pregnancies", "cost_per_death_averted"]]
-    print_table(a, title="Cost-effectiveness beside published anchors")
+    print_table(a, title=f"Cost-effectiveness beside published anchors (converted to "
+                f"{sc.currency} {sc.currency_year} where impact.currency_conversion allows)")
+    if len(result.thresholds):
+        print_table(result.thresholds[["threshold", "value", "probability_cost_effective"]],
+                    title="Probability MMS is cost-effective at the thresholds")
     print_table(result.tornado[["parameter", "low", "high", "output_low", "output_high"]],
                 title="One-way sensitivity of cost per DALY")
     if out is not None:
@@ -45,7 +53,8 @@ def write_impact(result: object, out: Path) -> list[Path]:
     assert isinstance(result, ImpactResult)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in ("summary", "tornado", "anchors", "by_district", "parameters"):
+    for name in ("summary", "tornado", "anchors", "by_district", "parameters", "pathways",
+                 "acceptability", "thresholds"):
         paths.append(out / f"impact_{name}.csv")
         getattr(result, name).to_csv(paths[-1], index=False)
     paths += result.plot(out)
