@@ -58,8 +58,12 @@ def print_json(obj: Any) -> None:
 
 
 def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 4) -> None:
-    """Print a DataFrame as a readable rich table."""
+    """Print a DataFrame as a readable rich table (numbers through ``mmsis.present.format``:
+    ``float_digits`` significant digits, thousands separators, never scientific notation)."""
     import numpy as np
+
+    from mmsis.present import format as fmt
+    from mmsis.present.tables import text
 
     table = Table(title=title, show_lines=False)
     for col in df.columns:
@@ -67,14 +71,27 @@ def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 
     for row in df.itertuples(index=False):
         cells = []
         for v in row:
-            if isinstance(v, (float, np.floating)):
-                cells.append("" if math.isnan(v) else f"{v:.{float_digits}g}")
-            elif isinstance(v, (list, tuple)):
-                cells.append(", ".join(map(str, v)))
+            if isinstance(v, (float, np.floating)) and not isinstance(v, bool):
+                cells.append("" if math.isnan(v) else fmt.number(v, float_digits))
             else:
-                cells.append("" if v is None else str(v))
+                cells.append(text(v))
         table.add_row(*cells)
     console.print(table)
+
+
+def print_sentence(text: str) -> None:
+    """Print what a result means (mmsis.present.sentences) under its table."""
+    if text:
+        console.print(text, highlight=False)
+
+
+def print_readable(
+    df: pd.DataFrame, columns: Sequence[Any], title: str | None = None, labels: Any = None
+) -> None:
+    """Print a result frame for people: chosen columns, worded headers, formatted cells."""
+    from mmsis.present.tables import readable
+
+    print_table(readable(df, columns, labels), title=title)
 
 
 def print_frame(

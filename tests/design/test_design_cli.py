@@ -79,3 +79,33 @@ def test_errors_name_the_argument() -> None:
     res = runner.invoke(app, ["design", "stepped-wedge", "--sequences", "2,2", "--n", "10",
                               "--p0", "0.3", "--p1", "0.4", "--icc", "1.5"])
     assert isinstance(res.exception, InputError) and res.exception.field == "icc"
+
+
+def _human(args: list[str]) -> str:
+    res = runner.invoke(app, ["design", *args])
+    assert res.exit_code == 0, res.output
+    return " ".join(res.stdout.split())  # sentences wrap at the terminal's width
+
+
+def test_human_output_is_a_plain_result_not_a_parameter_dump() -> None:
+    out = _human(["survey", "--p", "0.5", "--margin", "0.05", "--icc", "0.05", "--take", "20"])
+    assert "38 clusters of 20 women (760 in all)" in out
+    assert "n_total" not in out and "n_fpc" not in out and "method" not in out
+    out = _human(["stepped-wedge", "--sequences", "6,6,6,6", "--n", "120", "--p0", "0.05",
+                  "--p1", "0.035", "--tau", "0.01"])
+    assert "79% power to detect a change from 5.0% to 3.5%" in out
+    assert "below the usual 80%" in out
+    for dump in ("var_theta", "closed_form", "sigma2", "e-05", "True"):
+        assert dump not in out
+    out = _human(["crt", "--outcome", "proportion", "--pe", "0.15", "--pc", "0.20", "--m", "50",
+                  "--icc", "0.02"])
+    assert "36 clusters per arm (72 in all) of 50 people give 80% power" in out
+    assert "clusters_per_arm_raw" not in out
+
+
+def test_json_keeps_every_field_of_the_result() -> None:
+    out = _json(["stepped-wedge", "--sequences", "6,6,6,6", "--n", "120", "--p0", "0.05",
+                 "--p1", "0.035", "--tau", "0.01"])
+    assert {"var_theta", "closed_form", "sigma2", "method", "power"} <= set(out)
+    out = _json(["survey", "--p", "0.5", "--margin", "0.05", "--icc", "0.05", "--take", "20"])
+    assert out["n_total"] == 750 and out["clusters"] == 38

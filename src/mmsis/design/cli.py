@@ -48,8 +48,13 @@ def _read_design(path: Path) -> Any:
     return values.to_numpy(dtype=float)
 
 
-def _show(result: Any, as_json: bool, title: str, extra: dict[str, Any] | None = None) -> None:
+def _show(result: Any, as_json: bool, title: str, extra: dict[str, Any] | None = None,
+          sentence: str = "") -> None:
+    """JSON: every field of the result (the contract). People: the key numbers and what they
+    mean in a sentence; parameter dumps (variances, flags) stay in --json."""
     import pandas as pd
+
+    from mmsis._cli import console, print_sentence
 
     data = result.model_dump()
     if extra:
@@ -57,9 +62,91 @@ def _show(result: Any, as_json: bool, title: str, extra: dict[str, Any] | None =
     if as_json:
         print_json(data)
         return
-    rows = [{"quantity": k, "value": v} for k, v in data.items()
-            if not isinstance(v, (list, dict)) and v is not None]
-    print_table(pd.DataFrame(rows), title=title, float_digits=6)
+    rows = _key_numbers(result)
+    if rows:
+        print_table(pd.DataFrame(rows, columns=["", "value"]), title=title)
+    print_sentence(sentence or _sentence(result))
+    if extra and extra.get("plot"):
+        console.print(f"Chart: {extra['plot']}", highlight=False)
+
+
+def _sentence(result: Any) -> str:
+    from mmsis.design import results as r
+    from mmsis.present import sentences
+
+    if isinstance(result, r.SurveySampleSize):
+        return sentences.survey_sample_size(result)
+    if isinstance(result, r.CrtResult):
+        return sentences.crt(result)
+    if isinstance(result, r.IndividualResult):
+        return sentences.individual(result)
+    if isinstance(result, r.SteppedWedgeResult):
+        return sentences.stepped_wedge_power(result)
+    if isinstance(result, r.SimulationPower):
+        return sentences.simulated_power(result)
+    if isinstance(result, (r.WoertmanResult, r.HooperResult)):
+        return sentences.design_effect(result)
+    return ""
+
+
+def _key_numbers(result: Any) -> list[tuple[str, str]]:
+    """The few numbers a planner acts on, formatted for people."""
+    import math
+
+    from mmsis.design import results as r
+    from mmsis.present import format as fmt
+
+    def pct(x: float | None) -> str:
+        return fmt.percent(x) if x is not None else ""
+
+    if isinstance(result, r.SurveySampleSize):
+        rows = []
+        if result.clusters and result.take:
+            rows += [("Clusters", fmt.count(result.clusters)),
+                     ("Respondents per cluster", fmt.count(result.take)),
+                     ("Respondents in all", fmt.count(result.clusters * result.take))]
+        else:
+            rows.append(("Respondents needed", fmt.count(result.n_total)))
+        rows += [("Design effect", fmt.number(result.design_effect)),
+                 ("Without clustering", fmt.count(math.ceil(result.n_srs - 1e-9)))]
+        return rows
+    if isinstance(result, r.CrtResult):
+        rows = []
+        if result.clusters_per_arm:
+            rows += [("Clusters per arm", fmt.count(result.clusters_per_arm)),
+                     ("Clusters in all", fmt.count(2 * result.clusters_per_arm))]
+        return rows + [("People per cluster", fmt.number(result.m)),
+                       ("Power", pct(result.power)),
+                       ("Design effect", fmt.number(result.design_effect))]
+    if isinstance(result, r.IndividualResult):
+        rows = []
+        if result.n_per_arm:
+            rows += [("People per arm", fmt.count(result.n_per_arm)),
+                     ("People in all", fmt.count(2 * result.n_per_arm))]
+        return rows + [("Power", pct(result.power))]
+    if isinstance(result, r.SteppedWedgeResult):
+        return [("Power", pct(result.power)), ("Clusters", fmt.count(result.n_clusters)),
+                ("Periods", fmt.count(result.n_periods)),
+                ("Effect to detect", fmt.number(result.theta)),
+                ("Standard error of the effect", fmt.number(result.se))]
+    if isinstance(result, r.SimulationPower):
+        return [("Simulated power (95% CI)",
+                 fmt.ci(result.estimate, result.ci_low, result.ci_high, kind="percent")),
+                ("Power by formula", pct(result.analytic_power)),
+                ("Simulated trials", fmt.count(result.n)),
+                ("Failed fits", fmt.count(result.n_failed))]
+    if isinstance(result, r.WoertmanResult):
+        rows = [("Design effect", fmt.number(result.design_effect))]
+        if result.n_total is not None:
+            rows.append(("People in all", fmt.count(result.n_total)))
+        if result.clusters is not None:
+            rows.append(("Clusters", fmt.count(math.ceil(result.clusters - 1e-9))))
+        return rows
+    if isinstance(result, r.HooperResult):
+        return [("Design effect", fmt.number(result.design_effect)),
+                ("Design effect per period", fmt.number(result.design_effect_per_period)),
+                ("People in all", fmt.count(result.n_total))]
+    return []
 
 
 @app.command("stepped-wedge")
@@ -106,7 +193,9 @@ def stepped_wedge(
         extra["plot"] = str(power_curve(plot, xs, ys, xlabel="clusters per sequence",
                                         title=f"Stepped wedge, {len(seq)} sequences",
                                         mark=sum(seq) / len(seq)))
-    _show(res, as_json, "Stepped-wedge power", extra)
+    from mmsis.present.sentences import stepped_wedge_power as sw_sentence
+
+    _show(res, as_json, "Stepped-wedge power", extra, sw_sentence(res, sequences=seq, p0=p0, p1=p1))
 
 
 @app.command("crt")
@@ -124,7 +213,13 @@ def crt(
     clusters: int = typer.Option(None, help="Clusters per arm: report power instead."),
     m: float = typer.Option(None, help="(Mean) individuals per cluster."),
     sizes: str = typer.Option(None, help="Cluster sizes, e.g. 100,50,80 (exact design effect)."),
-    cv: float = typer.Option(None, help="Coefficient of variation of cluster sizes (Eldridge)."),
+    cv: float = typer.Option(None, help="Coefficient of variation of cluster sizes."),
+    cv_method: str = typer.Option(
+        "taylor", "--cv-method",
+        help="Design effect with --cv: taylor (van Breukelen 2007, clusterPower's default; "
+        "approximates the mixed-model analysis) or eldridge (Eldridge 2006, cluster summaries "
+        "weighted by size; conservative).",
+    ),
     icc: float = typer.Option(None, help="Intra-cluster correlation."),
     power: float = typer.Option(0.8, help="Target power."),
     alpha: float = typer.Option(0.05, help="Two-sided significance level."),
@@ -143,7 +238,7 @@ def crt(
     kw: dict[str, Any] = dict(pe=pe, pc=pc, difference=difference, total_variance=total_variance,
                               sigma=sigma, rate1=rate1, rate0=rate0, person_time=person_time,
                               k=k, m=m, sizes=_floats(sizes, "sizes") if sizes else None, cv=cv,
-                              icc=icc, alpha=alpha)
+                              icc=icc, alpha=alpha, cv_method=cv_method)
     if clusters is not None:
         res = crt_power(outcome, clusters, **kw)  # type: ignore[arg-type]
         mark = float(clusters)
@@ -161,6 +256,13 @@ def crt(
                                         title=f"Cluster RCT ({outcome})", mark=mark,
                                         target=power))
     _show(res, as_json, "Cluster randomised trial", extra)
+    if res.cv_method is not None and not as_json:
+        from mmsis._cli import console
+
+        how = ("van Breukelen et al. 2007 Taylor approximation, as clusterPower's default"
+               if res.cv_method == "taylor" else "Eldridge et al. 2006, 1 + ((cv^2 + 1) m - 1) ICC")
+        console.print(f"Unequal cluster sizes (CV {cv:g}): --cv-method {res.cv_method} ({how}).",
+                      highlight=False)
 
 
 @app.command("woertman")

@@ -66,7 +66,7 @@ EVIDENCE_KEYS = ("effect_sizes", "mortality_multipliers", "cost_effectiveness_an
 ALL_KINDS = set(LIST_KINDS) | set(DICT_KINDS)
 DEFAULT_FILES = sorted({f for f, _ in LIST_KINDS.values()} | set(DICT_KINDS.values()))
 #: Other packages' data files in the same folders; never read here.
-FOREIGN_FILES = {"routine_indicators.yaml", "scenario_defaults.yaml"}
+FOREIGN_FILES = {"routine_indicators.yaml", "scenario_defaults.yaml", "labels.yaml"}
 
 
 @dataclass

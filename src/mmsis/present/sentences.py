@@ -1,0 +1,441 @@
+"""What a result means, in one or two plain sentences, with the caveats that matter.
+
+One function per result type, each reading the result object's own fields (duck-typed, so
+this module imports no computing package): sample sizes and power (``design``), interrupted
+time series, difference-in-differences and stepped-wedge analyses (``evaluate``), supply
+forecasts, health impact, readiness verdicts, survey estimates and the data-quality review.
+The CLI prints them under its tables; the web pages and the report can call the same functions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mmsis.present import format as fmt
+from mmsis.present.labels import Labels, default_labels
+
+#: Fewer time points than this on either side of an interruption make an ITS fragile
+#: (Penfold & Zhang 2013 and the Cochrane EPOC criteria ask for at least 3; 8-12 per segment
+#: are commonly advised for a stable trend: Wagner et al. 2002).
+FEW_POINTS = 8
+#: Usual target power of a trial or study.
+TARGET_POWER = 0.8
+
+
+def _f(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _join(parts: Iterable[str]) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _power_note(power: float | None, locale: str) -> str:
+    if power is None:
+        return ""
+    if power < TARGET_POWER - 1e-9:
+        return (f"That is below the usual {fmt.percent(TARGET_POWER, locale=locale)}: add "
+                "clusters or people, or expect a larger effect.")
+    return ""
+
+
+# --- design ---------------------------------------------------------------------------------
+
+def survey_sample_size(r: Any, locale: str = fmt.DEFAULT_LOCALE, who: str = "women") -> str:
+    """"38 clusters of 20 women (760 in all) estimate a coverage of 50% within +/-5 points..."""
+    margin = fmt.number(100 * r.margin_absolute, 3, locale)
+    conf = fmt.percent(r.confidence, locale=locale)
+    if r.clusters and r.take:
+        n_all = r.clusters * r.take
+        head = (f"Interview {fmt.count(r.clusters, locale)} clusters of "
+                f"{fmt.count(r.take, locale)} {who} ({fmt.count(n_all, locale)} in all)")
+    else:
+        head = f"Interview {fmt.count(r.n_total, locale)} {who}"
+    what = (f"to estimate a coverage of about {fmt.percent(r.p, locale=locale)} within "
+            f"+/-{margin} percentage points with {conf} confidence")
+    notes = []
+    if r.design_effect and abs(r.design_effect - 1) > 1e-9:
+        notes.append(f"design effect {fmt.number(r.design_effect, 3, locale)}")
+    if r.nonresponse:
+        notes.append(f"{fmt.percent(r.nonresponse, locale=locale)} expected non-response")
+    if getattr(r, "population", None):
+        notes.append(f"a population of {fmt.count(r.population, locale)}")
+    tail = f", allowing for {', '.join(notes)}" if notes else ""
+    return f"{head} {what}{tail}."
+
+
+def crt(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """Clusters per arm (or power) of a parallel cluster randomised trial, in words."""
+    power = fmt.percent(r.power, locale=locale)
+    size = f"{fmt.number(r.m, 3, locale)} people" if r.outcome != "rate" else \
+        f"{fmt.number(r.m, 3, locale)} person-time units"
+    if r.clusters_per_arm:
+        total = 2 * r.clusters_per_arm
+        head = (f"{fmt.count(r.clusters_per_arm, locale)} clusters per arm "
+                f"({fmt.count(total, locale)} in all) of {size} give {power} power")
+    else:
+        head = f"The trial has {power} power"
+    alpha = fmt.number(r.alpha, 3, locale)
+    effect = fmt.number(r.effect, 3, locale)
+    s = (f"{head} to detect a difference of {effect} between arms (two-sided alpha {alpha}, "
+         f"design effect {fmt.number(r.design_effect, 3, locale)}).")
+    return _join([s, _power_note(_f(r.power), locale)])
+
+
+def individual(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """People per arm (or power) of an individually randomised trial, in words."""
+    power = fmt.percent(r.power, locale=locale)
+    head = (f"{fmt.count(r.n_per_arm, locale)} people per arm "
+            f"({fmt.count(2 * r.n_per_arm, locale)} in all) give {power} power"
+            if r.n_per_arm else f"The trial has {power} power")
+    s = (f"{head} to detect a difference of {fmt.number(r.effect, 3, locale)} (two-sided "
+         f"alpha {fmt.number(r.alpha, 3, locale)}).")
+    return _join([s, _power_note(_f(r.power), locale)])
+
+
+def stepped_wedge_power(r: Any, locale: str = fmt.DEFAULT_LOCALE,
+                        sequences: list[int] | None = None, p0: float | None = None,
+                        p1: float | None = None) -> str:
+    """Power of a stepped-wedge design, in words (the proportions when given)."""
+    steps = (f" in {len(sequences)} steps of " + ", ".join(str(s) for s in sequences)
+             if sequences else "")
+    effect = (f"a change from {fmt.percent(p0, locale=locale)} to "
+              f"{fmt.percent(p1, locale=locale)}" if p0 is not None and p1 is not None
+              else f"an effect of {fmt.number(r.theta, 3, locale)}")
+    s = (f"With {fmt.count(r.n_clusters, locale)} clusters{steps} over "
+         f"{fmt.count(r.n_periods, locale)} periods, the trial has "
+         f"{fmt.percent(r.power, locale=locale)} power to detect {effect} (two-sided alpha "
+         f"{fmt.number(r.alpha, 3, locale)}).")
+    return _join([s, _power_note(_f(r.power), locale)])
+
+
+def simulated_power(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """Simulated power with its Monte Carlo interval, in words."""
+    s = (f"In {fmt.count(r.n, locale)} simulated trials the effect was detected in "
+         f"{fmt.ci(r.estimate, r.ci_low, r.ci_high, kind='percent', locale=locale)} of them "
+         f"(the formula gives {fmt.percent(r.analytic_power, locale=locale)}).")
+    extra = (f"{fmt.count(r.n_failed, locale)} fits failed and were left out."
+             if getattr(r, "n_failed", 0) else "")
+    return _join([s, extra, _power_note(_f(r.estimate), locale)])
+
+
+def design_effect(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """A stepped-wedge design effect (Woertman, Hooper), in words."""
+    s = (f"The design needs {fmt.number(r.design_effect, 3, locale)} times the sample of an "
+         "individually randomised trial")
+    n_total = _f(getattr(r, "n_total", None))
+    if n_total:
+        s += f" ({fmt.count(n_total, locale)} people in all)"
+    return s + "."
+
+
+# --- evaluate -------------------------------------------------------------------------------
+
+def _change(eff: Mapping[str, Any], log_link: bool, locale: str, what: str) -> str:
+    """"rose by 11% (95% CI 9% to 13%, p < 0.001)" for a rate ratio, or a difference."""
+    p = fmt.p_value(eff.get("p"), locale)
+    if log_link:
+        rr, lo, hi = _f(eff.get("rr")), _f(eff.get("ci_low")), _f(eff.get("ci_high"))
+        if rr is None:
+            return f"{what} could not be estimated"
+        verb = "rose" if rr >= 1 else "fell"
+        d = fmt._share_decimals([v - 1 for v in (rr, lo, hi) if v is not None])
+        change = fmt.percent(abs(rr - 1), d, locale)
+        band = (f"95% CI {fmt.percent(lo - 1, d, locale)} to {fmt.percent(hi - 1, d, locale)}"
+                if lo is not None and hi is not None else "")
+    else:
+        est, lo, hi = _f(eff.get("estimate")), _f(eff.get("ci_low")), _f(eff.get("ci_high"))
+        if est is None:
+            return f"{what} could not be estimated"
+        verb = "rose" if est >= 0 else "fell"
+        change = fmt.number(abs(est), 3, locale)
+        band = (f"95% CI {fmt.number(lo, 3, locale)} to {fmt.number(hi, 3, locale)}"
+                if lo is not None and hi is not None else "")
+    inner = ", ".join(x for x in (band, p) if x)
+    return f"{what} {verb} by {change}" + (f" ({inner})" if inner else "")
+
+
+def _significance(eff: Mapping[str, Any]) -> str:
+    lo, hi = _f(eff.get("ci_low")), _f(eff.get("ci_high"))
+    null = 1.0 if "rr" in eff else 0.0
+    if lo is None or hi is None:
+        return ""
+    if lo <= null <= hi:
+        return "The interval includes no change, so the data cannot rule out chance."
+    return ""
+
+
+def its(r: Any, locale: str = fmt.DEFAULT_LOCALE, outcome: str = "the outcome",
+        start: str | None = None) -> str:
+    """An interrupted time series: the level change at the start, with its caveats."""
+    when = f" when MMS started ({fmt.period(start, locale)})" if start else \
+        " at the interruption"
+    s = _change(r.level_change, r.log_link, locale, f"{outcome[:1].upper()}{outcome[1:]}") + \
+        when + ", beyond the trend before."
+    parts = [s, _significance(r.level_change)]
+    sc = getattr(r, "slope_change", None)
+    if sc is not None:
+        parts.append(_change(sc, r.log_link, locale, "Its monthly trend then") + ".")
+    parts += its_caveats(r, locale)
+    return _join(parts)
+
+
+def its_caveats(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> list[str]:
+    """Few points, autocorrelation and data-quality flags of an ITS, as sentences."""
+    out = []
+    n_pre, n_post = getattr(r, "n_pre", None), getattr(r, "n_post", None)
+    if n_pre is not None and n_post is not None and min(n_pre, n_post) < FEW_POINTS:
+        out.append(f"Caution: only {n_pre} points before and {n_post} after; trends from so few "
+                   "points are fragile.")
+    ac = getattr(r, "autocorrelation", None) or {}
+    bg = (ac.get("breusch_godfrey") or {}) if isinstance(ac, Mapping) else {}
+    p = _f(bg.get("p"))
+    if p is not None and p < 0.05 and "Newey" not in str(getattr(r, "se_type", "")):
+        out.append("Caution: the months are autocorrelated (Breusch-Godfrey "
+                   f"{fmt.p_value(p, locale)}), so the interval is too narrow; refit with "
+                   "--newey-west.")
+    dq = getattr(r, "data_quality", None) or {}
+    if isinstance(dq, Mapping) and (dq.get("n_missing") or dq.get("n_low_completeness")):
+        out.append(f"Data quality: {dq.get('n_missing', 0)} missing and "
+                   f"{dq.get('n_low_completeness', 0)} low-completeness months "
+                   f"({dq.get('handling', 'dropped')}).")
+    return out
+
+
+def cits(r: Any, locale: str = fmt.DEFAULT_LOCALE, outcome: str = "the outcome") -> str:
+    """A controlled ITS: the level change beyond the control's."""
+    s = _change(r.level_change, r.log_link, locale,
+                f"Compared with the control, {outcome}") + " at the interruption."
+    return _join([s, _significance(r.level_change), *its_caveats(r, locale)])
+
+
+def did(r: Any, locale: str = fmt.DEFAULT_LOCALE, outcome: str = "the outcome") -> str:
+    """Difference-in-differences: the robust (did2s) effect of MMS start, with caveats."""
+    eff = dict(r.robust)
+    if r.log_outcome:
+        rr = {"rr": eff.get("rr"), "ci_low": eff.get("rr_ci_low"),
+              "ci_high": eff.get("rr_ci_high"), "p": eff.get("p")}
+        s = _change(rr, True, locale, f"In districts after MMS started, {outcome}")
+        sig = _significance(rr)
+    else:
+        s = _change(eff, False, locale, f"In districts after MMS started, {outcome}")
+        sig = _significance(eff)
+    treated = sum(v for k, v in r.cohorts.items() if k != "never")
+    never = r.cohorts.get("never", 0)
+    comp = (f"compared with {never} districts without MMS" if never else
+            "compared with districts that started later")
+    waves = len(r.cohorts) - (1 if "never" in r.cohorts else 0)
+    parts = [f"{s}, {comp} ({treated} districts started MMS in {waves} roll-out "
+             f"wave{'s' if waves != 1 else ''}).", sig]
+    pre = getattr(r, "event_study", None)
+    if pre is not None and len(pre):
+        leads = pre[(pre["rel_time"] < -1) & pre["p"].notna()]
+        if len(leads) and (leads["p"] < 0.05).any():
+            parts.append("Caution: districts already differed before MMS started (a lead is "
+                         "significant), so the parallel-trends assumption is doubtful.")
+    return _join(parts)
+
+
+def stepped_wedge_analysis(r: Any, locale: str = fmt.DEFAULT_LOCALE,
+                           outcome: str = "the outcome") -> str:
+    """A stepped-wedge trial's treatment effect (difference or odds ratio), in words."""
+    e = r.treatment_effect
+    p = fmt.p_value(e.get("p"), locale)
+    if r.family == "gaussian":
+        band = fmt.ci(e["estimate"], e["ci_low"], e["ci_high"], locale=locale)
+        s = f"Under the intervention {outcome} changed by {band} ({p}), period effects removed."
+        sig = _significance(e)
+    else:
+        orr = fmt.ci(e.get("rr", math.exp(e["estimate"])),
+                     e.get("rr_ci_low", math.exp(e["ci_low"])),
+                     e.get("rr_ci_high", math.exp(e["ci_high"])), locale=locale)
+        s = (f"Under the intervention the odds of {outcome} were {orr} times those under "
+             f"control ({p}), period effects removed.")
+        sig = _significance({"rr": 1, "ci_low": e.get("rr_ci_low", math.exp(e["ci_low"])),
+                             "ci_high": e.get("rr_ci_high", math.exp(e["ci_high"]))})
+    few = (f"Caution: only {r.n_clusters} clusters; small-sample corrections matter."
+           if r.n_clusters < 10 else "")
+    return _join([s, sig, few])
+
+
+# --- decide ---------------------------------------------------------------------------------
+
+def forecast(summary: Mapping[str, float], currency: str, months: int,
+             locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """A supply forecast's totals in words (``summary``: item -> value as ForecastResult)."""
+    def get(prefix: str) -> float:
+        for k, v in summary.items():
+            if k.startswith(prefix):
+                return float(v)
+        return 0.0
+
+    budget = get("total budget")
+    s = (f"Over {months} months MMS covers {fmt.count(get('pregnancies covered'), locale)} "
+         f"pregnancies, needing {fmt.count(get('MMS tablets needed'), locale)} MMS tablets "
+         f"({fmt.count(get('MMS packs ordered'), locale)} packs) at a total cost of "
+         f"{fmt.money(budget, currency, locale)}.")
+    short = get("MMS tablets short") + get("IFA tablets short")
+    expired = get("IFA tablets expired in horizon") + get("IFA tablets at risk")
+    notes = []
+    notes.append(f"Stock-outs: {fmt.count(short, locale)} tablets short." if short else
+                 "No stock-outs are forecast.")
+    if expired:
+        notes.append(f"{fmt.count(expired, locale)} IFA tablets expire or are at risk of "
+                     "expiring: slow IFA orders earlier.")
+    return _join([s, *notes])
+
+
+def impact(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """Health impact and cost-effectiveness of MMS vs IFA in words, with 95% UIs."""
+    cur = r.scenario.currency
+
+    def m(name: str) -> dict[str, float]:
+        return dict(r.measure(name))
+
+    def counted(v: Mapping[str, float]) -> str:
+        return fmt.ci(v["central"], v["ui_low"], v["ui_high"], kind="count", locale=locale)
+
+    lbw, deaths, cpd = m("lbw_averted"), m("deaths_averted"), m("cost_per_daly")
+    s = (f"Giving MMS instead of IFA averts about {counted(lbw)} low-birthweight births and "
+         f"{counted(deaths)} deaths, at {fmt.money(cpd['central'], cur, locale)} per DALY averted "
+         f"(95% uncertainty interval {fmt.money(cpd['ui_low'], cur, locale)} to "
+         f"{fmt.money(cpd['ui_high'], cur, locale)}; {cur} {r.scenario.currency_year}).")
+    notes = []
+    if deaths["ui_low"] is not None and _f(deaths["ui_low"]) is not None and deaths["ui_low"] < 0:
+        notes.append("The interval of deaths averted includes zero.")
+    tor = getattr(r, "tornado", None)
+    if tor is not None and len(tor):
+        top = tor.iloc[0]
+        name = default_labels().label(top["parameter"], "parameter")
+        notes.append(f"The result depends most on {name[:1].lower()}{name[1:]}"
+                     f" (cost per DALY {fmt.money(top['output_low'], cur, locale)} to "
+                     f"{fmt.money(top['output_high'], cur, locale)} over its range).")
+    return _join([s, *notes])
+
+
+# --- plan -----------------------------------------------------------------------------------
+
+_THRESHOLD = re.compile(r"^\s*(<=|>=|<|>|==|=)\s*(-?[0-9.]+)\s*$")
+_OPS = {"<=": "at most", ">=": "at least", "<": "below", ">": "above", "==": "", "=": ""}
+
+
+def _threshold(text: str | None, unit: str, locale: str) -> str:
+    if not text:
+        return ""
+    m = _THRESHOLD.match(text)
+    if not m:
+        return text
+    v = float(m.group(2))
+    shown = fmt.percent(v, locale=locale) if unit == "proportion" else fmt.number(v, 3, locale)
+    return f"{_OPS[m.group(1)]} {shown}".strip()
+
+
+def item_value(item: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """A measured key result's value for people: "3.1% (Dec 2024; target at least 48%)"."""
+    unit = _indicator_unit(getattr(item, "indicator", None))
+    v = getattr(item, "value", None)
+    if v is None:
+        return ""
+    shown = fmt.percent(v, locale=locale) if unit == "proportion" else fmt.number(v, 3, locale)
+    when = fmt.period(item.value_date, locale) if getattr(item, "value_date", None) else ""
+    target = _threshold(getattr(item, "threshold", None), unit, locale)
+    inner = "; ".join(p for p in (when, f"target {target}" if target else "") if p)
+    return f"{shown} ({inner})" if inner else shown
+
+
+def _indicator_unit(indicator: str | None) -> str:
+    if not indicator:
+        return ""
+    from mmsis.framework import load_framework
+
+    try:
+        return load_framework().indicator(indicator).unit
+    except KeyError:
+        return ""
+
+
+def readiness(verdict: Any, items: Iterable[Any], labels: Labels | None = None,
+              locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """One pillar's readiness verdict: where it stands, what is met and what is still open."""
+    lab = labels or default_labels()
+    pillar, phase = lab.label(verdict.pillar, "pillar"), lab.label(verdict.phase, "phase")
+    share = _f(verdict.share_met)
+    met = (f"{fmt.percent(share, locale=locale)} of its key results are met"
+           if share is not None else "no key result of this phase applies")
+    if verdict.next_phase is None:
+        head = (f"{pillar} is sustaining MMS ({met})." if verdict.ready else
+                f"{pillar} should strengthen sustainment ({met}).")
+    elif verdict.ready:
+        head = (f"{pillar} is ready to move from {phase} to "
+                f"{lab.label(verdict.next_phase, 'phase')}: {met} and every required one.")
+    else:
+        head = f"{pillar} stays in {phase}: {met}."
+    by_id = {i.key_result: i for i in items}
+    open_ = []
+    for i in by_id.values():
+        if i.phase != verdict.phase or i.pillar != verdict.pillar:
+            continue
+        if not i.required or i.status == "met" or i.status == "not_applicable":
+            continue
+        if i.basis == "measured":
+            open_.append(f"{i.title} ({item_value(i, locale)})")
+        else:
+            open_.append(f"{i.title} ({lab.label(i.status, 'word')})")
+    tail = ("Still open: " + "; ".join(open_) + ".") if open_ else ""
+    return _join([head, tail])
+
+
+# --- measure --------------------------------------------------------------------------------
+
+def survey_estimate(res: Any, stat: str, variable: str, locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """A survey estimate table's headline and why any design effect is blank."""
+    if res is None or not len(res):
+        return ""
+    first = res.iloc[0]
+    kind = "percent" if stat == "proportion" else "number"
+    if len(res) == 1:
+        band = fmt.ci(first["estimate"], first["ci_low"], first["ci_high"], kind=kind,
+                      locale=locale)
+        s = (f"The {stat} of {variable} is {band} (95% CI) from "
+             f"{fmt.count(first['n'], locale)} respondents.")
+    else:
+        lo, hi = res["estimate"].min(), res["estimate"].max()
+        shown = (fmt.percent if kind == "percent" else
+                 (lambda v, locale=locale: fmt.number(v, 3, locale)))
+        s = (f"The {stat} of {variable} ranges from {shown(lo, locale=locale)} to "
+             f"{shown(hi, locale=locale)} across {len(res)} groups.")
+    notes = []
+    if "deff_note" in res and res["deff_note"].notna().any():
+        notes.append("Design effect: " + "; ".join(dict.fromkeys(
+            str(n) for n in res["deff_note"].dropna())) + ".")
+    return _join([s, *notes])
+
+
+def quality(score: float, summary: Any, n_flags: int, locale: str = fmt.DEFAULT_LOCALE) -> str:
+    """The data-quality review's verdict: score, the weakest dimension and the flags."""
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        return "No data-quality check could run on this store."
+    verdict = ("good" if score >= 90 else "acceptable" if score >= 80 else "weak")
+    s = f"Data quality is {verdict}: {fmt.number(score, 3, locale)} out of 100."
+    weakest = ""
+    if summary is not None and len(summary):
+        row = summary.loc[summary["value"].idxmin()]
+        dim = default_labels().label(row["dimension"], "check")
+        weakest = (f"The weakest point is {dim[:1].lower()}{dim[1:]}"
+                   f" ({row['metric']}: {fmt.number(row['value'], 3, locale)}%).")
+    flags = (f"{fmt.count(n_flags, locale)} values or units are flagged for review." if n_flags
+             else "Nothing is flagged.")
+    return _join([s, weakest, flags])
+
+
+__all__ = ["FEW_POINTS", "TARGET_POWER", "cits", "crt", "design_effect", "did", "forecast",
+           "impact", "individual", "item_value", "its", "its_caveats", "quality", "readiness",
+           "simulated_power", "stepped_wedge_analysis", "stepped_wedge_power", "survey_estimate",
+           "survey_sample_size"]
