@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +46,7 @@ class State:
     def __init__(self) -> None:
         self.max_rows = 10_000
         self.fail_500 = 0
+        self.delay = 0.0  # seconds before each analytics answer (kill -9 tests)
         self.requests: list[str] = []
 
 
@@ -82,7 +84,12 @@ def _handler(state: State) -> type[BaseHTTPRequestHandler]:
                 state.fail_500 -= 1
                 self._error(500, "Internal Server Error", "Something went wrong")
                 return
-            if url.path == "/api/organisationUnits":
+            if url.path == "/api/system/info":
+                # GET /api/system/info (DHIS2 Web API: system resource)
+                self._send(200, {"version": "2.40.3", "revision": "loopback",
+                                 "systemName": "Loopback DHIS2", "contextPath": "",
+                                 "serverDate": "2024-07-01T00:00:00.000"})
+            elif url.path == "/api/organisationUnits":
                 flt = q.get("filter", [""])[0]
                 root = flt.split("path:like:")[-1] if "path:like:" in flt else ""
                 ous = [o for o in ORG_UNITS if root in o["path"]]
@@ -95,9 +102,35 @@ def _handler(state: State) -> type[BaseHTTPRequestHandler]:
             elif url.path == "/api/dataElements":
                 self._send(200, {"dataElements": DATA_ELEMENTS})
             elif url.path == "/api/analytics":
+                if state.delay:
+                    time.sleep(state.delay)
                 self._analytics(q)
+            elif url.path in ("/api/dataValueSets", "/api/dataValueSets.json"):
+                self._data_value_sets(q)
             else:
                 self._error(404, "Not Found", f"no resource {url.path}")
+
+        def _data_value_sets(self, q: dict[str, list[str]]) -> None:
+            """GET /api/dataValueSets?dataElement=&period=&orgUnit=&children=true (DHIS2 docs:
+            data values, reading): raw values of facilities in the org units' subtrees."""
+            des = q.get("dataElement", [])
+            pes = q.get("period", [])
+            roots = q.get("orgUnit", [])
+            if not (des or q.get("dataSet")) or not pes or not roots:
+                self._error(409, "Conflict", "At least one data set or data element, period "
+                            "and org unit must be specified", "E2001")
+                return
+            children = q.get("children", ["false"])[0] == "true"
+            leaf = max(o["level"] for o in ORG_UNITS)
+            ous = [o["id"] for o in ORG_UNITS if o["level"] == leaf and any(
+                o["id"] == r or (children and f"/{r}/" in o["path"] + "/") for r in roots)]
+            values = [{"dataElement": de, "period": pe, "orgUnit": ou,
+                       "categoryOptionCombo": "HllvX50cXC0",
+                       "attributeOptionCombo": "HllvX50cXC0",
+                       "value": str(value_of(de, pe, ou))}
+                      for de in (des or [d["id"] for d in DATA_ELEMENTS])
+                      for pe in pes for ou in ous]
+            self._send(200, {"dataValues": values})
 
         def _analytics(self, q: dict[str, list[str]]) -> None:
             dims = dict(d.split(":", 1) if ":" in d else (d, "") for d in q.get("dimension", []))

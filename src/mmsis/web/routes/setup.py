@@ -1,0 +1,368 @@
+"""Jobs and country setup: the JSON API and the "Set up the country" page.
+
+API: GET /api/jobs/{id} (members of the job's workspace; others 404), its report download;
+POST /api/workspaces/{id}/org-units | /populations (multipart `file`), PATCH
+/api/workspaces/{id} (phase), GET/PUT/DELETE /api/workspaces/{id}/dhis2, POST .../dhis2/test,
+POST .../dhis2/sync (202 {"job": id}), POST .../report-jobs (202 {"job": id}).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from mmsis.errors import InputError
+from mmsis.web import jobs, onboarding
+from mmsis.web.app import render
+from mmsis.web.deps import DB, Access, Auth, Forbidden, NotFound, current_auth, editor, owner
+from mmsis.web.job_models import Job
+
+api = APIRouter(prefix="/api", tags=["jobs and setup"])
+pages = APIRouter(include_in_schema=False)
+
+
+def _secret(request: Request) -> str:
+    return str(jobs.runtime(request.app.state.jobs_key).secret)
+
+
+def _data_dir(request: Request) -> Path:
+    return jobs.runtime(request.app.state.jobs_key).data_dir
+
+
+def _job_for(db: Session, auth: Auth, job_id: int) -> Job:
+    """A job the user may see: a member of its workspace (anyone else: 404)."""
+    from mmsis.web.deps import _access
+
+    job = db.get(Job, job_id)
+    if job is None:
+        raise NotFound("no such job")
+    try:
+        _access(job.workspace_id, auth, db, "viewer")
+    except (Forbidden, NotFound):
+        raise NotFound("no such job") from None
+    return job
+
+
+def refused_response(exc: onboarding.FileRefused) -> JSONResponse:
+    """422 with every refused row (row, column, message), nothing imported."""
+    return JSONResponse(
+        {"type": "about:blank", "title": "Upload refused", "status": 422, "detail": str(exc),
+         "imported": 0, "refused": exc.refused},
+        status_code=422,
+        media_type="application/problem+json",
+    )
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+@api.get("/jobs/{job_id}")
+def get_job(job_id: int, auth: Auth = Depends(current_auth), db: Session = DB) -> dict[str, Any]:
+    """A background job: status queued|running|done|failed, progress 0..1, result, log."""
+    return jobs.job_out(_job_for(db, auth, job_id))
+
+
+@api.get("/jobs/{job_id}/download")
+def job_download(
+    request: Request, job_id: int, auth: Auth = Depends(current_auth), db: Session = DB
+) -> Response:
+    """The file a finished report job built."""
+    from mmsis.web.job_handlers import report_file
+
+    job = _job_for(db, auth, job_id)
+    path = report_file(_data_dir(request), job.id)
+    if job.kind != "report" or job.status != "done" or not path.exists():
+        raise NotFound("this job has no file to download")
+    return FileResponse(path, media_type="application/zip",
+                        filename=f"mms-report-{job.workspace_id}.zip")
+
+
+@api.get("/workspaces/{workspace_id}/jobs")
+def list_jobs(access: Access = Depends(editor), db: Session = DB) -> list[dict[str, Any]]:
+    """The workspace's latest jobs, newest first."""
+    return [jobs.job_out(j) for j in jobs.recent_jobs(db, access.workspace.id)]
+
+
+@api.post("/workspaces/{workspace_id}/report-jobs", status_code=202)
+def post_report_job(access: Access = Depends(editor), db: Session = DB) -> dict[str, Any]:
+    """Build the country report as a job; download it from /api/jobs/{id}/download."""
+    job = jobs.submit(db, access.workspace.id, "report", {}, access.user.id)
+    return {"job": job.id}
+
+
+@api.post("/workspaces/{workspace_id}/analyses/recompute", status_code=202)
+def post_recompute_job(access: Access = Depends(editor), db: Session = DB) -> dict[str, Any]:
+    """Recompute the cached analyses as a job."""
+    job = jobs.submit(db, access.workspace.id, "recompute", {}, access.user.id)
+    return {"job": job.id}
+
+
+# --- country setup: API -----------------------------------------------------------------------
+
+
+@api.post("/workspaces/{workspace_id}/org-units", status_code=201)
+async def post_org_units(
+    request: Request, file: UploadFile = File(...), access: Access = Depends(owner),
+    db: Session = DB,
+) -> Response:
+    """Import org units (DHIS2 metadata JSON or CSV id,name,parent): all or nothing."""
+    onboarding.require_national_owner(access)
+    content = await file.read(onboarding.MAX_METADATA_BYTES + 1)
+    try:
+        n = await run_in_threadpool(onboarding.import_org_units, db, access,
+                                    _name(file), content, _data_dir(request))
+    except onboarding.FileRefused as exc:
+        db.rollback()
+        return refused_response(exc)
+    return JSONResponse({"imported": n}, status_code=201)
+
+
+@api.post("/workspaces/{workspace_id}/populations", status_code=201)
+async def post_populations(
+    request: Request, file: UploadFile = File(...), access: Access = Depends(owner),
+    db: Session = DB,
+) -> Response:
+    """Import yearly populations (CSV orgUnit,year,population): all or nothing."""
+    onboarding.require_national_owner(access)
+    content = await file.read(onboarding.MAX_METADATA_BYTES + 1)
+    try:
+        n = await run_in_threadpool(onboarding.import_populations, db, access,
+                                    _name(file), content, _data_dir(request))
+    except onboarding.FileRefused as exc:
+        db.rollback()
+        return refused_response(exc)
+    return JSONResponse({"imported": n}, status_code=201)
+
+
+def _name(file: UploadFile) -> str:
+    return (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255]
+
+
+class WorkspacePatch(BaseModel):
+    """A change to a workspace's phase (one of the framework's phases)."""
+
+    phase: str | None = Field(default=None, max_length=100)
+
+
+@api.patch("/workspaces/{workspace_id}")
+def patch_workspace(
+    body: WorkspacePatch, access: Access = Depends(owner), db: Session = DB
+) -> dict[str, Any]:
+    """Set the workspace's phase (owners of the whole country, admins)."""
+    if body.phase is not None:
+        onboarding.set_phase(db, access, body.phase)
+    ws = access.workspace
+    return {"id": ws.id, "name": ws.name, "country": ws.country, "phase": ws.phase,
+            "role": access.role}
+
+
+class Dhis2In(BaseModel):
+    """A DHIS2 instance: base URL and (new) personal access token."""
+
+    url: str = Field(max_length=500)
+    token: str | None = Field(default=None, max_length=1000)
+
+
+class SyncIn(BaseModel):
+    """What to pull: DHIS2 data-element ids and periods (ranges 'A:B' allowed)."""
+
+    data_elements: list[str] = Field(max_length=200)
+    periods: list[str] = Field(max_length=600)
+    org_unit: str | None = None
+    level: int | None = None
+    chunk_periods: int = Field(default=12, ge=1, le=60)
+
+
+@api.get("/workspaces/{workspace_id}/dhis2")
+def get_dhis2(access: Access = Depends(owner), db: Session = DB) -> dict[str, Any]:
+    """The DHIS2 URL and whether a token is saved (the token is never shown)."""
+    return onboarding.connection_out(onboarding.dhis2_connection(db, access.workspace.id))
+
+
+@api.put("/workspaces/{workspace_id}/dhis2")
+def put_dhis2(
+    request: Request, body: Dhis2In, access: Access = Depends(owner), db: Session = DB
+) -> dict[str, Any]:
+    """Save the DHIS2 URL and token (encrypted; an empty token keeps the saved one)."""
+    conn = onboarding.save_dhis2_connection(db, access, body.url, body.token, _secret(request))
+    return onboarding.connection_out(conn)
+
+
+@api.delete("/workspaces/{workspace_id}/dhis2", status_code=204)
+def delete_dhis2(access: Access = Depends(owner), db: Session = DB) -> Response:
+    """Forget the DHIS2 connection and its token."""
+    onboarding.delete_dhis2_connection(db, access)
+    return Response(status_code=204)
+
+
+@api.post("/workspaces/{workspace_id}/dhis2/test")
+def test_dhis2(request: Request, access: Access = Depends(owner), db: Session = DB) -> Any:
+    """Check the saved connection with DHIS2's /api/system/info."""
+    return onboarding.test_dhis2(db, access, _secret(request))
+
+
+@api.post("/workspaces/{workspace_id}/dhis2/sync", status_code=202)
+def post_sync(body: SyncIn, access: Access = Depends(owner), db: Session = DB) -> Any:
+    """Start a DHIS2 sync job (resumable, chunked, 409-split, retried)."""
+    params = onboarding.sync_params(db, access, body.data_elements, body.periods,
+                                    body.org_unit, body.level)
+    params["chunk_periods"] = body.chunk_periods
+    job = jobs.submit(db, access.workspace.id, "dhis2_sync", params, access.user.id)
+    return {"job": job.id}
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def _job_template_ctx(job: Job) -> dict[str, Any]:
+    from mmsis.web.job_handlers import job_params_summary
+
+    return {"job": job, "out": jobs.job_out(job), "summary": job_params_summary(job.params_json)}
+
+
+@pages.get("/jobs/{job_id}/fragment")
+def job_fragment(
+    request: Request, job_id: int, auth: Auth = Depends(current_auth), db: Session = DB
+) -> Response:
+    """A job's status, progress bar and log (polled by HTMX while it runs)."""
+    return render(request, "_job.html", _job_template_ctx(_job_for(db, auth, job_id)))
+
+
+def _setup_ctx(request: Request, db: Session, access: Access, **extra: Any) -> dict[str, Any]:
+    from mmsis.framework import load_framework
+    from mmsis.web import services
+
+    units = services.org_units(db, access)
+    levels: dict[int, int] = {}
+    for u in units:
+        levels[u.level] = levels.get(u.level, 0) + 1
+    return {
+        "ws": access.workspace,
+        "access": access,
+        "page": "setup",
+        "phases": load_framework().phases,
+        "n_units": len(units),
+        "levels": sorted(levels.items()),
+        "dhis2": onboarding.connection_out(onboarding.dhis2_connection(db, access.workspace.id)),
+        "jobs": [_job_template_ctx(j) for j in jobs.recent_jobs(db, access.workspace.id, 10)],
+        "message": "",
+        "error": "",
+        "refused": [],
+        "form": {},
+        **extra,
+    }
+
+
+@pages.get("/w/{workspace_id}/setup")
+def setup_page(request: Request, access: Access = Depends(owner), db: Session = DB) -> Response:
+    """Set up the country: org units, populations, phase, DHIS2 connection and sync."""
+    return render(request, "setup.html", _setup_ctx(request, db, access))
+
+
+async def _file_step(request: Request, db: Session, access: Access, file: UploadFile,
+                     what: str) -> Response:
+    onboarding.require_national_owner(access)
+    content = await file.read(onboarding.MAX_METADATA_BYTES + 1)
+    fn = onboarding.import_org_units if what == "org units" else onboarding.import_populations
+    try:
+        n = await run_in_threadpool(fn, db, access, _name(file), content, _data_dir(request))
+    except onboarding.FileRefused as exc:
+        db.rollback()
+        ctx = _setup_ctx(request, db, access, error=str(exc), refused=exc.refused)
+        return render(request, "setup.html", ctx, 422)
+    db.commit()
+    ctx = _setup_ctx(request, db, access, message=f"{n:,} {what} imported from {_name(file)}.")
+    return render(request, "setup.html", ctx)
+
+
+@pages.post("/w/{workspace_id}/setup/org-units")
+async def setup_org_units(
+    request: Request, file: UploadFile = File(...), access: Access = Depends(owner),
+    db: Session = DB,
+) -> Response:
+    """Import org units from the setup page."""
+    return await _file_step(request, db, access, file, "org units")
+
+
+@pages.post("/w/{workspace_id}/setup/populations")
+async def setup_populations(
+    request: Request, file: UploadFile = File(...), access: Access = Depends(owner),
+    db: Session = DB,
+) -> Response:
+    """Import populations from the setup page."""
+    return await _file_step(request, db, access, file, "population rows")
+
+
+@pages.post("/w/{workspace_id}/setup/phase")
+def setup_phase(
+    request: Request, phase: str = Form(""), access: Access = Depends(owner), db: Session = DB
+) -> Response:
+    """Set the phase from the setup page."""
+    try:
+        onboarding.set_phase(db, access, phase)
+    except InputError as exc:
+        db.rollback()
+        return render(request, "setup.html", _setup_ctx(request, db, access, error=exc.message),
+                      422)
+    db.commit()
+    return render(request, "setup.html",
+                  _setup_ctx(request, db, access, message=f"Phase set to {phase or 'not set'}."))
+
+
+@pages.post("/w/{workspace_id}/setup/dhis2")
+def setup_dhis2(
+    request: Request, url: str = Form(""), token: str = Form(""),
+    access: Access = Depends(owner), db: Session = DB,
+) -> Response:
+    """Save the DHIS2 connection (and check it with /api/system/info)."""
+    try:
+        onboarding.save_dhis2_connection(db, access, url, token, _secret(request))
+        db.commit()
+        info = onboarding.test_dhis2(db, access, _secret(request))
+    except InputError as exc:
+        db.rollback()
+        ctx = _setup_ctx(request, db, access, error=exc.message, form={"url": url})
+        return render(request, "setup.html", ctx, 422)
+    msg = f"Connected to {info.get('system_name') or 'DHIS2'} {info.get('version') or ''}."
+    return render(request, "setup.html", _setup_ctx(request, db, access, message=msg.strip()))
+
+
+@pages.post("/w/{workspace_id}/setup/sync")
+def setup_sync(
+    request: Request, data_elements: str = Form(""), periods: str = Form(""),
+    access: Access = Depends(owner), db: Session = DB,
+) -> Response:
+    """Start a DHIS2 sync job from the setup page."""
+    des = [d for d in data_elements.replace(",", " ").split() if d]
+    pes = [p for p in periods.replace(",", " ").split() if p]
+    try:
+        params = onboarding.sync_params(db, access, des, pes, None, None)
+    except InputError as exc:
+        db.rollback()
+        ctx = _setup_ctx(request, db, access, error=exc.message,
+                         form={"data_elements": data_elements, "periods": periods})
+        return render(request, "setup.html", ctx, 422)
+    job = jobs.submit(db, access.workspace.id, "dhis2_sync", params, access.user.id)
+    return RedirectResponse(f"/w/{access.workspace.id}/setup#job-{job.id}", status_code=303)
+
+
+@pages.post("/w/{workspace_id}/analyses/refresh")
+def recompute_page(request: Request, access: Access = Depends(editor), db: Session = DB
+                   ) -> Response:
+    """The dashboard's "Recompute analyses" button: start a recompute job."""
+    job = jobs.submit(db, access.workspace.id, "recompute", {}, access.user.id)
+    return RedirectResponse(f"/w/{access.workspace.id}?job={job.id}#jobs", status_code=303)
+
+
+@pages.post("/w/{workspace_id}/report/build")
+def report_build_page(request: Request, access: Access = Depends(editor), db: Session = DB
+                      ) -> Response:
+    """Build the report as a job; the report page follows it and links the download."""
+    job = jobs.submit(db, access.workspace.id, "report", {}, access.user.id)
+    return RedirectResponse(f"/w/{access.workspace.id}/report?job={job.id}", status_code=303)
