@@ -3,7 +3,8 @@
 Means and proportions with an ICC follow CRTSize (n4means/n4props: normal formula, then the
 t iteration with df = 2(n-1) when the answer is below 30); proportions and rates with the
 between-cluster coefficient of variation k follow Hayes & Bennett (1999); unequal cluster sizes use
-Eldridge et al. (2006) or the exact vector-of-sizes design effect; power uses the noncentral t
+van Breukelen et al.'s (2007) Taylor approximation (clusterPower's default) or Eldridge et al.
+(2006) for a CV of sizes, or the exact vector-of-sizes design effect; power uses the noncentral t
 with 2(c-1) degrees of freedom as clusterPower does.
 """
 
@@ -23,6 +24,8 @@ from mmsis.errors import InputError
 Outcome = Literal["proportion", "mean", "rate"]
 SmallSample = Literal["t", "hayes-bennett", "none"]
 SizeWeighting = Literal["minimum-variance", "size"]
+CvMethod = Literal["taylor", "eldridge"]
+CV_METHODS: tuple[str, ...] = ("taylor", "eldridge")
 
 
 def design_effect_equal(m: float, icc: float) -> float:
@@ -33,6 +36,15 @@ def design_effect_equal(m: float, icc: float) -> float:
 def design_effect_cv(m: float, cv: float, icc: float) -> float:
     """Eldridge et al. 2006 design effect for unequal sizes: 1 + ((cv^2 + 1) m - 1) ICC."""
     return 1.0 + ((cv**2 + 1.0) * m - 1.0) * icc
+
+
+def design_effect_cv_taylor(m: float, cv: float, icc: float) -> float:
+    """van Breukelen et al. 2007's Taylor approximation for unequal sizes (mixed-model analysis):
+    DEFF / (1 - cv^2 L (1 - L)), DEFF = 1 + (m - 1) ICC, L = m ICC / DEFF, as clusterPower's
+    ``cpa.normal(method = "taylor")``."""
+    deff = design_effect_equal(m, icc)
+    lam = m * icc / deff
+    return deff / (1.0 - cv**2 * lam * (1.0 - lam))
 
 
 def design_effect_sizes(
@@ -54,7 +66,7 @@ def design_effect_sizes(
 
 def _cluster_design_effect(
     m: float | None, sizes: Sequence[float] | None, cv: float | None, icc: float,
-    weighting: SizeWeighting,
+    weighting: SizeWeighting, cv_method: CvMethod = "taylor",
 ) -> tuple[float, float]:
     if sizes is not None:
         if m is not None or cv is not None:
@@ -67,8 +79,26 @@ def _cluster_design_effect(
     if m < 1:
         raise InputError(f"must be >= 1, got {m}", field="m")
     if cv is not None:
-        return m, design_effect_cv(m, _checks.nonnegative(cv, "cv"), icc)
+        cv = _checks.nonnegative(cv, "cv")
+        if cv_method == "taylor":
+            return m, design_effect_cv_taylor(m, cv, icc)
+        return m, design_effect_cv(m, cv, icc)
     return m, design_effect_equal(m, icc)
+
+
+def check_cv_method(cv_method: str) -> None:
+    """Refuse an unknown method for the cluster-size CV."""
+    if cv_method not in CV_METHODS:
+        raise InputError(f"must be one of {', '.join(CV_METHODS)} (got {cv_method!r})",
+                         field="cv_method")
+
+
+def _cv_label(cv: float | None, cv_method: CvMethod) -> str:
+    if cv is None:
+        return ""
+    if cv_method == "taylor":
+        return "; unequal sizes: van Breukelen 2007 Taylor approximation (clusterPower taylor)"
+    return "; unequal sizes: Eldridge 2006, 1 + ((cv^2 + 1) m - 1) ICC"
 
 
 def _unit_variance(
@@ -76,7 +106,7 @@ def _unit_variance(
     total_variance: float | None, sigma: float | None, rate1: float | None,
     rate0: float | None, person_time: float | None, k: float | None, m: float | None,
     sizes: Sequence[float] | None, cv: float | None, icc: float | None,
-    weighting: SizeWeighting,
+    weighting: SizeWeighting, cv_method: CvMethod = "taylor",
 ) -> tuple[float, float, float, float, str]:
     """(effect, V, mean cluster size, design effect, label) with Var(effect estimate) = V / c."""
     if outcome == "proportion":
@@ -99,8 +129,9 @@ def _unit_variance(
         if icc is None:
             raise InputError("an ICC (or k) is required", field="icc")
         icc = _checks.icc(icc)
-        mm, de = _cluster_design_effect(m, sizes, cv, icc, weighting)
-        return pe - pc, pq * de / mm, mm, de, "CRTSize n4props: DE = 1 + (m-1) ICC"
+        mm, de = _cluster_design_effect(m, sizes, cv, icc, weighting, cv_method)
+        return (pe - pc, pq * de / mm, mm, de,
+                "CRTSize n4props: DE = 1 + (m-1) ICC" + _cv_label(cv, cv_method))
     if outcome == "mean":
         if difference is None:
             raise InputError("means need --difference (or --delta)", field="difference")
@@ -116,8 +147,9 @@ def _unit_variance(
         if icc is None:
             raise InputError("an ICC is required for means", field="icc")
         icc = _checks.icc(icc)
-        mm, de = _cluster_design_effect(m, sizes, cv, icc, weighting)
-        return difference, 2 * var * de / mm, mm, de, "CRTSize n4means / clusterPower cpa.normal"
+        mm, de = _cluster_design_effect(m, sizes, cv, icc, weighting, cv_method)
+        return (difference, 2 * var * de / mm, mm, de,
+                "CRTSize n4means / clusterPower cpa.normal" + _cv_label(cv, cv_method))
     if outcome == "rate":
         if rate1 is None or rate0 is None:
             raise InputError("rates need --rate1 and --rate0",
@@ -191,6 +223,7 @@ def crt_clusters(
     small_sample: SmallSample = "t",
     t_tolerance: float = 1.0,
     size_weighting: SizeWeighting = "minimum-variance",
+    cv_method: CvMethod = "taylor",
 ) -> CrtResult:
     """Clusters per arm of a two-arm parallel cluster randomised trial for a target power.
 
@@ -200,18 +233,19 @@ def crt_clusters(
     """
     alpha = _checks.probability(alpha, "alpha")
     power = _checks.probability(power, "power")
+    check_cv_method(cv_method)
     if power <= alpha / 2:
         raise InputError("the target power must exceed alpha/2", field="power")
     effect, v, mm, de, label = _unit_variance(
         outcome, pe=pe, pc=pc, difference=difference, total_variance=total_variance,
         sigma=sigma, rate1=rate1, rate0=rate0, person_time=person_time, k=k, m=m, sizes=sizes,
-        cv=cv, icc=icc, weighting=size_weighting,
+        cv=cv, icc=icc, weighting=size_weighting, cv_method=cv_method,
     )
     raw = _solve_clusters(v, effect, alpha, power, small_sample, t_tolerance)
     return CrtResult(
         outcome=outcome, clusters_per_arm=max(2, math.ceil(raw - 1e-9)), clusters_per_arm_raw=raw,
         power=power, alpha=alpha, m=mm, design_effect=de, effect=effect, var_effect=None,
-        small_sample=small_sample, method=label,
+        small_sample=small_sample, method=label, cv_method=cv_method if cv is not None else None,
     )
 
 
@@ -234,16 +268,18 @@ def crt_power(
     icc: float | None = None,
     alpha: float = 0.05,
     size_weighting: SizeWeighting = "minimum-variance",
+    cv_method: CvMethod = "taylor",
 ) -> CrtResult:
     """Power with c clusters per arm: noncentral t, df = 2(c - 1), upper tail (clusterPower)."""
     alpha = _checks.probability(alpha, "alpha")
+    check_cv_method(cv_method)
     if int(clusters) != clusters or clusters < 2:
         raise InputError(f"needs a whole number of clusters per arm >= 2, got {clusters!r}",
                          field="clusters")
     effect, v, mm, de, label = _unit_variance(
         outcome, pe=pe, pc=pc, difference=difference, total_variance=total_variance,
         sigma=sigma, rate1=rate1, rate0=rate0, person_time=person_time, k=k, m=m, sizes=sizes,
-        cv=cv, icc=icc, weighting=size_weighting,
+        cv=cv, icc=icc, weighting=size_weighting, cv_method=cv_method,
     )
     var_effect = v / clusters
     df = 2 * (clusters - 1)
@@ -254,4 +290,5 @@ def crt_power(
         outcome=outcome, clusters_per_arm=int(clusters), clusters_per_arm_raw=None, power=pw,
         alpha=alpha, m=mm, design_effect=de, effect=effect, var_effect=var_effect,
         small_sample="noncentral t, df = 2(c-1)", method=label + "; power as clusterPower",
+        cv_method=cv_method if cv is not None else None,
     )

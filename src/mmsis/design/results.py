@@ -53,6 +53,7 @@ class CrtResult(_Result):
     var_effect: float | None
     small_sample: str
     method: str
+    cv_method: str | None = None  # design effect for a CV of sizes: taylor | eldridge
 
 
 class SteppedWedgeResult(_Result):
