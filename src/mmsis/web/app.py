@@ -27,7 +27,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mmsis.errors import InputError
 from mmsis.web import db as dbm
-from mmsis.web import security
 from mmsis.web.deps import Forbidden, NotAuthenticated, NotFound
 from mmsis.web.parsers import UploadRefused
 from mmsis.web.security import Signer
@@ -234,7 +233,7 @@ def create_app(
     secret_key: str | None = None,
     *,
     migrate: bool = True,
-    secure_cookies: bool = False,
+    secure_cookies: bool | None = None,
 ) -> FastAPI:
     """Build the app on a database (migrated to the newest schema unless migrate=False)."""
     from mmsis.web.routes import api, auth, pages
@@ -258,9 +257,11 @@ def create_app(
         secret_key or os.environ.get("MMSIS_SECRET_KEY") or secrets.token_hex(32)
     )
     app.state.templates = _templates()
-    app.state.secure_cookies = secure_cookies
+    app.state.secure_cookies = (  # `mmsis serve --secure-cookies` (env for its workers)
+        secure_cookies if secure_cookies is not None
+        else os.environ.get("MMSIS_SECURE_COOKIES") == "1"
+    )
     app.state.cache = ResultCache()
-    app.state.session_cache = security.SessionCache()
     _install_error_handlers(app)
 
     app.add_middleware(SecurityHeaders)

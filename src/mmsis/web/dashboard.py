@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from mmsis.web import analytics, charts, services
+from mmsis.web import scope as scopes
 from mmsis.web.deps import Access
 
 QUALITY_FLAGS_SHOWN = 25
@@ -88,7 +89,7 @@ def _quality_panel(db: Session, access: Access, district: str | None) -> dict[st
     if district:
         prefix = paths.get(district, prefix)
     flags = [
-        f for f in result["flags"] if not prefix or paths.get(f["org_unit"], "").startswith(prefix)
+        f for f in result["flags"] if scopes.contains(prefix, paths.get(f["org_unit"]))
     ]
     by_check: dict[str, int] = {}
     for f in flags:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from mmsis.web import security
 from mmsis.web.db import close_session
-from mmsis.web.models import ROLES, Membership, Workspace
+from mmsis.web.models import ROLES, Membership, OrgUnit, Workspace
 from mmsis.web.security import LiveSession, UserView
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -76,6 +76,8 @@ class Access:
     workspace: Workspace
     role: str
     scope_path: str | None
+    scope_unit: str | None = None
+    """The org unit (id) the membership is limited to; scope_path is its current path."""
 
     def at_least(self, role: str) -> bool:
         """True when this access grants the given role or a stronger one."""
@@ -104,12 +106,7 @@ async def current_auth(request: Request, db: Session = DB) -> Auth:
         request.cookies.get(security.SESSION_COOKIE),
         max_age=int(security.SESSION_LIFETIME.total_seconds()),
     )
-    cache: security.SessionCache = request.app.state.session_cache
-    found = cache.get(sid) if sid else None
-    if found is None and sid:
-        found = await run_in_threadpool(security.load_session, db, sid)
-        if found is not None:
-            cache.put(*found)
+    found = await run_in_threadpool(security.load_session, db, sid) if sid else None
     if found is None:
         raise NotAuthenticated()
     session, user = found
@@ -146,18 +143,29 @@ def _access(workspace_id: int, auth: Auth, db: Session, min_role: str) -> Access
     ws = db.get(Workspace, workspace_id)
     if ws is None:
         raise NotFound("no such workspace")
+    unit: str | None = None
     if auth.user.is_admin:
         role, scope = "owner", None
     else:
-        m = db.scalar(
-            select(Membership).where(
-                Membership.workspace_id == workspace_id, Membership.user_id == auth.user.id
+        m = db.execute(
+            select(Membership.role, Membership.org_unit_id, OrgUnit.path)
+            .outerjoin(
+                OrgUnit,
+                and_(
+                    OrgUnit.workspace_id == Membership.workspace_id,
+                    OrgUnit.id == Membership.org_unit_id,
+                ),
             )
-        )
+            .where(Membership.workspace_id == workspace_id, Membership.user_id == auth.user.id)
+        ).first()
         if m is None:
             raise NotFound("no such workspace")
-        role, scope = m.role, m.org_unit_path
-    access = Access(auth.user, auth.session, ws, role, scope)
+        role, unit, scope = m.role, m.org_unit_id, m.path
+        if unit and scope is None:  # the unit left the hierarchy: no access rather than all
+            raise Forbidden(
+                f"your org unit '{unit}' is no longer in this workspace; ask an owner"
+            )
+    access = Access(auth.user, auth.session, ws, role, scope, unit)
     if not access.at_least(min_role):
         raise Forbidden(f"this needs the {min_role} role in the workspace (you are {role})")
     return access

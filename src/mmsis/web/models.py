@@ -40,6 +40,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -55,14 +56,21 @@ class LoginSession(Base):
 
 
 class LoginAttempt(Base):
-    """A failed login, kept to rate-limit password guessing per e-mail and per address."""
+    """A login attempt (recorded before its password is checked), to throttle guessing.
+
+    `outcome`: pending (being checked), failed, or throttled (refused without a check).
+    """
 
     __tablename__ = "login_attempts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     client: Mapped[str] = mapped_column(String(100), nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),)
+    outcome: Mapped[str] = mapped_column(String(10), nullable=False, default="failed")
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "at"),
+        Index("ix_login_attempts_client_at", "client", "at"),
+    )
 
 
 class Workspace(Base):
@@ -79,14 +87,18 @@ class Workspace(Base):
 
 
 class Membership(Base):
-    """A user's role in a workspace, optionally limited to an org-unit subtree (DHIS2 style)."""
+    """A user's role in a workspace, optionally limited to an org unit's subtree (DHIS2 style).
+
+    The scope is the unit's id: its subtree is read from the workspace's current org units, so
+    it follows the unit when a re-import moves it (see mmsis.web.scope).
+    """
 
     __tablename__ = "memberships"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20), nullable=False)
-    org_unit_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    org_unit_id: Mapped[str | None] = mapped_column(String(50), nullable=True)
     __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mmsis.web import scope as scopes
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 MAX_REFUSALS_KEPT = 500
@@ -161,7 +163,7 @@ def parse_dhis2(
         path = org_units.get(ou)
         if path is None:
             errors.append(Refusal(i, "orgUnit", f"'{ou}' is not an org unit of this workspace"))
-        elif scope_path and not path.startswith(scope_path):
+        elif not scopes.contains(scope_path, path):
             errors.append(Refusal(i, "orgUnit", f"'{ou}' is outside your part of the hierarchy"))
         value = _number(rec.get("value"))
         if value is None:
@@ -237,7 +239,7 @@ def parse_survey(
             path = district_paths.get(str(district))
             if path is None:
                 errors.append(Refusal(i, "district_id", f"'{district}' is not a district here"))
-            elif scope_path and not path.startswith(scope_path):
+            elif not scopes.contains(scope_path, path):
                 errors.append(
                     Refusal(i, "district_id", f"'{district}' is outside your part of the hierarchy")
                 )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mmsis.report.inputs import rollout_from_scenario
 from mmsis.web import analytics
+from mmsis.web import scope as scopes
 from mmsis.web.deps import Access
 from mmsis.web.models import OrgUnit, RoutineValue, Upload
 
@@ -87,8 +88,8 @@ def _org_units(db: Session, workspace_id: int, scope: str | None) -> pd.DataFram
     ).all()
     frame = pd.DataFrame(rows, columns=["id", "name", "level", "parent_id", "path", "population"])
     if scope and len(frame):
-        inside = frame["path"].str.startswith(scope)
-        above = frame["path"].map(lambda p: scope.startswith(str(p) + "/"))
+        inside = scopes.series_contains(frame["path"], scope)
+        above = frame["path"].map(lambda p: scopes.is_above(str(p), scope))
         frame.loc[above, "population"] = None
         frame = frame[inside | above]
     return frame.reset_index(drop=True)
@@ -104,7 +105,7 @@ def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.Data
         RoutineValue.upload_id,
     ).where(RoutineValue.workspace_id == workspace_id)
     if scope:
-        q = q.where(RoutineValue.org_unit_path.startswith(scope, autoescape=True))
+        q = q.where(scopes.sql_contains(RoutineValue.org_unit_path, scope))
     frame = pd.DataFrame(
         db.execute(q).all(), columns=["dataElement", "period", "orgUnit", "value", "upload_id"]
     )
@@ -143,7 +144,7 @@ def _survey(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.DataF
             ).all()
         )
         if "district_id" in frame.columns:
-            keep = frame["district_id"].astype(str).map(paths).fillna("").str.startswith(scope)
+            keep = scopes.series_contains(frame["district_id"].astype(str).map(paths), scope)
         else:
             keep = pd.Series(False, index=frame.index)
         frame = frame[keep].reset_index(drop=True)

@@ -1,18 +1,18 @@
-"""Passwords (argon2), login sessions, CSRF tokens and login rate limiting."""
+"""Passwords (argon2, NIST-style policy), login sessions, CSRF tokens and login throttling."""
 
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.orm import Session
 
 from mmsis.web.models import LoginAttempt, LoginSession, User, utcnow
@@ -21,10 +21,42 @@ _hasher = PasswordHasher()
 SESSION_COOKIE = "mmsis_session"
 LOGIN_CSRF_COOKIE = "mmsis_login_csrf"
 SESSION_LIFETIME = timedelta(hours=12)
-MIN_PASSWORD_LENGTH = 10
-RATE_LIMIT_WINDOW = timedelta(minutes=15)
-RATE_LIMIT_MAX_FAILURES = 5
-RATE_LIMIT_MAX_FAILURES_PER_CLIENT = 20
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+"""NIST SP 800-63B: at least 8 (we ask 12), at least 64 allowed; longer than this is refused
+(and never hashed at login) so a megabyte 'password' costs nothing."""
+MIN_PASSWORD_SCORE = 2
+"""zxcvbn score (0-4): below 2 the password falls to under ~10^6 guesses (common passwords,
+repeats like 'aaaaaaaaaaaa', keyboard runs, a name plus digits)."""
+RATED_PREFIX = 72
+"""zxcvbn rates the first 72 characters (its own limit; its matching is quadratic)."""
+RATE_LIMIT_WINDOW = timedelta(hours=1)
+"""Failed or pending attempts older than this no longer count."""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Growing delays for one key: after `free` counted attempts, the next one waits
+    base * 2**(n - free) seconds (at most `cap`) after the latest counted attempt."""
+
+    name: str
+    free: int
+    base: float
+    cap: float
+
+    def wait(self, ats: list[datetime], now: datetime) -> float:
+        """Seconds still to wait before another attempt for this key may be checked."""
+        if len(ats) < self.free:
+            return 0.0
+        delay = min(self.cap, self.base * 2.0 ** min(len(ats) - self.free, 30))
+        return max(0.0, (max(ats) + timedelta(seconds=delay) - now).total_seconds())
+
+
+PAIR_THROTTLE = Throttle("this e-mail from this address", free=5, base=30.0, cap=900.0)
+CLIENT_THROTTLE = Throttle("this address", free=20, base=30.0, cap=900.0)
+ACCOUNT_THROTTLE = Throttle("this e-mail", free=10, base=5.0, cap=60.0)
+"""The account-wide delay stays short and spares an address's first attempt on the account,
+so guessing from many addresses slows down without anyone locking the real user out."""
 
 
 def hash_password(password: str) -> str:
@@ -39,6 +71,8 @@ server of CPU and memory, nor keep other requests from the GIL while they hold a
 
 def verify_password(password_hash: str, password: str) -> bool:
     """True when the password matches the stored argon2 hash."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return False
     try:
         with _HASH_SLOTS:
             return _hasher.verify(password_hash, password)
@@ -49,13 +83,29 @@ def verify_password(password_hash: str, password: str) -> bool:
 _DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords too short to resist guessing."""
+def check_password_strength(password: str, *, email: str = "", name: str = "") -> None:
+    """Refuse passwords NIST SP 800-63B says to refuse: short, over-long, common, repetitive,
+    or made of the account's own e-mail or name (rated by zxcvbn's guess estimate)."""
+    from zxcvbn import zxcvbn
+
     from mmsis.errors import InputError
 
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(
             f"the password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InputError(
+            f"the password must have at most {MAX_PASSWORD_LENGTH} characters", field="password"
+        )
+    hints = [w for w in (email, email.split("@")[0], name, "mmsis") if w]
+    rated = zxcvbn(password[:RATED_PREFIX], user_inputs=hints)
+    if rated["score"] < MIN_PASSWORD_SCORE:
+        why = rated["feedback"].get("warning") or "it is among the easiest to guess"
+        raise InputError(
+            f"this password is too easy to guess ({why.rstrip('.')}); "
+            "a few unrelated words make a strong one",
+            field="password",
         )
 
 
@@ -65,40 +115,77 @@ def _as_utc(value: datetime) -> datetime:
 
 
 def authenticate(db: Session, email: str, password: str) -> User | None:
-    """Return the user whose e-mail and password match, spending equal time when none does."""
-    user = db.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
+    """Return the active user whose e-mail and password match, spending equal time otherwise."""
+    user = db.scalar(select(User).where(User.email == email.strip().lower()[:254]))
+    if user is None or not user.is_active:
         verify_password(_DUMMY_HASH, password)
         return None
     return user if verify_password(user.password_hash, password) else None
 
 
-def login_blocked(db: Session, email: str, client: str) -> bool:
-    """True when recent failures for this e-mail or this client exceed the limit."""
-    since = utcnow() - RATE_LIMIT_WINDOW
-    by_email = db.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.email == email.strip().lower(), LoginAttempt.at >= since)
-    )
-    by_client = db.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.client == client, LoginAttempt.at >= since)
-    )
-    return (by_email or 0) >= RATE_LIMIT_MAX_FAILURES or (
-        by_client or 0
-    ) >= RATE_LIMIT_MAX_FAILURES_PER_CLIENT
+@dataclass(frozen=True)
+class Admission:
+    """A login attempt as recorded: its row (to settle later), or the seconds to wait."""
+
+    attempt_id: int | None
+    retry_after: int
 
 
-def record_failure(db: Session, email: str, client: str) -> None:
-    """Remember a failed login for rate limiting."""
-    db.add(LoginAttempt(email=email.strip().lower()[:254], client=client[:100], at=utcnow()))
+def admit_login(db: Session, email: str, client: str) -> Admission:
+    """Record a login attempt before its password is checked, atomically with the count of
+    earlier ones (SQLite: BEGIN IMMEDIATE; PostgreSQL: a table lock), and say whether it may
+    be checked: parallel attempts each see every earlier one, pending ones included."""
+    from mmsis.web.db import begin_write
+
+    email, client = email.strip().lower()[:254], client[:100]
+    begin_write(db)
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE"))
+    now = utcnow()
+    since = now - RATE_LIMIT_WINDOW
+    db.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.at < since))
+    rows = db.execute(
+        select(LoginAttempt.email, LoginAttempt.client, LoginAttempt.at).where(
+            or_(LoginAttempt.email == email, LoginAttempt.client == client),
+            LoginAttempt.at >= since,
+            LoginAttempt.outcome.in_(("pending", "failed")),
+        )
+    ).all()
+    pair = [_as_utc(r.at) for r in rows if r.email == email and r.client == client]
+    by_client = [_as_utc(r.at) for r in rows if r.client == client]
+    by_email = [_as_utc(r.at) for r in rows if r.email == email]
+    waits = [PAIR_THROTTLE.wait(pair, now), CLIENT_THROTTLE.wait(by_client, now)]
+    if pair:  # an address's first try at an account is never held up by others' failures
+        waits.append(ACCOUNT_THROTTLE.wait(by_email, now))
+    wait = max(waits)
+    if wait > 0:
+        db.commit()
+        return Admission(None, max(1, math.ceil(wait)))
+    attempt = LoginAttempt(email=email, client=client, at=now, outcome="pending")
+    db.add(attempt)
+    db.flush()
+    attempt_id = attempt.id
+    db.commit()
+    return Admission(attempt_id, 0)
 
 
-def clear_failures(db: Session, email: str) -> None:
-    """Forget failures for an e-mail after a successful login."""
-    db.execute(delete(LoginAttempt).where(LoginAttempt.email == email.strip().lower()))
+def settle_login(db: Session, attempt_id: int, ok: bool) -> None:
+    """After the check: a failure keeps counting; a success forgets this address's failures
+    for the account (others' failures still count against their own addresses)."""
+    from mmsis.web.db import begin_write
+
+    begin_write(db)
+    attempt = db.get(LoginAttempt, attempt_id)
+    if attempt is None:
+        return
+    if ok:
+        db.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.email == attempt.email, LoginAttempt.client == attempt.client
+            )
+        )
+    else:
+        attempt.outcome = "failed"
 
 
 def start_session(db: Session, user: User) -> LoginSession:
@@ -136,50 +223,21 @@ class UserView:
 
 
 def load_session(db: Session, session_id: str) -> tuple[LiveSession, UserView] | None:
-    """The live session and its user (one query), or None when unknown or expired."""
+    """The live session and its active user (one query, on every request), or None.
+
+    Not cached in the process: a deactivated user, a password reset or an ended session is
+    refused on the next request in every worker, at the cost of one primary-key lookup.
+    """
     row = db.execute(
         select(LoginSession.id, LoginSession.user_id, LoginSession.csrf_token,
                LoginSession.expires_at, User.email, User.name, User.is_admin)
         .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.id == session_id)
+        .where(LoginSession.id == session_id, User.is_active.is_(True))
     ).first()
     if row is None or _as_utc(row.expires_at) <= utcnow():
         return None
     session = LiveSession(row.id, row.user_id, row.csrf_token, _as_utc(row.expires_at))
     return session, UserView(row.user_id, row.email, row.name, bool(row.is_admin))
-
-
-class SessionCache:
-    """Recently checked sessions, for ``ttl`` seconds: most requests then skip the database.
-
-    Logout drops its entry at once (``drop``); a session deleted or shortened in the database
-    by another process is honoured within ``ttl`` seconds. Expiry is checked on every hit.
-    """
-
-    def __init__(self, ttl: float = 5.0, max_entries: int = 10_000) -> None:
-        self.ttl, self.max_entries = ttl, max_entries
-        self._items: dict[str, tuple[float, LiveSession, UserView]] = {}
-
-    def get(self, session_id: str) -> tuple[LiveSession, UserView] | None:
-        """The cached session and user, if checked less than ``ttl`` seconds ago and live."""
-        hit = self._items.get(session_id)
-        if hit is None:
-            return None
-        at, session, user = hit
-        if time.monotonic() - at > self.ttl or session.expires_at <= utcnow():
-            self._items.pop(session_id, None)
-            return None
-        return session, user
-
-    def put(self, session: LiveSession, user: UserView) -> None:
-        """Remember a session just read from the database."""
-        if len(self._items) >= self.max_entries:
-            self._items.clear()  # rare and safe: entries are only a shortcut
-        self._items[session.id] = (time.monotonic(), session, user)
-
-    def drop(self, session_id: str) -> None:
-        """Forget a session (logout)."""
-        self._items.pop(session_id, None)
 
 
 def end_session(db: Session, session_id: str) -> None:
@@ -188,6 +246,17 @@ def end_session(db: Session, session_id: str) -> None:
 
     begin_write(db)
     db.execute(delete(LoginSession).where(LoginSession.id == session_id))
+
+
+def end_user_sessions(db: Session, user_id: int, keep: str | None = None) -> int:
+    """Delete a user's sessions (all, or all but `keep`); returns how many ended."""
+    from mmsis.web.db import begin_write
+
+    begin_write(db)
+    q = delete(LoginSession).where(LoginSession.user_id == user_id)
+    if keep is not None:
+        q = q.where(LoginSession.id != keep)
+    return int(db.execute(q).rowcount or 0)  # type: ignore[attr-defined]
 
 
 class Signer:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
 from mmsis.web import parsers
+from mmsis.web import scope as scopes
 from mmsis.web.db import begin_write
 from mmsis.web.deps import Access, NotFound
 from mmsis.web.models import (
@@ -91,33 +92,9 @@ def set_member(
     org_unit_id: str | None = None,
 ) -> Membership:
     """Give a user a role in a workspace, optionally limited to an org unit's subtree."""
-    begin_write(db)
-    from mmsis.web.models import ROLES
+    from mmsis.web.members import set_member as set_member_
 
-    if role not in ROLES:
-        raise InputError(f"role must be one of {', '.join(ROLES)}", field="role")
-    path = None
-    if org_unit_id:
-        ou = db.get(OrgUnit, (workspace.id, org_unit_id))
-        if ou is None:
-            raise InputError(
-                f"'{org_unit_id}' is not an org unit of this workspace", field="org_unit"
-            )
-        path = ou.path
-    m = db.scalar(
-        select(Membership).where(
-            Membership.workspace_id == workspace.id, Membership.user_id == user.id
-        )
-    )
-    if m is None:
-        m = Membership(workspace_id=workspace.id, user_id=user.id, role=role, org_unit_path=path)
-        db.add(m)
-    else:
-        m.role, m.org_unit_path = role, path
-    db.flush()
-    if access is not None:
-        audit(db, access, "set", "membership", user.email, role=role, org_unit_path=path)
-    return m
+    return set_member_(db, access, workspace, user, role, org_unit_id)
 
 
 # --- org units -----------------------------------------------------------------------------
@@ -149,7 +126,7 @@ def org_units(db: Session, access: Access, level: int | None = None) -> list[Org
     """Org units the user may see (their subtree), optionally of one level."""
     q = select(OrgUnit).where(OrgUnit.workspace_id == access.workspace.id)
     if access.scope_path:
-        q = q.where(OrgUnit.path.startswith(access.scope_path, autoescape=True))
+        q = q.where(scopes.sql_contains(OrgUnit.path, access.scope_path))
     if level is not None:
         q = q.where(OrgUnit.level == level)
     return list(db.scalars(q.order_by(OrgUnit.level, OrgUnit.name)))
@@ -540,7 +517,7 @@ def routine_series(
     path = access.scope_path
     if org_unit:
         ou = db.get(OrgUnit, (access.workspace.id, org_unit))
-        if ou is None or (path and not ou.path.startswith(path)):
+        if ou is None or not scopes.contains(path, ou.path):
             raise NotFound(f"no org unit '{org_unit}' in your part of the hierarchy")
         path = ou.path
     q = (
@@ -557,7 +534,7 @@ def routine_series(
     if data_elements:
         q = q.where(RoutineValue.data_element.in_(data_elements))
     if path:
-        q = q.where(RoutineValue.org_unit_path.startswith(path, autoescape=True))
+        q = q.where(scopes.sql_contains(RoutineValue.org_unit_path, path))
     return [
         {"data_element": de, "period": pe, "value": float(v), "n_values": int(n)}
         for de, pe, v, n in db.execute(q)

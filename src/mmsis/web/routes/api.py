@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from mmsis._cli import to_jsonable
 from mmsis.errors import InputError
 from mmsis.web import parsers, services
+from mmsis.web import scope as scopes
 from mmsis.web.db import write_turn
 from mmsis.web.deps import (
     DB,
@@ -146,8 +147,10 @@ def set_member(
     user = db.scalar(select(User).where(User.email == body.email.strip().lower()))
     if user is None:
         raise InputError(f"no user with e-mail '{body.email}'", field="email")
+    from mmsis.web.members import member_out
+
     m = services.set_member(db, access, access.workspace, user, body.role, body.org_unit)
-    return {"email": user.email, "role": m.role, "org_unit_path": m.org_unit_path}
+    return member_out(db, access.workspace.id, user, m)
 
 
 @router.get("/workspaces/{workspace_id}/org-units")
@@ -383,7 +386,9 @@ def analysis(kind: str, access: Access = Depends(viewer), db: Session = DB) -> A
         paths = services.org_unit_paths(db, access.workspace.id)
         scope = access.scope_path
         result = {
-            "flags": [f for f in result["flags"] if paths.get(f["org_unit"], "").startswith(scope)]
+            "flags": [
+                f for f in result["flags"] if scopes.contains(scope, paths.get(f["org_unit"]))
+            ]
         }
     return {"computed_at": at.isoformat(), **result}
 

@@ -1,6 +1,8 @@
-"""Login and logout: signed session cookie, server-side session, login CSRF, rate limiting."""
+"""Login and logout: signed session cookie, server-side session, login CSRF, throttling."""
 
 from __future__ import annotations
+
+import math
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -8,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from mmsis.web import security
 from mmsis.web.app import render
-from mmsis.web.db import begin_write
 from mmsis.web.deps import DB, Auth, current_auth
 
 router = APIRouter(include_in_schema=False)
@@ -69,18 +70,19 @@ def login(
     if not security.tokens_equal(csrf_token, expected):
         return _login_form(request, email, "The form expired; please try again.", next, 403)
     client = _client(request)
-    if security.login_blocked(db, email, client):
+    admission = security.admit_login(db, email, client)  # recorded and committed first
+    if admission.attempt_id is None:
+        wait = admission.retry_after
+        when = f"{wait} seconds" if wait < 120 else f"{math.ceil(wait / 60)} minutes"
         resp = _login_form(
-            request, email, "Too many failed attempts; wait 15 minutes and try again.", next, 429
+            request, email, f"Too many failed attempts; wait {when} and try again.", next, 429
         )
-        resp.headers["Retry-After"] = str(int(security.RATE_LIMIT_WINDOW.total_seconds()))
+        resp.headers["Retry-After"] = str(wait)
         return resp
     user = security.authenticate(db, email, password)
-    begin_write(db)  # after hashing: no write lock is held while the password is checked
+    security.settle_login(db, admission.attempt_id, ok=user is not None)
     if user is None:
-        security.record_failure(db, email, client)
         return _login_form(request, email, "Wrong e-mail or password.", next, 401)
-    security.clear_failures(db, email)
     session = security.start_session(db, user)
     resp = RedirectResponse(_safe_next(next), status_code=303)
     resp.set_cookie(
@@ -99,8 +101,7 @@ def login(
 def logout(request: Request, auth: Auth = Depends(current_auth), db: Session = DB) -> Response:
     """End the session."""
     security.end_session(db, auth.session.id)
-    db.commit()  # ended in the database before the cache forgets it
-    request.app.state.session_cache.drop(auth.session.id)
+    db.commit()  # ended in the database before the response leaves
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(security.SESSION_COOKIE)
     return resp
