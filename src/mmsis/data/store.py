@@ -130,6 +130,9 @@ class Store:
             self.con.execute(f"SET memory_limit = '{limit}'")
         if not read_only:
             self.con.execute(_SCHEMA)
+            # an import killed between its two transactions leaves its committed scratch table:
+            # no other process can be importing now (DuckDB gives one process the file)
+            self.con.execute(f"DROP TABLE IF EXISTS {_FAST}")
 
     def __enter__(self) -> Store:
         return self
