@@ -205,7 +205,10 @@ def _decide(dr: Any) -> S.Section:
         ["measure", "central", "mean", "ui_low", "ui_high", "n"]]
     anchors = dr.anchors[[c for c in ("study", "currency_year", "cost_per_daly",
                                       "cost_per_daly_low", "cost_per_daly_high",
-                                      "benefit_cost_ratio", "source")
+                                      "cost_per_daly_converted",
+                                      "dalys_averted_per_100k_pregnancies",
+                                      "cost_per_death_averted", "benefit_cost_ratio",
+                                      "conversion", "source")
                           if c in dr.anchors.columns]]
     b = dr.budget
     return S.frames_section(
@@ -214,7 +217,8 @@ def _decide(dr: Any) -> S.Section:
         {"Forecast summary": dr.forecast_summary,
          f"Budget by year ({dr.currency})": b[budget_cols],
          "Health impact and cost-effectiveness (95% uncertainty intervals)": imp,
-         "Published cost-effectiveness anchors": anchors},
+         f"Published cost-effectiveness anchors (converted to {dr.currency} of the "
+         "scenario's year where exchange rates and deflators are given)": anchors},
         list(dict.fromkeys(dr.forecast_sources + dr.impact_sources)),
         chart_list=[S.Chart(caption=f"Total budget by year ({dr.currency})",
                             png=bars_png([str(y) for y in b["year"]],

@@ -461,8 +461,11 @@ def decide_results(country: Any, draws: int = 2000) -> DecideResults:
             scen,
             f"Model: mmsis.impact.engine.run_impact ({draws:,} Monte Carlo draws, seed 2024); "
             "effect sizes from framework/data/evidence.yaml (Keats 2019 Cochrane; Smith 2017; "
-            "Katz 2013 mortality multipliers)",
-            "Anchors: published cost-effectiveness results (Kashi 2019, Engle-Stone 2019, NI "
-            "Cost-Benefit Tool) from framework/data/evidence.yaml",
+            "Katz 2013 preterm/SGA categories), scaled by adherence (Smith 2025 Adv Nutr "
+            "16(7):100455, framework/data/impact_model.yaml)",
+            "Anchors: published cost-effectiveness results (Kashi 2019 J Nutr "
+            "149(7):1222-1229, Engle-Stone 2019, NI Cost-Benefit Tool, Larsen 2023 Copenhagen "
+            "Consensus) from framework/data/evidence.yaml; re-run from their stated inputs in "
+            "mmsis.impact.reproduce",
         ],
     )
