@@ -69,6 +69,9 @@ def _register() -> None:
     app.add_typer(datasets_app, name="datasets", help="Bundled example datasets.")
     app.command("serve", help="Start the web workspace.")(serve)
     app.add_typer(users_app, name="users", help="Manage web workspace accounts.")
+    from mmsis.web.jobs_cli import jobs_app
+
+    app.add_typer(jobs_app, name="jobs", help="Background jobs of the web workspace.")
     app.command("demo", help="Run the whole loop on the example country.")(demo)
 
 

@@ -236,7 +236,7 @@ def create_app(
     secure_cookies: bool | None = None,
 ) -> FastAPI:
     """Build the app on a database (migrated to the newest schema unless migrate=False)."""
-    from mmsis.web.routes import api, auth, pages
+    from mmsis.web.routes import api, auth, pages, setup
 
     url = database_url or os.environ.get("MMSIS_DATABASE_URL") or dbm.DEFAULT_DATABASE
     app = FastAPI(
@@ -253,9 +253,11 @@ def create_app(
         dbm.upgrade(engine)
     app.state.engine = engine
     app.state.sessions = dbm.session_factory(engine)
-    app.state.signer = Signer(
-        secret_key or os.environ.get("MMSIS_SECRET_KEY") or secrets.token_hex(32)
-    )
+    secret = secret_key or os.environ.get("MMSIS_SECRET_KEY") or secrets.token_hex(32)
+    app.state.signer = Signer(secret)
+    from mmsis.web import jobs
+
+    app.state.jobs_key = jobs.register(engine, app.state.sessions, secret)
     app.state.templates = _templates()
     app.state.secure_cookies = (  # `mmsis serve --secure-cookies` (env for its workers)
         secure_cookies if secure_cookies is not None
@@ -269,6 +271,8 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(setup.api)
+    app.include_router(setup.pages)
     return app
 
 
@@ -286,6 +290,9 @@ def create_worker_app() -> FastAPI:
         raise RuntimeError("workers need MMSIS_SECRET_KEY shared by the parent")
     app = create_app(migrate=False)
     start_store_writer()
+    from mmsis.web.jobs import start_for_app
+
+    start_for_app(app, os.environ.get("MMSIS_DATABASE_URL") or dbm.DEFAULT_DATABASE)
     return app
 
 

@@ -64,6 +64,9 @@ def serve(
     if workers == 1:
         app = create_app(url, secure_cookies=secure_cookies)
         start_store_writer()  # its imports take seconds: pay them before the first request
+        from mmsis.web.jobs import start_for_app
+
+        start_for_app(app, url)  # background jobs: huey threads on a queue beside the database
         typer.echo(where)
         uvicorn.run(app, host=host, port=port, log_level="warning", **proxy)  # type: ignore[arg-type]
         return

@@ -399,3 +399,8 @@ def start_consumer(database_url: str, engine: Engine, sessions: sessionmaker[Ses
     consumer.start()
     _CONSUMERS.append(consumer)
     return consumer
+
+
+def start_for_app(app: Any, database_url: str) -> Consumer:
+    """Start the embedded job consumer of a served app (`mmsis serve` and its workers)."""
+    return start_consumer(database_url, app.state.engine, app.state.sessions)
