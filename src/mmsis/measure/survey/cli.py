@@ -28,14 +28,20 @@ def estimate(
     var: str = typer.Option(..., "--var", help="Variable to estimate (numerator for ratio)."),
     den: str | None = typer.Option(None, "--den", help="Denominator variable (ratio)."),
     by: str | None = typer.Option(None, "--by", help="Domain column(s), comma-separated."),
+    profile: str | None = typer.Option(
+        None, "--profile", help="dhs, mics or a profile YAML: its design columns (weight, "
+        "cluster, strata) unless given here, and its \"don't know\"/missing codes made "
+        "missing."),
     weight: str | None = typer.Option(None, "--weight", help="Sampling weight column."),
-    weight_divisor: float = typer.Option(1.0, "--weight-divisor", help="e.g. 1000000 for v005."),
+    weight_divisor: float | None = typer.Option(
+        None, "--weight-divisor", help="e.g. 1000000 for v005 (default 1, or the profile's)."),
     cluster: str | None = typer.Option(None, "--cluster", help="Cluster column per stage: A,B."),
     strata: str | None = typer.Option(None, "--strata", help="Stratum column."),
     fpc: str | None = typer.Option(None, "--fpc", help="FPC column per stage (counts/fractions)."),
     nest: bool = typer.Option(False, "--nest", help="Cluster ids restart within strata."),
-    lonely_psu: str = typer.Option(
-        "fail", "--lonely-psu", help="fail | remove | certainty | adjust | average."
+    lonely_psu: str | None = typer.Option(
+        None, "--lonely-psu", help="fail | remove | certainty | adjust | average (default "
+        "fail, or the profile's)."
     ),
     adjust_domain_lonely: bool = typer.Option(
         False,
@@ -43,12 +49,17 @@ def estimate(
         help="A stratum with one PSU in a domain is lonely too (R survey.adjust.domain.lonely).",
     ),
     level: float = typer.Option(0.95, "--level", help="Confidence level."),
-    deff: str = typer.Option("wor", "--deff", help="Design effect vs SRS: wor | wr."),
+    deff: str | None = typer.Option(
+        None, "--deff", help="Design effect vs simple random sampling: wr (with replacement; "
+        "the default without --fpc) or wor (without replacement: needs --fpc)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
 ) -> None:
     """Estimate a mean, proportion, total or ratio with design-based SE and CI, by domain."""
-    from mmsis.data.survey import read_survey
+    from mmsis._cli import err_console, print_sentence
+    from mmsis.data.survey import load_profile, read_survey
     from mmsis.measure import survey
+    from mmsis.measure.survey.protect import apply_codes, choose_deff, deff_reasons
+    from mmsis.present.sentences import survey_estimate
 
     if stat not in _STATS:
         raise InputError(
@@ -56,7 +67,23 @@ def estimate(
         )
     if stat == "ratio" and den is None:
         raise InputError("a ratio needs --den", field="den")
+    prof = load_profile(profile) if profile else None
+    spec = prof.design if prof is not None else None
+    weight = weight or (spec.weight if spec else None)
+    if weight_divisor is None:
+        weight_divisor = spec.weight_divisor if spec is not None and weight == spec.weight \
+            else 1.0
+    if weight_divisor <= 0:
+        raise InputError(f"must be positive, got {weight_divisor:g}", field="weight-divisor")
+    cluster_cols = _split(cluster) or (list(spec.cluster) if spec and spec.cluster else None)
+    strata = strata or (spec.strata if spec else None)
+    fpc_cols = _split(fpc) or (list(spec.fpc) if spec and spec.fpc else None)
+    lonely_psu = lonely_psu or (spec.lonely_psu if spec else "fail")
+    deff_ref = choose_deff(deff, fpc_cols)
     df = read_survey(file)
+    warnings = []
+    for column in [var, *([den] if den else [])]:
+        warnings += apply_codes(df, column, prof).messages(profile)
     w = weight
     if weight is not None and weight_divisor != 1.0:
         if weight not in df.columns:
@@ -66,9 +93,9 @@ def estimate(
     design = survey.Design(
         df,
         weight=w,
-        cluster=_split(cluster),
+        cluster=cluster_cols,
         strata=strata,
-        fpc=_split(fpc),
+        fpc=fpc_cols,
         nest=nest,
         lonely_psu=lonely_psu,
         adjust_domain_lonely=adjust_domain_lonely,
@@ -76,11 +103,40 @@ def estimate(
     by_cols = _split(by)
     if stat == "ratio":
         assert den is not None
-        res = survey.ratio(design, var, den, by=by_cols, level=level, deff=deff)
+        res = survey.ratio(design, var, den, by=by_cols, level=level, deff=deff_ref)
     else:
         fn = {"mean": survey.mean, "proportion": survey.proportion, "total": survey.total}[stat]
-        res = fn(design, var, by=by_cols, level=level, deff=deff)
-    print_frame(res, as_json, f"{stat} of {var} ({design!r})", drop=["method"])
+        res = fn(design, var, by=by_cols, level=level, deff=deff_ref)
+    warnings += deff_reasons(res, df, var, by_cols, deff_ref)
+    for message in warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+    if as_json:
+        print_json(res)
+        return
+    print_table(_readable_estimates(res, by_cols or [], prof, stat),
+                title=f"{stat} of {var} ({design!r}; design effect {deff_ref})")
+    print_sentence(survey_estimate(res, stat, var))
+
+
+def _readable_estimates(res, by: list[str], prof, stat: str):  # type: ignore[no-untyped-def]
+    """Estimates for people: domain labels from the profile, intervals, counts."""
+    from mmsis.present.tables import Column, readable
+
+    shown = res.copy()
+    names = {}
+    if prof is not None:
+        for spec in prof.domains.values():
+            if spec.column in by and spec.labels:
+                shown[spec.column] = shown[spec.column].map(
+                    lambda v, m=spec.labels: m.get(int(v), v) if v == v else v)
+            if spec.column in by:
+                names[spec.column] = spec.label or spec.column
+    kind = "ci_percent" if stat == "proportion" else "ci"
+    cols = [Column(c, names.get(c, c)) for c in by]
+    cols += [Column(("estimate", "ci_low", "ci_high"), "estimate (95% CI)", kind),
+             Column("se", "SE", "number"), Column("deff", "design effect", "number"),
+             Column("n", "respondents", "count")]
+    return readable(shown, cols)
 
 
 def _profile_domains(by: str | None, profile: str) -> list[str] | None:
