@@ -46,6 +46,7 @@ def _register() -> None:
     from mmsis.demo import demo
     from mmsis.design.cli import app as design_app
     from mmsis.evaluate.cli import app as evaluate_app
+    from mmsis.field_cli import app as field_app
     from mmsis.forecast.cli import forecast
     from mmsis.framework.cli import app as framework_app
     from mmsis.impact.cli import impact
@@ -61,6 +62,7 @@ def _register() -> None:
     app.add_typer(survey_app, name="survey", help="Design-based survey estimates and cascade.")
     app.add_typer(routine_app, name="routine", help="DHIS2 routine data, indicators, quality.")
     app.add_typer(evaluate_app, name="evaluate", help="ITS, DiD and stepped-wedge analysis.")
+    app.add_typer(field_app, name="field", help="Field submissions back in (ODK, Kobo), scored.")
     app.command("forecast", help="Supply and cost forecast of the IFA -> MMS transition.")(
         forecast
     )

@@ -150,9 +150,27 @@ def forms_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for the XLSForms."),
     file: Path = PLAN_FILE,
     top: int = typer.Option(10, "--top", min=1, help="Agenda questions the forms follow."),
+    store: Path | None = typer.Option(
+        None, "--store", help="Programme store whose org units the forms offer as choices "
+        "(district, then facility filtered by district)."),
+    district_level: int = typer.Option(
+        0, "--district-level", help="With --store: the org-unit level of districts."),
 ) -> None:
     """Write XLSForms (household/exit survey, facility checklist, stock-card audit)."""
     from mmsis.plan.forms import build_forms
+
+    areas = None
+    if store is not None:
+        from mmsis.data.store import Store
+        from mmsis.plan.forms import org_unit_choices
+
+        if district_level < 1:
+            raise InputError("--district-level (the level of districts) goes with --store",
+                             field="district_level")
+        if not store.is_file():
+            raise InputError("file not found", file=str(store))
+        with Store(store, read_only=True) as st:
+            areas = org_unit_choices(st.org_units(), district_level)
 
     agenda_records = None
     if file.exists():
@@ -164,7 +182,7 @@ def forms_cmd(
         fw = load_framework()
         prog = load_programme(file)
         agenda_records = build_agenda(prog, fw, assess(prog, fw), top=top).to_records()
-    forms = build_forms(out, agenda_records)
+    forms = build_forms(out, agenda_records, org_units=areas)
     for f in forms.values():
         console.print(f"{out / (f.form_id + '.xlsx')}: modules {', '.join(f.modules)}")
     if agenda_records is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from openpyxl import Workbook
 
 EN = "label::English (en)"
@@ -132,11 +133,15 @@ class XLSForm:
     lists: list[str] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    own_choices: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    """Choice lists built for this form (the programme's districts and facilities)."""
 
     def add(self, type_: str, name: str, en: str = "", fr: str = "", **cols: Any) -> None:
         """Append one survey row; `type_` like 'select_one yes_no' registers the list."""
         parts = type_.split()
         if parts[0] in ("select_one", "select_multiple") and parts[1] not in self.lists:
+            if parts[1] not in CHOICES and parts[1] not in self.own_choices:
+                raise ValueError(f"no choice list {parts[1]!r}")
             self.lists.append(parts[1])
         row: dict[str, Any] = {"type": type_, "name": name, EN: en, FR: fr}
         for key, value in cols.items():
@@ -154,16 +159,74 @@ class XLSForm:
         for row in self.rows:
             survey.append([row.get(c, "") for c in SURVEY_COLUMNS])
         choices = wb.create_sheet("choices")
-        choices.append(["list_name", "name", EN, FR])
+        choices.append(["list_name", "name", EN, FR, "district"])
         for list_name in self.lists:
+            if list_name in self.own_choices:
+                for c in self.own_choices[list_name]:
+                    choices.append([list_name, c["name"], c["label"], c["label"],
+                                    c.get("district", "")])
+                continue
             for name, en, fr in CHOICES[list_name]:
-                choices.append([list_name, name, en, fr])
+                choices.append([list_name, name, en, fr, ""])
         settings = wb.create_sheet("settings")
         settings.append(["form_id", "form_title", "version", "default_language"])
         settings.append([self.form_id, self.title[0], "2026010101", "English (en)"])
         path.parent.mkdir(parents=True, exist_ok=True)
         wb.save(path)
         return path
+
+
+@dataclass(frozen=True)
+class OrgUnitChoices:
+    """The programme's districts and facilities, for the forms' org-unit questions.
+
+    `districts` are (id, name); `facilities` are (id, name, district id). Submissions then
+    carry org-unit ids, so field scores break down by district and facility.
+    """
+
+    districts: Sequence[tuple[str, str]]
+    facilities: Sequence[tuple[str, str, str]] = ()
+
+    def add_to(self, form: XLSForm, facility_required: str = "yes",
+               facility_relevance: str = "") -> None:
+        """Add `district` and (when facilities are known) `facility`, filtered by district."""
+        form.own_choices["district"] = [{"name": i, "label": n} for i, n in self.districts]
+        form.add("select_one district", "district", "District", "District", required="yes")
+        if self.facilities:
+            form.own_choices["facility"] = [
+                {"name": i, "label": n, "district": d} for i, n, d in self.facilities]
+            cols: dict[str, Any] = {"required": facility_required,
+                                    "choice_filter": "district=${district}"}
+            if facility_relevance:
+                cols["relevance"] = facility_relevance
+            form.add("select_one facility", "facility", "Facility", "Formation sanitaire", **cols)
+
+
+def org_unit_choices(org_units: pd.DataFrame, district_level: int) -> OrgUnitChoices:
+    """Districts (units at `district_level`) and facilities (the deepest units under them)
+    from an org-unit table with id, name, level and path (as the programme store keeps it)."""
+    from mmsis.errors import InputError
+
+    need = {"id", "name", "level", "path"} - set(org_units.columns)
+    if need:
+        raise InputError(f"org units need {', '.join(sorted(need))}", field="org_units")
+    levels = org_units["level"].astype(int)
+    districts = org_units[levels == district_level].sort_values("name")
+    if districts.empty:
+        raise InputError(f"no org units at level {district_level}", field="district_level")
+    deepest = int(levels.max())
+    facilities: list[tuple[str, str, str]] = []
+    if deepest > district_level:
+        ids = set(districts["id"].astype(str))
+        for _, r in org_units[levels == deepest].sort_values("name").iterrows():
+            parts = str(r["path"]).strip("/").split("/")
+            district = parts[district_level - 1] if len(parts) >= district_level else ""
+            if district in ids:
+                facilities.append((str(r["id"]), str(r["name"]), district))
+    return OrgUnitChoices(
+        districts=[(str(i), str(n)) for i, n in zip(districts["id"], districts["name"],
+                                                      strict=True)],
+        facilities=facilities)
 
 
 def modules_for_outcomes(outcomes: Iterable[str]) -> list[str]:
@@ -197,7 +260,8 @@ def _weiner_scale(form: XLSForm, scale: str) -> None:
     )
 
 
-def household_survey(modules: Sequence[str] | None = None) -> XLSForm:
+def household_survey(modules: Sequence[str] | None = None,
+                     org_units: OrgUnitChoices | None = None) -> XLSForm:
     """Household / exit-interview survey on receipt, adherence and acceptability of MMS."""
     mods = list(MODULE_OUTCOMES) if modules is None else list(modules)
     # The type question gates every later module, so receipt is always asked.
@@ -209,8 +273,11 @@ def household_survey(modules: Sequence[str] | None = None) -> XLSForm:
     f.add("today", "today")
     f.add("select_one respondent", "respondent_type", "Type of interview", "Type d'entretien",
           required="yes")
-    f.add("text", "facility", "Facility name", "Nom de la formation sanitaire",
-          relevance="${respondent_type} = 'exit'", required="yes")
+    if org_units is not None:
+        org_units.add_to(f, facility_relevance="${respondent_type} = 'exit'")
+    else:
+        f.add("text", "facility", "Facility name", "Nom de la formation sanitaire",
+              relevance="${respondent_type} = 'exit'", required="yes")
     f.add("text", "cluster", "Cluster (enumeration area) code", "Code de la grappe",
           relevance="${respondent_type} = 'household'", required="yes")
     f.add("select_one yes_no", "consent",
@@ -287,13 +354,18 @@ def household_survey(modules: Sequence[str] | None = None) -> XLSForm:
     return f
 
 
-def facility_checklist(fidelity: bool = True) -> XLSForm:
+def facility_checklist(fidelity: bool = True,
+                       org_units: OrgUnitChoices | None = None) -> XLSForm:
     """Facility readiness (stock, guidelines, training) and fidelity (counselling observed)."""
     f = XLSForm("mms_facility_readiness", ("MMS facility readiness and fidelity checklist",
                                            "Liste de contrôle préparation et fidélité MMS"),
                 modules=["readiness", *(["fidelity"] if fidelity else [])])
     f.add("today", "today")
-    f.add("text", "facility_id", "Facility code", "Code de la formation sanitaire", required="yes")
+    if org_units is not None:
+        org_units.add_to(f)
+    if org_units is None or not org_units.facilities:
+        f.add("text", "facility_id", "Facility code", "Code de la formation sanitaire",
+              required="yes")
     f.add("text", "assessor", "Assessor name", "Nom de l'évaluateur", required="yes")
     f.add("select_one yes_no", "mms_in_stock", "Is MMS in stock today (physical check)?",
           "Les MMS sont-ils en stock aujourd'hui (vérification physique) ?", required="yes")
@@ -404,7 +476,8 @@ def agenda_outcomes(agenda: Iterable[dict[str, Any]]) -> tuple[list[str], dict[s
 
 
 def build_forms(
-    out_dir: Path, agenda: Iterable[dict[str, Any]] | None = None
+    out_dir: Path, agenda: Iterable[dict[str, Any]] | None = None,
+    org_units: OrgUnitChoices | None = None,
 ) -> dict[str, XLSForm]:
     """Write the three XLSForms under `out_dir`, with survey modules chosen from the agenda.
 
@@ -421,8 +494,8 @@ def build_forms(
         modules = list(by_module)
         fidelity = any("fidelity" in o.lower() for o in outcomes)
     forms = {
-        "household": household_survey(modules),
-        "facility": facility_checklist(fidelity=fidelity),
+        "household": household_survey(modules, org_units),
+        "facility": facility_checklist(fidelity=fidelity, org_units=org_units),
         "stock_card": stock_card_audit(),
     }
     forms["household"].questions = sorted({q for qs in by_module.values() for q in qs})

@@ -1,0 +1,201 @@
+"""Scores from field submissions: AIM, IAM and FIM, facility readiness, tablets by pill count.
+
+- AIM, IAM and FIM as Weiner et al. 2017 (Implement Sci 12:108) score them: a respondent's
+  scale score is the mean of the scale's four 1-5 items, for respondents who answered all
+  four; the summary is the design-based mean of those scores (clusters as primary sampling
+  units when the form has a `cluster` or `facility` field, else each respondent), with a
+  t-based 95% CI, overall and by district, by the survey engine (R `survey` semantics).
+- Facility readiness: the share of facilities with MMS in stock, a guideline or job aid and at
+  least one trained ANC worker (the form's `ready`), and each of the three parts.
+- Tablets consumed by pill count: tablets received minus tablets left in the bottle, where the
+  bottle was seen; the adherence ratio is that over the 180 tablets of the regimen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mmsis.errors import InputError
+from mmsis.measure.survey.design import Design
+from mmsis.measure.survey.estimators import mean
+
+SCALES: tuple[str, ...] = ("aim", "iam", "fim")
+ITEMS_PER_SCALE = 4
+REGIMEN_TABLETS = 180
+DONT_KNOW = 998
+SCORE_COLUMNS = ["measure", "district", "mean", "se", "ci_low", "ci_high", "n", "method"]
+
+
+@dataclass(frozen=True)
+class FieldScores:
+    """Scores of one form's submissions: one row per measure x (overall or district)."""
+
+    form_id: str
+    submissions: int
+    summary: pd.DataFrame
+
+    def overall(self, measure: str) -> dict[str, Any] | None:
+        """The overall row of one measure as a plain dict, or None when not measured."""
+        rows = self.summary[(self.summary["measure"] == measure)
+                            & self.summary["district"].isna()]
+        return None if rows.empty else _record(rows.iloc[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Per measure: mean, ci_low, ci_high, n (overall) and `by_district` rows."""
+        out: dict[str, Any] = {"form": self.form_id, "submissions": self.submissions}
+        for measure in dict.fromkeys(self.summary["measure"]):
+            rows = self.summary[self.summary["measure"] == measure]
+            top = rows[rows["district"].isna()]
+            entry = _record(top.iloc[0]) if len(top) else {}
+            entry["by_district"] = [
+                {"district": r["district"], **_record(r)}
+                for _, r in rows[rows["district"].notna()].iterrows()
+            ]
+            out[str(measure)] = entry
+        return out
+
+
+def _num(v: Any) -> float | None:
+    return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else float(v)
+
+
+def _record(row: pd.Series) -> dict[str, Any]:
+    return {"mean": _num(row["mean"]), "se": _num(row["se"]), "ci_low": _num(row["ci_low"]),
+            "ci_high": _num(row["ci_high"]), "n": int(row["n"]), "method": row["method"]}
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(frame[column], errors="coerce") if column in frame else pd.Series(
+        np.nan, index=frame.index)
+
+
+def scale_score(frame: pd.DataFrame, scale: str) -> pd.Series:
+    """Each respondent's mean of the scale's four items (NaN unless all four are answered)."""
+    items = [f"{scale}_{i}" for i in range(1, ITEMS_PER_SCALE + 1)]
+    values = pd.concat([_numbers(frame, c) for c in items], axis=1)
+    values = values.where((values >= 1) & (values <= 5))
+    return values.mean(axis=1).where(values.notna().all(axis=1))
+
+
+def tablets_consumed(frame: pd.DataFrame) -> pd.Series:
+    """Tablets received minus those left in the bottle, where the bottle was seen and counted."""
+    received = _numbers(frame, "tabs_received")
+    left = _numbers(frame, "tabs_left")
+    seen = frame["bottle_seen"].astype(str).eq("yes") if "bottle_seen" in frame else False
+    ok = seen & received.notna() & (received != DONT_KNOW) & left.notna() & (left <= received)
+    return (received - left).where(ok)
+
+
+def _cluster(frame: pd.DataFrame) -> str | None:
+    for col in ("cluster", "facility", "facility_id"):
+        if col in frame and frame[col].astype(str).str.strip().ne("").sum() > 1:
+            return col
+    return None
+
+
+def _summarise(frame: pd.DataFrame, values: pd.Series, measure: str,
+               by: str | None, method: str) -> list[dict[str, Any]]:
+    """Design-based mean of `values`, overall and by `by`, as summary rows."""
+    data = pd.DataFrame({"y": values.astype(float)})
+    cluster = _cluster(frame)
+    if cluster:
+        data["psu"] = frame[cluster].astype(str).str.strip().replace("", "(none)").to_numpy()
+    if by:
+        data["by"] = frame[by].astype(str).str.strip().replace("", "(not given)").to_numpy()
+    data = data[data["y"].notna()]
+    if len(data) == 0:
+        return []
+    rows = []
+    what = method + (f"; clusters: {cluster}" if cluster else "; each respondent a unit")
+    if len(data) >= 2 and (not cluster or data["psu"].nunique() >= 2):
+        design = Design(data, cluster="psu" if cluster else None)
+        parts = [(None, mean(design, "y", deff="wr").iloc[0])]
+        if by:
+            for _, r in mean(design, "y", by="by", deff="wr").iterrows():
+                parts.append((r["by"], r))
+        for district, r in parts:
+            rows.append({"measure": measure, "district": district, "mean": r["estimate"],
+                         "se": r["se"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                         "n": int(r["n"]), "method": what})
+    else:  # one respondent or one cluster: a mean without an interval
+        rows.append({"measure": measure, "district": None, "mean": float(data["y"].mean()),
+                     "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": len(data),
+                     "method": what + "; too few units for an interval"})
+    return rows
+
+
+def score_submissions(frame: pd.DataFrame, form_id: str = "",
+                      by: str | None = "district") -> FieldScores:
+    """Every score the form's fields allow, overall and by district (when the form has one)."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError("submissions must be a DataFrame", field="frame")
+    by_col = by if by and by in frame.columns else None
+    rows: list[dict[str, Any]] = []
+    weiner = "Weiner et al. 2017: mean of 4 items (1-5), respondents with all 4 answered"
+    for scale in SCALES:
+        if f"{scale}_1" in frame:
+            rows += _summarise(frame, scale_score(frame, scale), scale, by_col, weiner)
+    if "ready" in frame or "mms_in_stock" in frame:
+        parts = {
+            "readiness": _numbers(frame, "ready"),
+            "mms_in_stock": frame.get("mms_in_stock", pd.Series(dtype=str)).map(
+                {"yes": 1.0, "no": 0.0}),
+            "guideline": frame.get("guideline", pd.Series(dtype=str)).map(
+                {"yes": 1.0, "no": 0.0}),
+        }
+        for name, values in parts.items():
+            if values is not None and values.notna().any():
+                rows += _summarise(frame, values.reindex(frame.index), name, by_col,
+                                   "share of facilities")
+    if "tabs_left" in frame and "tabs_received" in frame:
+        consumed = tablets_consumed(frame)
+        rows += _summarise(frame, consumed, "tablets_consumed", by_col,
+                           "received minus left in the bottle (pill count)")
+        rows += _summarise(frame, (consumed / REGIMEN_TABLETS).clip(upper=1.0),
+                           "adherence_pill_count", by_col,
+                           f"tablets consumed by pill count / {REGIMEN_TABLETS}, capped at 1")
+    summary = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    return FieldScores(form_id, len(frame), summary)
+
+
+MEASURE_LABELS = {
+    "aim": "Acceptability (AIM)",
+    "iam": "Appropriateness (IAM)",
+    "fim": "Feasibility (FIM)",
+    "readiness": "Facilities ready (stock, guideline, trained staff)",
+    "mms_in_stock": "Facilities with MMS in stock",
+    "guideline": "Facilities with an MMS guideline or job aid",
+    "tablets_consumed": "Tablets consumed (pill count)",
+    "adherence_pill_count": "Adherence by pill count (share of 180 tablets)",
+}
+
+
+def measure_label(measure: str) -> str:
+    """A person's name for a field measure (the id itself when unknown)."""
+    return MEASURE_LABELS.get(measure, measure)
+
+
+INDICATOR_OF_MEASURE = {
+    "aim": "acceptability_aim",
+    "iam": "appropriateness_iam",
+    "fim": "feasibility_fim",
+}
+"""The knowledge base's indicator each field measure feeds (framework/data/indicators.yaml)."""
+
+
+def indicator_values(scores: FieldScores,
+                     measures: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Overall values of the measures that are knowledge-base indicators, keyed by indicator."""
+    out: dict[str, dict[str, Any]] = {}
+    for measure, indicator in INDICATOR_OF_MEASURE.items():
+        if measures is not None and measure not in measures:
+            continue
+        row = scores.overall(measure)
+        if row is not None and row["mean"] is not None:
+            out[indicator] = row
+    return out
