@@ -71,18 +71,84 @@ def scenario_dict(db: Session, workspace_id: int) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+MAX_SCENARIO_BYTES = 256 * 1024
+"""A scenario is a page of settings (the example is ~3 KB); inline district tables fit too."""
+MAX_SCENARIO_DEPTH = 12
+"""Nesting levels of mappings and lists (the scenario format uses at most four)."""
+_PATH_WORDS = {"file", "files", "filename", "filepath", "path", "paths", "dir", "directory",
+               "folder", "store", "url", "uri", "database", "db"}
+"""Words that make a key name a file, a directory, a store or a location: a workspace scenario
+refers only to the workspace's own data, so no key may point the server anywhere."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """YAML's safe loader with no aliases or anchors (no 'billion laughs') and bounded depth."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102 - PyYAML hook
+        event = self.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise InputError(f"the scenario uses a YAML anchor or alias (line {line}); write "
+                             "the values out", field="scenario")
+        self._depth += 1
+        try:
+            if self._depth > MAX_SCENARIO_DEPTH:
+                raise InputError(f"the scenario nests deeper than {MAX_SCENARIO_DEPTH} levels "
+                                 f"(line {line})", field="scenario")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _is_path_key(key: str) -> bool:
+    snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", key).lower()  # fileName -> file_name
+    words = re.split(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])", snake)
+    return any(w in _PATH_WORDS for w in words if w) and key != "store_level"
+
+
+def refuse_server_paths(data: Any, where: str = "") -> None:
+    """Refuse any key, at any depth, that names a file or store (e.g. geography.store): a
+    workspace scenario may use only the workspace's data; the CLI keeps them for local files."""
+    items: list[tuple[str, Any]]
+    if isinstance(data, dict):
+        items = [(str(k), v) for k, v in data.items()]
+        for key, _ in items:
+            if _is_path_key(key):
+                name = f"{where}.{key}" if where else key
+                raise InputError(
+                    f"'{name}' names a file or store on the server; a workspace scenario uses "
+                    "only this workspace's own data (put the districts in the scenario, or use "
+                    "the mmsis CLI for files of your own)",
+                    field=name,
+                )
+    elif isinstance(data, list):
+        items = [(f"[{i}]", v) for i, v in enumerate(data)]
+    else:
+        return
+    for key, value in items:
+        sub = f"{where}{key}" if key.startswith("[") else (f"{where}.{key}" if where else key)
+        refuse_server_paths(value, sub)
+
+
 def parse_scenario(text: str) -> dict[str, Any]:
-    """Read scenario YAML and check it with mmsis.forecast (errors name the field)."""
+    """Read scenario YAML (bounded: size, depth, no aliases; no server paths) and check it with
+    mmsis.forecast (errors name the field)."""
     from mmsis.forecast import scenario_from_dict
 
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SCENARIO_BYTES:
+        raise InputError(f"the scenario is larger than {MAX_SCENARIO_BYTES // 1024} KB",
+                         field="scenario")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""
         raise InputError(f"the scenario is not valid YAML{line}", field="scenario") from exc
     if not isinstance(data, dict):
         raise InputError("the scenario must be a YAML mapping", field="scenario")
+    refuse_server_paths(data)
     scenario_from_dict(data, file="scenario")
     return data
 
@@ -92,6 +158,7 @@ def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
     from mmsis.forecast import run_forecast, scenario_from_dict
     from mmsis.impact import run_impact
 
+    refuse_server_paths(data)  # also a scenario saved before paths were refused
     sc = scenario_from_dict(data, file="scenario")
     fc = run_forecast(sc)
     imp = run_impact(sc, draws=IMPACT_DRAWS, seed=2024)
