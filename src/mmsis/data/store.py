@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from mmsis.data import spill
 from mmsis.data.dhis2 import formats
 from mmsis.data.dhis2.periods import is_valid_period
 from mmsis.errors import InputError
@@ -124,10 +125,8 @@ class Store:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             raise InputError(f"cannot open the store: {exc}", file=self.path) from exc
-        limit = os.environ.get("MMSIS_STORE_MEMORY", "2GB")
-        if limit:
-            # bounded: DuckDB spills large imports and joins to disk instead of growing
-            self.con.execute(f"SET memory_limit = '{limit}'")
+        # bounded: DuckDB spills large imports, joins and aggregates beside the store file
+        spill.configure(self.con, self.path)
         if not read_only:
             self.con.execute(_SCHEMA)
             # an import killed between its two transactions leaves its committed scratch table:
@@ -182,6 +181,7 @@ class Store:
         return int(row[0]) if row else 0
 
     # ------------------------------------------------------------------ import
+    @spill.out_of_core()
     def import_file(self, path: str | Path) -> ImportReport:
         """Import a file, detecting its kind: DHIS2 JSON (data values, metadata, analytics,
         registrations) or CSV (data values, org units, data elements, reports)."""
@@ -306,6 +306,9 @@ class Store:
         try:
             con.execute(sql, [src])
             report = self._fast_checked(src, table)
+        except (duckdb.OutOfMemoryException, duckdb.IOException):
+            con.execute("ROLLBACK")  # short of memory or spill disk: the exact path would be too
+            raise
         except duckdb.Error:
             report = None
         except Exception:
@@ -585,23 +588,36 @@ class Store:
                           f"num, {self._source_sql()} FROM {stage} WHERE num IS NOT NULL")
                 report.imported, report.ignored = n - blank, blank
             else:
-                c.execute(f"""CREATE OR REPLACE TEMP TABLE _m AS SELECT s.de, s.pe, s.ou, s.coc,
-                    s.aoc, s.num, d.value AS old, d.value IS NOT NULL AS existed
-                    FROM {stage} s LEFT JOIN data_values d ON d.data_element = s.de
-                    AND d.period = s.pe AND d.org_unit = s.ou AND d.coc = s.coc AND d.aoc = s.aoc
-                    WHERE s.num IS NOT NULL""")
-                counts = c.execute("""SELECT count(*) FILTER (WHERE NOT existed),
-                    count(*) FILTER (WHERE existed AND old <> num),
-                    count(*) FILTER (WHERE existed AND old = num) FROM _m""").fetchone()
-                assert counts is not None
-                report.imported, report.updated = int(counts[0]), int(counts[1])
-                report.ignored = int(counts[2]) + blank
-                c.execute("""DELETE FROM data_values d USING _m m WHERE m.existed AND m.old <> m.num
-                    AND d.data_element = m.de AND d.period = m.pe AND d.org_unit = m.ou
-                    AND d.coc = m.coc AND d.aoc = m.aoc""")
-                c.execute(f"INSERT INTO data_values ({_DV_COLS}) SELECT de, pe, ou, coc, aoc, "
-                          f"num, {self._source_sql()} FROM _m WHERE NOT existed OR old <> num")
-                c.execute("DROP TABLE _m")
+                self._merge_changed(report, stage, n)
+
+    def _merge_changed(self, report: ImportReport, stage: str, n: int) -> None:
+        """Upsert into a store with data, touching only what changed: the staged rows are
+        compared on key and value with the stored rows of the same periods (row groups of other
+        periods are skipped by their min/max), only new and changed rows are kept (``_m``),
+        changed values are updated in place and new ones appended; unchanged rows cost one
+        comparison and are never rewritten."""
+        c = self.con
+        within = _periods_filter(c, stage, "pe", "d.period")
+        c.execute(f"""CREATE OR REPLACE TEMP TABLE _m AS SELECT s.de, s.pe, s.ou, s.coc,
+            s.aoc, s.num, d.value IS NOT NULL AS existed
+            FROM {stage} s LEFT JOIN (SELECT * FROM data_values d WHERE {within}) d
+            ON d.data_element = s.de AND d.period = s.pe AND d.org_unit = s.ou
+            AND d.coc = s.coc AND d.aoc = s.aoc
+            WHERE s.num IS NOT NULL AND d.value IS DISTINCT FROM s.num""")
+        counts = c.execute("SELECT count(*) FILTER (WHERE NOT existed), "
+                           "count(*) FILTER (WHERE existed) FROM _m").fetchone()
+        assert counts is not None
+        report.imported, report.updated = int(counts[0]), int(counts[1])
+        report.ignored = n - report.imported - report.updated  # blanks included
+        if report.updated:
+            c.execute(f"""UPDATE data_values d SET value = m.num, source = {self._source_sql()}
+                FROM (SELECT * FROM _m WHERE existed) m WHERE {within}
+                AND d.data_element = m.de AND d.period = m.pe AND d.org_unit = m.ou
+                AND d.coc = m.coc AND d.aoc = m.aoc""")
+        if report.imported:
+            c.execute(f"INSERT INTO data_values ({_DV_COLS}) SELECT de, pe, ou, coc, aoc, num, "
+                      f"{self._source_sql()} FROM _m WHERE NOT existed")
+        c.execute("DROP TABLE _m")
 
     def _refused(self, report: ImportReport, refusals: list[Refusal]) -> ImportReport:
         self.con.execute("DROP TABLE IF EXISTS _stage")
@@ -764,6 +780,19 @@ def _value_type_ok_sql() -> str:
     cases = " ".join(f"WHEN '{vt}' THEN ({cond})"
                      for vt, (cond, _m) in NUMERIC_VALUE_TYPES.items())
     return f"CASE coalesce(vt, 'NUMBER') {cases} ELSE false END"
+
+
+def _periods_filter(con: duckdb.DuckDBPyConnection, table: str, col: str, target: str) -> str:
+    """SQL condition on ``target`` (a period column of data_values) that keeps the periods of
+    ``table.col``: a range DuckDB checks against each row group's min/max (a one-month import
+    reads that month's row groups, not the whole table) and the exact list."""
+    rows = con.execute(f"SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL").fetchall()
+    periods = sorted(str(r[0]) for r in rows)
+    if not periods:
+        return "false"
+    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in periods)
+    lo, hi = (("'" + p.replace("'", "''") + "'") for p in (periods[0], periods[-1]))
+    return f"({target} BETWEEN {lo} AND {hi} AND {target} IN ({quoted}))"
 
 
 def _prepare_org_units(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mmsis.data import spill
 from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.measure.routine.aggregate import aggregate, base_frame
@@ -164,6 +165,7 @@ def _yearly_population(store: Store, agg: pd.DataFrame) -> pd.Series:
     return pd.Series(lookup.reindex(keys).to_numpy(dtype="float64"), index=agg.index)
 
 
+@spill.out_of_core()
 def compute_indicators(store: Store, ids: list[str] | None = None, level: int = 3,
                        period_type: str = "quarterly", *, definitions: str | Path |
                        Definitions | None = None, ytd: bool = False) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from mmsis.data import spill
 from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.measure.routine.aggregate import ancestors
@@ -59,6 +60,60 @@ def _completeness(store: Store, anc: pd.DataFrame, q: object, data_set: str) -> 
     return out.rename(columns={"ou": "org_unit"})
 
 
+SERIES_STATS = ("avg(value) AS mean, stddev_samp(value) AS sd, median(value) AS med, "
+                "mad(value) AS mad, min(value) AS lo, max(value) AS hi, count(*) AS n")
+BYTES_PER_VALUE = 160
+"""Memory the series statistics take per value (median and MAD keep every value of a series
+in memory and cannot spill): the series are computed in as many buckets as it takes for one
+bucket to fit the store's memory bound (10 M values at 300 MB: 4 buckets)."""
+
+
+def _series_table(store: Store, des: list[str]) -> str:
+    """Temp table ``_series``: mean, SD, median, MAD, range and size of each outlier series
+    (facility x element x combos, at least 4 values); returns the join clause to the values.
+
+    Series are grouped and joined on one 64-bit hash of their key (far cheaper than four text
+    columns); a second, independent hash per group proves no two series collided, else the
+    text key is used. When the values outgrow the memory bound, they are first copied once,
+    sorted by bucket (hash modulo the number of buckets), and each bucket is grouped on its own:
+    every bucket reads only its own row groups, so the cost stays linear in the data.
+    """
+    c = store.con
+    key = "data_element, org_unit, coc, aoc"
+    h, h2 = f"hash({key})", "hash(aoc, coc, org_unit, data_element, 'mmsis')"
+    row = c.execute("SELECT count(*) FROM data_values WHERE list_contains(?, data_element)",
+                    [des]).fetchone()
+    n_values = int(row[0]) if row else 0
+    per_bucket = max(100_000, spill.memory_limit(c) // BYTES_PER_VALUE)
+    k = max(1, -(-n_values // per_bucket))
+    where = "WHERE list_contains(?, data_element)"
+    if k == 1:
+        c.execute(f"""CREATE OR REPLACE TEMP TABLE _series AS SELECT {h} AS h,
+            any_value(data_element) AS data_element, min({h2}) = max({h2}) AS one,
+            {SERIES_STATS} FROM data_values {where} GROUP BY h HAVING count(*) >= 4""", [des])
+    else:
+        c.execute(f"""CREATE OR REPLACE TEMP TABLE _ov AS SELECT ({h} % {k})::INTEGER AS b,
+            {h} AS h, {h2} AS h2, list_position(?, data_element)::INTEGER AS e, value
+            FROM data_values {where} ORDER BY b""", [des, des])
+        try:
+            for b in range(k):
+                head = ("CREATE OR REPLACE TEMP TABLE _series AS" if b == 0
+                        else "INSERT INTO _series")
+                c.execute(f"""{head} SELECT h, list_extract(?::VARCHAR[], any_value(e))
+                    AS data_element, min(h2) = max(h2) AS one, {SERIES_STATS} FROM _ov
+                    WHERE b = {b} GROUP BY h HAVING count(*) >= 4""", [des])
+        finally:
+            c.execute("DROP TABLE IF EXISTS _ov")
+    row = c.execute("SELECT count(*) FILTER (WHERE NOT one) FROM _series").fetchone()
+    if HASH_SERIES_KEYS and row is not None and not row[0]:
+        return "ON s.h = hash(v.data_element, v.org_unit, v.coc, v.aoc)"
+    for b in range(k):  # a collision (or forced): the text key, bucket by bucket
+        head = "CREATE OR REPLACE TEMP TABLE _series AS" if b == 0 else "INSERT INTO _series"
+        c.execute(f"""{head} SELECT {key}, {SERIES_STATS} FROM data_values {where}
+            AND {h} % {k} = {b} GROUP BY ALL HAVING count(*) >= 4""", [des])
+    return f"USING ({key})"
+
+
 def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Flag values far from their own series (facility x element x combos) over all periods.
 
@@ -72,27 +127,8 @@ def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd
     ext = float(q.outlier_extreme_sd.value)  # type: ignore[attr-defined]
     mz = float(q.modified_z.value)  # type: ignore[attr-defined]
     c = store.con
-    # Series are grouped and joined on one 64-bit hash of their key (far cheaper than four
-    # text columns); a second, independent hash per group proves no two series collided, else
-    # the text key is used.
-    key = "data_element, org_unit, coc, aoc"
-    h, h2 = f"hash({key})", "hash(aoc, coc, org_unit, data_element, 'mmsis')"
-    c.execute(f"""CREATE OR REPLACE TEMP TABLE _series AS SELECT {h} AS h,
-        any_value(data_element) AS data_element, min({h2}) = max({h2}) AS one,
-        avg(value) AS mean, stddev_samp(value) AS sd, median(value) AS med, mad(value) AS mad,
-        min(value) AS lo, max(value) AS hi, count(*) AS n FROM data_values
-        WHERE list_contains(?, data_element) GROUP BY h HAVING count(*) >= 4""", [des])
+    join = _series_table(store, des)
     try:
-        row = c.execute("SELECT count(*) FILTER (WHERE NOT one) FROM _series").fetchone()
-        if not HASH_SERIES_KEYS or row is None or row[0]:
-            c.execute(f"""CREATE OR REPLACE TEMP TABLE _series AS SELECT {key}, avg(value) AS
-                mean, stddev_samp(value) AS sd, median(value) AS med, mad(value) AS mad,
-                min(value) AS lo, max(value) AS hi, count(*) AS n FROM data_values
-                WHERE list_contains(?, data_element)
-                GROUP BY ALL HAVING count(*) >= 4""", [des])
-            join = f"USING ({key})"
-        else:
-            join = "ON s.h = hash(v.data_element, v.org_unit, v.coc, v.aoc)"
         # only series whose extremes could be flagged are joined back to their values (the
         # exact tests follow; the 0.999 slack keeps rounding from dropping a borderline value)
         candidate = (f"(sd > 0 AND greatest(hi - mean, mean - lo) > 0.999 * {mod} * sd) OR "
@@ -220,6 +256,7 @@ def _external(store: Store, survey: pd.DataFrame, defs: Definitions, tol: float)
     return pd.DataFrame(out, columns=TABLE_COLUMNS)
 
 
+@spill.out_of_core()
 def quality_review(store: Store, level: int = 3, *, survey: pd.DataFrame | None = None,
                    definitions: str | Path | Definitions | None = None) -> QualityReview:
     """Run the DQR checks; org-unit results are at ``level`` by year, outliers per facility."""
