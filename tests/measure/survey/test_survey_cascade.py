@@ -178,7 +178,7 @@ def test_cli_estimate_cascade_equity(tmp_path: Path) -> None:
     assert steps[0] == "anc1" and "took_90_days" in steps
     out = runner.invoke(app, ["survey", "equity", str(f), "--json"])
     assert out.exit_code == 0, out.output
-    assert {"groups", "measures"} == set(json.loads(out.output))
+    assert {"groups", "measures", "rii", "ci", "paf", "par"} == set(json.loads(out.output))
     out = runner.invoke(app, ["survey", "estimate", str(f), "--var", "m14", "--cluster", "zz"])
     assert out.exit_code != 0
 

@@ -215,21 +215,44 @@ def equity(
     ),
     supplement: str = typer.Option("any", "--supplement", help="any | MMS | IFA."),
     period_months: int | None = typer.Option(None, "--period-months"),
+    ordered: str = typer.Option(
+        "wealth", "--ordered", help="The ordered dimension for the SII, RII and concentration "
+        "index (its first category is the most disadvantaged)."
+    ),
+    ci_correction: str = typer.Option(
+        "none", "--ci-correction",
+        help="Concentration index in the JSON 'ci': none (HEAT's RCI) | erreygers | wagstaff.",
+    ),
+    reference: str | None = typer.Option(
+        None, "--reference", help="PAR/PAF reference group of the ordered dimension "
+        "(default: its most advantaged group, as HEAT)."
+    ),
     level: float = typer.Option(0.95, "--level", help="Confidence level."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON {groups, measures}."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON {groups, measures, rii, ci, paf, par}."
+    ),
 ) -> None:
-    """Equity of an indicator: groups, absolute/relative gaps and the slope index (wealth)."""
+    """Equity of an indicator: groups, gaps, the slope index and HEAT's summary measures."""
     from mmsis.measure.survey.cascade import design_of
+    from mmsis.measure.survey.equity import CORRECTIONS, summary_measures
     from mmsis.measure.survey.equity import equity as run
 
+    if ci_correction not in CORRECTIONS:
+        raise InputError(f"must be one of {', '.join(CORRECTIONS)} (got {ci_correction!r})",
+                         field="ci_correction")
     rec = _recoded(file, profile, supplement, period_months)
     if indicator not in rec.steps:
         raise InputError(
             f"unknown indicator '{indicator}'; steps: {', '.join(rec.steps)}", field="indicator"
         )
-    groups, measures = run(design_of(rec), indicator, _split(dimensions) or [], level=level)
+    design = design_of(rec)
+    dims = _profile_domains(dimensions, profile) or []
+    ordered_dim = (_profile_domains(ordered, profile) or [ordered])[0]
+    groups, measures = run(design, indicator, dims, ordered_dimension=ordered_dim, level=level)
+    heat = summary_measures(design, indicator, ordered_dim, ci_correction,  # type: ignore[arg-type]
+                            reference=reference, level=level)
     if as_json:
-        print_json({"groups": groups, "measures": measures})
+        print_json({"groups": groups, "measures": measures, **heat})
     else:
         print_table(groups.drop(columns="method"), title=f"{indicator} by group")
         print_table(measures.drop(columns="method"), title=f"Inequality in {indicator}")
