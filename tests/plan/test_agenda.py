@@ -121,3 +121,19 @@ def test_suggestions_carry_team_decisions(fw) -> None:  # type: ignore[no-untype
     with pytest.raises(InputError) as exc:
         suggest_strategies(prog, fw)
     assert exc.value.field == "barriers.1.cfir"
+
+
+def test_designs_fit_the_questions_data(fw) -> None:  # type: ignore[no-untyped-def]
+    from mmsis.plan.agenda import design_fits_data
+
+    prog = example_programme()
+    prog.phases = {p: "introduce" for p in prog.phases}
+    agenda = build_agenda(prog, fw, assess(prog, fw), top=None)
+    for it in agenda.items:
+        q = fw.question(it.question)
+        assert it.design, it.question
+        assert design_fits_data(fw.design(it.design), q), it.question
+    pharmacy = next(it for it in agenda.items if it.question == "q_delivery_pharmacy_channel")
+    # routine DHIS2 data cannot see pharmacy sales: no ITS/DiD for this question
+    assert pharmacy.design == "hybrid_type2"
+    assert any("HMIS" in why and "does not use" in why for why in pharmacy.designs_set_aside)

@@ -75,6 +75,8 @@ class AgendaItem(BaseModel):
     timing: str
     partner: str
     open_key_results: list[str]
+    designs_set_aside: list[str] = Field(default_factory=list)
+    """The bank's other designs for the question, each with why it was not proposed."""
 
 
 class Agenda(BaseModel):
@@ -186,18 +188,51 @@ def sample_size_for(design: StudyDesign, programme: Programme) -> SampleSize:
                       inputs={**spec, "source": source})
 
 
-def _pick_design(q: Question, fw: Framework, phases: set[str]) -> StudyDesign | None:
-    """The question's most feasible design that fits one of the current phases."""
+def design_fits_data(design: StudyDesign, q: Question) -> bool:
+    """True when the design can analyse one of the question's data sources (or collects its own).
+
+    A design's analysable sources are `data` in plan/data/agenda_defaults.yaml: a time series
+    needs routine data, so an ITS is no answer to a question only a survey or audit can see.
+    """
+    uses = _design_defaults(design).get("data")
+    return not uses or bool(set(uses) & set(q.data_sources))
+
+
+def _choose_design(q: Question, fw: Framework,
+                   phases: set[str]) -> tuple[StudyDesign | None, list[str]]:
+    """The question's most feasible design that fits its data and a current phase, and why
+    the bank's other designs for it were set aside."""
     cands = []
+    set_aside: list[str] = []
+    names = {ds.id: ds.name for ds in fw.data_sources}
     for did in q.designs:
         try:
             d = fw.design(did)
         except KeyError:
             continue
+        if not design_fits_data(d, q):
+            needs = ", ".join(names.get(x, x) for x in _design_defaults(d).get("data", []))
+            has = ", ".join(names.get(x, x) for x in q.data_sources)
+            set_aside.append(f"{d.name}: analyses {needs}, which this question does not use "
+                             f"(its data: {has})")
+            continue
         fits = bool(phases & set(d.phases))
         cands.append((not fits, -float(_design_defaults(d).get("feasibility", 0.5)),
                       q.designs.index(did), d))
-    return min(cands, key=lambda t: t[:3])[3] if cands else None
+    if not cands:
+        return None, set_aside
+    best = min(cands, key=lambda t: t[:3])
+    for t in cands:
+        if t[3] is not best[3]:
+            reason = ("fits no current phase" if t[0] else
+                      "less feasible" if t[1] > best[1] else "listed after it in the bank")
+            set_aside.append(f"{t[3].name}: {reason}")
+    return best[3], set_aside
+
+
+def _pick_design(q: Question, fw: Framework, phases: set[str]) -> StudyDesign | None:
+    """The design `_choose_design` picks (None when no design of the bank fits its data)."""
+    return _choose_design(q, fw, phases)[0]
 
 
 def _weak_outcomes(card: Scorecard, fw: Framework) -> set[str]:
@@ -313,7 +348,7 @@ def build_agenda(
     items: list[AgendaItem] = []
     defaults = agenda_defaults()
     for rank, (score, q, r, basis, why) in enumerate(chosen, start=1):
-        d = _pick_design(q, fw, cur_phases)
+        d, set_aside = _choose_design(q, fw, cur_phases)
         dd = _design_defaults(d) if d else dict(defaults["fallback"])
         ss = sample_size_for(d, programme) if d else SampleSize(summary="no design")
         team = programme.agenda.ratings.get(q.id)
@@ -331,6 +366,7 @@ def build_agenda(
             design=d.id if d else "", design_name=d.name if d else "", sample_size=ss,
             data_sources=q.data_sources, timing=timing, partner=partner,
             open_key_results=sorted({k for p in q.pillars for k in open_by_pillar.get(p, [])}),
+            designs_set_aside=set_aside,
         ))
     return Agenda(programme=programme.name or programme.country, weights=w, items=items,
                   n_candidates=len(scored))
