@@ -10,7 +10,7 @@ from mmsis.web import deps
 from mmsis.web.app import iter_routes
 
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
-ANY_USER_UNSAFE = {("POST", "/logout")}
+ANY_USER_UNSAFE = {("POST", "/logout"), ("POST", "/api/me/password"), ("POST", "/account/password")}
 
 
 def _guard(route: APIRoute) -> str | None:
@@ -48,6 +48,7 @@ def _concrete(path: str, wid: int) -> str:
         .replace("{item_id}", "1")
         .replace("{evidence_id}", "1")
         .replace("{kind}", "quality")
+        .replace("{user_id}", "1")
     )
 
 

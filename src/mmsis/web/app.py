@@ -236,7 +236,7 @@ def create_app(
     secure_cookies: bool | None = None,
 ) -> FastAPI:
     """Build the app on a database (migrated to the newest schema unless migrate=False)."""
-    from mmsis.web.routes import api, auth, pages, setup
+    from mmsis.web.routes import accounts, api, auth, pages, setup
 
     url = database_url or os.environ.get("MMSIS_DATABASE_URL") or dbm.DEFAULT_DATABASE
     app = FastAPI(
@@ -271,6 +271,8 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(accounts.api)
+    app.include_router(accounts.pages)
     app.include_router(setup.api)
     app.include_router(setup.pages)
     return app
