@@ -127,6 +127,20 @@ def test_cost_per_daly_rises_as_adherence_falls(scen: dict[str, Any]) -> None:
     assert out[0] < out[1] < out[2]
 
 
+def test_adherence_survey_distribution(scen: dict[str, Any]) -> None:
+    s = copy.deepcopy(scen)
+    s["regimen"]["adherence_shares"] = {"ge_90": 0.5, "from_60_to_90": 0.3, "below_60": 0.2}
+    r = run_impact(scenario_from_dict(s), draws=200, seed=1)
+    rho = 9 / 56
+    g = 0.5 + 0.3 * (1 + rho) / 2 + 0.2 * rho
+    assert r.measure("lbw_averted")["central"] == pytest.approx(
+        1200 * 0.15 * g * (1 - _rr("lbw")), rel=REL)
+    assert "dr.md_low" in set(r.tornado["parameter"])
+    s["regimen"]["adherence_shares"] = {"ge_90": 0.5, "from_60_to_90": 0.3, "below_60": 0.3}
+    with pytest.raises(InputError, match="add up to 1"):
+        scenario_from_dict(s)
+
+
 def test_dispensed_share_drives_cost(scen: dict[str, Any]) -> None:
     s = copy.deepcopy(scen)
     s["regimen"].update(adherence=0.5, dispensed_share=0.5)

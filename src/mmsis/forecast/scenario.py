@@ -16,7 +16,14 @@ from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mmsis.errors import InputError
 
@@ -128,12 +135,30 @@ class Rollout(_Model):
         return None if v is None else _month(v)
 
 
+class AdherenceShares(_Model):
+    """The survey's distribution of covered women by share of the regimen taken, in Smith
+    2025's categories (>= 90%, 60-89%, < 60%); the shares add up to 1."""
+
+    ge_90: float = Field(ge=0, le=1)
+    from_60_to_90: float = Field(ge=0, le=1)
+    below_60: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_one(self) -> AdherenceShares:
+        total = self.ge_90 + self.from_60_to_90 + self.below_60
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"the three shares must add up to 1, got {total:g}")
+        return self
+
+
 class Regimen(_Model):
-    """Tablets per pregnancy, the share a covered woman takes (adherence: drives the effects),
-    the share dispensed to her (drives supply and cost) and wastage."""
+    """Tablets per pregnancy, the share a covered woman takes (adherence: drives the effects,
+    or its survey distribution `adherence_shares`), the share dispensed to her (drives supply
+    and cost) and wastage."""
 
     tablets_per_pregnancy: int = Field(gt=0)
     adherence: float = Field(gt=0, le=1)
+    adherence_shares: AdherenceShares | None = None
     dispensed_share: float = Field(gt=0, le=1)
     wastage: float = Field(ge=0, lt=1)
 

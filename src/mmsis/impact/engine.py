@@ -60,6 +60,9 @@ def build_units(sc: Scenario, need: Need | None = None) -> Units:
         include_stillbirths=sc.impact.daly.include_stillbirths,
         value_per_daly=sc.impact.value_per_daly,
         yld_per_lbw_birth=sc.impact.daly.yld_per_lbw_birth,
+        adherence_shares=None if sc.regimen.adherence_shares is None else (
+            sc.regimen.adherence_shares.ge_90, sc.regimen.adherence_shares.from_60_to_90,
+            sc.regimen.adherence_shares.below_60),
     )
 
 

@@ -42,6 +42,7 @@ class Units:
     include_stillbirths: bool
     value_per_daly: float | None
     yld_per_lbw_birth: float
+    adherence_shares: tuple[float, float, float] | None = None
 
 
 def discounted_life_years(life_expectancy: np.ndarray | float, rate: np.ndarray | float
@@ -66,6 +67,16 @@ def adherence_scale(adherence: np.ndarray | float, rho: np.ndarray | float) -> n
                                                        r * a / ADHERENCE_LOW))
 
 
+def adherence_scale_shares(shares: tuple[float, float, float], rho: np.ndarray | float
+                           ) -> np.ndarray:
+    """Share of the trials' effect for a survey distribution of adherence: women taking >= 90%
+    get 1, those below 60% rho (Smith 2025's category estimates), those at 60-89% the
+    dose-response at the category's midpoint 0.75, (1 + rho) / 2 (an assumption)."""
+    ge_90, mid, below = shares
+    r = np.asarray(rho, float)
+    return ge_90 + mid * (1 + r) / 2 + below * r
+
+
 def katz_mix(p: np.ndarray, s: np.ndarray, m_pa: np.ndarray, m_ts: np.ndarray,
              m_ps: np.ndarray) -> np.ndarray:
     """Mean neonatal mortality relative to term-AGA births for preterm share p and SGA share s
@@ -73,9 +84,18 @@ def katz_mix(p: np.ndarray, s: np.ndarray, m_pa: np.ndarray, m_ts: np.ndarray,
     return 1 + (m_pa - 1) * p * (1 - s) + (m_ts - 1) * (1 - p) * s + (m_ps - 1) * p * s
 
 
+def effect_share(u: Units, p: dict[str, np.ndarray]) -> np.ndarray:
+    """g: the share of the trials' effects at the programme's adherence (its survey
+    distribution when given, else the scenario's adherence)."""
+    rho = p["dr.md_low"] / p["dr.md_high"]
+    if u.adherence_shares is not None:
+        return adherence_scale_shares(u.adherence_shares, rho)
+    return adherence_scale(p["regimen.adherence"], rho)
+
+
 def _reductions(u: Units, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Relative risk reductions at the programme's adherence, by outcome."""
-    g = adherence_scale(p["regimen.adherence"], p["dr.md_low"] / p["dr.md_high"])
+    g = effect_share(u, p)
     red = {k: 1 - p[f"rr.{k}"] for k in OUTCOMES}
     if u.anaemic_share is not None:
         a = u.anaemic_share
@@ -191,8 +211,7 @@ def compute(u: Units, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "incremental_cost_undiscounted": cost_undisc,
         "cost_per_daly": _ratio(cost, dalys),
         "cost_per_death_averted": _ratio(cost, deaths_d),
-        "adherence_effect_share": np.broadcast_to(adherence_scale(
-            p["regimen.adherence"], p["dr.md_low"] / p["dr.md_high"])[:, 0], dalys.shape),
+        "adherence_effect_share": np.broadcast_to(effect_share(u, p)[:, 0], dalys.shape),
     }
     for k, v in by_path.items():
         out[f"dalys_{k}"] = v

@@ -80,7 +80,10 @@ def param_specs(sc: Scenario) -> list[ParamSpec]:
                                "lognormal_ci" if m.ci_low and not direct else "fixed",
                                m.source))
     u_adh = sc.uncertain.get("regimen.adherence")
-    specs += adherence_specs(min(sc.regimen.adherence, u_adh.low if u_adh else 1.0))
+    shares = sc.regimen.adherence_shares
+    lowest = (min(sc.regimen.adherence, u_adh.low if u_adh else 1.0) if shares is None
+              else (1.0 if shares.ge_90 >= 1 else 0.0))
+    specs += adherence_specs(lowest)
     for key in UNCERTAIN_KEYS:
         u = sc.uncertain.get(key)
         central = _get(sc, key)
