@@ -79,7 +79,7 @@ def _checked(world, email: str) -> int:  # type: ignore[no-untyped-def]
 
 def test_20_parallel_attempts_are_not_all_checked(world_any, live: str) -> None:  # type: ignore[no-untyped-def]
     email = world_any.emails["viewer"]
-    codes = _burst(live, email, ["wrong password %d!" % i for i in range(19)] + [PASSWORD])
+    codes = _burst(live, email, [f"wrong password {i}!" for i in range(19)] + [PASSWORD])
     checked = codes[401] + codes[303]
     assert checked <= security.PAIR_THROTTLE.free, codes
     assert codes[429] >= 20 - security.PAIR_THROTTLE.free, codes
@@ -88,7 +88,7 @@ def test_20_parallel_attempts_are_not_all_checked(world_any, live: str) -> None:
 
 def test_60_parallel_wrong_attempts_are_throttled(world_any, live: str) -> None:  # type: ignore[no-untyped-def]
     email = world_any.emails["editor"]
-    codes = _burst(live, email, ["wrong password %d!" % i for i in range(60)])
+    codes = _burst(live, email, [f"wrong password {i}!" for i in range(60)])
     assert codes[401] <= security.PAIR_THROTTLE.free and codes[429] >= 55, codes
     assert _checked(world_any, email) == codes[401]  # each checked attempt recorded, no more
 

@@ -23,12 +23,12 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-    with op.batch_alter_table("memberships", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("org_unit_id", sa.String(length=50), nullable=True))
+    # plain ADD COLUMN (no batch copy): on SQLite a batch copy drops and re-creates the table,
+    # and dropping `users` with foreign keys on would cascade-delete every membership
+    op.add_column(
+        "users", sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.add_column("memberships", sa.Column("org_unit_id", sa.String(length=50), nullable=True))
     memberships = sa.table(
         "memberships",
         sa.column("id", sa.Integer),
@@ -48,11 +48,11 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_column("org_unit_path")
-    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("outcome", sa.String(length=10), nullable=False, server_default="failed")
-        )
-        batch_op.create_index("ix_login_attempts_client_at", ["client", "at"], unique=False)
+    op.add_column(
+        "login_attempts",
+        sa.Column("outcome", sa.String(length=10), nullable=False, server_default="failed"),
+    )
+    op.create_index("ix_login_attempts_client_at", "login_attempts", ["client", "at"])
 
 
 def downgrade() -> None:
