@@ -96,7 +96,7 @@ def test_bad_cells_are_refused_with_their_row(tmp_path: Path, bad: dict[str, str
         frame.loc[3, col] = value
     with pytest.raises(InputError, match=message) as err:
         read_scores(_csv(tmp_path, frame))
-    assert err.value.row == 5 and err.value.column == next(iter(bad))
+    assert err.value.row == 4 and err.value.column == next(iter(bad))
 
 
 def test_a_double_score_and_unknown_weights_are_refused(tmp_path: Path) -> None:

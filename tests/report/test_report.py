@@ -27,8 +27,8 @@ def built(example_country: Any, tmp_path_factory: pytest.TempPathFactory) -> dic
     prog.name = "Programme under test"
     plan = out / "plan.yaml"
     save_programme(prog, plan)
-    res = runner.invoke(app, ["report", "--out", str(out), "--pdf", "--example", "--plan",
-                              str(plan)])
+    res = runner.invoke(app, ["report", "--out", str(out), "--pdf", "--pptx", "--example",
+                              "--plan", str(plan)])
     assert res.exit_code == 0, res.output
     return {"out": out, "output": res.output, "html": (out / "report.html").read_text()}
 
@@ -38,9 +38,10 @@ def test_files_and_sections(built: dict[str, Any]) -> None:
     for name in ("report.html", "agenda.xlsx", "protocol.docx", "scorecard.png"):
         assert (out / name).stat().st_size > 1000, name
     html = built["html"]
-    for sid in ("scorecard", "agenda", "cascade", "routine", "evaluation", "decide"):
+    for sid in ("scorecard", "agenda", "cascade", "routine", "evaluation", "decide",
+                "decisions"):
         assert f'<section id="{sid}">' in html
-    assert html.count("Sources of these numbers") == 6
+    assert html.count("Sources of these numbers") == 7
     assert "Not available" not in html
     assert "Programme under test" in html  # --plan was used
     # the Western region introduces delivery and demand later than the country
@@ -126,3 +127,29 @@ def test_screenshot_is_not_blank(built: dict[str, Any], tmp_path: Path) -> None:
     assert header[2] > header[0] + 60  # blue
     greens = ((px[..., 1] > px[..., 0] + 40) & (px[..., 1] > px[..., 2] + 20)).mean()
     assert greens > 0.005
+
+
+def test_tag_deck_has_a_titled_slide_per_section(built: dict[str, Any]) -> None:
+    from pptx import Presentation
+
+    deck = Presentation(str(built["out"] / "report.pptx"))
+    titles = [s.shapes.title.text for s in deck.slides if s.shapes.title is not None]
+    html = built["html"]
+    for title in ("Readiness scorecard", "Implementation-research agenda",
+                  "Decisions, strategies and roadmap"):
+        assert any(t.startswith(title) for t in titles), (title, titles)
+    assert titles[0].startswith("MMS implementation report")
+    # every section of the report has a slide titled as in the report
+    import html as html_lib
+    import re
+
+    sections = [html_lib.unescape(t) for t in re.findall(r"<h2>\d+\. (.*?)</h2>", html)]
+    assert len(sections) == html.count("Sources of these numbers")
+    for title in sections:
+        assert title in titles, title
+    text = " ".join(sh.text_frame.text if sh.has_text_frame else
+                    " ".join(c.text for r in sh.table.rows for c in r.cells)
+                    for s in deck.slides for sh in s.shapes
+                    if sh.has_text_frame or getattr(sh, "has_table", False))
+    assert "Counselling moved from the first ANC contact" in text
+    assert "e+0" not in text and "Slide deck:" in built["output"]

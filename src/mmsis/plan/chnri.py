@@ -125,14 +125,14 @@ def scores_frame(raw: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
     for col in ("rater", "question", "criterion"):
         empty = out.index[out[col] == ""]
         if len(empty):
-            raise InputError(f"{col} is empty", file=file, row=int(empty[0]) + 2, column=col)
-    out["score"] = [_score(v, i + 2, file) for i, v in enumerate(raw["score"].tolist())]
+            raise InputError(f"{col} is empty", file=file, row=int(empty[0]) + 1, column=col)
+    out["score"] = [_score(v, i + 1, file) for i, v in enumerate(raw["score"].tolist())]
     dup = out.duplicated(["rater", "question", "criterion"], keep="first")
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
         r = out.iloc[i]
         raise InputError(f"{r['rater']} scored {r['question']} on {r['criterion']} twice",
-                         file=file, row=i + 2, column="criterion")
+                         file=file, row=i + 1, column="criterion")
     return out
 
 

@@ -145,6 +145,71 @@ def prioritise_cmd(
                   "frequent answer, averaged over the criteria.")
 
 
+@app.command("roadmap")
+def roadmap_cmd(
+    file: Path = PLAN_FILE,
+    chart: Path | None = typer.Option(None, "--chart", help="Write the Gantt chart (.png/.svg)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Actions on key results per phase (owner, due date, status), overdue ones flagged."""
+    import pandas as pd
+
+    from mmsis.framework.loader import load_framework
+    from mmsis.plan.decisions import roadmap
+    from mmsis.plan.workspace import load_programme
+
+    fw = load_framework()
+    prog = load_programme(file)
+    road = roadmap(prog.actions, {k.id: k.phase for k in fw.key_results})
+    if chart is not None:
+        from mmsis.plan.charts import roadmap_gantt
+
+        roadmap_gantt(road, chart)
+    if as_json:
+        print_json(road.to_dict(orient="records"))
+        return
+    if road.empty:
+        console.print(f"No actions yet: add them under `actions:` in {file} (key_result, action, "
+                      "owner, start, due, status).")
+        return
+    from mmsis.plan.charts import PHASE_NAMES
+
+    titles = {k.id: k.title for k in fw.key_results}
+    status = road["status"].str.replace("_", " ") + road["overdue"].map(
+        {True: ", OVERDUE", False: ""})
+    shown = pd.DataFrame({"phase": road["phase"].map(lambda p: PHASE_NAMES.get(p, p)),
+                          "key result": road["key_result"].map(lambda k: titles.get(k, k)),
+                          "action": road["action"], "owner": road["owner"],
+                          "due": road["due"], "status": status})
+    print_table(shown, title=f"Roadmap: {prog.name or prog.country}")
+    late = int(road["overdue"].sum())
+    console.print(f"{len(road)} actions, {int((road['status'] == 'done').sum())} done, "
+                  f"{late} overdue." + (" Overdue actions are open and past their due date."
+                                        if late else ""))
+
+
+@app.command("decisions")
+def decisions_cmd(
+    file: Path = PLAN_FILE,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The decision and adaptation log (FRAME-IS fields), oldest first."""
+    from mmsis.plan.decisions import decision_log
+    from mmsis.plan.workspace import load_programme
+
+    prog = load_programme(file)
+    log = decision_log(prog.adaptations)
+    if as_json:
+        print_json(log.to_dict(orient="records"))
+        return
+    if log.empty:
+        console.print(f"No decisions logged yet: add them under `adaptations:` in {file} "
+                      "(date, what, nature, goal, planned, decided_by, reasons, evidence).")
+        return
+    print_table(log[["date", "what", "nature", "planned", "goal", "decided by"]],
+                title=f"Decisions and adaptations: {prog.name or prog.country}")
+
+
 @app.command("forms")
 def forms_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for the XLSForms."),

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from mmsis.plan.decisions import Action, Adaptation
 from mmsis.plan.workspace import (
     AgendaSettings,
     Barrier,
@@ -62,6 +63,8 @@ def example_programme(country: Any | None = None) -> Programme:
         barriers=[Barrier(**b) for b in raw["barriers"]],
         strategies=[StrategyChoice(**s) for s in raw.get("strategies", [])],
         agenda=AgendaSettings(partners=raw["partners"]),
+        adaptations=[Adaptation.model_validate(a) for a in raw.get("adaptations", [])],
+        actions=[Action.model_validate(a) for a in raw.get("actions", [])],
     )
 
 

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from mmsis.errors import InputError
+from mmsis.plan.decisions import Action, Adaptation, StrategySpec
 
 PHASES: tuple[str, ...] = ("explore", "introduce", "scale_up", "sustain")
 PILLARS: tuple[str, ...] = ("policy", "financing", "supply", "delivery", "demand", "data")
@@ -101,12 +102,14 @@ class Barrier(BaseModel):
 
 
 class StrategyChoice(BaseModel):
-    """The team's decision on a suggested ERIC strategy for a flagged barrier."""
+    """The team's decision on a suggested ERIC strategy for a flagged barrier, and once chosen
+    its specification (actor, action, target, temporality, dose, outcome, justification)."""
 
     strategy: str
     cfir: str
     decision: Decision = "suggested"
     note: str = ""
+    spec: StrategySpec | None = None
 
 
 class QuestionRating(BaseModel):
@@ -174,6 +177,8 @@ class Programme(BaseModel):
     barriers: list[Barrier] = Field(default_factory=list)
     strategies: list[StrategyChoice] = Field(default_factory=list)
     agenda: AgendaSettings = Field(default_factory=AgendaSettings)
+    adaptations: list[Adaptation] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
 
     @field_validator("phases")
     @classmethod

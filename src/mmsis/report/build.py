@@ -28,6 +28,7 @@ class ReportResult:
     sections: list[str]
     missing: dict[str, str]
     key_numbers: dict[str, Any] = field(default_factory=dict)
+    pptx: Path | None = None
 
 
 def _pdf(html: str, path: Path) -> Path | None:
@@ -134,6 +135,7 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
     dr, dr_why = G.attempt(country, "scenario", G.decide_results)
     out.append(_decide(dr) if dr is not None else S.unavailable(
         "decide", "Forecast and impact", str(dr_why)))
+    out.append(S.decisions_section(prog, {k.id: k.title for k in fw.key_results}))
     objs = {"fw": fw, "programme": prog, "card": card, "agenda": agenda,
             "strategies": strategies, "measured": measured, "evaluation": ev, "decide": dr,
             "survey": s, "routine": rt}
@@ -227,7 +229,8 @@ def _decide(dr: Any) -> S.Section:
 
 
 def build_report(out_dir: Path, country: Any | None = None, programme: Any | None = None,
-                 plan_file: str | None = None, pdf: bool = False) -> ReportResult:
+                 plan_file: str | None = None, pdf: bool = False,
+                 pptx: bool = False) -> ReportResult:
     """Write report.html (+ report.pdf), agenda.xlsx, protocol.docx and the heat map.
 
     `country` is the example country (the default) or a `mmsis.report.inputs.ReportInputs`;
@@ -243,13 +246,12 @@ def build_report(out_dir: Path, country: Any | None = None, programme: Any | Non
     out_dir.mkdir(parents=True, exist_ok=True)
     sections, o = build_sections(country, programme)
     prog, card, agenda, fw = o["programme"], o["card"], o["agenda"], o["fw"]
-    html = render_html(
-        sections, title=f"MMS implementation report: {prog.country}",
-        subtitle=f"{prog.name or prog.country} - for the MMS Technical Advisory Group",
-        plan_file=plan_file,
-        notice=f"{country.country['name']} is a synthetic example country: numbers illustrate "
-               "the method, not any real programme." if is_synthetic(country) else None,
-    )
+    title = f"MMS implementation report: {prog.country}"
+    subtitle = f"{prog.name or prog.country} - for the MMS Technical Advisory Group"
+    notice = (f"{country.country['name']} is a synthetic example country: numbers illustrate "
+              "the method, not any real programme." if is_synthetic(country) else None)
+    html = render_html(sections, title=title, subtitle=subtitle, plan_file=plan_file,
+                       notice=notice)
     html_path = out_dir / "report.html"
     html_path.write_text(html, encoding="utf-8")
     heat = card.plot(out_dir / "scorecard.png")
@@ -279,6 +281,11 @@ def build_report(out_dir: Path, country: Any | None = None, programme: Any | Non
     xlsx = write_xlsx(out_dir / "agenda.xlsx", sheets)
     docx = write_protocol(out_dir / "protocol.docx", prog, card, agenda, fw)
     pdf_path = _pdf(html, out_dir / "report.pdf") if pdf else None
+    deck = None
+    if pptx:
+        from mmsis.report.deck import write_deck
+
+        deck = write_deck(out_dir / "report.pptx", sections, title, subtitle, notice)
     key: dict[str, Any] = {
         "pillars_ready": [v.pillar for v in card.verdicts if v.ready],
         "top_question": agenda.items[0].question if agenda.items else None,
@@ -294,5 +301,5 @@ def build_report(out_dir: Path, country: Any | None = None, programme: Any | Non
         html=html_path, xlsx=xlsx, docx=docx, pdf=pdf_path, heatmap=heat,
         sections=[s.id for s in sections],
         missing={s.id: s.missing for s in sections if s.missing},
-        key_numbers=key,
+        key_numbers=key, pptx=deck,
     )

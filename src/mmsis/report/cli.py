@@ -31,6 +31,8 @@ def _hints(plan: Path | None) -> dict[str, str]:
 def report(
     out: Path = typer.Option(..., "--out", help="Folder for report.html, agenda.xlsx, ..."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write report.pdf (needs WeasyPrint)."),
+    pptx: bool = typer.Option(False, "--pptx", help="Also write report.pptx, a slide deck for "
+                              "the TAG meeting (a titled slide per section)."),
     plan: Path | None = typer.Option(
         None, "--plan", help="Programme workspace YAML; its data links (data.store, "
         "data.surveys, data.rollout, data.scenario) give the report's data."),
@@ -72,7 +74,8 @@ def report(
             hints=_hints(plan))
     try:
         res = build_report(out, country=country, programme=programme,
-                           plan_file=str(plan) if plan else None, pdf=pdf)
+                           plan_file=str(plan) if plan else None, pdf=pdf,
+                           pptx=pptx)
     finally:
         if country is not None:
             country.close()
@@ -87,5 +90,7 @@ def report(
     if pdf:
         console.print(f"PDF: {res.pdf}" if res.pdf else
                       "PDF skipped: WeasyPrint is not installed (pip install 'mmsis[pdf]').")
+    if res.pptx is not None:
+        console.print(f"Slide deck: {res.pptx}")
     for sid, why in res.missing.items():
         console.print(f"[yellow]Section {sid} not available: {why}[/yellow]")

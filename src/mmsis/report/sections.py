@@ -152,3 +152,67 @@ def frames_section(
         tables=[Table(caption=k, frame=v) for k, v in frames.items()],
         charts=chart_list or [], sources=sources, bullets=bullets or [],
     )
+
+
+def decisions_section(programme: Any, key_result_titles: dict[str, str],
+                      today: Any | None = None) -> Section:
+    """Decisions and adaptations (FRAME-IS), specified strategies and the roadmap of actions."""
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    from mmsis.plan.charts import roadmap_gantt
+    from mmsis.plan.decisions import decision_log, roadmap
+
+    sources = ["Programme workspace: adaptations, actions and strategies entered by the team",
+               "Fields: FRAME-IS (Miller et al., Implement Sci 2021;16:36); strategy "
+               "specification: Proctor et al., Implement Sci 2013;8:139"]
+    log = decision_log(programme.adaptations)
+    specs = [{"strategy": c.strategy, "barrier (CFIR)": c.cfir, **c.spec.model_dump()}
+             for c in programme.strategies if c.decision == "accepted" and c.spec is not None]
+    phase_of = programme_phases()
+    day = today or dt.date.today()
+    road = roadmap(programme.actions, phase_of, today=day)
+    if log.empty and not specs and road.empty:
+        return unavailable("decisions", "Decisions, strategies and roadmap",
+                           "no decisions, specified strategies or actions recorded yet "
+                           "(adaptations:, strategies[].spec and actions: in the plan file, "
+                           "or the workspace's Decisions page)", sources)
+    tables: list[Table] = []
+    charts_: list[Chart] = []
+    bullets: list[str] = []
+    if not log.empty:
+        reactive = int((log["planned"] == "reactive").sum())
+        bullets.append(f"{len(log)} decisions or adaptations logged, {reactive} of them "
+                       "reactive (unplanned).")
+        tables.append(Table(caption="Decision and adaptation log (oldest first)",
+                            frame=log.drop(columns=["key result"])))
+    if specs:
+        tables.append(Table(caption="Implementation strategies as specified (actor, action, "
+                                    "target, temporality, dose, outcome, justification)",
+                            frame=pd.DataFrame(specs)))
+    if not road.empty:
+        late = int(road["overdue"].sum())
+        bullets.append(f"{len(road)} actions on key results, "
+                       f"{int((road['status'] == 'done').sum())} done, {late} overdue "
+                       f"(as of {day:%d %b %Y}).")
+        shown = road.assign(key_result=road["key_result"].map(
+            lambda k: key_result_titles.get(k, k)), overdue=road["overdue"].map(
+            {True: "overdue", False: ""}))
+        tables.append(Table(caption="Roadmap: actions per phase", frame=shown))
+        if (road["due"] != "").any():
+            with tempfile.TemporaryDirectory() as tmp:
+                png = roadmap_gantt(road, Path(tmp) / "roadmap.png", today=day).read_bytes()
+            charts_.append(Chart(caption="Roadmap (Gantt): actions from start to due date by "
+                                         "phase; red outline = overdue", png=png))
+    return Section(id="decisions", title="Decisions, strategies and roadmap",
+                   intro="What the group decided and changed, how chosen strategies are "
+                         "specified, and who does what by when.",
+                   bullets=bullets, tables=tables, charts=charts_, sources=sources)
+
+
+def programme_phases() -> dict[str, str]:
+    """Key-result id -> its phase, from the knowledge base."""
+    from mmsis.framework.loader import load_framework
+
+    return {k.id: k.phase for k in load_framework().key_results}
