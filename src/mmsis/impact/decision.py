@@ -40,7 +40,7 @@ def thresholds(sc: Scenario) -> pd.DataFrame:
 
 def wtp_grid(sc: Scenario, central_icer: float, marks: pd.DataFrame) -> np.ndarray:
     """Willingness-to-pay values from 0 to the scenario's wtp_max (default: the largest of the
-    thresholds and 5x the central cost per DALY), with the thresholds themselves included."""
+    thresholds and 5x the cost per DALY given, else 1,000), with the thresholds included."""
     top = sc.impact.thresholds.wtp_max
     if top is None:
         cands = [float(v) for v in marks["value"]]

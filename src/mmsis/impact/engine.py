@@ -304,7 +304,10 @@ def run_impact(sc: Scenario, draws: int = 10_000, seed: int = 2024,
     tornado = _tornado(units, specs, metric, c_metric)
     params = pd.DataFrame([s.__dict__ for s in specs])
     marks = decision.thresholds(sc)
-    grid = decision.wtp_grid(sc, float(central["cost_per_daly"][0]), marks)
+    icer = float(central["cost_per_daly"][0])
+    if not np.isfinite(icer):  # no DALYs centrally: scale the axis by the ratio of means
+        icer = float(summary.set_index("measure").loc["cost_per_daly", "mean"])
+    grid = decision.wtp_grid(sc, icer, marks)
     return ImpactResult(scenario=sc, summary=summary, tornado=tornado,
                         anchors=_anchors(sc, summary), by_district=_by_district(units, pc),
                         parameters=params, pathways=_pathways(sc, summary),
