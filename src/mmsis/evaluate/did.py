@@ -31,6 +31,27 @@ TIDY_NAMES = {
 }
 
 
+#: fixest's default small-sample correction, ssc(adj = TRUE, fixef.K = "nested", cluster.adj =
+#: TRUE, cluster.df = "min"): (n - 1) / (n - K) x G / (G - 1), K = coefficients + fixed effects
+#: not nested in the cluster (pyfixest calls that k_fixef="nonnested"). Pinned here rather than
+#: left to pyfixest's default; checked against fixest's published Grunfeld example.
+FIXEST_SSC: dict[str, Any] = {"k_adj": True, "k_fixef": "nonnested", "G_adj": True, "G_df": "min"}
+
+
+def twfe(pf: Any, data: pd.DataFrame, rhs: str, cluster: str = "unit") -> Any:
+    """OLS of ``y`` on ``rhs`` with ``unit`` and ``time`` fixed effects, CRV1 errors clustered
+    by ``cluster`` with fixest's small-sample correction (as ``feols(vcov = ~cluster)``)."""
+    return pf.feols(f"y ~ {rhs} | unit + time", data=data, vcov={"CRV1": cluster},
+                    ssc=pf.ssc(**FIXEST_SSC))
+
+
+def two_stage(pf: Any, data: pd.DataFrame, second_stage: str, cluster: str = "unit") -> Any:
+    """Gardner's two-stage DiD (first stage ``unit`` and ``time`` effects on untreated rows,
+    treatment ``D``), clustered by ``cluster``, as R ``did2s``."""
+    return pf.did2s(data, yname="y", first_stage="~ 0 | unit + time", second_stage=second_stage,
+                    treatment="D", cluster=cluster)
+
+
 def absolute_months(values: pd.Series) -> pd.Series | None:
     """YYYYMM periods as a month count (year*12 + month - 1), or None if not all periods."""
     v = pd.to_numeric(values, errors="coerce")
@@ -330,29 +351,15 @@ def _fit(
     """TWFE, did2s and both event studies on a checked panel."""
     rel = panel["time"] - panel["cohort"]
     panel["rel"] = np.where(panel["cohort"].notna(), np.clip(rel, -leads, lags), -1.0)
-    twfe = pf.feols("y ~ D | unit + time", data=panel, vcov={"CRV1": "unit"})
-    robust = pf.did2s(
-        panel,
-        yname="y",
-        first_stage="~ 0 | unit + time",
-        second_stage="~ i(D)",
-        treatment="D",
-        cluster="unit",
-    )
+    static = twfe(pf, panel, "D")
+    robust = two_stage(pf, panel, "~ i(D)")
     rows = [
-        _tidy(twfe, "D", "twfe_att", log_outcome),
+        _tidy(static, "D", "twfe_att", log_outcome),
         _tidy(robust, robust.tidy().index[0], "did2s_att", log_outcome),
     ]
     es_rows = []
-    es_twfe = pf.feols("y ~ i(rel, ref=-1.0) | unit + time", data=panel, vcov={"CRV1": "unit"})
-    es_d2s = pf.did2s(
-        panel,
-        yname="y",
-        first_stage="~ 0 | unit + time",
-        second_stage="~ i(rel, ref=-1.0)",
-        treatment="D",
-        cluster="unit",
-    )
+    es_twfe = twfe(pf, panel, "i(rel, ref=-1.0)")
+    es_d2s = two_stage(pf, panel, "~ i(rel, ref=-1.0)")
     for name, fit in (("twfe", es_twfe), ("did2s", es_d2s)):
         tab = fit.tidy().rename(columns=TIDY_NAMES)
         for term, r in tab.iterrows():
