@@ -79,3 +79,27 @@ def test_contract_fields(scen: dict[str, Any]) -> None:
     for k in ("lbw_averted", "preterm_averted", "sga_averted", "stillbirths_averted",
               "neonatal_deaths_averted", "dalys_averted", "incremental_cost", "cost_per_daly"):
         assert set(d[k]) == {"central", "mean", "ui_low", "ui_high"}
+
+
+def test_adherence_dose_response_uncertainty(scen: dict[str, Any]) -> None:
+    # at adherence 0.3 the effect share is 0.5 x md_low / md_high with md ~ normal from the
+    # Smith 2025 CIs: compare with an independent simulation of that ratio
+    s = copy.deepcopy(scen)
+    s["regimen"]["adherence"] = 0.3
+    r = run_impact(scenario_from_dict(s), draws=40_000, seed=5)
+    g = r.draws["adherence_effect_share"]
+    rng = np.random.default_rng(123)
+    hi = rng.normal(56, (67 - 45) / (2 * Z975), 400_000)
+    lo = rng.normal(9, (35 + 17) / (2 * Z975), 400_000)
+    ref = 0.5 * lo / hi
+    for q in (0.025, 0.5, 0.975):
+        assert np.quantile(g, q) == pytest.approx(np.quantile(ref, q), abs=0.004)
+    assert r.measure("adherence_effect_share")["central"] == pytest.approx(0.5 * 9 / 56)
+    tor = r.tornado.set_index("parameter")
+    assert tor.loc["dr.md_low", "low"] == -17 and tor.loc["dr.md_low", "high"] == 35
+    # the lower end of the < 60% effect (harm) leaves no DALYs: cost per DALY infinite
+    assert tor.loc["dr.md_low", "output_low"] == math.inf
+    # at full adherence the dose-response does not vary
+    full = run_impact(scenario_from_dict(scen), draws=500, seed=5)
+    assert "dr.md_low" not in set(full.tornado["parameter"])
+    assert np.all(full.draws["adherence_effect_share"] == 1.0)
