@@ -186,3 +186,11 @@ def test_cli_equity_json_keys(example_country, tmp_path: Path) -> None:  # type:
     assert res2["par"]["estimate"] < res["par"]["estimate"]
     bad = runner.invoke(app, ["survey", "equity", str(f), "--ci-correction", "x"])
     assert isinstance(bad.exception, InputError) and bad.exception.field == "ci_correction"
+    # the whole cascade: one record per step and measure, the same numbers as one indicator
+    out = runner.invoke(app, ["survey", "equity", str(f), "--indicator", "all", "--json"])
+    assert out.exit_code == 0, out.output
+    recs = pd.DataFrame(json.loads(out.output))
+    assert set(recs["measure"]) == {"rii", "ci", "par", "paf"}
+    assert {"anc1", "anc4", "received_any"} <= set(recs["step"])
+    got = recs[(recs["step"] == "received_any") & (recs["measure"] == "rii")].iloc[0]
+    assert got["estimate"] == pytest.approx(res["rii"]["estimate"], rel=1e-12)

@@ -208,7 +208,8 @@ def equity(
     file: Path = typer.Argument(..., help="Survey microdata: .csv, .dta or .parquet."),
     profile: str = typer.Option("dhs", "--profile", help="Profile name (dhs, mics) or YAML path."),
     indicator: str = typer.Option(
-        "received_any", "--indicator", help="A cascade step id of the profile."
+        "received_any", "--indicator",
+        help="A cascade step id of the profile, or 'all': HEAT's measures for every step.",
     ),
     dimensions: str = typer.Option(
         "wealth,residence,region", "--dimensions", help="Domain columns to compare."
@@ -241,13 +242,22 @@ def equity(
         raise InputError(f"must be one of {', '.join(CORRECTIONS)} (got {ci_correction!r})",
                          field="ci_correction")
     rec = _recoded(file, profile, supplement, period_months)
-    if indicator not in rec.steps:
+    if indicator != "all" and indicator not in rec.steps:
         raise InputError(
-            f"unknown indicator '{indicator}'; steps: {', '.join(rec.steps)}", field="indicator"
+            f"unknown indicator '{indicator}'; steps: all, {', '.join(rec.steps)}",
+            field="indicator",
         )
     design = design_of(rec)
     dims = _profile_domains(dimensions, profile) or []
     ordered_dim = (_profile_domains(ordered, profile) or [ordered])[0]
+    if indicator == "all":
+        from mmsis.measure.survey.equity import cascade_measures
+
+        table = cascade_measures(design, rec.steps, ordered_dim, ci_correction,  # type: ignore[arg-type]
+                                 reference, level=level)
+        print_frame(table, as_json, f"HEAT summary measures by cascade step ({ordered_dim})",
+                    drop=["method", "dimension", "df"])
+        return
     groups, measures = run(design, indicator, dims, ordered_dimension=ordered_dim, level=level)
     heat = summary_measures(design, indicator, ordered_dim, ci_correction,  # type: ignore[arg-type]
                             reference=reference, level=level)

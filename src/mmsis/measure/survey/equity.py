@@ -371,6 +371,35 @@ def summary_measures(
     return out
 
 
+def cascade_measures(
+    design: Design,
+    steps: Sequence[str],
+    dimension: str = "wealth",
+    correction: Correction = "none",
+    reference: str | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """HEAT's summary measures (rii, ci, par, paf) of each cascade step (as a share of all
+    women) over an ordered dimension: one row per step and measure. A step the data cannot
+    give a measure for has NaN estimates and the reason as its method."""
+    rows = []
+    for step in steps:
+        try:
+            found = summary_measures(design, step, dimension, correction, reference,
+                                     level=level)
+        except InputError as exc:
+            found = {k: {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                         "df": 0, "method": f"not computed: {exc.message}"}
+                     for k in ("rii", "ci", "par", "paf")}
+        for key, m in found.items():
+            rows.append({"step": step, "measure": key, "dimension": dimension,
+                         **{k: m[k] for k in ("estimate", "se", "ci_low", "ci_high", "df",
+                                              "method")},
+                         "reference": m.get("reference", ""),
+                         "correction": correction if key == "ci" else ""})
+    return pd.DataFrame(rows)
+
+
 def _or_reason(measure: str, dimension: str, compute: Any) -> pd.DataFrame:
     """The measure's rows, or one row with a NaN estimate and the reason it cannot be given."""
     try:
