@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from mmsis.errors import InputError
 from mmsis.forecast.evidence import evidence
 from mmsis.forecast.scenario import scenario_from_dict
 from mmsis.impact.engine import run_impact
@@ -103,3 +104,17 @@ def test_adherence_dose_response_uncertainty(scen: dict[str, Any]) -> None:
     full = run_impact(scenario_from_dict(scen), draws=500, seed=5)
     assert "dr.md_low" not in set(full.tornado["parameter"])
     assert np.all(full.draws["adherence_effect_share"] == 1.0)
+
+
+def test_subgroup_shares_can_be_uncertain(scen: dict[str, Any]) -> None:
+    s = copy.deepcopy(scen)
+    s["impact"]["subgroups"] = {"anaemic_share": 0.4}
+    s["uncertain"] = {"impact.subgroups.anaemic_share": {"low": 0.3, "high": 0.5}}
+    r = run_impact(scenario_from_dict(s), draws=500, seed=1)
+    row = r.tornado.set_index("parameter").loc["impact.subgroups.anaemic_share"]
+    # more anaemic women, more SGA averted (Smith 2017), more deaths: cheaper DALYs
+    assert row["output_high"] < row["central"] < row["output_low"]
+    bad = copy.deepcopy(scen)
+    bad["uncertain"] = {"impact.subgroups.female_share": {"low": 0.4, "high": 0.5}}
+    with pytest.raises(InputError, match="subgroup is not used"):
+        scenario_from_dict(bad)

@@ -317,13 +317,16 @@ UNCERTAIN_KEYS = (
     "impact.baseline.neonatal_mortality",
     "impact.daly.life_expectancy_at_birth",
     "impact.daly.discount_rate",
+    "impact.subgroups.anaemic_share",
+    "impact.subgroups.female_share",
 )
 
 
 # Uncertain inputs that are shares (their range must lie within 0-1).
 SHARE_KEYS = frozenset({"anc1_coverage", "regimen.adherence", "regimen.dispensed_share",
                         "regimen.wastage"}
-                        | {k for k in UNCERTAIN_KEYS if k.startswith("impact.baseline.")})
+                        | {k for k in UNCERTAIN_KEYS
+                           if k.startswith(("impact.baseline.", "impact.subgroups."))})
 
 
 class Consumption(_Model):
@@ -625,6 +628,10 @@ def _check(sc: Scenario, file: str | None) -> None:
                  f"uncertain.{key}")
         if u.low > u.high:
             fail("low exceeds high", f"uncertain.{key}.low")
+        if key.startswith("impact.subgroups.") and getattr(
+                sc.impact.subgroups, key.rsplit(".", 1)[1]) is None:
+            fail(f"'{key}' is uncertain but the subgroup is not used (give its share)",
+                 f"uncertain.{key}")
         if key in SHARE_KEYS and not 0 <= u.low <= u.high <= 1:
             fail(f"a share's range must lie within 0-1, got {u.low}-{u.high}",
                  f"uncertain.{key}.{'low' if u.low < 0 else 'high'}")

@@ -98,11 +98,11 @@ def _reductions(u: Units, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     g = effect_share(u, p)
     red = {k: 1 - p[f"rr.{k}"] for k in OUTCOMES}
     if u.anaemic_share is not None:
-        a = u.anaemic_share
+        a = p["impact.subgroups.anaemic_share"]
         red["lbw"] = a * (1 - p["rr.lbw_anaemic"]) + (1 - a) * red["lbw"]
         red["sga"] = a * (1 - p["rr.sga_anaemic"]) + (1 - a) * red["sga"]
     if u.female_share is not None:
-        f = u.female_share
+        f = p["impact.subgroups.female_share"]
         red["neonatal_mortality"] = (f * (1 - p["rr.neonatal_mortality_female"])
                                      + (1 - f) * (1 - p["rr.neonatal_mortality_male"]))
     return {k: g * v for k, v in red.items()}

@@ -50,7 +50,7 @@ def _get(sc: Scenario, dotted: str) -> float:
     obj: Any = sc
     for part in dotted.split("."):
         obj = getattr(obj, part)
-    return float(obj)
+    return float("nan") if obj is None else float(obj)  # an unused subgroup share
 
 
 def param_specs(sc: Scenario) -> list[ParamSpec]:
