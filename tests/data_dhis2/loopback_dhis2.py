@@ -45,6 +45,7 @@ class State:
 
     def __init__(self) -> None:
         self.max_rows = 10_000
+        self.calendar = "iso8601"  # what /api/system/info says (ethiopian, nepali ...)
         self.fail_500 = 0
         self.delay = 0.0  # seconds before each analytics answer (kill -9 tests)
         self.requests: list[str] = []
@@ -88,7 +89,8 @@ def _handler(state: State) -> type[BaseHTTPRequestHandler]:
                 # GET /api/system/info (DHIS2 Web API: system resource)
                 self._send(200, {"version": "2.40.3", "revision": "loopback",
                                  "systemName": "Loopback DHIS2", "contextPath": "",
-                                 "serverDate": "2024-07-01T00:00:00.000"})
+                                 "serverDate": "2024-07-01T00:00:00.000",
+                                 "calendar": state.calendar, "dateFormat": "yyyy-mm-dd"})
             elif url.path == "/api/organisationUnits":
                 flt = q.get("filter", [""])[0]
                 root = flt.split("path:like:")[-1] if "path:like:" in flt else ""

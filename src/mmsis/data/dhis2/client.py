@@ -20,6 +20,7 @@ import httpx
 from dhis2_client import DHIS2Client, DHIS2HTTPError
 
 from mmsis.data.dhis2 import formats
+from mmsis.data.dhis2.calendars import calendar_of, to_gregorian_months
 from mmsis.data.dhis2.periods import periods_between
 from mmsis.data.store import Store
 from mmsis.errors import InputError, MmsisError
@@ -102,6 +103,10 @@ class Dhis2:
             params.append(("filter", f"id:in:[{','.join(ids)}]"))
         return self.get("/api/dataElements", params)
 
+    def system_info(self) -> dict[str, Any]:
+        """The instance's `/api/system/info` (version, calendar, date format ...)."""
+        return self.get("/api/system/info")
+
     def analytics(self, data_elements: list[str], periods: list[str], org_unit: str,
                   level: int) -> dict[str, Any]:
         """Analytics by data element, option combo, period and org unit at ``level``."""
@@ -150,6 +155,7 @@ def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list
     if not data_elements or not periods:
         raise InputError("give --data-elements and --periods", field="pull")
     pes = expand_periods(periods)
+    calendar = calendar_of(client.system_info())
     meta = formats.read_metadata_json({**client.org_units(org_unit),
                                        **client.data_elements(data_elements)})
     rep = store.import_metadata(meta, file=f"{client.url}/api/metadata")
@@ -187,6 +193,8 @@ def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list
             queue[:0] = [(chunk_pes, k) for k in kids]
             continue
         df = formats.analytics_to_data_values(formats.read_analytics_json(doc, client.url))
+        # an Ethiopian or Nepali instance's periods become Gregorian months, by days
+        df = to_gregorian_months(df, calendar)
         r = store.import_data_values(df, file=f"{client.url}/api/analytics ({key})",
                                      aggregated=True)
         if not r.ok:
