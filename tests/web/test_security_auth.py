@@ -93,6 +93,30 @@ def test_60_parallel_wrong_attempts_are_throttled(world_any, live: str) -> None:
     assert _checked(world_any, email) == codes[401]  # each checked attempt recorded, no more
 
 
+def test_an_office_behind_one_address_logs_in_at_once(world_any, live: str) -> None:  # type: ignore[no-untyped-def]
+    """30 colleagues sharing one address log in together: none is throttled."""
+    from mmsis.web import db as dbm
+    from mmsis.web.models import User
+    from tests.web.conftest import _password_hash
+
+    emails = [f"colleague{i}@example.org" for i in range(30)]
+    with dbm.session_scope(world_any.app.state.sessions) as db:
+        for e in emails:
+            db.add(User(email=e, name=e, password_hash=_password_hash()))
+    cookies, token = _form(live)
+    barrier = threading.Barrier(len(emails))
+
+    def attempt(email: str) -> int:
+        with httpx.Client(base_url=live, cookies=cookies, timeout=120) as c:
+            barrier.wait()
+            return c.post("/login", data={"email": email, "password": PASSWORD,
+                                          "csrf_token": token}, follow_redirects=False).status_code
+
+    with ThreadPoolExecutor(len(emails)) as pool:
+        codes = Counter(pool.map(attempt, emails))
+    assert codes == {303: 30}, codes
+
+
 # --- the throttle itself (one database session, the clock moved by editing the rows) ------
 
 
