@@ -27,6 +27,7 @@ def worker(
                    "the saved token", err=True)
     broker = jobs.use_broker(url)
     engine = dbm.make_engine(url)
+    dbm.upgrade(engine)  # idempotent: a worker started before the server finds its tables
     sessions = dbm.session_factory(engine)
     jobs.register(engine, sessions, os.environ.get("MMSIS_SECRET_KEY", ""))
     counts = jobs.recover(engine, sessions)
