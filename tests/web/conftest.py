@@ -159,6 +159,18 @@ ORG_UNITS = pd.DataFrame(
 )
 
 
+DATA_ELEMENTS = pd.DataFrame(
+    [
+        ("ANC1", "ANC first visits", "INTEGER_ZERO_OR_POSITIVE", "SUM"),
+        ("ANC4", "ANC fourth visits", "INTEGER_ZERO_OR_POSITIVE", "SUM"),
+        ("IFA_CLIENTS", "ANC clients given IFA", "INTEGER_ZERO_OR_POSITIVE", "SUM"),
+        ("MMS_CLIENTS", "ANC clients given MMS", "INTEGER_ZERO_OR_POSITIVE", "SUM"),
+        ("MMS_STOCK_ADJ", "MMS stock adjustment", "INTEGER", "SUM"),
+    ],
+    columns=["id", "name", "value_type", "aggregation_type"],
+)
+
+
 @dataclass
 class World:
     """An app with one workspace and a user per role."""
@@ -207,7 +219,7 @@ def _password_hash() -> str:
 
 def make_world(url: str) -> World:
     """Build an app on `url` with a workspace, its org units and one user per role."""
-    from mmsis.web import create_app, services
+    from mmsis.web import create_app, programme, services
     from mmsis.web import db as dbm
     from mmsis.web.models import User
 
@@ -225,6 +237,12 @@ def make_world(url: str) -> World:
             )
     with dbm.session_scope(app.state.sessions) as db:
         ws = services.create_workspace(db, "Examplia", "Examplia", "")
+        db.flush()
+        # the programme store knows the hierarchy and the data elements (as after a metadata
+        # import); the web's org-unit table mirrors the hierarchy for scopes
+        assert programme.store_metadata(
+            db, ws, {"org_units": ORG_UNITS, "data_elements": DATA_ELEMENTS}
+        ).ok
         services.load_org_units(db, ws, ORG_UNITS)
         db.flush()
         users = {u.email: u for u in db.query(User).all()}

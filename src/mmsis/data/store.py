@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from mmsis.data import spill
+from mmsis.data import rollup, spill
 from mmsis.data.dhis2 import formats
 from mmsis.data.dhis2.periods import is_valid_period
 from mmsis.errors import InputError
@@ -105,6 +105,26 @@ class ImportReport(BaseModel):
         return self.refused == 0
 
 
+_SHARED: dict[str, duckdb.DuckDBPyConnection] = {}
+"""Store files this process keeps open (see `share`): DuckDB lets one process hold a file, so
+every `Store` of such a file in this process is a cursor of the one connection."""
+
+
+def share(path: str | Path) -> Store:
+    """Open a store file once for this process: later `Store(path)` calls (read-only or not)
+    get cursors of this connection, each seeing the last committed snapshot (DuckDB's MVCC),
+    so readers never wait for a writer's transaction. Undo with `unshare`."""
+    key = os.path.realpath(str(path))
+    store = Store(path)
+    _SHARED[key] = store.con
+    return store
+
+
+def unshare(path: str | Path) -> None:
+    """Forget a shared store file (the caller closes the `Store` that `share` gave)."""
+    _SHARED.pop(os.path.realpath(str(path)), None)
+
+
 def default_store_path() -> str:
     """The store path from MMSIS_STORE, else ./mmsis.duckdb."""
     return os.environ.get("MMSIS_STORE", DEFAULT_PATH)
@@ -118,6 +138,10 @@ class Store:
         self.path = str(path) if path is not None else default_store_path()
         self._batch: tuple[str, str, str | None] | None = None
         self._scope: str | None = None
+        if connection is None and self.path != ":memory:":
+            shared = _SHARED.get(os.path.realpath(self.path))
+            if shared is not None:
+                connection = shared.cursor()
         if connection is not None:  # a cursor of a database another object keeps open
             self.con = connection
             return
@@ -129,6 +153,7 @@ class Store:
         spill.configure(self.con, self.path)
         if not read_only:
             self.con.execute(_SCHEMA)
+            rollup.ensure(self.con)  # totals by org unit and period, kept by every import
             # an import killed between its two transactions leaves its committed scratch table:
             # no other process can be importing now (DuckDB gives one process the file)
             self.con.execute(f"DROP TABLE IF EXISTS {_FAST}")
@@ -175,19 +200,27 @@ class Store:
     def count(self, table: str) -> int:
         """Number of rows in a table."""
         if table not in {"org_units", "data_elements", "data_values", "reports", "constants",
-                         "category_option_combos"}:
+                         "category_option_combos", "populations", "batches", "survey_waves",
+                         "survey_rows"}:
             raise InputError(f"no table '{table}'", field="table")
         row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
         return int(row[0]) if row else 0
 
     # ------------------------------------------------------------------ import
     @spill.out_of_core()
-    def import_file(self, path: str | Path) -> ImportReport:
+    def import_file(self, path: str | Path, kinds: tuple[str, ...] | None = None) -> ImportReport:
         """Import a file, detecting its kind: DHIS2 JSON (data values, metadata, analytics,
-        registrations) or CSV (data values, org units, data elements, reports)."""
+        registrations) or CSV (data values, org units, data elements, reports); with ``kinds``
+        (e.g. ``("data_values",)``) any other kind is refused before anything is read."""
         p = Path(path)
         if not p.exists():
             raise InputError("file not found", file=str(p))
+        if kinds is not None:
+            found = self.file_kind(p)
+            if found not in kinds:
+                raise InputError(f"the file holds {found.replace('_', ' ')}, not "
+                                 f"{' or '.join(k.replace('_', ' ') for k in kinds)}",
+                                 file=p.name)
         name = str(p)
         if p.suffix.lower() == ".json":
             if p.stat().st_size > _BIG_JSON:
@@ -233,6 +266,79 @@ class Store:
                          "data elements (id, aggregation_type), reports "
                          "(dataSet, period, orgUnit, received) or populations (orgUnit, year, "
                          f"population); got {header}", file=name)
+
+    @staticmethod
+    def file_kind(path: Path) -> str:
+        """What a DHIS2 file holds: data_values, metadata, reports, populations or unknown
+        (read from the JSON keys or the CSV header; a large JSON by its first bytes)."""
+        if path.suffix.lower() == ".json":
+            if path.stat().st_size > _BIG_JSON:  # not parsed here: named by its first keys
+                with open(path, "rb") as fh:
+                    head = fh.read(1 << 16).decode("utf-8", "replace")
+                if '"dataValues"' in head or '"headers"' in head:
+                    return "data_values"
+                return "metadata" if '"organisationUnits"' in head else "unknown"
+            doc = formats.load_json(path)
+            if not isinstance(doc, dict):
+                return "unknown"
+            if "dataValues" in doc or ("headers" in doc and "rows" in doc):
+                return "data_values"
+            if "completeDataSetRegistrations" in doc:
+                return "reports"
+            return "metadata" if formats.read_metadata_json(doc) else "unknown"
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            header = [h.strip() for h in next(csv.reader(fh), [])]
+        lower = {h.lower() for h in header}
+        if formats.csv_column_map(header) is not None or (
+                len(header) >= 6 and is_valid_period(header[1])):
+            return "data_values"
+        if {"dataset", "period", "orgunit", "received"} <= lower:
+            return "reports"
+        if {"year", "population"} <= lower:
+            return "populations"
+        if "id" in lower:
+            return "metadata"
+        return "unknown"
+
+    # ------------------------------------------------------------------ survey waves
+    def import_survey_wave(self, df: pd.DataFrame, wave: str, name: str,
+                           file: str | None = None) -> ImportReport:
+        """Keep a survey file's respondents (checked by the caller) as one wave, in one
+        transaction; waves are never replaced by later ones (the user picks one)."""
+        import json
+
+        records = json.loads(df.to_json(orient="records"))
+        rows = pd.DataFrame({"wave": wave, "row": range(1, len(records) + 1),
+                             "data": [json.dumps(r) for r in records]})
+        report = ImportReport(file=file or name, kind="survey", rows=len(rows),
+                              imported=len(rows))
+        c = self.con
+        with self._transaction(len(rows)):
+            c.execute("DELETE FROM survey_rows WHERE wave = ?", [wave])
+            c.execute("INSERT OR REPLACE INTO survey_waves (id, name, file, rows) "
+                      "VALUES (?, ?, ?, ?)", [wave, name, file or name, len(rows)])
+            c.register("_survey_df", rows)
+            c.execute("INSERT INTO survey_rows SELECT wave, row, data FROM _survey_df")
+            c.unregister("_survey_df")
+        return report
+
+    def survey_waves(self) -> pd.DataFrame:
+        """Survey waves, oldest first: id, name, file, rows, imported_at."""
+        return self.query("SELECT id, name, file, rows, imported_at FROM survey_waves "
+                          "ORDER BY imported_at, id")
+
+    def survey_wave(self, wave: str) -> pd.DataFrame:
+        """One wave's respondents (numbers as numbers, text as text)."""
+        import json
+
+        texts = self.query("SELECT data FROM survey_rows WHERE wave = ? ORDER BY row",
+                           [wave])["data"]
+        df = pd.DataFrame.from_records([json.loads(t) for t in texts])
+        for col in df.columns:
+            if col != "caseid":
+                with contextlib.suppress(ValueError, TypeError):  # a text column stays text
+                    df[col] = pd.to_numeric(df[col])
+        return df
 
     def _import_values_csv(self, path: Path, header: list[str] | None) -> ImportReport:
         """Fast path: DuckDB reads the CSV straight into a staging table."""
@@ -321,6 +427,7 @@ class Store:
             try:
                 if report.ignored:
                     con.execute("DELETE FROM data_values WHERE value IS NULL")
+                rollup.rebuild(con)
                 self._record_batch(report.rows)
                 con.execute("COMMIT")
             except Exception:
@@ -587,6 +694,7 @@ class Store:
                 c.execute(f"INSERT INTO data_values ({_DV_COLS}) SELECT de, pe, ou, coc, aoc, "
                           f"num, {self._source_sql()} FROM {stage} WHERE num IS NOT NULL")
                 report.imported, report.ignored = n - blank, blank
+                rollup.rebuild(c)
             else:
                 self._merge_changed(report, stage, n)
 
@@ -617,6 +725,7 @@ class Store:
         if report.imported:
             c.execute(f"INSERT INTO data_values ({_DV_COLS}) SELECT de, pe, ou, coc, aoc, num, "
                       f"{self._source_sql()} FROM _m WHERE NOT existed")
+        rollup.refresh(c, "(SELECT de AS data_element, pe AS period FROM _m)")
         c.execute("DROP TABLE _m")
 
     def _refused(self, report: ImportReport, refusals: list[Refusal]) -> ImportReport:
@@ -740,12 +849,15 @@ class Store:
                 row = c.execute(f"SELECT count(*) FROM _meta_df m JOIN {table} t ON t.id = m.id"
                                 ).fetchone()
                 existed = int(row[0]) if row else 0
+                moved = table == "org_units" and _paths_change(c)
                 report.updated += existed
                 report.imported += len(df) - existed
                 c.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM _meta_df)")
                 cols = ", ".join(df.columns)
                 c.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _meta_df")
                 c.unregister("_meta_df")
+                if moved:  # units moved in the hierarchy: their ancestors' totals change
+                    rollup.rebuild(c)
         return report
 
     def set_constants(self, values: dict[str, float], source: str = "user") -> None:
@@ -780,6 +892,13 @@ def _value_type_ok_sql() -> str:
     cases = " ".join(f"WHEN '{vt}' THEN ({cond})"
                      for vt, (cond, _m) in NUMERIC_VALUE_TYPES.items())
     return f"CASE coalesce(vt, 'NUMBER') {cases} ELSE false END"
+
+
+def _paths_change(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the org units in ``_meta_df`` move stored units (a path differs)."""
+    row = con.execute("SELECT count(*) FROM _meta_df m JOIN org_units t ON t.id = m.id "
+                      "WHERE t.path IS DISTINCT FROM m.path").fetchone()
+    return bool(row and row[0])
 
 
 def _periods_filter(con: duckdb.DuckDBPyConnection, table: str, col: str, target: str) -> str:

@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mmsis.errors import InputError
 from mmsis.web import db as dbm
+from mmsis.web import limits
 from mmsis.web.deps import Forbidden, NotAuthenticated, NotFound
 from mmsis.web.parsers import UploadRefused
 from mmsis.web.security import Signer
@@ -228,6 +229,66 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyLimit:
+    """Request bodies capped before any parsing (pure ASGI middleware, 413 problem document).
+
+    A declared Content-Length over the ceiling is refused before a byte is read; the streamed
+    body is counted against the request's budget, small (`limits.SMALL_BODY_BYTES`) unless
+    an upload route raises it after checking the user (`limits.raise_body_limit`). Only POSTs
+    to an upload path may ever be raised, up to `upload_ceiling`.
+    """
+
+    def __init__(self, app: Any, small: int, upload_ceiling: int) -> None:
+        self.app = app
+        self.small = small
+        self.upload_ceiling = upload_ceiling
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        upload = scope.get("method") == "POST" and path.endswith(("/uploads", "/evidence"))
+        ceiling = self.upload_ceiling if upload else self.small
+        declared = _content_length(scope)
+        if declared is not None and declared > ceiling:
+            await self._too_large(scope, send, ceiling)
+            return
+        budget = limits.BodyBudget(limit=self.small, ceiling=ceiling)
+        scope[limits.BUDGET_KEY] = budget
+
+        async def counted() -> Any:
+            message = await receive()
+            if message["type"] == "http.request":
+                budget.count(len(message.get("body", b"")))
+            return message
+
+        await self.app(scope, counted, send)
+
+    async def _too_large(self, scope: Any, send: Any, limit: int) -> None:
+        detail = f"the request body is larger than {limits.human_bytes(limit)}"
+        if str(scope.get("path", "")).startswith("/api/"):
+            response: Response = problem(413, "Too large", detail)
+        else:
+            response = PlainTextResponse(f"413 Too large: {detail}", status_code=413)
+        response.headers["Connection"] = "close"
+        await response(scope, _no_body, send)
+
+
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _content_length(scope: Any) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
 def create_app(
     database_url: str | None = None,
     secret_key: str | None = None,
@@ -253,6 +314,8 @@ def create_app(
         dbm.upgrade(engine)
     app.state.engine = engine
     app.state.sessions = dbm.session_factory(engine)
+    if migrate:  # a single server (or the parent of workers): settle interrupted uploads
+        _recover_uploads(app.state.sessions)
     secret = secret_key or os.environ.get("MMSIS_SECRET_KEY") or secrets.token_hex(32)
     app.state.signer = Signer(secret)
     from mmsis.web import jobs
@@ -263,9 +326,13 @@ def create_app(
         secure_cookies if secure_cookies is not None
         else os.environ.get("MMSIS_SECURE_COOKIES") == "1"
     )
+    app.state.max_upload_bytes = upload_cap = limits.max_upload_bytes()
     app.state.cache = ResultCache()
     _install_error_handlers(app)
 
+    app.add_middleware(
+        BodyLimit, small=limits.SMALL_BODY_BYTES, upload_ceiling=upload_cap + limits.MULTIPART_OVERHEAD
+    )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
@@ -276,6 +343,15 @@ def create_app(
     app.include_router(setup.api)
     app.include_router(setup.pages)
     return app
+
+
+def _recover_uploads(sessions: Any) -> None:
+    """Uploads left 'importing' by a stopped server: 'imported' if their batch is in the
+    store, else 'failed' (mmsis.web.programme.recover_uploads)."""
+    from mmsis.web import programme
+
+    with dbm.session_scope(sessions) as db:
+        programme.recover_uploads(db)
 
 
 def create_worker_app() -> FastAPI:

@@ -74,7 +74,12 @@ def serve(
 
     engine = dbm.make_engine(url)
     dbm.upgrade(engine)  # once, here: workers must not race to migrate
+    from mmsis.web import programme
+
+    with dbm.session_scope(dbm.session_factory(engine)) as db:
+        programme.recover_uploads(db)  # before any worker imports
     engine.dispose()
+    os.environ[programme.WORKERS_ENV] = str(workers)  # workers release stores when idle
     os.environ["MMSIS_DATABASE_URL"] = url
     os.environ.setdefault("MMSIS_SECRET_KEY", secrets.token_hex(32))  # one key for all workers
     os.environ["MMSIS_SECURE_COOKIES"] = "1" if secure_cookies else "0"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import select
 
 if TYPE_CHECKING:
@@ -31,14 +29,12 @@ def seed_demo(
     Idempotent: an existing demo workspace is left as it is. `data_dir` holds the DuckDB
     analytics store. Returns the URL-free facts a caller prints (login, counts, seconds).
     """
-    from mmsis.data.store import Store, load_example
-    from mmsis.web import analytics, security, services
+    from mmsis.data.store import load_example
+    from mmsis.web import analytics, programme, security, services
     from mmsis.web import db as dbm
     from mmsis.web.deps import Access
     from mmsis.web.models import (
         KeyResultStatus,
-        RoutineValue,
-        SurveyRecord,
         User,
         Workspace,
         utcnow,
@@ -106,30 +102,19 @@ def seed_demo(
             dv = country.data_values
             up = _imported_upload(db, ws.id, user.id, "dhis2",
                                   "example_country_data_values.csv", len(dv))
-            frame = pd.DataFrame(
-                {
-                    "workspace_id": ws.id,
-                    "upload_id": up.id,
-                    "data_element": dv["dataElement"].astype(str),
-                    "period": dv["period"].astype(str),
-                    "org_unit": dv["orgUnit"].astype(str),
-                    "org_unit_path": dv["orgUnit"].astype(str).map(paths),
-                    "value": pd.to_numeric(dv["value"]).astype(float),
-                }
-            )
-            n_values = services.bulk_insert_frame(db, RoutineValue, frame)
             survey = country.survey
             sup = _imported_upload(db, ws.id, user.id, "survey", "examplia_survey.csv",
                                    len(survey))
-            records = [
-                {"workspace_id": ws.id, "upload_id": sup.id, "data_json": json.dumps(r)}
-                for r in json.loads(survey.to_json(orient="records"))
-            ]
-            services.bulk_insert(db, SurveyRecord, records)
             if store_path.exists():
                 store_path.unlink()
-            with Store(store_path) as store:
-                load_example(store, country)
+            # the values and the survey wave live in the programme store only, each tagged
+            # with its upload (the batch), as an upload through the pages would be
+            with programme.writing(str(store_path)) as store:
+                with store.batch(programme.batch_id(up.id), "dhis2", up.filename):
+                    n_values = load_example(store, country)["data_values"].imported
+                with store.batch(programme.batch_id(sup.id), "survey", sup.filename):
+                    store.import_survey_wave(survey, programme.batch_id(sup.id), sup.filename)
+            records = survey
             db.flush()
             from mmsis.forecast import example_scenario
 

@@ -168,41 +168,14 @@ class Upload(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30), nullable=False)
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False)  # imported | refused
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False
+    )  # importing | imported | refused | failed (its values live in the programme store)
     rows_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rows_imported: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     refused_json: Mapped[str] = mapped_column(Text, nullable=False, default="[]")
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class RoutineValue(Base):
-    """One DHIS2 data value (data element x period x facility) imported into a workspace."""
-
-    __tablename__ = "routine_values"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"), nullable=True)
-    data_element: Mapped[str] = mapped_column(String(100), nullable=False)
-    period: Mapped[str] = mapped_column(String(6), nullable=False)
-    org_unit: Mapped[str] = mapped_column(String(50), nullable=False)
-    org_unit_path: Mapped[str] = mapped_column(String(500), nullable=False)
-    value: Mapped[float] = mapped_column(Float, nullable=False)
-    __table_args__ = (
-        Index("ix_routine_ws_de_period", "workspace_id", "data_element", "period"),
-        Index("ix_routine_ws_path", "workspace_id", "org_unit_path"),
-        Index("ix_routine_ws_de_upload", "workspace_id", "data_element", "upload_id"),
-    )
-
-
-class SurveyRecord(Base):
-    """One respondent row of an uploaded survey file (the columns kept as JSON)."""
-
-    __tablename__ = "survey_records"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
-    data_json: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class AuditEntry(Base):

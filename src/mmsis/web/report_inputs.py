@@ -17,7 +17,7 @@ from mmsis.report.inputs import rollout_from_scenario
 from mmsis.web import analytics
 from mmsis.web import scope as scopes
 from mmsis.web.deps import Access
-from mmsis.web.models import OrgUnit, RoutineValue, Upload
+from mmsis.web.models import OrgUnit, Upload
 
 
 def report_country(db: Session, access: Access) -> Any:
@@ -96,53 +96,56 @@ def _org_units(db: Session, workspace_id: int, scope: str | None) -> pd.DataFram
 
 
 def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.DataFrame | None, str]:
-    """The workspace's DHIS2 values (dataValueSets columns) and a line naming their uploads."""
-    q = select(
-        RoutineValue.data_element,
-        RoutineValue.period,
-        RoutineValue.org_unit,
-        RoutineValue.value,
-        RoutineValue.upload_id,
-    ).where(RoutineValue.workspace_id == workspace_id)
-    if scope:
-        q = q.where(scopes.sql_contains(RoutineValue.org_unit_path, scope))
-    frame = pd.DataFrame(
-        db.execute(q).all(), columns=["dataElement", "period", "orgUnit", "value", "upload_id"]
-    )
+    """The workspace's DHIS2 values from its programme store (dataValueSets columns, every
+    option combo) and a line naming the uploads they came from."""
+    from mmsis.web import programme
+    from mmsis.web.models import Workspace
+
+    ws = db.get(Workspace, workspace_id)
+    if ws is None or not programme.has_store(ws):
+        return None, ""
+    with programme.reading(ws) as st:
+        frame = st.query(
+            "SELECT v.data_element AS dataElement, v.period, v.org_unit AS orgUnit, "
+            "v.coc AS categoryOptionCombo, v.aoc AS attributeOptionCombo, v.value, v.source, "
+            "o.path FROM data_values v JOIN org_units o ON o.id = v.org_unit")
+    if scope and len(frame):
+        frame = frame[scopes.series_contains(frame["path"], scope)]
     if frame.empty:
         return None, ""
-    ids = sorted({int(i) for i in frame["upload_id"].dropna()})
+    ids = sorted({int(str(b).split(":", 1)[1]) for b in frame["source"].dropna().unique()
+                  if str(b).startswith("upload:") and str(b).split(":", 1)[1].isdigit()})
     names = (
         list(db.scalars(select(Upload.filename).where(Upload.id.in_(ids)).order_by(Upload.id)))
         if ids
         else []
     )
-    files = ", ".join(names) if names else "no upload recorded"
+    files = ", ".join(names) if names else "the workspace's programme store"
     src = (
-        f"DHIS2 values uploaded to this workspace ({files}): {len(frame):,} values, "
+        f"DHIS2 values of this workspace ({files}): {len(frame):,} values, "
         f"{frame['orgUnit'].nunique()} org units, {frame['dataElement'].nunique()} data "
         "elements; no reporting table, so completeness and timeliness are not computed"
         + (f"; limited to {scope}" if scope else "")
     )
+    frame = frame.drop(columns=["source", "path"]).reset_index(drop=True)
     frame["value"] = frame["value"].map(repr)
-    return frame.drop(columns=["upload_id"]), src
+    return frame, src
 
 
-def _survey(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.DataFrame | None, str]:
-    """The latest imported survey upload's rows (DHS-style columns) and a line naming it."""
-    found = analytics.latest_survey(db, workspace_id)
-    if found is None:
+def _survey(db: Session, workspace_id: int, scope: str | None,
+            wave: str | None = None) -> tuple[pd.DataFrame | None, str]:
+    """A survey wave's rows (DHS-style columns; default the latest wave) and a line naming it."""
+    from mmsis.web import programme
+    from mmsis.web.models import Workspace
+
+    ws = db.get(Workspace, workspace_id)
+    if ws is None or not programme.survey_waves(ws):
         return None, ""
-    up, frame = found
+    info, frame = programme.survey_frame(ws, wave)
     note = ""
     if scope and len(frame):
-        paths = dict(
-            db.execute(
-                select(OrgUnit.id, OrgUnit.path).where(
-                    OrgUnit.workspace_id == workspace_id, OrgUnit.level == 3
-                )
-            ).all()
-        )
+        paths = dict(db.execute(select(OrgUnit.id, OrgUnit.path).where(
+            OrgUnit.workspace_id == workspace_id)).all())
         if "district_id" in frame.columns:
             keep = scopes.series_contains(frame["district_id"].astype(str).map(paths), scope)
         else:
@@ -151,7 +154,9 @@ def _survey(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.DataF
         note = f"; respondents of districts in {scope} only"
     if frame.empty:
         return None, ""
-    uploaded = up.uploaded_at.date().isoformat() if up.uploaded_at else "date unknown"
+    at = info.get("imported_at")
+    uploaded = str(at)[:10] if at is not None else "date unknown"
     return frame, (
-        f"survey upload {up.filename} ({len(frame):,} respondents used, uploaded {uploaded}){note}"
+        f"survey wave {info['id']} ({info['file']}, {len(frame):,} respondents used, "
+        f"uploaded {uploaded}){note}"
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
@@ -21,8 +22,6 @@ from mmsis.web.models import (
     KeyResultStatus,
     Membership,
     OrgUnit,
-    RoutineValue,
-    SurveyRecord,
     Upload,
     User,
     Workspace,
@@ -333,14 +332,17 @@ def delete_agenda_item(db: Session, access: Access, item_id: int) -> None:
 
 @dataclass(frozen=True)
 class PreparedUpload:
-    """A data file checked and parsed (no write yet): what `write_upload` stores."""
+    """A data file checked as a whole (kind, extension, size, encoding) and kept at a path of
+    its own until `write_upload` has imported it into the workspace's programme store."""
 
     kind: str
     filename: str
-    parsed: parsers.Parsed
+    path: Path
 
 
-def import_upload(db: Session, access: Access, kind: str, filename: str, content: bytes) -> Upload:
+def import_upload(
+    db: Session, access: Access, kind: str, filename: str, content: bytes | Path
+) -> Upload:
     """Check a data file whole; import all its rows or none, and keep the refused-rows report.
 
     Raises parsers.UploadRefused (nothing written) when the file itself is unacceptable.
@@ -349,75 +351,48 @@ def import_upload(db: Session, access: Access, kind: str, filename: str, content
 
 
 def prepare_upload(
-    db: Session, access: Access, kind: str, filename: str, content: bytes
+    db: Session, access: Access, kind: str, filename: str, content: bytes | Path
 ) -> PreparedUpload:
-    """Check and parse a data file, reading only: done before the request queues to write.
+    """Check a data file (kind, extension, size, encoding), reading only, and keep it at a
+    path of its own (bytes saved, a received file hard-linked), so the caller may discard its
+    copy; `write_upload` removes it after the import.
 
     Raises parsers.UploadRefused when the file itself is unacceptable.
     """
-    text = parsers.check_data_file(kind, filename, content)
-    ext = parsers.extension(filename)
-    if kind == "dhis2":
-        parsed = parsers.parse_dhis2(
-            text, ext, org_unit_paths(db, access.workspace.id), access.scope_path
-        )
-    else:
-        parsed = parsers.parse_survey(
-            text, org_unit_paths(db, access.workspace.id, level=3), access.scope_path
-        )
+    import os
+    import shutil
+    import tempfile
+
+    parsers.check_data_file(kind, filename, content)
     safe_name = filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
-    return PreparedUpload(kind=kind, filename=safe_name, parsed=parsed)
+    fd, name = tempfile.mkstemp(suffix=parsers.extension(safe_name), prefix="mmsis-upload-",
+                                dir=content.parent if isinstance(content, Path) else None)
+    os.close(fd)
+    kept = Path(name)
+    if isinstance(content, Path):
+        kept.unlink()
+        try:
+            os.link(content, kept)
+        except OSError:
+            shutil.copyfile(content, kept)
+    else:
+        kept.write_bytes(content)
+    return PreparedUpload(kind=kind, filename=safe_name, path=kept)
 
 
 def write_upload(db: Session, access: Access, prepared: PreparedUpload) -> Upload:
-    """Store a prepared upload in one transaction: all its rows, or none and the refusals."""
-    kind, safe_name, parsed = prepared.kind, prepared.filename, prepared.parsed
-    begin_write(db)
-    up = Upload(
-        workspace_id=access.workspace.id,
-        kind=kind,
-        filename=safe_name,
-        status="imported" if parsed.ok else "refused",
-        rows_total=parsed.total,
-        rows_imported=len(parsed.rows) if parsed.ok else 0,
-        refused_json=json.dumps(parsers.refusals_as_dicts(parsed.refused)),
-        uploaded_by=access.user.id,
-        uploaded_at=utcnow(),
-    )
-    db.add(up)
-    db.flush()
-    if parsed.ok and kind == "dhis2":
-        _replace_routine(db, access.workspace.id, up.id, parsed.rows)
-        db.info.setdefault("after_commit", []).append(
-            lambda: _mirror(access.workspace, parsed.rows, safe_name)
+    """Import a prepared upload into the workspace's programme store, all rows or none, and
+    record its outcome (mmsis.web.programme.import_upload); the caller commits."""
+    from mmsis.web import programme
+
+    try:
+        return programme.import_upload(
+            db, access, prepared.kind, prepared.filename, prepared.path
         )
-    elif parsed.ok:
-        _insert_chunks(
-            db,
-            SurveyRecord,
-            [
-                {
-                    "workspace_id": access.workspace.id,
-                    "upload_id": up.id,
-                    "data_json": json.dumps(r),
-                }
-                for r in parsed.rows
-            ],
-        )
-    audit(
-        db,
-        access,
-        "upload",
-        "upload",
-        up.id,
-        kind=kind,
-        filename=safe_name,
-        status=up.status,
-        rows_total=up.rows_total,
-        rows_imported=up.rows_imported,
-        rows_refused=len({r.row for r in parsed.refused}),
-    )
-    return up
+    except InputError as exc:
+        raise parsers.UploadRefused(exc.message, 422) from exc
+    finally:
+        prepared.path.unlink(missing_ok=True)
 
 
 def bulk_insert(db: Session, model: Any, rows: list[dict[str, Any]]) -> int:
@@ -442,45 +417,6 @@ def bulk_insert_frame(db: Session, model: Any, frame: Any) -> int:
     for i in range(0, len(rows), _INSERT_CHUNK * 4):
         conn.exec_driver_sql(sql, rows[i : i + _INSERT_CHUNK * 4])
     return len(rows)
-
-
-_insert_chunks = bulk_insert
-
-
-def _mirror(ws: Workspace, rows: list[dict[str, Any]], filename: str) -> None:
-    """Copy committed DHIS2 values into the workspace's analytics store (queued)."""
-    from mmsis.web.analytics import mirror_to_store
-
-    mirror_to_store(ws, rows, filename)
-
-
-def _replace_routine(
-    db: Session, workspace_id: int, upload_id: int, rows: list[dict[str, Any]]
-) -> None:
-    """DHIS2 import semantics: a value for the same element x period x org unit replaces the old."""
-    keys = sorted({(r["data_element"], r["period"], r["org_unit"]) for r in rows})
-    if db.scalar(
-        select(func.count())
-        .select_from(RoutineValue)
-        .where(
-            RoutineValue.workspace_id == workspace_id,
-            RoutineValue.data_element.in_(sorted({k[0] for k in keys})),
-        )
-    ):
-        # one indexed delete per key (executemany): row-value IN lists defeat SQLite's index
-        stmt = delete(RoutineValue).where(
-            RoutineValue.workspace_id == workspace_id,
-            RoutineValue.data_element == bindparam("de"),
-            RoutineValue.period == bindparam("pe"),
-            RoutineValue.org_unit == bindparam("ou"),
-        )
-        conn = db.connection()
-        params = [{"de": de, "pe": pe, "ou": ou} for de, pe, ou in keys]
-        for i in range(0, len(params), _INSERT_CHUNK):
-            conn.execute(stmt, params[i : i + _INSERT_CHUNK])
-    _insert_chunks(
-        db, RoutineValue, [dict(r, workspace_id=workspace_id, upload_id=upload_id) for r in rows]
-    )
 
 
 def uploads(db: Session, workspace_id: int, limit: int = 50) -> list[Upload]:
@@ -511,44 +447,14 @@ def audit_entries(db: Session, workspace_id: int, limit: int = 200) -> list[tupl
 
 
 def routine_series(
-    db: Session, access: Access, data_elements: list[str], org_unit: str | None = None
+    db: Session, access: Access, data_elements: list[str], org_unit: str | None = None,
+    level: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Monthly totals of data elements over the user's subtree (or an org unit inside it)."""
-    path = access.scope_path
-    if org_unit:
-        ou = db.get(OrgUnit, (access.workspace.id, org_unit))
-        if ou is None or not scopes.contains(path, ou.path):
-            raise NotFound(f"no org unit '{org_unit}' in your part of the hierarchy")
-        path = ou.path
-    q = (
-        select(
-            RoutineValue.data_element,
-            RoutineValue.period,
-            func.sum(RoutineValue.value),
-            func.count(),
-        )
-        .where(RoutineValue.workspace_id == access.workspace.id)
-        .group_by(RoutineValue.data_element, RoutineValue.period)
-        .order_by(RoutineValue.data_element, RoutineValue.period)
-    )
-    if data_elements:
-        q = q.where(RoutineValue.data_element.in_(data_elements))
-    if path:
-        q = q.where(scopes.sql_contains(RoutineValue.org_unit_path, path))
-    return [
-        {"data_element": de, "period": pe, "value": float(v), "n_values": int(n)}
-        for de, pe, v, n in db.execute(q)
-    ]
+    """Monthly values of data elements over the subtree of `org_unit` (default: the user's
+    scope root), through mmsis.measure.routine (all combos, each element's aggregation type)."""
+    from mmsis.web import programme
 
-
-def routine_data_elements(db: Session, workspace_id: int) -> list[str]:
-    """Data elements that have values in a workspace."""
-    q = (
-        select(RoutineValue.data_element)
-        .where(RoutineValue.workspace_id == workspace_id)
-        .distinct()
-    )
-    return sorted(db.scalars(q))
+    return programme.series(db, access, data_elements, org_unit, level)
 
 
 def data_version(db: Session, workspace_id: int) -> int:
@@ -610,8 +516,8 @@ def uploads_since_analyses(db: Session, workspace_id: int) -> tuple[int, str | N
 
 
 def series_version(db: Session, workspace_id: int, data_elements: list[str]) -> int:
-    """Changes when an upload touches any of these data elements (keys the trend caches)."""
-    q = select(func.max(RoutineValue.upload_id)).where(RoutineValue.workspace_id == workspace_id)
-    if data_elements:
-        q = q.where(RoutineValue.data_element.in_(data_elements))
-    return int(db.scalar(q) or 0)
+    """Changes when the workspace's store takes a new batch (keys the trend caches)."""
+    from mmsis.web import programme
+
+    ws = db.get(Workspace, workspace_id)
+    return programme.store_version(ws) if ws is not None else 0

@@ -129,3 +129,33 @@ def quality_cmd(
     print_table(flagged.head(30), title=f"Flags ({len(flagged)} in all; first 30)")
     if len(flagged) > 30:
         err_console.print("use --json for the full table")
+
+
+@app.command("series")
+def series_cmd(
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    element: list[str] = typer.Option(..., "--element", "-e",
+                                      help="Data element uid (repeat for several)."),
+    org_unit: str | None = typer.Option(None, "--org-unit",
+                                        help="Org unit uid (default: the hierarchy's root)."),
+    level: int | None = typer.Option(None, "--level", min=1,
+                                     help="One row per org unit at this level inside the "
+                                     "org unit."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON rows."),
+) -> None:
+    """Monthly values of data elements over an org unit's subtree (all option combos,
+    aggregated by each element's aggregation type): the rows of the web's indicators API."""
+    import pandas as pd
+
+    from mmsis.measure.routine.series import monthly_series, series_records
+
+    if store is not None and not store.exists():
+        err_console.print(f"no store at {store}")
+        raise typer.Exit(2)
+    with _store(store) as st:
+        frame = monthly_series(st, [e for item in element for e in item.split(",") if e],
+                               org_unit, level)
+    if json_out:
+        print_json(series_records(frame))
+    else:
+        print_table(pd.DataFrame(frame), title="Monthly values")

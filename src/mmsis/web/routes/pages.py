@@ -5,17 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from mmsis.errors import InputError
-from mmsis.web import charts, parsers, services
+from mmsis.web import charts, deps, limits, parsers, programme, services
 from mmsis.web.app import render
 from mmsis.web.db import write_turn
-from mmsis.web.deps import DB, Access, Auth, current_auth, editor, require_admin, viewer
+from mmsis.web.deps import (
+    DB,
+    Access,
+    Auth,
+    UploadAccess,
+    current_auth,
+    editor,
+    require_admin,
+    viewer,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -217,15 +226,19 @@ def key_result_save(
 async def evidence_upload(
     request: Request,
     key_result_id: str,
-    file: UploadFile = File(...),
-    access: Access = Depends(editor),
+    upload: UploadAccess = Depends(deps.evidence_upload),
     db: Session = DB,
 ) -> Response:
     """Attach evidence to a key result from the editor."""
-    content = await file.read(parsers.MAX_EVIDENCE_BYTES + 1)
+    access, received = upload.access, upload.form.file
+    assert received is not None
+    try:
+        content = await run_in_threadpool(received.read_bytes)
+    finally:
+        received.discard()
     try:
         await run_in_threadpool(
-            services.add_evidence, db, access, key_result_id, file.filename or "", content
+            services.add_evidence, db, access, key_result_id, received.filename, content
         )
     except parsers.UploadRefused as exc:
         db.rollback()
@@ -394,7 +407,7 @@ def evaluation_page(
         "error": "",
         "result": None,
         "chart": None,
-        "elements": services.routine_data_elements(db, access.workspace.id),
+        "elements": programme.data_elements(access.workspace),
         "districts": services.org_units(db, access, level=3),
         "families": scenarios.ITS_FAMILIES,
     }
@@ -510,7 +523,8 @@ def _uploads_context(db: Session, access: Access) -> dict[str, Any]:
         "result": None,
         "error": "",
         "kind": "dhis2",
-        "max_mb": parsers.MAX_UPLOAD_BYTES // 1024 // 1024,
+        "max_mb": limits.max_upload_bytes() // 1024 // 1024,
+        "job_mb": _job_mb(),
     }
 
 
@@ -524,29 +538,45 @@ def uploads_page(
 
 @router.post("/w/{workspace_id}/uploads")
 async def upload_post(
-    request: Request,
-    kind: str = Form("dhis2"),
-    file: UploadFile = File(...),
-    access: Access = Depends(editor),
-    db: Session = DB,
+    request: Request, upload: UploadAccess = Depends(deps.data_upload), db: Session = DB
 ) -> Response:
     """Import a file all-or-nothing and show the result (with every refused row) on the page."""
-    content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
+    access, received = upload.access, upload.form.file
+    kind = upload.form.fields.get("kind", "dhis2")
+    assert received is not None
+    from mmsis.web import job_handlers
+
+    if received.size > job_handlers.upload_job_threshold():  # large files import as a job
+        try:
+            job = await run_in_threadpool(
+                job_handlers.queue_upload, db, access, kind, received.filename, received.path
+            )
+        finally:
+            received.discard()
+        return RedirectResponse(f"/w/{access.workspace.id}/uploads?job={job.id}", 303)
     try:
         prepared = await run_in_threadpool(
-            services.prepare_upload, db, access, kind, file.filename or "", content
+            services.prepare_upload, db, access, kind, received.filename, received.path
         )
     except parsers.UploadRefused as exc:
         db.rollback()
         ctx = _uploads_context(db, access)
         ctx.update(error=exc.message, kind=kind)
         return render(request, "uploads.html", ctx, exc.status)
+    finally:
+        received.discard()
     async with write_turn(db):
         up = await run_in_threadpool(_write_and_commit, db, access, prepared)
     # no cache to clear: every cached result is keyed by the version of the data it reads
     ctx = _uploads_context(db, access)
     ctx.update(result=up, kind=kind)
     return render(request, "uploads.html", ctx, 200 if up.status == "imported" else 422)
+
+
+def _job_mb() -> int:
+    from mmsis.web.job_handlers import upload_job_threshold
+
+    return upload_job_threshold() // 1024 // 1024
 
 
 def _write_and_commit(db: Session, access: Access, prepared: services.PreparedUpload) -> Any:
