@@ -76,13 +76,22 @@ def test_a_d1_viewer_does_not_see_d10(sw: World) -> None:
 
 
 def test_uploads_outside_the_scope_are_refused_by_segment() -> None:
-    from mmsis.web.parsers import parse_dhis2
+    import pandas as pd
 
-    paths = {"F1": "/C/R1/D1/F1", "F10": "/C/R1/D10/F10"}
-    text = "dataElement,period,orgUnit,value\nANC1,202401,F1,5\nANC1,202401,F10,700\n"
-    parsed = parse_dhis2(text, ".csv", paths, "/C/R1/D1")
-    assert [(r.row, r.column) for r in parsed.refused] == [(2, "orgUnit")]
-    assert "outside your part of the hierarchy" in parsed.refused[0].message
+    from mmsis.data.store import Store
+
+    store = Store(":memory:")
+    ous = pd.DataFrame({"id": ["C", "R1", "D1", "D10", "F1", "F10"],
+                        "parent_id": [None, "C", "R1", "R1", "D1", "D10"]})
+    des = pd.DataFrame({"id": ["ANC1"], "aggregation_type": ["SUM"]})
+    assert store.import_metadata({"org_units": ous, "data_elements": des}).ok
+    values = pd.DataFrame({"dataElement": ["ANC1", "ANC1"], "period": ["202401", "202401"],
+                           "orgUnit": ["F1", "F10"], "value": ["5", "700"]})
+    with store.scoped("/C/R1/D1"):
+        rep = store.import_data_values(values)
+    assert [(r.row, r.column) for r in rep.refusals] == [(2, "orgUnit")]
+    assert rep.refusals[0].reason == "outside your part of the hierarchy"
+    assert store.count("data_values") == 0
 
 
 def _grant(c: Any, wid: int, email: str, role: str, org_unit: str | None) -> Any:

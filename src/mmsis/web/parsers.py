@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from mmsis.data import textio
+from mmsis.errors import InputError
 from mmsis.web import scope as scopes
+from mmsis.web.limits import human_bytes, max_upload_bytes
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 MAX_REFUSALS_KEPT = 500
 DATA_KINDS = {"dhis2": {".csv", ".json"}, "survey": {".csv"}}
@@ -27,8 +28,6 @@ EVIDENCE_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
 }
-_ID = re.compile(r"^[A-Za-z0-9_\-]{1,50}$")
-_PERIOD = re.compile(r"^(\d{4})(0[1-9]|1[0-2])$")
 SURVEY_REQUIRED = ("caseid", "v001", "v005", "v021", "v022")
 _SURVEY_INT = {"v001", "v002", "v005", "v021", "v022", "v023", "v024", "v025", "v190"}
 
@@ -71,8 +70,10 @@ def extension(filename: str) -> str:
     return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
-def check_data_file(kind: str, filename: str, content: bytes) -> str:
-    """Check kind, extension, size and encoding of a data upload; return its text."""
+def check_data_file(
+    kind: str, filename: str, content: bytes | Path, max_bytes: int | None = None
+) -> str:
+    """Check kind, extension, size and encoding of a data upload (bytes or a saved file)."""
     if kind not in DATA_KINDS:
         raise UploadRefused(f"unknown upload kind '{kind}' (use one of {sorted(DATA_KINDS)})")
     ext = extension(filename)
@@ -81,16 +82,20 @@ def check_data_file(kind: str, filename: str, content: bytes) -> str:
         raise UploadRefused(
             f"a {kind} upload must be a {allowed} file, not '{ext or filename}'", 415
         )
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise UploadRefused(f"the file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB", 413)
-    if not content.strip():
+    cap = max_bytes if max_bytes is not None else max_upload_bytes()
+    size = content.stat().st_size if isinstance(content, Path) else len(content)
+    if size > cap:
+        raise UploadRefused(f"the file is larger than {human_bytes(cap)}", 413)
+    data = content.read_bytes() if isinstance(content, Path) else content
+    if not data.strip():
         raise UploadRefused("the file is empty")
-    if b"\x00" in content:
-        raise UploadRefused("the file is binary, not text", 415)
     try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UploadRefused(f"the file is not UTF-8 text (byte {exc.start})", 415) from exc
+        text = textio.decode(data)
+    except InputError as exc:
+        raise UploadRefused(exc.message, 415) from exc
+    if "\x00" in text:
+        raise UploadRefused("the file is binary, not text", 415)
+    return text
 
 
 def check_evidence_file(filename: str, content: bytes) -> str:
@@ -117,84 +122,6 @@ def _number(text: Any) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
-
-
-def _dhis2_records(text: str, ext: str) -> list[Mapping[str, Any]]:
-    """Records of a DHIS2 dataValueSets JSON or CSV export."""
-    if ext == ".json":
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UploadRefused(f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-        values = doc.get("dataValues") if isinstance(doc, dict) else None
-        if not isinstance(values, list):
-            raise UploadRefused('a DHIS2 JSON file must hold {"dataValues": [...]}')
-        return [v if isinstance(v, dict) else {} for v in values]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in ("dataElement", "period", "orgUnit", "value") if c not in header]
-    if missing:
-        raise UploadRefused(f"the CSV header lacks the column(s) {', '.join(missing)}")
-    reader.fieldnames = header
-    return list(reader)
-
-
-def parse_dhis2(
-    text: str,
-    ext: str,
-    org_units: Mapping[str, str],
-    scope_path: str | None = None,
-) -> Parsed:
-    """Check DHIS2 data values against the org units (id -> path) and the user's scope."""
-    records = _dhis2_records(text, ext)
-    out = Parsed(total=len(records))
-    seen: dict[tuple[str, str, str, str, str], int] = {}
-    for i, rec in enumerate(records, start=1):
-        errors: list[Refusal] = []
-        de = str(rec.get("dataElement") or "").strip()
-        pe = str(rec.get("period") or "").strip()
-        ou = str(rec.get("orgUnit") or "").strip()
-        coc = str(rec.get("categoryOptionCombo") or "").strip()
-        aoc = str(rec.get("attributeOptionCombo") or "").strip()
-        if not _ID.match(de):
-            errors.append(Refusal(i, "dataElement", f"'{de}' is not a data element id"))
-        if not _PERIOD.match(pe):
-            errors.append(Refusal(i, "period", f"'{pe}' is not a monthly period YYYYMM"))
-        path = org_units.get(ou)
-        if path is None:
-            errors.append(Refusal(i, "orgUnit", f"'{ou}' is not an org unit of this workspace"))
-        elif not scopes.contains(scope_path, path):
-            errors.append(Refusal(i, "orgUnit", f"'{ou}' is outside your part of the hierarchy"))
-        value = _number(rec.get("value"))
-        if value is None:
-            errors.append(Refusal(i, "value", f"'{rec.get('value')}' is not a number"))
-        elif value < 0:
-            errors.append(Refusal(i, "value", f"{rec.get('value')} is negative"))
-        key = (de, pe, ou, coc, aoc)
-        if not errors and key in seen:
-            errors.append(
-                Refusal(
-                    i,
-                    "dataElement",
-                    f"duplicate of row {seen[key]} (same element, period, org unit)",
-                )
-            )
-        if errors:
-            out.refused.extend(errors)
-            continue
-        seen[key] = i
-        out.rows.append(
-            {
-                "data_element": de,
-                "period": pe,
-                "org_unit": ou,
-                "org_unit_path": path,
-                "value": value,
-            }
-        )
-    if not records:
-        out.refused.append(Refusal(None, None, "the file holds no data values"))
-    return out
 
 
 def parse_survey(
