@@ -9,6 +9,16 @@ from tests.web.conftest import World
 
 from data_dhis2 import loopback_dhis2
 
+
+@pytest.fixture(autouse=True)
+def _jobs_run_in_the_request():  # type: ignore[no-untyped-def]
+    """huey in immediate mode (an in-process `mmsis serve` test may have set a broker)."""
+    from mmsis.web import jobs
+
+    jobs.huey.immediate = True
+    yield
+
+
 # a 5-level hierarchy: national / region / district / sub-district / facility; parents given
 # by `parent`, by `path` only, or both (as DHIS2 exports them)
 UNITS = [

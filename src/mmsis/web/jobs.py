@@ -401,6 +401,19 @@ def start_consumer(database_url: str, engine: Engine, sessions: sessionmaker[Ses
     return consumer
 
 
-def start_for_app(app: Any, database_url: str) -> Consumer:
-    """Start the embedded job consumer of a served app (`mmsis serve` and its workers)."""
-    return start_consumer(database_url, app.state.engine, app.state.sessions)
+def start_for_app(app: Any, database_url: str) -> None:
+    """Run the embedded job consumer while a served app runs (`mmsis serve` and its workers):
+    started by the app's startup, stopped at its shutdown, so nothing runs unless it serves."""
+    started: list[Consumer] = []
+
+    def start() -> None:
+        started.append(start_consumer(database_url, app.state.engine, app.state.sessions))
+
+    def stop() -> None:
+        for consumer in started:
+            consumer.stop(graceful=False)
+            if consumer in _CONSUMERS:
+                _CONSUMERS.remove(consumer)
+
+    app.router.on_startup.append(start)
+    app.router.on_shutdown.append(stop)
