@@ -7,7 +7,17 @@ import json
 import os
 import socket
 
+import pytest
 from tests.web.conftest import World
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_in_the_request():  # type: ignore[no-untyped-def]
+    """huey in immediate mode (an in-process `mmsis serve` test may have set a broker)."""
+    from mmsis.web import jobs
+
+    jobs.huey.immediate = True
+    yield
 
 GOOD = "dataElement,period,orgUnit,value\nANC1,202401,F1,12\nANC1,202401,F2,7\nANC1,202402,F1,3\n"
 
@@ -96,3 +106,19 @@ def _dead_pid() -> int:
         os._exit(0)
     os.waitpid(pid, 0)
     return pid
+
+
+def test_the_uploads_page_sends_a_large_file_to_a_job_and_follows_it(  # type: ignore[no-untyped-def]
+    world: World, monkeypatch
+) -> None:
+    monkeypatch.setenv("MMSIS_UPLOAD_JOB_BYTES", "40")
+    wid = world.workspace_id
+    editor = world.client("editor")
+    r = editor.post(f"/w/{wid}/uploads", data={"kind": "dhis2"},
+                    files={"file": ("v.csv", GOOD.encode(), "text/csv")}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    job_id = int(r.headers["location"].split("job=")[1])
+    page = editor.get(r.headers["location"]).text
+    assert f'hx-get="/jobs/{job_id}/fragment"' in page
+    fragment = editor.get(f"/jobs/{job_id}/fragment").text
+    assert 'data-status="done"' in fragment and "3 of 3 rows imported" in fragment
