@@ -29,7 +29,7 @@ def seed_demo(
     Idempotent: an existing demo workspace is left as it is. `data_dir` holds the DuckDB
     analytics store. Returns the URL-free facts a caller prints (login, counts, seconds).
     """
-    from mmsis.data.store import load_example
+    from mmsis.data.store import Store, load_example
     from mmsis.web import analytics, programme, security, services
     from mmsis.web import db as dbm
     from mmsis.web.deps import Access
@@ -109,7 +109,8 @@ def seed_demo(
                 store_path.unlink()
             # the values and the survey wave live in the programme store only, each tagged
             # with its upload (the batch), as an upload through the pages would be
-            with programme.writing(str(store_path)) as store:
+            # (a Store of its own, closed at the end: a server in another process opens it next)
+            with Store(store_path) as store:
                 with store.batch(programme.batch_id(up.id), "dhis2", up.filename):
                     n_values = load_example(store, country)["data_values"].imported
                 with store.batch(programme.batch_id(sup.id), "survey", sup.filename):
@@ -123,6 +124,7 @@ def seed_demo(
                 db, ws.id, "source", {"example_country_seed": int(getattr(country, "seed", 2024))}
             )
             done = analytics.refresh(db, ws)
+            programme.close(str(store_path))  # a server (maybe another process) opens it next
             services.audit(db, access, "seed", "workspace", ws.id, source="example country", **done)
             wid = ws.id
         return {

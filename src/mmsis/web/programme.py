@@ -143,6 +143,20 @@ def file_lock(path: str) -> Iterator[None]:
         _unlock_file(path)
 
 
+def close(ws: Workspace | str) -> None:
+    """Close one store this process holds and is not using (e.g. after seeding it, so that a
+    server in another process can open it)."""
+    path = path_of(ws)
+    with _REGISTRY:
+        entry = _OPEN.get(path)
+        if entry is None or entry.users:
+            return
+        del _OPEN[path]
+        unshare(path)
+        entry.store.close()
+        _unlock_file(path)
+
+
 def close_all() -> None:
     """Close every store this process holds (server shutdown, tests)."""
     with _REGISTRY:
