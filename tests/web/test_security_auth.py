@@ -95,9 +95,10 @@ def test_60_parallel_wrong_attempts_are_throttled(world_any, live: str) -> None:
 
 def test_an_office_behind_one_address_logs_in_at_once(world_any, live: str) -> None:  # type: ignore[no-untyped-def]
     """30 colleagues sharing one address log in together: none is throttled."""
+    from tests.web.conftest import _password_hash
+
     from mmsis.web import db as dbm
     from mmsis.web.models import User
-    from tests.web.conftest import _password_hash
 
     emails = [f"colleague{i}@example.org" for i in range(30)]
     with dbm.session_scope(world_any.app.state.sessions) as db:
