@@ -219,6 +219,9 @@ def _decide(dr: Any) -> S.Section:
         {"Forecast summary": dr.forecast_summary,
          f"Budget by year ({dr.currency})": b[budget_cols],
          "Health impact and cost-effectiveness (95% uncertainty intervals)": imp,
+         "DALYs averted by pathway (each with its convention)": dr.pathways[
+             ["label", "on", "events_averted", "dalys_central", "dalys_ui_low",
+              "dalys_ui_high", "convention"]] if len(dr.pathways) else dr.pathways,
          f"Published cost-effectiveness anchors (converted to {dr.currency} of the "
          "scenario's year where exchange rates and deflators are given)": anchors},
         list(dict.fromkeys(dr.forecast_sources + dr.impact_sources)),

@@ -421,6 +421,7 @@ class DecideResults:
     currency: str
     forecast_sources: list[str] = field(default_factory=list)
     impact_sources: list[str] = field(default_factory=list)
+    pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def decide_results(country: Any, draws: int = 2000) -> DecideResults:
@@ -449,7 +450,8 @@ def decide_results(country: Any, draws: int = 2000) -> DecideResults:
                 f"{sc.currency} {sc.currency_year}")
     return DecideResults(
         forecast_summary=fc.summary, budget=fc.budget, orders=fc.orders,
-        impact_summary=imp.summary, anchors=imp.anchors, scenario_name=sc.name,
+        impact_summary=imp.summary, anchors=imp.anchors, pathways=imp.pathways,
+        scenario_name=sc.name,
         currency=sc.currency,
         forecast_sources=[
             scen,
