@@ -587,6 +587,10 @@ class Store:
             return
         self.con.execute("INSERT OR REPLACE INTO batches (id, kind, file, rows) "
                          "VALUES (?, ?, ?, ?)", [b[0], b[1], b[2], rows])
+        if os.environ.get("MMSIS_CRASH_AT") == "store_commit":  # crash tests: die uncommitted
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
 
     @contextlib.contextmanager
     def batch(self, batch_id: str, kind: str, file: str | None = None) -> Iterator[Store]:

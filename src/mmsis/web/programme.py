@@ -235,6 +235,20 @@ def store_version(ws: Workspace) -> int:
 # --- imports -------------------------------------------------------------------------------
 
 
+CRASH_ENV = "MMSIS_CRASH_AT"
+"""Fault injection for the crash tests: the server kills itself (SIGKILL) at the named step
+of an upload: 'recorded' (upload on record, store untouched), 'store_commit' (inside the
+store's transaction, before COMMIT), 'store_written' (store committed, upload not updated)."""
+
+
+def crash_point(step: str) -> None:
+    """Die here, as kill -9 would, when MMSIS_CRASH_AT names this step (tests only)."""
+    if os.environ.get(CRASH_ENV) == step:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def batch_id(upload_id: int) -> str:
     """The store batch of an upload."""
     return f"upload:{upload_id}"
@@ -335,8 +349,10 @@ def import_upload(db: Session, access: Any, kind: str, filename: str,
     ws = access.workspace
     up = begin_upload(db, ws, access.user.id, kind, filename)
     db.commit()  # the upload is on record as importing before the store is written
+    crash_point("recorded")
     try:
         report = store_upload(ws, up.id, path, kind, up.filename, scope_path=access.scope_path)
+        crash_point("store_written")
     except InputError as exc:
         finish_upload(db, up.id, None, error=exc.message)
         audit(db, access, "upload", "upload", up.id, kind=kind, filename=up.filename,
