@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +79,22 @@ def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 
                 cells.append(text(v))
         table.add_row(*cells)
     console.print(table)
+
+
+@contextmanager
+def step(message: str) -> Iterator[None]:
+    """Show a long step on stderr (a spinner on a terminal, a line otherwise) and how long it
+    took; stdout stays clean for --json."""
+    start = time.monotonic()
+    if err_console.is_terminal:
+        with err_console.status(message + " ..."):
+            yield
+    else:
+        err_console.print(message + " ...", highlight=False)
+        yield
+    seconds = time.monotonic() - start
+    if seconds >= 2:
+        err_console.print(f"{message}: done in {seconds:.0f} s", highlight=False)
 
 
 def print_sentence(text: str) -> None:

@@ -392,8 +392,11 @@ def simulate_cmd(
 
     if test not in ("z", "t"):
         raise InputError(f"unknown test {test!r}: use z or t", field="test")
-    res = simulate_power(sequences=_ints(sequences, "sequences"), n=n, p0=p0, p1=p1, tau=tau,
-                         gamma=gamma, extra_treated_periods=extra_treated_periods, n_reps=reps,
-                         method=method, test=test, alpha=alpha, seed=seed,  # type: ignore[arg-type]
-                         n_jobs=jobs)
+    from mmsis._cli import step
+
+    with step(f"Simulating {reps:,} trials"):
+        res = simulate_power(sequences=_ints(sequences, "sequences"), n=n, p0=p0, p1=p1,
+                             tau=tau, gamma=gamma, extra_treated_periods=extra_treated_periods,
+                             n_reps=reps, method=method, test=test,  # type: ignore[arg-type]
+                             alpha=alpha, seed=seed, n_jobs=jobs)
     _show(res, as_json, "Simulated power")

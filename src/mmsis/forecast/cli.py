@@ -16,27 +16,63 @@ def forecast(
         "mms_tablets_dispensed, ...) for the consumption method."),
 ) -> None:
     """Monthly need, stock projection, order plan, expiry risk and budget by year."""
-    from mmsis._cli import console, print_json, print_table
+    from mmsis._cli import console, print_json, print_table, step
     from mmsis.forecast.consumption import read_history
     from mmsis.forecast.engine import run_forecast
     from mmsis.forecast.scenario import load_scenario
 
     sc = load_scenario(scenario)
     hist = read_history(history) if history else None
-    result = run_forecast(sc, history=hist)
+    with step("Forecasting need, orders and budget"):
+        result = run_forecast(sc, history=hist)
     if out is not None:
-        write_forecast(result, out)
+        with step(f"Writing tables and charts to {out}"):
+            write_forecast(result, out)
     if json_out:
         print_json(result.to_dict())
         return
-    print_table(result.summary, title=f"Forecast: {sc.name}")
-    b = result.budget[["year", "mms_total", "ifa_total", "programme_total", "total"]]
-    print_table(b, title=f"Budget by year ({sc.currency} {sc.currency_year})", float_digits=8)
-    print_table(result.orders.drop(columns=["pack_size"]), title="Order plan", float_digits=8)
+    from mmsis._cli import print_sentence
+    from mmsis.present import sentences
+    from mmsis.present.tables import Column, readable
+
+    summ = result.summary
+    shown = summ.assign(value=[
+        fmt_money(v, sc.currency) if str(item).startswith("total budget") else fmt_count(v)
+        for item, v in zip(summ["item"], summ["value"], strict=True)])
+    print_table(shown, title=f"Forecast: {sc.name}")
+    cur = sc.currency
+    print_table(readable(result.budget, [
+        Column("year", "year"), Column("mms_total", "MMS", "money", currency=cur),
+        Column("ifa_total", "IFA", "money", currency=cur),
+        Column("programme_total", "programme", "money", currency=cur),
+        Column("total", "total", "money", currency=cur)]),
+        title=f"Budget by year ({cur} {sc.currency_year})")
+    print_table(readable(result.orders, [
+        Column("product", "product"), Column("district", "district"),
+        Column("order_month", "order by", "period"),
+        Column("arrival_month", "arrives", "period"), Column("packs", "packs", "count"),
+        Column("tablets", "tablets", "count"), Column("cost", "cost", "money", currency=cur)]),
+        title="Order plan")
+    print_sentence(sentences.forecast(dict(zip(summ["item"], summ["value"], strict=True)), cur,
+                                      sc.horizon_months))
     if result.consumption is not None:
         print_table(result.consumption, title="Consumption vs demographic method")
     if out is not None:
         console.print(f"Tables and charts written to {out}")
+
+
+def fmt_count(v: float) -> str:
+    """A count for people (thousands separators)."""
+    from mmsis.present import format as fmt
+
+    return fmt.count(v)
+
+
+def fmt_money(v: float, currency: str) -> str:
+    """Money for people, with its currency."""
+    from mmsis.present import format as fmt
+
+    return fmt.money(v, currency)
 
 
 def write_forecast(result: object, out: Path) -> list[Path]:

@@ -16,32 +16,58 @@ def impact(
 ) -> None:
     """Events and DALYs averted by pathway, incremental cost, cost per DALY, 95% UIs, tornado,
     acceptability curve and published anchors."""
-    from mmsis._cli import console, print_json, print_table
+    from mmsis._cli import console, print_json, print_table, step
     from mmsis.forecast.scenario import load_scenario
     from mmsis.impact.engine import run_impact
 
     sc = load_scenario(scenario)
-    result = run_impact(sc, draws=draws, seed=seed)
+    with step(f"Simulating impact ({draws:,} draws)"):
+        result = run_impact(sc, draws=draws, seed=seed)
     if out is not None:
-        write_impact(result, out)
+        with step(f"Writing tables and charts to {out}"):
+            write_impact(result, out)
     if json_out:
         print_json(result.to_dict())
         return
-    cols = ["measure", "central", "mean", "ui_low", "ui_high"]
-    print_table(result.summary[cols], title=f"Impact of MMS vs IFA: {sc.name} "
-                f"({draws} draws, {sc.currency} {sc.currency_year})", float_digits=6)
-    print_table(result.pathways[["pathway", "on", "events_averted", "dalys_central",
-                                 "dalys_ui_low", "dalys_ui_high", "convention"]],
-                title="DALYs averted by pathway")
-    a = result.anchors[["study", "currency_year", "cost_per_daly", "cost_per_daly_converted",
-                        "dalys_averted_per_100k_pregnancies", "cost_per_death_averted"]]
-    print_table(a, title=f"Cost-effectiveness beside published anchors (converted to "
-                f"{sc.currency} {sc.currency_year} where impact.currency_conversion allows)")
-    if len(result.thresholds):
-        print_table(result.thresholds[["threshold", "value", "probability_cost_effective"]],
-                    title="Probability MMS is cost-effective at the thresholds")
-    print_table(result.tornado[["parameter", "low", "high", "output_low", "output_high"]],
-                title="One-way sensitivity of cost per DALY")
+    from mmsis._cli import print_sentence
+    from mmsis.present import format as fmt
+    from mmsis.present import sentences
+    from mmsis.present.labels import default_labels
+    from mmsis.present.tables import Column, readable, value_by_unit
+
+    labels, cur = default_labels(), sc.currency
+    summary = result.summary
+    rows = []
+    for r in summary.itertuples(index=False):
+        unit = labels.unit(r.measure)
+        rows.append({"measure": labels.label(r.measure, "output"),
+                     "central": value_by_unit(r.central, unit, cur),
+                     "95% uncertainty interval": (
+                         f"{value_by_unit(r.ui_low, unit, cur)} to "
+                         f"{value_by_unit(r.ui_high, unit, cur)}")})
+    import pandas as pd
+
+    print_table(pd.DataFrame(rows), title=f"Impact of MMS vs IFA: {sc.name} "
+                f"({fmt.count(draws)} draws, {cur} {sc.currency_year})")
+    anchors = result.anchors.assign(
+        currency_year=pd.to_numeric(result.anchors["currency_year"]).astype("Int64"))
+    a = readable(anchors, [
+        Column("study", "study"), Column("currency_year", "currency year"),
+        Column("cost_per_daly", "cost per DALY averted", "money", currency=cur),
+        Column("dalys_averted_per_100k_pregnancies", "DALYs averted per 100,000 pregnancies",
+               "count"),
+        Column("cost_per_death_averted", "cost per death averted", "money", currency=cur)])
+    print_table(a, title="Cost-effectiveness beside published anchors")
+    t = result.tornado
+    tor = pd.DataFrame({
+        "parameter": [labels.with_id(p, "parameter") for p in t["parameter"]],
+        "range": [f"{value_by_unit(lo, labels.unit(p), cur)} to "
+                  f"{value_by_unit(hi, labels.unit(p), cur)}"
+                  for p, lo, hi in zip(t["parameter"], t["low"], t["high"], strict=True)],
+        "cost per DALY": [f"{fmt.money(lo, cur)} to {fmt.money(hi, cur)}"
+                          for lo, hi in zip(t["output_low"], t["output_high"], strict=True)]})
+    print_table(tor, title="One-way sensitivity of cost per DALY")
+    print_sentence(sentences.impact(result))
     if out is not None:
         console.print(f"Tables and charts written to {out}")
 

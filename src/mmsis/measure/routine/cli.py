@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mmsis._cli import console, err_console, print_json, print_table
+from mmsis._cli import console, err_console, print_json, print_table, step
 
 app = typer.Typer(no_args_is_help=True, help="DHIS2 routine data, indicators, quality.")
 
@@ -26,7 +26,7 @@ def import_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import a file all-or-nothing; print imported, updated, ignored and refused rows."""
-    with _store(store) as st:
+    with _store(store) as st, step(f"Importing {file}"):
         rep = st.import_file(file)
     if json_out:
         print_json(rep)
@@ -65,7 +65,7 @@ def pull_cmd(
 
     des = [d for item in (data_elements or []) for d in item.split(",") if d]
     pes = [p for item in (periods or []) for p in item.split(",") if p]
-    with _store(store) as st:
+    with _store(store) as st, step(f"Pulling from {url}"):
         result = pull(Dhis2.from_env(url), st, data_elements=des, periods=pes, org_unit=org_unit,
                       level=level, checkpoint=checkpoint)
     console.print(f"pulled {result.chunks_done} chunks ({result.chunks_skipped} already done), "
@@ -91,7 +91,7 @@ def indicators_cmd(
     from mmsis.measure.routine.indicators import compute_indicators
 
     ids = [i for item in (indicator or []) for i in item.split(",") if i]
-    with _store(store) as st:
+    with _store(store) as st, step("Computing indicators"):
         df = compute_indicators(st, ids or None, level, period_type, definitions=definitions,
                                 ytd=ytd)
     if json_out:
@@ -118,7 +118,7 @@ def quality_cmd(
     from mmsis.measure.routine.quality import quality_review
 
     est = pd.read_csv(survey, dtype={"org_unit": str, "year": str}) if survey else None
-    with _store(store) as st:
+    with _store(store) as st, step("Reviewing data quality"):
         qr = quality_review(st, level, survey=est, definitions=definitions)
     if json_out:
         print_json({"score": qr.score, "level": qr.level, "summary": qr.summary,
