@@ -72,10 +72,13 @@ def report(
             programme.country if programme is not None else None, **links,
             origin=plan.name if plan is not None else "the files given to mmsis report",
             hints=_hints(plan))
+    from mmsis._cli import step
+
     try:
-        res = build_report(out, country=country, programme=programme,
-                           plan_file=str(plan) if plan else None, pdf=pdf,
-                           pptx=pptx)
+        with step("Building the report (data, charts, documents)"):
+            res = build_report(out, country=country, programme=programme,
+                               plan_file=str(plan) if plan else None, pdf=pdf,
+                               pptx=pptx)
     finally:
         if country is not None:
             country.close()
