@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS batches (id VARCHAR PRIMARY KEY, kind VARCHAR, file V
 CREATE TABLE IF NOT EXISTS survey_waves (id VARCHAR PRIMARY KEY, name VARCHAR, file VARCHAR,
     rows INTEGER, imported_at TIMESTAMP DEFAULT current_timestamp);
 CREATE TABLE IF NOT EXISTS survey_rows (wave VARCHAR, row INTEGER, data VARCHAR);
+CREATE TABLE IF NOT EXISTS batch_elements (batch VARCHAR, data_element VARCHAR);
 ALTER TABLE data_values ADD COLUMN IF NOT EXISTS source VARCHAR;
 """
 _DV_COLS = "data_element, period, org_unit, coc, aoc, value, source"
@@ -587,6 +588,9 @@ class Store:
             return
         self.con.execute("INSERT OR REPLACE INTO batches (id, kind, file, rows) "
                          "VALUES (?, ?, ?, ?)", [b[0], b[1], b[2], rows])
+        self.con.execute("DELETE FROM batch_elements WHERE batch = ?", [b[0]])
+        self.con.execute("INSERT INTO batch_elements SELECT DISTINCT ?, data_element FROM "
+                         "data_values WHERE source = ?", [b[0], b[0]])
         if os.environ.get("MMSIS_CRASH_AT") == "store_commit":  # crash tests: die uncommitted
             import signal
 
@@ -610,6 +614,14 @@ class Store:
         """True when a batch committed (its rows are in the store)."""
         row = self.con.execute("SELECT count(*) FROM batches WHERE id = ?", [batch_id]).fetchone()
         return bool(row and row[0])
+
+    def elements_version(self, data_elements: list[str]) -> int:
+        """Grows with every batch that wrote values of these data elements (keys the caches of
+        their series, which other elements' uploads leave valid)."""
+        row = self.con.execute("SELECT count(*) FROM batch_elements WHERE "
+                               "list_contains(?, data_element)", [list(data_elements)]
+                               ).fetchone()
+        return int(row[0]) if row else 0
 
     def version(self) -> int:
         """A number that grows with every committed batch (keys caches of derived results)."""

@@ -224,12 +224,35 @@ def ensure_store(db: Session, ws: Workspace) -> str:
     return ws.store_path
 
 
-def store_version(ws: Workspace) -> int:
-    """Grows with every batch committed to the store (0 without a store): keys the caches."""
+def store_version(ws: Workspace, data_elements: list[str] | None = None) -> int:
+    """Grows with every batch committed to the store (with ``data_elements``: every batch
+    that wrote values of them); 0 without a store. Keys the caches of derived results."""
     if not ws.store_path or not Path(ws.store_path).exists():
         return 0
+    # a commit changes the file or its write-ahead log (in any process): while neither has
+    # changed, the answer has not either, and the dashboard need not open DuckDB to know it
+    stamp = tuple(_stat(p) for p in (ws.store_path, ws.store_path + ".wal"))
+    key = (ws.store_path, tuple(sorted(data_elements or ())))
+    memo = _VERSION_MEMO.get(key)
+    if memo is not None and memo[0] == stamp:
+        return memo[1]
     with reading(ws) as st:
-        return st.version()
+        value = st.elements_version(data_elements) if data_elements else st.version()
+    if len(_VERSION_MEMO) > 1000:
+        _VERSION_MEMO.clear()
+    _VERSION_MEMO[key] = (stamp, value)
+    return value
+
+
+_VERSION_MEMO: dict[tuple[str, tuple[str, ...]], tuple[tuple[tuple[int, int], ...], int]] = {}
+
+
+def _stat(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (0, 0)
+    return (st.st_mtime_ns, st.st_size)
 
 
 # --- imports -------------------------------------------------------------------------------

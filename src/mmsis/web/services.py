@@ -520,4 +520,4 @@ def series_version(db: Session, workspace_id: int, data_elements: list[str]) -> 
     from mmsis.web import programme
 
     ws = db.get(Workspace, workspace_id)
-    return programme.store_version(ws) if ws is not None else 0
+    return programme.store_version(ws, data_elements) if ws is not None else 0
