@@ -83,14 +83,13 @@ def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 
 
 @contextmanager
 def step(message: str) -> Iterator[None]:
-    """Show a long step on stderr (a spinner on a terminal, a line otherwise) and how long it
-    took; stdout stays clean for --json."""
+    """Show a long step on stderr while it runs (a spinner) and how long it took, when stderr
+    is a terminal; pipes and captured output (scripts, tests, --json) stay untouched."""
+    if not err_console.is_terminal:
+        yield
+        return
     start = time.monotonic()
-    if err_console.is_terminal:
-        with err_console.status(message + " ..."):
-            yield
-    else:
-        err_console.print(message + " ...", highlight=False)
+    with err_console.status(message + " ..."):
         yield
     seconds = time.monotonic() - start
     if seconds >= 2:

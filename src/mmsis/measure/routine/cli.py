@@ -110,16 +110,20 @@ def quality_cmd(
                                             help="Definitions YAML with a quality section."),
     survey: Path | None = typer.Option(None, "--survey", help="CSV of survey estimates "
                                        "(indicator, estimate[, org_unit, year])."),
+    rollout: Path | None = typer.Option(
+        None, "--rollout", help="CSV of MMS start per unit (district_id or org_unit, "
+        "mms_start YYYYMM); default: the first month with MMS clients in each unit."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (summary, score, table)."),
 ) -> None:
-    """Data-quality review after the WHO DQR toolkit."""
+    """Data-quality review after the WHO DQR toolkit; planned MMS scale-up is not flagged."""
     import pandas as pd
 
     from mmsis.measure.routine.quality import quality_review
 
     est = pd.read_csv(survey, dtype={"org_unit": str, "year": str}) if survey else None
     with _store(store) as st, step("Reviewing data quality"):
-        qr = quality_review(st, level, survey=est, definitions=definitions)
+        roll = (pd.read_csv(rollout, dtype=str) if rollout is not None else None)
+        qr = quality_review(st, level, survey=est, definitions=definitions, rollout=roll)
     if json_out:
         print_json({"score": qr.score, "level": qr.level, "summary": qr.summary,
                     "table": qr.table})

@@ -77,6 +77,12 @@ class QualityConfig(BaseModel):
     outlier_data_elements: list[str] = Field(default_factory=list)
     trend_data_elements: list[str] = Field(default_factory=list)
     internal_consistency: list[ConsistencyPair] = Field(default_factory=list)
+    # Planned scale-up is not a data-quality fault: elements that change by design when MMS
+    # starts in a unit, the element whose first non-zero month marks the start (when no
+    # roll-out file is given) and the months of ramp-up after it (no outlier flags then).
+    rollout_data_elements: list[str] = Field(default_factory=list)
+    rollout_start_element: str | None = None
+    rollout_ramp_months: Threshold = Threshold(value=6)
 
 
 class Definitions(BaseModel):

@@ -202,6 +202,57 @@ def _internal(store: Store, col: dict[str, str], pairs: list) -> pd.DataFrame:
         "value": 100 * bad / n, "reference": 0.0, "flag": bad > 0, "_n": n, "_bad": bad})
 
 
+def rollout_starts(store: Store, anc: pd.DataFrame, q: object,
+                   rollout: pd.DataFrame | None = None) -> dict[str, str]:
+    """Month (YYYYMM) MMS started in each unit at the review level: from a roll-out table
+    (columns org_unit or district_id, and mms_start), else the first month the roll-out
+    element (MMS_CLIENTS) is above zero in the unit."""
+    if rollout is not None:
+        unit = "org_unit" if "org_unit" in rollout else "district_id"
+        if unit not in rollout or "mms_start" not in rollout:
+            raise InputError("a roll-out table needs columns district_id (or org_unit) and "
+                             "mms_start (YYYYMM)", field="rollout")
+        out = {}
+        for i, (u, start) in enumerate(zip(rollout[unit], rollout["mms_start"], strict=True)):
+            text = str(start).strip().replace("-", "")[:6]
+            if text in ("", "nan", "None"):
+                continue
+            if not (len(text) == 6 and text.isdigit()):
+                raise InputError(f"expected a month YYYYMM, got {start!r}", row=i + 1,
+                                 column="mms_start", field="rollout")
+            out[str(u)] = text
+        return out
+    element = getattr(q, "rollout_start_element", None)
+    if not element:
+        return {}
+    c = store.con
+    c.register("_anc_df", anc)
+    try:
+        g = store.query("""SELECT a.ou, min(v.period) AS start FROM data_values v
+            JOIN _anc_df a USING (org_unit) WHERE v.data_element = ? AND v.value > 0
+            AND length(v.period) = 6 GROUP BY a.ou""", [element])
+    finally:
+        c.unregister("_anc_df")
+    return dict(zip(g["ou"].astype(str), g["start"].astype(str), strict=True))
+
+
+def _add_months(yyyymm: str, months: int) -> str:
+    y, m = int(yyyymm[:4]), int(yyyymm[4:6]) - 1 + months
+    return f"{y + m // 12}{m % 12 + 1:02d}"
+
+
+def _planned_outliers(flags: pd.DataFrame, fac_unit: pd.Series, starts: dict[str, str],
+                      des: set[str], ramp: int) -> pd.Series:
+    """True for outlier flags of roll-out elements in the ramp-up months after MMS started."""
+    if flags.empty or not starts or not des:
+        return pd.Series(False, index=flags.index)
+    start = flags["org_unit"].map(fac_unit).map(starts)
+    end = start.map(lambda s: _add_months(s, ramp) if isinstance(s, str) else None)
+    month = flags["period"].astype(str).str[:6]
+    return (flags["data_element"].isin(des) & start.notna() & (month >= start.fillna(""))
+            & (month < end.fillna("")))
+
+
 def _over_time(store: Store, col: dict[str, str], des: list[str], tol: float) -> pd.DataFrame:
     """The last year's total over the mean of the three years before, per unit and element."""
     if not des:
@@ -258,8 +309,11 @@ def _external(store: Store, survey: pd.DataFrame, defs: Definitions, tol: float)
 
 @spill.out_of_core()
 def quality_review(store: Store, level: int = 3, *, survey: pd.DataFrame | None = None,
-                   definitions: str | Path | Definitions | None = None) -> QualityReview:
-    """Run the DQR checks; org-unit results are at ``level`` by year, outliers per facility."""
+                   definitions: str | Path | Definitions | None = None,
+                   rollout: pd.DataFrame | None = None) -> QualityReview:
+    """Run the DQR checks; org-unit results are at ``level`` by year, outliers per facility.
+
+    Planned MMS scale-up is not flagged: see ``rollout_starts`` and docs/routine.md."""
     require_data(store)
     defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
     q = defs.quality
@@ -275,6 +329,33 @@ def quality_review(store: Store, level: int = 3, *, survey: pd.DataFrame | None 
         trend = _over_time(store, col, q.trend_data_elements, tol)
     finally:
         store.con.execute("DROP TABLE IF EXISTS _fm")
+    # planned scale-up: roll-out elements of units where MMS started inside the compared
+    # years leave the over-time check; their outliers in the ramp-up months are not flagged
+    starts = rollout_starts(store, anc, q, rollout)
+    roll_des = set(q.rollout_data_elements)
+    n_planned_trend = 0
+    if starts and roll_des and not trend.empty:
+        first = f"{int(str(trend['period'].iloc[0])[:4]) - 3}01"  # first of the 4 years
+        planned = trend["data_element"].isin(roll_des) & trend["org_unit"].astype(str).map(
+            lambda u: starts.get(u, "") > first)
+        n_planned_trend = int(planned.sum())
+        trend = trend[~planned]
+    n_planned_outliers = 0
+    if starts and roll_des and not outl.empty:
+        fac_unit = anc.set_index("org_unit")["ou"].astype(str)
+        ramp = int(q.rollout_ramp_months.value)
+        planned = _planned_outliers(outl, fac_unit, starts, roll_des, ramp)
+        n_planned_outliers = int(planned.sum())
+        if n_planned_outliers:
+            gone = outl[planned]
+            for cat, name in (("extreme", "outlier_extreme"), ("moderate", "outlier_moderate"),
+                              ("modified_z", "outlier_modified_z")):
+                counts = gone[gone["check"] == name].groupby("data_element").size()
+                per_de = per_de.set_index("data_element")
+                per_de[cat] = (per_de[cat] - counts.reindex(per_de.index).fillna(0)).astype(
+                    "int64")
+                per_de = per_de.reset_index()
+            outl = outl[~planned]
     external = _external(store, survey, defs, tol) if survey is not None else pd.DataFrame(
         columns=TABLE_COLUMNS)
     parts = [p for p in (comp, outl, internal.drop(columns=["_n", "_bad"], errors="ignore"),
@@ -312,7 +393,10 @@ def quality_review(store: Store, level: int = 3, *, survey: pd.DataFrame | None 
         add("internal_consistency", "% of facility-months consistent", 100 * (1 - bad / n), n,
             bad)
     if not trend.empty:
-        add("consistency_over_time", f"% of unit-elements within +-{tol:g}% of 3-year mean",
+        planned = (f" ({n_planned_trend} in planned MMS roll-out left out)"
+                   if n_planned_trend else "")
+        add("consistency_over_time",
+            f"% of unit-elements within +-{tol:g}% of 3-year mean{planned}",
             100 * (1 - trend["flag"].mean()), len(trend), int(trend["flag"].sum()))
     if not external.empty:
         add("external_consistency", f"% of comparisons within +-{tol:g}% of the survey",
