@@ -35,7 +35,8 @@ def test_init_then_assess_json(tmp_path: Path) -> None:
     assert all(not v["ready"] for v in out["verdicts"])
     assert chart.exists()
     res = runner.invoke(app, ["plan", "assess", "--file", str(plan)])
-    assert res.exit_code == 0 and "stay in explore" in res.output
+    assert res.exit_code == 0 and "stays in Explore and prepare" in " ".join(res.output.split())
+    assert "explore_" not in res.output  # labels, not knowledge-base ids
 
 
 def test_assess_bad_file_names_the_field(tmp_path: Path) -> None:

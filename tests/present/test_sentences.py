@@ -80,7 +80,8 @@ def test_readiness_names_labels_not_ids() -> None:
               value_date="2024-12", threshold=">= 0.48")
     s = sentences.readiness(verdict, [item])
     assert s.startswith("Demand and adherence stays in Scale up: 14% of its key results are met.")
-    assert "Women consume a full course (3.1% (Dec 2024; target at least 48%))" in s
+    assert ("Required and still open: Women consume a full course (3.1% (Dec 2024; target at "
+            "least 48%))") in s
     assert "scale_up" not in s and "demand_consumption" not in s
 
 

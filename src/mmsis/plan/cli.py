@@ -51,6 +51,8 @@ def assess_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Readiness scorecard per phase x pillar and a verdict for each pillar's next phase."""
+    import pandas as pd
+
     from mmsis.framework.loader import load_framework
     from mmsis.plan.scorecard import assess
     from mmsis.plan.workspace import load_programme
@@ -61,17 +63,28 @@ def assess_cmd(
     if as_json:
         print_json(card)
         return
+    from mmsis.present import format as fmt
+    from mmsis.present.labels import default_labels
+    from mmsis.present.sentences import item_value, readiness
+
+    lab = default_labels()
     v = card.verdicts_frame()
-    print_table(v[["pillar", "phase", "share_met", "verdict"]],
-                title=f"Readiness: {card.programme}")
+    shown = pd.DataFrame({
+        "pillar": [lab.label(p, "pillar") for p in v["pillar"]],
+        "phase": [lab.label(p, "phase") for p in v["phase"]],
+        "key results met": [fmt.percent(x) for x in v["share_met"]],
+        "verdict": ["ready to move on" if r else "stay" for r in v["ready"]]})
+    print_table(shown, title=f"Readiness: {card.programme}")
     for row in card.verdicts:
-        if row.reasons:
-            console.print(f"[bold]{row.pillar}[/bold]: " + "; ".join(row.reasons))
-    items = card.items_frame()
-    measured = items[items["basis"] == "measured"]
-    if len(measured):
-        print_table(measured[["key_result", "value", "value_date", "threshold", "status",
-                              "value_source"]], title="Indicator-backed key results")
+        console.print(readiness(row, card.items), highlight=False)
+    items = [i for i in card.items if i.basis == "measured"]
+    if items:
+        print_table(pd.DataFrame({
+            "key result": [i.title for i in items],
+            "value": [item_value(i) for i in items],
+            "status": [lab.label(i.status, "word") for i in items],
+            "source": [i.value_source or "" for i in items]}),
+            title="Indicator-backed key results")
 
 
 @app.command("agenda")
@@ -105,10 +118,13 @@ def agenda_cmd(
         sheets = [fw.indicator(i).model_dump(mode="json") for i in ids]
         print_json({"agenda": agenda, "indicator_sheets": sheets, "strategies": strategies})
         return
-    print_table(agenda.summary[["rank", "question", "score", "design", "sample_size", "partner"]],
-                title=f"IR agenda: {agenda.programme} (top {top} of {agenda.n_candidates})")
-    for it in agenda.items:
-        console.print(f"[bold]{it.rank}. {it.question}[/bold] {it.text}")
+    from mmsis.present.tables import Column, readable
+
+    print_table(readable(agenda.summary, [
+        Column("rank", "rank"), Column("question", "question", "label_id", "question"),
+        Column("score", "score", "number"), Column("design", "design", "label", "design"),
+        Column("sample_size", "sample size"), Column("partner", "partner")]),
+        title=f"IR agenda: {agenda.programme} (top {top} of {agenda.n_candidates})")
     if len(strategies):
         print_table(strategies[["construct", "strategy_name", "decision"]],
                     title="ERIC strategies for flagged CFIR barriers")

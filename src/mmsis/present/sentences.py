@@ -377,19 +377,19 @@ def readiness(verdict: Any, items: Iterable[Any], labels: Labels | None = None,
                 f"{lab.label(verdict.next_phase, 'phase')}: {met} and every required one.")
     else:
         head = f"{pillar} stays in {phase}: {met}."
-    by_id = {i.key_result: i for i in items}
-    open_ = []
-    for i in by_id.values():
+    required, other = [], []
+    for i in {i.key_result: i for i in items}.values():
         if i.phase != verdict.phase or i.pillar != verdict.pillar:
             continue
-        if not i.required or i.status == "met" or i.status == "not_applicable":
+        if i.status not in ("not_met", "partly"):
             continue
-        if i.basis == "measured":
-            open_.append(f"{i.title} ({item_value(i, locale)})")
-        else:
-            open_.append(f"{i.title} ({lab.label(i.status, 'word')})")
-    tail = ("Still open: " + "; ".join(open_) + ".") if open_ else ""
-    return _join([head, tail])
+        shown = (f"{i.title} ({item_value(i, locale)})" if i.basis == "measured" else
+                 f"{i.title} ({lab.label(i.status, 'word')})")
+        (required if i.required else other).append(shown)
+    tail = ("Required and still open: " + "; ".join(required) + ".") if required else ""
+    rest = ("Not yet met: " + "; ".join(other[:3]) + ("; ..." if len(other) > 3 else "") + "."
+            ) if other else ""
+    return _join([head, tail, rest])
 
 
 # --- measure --------------------------------------------------------------------------------
