@@ -99,7 +99,18 @@ def indicators_cmd(
     elif csv_out:
         typer.echo(df.to_csv(index=False), nl=False)
     else:
-        print_table(df, title=f"Routine indicators, level {level}, {period_type}")
+        from mmsis.present.labels import Labels
+        from mmsis.present.tables import Column, readable
+
+        with _store(store) as st:
+            labels = Labels.from_store(st)
+        print_table(readable(df, [
+            Column("org_unit_name", "org unit"), Column("period", "period", "period"),
+            Column("indicator", "indicator", "label_id", "routine_indicator"),
+            Column("numerator", "numerator", "count"),
+            Column("denominator", "denominator", "count"),
+            Column("value", "value", "number")], labels),
+            title=f"Routine indicators, level {level}, {period_type}")
 
 
 @app.command("quality")
@@ -128,9 +139,26 @@ def quality_cmd(
         print_json({"score": qr.score, "level": qr.level, "summary": qr.summary,
                     "table": qr.table})
         return
-    print_table(qr.summary, title=f"Data-quality review (score {qr.score:.1f} / 100)")
+    from mmsis._cli import print_sentence
+    from mmsis.present.labels import Labels
+    from mmsis.present.sentences import quality
+    from mmsis.present.tables import Column, readable
+
+    with _store(store) as st:
+        labels = Labels.from_store(st)
+    print_table(readable(qr.summary, [
+        Column("dimension", "dimension", "label", "check"), Column("metric", "measure"),
+        Column("value", "value (%)", "number"), Column("n", "checked", "count"),
+        Column("flagged", "flagged", "count")], labels),
+        title=f"Data-quality review (score {qr.score:.1f} / 100)")
     flagged = qr.table[qr.table["flag"]]
-    print_table(flagged.head(30), title=f"Flags ({len(flagged)} in all; first 30)")
+    print_table(readable(flagged.head(30), [
+        Column("org_unit_name", "org unit"), Column("period", "period", "period"),
+        Column("check", "check", "label", "check"),
+        Column("data_element", "data element", "label", "data_element"),
+        Column("value", "value", "number"), Column("reference", "expected", "number")],
+        labels), title=f"Flags ({len(flagged):,} in all; first 30)")
+    print_sentence(quality(qr.score, qr.summary, len(flagged)))
     if len(flagged) > 30:
         err_console.print("use --json for the full table")
 
