@@ -103,3 +103,25 @@ def test_quality_sentence() -> None:
     s = sentences.quality(85.0, summary, 12)
     assert s.startswith("Data quality is acceptable: 85 out of 100.")
     assert "internal consistency" in s and "12 values or units are flagged" in s
+
+
+def test_evaluate_cli_prints_labels_and_a_sentence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`mmsis evaluate its` for people: term labels, CI and p formatted, what changed in words."""
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from mmsis.cli import app
+
+    rng = np.random.default_rng(3)
+    t = np.arange(48)
+    d = (t >= 24).astype(int)
+    y = rng.poisson(np.exp(5 + 0.002 * t + 0.2 * d))
+    f = tmp_path / "s.csv"
+    pd.DataFrame({"t": t, "y": y, "d": d}).to_csv(f, index=False)
+    res = CliRunner().invoke(app, ["evaluate", "its", str(f), "--outcome", "y", "--time", "t",
+                                   "--intervention", "d"])
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.stdout.split())
+    assert "Level change at the start (level_change)" in out
+    assert "The outcome rose by" in out and "at the interruption, beyond the trend before" in out
+    assert "e-0" not in out and "e+0" not in out

@@ -55,20 +55,38 @@ def _output(
 
 
 def _print_summary(title: str, result: Any, lines: list[str]) -> None:
-    from mmsis._cli import console, print_table
+    from mmsis._cli import console, print_sentence, print_table
+    from mmsis.present.tables import Column, readable
 
-    summary = result.summary.copy()
+    summary = result.summary
     if "rr" in summary:
-        summary = summary[["term", "rr", "rr_ci_low", "rr_ci_high", "p"]]
+        cols = [Column(("rr", "rr_ci_low", "rr_ci_high"), "rate ratio (95% CI)", "ci")]
     else:
-        summary = summary[
-            [c for c in ("term", "estimate", "se", "ci_low", "ci_high", "p") if c in summary]
-        ]
-    print_table(summary, title=title)
+        cols = [Column(("estimate", "ci_low", "ci_high"), "estimate (95% CI)", "ci")]
+    shown = readable(summary, [Column("term", "term", "label_id", "term"), *cols,
+                               Column("p", "p", "p")])
+    print_table(shown, title=title)
+    print_sentence(_sentence(result))
     for line in lines:
         console.print(line)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def _sentence(result: Any) -> str:
+    """What the fitted model says, in words (mmsis.present.sentences)."""
+    from mmsis.present import sentences
+
+    kind = type(result).__name__
+    if kind == "ITSResult":
+        return sentences.its(result)
+    if kind == "ControlledITSResult":
+        return sentences.cits(result)
+    if kind == "DiDResult":
+        return sentences.did(result)
+    if kind == "SteppedWedgeResult":
+        return sentences.stepped_wedge_analysis(result)
+    return ""
 
 
 # Options shared by `its` and `cits` (one declaration each).
@@ -321,10 +339,31 @@ def did(
     _output(result, plot, json_out, "Difference-in-differences", _did_lines)
 
 
+def _cohorts(cohorts: dict[str, int]) -> str:
+    """Start times and their unit counts for people: month counts (year x 12 + month - 1, as
+    YYYYMM periods are coded) as "Jul 2022", others as given."""
+    from mmsis.present import format as fmt
+
+    parts = []
+    for key, n in cohorts.items():
+        if key == "never":
+            if n:
+                parts.append(f"never ({n})")
+            continue
+        try:
+            k = int(float(key))
+        except ValueError:
+            parts.append(f"{key} ({n})")
+            continue
+        when = fmt.period(f"{k // 12}{k % 12 + 1:02d}") if 12 * 1900 <= k < 12 * 2200 else key
+        parts.append(f"{when} ({n})")
+    return ", ".join(parts)
+
+
 def _did_lines(result: Any) -> list[str]:
     w = result.weights
     return [
-        f"n = {result.n} unit-times, {result.n_units} units; cohorts {result.cohorts}",
+        f"{result.n:,} unit-times, {result.n_units} units; started: {_cohorts(result.cohorts)}",
         f"TWFE weights: {w['n_negative']} of {w['n_treated_cells']} treated cells negative",
     ]
 

@@ -20,7 +20,7 @@ import yaml
 #: The kinds ``Labels.label`` knows, in the order an id without a kind is looked up.
 KINDS = ("phase", "pillar", "key_result", "question", "outcome", "indicator",
          "routine_indicator", "design", "data_source", "effect", "parameter", "output", "check",
-         "word", "org_unit", "data_element")
+         "term", "word", "org_unit", "data_element")
 
 
 class _Queryable(Protocol):
@@ -85,7 +85,7 @@ def _framework_maps(directory: str | None) -> dict[str, dict[str, str]]:
         for i in routine.get("indicators", []) if isinstance(i, dict) and "id" in i}
     labels = _label_file(directory)
     for kind, section in (("parameter", "parameters"), ("output", "outputs"),
-                          ("check", "checks"), ("word", "words")):
+                          ("check", "checks"), ("term", "terms"), ("word", "words")):
         maps[kind] = {str(k): str(v["label"] if isinstance(v, dict) else v)
                       for k, v in (labels.get(section) or {}).items()}
     for e in fw.evidence.effect_sizes:  # rr.<effect>: the model's relative-risk parameters
