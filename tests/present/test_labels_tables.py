@@ -99,3 +99,12 @@ def test_text_never_scientific() -> None:
 def test_unknown_column_kind_refused() -> None:
     with pytest.raises(ValueError):
         Column("a", "A", "nonsense")
+
+
+def test_formatter_is_offered_to_page_templates() -> None:
+    from mmsis.web.app import _templates
+
+    out = _templates().from_string(
+        '{{ 0.7857|percent }}|{{ "2024Q4"|period }}|{{ "scale_up"|label }}|'
+        '{{ 2834000|money("USD") }}|{{ 0.0|p_value }}|{{ 17010.4|count }}').render()
+    assert out == "79%|Oct-Dec 2024|Scale up|USD\u00a02,834,000|p &lt; 0.001|17,010"

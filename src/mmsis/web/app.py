@@ -62,6 +62,12 @@ def _templates() -> Environment:
     )
     env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.0f}%"
     env.filters["num"] = _number
+    # the one presentation layer (mmsis.present), for pages moving onto it
+    from mmsis.present import format as fmt
+    from mmsis.present.labels import label
+
+    env.filters.update(number=fmt.number, count=fmt.count, percent=fmt.percent, ci=fmt.ci,
+                       p_value=fmt.p_value, money=fmt.money, period=fmt.period, label=label)
     return env
 
 
