@@ -64,8 +64,7 @@ def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 
     ``float_digits`` significant digits, thousands separators, never scientific notation)."""
     import numpy as np
 
-    from mmsis.present import format as fmt
-    from mmsis.present.tables import text
+    from mmsis.present import numbers as fmt
 
     table = Table(title=title, show_lines=False)
     for col in df.columns:
@@ -76,7 +75,7 @@ def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 
             if isinstance(v, (float, np.floating)) and not isinstance(v, bool):
                 cells.append("" if math.isnan(v) else fmt.number(v, float_digits))
             else:
-                cells.append(text(v))
+                cells.append(fmt.text(v))
         table.add_row(*cells)
     console.print(table)
 
@@ -100,15 +99,6 @@ def print_sentence(text: str) -> None:
     """Print what a result means (mmsis.present.sentences) under its table."""
     if text:
         console.print(text, highlight=False)
-
-
-def print_readable(
-    df: pd.DataFrame, columns: Sequence[Any], title: str | None = None, labels: Any = None
-) -> None:
-    """Print a result frame for people: chosen columns, worded headers, formatted cells."""
-    from mmsis.present.tables import readable
-
-    print_table(readable(df, columns, labels), title=title)
 
 
 def print_frame(

@@ -3,7 +3,9 @@
 Everything a person reads (CLI tables, pages, charts, the report) goes through these
 functions; machines keep the raw values (``--json``, ``--csv``, the API). Numbers never come
 out in scientific notation. Formatting rules follow Babel's CLDR data for ``locale``
-(English now; French and Portuguese only need the locale passed).
+(English now; French and Portuguese only need the locale passed). The number functions live
+in ``mmsis.present.numbers`` (no project imports); the period functions here read DHIS2
+periods with ``mmsis.data.dhis2.periods``.
 """
 
 from __future__ import annotations
@@ -13,144 +15,20 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date as _babel_date
-from babel.numbers import format_currency as _babel_currency
-from babel.numbers import format_decimal as _babel_decimal
 
-DEFAULT_LOCALE = "en"
-#: Shown for a missing value (None, NaN, infinite).
-MISSING = ""
-
-
-def _num(x: Any) -> float | None:
-    """A finite float, or None for missing, NaN, infinite or non-numeric values."""
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _pattern(decimals: int, *, grouping: bool = True, fixed: bool = False) -> str:
-    """A CLDR decimal pattern with up to (or, ``fixed``, exactly) ``decimals`` decimals."""
-    base = "#,##0" if grouping else "0"
-    if decimals <= 0:
-        return base
-    return base + "." + ("0" if fixed else "#") * decimals
-
-
-def decimals_for(x: float, digits: int = 3) -> int:
-    """Decimals that show ``digits`` significant digits of x (none for |x| >= 10^digits)."""
-    if x == 0:
-        return 0
-    return max(0, digits - 1 - math.floor(math.log10(abs(x))))
-
-
-def number(x: Any, digits: int = 3, locale: str = DEFAULT_LOCALE) -> str:
-    """A number with ``digits`` significant digits, thousands separators, never 1e+04."""
-    f = _num(x)
-    if f is None:
-        return MISSING
-    d = min(decimals_for(f, digits), 12)
-    rounded = round(f, d)
-    if rounded == 0:
-        return "0"
-    return _babel_decimal(rounded, format=_pattern(d), locale=locale)
-
-
-def count(x: Any, locale: str = DEFAULT_LOCALE) -> str:
-    """A whole count with thousands separators (births, women, tablets): 17,010."""
-    f = _num(x)
-    if f is None:
-        return MISSING
-    return _babel_decimal(round(f), format="#,##0", locale=locale)
-
-
-def _share_decimals(values: list[float]) -> int:
-    """0 decimals from 10%, 1 from 1%, 2 below: enough to tell the smallest share apart."""
-    smallest = min((abs(v) for v in values if v != 0), default=1.0)
-    return 0 if smallest >= 0.1 else 1 if smallest >= 0.01 else 2
-
-
-def percent(share: Any, decimals: int | None = None, locale: str = DEFAULT_LOCALE) -> str:
-    """A share (0.7857) as a percentage ("79%"); decimals chosen by size unless given."""
-    f = _num(share)
-    if f is None:
-        return MISSING
-    d = _share_decimals([f]) if decimals is None else decimals
-    return _babel_decimal(round(100 * f, d), format=_pattern(d, fixed=True), locale=locale) + "%"
-
-
-def _range(lo: str, hi: str, negative: bool) -> str:
-    """"77-81", or "-0.01 to 0.06" when a bound is negative (a hyphen would read as minus)."""
-    return f"{lo} to {hi}" if negative else f"{lo}-{hi}"
-
-
-def ci(estimate: Any, low: Any, high: Any, *, kind: str = "number", digits: int = 3,
-       currency: str | None = None, locale: str = DEFAULT_LOCALE) -> str:
-    """An estimate with its interval: "79% (77-81%)", "1.11 (1.09-1.13)", "USD 237 (101-1,070)".
-
-    ``kind`` is ``percent`` (shares 0-1), ``number``, ``count`` or ``money`` (with ``currency``).
-    """
-    e, lo, hi = _num(estimate), _num(low), _num(high)
-    if e is None:
-        return MISSING
-    negative = any(v is not None and v < 0 for v in (lo, hi))
-    if kind == "percent":
-        d = _share_decimals([v for v in (e, lo, hi) if v is not None])
-        head = percent(e, d, locale)
-        if lo is None or hi is None:
-            return head
-        inner = _range(percent(lo, d, locale)[:-1], percent(hi, d, locale)[:-1], negative)
-        return f"{head} ({inner}%)"
-    d = min(decimals_for(e, digits), 12)
-
-    def fmt(v: float) -> str:
-        if kind == "count" or (kind == "money" and abs(v) >= 100):
-            return count(v, locale)
-        if kind == "money":
-            return number(v, digits, locale)
-        return _babel_decimal(round(v, d), format=_pattern(d), locale=locale)
-
-    if kind == "count":
-        head = count(e, locale)
-    elif kind == "money":
-        head = money(e, currency or "USD", locale)
-    else:
-        head = number(e, digits, locale)
-    if lo is None or hi is None:
-        return head
-    return f"{head} ({_range(fmt(lo), fmt(hi), negative)})"
-
-
-def p_value(p: Any, locale: str = DEFAULT_LOCALE) -> str:
-    """"p < 0.001", "p = 0.02", "p = 0.23": never "p 0" or 1.5e-11."""
-    f = _num(p)
-    if f is None:
-        return MISSING
-    if f < 0.001:
-        return "p < " + _babel_decimal(0.001, format="0.###", locale=locale)
-    if f > 0.99:
-        return "p > " + _babel_decimal(0.99, format="0.##", locale=locale)
-    d = 3 if f < 0.01 else 2
-    return "p = " + _babel_decimal(round(f, d), format=_pattern(d, fixed=True), locale=locale)
-
-
-def money(x: Any, currency: str = "USD", locale: str = DEFAULT_LOCALE) -> str:
-    """An amount with its ISO currency: "USD 2,834,000", "USD 14.50", "USD 0.0188"."""
-    f = _num(x)
-    if f is None:
-        return MISSING
-    if abs(f) >= 100:
-        d, fixed = 0, True
-    elif abs(f) >= 1 or f == 0:
-        d, fixed = 2, True
-    else:
-        d, fixed = max(2, decimals_for(f, 3)), False
-    pattern = "¤¤\u00a0" + _pattern(d, fixed=fixed)
-    return _babel_currency(round(f, d), currency, format=pattern, locale=locale,
-                           currency_digits=False)
+from mmsis.present.numbers import (
+    DEFAULT_LOCALE,
+    MISSING,
+    _share_decimals,
+    ci,
+    count,
+    decimals_for,
+    money,
+    number,
+    p_value,
+    percent,
+    text,
+)
 
 
 def day(d: date | datetime | str, locale: str = DEFAULT_LOCALE) -> str:
@@ -213,5 +91,5 @@ def period(pe: Any, locale: str = DEFAULT_LOCALE) -> str:
     return span(p.start, p.end, locale)
 
 
-__all__ = ["DEFAULT_LOCALE", "MISSING", "ci", "count", "day", "decimals_for", "money",
-           "number", "p_value", "percent", "period", "span"]
+__all__ = ["DEFAULT_LOCALE", "MISSING", "_share_decimals", "ci", "count", "day",
+           "decimals_for", "money", "number", "p_value", "percent", "period", "span", "text"]

@@ -377,7 +377,8 @@ def readiness(verdict: Any, items: Iterable[Any], labels: Labels | None = None,
                 f"{lab.label(verdict.next_phase, 'phase')}: {met} and every required one.")
     else:
         head = f"{pillar} stays in {phase}: {met}."
-    required, other = [], []
+    required: list[str] = []
+    other: list[str] = []
     for i in {i.key_result: i for i in items}.values():
         if i.phase != verdict.phase or i.pillar != verdict.pillar:
             continue

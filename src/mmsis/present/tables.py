@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmsis.present import format as fmt
 from mmsis.present.labels import Labels, default_labels
+from mmsis.present.numbers import text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,23 +73,6 @@ def cell(value: Any, kind: str, labels: Labels, *, label_kind: str | None = None
                "ci_count": "count"}[kind]
         return fmt.ci(est, lo, hi, kind=sub, digits=digits, currency=currency, locale=locale)
     return text(value, locale)
-
-
-def text(value: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
-    """Any value as plain text: floats without scientific notation, big ints grouped."""
-    import numpy as np
-
-    if value is None:
-        return fmt.MISSING
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return fmt.count(value, locale) if abs(int(value)) >= 10_000 else str(int(value))
-    if isinstance(value, (float, np.floating)):
-        return fmt.number(value, 4, locale)
-    if isinstance(value, (list, tuple)):
-        return ", ".join(text(v, locale) for v in value)
-    return str(value)
 
 
 def value_by_unit(value: Any, unit: str, currency: str = "USD",
