@@ -182,7 +182,30 @@ def cascade(
 
     rec = _recoded(file, profile, supplement, period_months)
     res = run(rec, by=_profile_domains(by, profile), level=level)
-    print_frame(res, as_json, "MMS/IFA coverage cascade", drop=["method", "label"])
+    if as_json:
+        print_json(res)
+        return
+    from mmsis.present.tables import Column, readable
+
+    domains = [c for c in res.columns if c not in (
+        "step", "label", "of", "estimate", "se", "ci_low", "ci_high", "deff", "n", "df",
+        "method")]
+    shown = res.assign(of=res["of"].map(lambda v: _step_of(v, res)))
+    print_table(readable(shown, [
+        *[Column(c, c) for c in domains], Column("label", "step"),
+        Column("of", "share of"),
+        Column(("estimate", "ci_low", "ci_high"), "coverage (95% CI)", "ci_percent"),
+        Column("n", "women", "count")]), title="MMS/IFA coverage cascade")
+
+
+def _step_of(of: str, res) -> str:  # type: ignore[no-untyped-def]
+    """"previous step: anc1" as the previous step's label."""
+    prefix = "previous step: "
+    if not str(of).startswith(prefix):
+        return str(of)
+    step = str(of)[len(prefix):]
+    names = dict(zip(res["step"], res["label"], strict=False))
+    return f"women with {names.get(step, step)}"
 
 
 @app.command()
