@@ -1,0 +1,68 @@
+"""Re-imports only compare: unchanged rows are never rewritten, changed values are updated in
+place, a new month is appended; the monthly totals follow each import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from mmsis.data.store import Store
+
+OUS = pd.DataFrame({"id": ["C", "D1", "F1", "F2"], "name": ["C", "D1", "F1", "F2"],
+                    "level": [1, 2, 3, 3], "path": ["/C", "/C/D1", "/C/D1/F1", "/C/D1/F2"]})
+DES = pd.DataFrame({"id": ["ANC1", "ANC4"], "aggregation_type": "SUM"})
+
+
+def _csv(path: Path, months: list[str], bump: dict[tuple[str, str, str], float] | None = None
+         ) -> Path:
+    rows = [(de, pe, ou, float(i)) for i, (de, pe, ou) in enumerate(
+        (de, pe, ou) for pe in months for de in ("ANC1", "ANC4") for ou in ("F1", "F2"))]
+    df = pd.DataFrame(rows, columns=["dataelement", "period", "orgunit", "value"])
+    for (de, pe, ou), v in (bump or {}).items():
+        df.loc[(df["dataelement"] == de) & (df["period"] == pe) & (df["orgunit"] == ou),
+               "value"] = v
+    df.insert(3, "categoryoptioncombo", "HllvX50cXC0")
+    df.insert(4, "attributeoptioncombo", "HllvX50cXC0")
+    df.to_csv(path, index=False)
+    return path
+
+
+def _rows(st: Store) -> pd.DataFrame:
+    return st.query("SELECT rowid AS rid, data_element, period, org_unit, value, source "
+                    "FROM data_values ORDER BY rid")
+
+
+def test_unchanged_reimport_rewrites_nothing_and_changes_update_in_place(tmp_path: Path) -> None:
+    st = Store(str(tmp_path / "s.duckdb"))
+    assert st.import_metadata({"org_units": OUS, "data_elements": DES}).ok
+    first = _csv(tmp_path / "a.csv", ["202401", "202402"])
+    with st.batch("b1", "data_values"):
+        assert st.import_file(first).imported == 8
+    before = _rows(st)
+    totals = st.query("SELECT * FROM value_totals ORDER BY ALL")
+    with st.batch("b2", "data_values"):
+        again = st.import_file(first)
+    assert (again.imported, again.updated, again.ignored) == (0, 0, 8)
+    pd.testing.assert_frame_equal(_rows(st), before)  # same rows, same ids, same batch
+    pd.testing.assert_frame_equal(st.query("SELECT * FROM value_totals ORDER BY ALL"), totals)
+
+    changed = _csv(tmp_path / "b.csv", ["202401", "202402"], {("ANC1", "202402", "F2"): 100.0})
+    with st.batch("b3", "data_values"):
+        rep = st.import_file(changed)
+    assert (rep.imported, rep.updated, rep.ignored) == (0, 1, 7)
+    after = _rows(st)
+    diff = after.merge(before, on="rid", suffixes=("", "_old"))
+    moved = diff[(diff["value"] != diff["value_old"]) | (diff["source"] != diff["source_old"])]
+    assert len(after) == 8 and len(diff) == 8  # updated in place: the row keeps its id
+    assert moved[["data_element", "period", "org_unit", "value", "source"]].values.tolist() == [
+        ["ANC1", "202402", "F2", 100.0, "b3"]]
+    d1 = st.query("SELECT value FROM value_totals WHERE org_unit = 'D1' AND "
+                  "data_element = 'ANC1' AND period = '202402'")["value"].tolist()
+    assert d1 == [after.query("data_element == 'ANC1' and period == '202402'")["value"].sum()]
+
+    march = _csv(tmp_path / "c.csv", ["202403"])
+    rep = st.import_file(march)
+    assert (rep.imported, rep.updated, rep.ignored) == (4, 0, 0)
+    assert st.query("SELECT count(*) AS n FROM value_totals WHERE period = '202403'")[
+        "n"].iloc[0] == 2 * 4  # two elements x (F1, F2, D1, C)
