@@ -9,16 +9,25 @@ checked to agree. Two ratios are printed: end to end (CSV -> indicators) and ind
 
     python benchmarks/routine.py            # full size
     python benchmarks/routine.py --quick    # 500 facilities (for development)
+    python benchmarks/routine.py --curve 1e6,1e7,1e8   # time, throughput, peak RSS per size
+
+The mmsis part (import, indicators, review, unchanged re-import, one more month) and the pandas
+baseline each run in a child process, so each peak RSS is its own (data generation apart);
+above 20 M rows the baseline reads the first 20 M rows and scales its times (it says so).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -71,7 +80,7 @@ def peak_mb() -> float:
 def make_data(tmp: Path, n_fac: int, n_months: int) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
     """Write the data-value CSV with DuckDB; return it with org units and reports."""
     per_district = 50
-    n_dist = max(1, n_fac // per_district)
+    n_dist = -(-n_fac // per_district)  # every facility has its district
     fac = [f"FAC{i:05d}" for i in range(n_fac)]
     dist = [f"DIS{i // per_district:03d}" for i in range(n_fac)]
     reg = [f"REG{(i // per_district) % 5}" for i in range(n_fac)]
@@ -93,10 +102,14 @@ def make_data(tmp: Path, n_fac: int, n_months: int) -> tuple[Path, pd.DataFrame,
                                         "coc": [p[1] for p in pairs],
                                         "scale": [SCALE[p[0]] for p in pairs]}))
     csv = tmp / "values.csv"
-    con.execute(f"""COPY (SELECT de AS dataelement, pe AS period, ou AS orgunit,
+    query = """COPY (SELECT de AS dataelement, pe AS period, ou AS orgunit,
         coc AS categoryoptioncombo, 'HllvX50cXC0' AS attributeoptioncombo,
         CAST(hash(de || coc || pe || ou) % (2 * scale) AS BIGINT) AS value
-        FROM pe, fac, pairs ORDER BY pe, ou) TO '{csv}' (HEADER, DELIMITER ',')""")
+        FROM pe, fac, pairs ORDER BY pe, ou) TO '{csv}' (HEADER, DELIMITER ',')"""
+    con.execute(query.format(csv=csv))
+    # one further month, for the incremental import
+    con.register("pe", pd.DataFrame({"pe": [f"{2021 + n_months // 12}{n_months % 12 + 1:02d}"]}))
+    con.execute(query.format(csv=tmp / "next_month.csv"))
     rep = pd.DataFrame({"dataSet": "MNH_MONTHLY", "period": np.repeat(months, n_fac),
                         "orgUnit": np.tile(fac, n_months), "expected": 1,
                         "received": rng.random(n_fac * n_months) < 0.9})
@@ -152,87 +165,197 @@ def pandas_indicators(dv: pd.DataFrame, ous: pd.DataFrame, rep: pd.DataFrame,
     return pd.concat(out, ignore_index=True)
 
 
+PANDAS_CAP = 20_000_000
+"""Rows the pandas baseline reads at most: above it, it reads the first rows (whole months,
+the CSV is sorted by period) and its times are scaled to the full size (said in the output)."""
+
+
+def run_mmsis(tmp: Path) -> dict[str, object]:
+    """The mmsis part, in its own process: import, indicators, review, re-import, one month."""
+    ous, rep = pd.read_pickle(tmp / "ous.pkl"), pd.read_pickle(tmp / "rep.pkl")
+    store = Store(tmp / "bench.duckdb")
+    des = pd.DataFrame({"id": COUNT_DES + STOCK_DES,
+                        "aggregation_type": ["SUM"] * len(COUNT_DES) + ["LAST"] * 2})
+    store.import_metadata({"org_units": ous, "data_elements": des})
+    store.import_reports(rep)
+    store.set_constants({"crude_birth_rate": 0.035, "pregnancy_loss_adjustment": 1.07})
+    out: dict[str, object] = {"load": os.getloadavg()[0],
+                              "memory_limit": os.environ.get("MMSIS_STORE_MEMORY", "2GB")}
+
+    def timed(key: str, fn):  # type: ignore[no-untyped-def]
+        t, cpu = time.perf_counter(), time.process_time()
+        res = fn()
+        out[key], out[key + "_cpu"] = time.perf_counter() - t, time.process_time() - cpu
+        return res
+
+    raw, tcon = store.con, Timed(store.con)
+    store.con = tcon  # type: ignore[assignment]
+
+    def first_import():  # type: ignore[no-untyped-def]
+        r = store.import_file(tmp / "values.csv")
+        store.con.execute("CHECKPOINT")  # the values are on disk, compressed, when timing stops
+        return r
+
+    report = timed("import", first_import)
+    store.con = raw
+    assert report.ok, report.refusals[:3]
+    out["values"] = report.imported
+    out["phases"] = sorted(tcon.phases.items(), key=lambda kv: -kv[1])[:4]
+    ours = timed("indicators", lambda: compute_indicators(store, IDS, level=3,
+                                                          period_type="monthly"))
+    ours.to_parquet(tmp / "ours.parquet")
+    qr = timed("review", lambda: quality_review(store, level=3))
+    out["review_rows"], out["score"], out["indicator_rows"] = len(qr.table), qr.score, len(ours)
+    out["peak_mb"] = peak_mb()
+    again = timed("reimport", lambda: store.import_file(tmp / "values.csv"))
+    assert again.ignored == report.imported and not again.imported and not again.updated
+    month = timed("month", lambda: (store.import_file(tmp / "next_month.csv"),
+                                    store.con.execute("CHECKPOINT"))[0])
+    out["month_values"] = month.imported
+    out["peak_mb_all"] = peak_mb()
+    store.close()
+    return out
+
+
+def run_pandas(tmp: Path, n_rows: int) -> dict[str, object]:
+    """The pandas baseline, in its own process (at most PANDAS_CAP rows, see there)."""
+    ous, rep = pd.read_pickle(tmp / "ous.pkl"), pd.read_pickle(tmp / "rep.pkl")
+    nrows = None if n_rows <= PANDAS_CAP else PANDAS_CAP
+    out: dict[str, object] = {"fraction": 1.0 if nrows is None else PANDAS_CAP / n_rows}
+    t, cpu = time.perf_counter(), time.process_time()
+    dv = pd.read_csv(tmp / "values.csv", nrows=nrows,
+                     dtype={"dataelement": "category", "period": "category",
+                            "orgunit": "category", "categoryoptioncombo": "category",
+                            "attributeoptioncombo": "category", "value": "float64"})
+    dv = dv.rename(columns={"dataelement": "data_element", "orgunit": "org_unit"})
+    out["read"], out["read_cpu"] = time.perf_counter() - t, time.process_time() - cpu
+    t, cpu = time.perf_counter(), time.process_time()
+    base = pandas_indicators(dv, ous, rep, {"crude_birth_rate": 0.035,
+                                            "pregnancy_loss_adjustment": 1.07})
+    out["indicators"], out["indicators_cpu"] = (time.perf_counter() - t,
+                                                time.process_time() - cpu)
+    out["peak_mb"] = peak_mb()
+    if nrows is None:
+        base.to_parquet(tmp / "base.parquet")
+    return out
+
+
+def _child(*args: str) -> dict[str, object]:
+    """Run this script's ``--child`` mode and return the JSON it prints (its own peak RSS)."""
+    res = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+                         text=True, env=os.environ.copy())
+    if res.returncode:
+        sys.stderr.write(res.stderr)
+        raise SystemExit(f"benchmark child {args[0]} failed")
+    return dict(json.loads(res.stdout.strip().splitlines()[-1]))
+
+
+def run_size(n_fac: int, months: int) -> dict[str, object]:
+    """One size: generate (timed apart), mmsis in a child process, pandas in another."""
+    with tempfile.TemporaryDirectory(dir=os.environ.get("MMSIS_BENCH_TMP")) as d:
+        tmp = Path(d)
+        t = time.perf_counter()
+        csv, ous, rep = make_data(tmp, n_fac, months)
+        ous.to_pickle(tmp / "ous.pkl")
+        rep.to_pickle(tmp / "rep.pkl")
+        gen = time.perf_counter() - t
+        print(f"  generated {csv.stat().st_size / 1e6:,.0f} MB CSV ({n_fac:,} facilities x "
+              f"{months} months x 42) in {gen:.0f} s", flush=True)
+        ours = _child("mmsis", str(tmp))
+        n = int(ours["values"])  # type: ignore[call-overload]
+        base = _child("pandas", str(tmp), str(n))
+        agree = None
+        if (tmp / "base.parquet").exists():
+            a, b = pd.read_parquet(tmp / "ours.parquet"), pd.read_parquet(tmp / "base.parquet")
+            merged = a.merge(b, on=["org_unit", "period", "indicator"], suffixes=("", "_pd"))
+            assert len(merged) == len(a) == len(b), (len(a), len(b), len(merged))
+            np.testing.assert_allclose(merged["value"], merged["value_pd"], rtol=1e-9,
+                                       equal_nan=True)
+            agree = True
+    return {"facilities": n_fac, "months": months, "mmsis": ours, "pandas": base,
+            "agree": agree}
+
+
+def report_size(r: dict[str, Any]) -> None:
+    """Print one size's figures (wall s, CPU s in brackets)."""
+    o, p = r["mmsis"], r["pandas"]
+    n, frac = o["values"], p["fraction"]
+    scale = 1 / frac
+    print(f"values: {n:,} ({r['facilities']:,} facilities x {r['months']} months x 42); "
+          f"MMSIS_STORE_MEMORY={o['memory_limit']}; load average at start {o['load']:.1f} "
+          f"on {os.cpu_count()} cores")
+    print(f"  import: {o['import']:.2f} s [{o['import_cpu']:.2f}] = "
+          f"{n / o['import'] / 1e6:.2f} M values/s; phases (wall s): "
+          + "; ".join(f"{k.strip()} {v:.2f}" for k, v in o["phases"]))
+    print(f"  indicators ({len(IDS)} ids, district x month, {o['indicator_rows']:,} rows): "
+          f"{o['indicators']:.2f} s [{o['indicators_cpu']:.2f}]")
+    print(f"  data-quality review ({o['review_rows']:,} rows, score {o['score']:.1f}): "
+          f"{o['review']:.2f} s [{o['review_cpu']:.2f}]")
+    print(f"  peak RSS of the mmsis process (import + indicators + review): "
+          f"{o['peak_mb']:,.0f} MB; with the re-import and the month: {o['peak_mb_all']:,.0f} MB")
+    print(f"  re-import unchanged: {o['reimport']:.2f} s [{o['reimport_cpu']:.2f}] "
+          f"({o['reimport'] / o['import']:.2f}x the first import)")
+    print(f"  one more month ({o['month_values']:,} values): {o['month']:.2f} s "
+          f"[{o['month_cpu']:.2f}] = {o['month_values'] / o['month'] / 1e6:.2f} M values/s")
+    sampled = "" if frac == 1 else (f" (read the first {frac:.0%} of the rows; times scaled "
+                                    f"x{scale:.1f}, memory as measured)")
+    pd_read, pd_ind = p["read"] * scale, p["indicators"] * scale
+    print(f"  pandas{sampled}: read_csv {pd_read:.2f} s (no validation), indicators "
+          f"{pd_ind:.2f} s, peak RSS {p['peak_mb']:,.0f} MB"
+          + ("; values agree (rtol 1e-9)" if r["agree"] else "; values not compared"))
+    e2e = (pd_read + pd_ind) / (o["import"] + o["indicators"])
+    print(f"  ratio pandas / mmsis: CSV -> indicators {e2e:.2f}x, "
+          f"indicators only {pd_ind / o['indicators']:.2f}x")
+
+
 def main() -> None:
-    """Run the benchmark and print its numbers."""
-    ap = argparse.ArgumentParser()
+    """Run the benchmark (one size, or a curve of sizes) and print its numbers."""
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--facilities", type=int, default=5000)
     ap.add_argument("--months", type=int, default=48)
     ap.add_argument("--quick", action="store_true", help="500 facilities (development)")
+    ap.add_argument("--curve", help="sizes in values, e.g. 1e6,1e7,1e8: facilities = size / "
+                                    "(42 x months)")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    n_fac = 500 if args.quick else args.facilities
-    with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d)
-        t = time.perf_counter()
-        csv, ous, rep = make_data(tmp, n_fac, args.months)
-        print(f"generated {csv.stat().st_size / 1e6:.0f} MB CSV in {time.perf_counter() - t:.1f}s")
-        store = Store(tmp / "bench.duckdb")
-        des = pd.DataFrame({"id": COUNT_DES + STOCK_DES,
-                            "aggregation_type": ["SUM"] * len(COUNT_DES) + ["LAST"] * 2})
-        store.import_metadata({"org_units": ous, "data_elements": des})
-        store.import_reports(rep)
-        consts = {"crude_birth_rate": 0.035, "pregnancy_loss_adjustment": 1.07}
-        store.set_constants(consts)
+    if args.child:
+        kind, tmp = args.child[0], Path(args.child[1])
+        res = run_mmsis(tmp) if kind == "mmsis" else run_pandas(tmp, int(args.child[2]))
+        print(json.dumps(res, default=float))
+        return
+    if args.curve:
+        sizes = [float(x) for x in args.curve.split(",")]
+        facs = [max(1, round(v / (42 * args.months))) for v in sizes]
+    else:
+        facs = [500 if args.quick else args.facilities]
+    print("(wall seconds, process CPU seconds in brackets: the machine may be shared)")
+    rows = []
+    for n_fac in facs:
+        r = run_size(n_fac, args.months)
+        report_size(r)
+        rows.append(r)
+    if len(rows) > 1:
+        print("\n| values | import | M values/s | indicators | review | re-import | month | "
+              "peak RSS mmsis | pandas read + ind. | pandas peak |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            o, p = r["mmsis"], r["pandas"]
+            s = 1 / p["fraction"]
+            print(f"| {o['values'] / 1e6:.1f} M | {o['import']:.1f} s | "
+                  f"{o['values'] / o['import'] / 1e6:.2f} | {o['indicators']:.1f} s | "
+                  f"{o['review']:.1f} s | {o['reimport']:.1f} s | {o['month']:.2f} s | "
+                  f"{o['peak_mb']:,.0f} MB | {(p['read'] + p['indicators']) * s:.1f} s"
+                  f"{'*' if s > 1 else ''} | {p['peak_mb']:,.0f} MB |")
+        first, last = rows[0]["mmsis"], rows[-1]["mmsis"]
+        k = last["values"] / first["values"]
+        print(f"growth from {first['values'] / 1e6:.1f} M to {last['values'] / 1e6:.1f} M values "
+              f"({k:.1f}x the data): import {last['import'] / first['import']:.1f}x, indicators "
+              f"{last['indicators'] / first['indicators']:.1f}x, review "
+              f"{last['review'] / first['review']:.1f}x (linear = {k:.1f}x)")
+        if any(r["pandas"]["fraction"] < 1 for r in rows):
+            print(f"* pandas read the first {PANDAS_CAP:,} rows and its time is scaled up")
 
-        load = os.getloadavg()
-        raw, timed = store.con, Timed(store.con)
-        store.con = timed  # type: ignore[assignment]
-        t, cpu = time.perf_counter(), time.process_time()
-        report = store.import_file(csv)
-        store.con.execute("CHECKPOINT")  # the values are on disk, compressed, when timing stops
-        t_import, cpu_import = time.perf_counter() - t, time.process_time() - cpu
-        store.con = raw
-        assert report.ok, report.refusals[:3]
-        n = report.imported
-        t, cpu = time.perf_counter(), time.process_time()
-        ours = compute_indicators(store, IDS, level=3, period_type="monthly")
-        t_ind, cpu_ind = time.perf_counter() - t, time.process_time() - cpu
-        t, cpu = time.perf_counter(), time.process_time()
-        qr = quality_review(store, level=3)
-        t_dq, cpu_dq = time.perf_counter() - t, time.process_time() - cpu
-        mem_ours = peak_mb()
-        t = time.perf_counter()
-        again = store.import_file(csv)
-        t_reimport = time.perf_counter() - t
-        mem_reimport = peak_mb()
-        store.close()
-
-        t, cpu = time.perf_counter(), time.process_time()
-        dv = pd.read_csv(csv, dtype={"dataelement": "category", "period": "category",
-                                     "orgunit": "category", "categoryoptioncombo": "category",
-                                     "attributeoptioncombo": "category", "value": "float64"})
-        dv = dv.rename(columns={"dataelement": "data_element", "orgunit": "org_unit"})
-        t_pd_read, cpu_pd_read = time.perf_counter() - t, time.process_time() - cpu
-        t, cpu = time.perf_counter(), time.process_time()
-        base = pandas_indicators(dv, ous, rep, consts)
-        t_pandas, cpu_pandas = time.perf_counter() - t, time.process_time() - cpu
-        merged = ours.merge(base, on=["org_unit", "period", "indicator"], suffixes=("", "_pd"))
-        assert len(merged) == len(ours) == len(base), (len(ours), len(base), len(merged))
-        np.testing.assert_allclose(merged["value"], merged["value_pd"], rtol=1e-9,
-                                   equal_nan=True)
-
-    ours_e2e, pd_e2e = t_import + t_ind, t_pd_read + t_pandas
-    print(f"values: {n:,} ({n_fac} facilities x {args.months} months x 42 pairs); "
-          f"load average at start {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
-          f"{os.cpu_count()} cores")
-    print("(wall seconds, with process CPU seconds in brackets: the machine may be shared)")
-    print(f"import (CSV -> validated, stored, checkpointed): {t_import:.2f} s [{cpu_import:.2f}]"
-          f" = {n / t_import / 1e6:.2f} M values/s")
-    top = sorted(timed.phases.items(), key=lambda kv: -kv[1])[:4]
-    print("  import phases (wall s): " + "; ".join(f"{k.strip()} {v:.2f}" for k, v in top))
-    print(f"indicators ({len(IDS)} ids, district x month, {len(ours):,} rows): "
-          f"{t_ind:.2f} s [{cpu_ind:.2f}]")
-    print(f"data-quality review ({len(qr.table):,} rows, score {qr.score:.1f}): "
-          f"{t_dq:.2f} s [{cpu_dq:.2f}]")
-    print(f"indicators + DQ: {t_ind + t_dq:.2f} s [{cpu_ind + cpu_dq:.2f}]")
-    print(f"peak memory (import + indicators + DQ): {mem_ours:.0f} MB")
-    print(f"re-import (all unchanged, {again.ignored:,} ignored): {t_reimport:.2f} s; "
-          f"peak memory with it {mem_reimport:.0f} MB")
-    print(f"pandas: read_csv {t_pd_read:.2f} s [{cpu_pd_read:.2f}] (no validation), "
-          f"indicators {t_pandas:.2f} s [{cpu_pandas:.2f}]; values agree (rtol 1e-9)")
-    print(f"ratio pandas / mmsis, CSV -> indicators: {pd_e2e / ours_e2e:.2f}x wall "
-          f"({(cpu_pd_read + cpu_pandas) / (cpu_import + cpu_ind):.2f}x CPU); indicators only: "
-          f"{t_pandas / t_ind:.2f}x wall ({cpu_pandas / cpu_ind:.2f}x CPU)")
-    print(f"peak memory including the pandas baseline: {peak_mb():.0f} MB")
 
 if __name__ == "__main__":
     main()
