@@ -19,6 +19,7 @@ above 20 M rows the baseline reads the first 20 M rows and scales its times (it 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -73,7 +74,12 @@ class Timed:
 
 
 def peak_mb() -> float:
-    """Peak resident memory of this process so far (MB)."""
+    """Peak resident memory of this process so far (MB): VmHWM, which starts afresh at exec
+    (ru_maxrss keeps the parent's peak across fork and exec on Linux)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
