@@ -11,9 +11,11 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from mmsis.web import security
+from mmsis.web import limits, security
 from mmsis.web.db import close_session
+from mmsis.web.limits import ReceivedForm
 from mmsis.web.models import ROLES, Membership, OrgUnit, Workspace
+from mmsis.web.parsers import UploadRefused
 from mmsis.web.security import LiveSession, UserView
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -101,6 +103,13 @@ async def _check_csrf(request: Request, session: LiveSession) -> None:
 
 async def current_auth(request: Request, db: Session = DB) -> Auth:
     """The logged-in user; raises NotAuthenticated otherwise. Checks CSRF on unsafe methods."""
+    auth = await authenticate(request, db)
+    await _check_csrf(request, auth.session)
+    return auth
+
+
+async def authenticate(request: Request, db: Session) -> Auth:
+    """The logged-in user without the CSRF check (upload routes check it after the role)."""
     signer: security.Signer = request.app.state.signer
     sid = signer.unsign(
         request.cookies.get(security.SESSION_COOKIE),
@@ -110,7 +119,6 @@ async def current_auth(request: Request, db: Session = DB) -> Auth:
     if found is None:
         raise NotAuthenticated()
     session, user = found
-    await _check_csrf(request, session)
     request.state.csrf_token = session.csrf_token
     request.state.user = user
     return Auth(user=user, session=session)
@@ -174,3 +182,54 @@ def _access(workspace_id: int, auth: Auth, db: Session, min_role: str) -> Access
 viewer = workspace_access("viewer")
 editor = workspace_access("editor")
 owner = workspace_access("owner")
+
+
+@dataclass
+class UploadAccess:
+    """Access to a workspace plus the multipart form received after the role was checked."""
+
+    access: Access
+    form: ReceivedForm
+
+
+def upload_access(min_role: str, cap: Callable[[Request], int]) -> Callable[..., Any]:
+    """Dependency factory for upload routes: who first, then the body (up to cap(request)).
+
+    The session and role are checked before a byte of the body is read; only then is the
+    body budget raised and the file streamed into the workspace's upload directory; the
+    CSRF token (header or form field) is checked last, and the file deleted if it fails.
+    """
+
+    async def dependency(workspace_id: int, request: Request, db: Session = DB) -> UploadAccess:
+        auth = await authenticate(request, db)
+        access = await run_in_threadpool(_access, workspace_id, auth, db, min_role)
+        limits.raise_body_limit(request, cap(request) + limits.MULTIPART_OVERHEAD)
+        try:
+            form = await limits.receive_form(request, limits.upload_dir(access.workspace))
+        except limits.FormRefused as exc:
+            raise UploadRefused(str(exc)) from exc
+        token = request.headers.get("x-csrf-token") or form.fields.get("csrf_token")
+        if not security.tokens_equal(token, auth.session.csrf_token):
+            form.discard()
+            raise Forbidden("missing or invalid CSRF token")
+        if form.file is None:
+            raise UploadRefused("choose a file to upload")
+        return UploadAccess(access, form)
+
+    dependency.__name__ = f"upload_{min_role}"
+    dependency.min_role = min_role  # type: ignore[attr-defined]
+    return dependency
+
+
+def _data_cap(request: Request) -> int:
+    return int(request.app.state.max_upload_bytes)
+
+
+def _evidence_cap(request: Request) -> int:
+    from mmsis.web.parsers import MAX_EVIDENCE_BYTES
+
+    return MAX_EVIDENCE_BYTES
+
+
+data_upload = upload_access("editor", _data_cap)
+evidence_upload = upload_access("editor", _evidence_cap)

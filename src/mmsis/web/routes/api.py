@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -14,16 +14,19 @@ from starlette.concurrency import run_in_threadpool
 
 from mmsis._cli import to_jsonable
 from mmsis.errors import InputError
-from mmsis.web import parsers, services
 from mmsis.web import scope as scopes
+from mmsis.web import services
 from mmsis.web.db import write_turn
 from mmsis.web.deps import (
     DB,
     Access,
     Auth,
     NotFound,
+    UploadAccess,
     current_auth,
+    data_upload,
     editor,
+    evidence_upload,
     owner,
     require_admin,
     viewer,
@@ -31,6 +34,24 @@ from mmsis.web.deps import (
 from mmsis.web.models import Evidence, Upload, User
 
 router = APIRouter(prefix="/api", tags=["api"])
+
+
+def _form_schema(**fields: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI text for a multipart form the route reads itself (after the role check)."""
+    schema = {"type": "object", "properties": fields, "required": list(fields)}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": schema}},
+        }
+    }
+
+
+_FILE_FORM = _form_schema(file={"type": "string", "format": "binary"})
+_DATA_FORM = _form_schema(
+    kind={"type": "string", "enum": ["dhis2", "survey"]},
+    file={"type": "string", "format": "binary"},
+)
 
 
 class WorkspaceOut(BaseModel):
@@ -157,7 +178,7 @@ def set_member(
 def org_units(
     access: Access = Depends(viewer),
     db: Session = DB,
-    level: int | None = Query(None, ge=1, le=4),
+    level: int | None = Query(None, ge=1, le=30),  # any depth (onboarding.MAX_DEPTH)
 ) -> list[dict[str, Any]]:
     """Org units in the user's part of the hierarchy."""
     return [
@@ -207,17 +228,23 @@ def put_key_result(
     return {"id": key_result_id, "status": row.status, "note": row.note}
 
 
-@router.post("/workspaces/{workspace_id}/key-results/{key_result_id}/evidence", status_code=201)
+@router.post(
+    "/workspaces/{workspace_id}/key-results/{key_result_id}/evidence",
+    status_code=201,
+    openapi_extra=_FILE_FORM,
+)
 async def post_evidence(
-    key_result_id: str,
-    file: UploadFile = File(...),
-    access: Access = Depends(editor),
-    db: Session = DB,
+    key_result_id: str, upload: UploadAccess = Depends(evidence_upload), db: Session = DB
 ) -> dict[str, Any]:
-    """Attach an evidence file to a key result (type and size checked first)."""
-    content = await file.read(parsers.MAX_EVIDENCE_BYTES + 1)
+    """Attach an evidence file to a key result (role, then size, then type checked)."""
+    received = upload.form.file
+    assert received is not None
+    try:
+        content = await run_in_threadpool(received.read_bytes)
+    finally:
+        received.discard()
     ev = await run_in_threadpool(
-        services.add_evidence, db, access, key_result_id, file.filename or "", content
+        services.add_evidence, db, upload.access, key_result_id, received.filename, content
     )
     return {"id": ev.id, "filename": ev.filename, "size": ev.size}
 
@@ -308,18 +335,40 @@ def indicators(
     )
 
 
-@router.post("/workspaces/{workspace_id}/uploads", status_code=201)
+@router.post("/workspaces/{workspace_id}/uploads", status_code=201, openapi_extra=_DATA_FORM)
 async def post_upload(
-    kind: str = Form(...),
-    file: UploadFile = File(...),
-    access: Access = Depends(editor),
-    db: Session = DB,
+    upload: UploadAccess = Depends(data_upload), db: Session = DB
 ) -> JSONResponse:
-    """Upload DHIS2 data values or a survey file: all rows imported, or none and the refusals."""
-    content = await file.read(parsers.MAX_UPLOAD_BYTES + 1)
-    prepared = await run_in_threadpool(
-        services.prepare_upload, db, access, kind, file.filename or "", content
-    )
+    """Upload DHIS2 data values or a survey file: all rows imported, or none and the refusals.
+
+    The file streams to the workspace's upload directory (up to MMSIS_MAX_UPLOAD_BYTES)
+    only after the editor role is checked; it is parsed from there and then deleted.
+    """
+    access, form = upload.access, upload.form
+    received = form.file
+    assert received is not None
+    from mmsis.web import job_handlers
+
+    if received.size > job_handlers.upload_job_threshold():  # large files import as a job
+        try:
+            job = await run_in_threadpool(
+                job_handlers.queue_upload, db, access, form.fields.get("kind", ""),
+                received.filename, received.path,
+            )
+        finally:
+            received.discard()
+        return JSONResponse({"job": job.id, "status": job.status}, status_code=202)
+    try:
+        prepared = await run_in_threadpool(
+            services.prepare_upload,
+            db,
+            access,
+            form.fields.get("kind", ""),
+            received.filename,
+            received.path,
+        )
+    finally:
+        received.discard()
     async with write_turn(db):
         up = await run_in_threadpool(_write_and_commit, db, access, prepared)
     return JSONResponse(upload_out(up), status_code=201 if up.status == "imported" else 422)
