@@ -146,8 +146,13 @@ def test_editor_upload_larger_than_the_small_cap_streams_to_the_workspace_dir(wo
     )
     assert r.status_code == 201, r.text[:500]
     assert r.json()["rows_imported"] == 90_000
-    assert (spool / "mmsis-uploads" / f"workspace-{world.workspace_id}").is_dir()
-    assert _files(spool) == []  # the saved file is deleted once imported
+    from mmsis.web import db as dbm
+    from mmsis.web.models import Workspace
+
+    with dbm.session_scope(world.app.state.sessions) as db:
+        where = limits.upload_dir(db.get(Workspace, world.workspace_id))
+    assert where.is_dir() and _files(where) == []  # saved there, deleted once imported
+    assert _files(spool) == []
 
 
 def test_editor_upload_over_the_configured_cap_is_413_and_leaves_no_file(world, spool) -> None:  # type: ignore[no-untyped-def]
