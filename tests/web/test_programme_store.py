@@ -155,11 +155,12 @@ def _login(root: str, email: str, password: str) -> httpx.Client:
 @pytest.mark.parametrize("step", ["recorded", "store_commit", "store_written"])
 def test_kill_9_leaves_the_whole_upload_or_none_and_the_status_says_which(
         tmp_path: Path, step: str) -> None:
+    from tests.web.conftest import PASSWORD
+
     from mmsis.data.store import Store
     from mmsis.web import create_app
     from mmsis.web import db as dbm
     from mmsis.web.models import Upload, Workspace
-    from tests.web.conftest import PASSWORD
 
     world = _world(tmp_path)
     with dbm.session_scope(world.app.state.sessions) as db:

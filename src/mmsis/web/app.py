@@ -337,7 +337,8 @@ def create_app(
     _install_error_handlers(app)
 
     app.add_middleware(
-        BodyLimit, small=limits.SMALL_BODY_BYTES, upload_ceiling=upload_cap + limits.MULTIPART_OVERHEAD
+        BodyLimit, small=limits.SMALL_BODY_BYTES,
+        upload_ceiling=upload_cap + limits.MULTIPART_OVERHEAD,
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
