@@ -30,7 +30,9 @@ def routine_only(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_missing_parts_are_unavailable_with_reasons(routine_only: dict[str, Any]) -> None:
     res, html = routine_only["res"], routine_only["html"]
-    assert res.sections == ["scorecard", "agenda", "cascade", "routine", "evaluation", "decide"]
+    assert res.sections == ["scorecard", "agenda", "cascade", "routine", "evaluation", "decide",
+                            "decisions"]
+    assert res.missing.pop("decisions").startswith("no decisions, specified strategies")
     assert res.missing == {
         "cascade": "no survey microdata uploaded to this workspace",
         "evaluation": "no MMS start month per district in this workspace",
@@ -73,7 +75,7 @@ def test_unusable_data_give_a_reason_not_a_crash(tmp_path: Path) -> None:
 def test_no_data_at_all_still_gives_scorecard_and_agenda(tmp_path: Path) -> None:
     inputs = ReportInputs(country={"name": "Emptyland"}, org_units=ORG_UNITS.head(0))
     res = build_report(tmp_path, country=inputs)
-    assert set(res.missing) == {"cascade", "routine", "evaluation", "decide"}
+    assert set(res.missing) == {"cascade", "routine", "evaluation", "decide", "decisions"}
     assert res.missing["routine"] == "no DHIS2 routine data values in the report inputs"
     html = res.html.read_text(encoding="utf-8")
     assert '<section id="scorecard">' in html and '<section id="agenda">' in html
