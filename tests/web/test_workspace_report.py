@@ -93,7 +93,7 @@ def test_survey_and_scenario_fill_their_sections(world: World, example_country: 
               json={"scenario": yaml.safe_dump(SCENARIO)})
     assert r.status_code == 200, r.text
     html = _report_html(c, f"/w/{world.workspace_id}/report/download")
-    assert "survey upload household_survey_2024.csv (900 respondents used" in html
+    assert "(household_survey_2024.csv, 900 respondents used" in html
     assert "Not available: no survey" not in html
     assert "Received any MMS: " in html
     assert "Scenario &#39;Examplia two-district scale-up&#39;: saved on workspace" in html
