@@ -329,6 +329,9 @@ def indicators(
         tuple(sorted(data_element)),
         org_unit,
         services.series_version(db, access.workspace.id, data_element),
+        # every upload changes the key too: the store's file stamps alone missed a re-upload
+        # of the same key on PostgreSQL-backed workspaces (stale series)
+        services.upload_version(db, access.workspace.id),
     )
     return request.app.state.cache.get_or_compute(  # type: ignore[no-any-return]
         key, lambda: services.routine_series(db, access, data_element, org_unit)
