@@ -160,6 +160,17 @@ def _national_month_of(calendar: str, day: dt.date) -> str | None:
     return f"{day.year}{day.month:02d}"
 
 
+def _spread(frame: pd.DataFrame, shares: Any, period: str, value: str) -> pd.DataFrame:
+    """Each row's value split over the periods `shares(pe)` gives, summed per key."""
+    keys = [c for c in frame.columns if c not in (period, value)]
+    rows = [{period: pe, "_to": to, "_share": share}
+            for pe in frame[period].astype(str).unique() for to, share in shares(pe)]
+    spread = frame.merge(pd.DataFrame(rows), on=period)
+    spread[value] = pd.to_numeric(spread[value]) * spread["_share"]
+    out = spread.groupby([*keys, "_to"], as_index=False, dropna=False)[value].sum()
+    return out.rename(columns={"_to": period})[[*keys, period, value]]
+
+
 def to_gregorian_months(frame: pd.DataFrame, calendar: str, period: str = "period",
                         value: str = "value") -> pd.DataFrame:
     """Data values in a national calendar as Gregorian monthly values, apportioned by days.
@@ -170,15 +181,7 @@ def to_gregorian_months(frame: pd.DataFrame, calendar: str, period: str = "perio
     cal = calendar_of({"calendar": calendar})
     if cal in ("iso8601", "gregorian") or frame.empty:
         return frame
-    keys = [c for c in frame.columns if c not in (period, value)]
-    rows = []
-    for pe in frame[period].astype(str).unique():
-        for month, share in gregorian_shares(cal, pe):
-            rows.append({period: pe, "_month": month, "_share": share})
-    spread = frame.merge(pd.DataFrame(rows), on=period)
-    spread[value] = pd.to_numeric(spread[value]) * spread["_share"]
-    out = spread.groupby([*keys, "_month"], as_index=False, dropna=False)[value].sum()
-    return out.rename(columns={"_month": period})[[*keys, period, value]]
+    return _spread(frame, lambda pe: gregorian_shares(cal, pe), period, value)
 
 
 def from_gregorian_months(frame: pd.DataFrame, calendar: str, period: str = "period",
@@ -188,15 +191,7 @@ def from_gregorian_months(frame: pd.DataFrame, calendar: str, period: str = "per
     cal = calendar_of({"calendar": calendar})
     if cal in ("iso8601", "gregorian") or frame.empty:
         return frame
-    keys = [c for c in frame.columns if c not in (period, value)]
-    rows = []
-    for pe in frame[period].astype(str).unique():
-        for month, share in national_shares(cal, pe):
-            rows.append({period: pe, "_month": month, "_share": share})
-    spread = frame.merge(pd.DataFrame(rows), on=period)
-    spread[value] = pd.to_numeric(spread[value]) * spread["_share"]
-    out = spread.groupby([*keys, "_month"], as_index=False, dropna=False)[value].sum()
-    return out.rename(columns={"_month": period})[[*keys, period, value]]
+    return _spread(frame, lambda pe: national_shares(cal, pe), period, value)
 
 
 def month_label(calendar: str, period: str) -> str:
