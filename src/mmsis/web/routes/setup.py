@@ -106,21 +106,27 @@ def post_recompute_job(access: Access = Depends(editor), db: Session = DB) -> di
 # --- country setup: API -----------------------------------------------------------------------
 
 
+async def _import_file(request: Request, file: UploadFile, access: Access, db: Session,
+                       importer: Any) -> Response:
+    """National owners' org-unit or population file, all or nothing: 201 with the count."""
+    onboarding.require_national_owner(access)
+    content = await file.read(onboarding.MAX_METADATA_BYTES + 1)
+    try:
+        n = await run_in_threadpool(importer, db, access, _name(file), content,
+                                    _data_dir(request))
+    except onboarding.FileRefused as exc:
+        db.rollback()
+        return refused_response(exc)
+    return JSONResponse({"imported": n}, status_code=201)
+
+
 @api.post("/workspaces/{workspace_id}/org-units", status_code=201)
 async def post_org_units(
     request: Request, file: UploadFile = File(...), access: Access = Depends(owner),
     db: Session = DB,
 ) -> Response:
     """Import org units (DHIS2 metadata JSON or CSV id,name,parent): all or nothing."""
-    onboarding.require_national_owner(access)
-    content = await file.read(onboarding.MAX_METADATA_BYTES + 1)
-    try:
-        n = await run_in_threadpool(onboarding.import_org_units, db, access,
-                                    _name(file), content, _data_dir(request))
-    except onboarding.FileRefused as exc:
-        db.rollback()
-        return refused_response(exc)
-    return JSONResponse({"imported": n}, status_code=201)
+    return await _import_file(request, file, access, db, onboarding.import_org_units)
 
 
 @api.post("/workspaces/{workspace_id}/populations", status_code=201)
@@ -129,15 +135,7 @@ async def post_populations(
     db: Session = DB,
 ) -> Response:
     """Import yearly populations (CSV orgUnit,year,population): all or nothing."""
-    onboarding.require_national_owner(access)
-    content = await file.read(onboarding.MAX_METADATA_BYTES + 1)
-    try:
-        n = await run_in_threadpool(onboarding.import_populations, db, access,
-                                    _name(file), content, _data_dir(request))
-    except onboarding.FileRefused as exc:
-        db.rollback()
-        return refused_response(exc)
-    return JSONResponse({"imported": n}, status_code=201)
+    return await _import_file(request, file, access, db, onboarding.import_populations)
 
 
 def _name(file: UploadFile) -> str:
