@@ -471,7 +471,11 @@ def design(kind: str, request: Request, auth: Auth = Depends(current_auth)) -> J
         "curve": [{"x": a, "y": b} for a, b in calc.curve],
         "curve_x": calc.curve_x,
     }
-    return JSONResponse(to_jsonable(body), status_code=422 if calc.errors else 200)
+    if calc.errors:
+        body["detail"] = "; ".join(
+            msg if name == "_" else f"{name}: {msg}" for name, msg in calc.errors.items()
+        )
+    return JSONResponse(to_jsonable(body), status_code=calc.status)
 
 
 @router.get("/workspaces/{workspace_id}/evaluation/its")

@@ -377,7 +377,7 @@ def design_page(request: Request, kind: str = "crt", access: Access = Depends(vi
             "chart": chart,
             "submitted": submitted,
         },
-        422 if calc.errors else 200,
+        calc.status,
     )
 
 
