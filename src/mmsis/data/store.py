@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from mmsis.data import concepts as concept_maps
 from mmsis.data import rollup, spill
 from mmsis.data.dhis2 import formats
 from mmsis.data.dhis2.periods import is_valid_period
@@ -154,6 +155,7 @@ class Store:
         spill.configure(self.con, self.path)
         if not read_only:
             self.con.execute(_SCHEMA)
+            self.con.execute(concept_maps.SCHEMA)  # the country's concept mapping
             rollup.ensure(self.con)  # totals by org unit and period, kept by every import
             # an import killed between its two transactions leaves its committed scratch table:
             # no other process can be importing now (DuckDB gives one process the file)
@@ -188,6 +190,15 @@ class Store:
             return self.query("SELECT * FROM data_values WHERE list_contains(?, data_element)",
                               [list(data_elements)])
         return self.query("SELECT * FROM data_values")
+
+    def concepts(self) -> concept_maps.ConceptMap:
+        """The country's concept mapping (data elements and levels mmsis computes with): the
+        saved one, else the conventional one (mmsis.data.concepts)."""
+        return concept_maps.concept_map(self)
+
+    def set_concepts(self, mapping: concept_maps.ConceptMap) -> concept_maps.ConceptMap:
+        """Validate and save the concept mapping (replaces the saved one); returns it as read."""
+        return concept_maps.save(self, mapping)
 
     def reports(self) -> pd.DataFrame:
         """Data set report registrations (expected, received, on time)."""
@@ -1005,4 +1016,7 @@ def load_example(store: Store, country: Any) -> dict[str, ImportReport]:
                                               "stock_min_months", "stock_max_months")
               if k in country.country}
     store.set_constants(consts, source="example country (synthetic)")
+    mapping = getattr(country, "concepts", None)  # the example country's concept mapping
+    if mapping is not None:
+        store.set_concepts(mapping)
     return reports

@@ -17,8 +17,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from mmsis.data.concepts import ConceptMap, file_document
 from mmsis.datasets._geography import build_org_units, build_rollout
-from mmsis.datasets._routine import DEFAULT_COC, build_routine, data_elements_table
+from mmsis.datasets._routine import (
+    DEFAULT_COC,
+    build_routine,
+    data_elements_table,
+    example_concepts,
+)
 from mmsis.datasets._routine import periods as _periods
 from mmsis.datasets._survey import build_survey
 
@@ -49,6 +55,11 @@ class ExampleCountry:
     def districts(self) -> pd.DataFrame:
         """District org units (level 3)."""
         return self.org_units[self.org_units["level"] == 3].reset_index(drop=True)
+
+    @property
+    def concepts(self) -> ConceptMap:
+        """The example country's concept mapping (its data-element ids and levels)."""
+        return example_concepts()
 
     def data_value_set(self) -> dict[str, Any]:
         """The routine data as a DHIS2 dataValueSets JSON document."""
@@ -86,6 +97,7 @@ class ExampleCountry:
             "survey_csv": out / "survey.csv",
             "survey_dta": out / "survey.dta",
             "truth": out / "truth.json",
+            "concepts": out / "concepts.yaml",
         }
         self.org_units.to_csv(paths["org_units"], index=False)
         self.data_elements.to_csv(paths["data_elements"], index=False)
@@ -97,6 +109,8 @@ class ExampleCountry:
         self.rollout.to_csv(paths["rollout"], index=False)
         self.survey.to_csv(paths["survey_csv"], index=False)
         self.survey.to_stata(paths["survey_dta"], write_index=False, version=118)
+        paths["concepts"].write_text(yaml.safe_dump(file_document(self.concepts),
+                                                    sort_keys=False))
         paths["truth"].write_text(json.dumps({"truth": self.truth, "country": self.country,
                                               "seed": self.seed}, indent=1, default=str))
         return paths

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mmsis.data.concepts import ConceptMap
+
 DEFAULT_COC = "HllvX50cXC0"  # DHIS2's default category option combo
 
 DATA_ELEMENTS: list[tuple[str, str, str, str]] = [
@@ -29,6 +31,26 @@ DATA_ELEMENTS: list[tuple[str, str, str, str]] = [
     ("IFA_STOCK_RECEIVED", "IFA tablets received", "IFA received", "SUM"),
     ("IFA_DAYS_STOCKED_OUT", "Days IFA stocked out", "IFA days out", "SUM"),
 ]
+
+
+EXAMPLE_CONCEPTS = {
+    "anc1": "ANC1", "anc4": "ANC4", "mms_clients": "MMS_CLIENTS", "ifa_clients": "IFA_CLIENTS",
+    "mms_tablets_dispensed": "MMS_TABLETS_DISPENSED",
+    "ifa_tablets_dispensed": "IFA_TABLETS_DISPENSED",
+    "mms_stock_on_hand": "MMS_STOCK_ON_HAND", "ifa_stock_on_hand": "IFA_STOCK_ON_HAND",
+    "mms_stock_received": "MMS_STOCK_RECEIVED", "ifa_stock_received": "IFA_STOCK_RECEIVED",
+    "mms_days_stocked_out": "MMS_DAYS_STOCKED_OUT", "ifa_days_stocked_out": "IFA_DAYS_STOCKED_OUT",
+}
+"""The example country's concept mapping: concept -> its data element id (one instance of
+mmsis.data.concepts; a real country maps its own DHIS2 UIDs)."""
+REPORTING_DATA_SET = "MNH_MONTHLY"
+
+
+def example_concepts() -> ConceptMap:
+    """The example country's mapping: its element ids, districts at level 3 and regions at 2
+    (national 1, facilities 4), reports of the monthly MNH form."""
+    return ConceptMap(elements=dict(EXAMPLE_CONCEPTS), district_level=3, region_level=2,
+                      reporting_data_set=REPORTING_DATA_SET)
 
 
 def periods(start: str, months: int) -> list[str]:
@@ -145,7 +167,7 @@ def build_routine(org_units: pd.DataFrame, rollout: pd.DataFrame, params: dict[s
         received = rng.random(n_f) < report_rate
         on_time = received & (rng.random(n_f) < p["on_time_rate"])
         reports.append(pd.DataFrame({
-            "dataSet": "MNH_MONTHLY", "period": per, "orgUnit": fac["id"].to_numpy(),
+            "dataSet": REPORTING_DATA_SET, "period": per, "orgUnit": fac["id"].to_numpy(),
             "expected": 1, "received": received.astype(int), "on_time": on_time.astype(int)}))
 
         values = {
