@@ -16,6 +16,8 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 
+from mmsis.present.cells import safe_cell
+
 EN = "label::English (en)"
 FR = "label::French (fr)"
 HEN = "hint::English (en)"
@@ -150,27 +152,32 @@ class XLSForm:
         self.rows.append(row)
 
     def save(self, path: Path) -> Path:
-        """Write the form as an .xlsx XLSForm (survey, choices, settings sheets)."""
+        """Write the form as an .xlsx XLSForm (survey, choices, settings sheets).
+
+        Text from the programme's data (district and facility names) that a spreadsheet would
+        run as a formula is escaped (`present.cells`), like every cell of the form.
+        """
         wb = Workbook()
         survey = wb.active
         assert survey is not None
         survey.title = "survey"
         survey.append(SURVEY_COLUMNS)
         for row in self.rows:
-            survey.append([row.get(c, "") for c in SURVEY_COLUMNS])
+            survey.append([safe_cell(row.get(c, "")) for c in SURVEY_COLUMNS])
         choices = wb.create_sheet("choices")
         choices.append(["list_name", "name", EN, FR, "district"])
         for list_name in self.lists:
             if list_name in self.own_choices:
                 for c in self.own_choices[list_name]:
-                    choices.append([list_name, c["name"], c["label"], c["label"],
-                                    c.get("district", "")])
+                    choices.append([safe_cell(v) for v in (list_name, c["name"], c["label"],
+                                                           c["label"], c.get("district", ""))])
                 continue
             for name, en, fr in CHOICES[list_name]:
-                choices.append([list_name, name, en, fr, ""])
+                choices.append([safe_cell(v) for v in (list_name, name, en, fr, "")])
         settings = wb.create_sheet("settings")
         settings.append(["form_id", "form_title", "version", "default_language"])
-        settings.append([self.form_id, self.title[0], "2026010101", "English (en)"])
+        settings.append([safe_cell(v) for v in
+                         (self.form_id, self.title[0], "2026010101", "English (en)")])
         path.parent.mkdir(parents=True, exist_ok=True)
         wb.save(path)
         return path

@@ -12,6 +12,7 @@ import pandas as pd
 import yaml
 
 from mmsis.framework.framework import Framework
+from mmsis.present.cells import safe_frame
 
 
 @functools.cache
@@ -39,13 +40,16 @@ def indicator_sheets(fw: Framework, ids: list[str]) -> pd.DataFrame:
 
 
 def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
-    """Write DataFrames as sheets with bold headers, frozen first row and fitted widths."""
+    """Write DataFrames as sheets with bold headers, frozen first row and fitted widths.
+
+    Text cells that a spreadsheet would run as a formula are escaped (`present.cells`).
+    """
     from openpyxl.styles import Alignment, Font
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in sheets.items():
-            df.to_excel(xw, sheet_name=name[:31], index=False)
+            safe_frame(df).to_excel(xw, sheet_name=name[:31], index=False)
             ws = xw.sheets[name[:31]]
             ws.freeze_panes = "A2"
             for cell in ws[1]:

@@ -31,6 +31,7 @@ from mmsis.web.deps import (
     require_admin,
     viewer,
 )
+from mmsis.web.downloads import attachment
 from mmsis.web.models import Evidence, Upload, User
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -257,12 +258,7 @@ def get_evidence(
     ev = db.get(Evidence, evidence_id)
     if ev is None or ev.workspace_id != access.workspace.id:
         raise NotFound("no such evidence file")
-    quoted = ev.filename.replace('"', "")
-    return Response(
-        ev.content,
-        media_type=ev.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{quoted}"'},
-    )
+    return Response(ev.content, media_type=ev.content_type, headers=attachment(ev.filename))
 
 
 @router.get("/workspaces/{workspace_id}/agenda")
@@ -328,10 +324,9 @@ def indicators(
         access.scope_path,
         tuple(sorted(data_element)),
         org_unit,
+        # the batches that wrote these elements (another element's upload keeps the entry);
+        # every write in this process is counted too, so a re-upload is never missed
         services.series_version(db, access.workspace.id, data_element),
-        # every upload changes the key too: the store's file stamps alone missed a re-upload
-        # of the same key on PostgreSQL-backed workspaces (stale series)
-        services.upload_version(db, access.workspace.id),
     )
     return request.app.state.cache.get_or_compute(  # type: ignore[no-any-return]
         key, lambda: services.routine_series(db, access, data_element, org_unit)
@@ -543,5 +538,5 @@ def report(access: Access = Depends(viewer), db: Session = DB) -> Response:
     return Response(
         data,
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers=attachment(name),
     )

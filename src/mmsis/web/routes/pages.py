@@ -25,6 +25,7 @@ from mmsis.web.deps import (
     require_admin,
     viewer,
 )
+from mmsis.web.downloads import attachment
 
 router = APIRouter(include_in_schema=False)
 
@@ -507,7 +508,7 @@ def report_download(access: Access = Depends(viewer), db: Session = DB) -> Respo
     return Response(
         data,
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers=attachment(name),
     )
 
 

@@ -21,6 +21,7 @@ from mmsis.errors import InputError
 from mmsis.web import jobs, onboarding
 from mmsis.web.app import render
 from mmsis.web.deps import DB, Access, Auth, Forbidden, NotFound, current_auth, editor, owner
+from mmsis.web.downloads import attachment
 from mmsis.web.job_models import Job
 
 api = APIRouter(prefix="/api", tags=["jobs and setup"])
@@ -80,7 +81,7 @@ def job_download(
     if job.kind != "report" or job.status != "done" or not path.exists():
         raise NotFound("this job has no file to download")
     return FileResponse(path, media_type="application/zip",
-                        filename=f"mms-report-{job.workspace_id}.zip")
+                        headers=attachment(f"mms-report-{job.workspace_id}.zip"))
 
 
 @api.get("/workspaces/{workspace_id}/jobs")
