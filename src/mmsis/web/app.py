@@ -303,7 +303,7 @@ def create_app(
     secure_cookies: bool | None = None,
 ) -> FastAPI:
     """Build the app on a database (migrated to the newest schema unless migrate=False)."""
-    from mmsis.web.routes import accounts, api, auth, pages, setup
+    from mmsis.web.routes import accounts, api, auth, group, pages, setup
 
     url = database_url or os.environ.get("MMSIS_DATABASE_URL") or dbm.DEFAULT_DATABASE
     app = FastAPI(
@@ -349,6 +349,8 @@ def create_app(
     app.include_router(accounts.pages)
     app.include_router(setup.api)
     app.include_router(setup.pages)
+    app.include_router(group.api)
+    app.include_router(group.pages)
     return app
 
 

@@ -34,7 +34,16 @@ def programme(db: Session, access: Access) -> Any:
                 key_result=kr_id, status=row.status, evidence=files or [Evidence(note=row.note)]
             )
         )
-    return prog.model_copy(update={"key_results": statuses})
+    from mmsis.web import group_work
+
+    logged = [d.record for d in group_work.decisions(db, ws.id)]
+    tracked = [a.record for a in group_work.actions(db, ws.id)]
+    update: dict[str, Any] = {"key_results": statuses}
+    if logged:  # the web log replaces the programme file's (it is where the group records)
+        update["adaptations"] = logged
+    if tracked:
+        update["actions"] = tracked
+    return prog.model_copy(update=update)
 
 
 def scorecard(db: Session, access: Access) -> Any:

@@ -112,18 +112,24 @@ def run_recompute(ctx: JobContext) -> dict[str, Any]:
 
 @handler("report")
 def run_report(ctx: JobContext) -> dict[str, Any]:
-    """Build the country report zip into the data directory (downloaded from the job)."""
+    """Build the country report zip, or with params format=pptx the TAG deck, into the data
+    directory (downloaded from the job)."""
     from mmsis.web import scenarios
 
+    fmt = report_format(ctx.params)
     db = _session(ctx)
     try:
         access = job_access(db, ctx, "viewer")
-        ctx.progress(0.1, "building the report (HTML, XLSX, DOCX, heat map)")
-        data, name = scenarios.report_zip(db, access)
+        if fmt == "pptx":
+            ctx.progress(0.1, "building the TAG deck (PowerPoint)")
+            data, name = scenarios.report_deck(db, access)
+        else:
+            ctx.progress(0.1, "building the report (HTML, XLSX, DOCX, heat map)")
+            data, name = scenarios.report_zip(db, access)
         db.commit()
     finally:
         dbm.close_session(db)
-    out = report_file(ctx.rt.data_dir, ctx.job_id)
+    out = report_file(ctx.rt.data_dir, ctx.job_id, fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".part")
     tmp.write_bytes(data)
@@ -131,9 +137,23 @@ def run_report(ctx: JobContext) -> dict[str, Any]:
     return {"filename": name, "size": len(data), "download": f"/api/jobs/{ctx.job_id}/download"}
 
 
-def report_file(data_dir: Path, job_id: int) -> Path:
-    """Where a report job keeps its zip."""
-    return Path(data_dir) / "reports" / f"report-job-{int(job_id)}.zip"
+REPORT_FORMATS = {"zip": "application/zip",
+                  "pptx": "application/vnd.openxmlformats-officedocument.presentationml."
+                          "presentation"}
+
+
+def report_format(params: dict[str, Any]) -> str:
+    """The file a report job builds: the report zip (default) or the TAG deck (pptx)."""
+    fmt = str(params.get("format") or "zip")
+    if fmt not in REPORT_FORMATS:
+        raise InputError(f"format must be one of {', '.join(REPORT_FORMATS)}", field="format")
+    return fmt
+
+
+def report_file(data_dir: Path, job_id: int, fmt: str = "zip") -> Path:
+    """Where a report job keeps its file (zip, or pptx for the deck)."""
+    suffix = fmt if fmt in REPORT_FORMATS else "zip"
+    return Path(data_dir) / "reports" / f"report-job-{int(job_id)}.{suffix}"
 
 
 def sync_checkpoint(data_dir: Path, job_id: int) -> Path:

@@ -195,3 +195,18 @@ def report_zip(db: Session, access: Access) -> tuple[bytes, str]:
                 if path is not None and Path(path).exists():
                     z.write(path, Path(path).name)
     return buf.getvalue(), f"mms-report-{access.workspace.id}.zip"
+
+
+def report_deck(db: Session, access: Access) -> tuple[bytes, str]:
+    """The TAG deck (mmsis.report.deck, python-pptx) of the same report, as PPTX bytes."""
+    from mmsis.report.build import build_report
+    from mmsis.web.dashboard import programme
+    from mmsis.web.report_inputs import report_country
+
+    country = report_country(db, access)
+    with tempfile.TemporaryDirectory() as tmp:
+        res = build_report(Path(tmp), country=country, programme=programme(db, access),
+                           pptx=True)
+        assert res.pptx is not None
+        data = Path(res.pptx).read_bytes()
+    return data, f"mms-deck-{access.workspace.id}.pptx"

@@ -113,6 +113,7 @@ def dashboard(
 ) -> Response:
     """Scorecard heat-map, cascade, routine trends (district filter) and data-quality flags."""
     from mmsis.web import dashboard as dash
+    from mmsis.web import group_work
 
     districts = services.org_units(db, access, level=3)
     district = district or None
@@ -162,6 +163,7 @@ def dashboard(
         "district": district,
         "trend_html": trend_html,
         "behind": services.uploads_since_analyses(db, wid),
+        "overdue": group_work.overdue(db, wid),
         **cache.get_or_compute(panels_key, panels),
     }
     return render(request, "dashboard.html", context)

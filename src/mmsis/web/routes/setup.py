@@ -8,6 +8,7 @@ POST .../dhis2/sync (202 {"job": id}), POST .../report-jobs (202 {"job": id}).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -74,14 +75,16 @@ def job_download(
     request: Request, job_id: int, auth: Auth = Depends(current_auth), db: Session = DB
 ) -> Response:
     """The file a finished report job built."""
-    from mmsis.web.job_handlers import report_file
+    from mmsis.web.job_handlers import REPORT_FORMATS, report_file, report_format
 
     job = _job_for(db, auth, job_id)
-    path = report_file(_data_dir(request), job.id)
+    fmt = report_format(json.loads(job.params_json or "{}")) if job.kind == "report" else "zip"
+    path = report_file(_data_dir(request), job.id, fmt)
     if job.kind != "report" or job.status != "done" or not path.exists():
         raise NotFound("this job has no file to download")
-    return FileResponse(path, media_type="application/zip",
-                        headers=attachment(f"mms-report-{job.workspace_id}.zip"))
+    name = "deck" if fmt == "pptx" else "report"
+    return FileResponse(path, media_type=REPORT_FORMATS[fmt],
+                        headers=attachment(f"mms-{name}-{job.workspace_id}.{fmt}"))
 
 
 @api.get("/workspaces/{workspace_id}/jobs")
