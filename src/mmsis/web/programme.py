@@ -202,6 +202,7 @@ def writing(ws: Workspace | str) -> Iterator[Store]:
                 yield Store(path, connection=cursor)
             finally:
                 cursor.close()
+                _GENERATION[path] = _GENERATION.get(path, 0) + 1  # (after commit or rollback)
     finally:
         _release(path, entry)
 
@@ -229,9 +230,12 @@ def store_version(ws: Workspace, data_elements: list[str] | None = None) -> int:
     that wrote values of them); 0 without a store. Keys the caches of derived results."""
     if not ws.store_path or not Path(ws.store_path).exists():
         return 0
-    # a commit changes the file or its write-ahead log (in any process): while neither has
-    # changed, the answer has not either, and the dashboard need not open DuckDB to know it
-    stamp = tuple(_stat(p) for p in (ws.store_path, ws.store_path + ".wal"))
+    # a commit changes the file or its write-ahead log (in any process), and every write in
+    # this process counts one generation (two commits within the file system's clock tick can
+    # leave the same size and time): while none has changed, the answer has not either, and
+    # the dashboard need not open DuckDB to know it
+    stamp = (_GENERATION.get(ws.store_path, 0),
+             *(_stat(p) for p in (ws.store_path, ws.store_path + ".wal")))
     key = (ws.store_path, tuple(sorted(data_elements or ())))
     memo = _VERSION_MEMO.get(key)
     if memo is not None and memo[0] == stamp:
@@ -244,7 +248,9 @@ def store_version(ws: Workspace, data_elements: list[str] | None = None) -> int:
     return value
 
 
-_VERSION_MEMO: dict[tuple[str, tuple[str, ...]], tuple[tuple[tuple[int, int], ...], int]] = {}
+_VERSION_MEMO: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], int]] = {}
+_GENERATION: dict[str, int] = {}
+"""Writes finished per store path in this process (part of `store_version`'s stamp)."""
 
 
 def _stat(path: str) -> tuple[int, int]:
@@ -468,7 +474,8 @@ def series(db: Session, access: Any, data_elements: list[str], org_unit: str | N
     """The indicators API's rows (mmsis.measure.routine.series.monthly_series): each month's
     value over the subtree of `org_unit` (default: the user's scope root, else the country).
     An org unit outside the user's scope (or unknown) is NotFound."""
-    from mmsis.measure.routine.series import monthly_series, series_records
+    from mmsis.measure.routine.series import monthly_series, roots, series_records
+    from mmsis.measure.routine.totals import subtree_series
     from mmsis.web import scope as scopes
     from mmsis.web.deps import NotFound
 
@@ -486,7 +493,15 @@ def series(db: Session, access: Any, data_elements: list[str], org_unit: str | N
             org_unit = access.scope_path.rstrip("/").rsplit("/", 1)[-1]
         elif st.count("org_units") == 0:
             return []
-        return series_records(monthly_series(st, data_elements, org_unit, level))
+        else:
+            top = roots(st)
+            org_unit = top[0] if len(top) == 1 else None  # (several roots: monthly_series says)
+        # the pre-aggregated totals answer a subtree's sums with a lookup (no scan of the
+        # values); anything they cannot answer the same way goes through the full roll-up
+        fast = (subtree_series(st, data_elements, org_unit)
+                if level is None and org_unit else None)
+        frame = fast if fast is not None else monthly_series(st, data_elements, org_unit, level)
+        return series_records(frame)
 
 
 def data_elements(ws: Workspace) -> list[str]:

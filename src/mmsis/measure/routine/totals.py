@@ -74,3 +74,29 @@ def level_monthly_totals(store: Store, level: int, data_elements: Sequence[str],
                  "starts_with(path || '/', ?))")
         params.append(within.rstrip("/") + "/")
     return _read(store, cond, params, data_elements, start, end)
+
+
+SERIES_COLUMNS = ["data_element", "org_unit", "period", "value"]
+
+
+def subtree_series(store: Store, data_elements: Sequence[str],
+                   org_unit: str) -> pd.DataFrame | None:
+    """`monthly_series` rows (data_element, org_unit, period, value) of ``org_unit``'s subtree
+    read from ``value_totals``, or None when the totals cannot give the same answer: an element
+    that does not sum (stock is LAST), a non-monthly period in the subtree, or no totals table.
+    A lookup of one unit's rows instead of a scan and roll-up of every facility's values."""
+    des = list(dict.fromkeys(str(d) for d in data_elements))
+    if not des or not _has_totals(store):
+        return None
+    types = dict(store.con.execute(
+        "SELECT id, upper(coalesce(aggregation_type, 'SUM')) FROM data_elements "
+        "WHERE list_contains(?, id)", [des]).fetchall())
+    if any(t != "SUM" for t in types.values()):
+        return None
+    rows = store.query(f"""SELECT data_element, org_unit, period, value,
+        {rollup.MONTHLY} AS monthly FROM {rollup.TABLE} WHERE org_unit = ?
+        AND list_contains(?, data_element) AND value IS NOT NULL""", [org_unit, des])
+    if not bool(rows["monthly"].all()):
+        return None
+    out = rows[SERIES_COLUMNS].astype({"period": str, "value": float})
+    return out.sort_values(["data_element", "org_unit", "period"]).reset_index(drop=True)
