@@ -4,6 +4,7 @@ generate the field forms."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -161,6 +162,18 @@ def prioritise_cmd(
                   "frequent answer, averaged over the criteria.")
 
 
+def _json_or_empty(frame: Any, as_json: bool, empty: str) -> bool:
+    """Print a log's records as JSON, or say how to fill it when it is empty (then True: the
+    command is done); False when the table is still to be printed."""
+    if as_json:
+        print_json(frame.to_dict(orient="records"))
+        return True
+    if frame.empty:
+        console.print(empty)
+        return True
+    return False
+
+
 @app.command("roadmap")
 def roadmap_cmd(
     file: Path = PLAN_FILE,
@@ -181,12 +194,8 @@ def roadmap_cmd(
         from mmsis.plan.charts import roadmap_gantt
 
         roadmap_gantt(road, chart)
-    if as_json:
-        print_json(road.to_dict(orient="records"))
-        return
-    if road.empty:
-        console.print(f"No actions yet: add them under `actions:` in {file} (key_result, action, "
-                      "owner, start, due, status).")
+    if _json_or_empty(road, as_json, f"No actions yet: add them under `actions:` in {file} "
+                      "(key_result, action, owner, start, due, status)."):
         return
     from mmsis.plan.charts import PHASE_NAMES
 
@@ -215,12 +224,9 @@ def decisions_cmd(
 
     prog = load_programme(file)
     log = decision_log(prog.adaptations)
-    if as_json:
-        print_json(log.to_dict(orient="records"))
-        return
-    if log.empty:
-        console.print(f"No decisions logged yet: add them under `adaptations:` in {file} "
-                      "(date, what, nature, goal, planned, decided_by, reasons, evidence).")
+    if _json_or_empty(log, as_json, f"No decisions logged yet: add them under `adaptations:` "
+                      f"in {file} (date, what, nature, goal, planned, decided_by, reasons, "
+                      "evidence)."):
         return
     print_table(log[["date", "what", "nature", "planned", "goal", "decided by"]],
                 title=f"Decisions and adaptations: {prog.name or prog.country}")
