@@ -413,7 +413,17 @@ def panel(
         help="Folder with data_values.csv, reports.csv, org_units.csv and rollout.csv "
         "(as written by `mmsis datasets example --out DIR`).",
     ),
-    element: str = typer.Option("ANC1", "--element", help="Data element to sum to districts."),
+    element: str | None = typer.Option(
+        None, "--element", help="Data element (id) to roll up to districts; default: the one "
+        "the concept mapping gives --concept."),
+    concept: str = typer.Option(
+        "anc1", "--concept", help="Concept to roll up (anc1, mms_clients, ...; see `mmsis "
+        "routine concepts --list`), through the mapping."),
+    concepts_file: Path | None = typer.Option(
+        None, "--concepts", help="Concept mapping (YAML/JSON); default: concepts.yaml in the "
+        "folder when there is one, else the conventional mapping."),
+    level: int | None = typer.Option(
+        None, "--level", help="Org-unit level of the districts; default: the mapping's."),
     crude_birth_rate: float | None = typer.Option(
         None,
         "--crude-birth-rate",
@@ -425,11 +435,13 @@ def panel(
     out: Path = typer.Option(..., "--out", help="Write the district-month panel CSV here."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Build a district-month panel (values summed over facilities, completeness, roll-out)."""
+    """Build a district-month panel (values rolled up to districts, completeness, roll-out)."""
     import json
 
     from mmsis._cli import console, print_json
-    from mmsis.evaluate.panels import district_month_panel
+    from mmsis.data.concepts import load_file
+    from mmsis.data.frames import store_from_frames
+    from mmsis.evaluate.panels import store_panel
 
     tables = {
         name: read_table(directory / f"{name}.csv")
@@ -441,15 +453,23 @@ def panel(
         if "crude_birth_rate" in country:
             crude_birth_rate = float(country["crude_birth_rate"])
             pregnancy_loss = float(country.get("pregnancy_loss_adjustment", pregnancy_loss))
-    result = district_month_panel(
-        tables["data_values"],
-        tables["reports"],
-        tables["org_units"],
-        tables["rollout"],
-        element,
-        crude_birth_rate=crude_birth_rate,
-        pregnancy_loss_adjustment=pregnancy_loss,
-    )
+    if concepts_file is None and (directory / "concepts.yaml").exists():
+        concepts_file = directory / "concepts.yaml"
+    mapping = load_file(concepts_file) if concepts_file is not None else None
+    store = store_from_frames(tables["org_units"], tables["data_values"], tables["reports"],
+                              mapping=mapping, file=str(directory))
+    try:
+        element = element or store.concepts().require(concept)
+        result = store_panel(
+            store,
+            element,
+            tables["rollout"],
+            level=level,
+            crude_birth_rate=crude_birth_rate,
+            pregnancy_loss_adjustment=pregnancy_loss,
+        )
+    finally:
+        store.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(out, index=False)
     info = {

@@ -1,9 +1,12 @@
-"""District-month panels from DHIS2-shaped routine data (facility values summed to districts).
+"""District-month panels from DHIS2-shaped routine data (values rolled up to districts).
 
-Used to run ITS per district and DiD over districts on the example country or on a real export
-with the same shapes: `data_values` (dataElement, period, orgUnit, value), `reports`
-(period, orgUnit, expected, received), `org_units` (id, level, parent_id, population) and a
-roll-out table (district_id, mms_start, pilot).
+Used to run ITS per district and DiD over districts on the example country or a real country:
+from a programme store (`store_panel`) or from DHIS2-shaped tables (`district_month_panel`:
+`data_values` (dataElement, period, orgUnit, value), `reports` (dataSet, period, orgUnit,
+expected, received), `org_units` (id, parent_id or path, population)) and a roll-out table
+(district_id, mms_start, pilot). Every sum over org units is the one roll-up of
+mmsis.measure.routine.series over the org-unit paths (any depth); the district is the level
+the country's concept mapping names (mmsis.data.concepts).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mmsis.data.store import Store
 from mmsis.errors import InputError
 
 
@@ -21,43 +25,68 @@ def district_month_panel(
     reports: pd.DataFrame,
     org_units: pd.DataFrame,
     rollout: pd.DataFrame,
-    element: str = "ANC1",
+    element: str,
     crude_birth_rate: float | None = None,
     pregnancy_loss_adjustment: float = 1.0,
+    *,
+    level: int | None = None,
 ) -> pd.DataFrame:
-    """One row per district and month: summed facility values, reporting completeness, roll-out.
+    """`store_panel` of DHIS2-shaped tables (loaded into a throwaway store first)."""
+    from mmsis.data.frames import store_from_frames
 
-    `completeness` is DHIS2's reporting rate (facility reports received / expected);
-    `population_completeness` weights facilities by catchment population, the better offset
-    when facilities differ in size. `expected_pregnancies` (monthly) is given when the crude
-    birth rate is. `mms` is 1 from the district's `mms_start` period on.
-    """
     need = {"dataElement", "period", "orgUnit", "value"}
     if missing := need - set(data_values.columns):
         raise InputError(f"data values lack columns {sorted(missing)}", field="data_values")
-    if element not in set(data_values["dataElement"]):
+    if element not in set(data_values["dataElement"].astype(str)):
         raise InputError(f"data element {element!r} not in the data values", field="element")
-    fac = org_units[org_units["level"] == org_units["level"].max()][
-        ["id", "parent_id", "population"]
-    ]
-    fac = fac.rename(columns={"id": "orgUnit", "parent_id": "district_id", "population": "fac_pop"})
-    dv = data_values[data_values["dataElement"] == element].merge(fac, on="orgUnit")
-    dv["value"] = pd.to_numeric(dv["value"], errors="coerce")
-    values = dv.groupby(["district_id", "period"], as_index=False)["value"].sum()
-    rep = reports.merge(fac, on="orgUnit")
-    rep["pop_expected"] = rep["expected"] * rep["fac_pop"]
-    rep["pop_received"] = rep["received"] * rep["fac_pop"]
-    comp = rep.groupby(["district_id", "period"], as_index=False).agg(
-        facilities_expected=("expected", "sum"),
-        facilities_reporting=("received", "sum"),
-        pop_expected=("pop_expected", "sum"),
-        pop_received=("pop_received", "sum"),
-    )
+    store = store_from_frames(org_units, data_values[data_values["dataElement"] == element],
+                              reports, file="panel tables")
+    try:
+        return store_panel(store, element, rollout, level=level,
+                           crude_birth_rate=crude_birth_rate,
+                           pregnancy_loss_adjustment=pregnancy_loss_adjustment)
+    finally:
+        store.close()
+
+
+def store_panel(
+    store: Store,
+    element: str,
+    rollout: pd.DataFrame,
+    *,
+    level: int | None = None,
+    crude_birth_rate: float | None = None,
+    pregnancy_loss_adjustment: float = 1.0,
+) -> pd.DataFrame:
+    """One row per district and month: the element rolled up to the district (its aggregation
+    type, all combos), reporting completeness and the roll-out.
+
+    `completeness` is DHIS2's reporting rate (reports received / expected, of the mapping's
+    reporting data set); `population_completeness` weights reporting units by catchment
+    population, the better offset when facilities differ in size. `expected_pregnancies`
+    (monthly) is given when the crude birth rate is. `mms` is 1 from the district's
+    `mms_start` period on. ``level`` defaults to the mapping's district level.
+    """
+    from mmsis.measure.routine.series import level_series, report_totals
+
+    mapping = store.concepts()
+    level = int(level) if level is not None else mapping.require_district_level()
+    series = level_series(store, [element], level)
+    if series.empty:
+        raise InputError(f"data element {element!r} has no monthly values", field="element")
+    values = series.rename(columns={"org_unit": "district_id"})[["district_id", "period",
+                                                                   "value"]]
+    comp = report_totals(store, level, mapping.reporting_data_set).rename(columns={
+        "org_unit": "district_id", "expected": "facilities_expected",
+        "received": "facilities_reporting"}).drop(columns="on_time")
+    for col in ("facilities_expected", "facilities_reporting"):
+        comp[col] = comp[col].astype("int64")
     panel = comp.merge(values, on=["district_id", "period"], how="left")
     panel["value"] = panel["value"].fillna(0.0).where(panel["facilities_reporting"] > 0)
     panel["completeness"] = panel["facilities_reporting"] / panel["facilities_expected"]
     panel["population_completeness"] = panel["pop_received"] / panel["pop_expected"]
-    dist = org_units.set_index("id")
+    dist = store.query("SELECT id, name, population FROM org_units WHERE level = ?",
+                       [level]).set_index("id")
     panel["district_name"] = panel["district_id"].map(dist["name"])
     panel["population"] = panel["district_id"].map(dist["population"]).astype(float)
     if crude_birth_rate is not None:
@@ -90,17 +119,24 @@ def district_month_panel(
     return panel[cols].sort_values(["district_id", "period"]).reset_index(drop=True)
 
 
-def country_panel(country: Any, element: str = "ANC1") -> pd.DataFrame:
-    """The example country's district-month panel for one data element."""
-    return district_month_panel(
-        country.data_values,
-        country.reports,
-        country.org_units,
-        country.rollout,
-        element,
-        crude_birth_rate=float(country.country["crude_birth_rate"]),
-        pregnancy_loss_adjustment=float(country.country["pregnancy_loss_adjustment"]),
-    )
+def country_panel(country: Any, element: str | None = None, *,
+                  concept: str = "anc1") -> pd.DataFrame:
+    """The example country's district-month panel of a data element (default: the one its
+    mapping gives the concept, ANC1 visits)."""
+    from mmsis.data.store import load_example
+
+    store = Store(":memory:")
+    try:
+        load_example(store, country)
+        return store_panel(
+            store,
+            element or store.concepts().require(concept),
+            country.rollout,
+            crude_birth_rate=float(country.country["crude_birth_rate"]),
+            pregnancy_loss_adjustment=float(country.country["pregnancy_loss_adjustment"]),
+        )
+    finally:
+        store.close()
 
 
 def aggregate_districts(panel: pd.DataFrame, districts: list[str]) -> pd.DataFrame:

@@ -19,65 +19,95 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mmsis.data.concepts import CONSUMPTION_CONCEPTS, ConceptMap
+from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.forecast.need import Need
 from mmsis.forecast.scenario import month_index, month_label
 
-_ELEMENTS = {
-    "MMS_TABLETS_DISPENSED": "mms_tablets_dispensed",
-    "IFA_TABLETS_DISPENSED": "ifa_tablets_dispensed",
-    "MMS_STOCK_ON_HAND": "mms_stock_on_hand",
-    "IFA_STOCK_ON_HAND": "ifa_stock_on_hand",
-    "MMS_DAYS_STOCKED_OUT": "mms_days_stocked_out",
-    "IFA_DAYS_STOCKED_OUT": "ifa_days_stocked_out",
-}
 
+def history_from_data_values(data_values: pd.DataFrame, org_units: pd.DataFrame, *,
+                             mapping: ConceptMap | None = None,
+                             level: int | None = None) -> pd.DataFrame:
+    """`history_from_routine` of DHIS2 dataValueSets rows (facility x month) and an org-unit
+    table (id, parent_id or path, opening_date), loaded into a throwaway store first."""
+    from mmsis.data.frames import store_from_frames
 
-def history_from_data_values(data_values: pd.DataFrame, org_units: pd.DataFrame) -> pd.DataFrame:
-    """Aggregate DHIS2 dataValueSets rows (facility x month) to district x month history.
-
-    Counts and stock on hand are summed over reporting facilities; days stocked out are
-    averaged over them. ``facilities_reporting`` counts the facilities with any of these
-    elements that month; ``facilities_expected`` the facilities of the district (leaf org
-    units, open by the month when ``opening_date`` is given).
-    """
     need = {"dataElement", "period", "orgUnit", "value"}
     miss = need - set(data_values.columns)
     if miss:
         raise InputError(f"data values lack columns {sorted(miss)}", column=sorted(miss)[0])
-    dv = data_values[data_values["dataElement"].isin(list(_ELEMENTS))].copy()
-    dv["value"] = pd.to_numeric(dv["value"], errors="coerce")
-    ou = org_units.set_index("id")
-    dv["district"] = dv["orgUnit"].map(ou["parent_id"])
-    if dv["district"].isna().any():
-        bad = dv.loc[dv["district"].isna(), "orgUnit"].iloc[0]
-        raise InputError(f"org unit '{bad}' is not in the org-unit table", column="orgUnit")
-    wide = dv.pivot_table(index=["period", "district", "orgUnit"], columns="dataElement",
-                          values="value", aggfunc="sum").reset_index()
-    wide = wide.rename(columns=_ELEMENTS)
-    agg: dict[str, str] = {}
-    for col in _ELEMENTS.values():
-        if col in wide:
-            agg[col] = "mean" if "days" in col else "sum"
-    agg["orgUnit"] = "nunique"
-    out = wide.groupby(["period", "district"], as_index=False).agg(agg)
-    out = out.rename(columns={"orgUnit": "facilities_reporting"})
+    unknown = set(data_values["orgUnit"].astype(str)) - set(org_units["id"].astype(str))
+    if unknown:
+        raise InputError(f"org unit '{sorted(unknown)[0]}' is not in the org-unit table",
+                         column="orgUnit")
+    store = store_from_frames(org_units, data_values, mapping=mapping,
+                              file="consumption tables")
+    try:
+        return history_from_routine(store, level=level)
+    finally:
+        store.close()
+
+
+def history_from_routine(store: Store, level: int | None = None) -> pd.DataFrame:
+    """District x month dispensing and stock history from a store, through the one roll-up
+    (mmsis.measure.routine.series) over the org-unit paths (any depth).
+
+    Columns are the consumption concepts the country's mapping names (mms_tablets_dispensed,
+    mms_stock_on_hand, ...). Counts and stock on hand are rolled up by their aggregation types
+    (sums over units); days stocked out (summed elements) are averaged over the units that
+    reported them. ``facilities_reporting`` counts the units with any of these elements that
+    month; ``facilities_expected`` the facilities (leaf org units) of the district, open by the
+    month when ``opening_date`` is given. ``level`` defaults to the mapping's district level.
+    """
+    from mmsis.measure.routine.series import level_series, reporting_units
+
+    mapping = store.concepts()
+    level = int(level) if level is not None else mapping.require_district_level()
+    uids = mapping.mapped(CONSUMPTION_CONCEPTS)
+    cols = ["period", "district", *uids, "facilities_reporting", "facilities_expected"]
+    if not uids:
+        return pd.DataFrame(columns=cols)
+    series = level_series(store, list(uids.values()), level, units=True)
+    if series.empty:
+        return pd.DataFrame(columns=cols)
+    types = dict(store.con.execute(
+        "SELECT id, coalesce(aggregation_type, 'SUM') FROM data_elements WHERE "
+        "list_contains(?, id)", [list(uids.values())]).fetchall())
+    concept_of = {u: c for c, u in uids.items()}
+    series["concept"] = series["data_element"].map(concept_of)
+    per_unit = series["concept"].str.contains("days") & series["data_element"].map(
+        lambda u: types.get(u, "SUM") in ("SUM", "COUNT"))
+    series["value"] = series["value"].where(~per_unit, series["value"] / series["units"])
+    wide = series.pivot_table(index=["period", "org_unit"], columns="concept", values="value",
+                              aggfunc="first").reset_index()
+    wide.columns.name = None
+    reporting = reporting_units(store, list(uids.values()), level)
+    out = reporting.merge(wide, on=["org_unit", "period"], how="left").rename(
+        columns={"org_unit": "district", "units": "facilities_reporting"})
+    for concept in uids:  # a district reporting others but not this count: none dispensed
+        if concept in out and "days" not in concept:
+            out[concept] = out[concept].fillna(0.0)
+    out["facilities_reporting"] = out["facilities_reporting"].astype("int64")
     out["period"] = out["period"].astype(str)
-    out["facilities_expected"] = _facilities_expected(out, org_units)
-    return out.sort_values(["district", "period"]).reset_index(drop=True)
+    out["facilities_expected"] = _facilities_expected(out, store, level)
+    keep = ["period", "district", *[c for c in uids if c in out],
+            "facilities_reporting", "facilities_expected"]
+    return out[keep].sort_values(["district", "period"]).reset_index(drop=True)
 
 
-def _facilities_expected(out: pd.DataFrame, org_units: pd.DataFrame) -> np.ndarray:
+def _facilities_expected(out: pd.DataFrame, store: Store, level: int) -> np.ndarray:
     """Leaf org units under each row's district, open by the end of the row's month."""
-    leaves = org_units[~org_units["id"].isin(set(org_units["parent_id"].dropna()))]
+    from mmsis.measure.routine.series import leaves_under
+
+    leaves = leaves_under(store, level)
     opened = pd.Series(-10**9, index=leaves.index)
-    if "opening_date" in leaves:
-        dates = pd.to_datetime(leaves["opening_date"], errors="coerce")
-        known = dates.notna()
-        opened[known] = (dates[known].dt.year * 12 + dates[known].dt.month - 1).astype(int)
+    dates = pd.to_datetime(leaves["opening_date"], errors="coerce")
+    known = dates.notna()
+    opened[known] = (dates[known].dt.year * 12 + dates[known].dt.month - 1).astype(int)
     by_district: dict[str, np.ndarray] = {
-        str(d): np.sort(opened[leaves["parent_id"] == d].to_numpy())
-        for d in leaves["parent_id"].dropna().unique()
+        str(d): np.sort(opened[leaves["org_unit"] == d].to_numpy())
+        for d in leaves["org_unit"].dropna().unique()
     }
     months = [month_index(p) for p in out["period"]]
     return np.array([

@@ -488,7 +488,8 @@ def scenario_from_dict(
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         geo["level"] = "district"
-        table = districts_from_store(path, int(geo.get("store_level", 3)))
+        lvl = geo.get("store_level")  # default: the store's district level (its mapping)
+        table = districts_from_store(path, int(lvl) if lvl is not None else None)
         geo["districts"] = table.to_dict(orient="records")
     elif geo.get("file"):
         path = Path(geo["file"])

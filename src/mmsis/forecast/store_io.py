@@ -7,10 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from mmsis.errors import InputError
-from mmsis.forecast.consumption import history_from_data_values
-
-_ELEMENTS = ["MMS_TABLETS_DISPENSED", "IFA_TABLETS_DISPENSED", "MMS_STOCK_ON_HAND",
-             "IFA_STOCK_ON_HAND", "MMS_DAYS_STOCKED_OUT", "IFA_DAYS_STOCKED_OUT"]
+from mmsis.forecast.consumption import history_from_routine
 
 
 def _open(path: str | Path, field: str):  # type: ignore[no-untyped-def]
@@ -21,10 +18,13 @@ def _open(path: str | Path, field: str):  # type: ignore[no-untyped-def]
     return Store(path, read_only=True)
 
 
-def districts_from_store(path: str | Path, level: int = 3) -> pd.DataFrame:
-    """Org units of a level (districts) with their population, as a scenario district table."""
+def districts_from_store(path: str | Path, level: int | None = None) -> pd.DataFrame:
+    """Org units of a level (default: the store's district level, from its concept mapping)
+    with their population, as a scenario district table."""
     with _open(path, "geography.store") as store:
         ou = store.org_units()
+        if level is None:
+            level = store.concepts().require_district_level()
     d = ou[ou["level"] == level]
     if d.empty:
         raise InputError(f"the store has no org units at level {level}", file=str(path),
@@ -35,12 +35,12 @@ def districts_from_store(path: str | Path, level: int = 3) -> pd.DataFrame:
 
 
 def history_from_store(path: str | Path) -> pd.DataFrame:
-    """District x month dispensing and stock history from the store's data values."""
+    """District x month dispensing and stock history from the store's data values (the
+    elements its concept mapping names, rolled up to its district level)."""
     with _open(path, "consumption.store") as store:
-        ou = store.org_units()
-        dv = store.data_values(_ELEMENTS)
-    dv = dv.rename(columns={"data_element": "dataElement", "org_unit": "orgUnit"})
-    if dv.empty:
-        raise InputError("the store holds no tablets-dispensed data values", file=str(path),
+        history = history_from_routine(store)
+    if history.empty or "mms_tablets_dispensed" not in history:
+        raise InputError("the store holds no tablets-dispensed data values (or no data "
+                         "element is mapped to mms_tablets_dispensed)", file=str(path),
                          field="consumption.store")
-    return history_from_data_values(dv[["dataElement", "period", "orgUnit", "value"]], ou)
+    return history

@@ -36,11 +36,13 @@ def roots(store: Store) -> list[str]:
 
 
 def monthly_series(store: Store, data_elements: Iterable[str], org_unit: str | None = None,
-                   level: int | None = None) -> pd.DataFrame:
+                   level: int | None = None, *, units: bool = False) -> pd.DataFrame:
     """Rows (data_element, org_unit, period YYYYMM, value) of each month's value over the
     subtree of ``org_unit`` (default: the hierarchy's root); with ``level``, one row per org
     unit at that level inside ``org_unit``. Values of every combo are included; the subtree is
-    aggregated by each element's aggregation type. Unknown elements give no rows."""
+    aggregated by each element's aggregation type. Unknown elements give no rows. With
+    ``units``, a column ``units`` counts the org units whose values went into each row (for
+    means per reporting unit)."""
     des = list(dict.fromkeys(str(d) for d in data_elements))
     if org_unit is None:
         top = roots(store)
@@ -71,9 +73,13 @@ def monthly_series(store: Store, data_elements: Iterable[str], org_unit: str | N
         "AND starts_with(o.path || '/', $2) GROUP BY ALL",
         [known, path.rstrip("/") + "/", *known])
     rules = {it.name: str(types[d]) for d, it in items.items()}
-    agg = aggregate(frame, rules, store, target, "monthly")
+    counted = {f"{name}#n": name for name in rules} if units else {}
+    frame = frame.assign(**{n: frame[name] for n, name in counted.items()})
+    agg = aggregate(frame, {**rules, **dict.fromkeys(counted, "COUNT")}, store, target,
+                    "monthly")
+    columns = [*SERIES_COLUMNS, "units"] if units else SERIES_COLUMNS
     if agg.empty:
-        return pd.DataFrame(columns=SERIES_COLUMNS)
+        return pd.DataFrame(columns=columns)
     if level is None:
         agg = agg[agg["ou"] == org_unit]
     out = agg.melt(id_vars=["ou", "target"], value_vars=list(rules), var_name="item",
@@ -82,7 +88,70 @@ def monthly_series(store: Store, data_elements: Iterable[str], org_unit: str | N
     result = pd.DataFrame({"data_element": out["item"].map(names), "org_unit": out["ou"],
                            "period": out["target"].astype(str),
                            "value": out["value"].astype(float)})
+    if units:
+        n = agg.melt(id_vars=["ou", "target"], value_vars=list(counted), var_name="item",
+                     value_name="units")
+        n = n.assign(item=n["item"].map(counted), target=n["target"].astype(str))
+        result = result.merge(n.rename(columns={"ou": "org_unit", "target": "period"})
+                              .assign(data_element=lambda d: d["item"].map(names))
+                              .drop(columns="item"),
+                              on=["data_element", "org_unit", "period"], how="left")
+        result["units"] = result["units"].fillna(0).astype(int)
     return result.sort_values(["data_element", "org_unit", "period"]).reset_index(drop=True)
+
+
+def level_series(store: Store, data_elements: Iterable[str], level: int, *,
+                 within: str | None = None, units: bool = False) -> pd.DataFrame:
+    """`monthly_series` for every org unit at ``level`` (each district, say), under every root
+    of the hierarchy or only inside the org unit ``within``."""
+    des = list(data_elements)
+    tops = [within] if within else roots(store)
+    frames = [monthly_series(store, des, top, level, units=units) for top in tops]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=[*SERIES_COLUMNS, "units"] if units else SERIES_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _ancestor_sql(level: int) -> str:
+    """SQL: the id of the ancestor (or the unit itself) at ``level`` of org unit ``o``."""
+    return f"string_split(trim(o.path, '/'), '/')[{int(level)}]"
+
+
+def reporting_units(store: Store, data_elements: Iterable[str], level: int) -> pd.DataFrame:
+    """Columns org_unit (at ``level``), period, units: how many org units below each one had a
+    value of any of ``data_elements`` in each month (facilities reporting)."""
+    return store.query(
+        f"SELECT {_ancestor_sql(level)} AS org_unit, v.period, "
+        "count(DISTINCT v.org_unit) AS units FROM data_values v JOIN org_units o "
+        "ON o.id = v.org_unit WHERE o.level >= ? AND list_contains(?, v.data_element) "
+        "AND v.value IS NOT NULL GROUP BY ALL ORDER BY 1, 2",
+        [int(level), [str(d) for d in data_elements]])
+
+
+def report_totals(store: Store, level: int, data_set: str | None = None) -> pd.DataFrame:
+    """Data-set reports summed to each org unit at ``level`` by period: expected, received,
+    on_time, and the same weighted by each reporting unit's population (pop_expected,
+    pop_received) for population-weighted completeness. All data sets when ``data_set`` is
+    None."""
+    where = "o.level >= ?" + (" AND r.data_set = ?" if data_set else "")
+    params: list[object] = [int(level)] + ([data_set] if data_set else [])
+    return store.query(
+        f"SELECT {_ancestor_sql(level)} AS org_unit, r.period, sum(r.expected) AS expected, "
+        "sum(r.received) AS received, sum(r.on_time) AS on_time, "
+        "sum(r.expected * o.population) AS pop_expected, "
+        "sum(r.received * o.population) AS pop_received FROM reports r JOIN org_units o "
+        f"ON o.id = r.org_unit WHERE {where} GROUP BY ALL ORDER BY 1, 2", params)
+
+
+def leaves_under(store: Store, level: int) -> pd.DataFrame:
+    """The leaf org units (facilities) with their ancestor at ``level`` (column org_unit) and
+    opening date: what is expected to report."""
+    return store.query(
+        f"SELECT {_ancestor_sql(level)} AS org_unit, o.id AS leaf, o.opening_date "
+        "FROM org_units o WHERE o.level >= ? AND o.id NOT IN (SELECT DISTINCT unnest("
+        "list_slice(p, 1, len(p) - 1)) FROM (SELECT string_split(trim(path, '/'), '/') AS p "
+        "FROM org_units)) ORDER BY 1, 2", [int(level)])
 
 
 def series_records(frame: pd.DataFrame) -> list[dict[str, object]]:
