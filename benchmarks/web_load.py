@@ -204,7 +204,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="server processes (mmsis serve)")
     args = ap.parse_args()
 
-    from mmsis.web.demo import seed_demo
+    from mmsis.demos.web import seed_demo
 
     tmp = Path(tempfile.mkdtemp(prefix="mmsis-web-load-"))
     url = args.database or f"sqlite:///{tmp / 'workspace.sqlite3'}"

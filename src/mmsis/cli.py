@@ -43,7 +43,7 @@ def _root(
 
 def _register() -> None:
     from mmsis.datasets.cli import app as datasets_app
-    from mmsis.demo import demo
+    from mmsis.demos.cli import demo, plan_init
     from mmsis.design.cli import app as design_app
     from mmsis.evaluate.cli import app as evaluate_app
     from mmsis.field_cli import app as field_app
@@ -57,6 +57,8 @@ def _register() -> None:
     from mmsis.web.cli import serve, users_app
 
     app.add_typer(framework_app, name="framework", help="Browse the IS knowledge base.")
+    # `plan init --from-example` measures the example country: registered from above the library
+    plan_app.command("init")(plan_init)
     app.add_typer(plan_app, name="plan", help="Assess readiness and plan the IR agenda.")
     app.add_typer(design_app, name="design", help="Sample size and power.")
     app.add_typer(survey_app, name="survey", help="Design-based survey estimates and cascade.")

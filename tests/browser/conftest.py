@@ -47,7 +47,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, example_country) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
     """`mmsis serve` on a random loopback port over a seeded demo database."""
-    from mmsis.web.demo import seed_demo
+    from mmsis.demos.web import seed_demo
 
     base = tmp_path_factory.mktemp("web")
     url = f"sqlite:///{base / 'workspace.sqlite3'}"

@@ -78,7 +78,7 @@ def test_did_over_districts_recovers_true_rr(example_country, panel) -> None:  #
 
 
 def test_run_demo_writes_plots_and_recovers(example_country, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from mmsis.evaluate.demo import run_demo
+    from mmsis.demos.steps.evaluate import run_demo
 
     out = run_demo(tmp_path, example_country)
     assert out["recovered"] is True

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from mmsis.demos.examples import example_programme
 from mmsis.design.survey import survey_sample_size
 from mmsis.errors import InputError
 from mmsis.framework.loader import load_framework
 from mmsis.plan.agenda import CRITERIA, agenda_defaults, build_agenda
-from mmsis.plan.example import example_programme
 from mmsis.plan.scorecard import assess
 from mmsis.plan.strategies import cfir_eric_map, suggest_strategies
 from mmsis.plan.workspace import Barrier, Measurement, Programme, QuestionRating, StrategyChoice

@@ -13,11 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from mmsis.cli import app
+from mmsis.demos.examples import example_programme
 from mmsis.errors import InputError
 from mmsis.framework.loader import load_framework
 from mmsis.plan.agenda import build_agenda
 from mmsis.plan.chnri import DEFAULT_CRITERIA, prioritise, read_scores, read_weights
-from mmsis.plan.example import example_programme
 from mmsis.plan.scorecard import assess
 
 # Five raters (A-E) x two questions x the five default criteria; None = blank ("don't know").

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from mmsis.demos.examples import example_programme
 from mmsis.plan.decisions import (
     Action,
     Adaptation,
@@ -20,7 +21,6 @@ from mmsis.plan.decisions import (
     overdue_actions,
     roadmap,
 )
-from mmsis.plan.example import example_programme
 from mmsis.plan.workspace import Programme, load_programme, save_programme
 
 MMSIS = str(Path(sys.executable).with_name("mmsis"))

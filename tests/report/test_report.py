@@ -19,7 +19,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def built(example_country: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from mmsis.plan.example import example_programme
+    from mmsis.demos.examples import example_programme
     from mmsis.plan.workspace import save_programme
 
     out = tmp_path_factory.mktemp("report")

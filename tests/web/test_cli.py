@@ -58,7 +58,7 @@ def test_serve_and_users_are_registered() -> None:
 
 
 def test_seed_demo_is_idempotent(tmp_path: Path, example_country) -> None:  # type: ignore[no-untyped-def]
-    from mmsis.web.demo import seed_demo
+    from mmsis.demos.web import seed_demo
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     first = seed_demo(url, tmp_path / "data", country=example_country)
@@ -74,8 +74,8 @@ def test_demo_uploads_reach_the_analytics_store(tmp_path: Path, example_country)
     from fastapi.testclient import TestClient
 
     from mmsis.data.store import Store
+    from mmsis.demos.web import seed_demo
     from mmsis.web import create_app
-    from mmsis.web.demo import seed_demo
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     info = seed_demo(url, tmp_path / "data", country=example_country)

@@ -18,7 +18,7 @@ ORG = pd.DataFrame(
 
 def _scenario(**geo: Any) -> str:
     from mmsis.datasets import example_country
-    from mmsis.forecast import example_scenario
+    from mmsis.demos.examples import example_scenario
 
     data = example_scenario(example_country())
     data["geography"] = {"level": "district", **geo}
@@ -115,7 +115,7 @@ def test_server_paths_are_refused_before_any_file_is_read(  # type: ignore[no-un
 
 def test_consumption_file_and_store_are_refused(world, no_file_access) -> None:  # type: ignore[no-untyped-def]
     from mmsis.datasets import example_country
-    from mmsis.forecast import example_scenario
+    from mmsis.demos.examples import example_scenario
 
     c = world.client("editor")
     for key in ("file", "store"):
@@ -160,7 +160,7 @@ def test_yaml_is_bounded(world) -> None:  # type: ignore[no-untyped-def]
 def test_the_cli_keeps_files_of_its_own(tmp_path: Path) -> None:
     """The library/CLI path (load_scenario) still reads a district file next to the scenario."""
     from mmsis.datasets import example_country
-    from mmsis.forecast import example_scenario
+    from mmsis.demos.examples import example_scenario
     from mmsis.forecast.scenario import load_scenario
 
     data = example_scenario(example_country())

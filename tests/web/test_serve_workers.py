@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def two_workers(tmp_path: Path, example_country: Any) -> Any:
-    from mmsis.web.demo import seed_demo
+    from mmsis.demos.web import seed_demo
 
     url = f"sqlite:///{tmp_path / 'w.sqlite3'}"
     info = seed_demo(url, tmp_path / "data", country=example_country)

@@ -1,28 +1,26 @@
 """mmsis.forecast: supply and cost of the IFA -> MMS transition (need, stock, orders, budget).
 
-Public API (imported lazily so that `mmsis --help` stays fast):
-``load_scenario``, ``scenario_from_dict``, ``Scenario``, ``run_forecast``, ``ForecastResult``,
-``history_from_data_values``, ``example_scenario``.
+Public names load lazily so that `mmsis --help` stays fast. What impact shares with the
+forecast is public too: `mmsis.forecast.need` (demographic need), `mmsis.forecast.evidence`
+(effect sizes and their sources), `mmsis.forecast.budget` and `mmsis.forecast.scenario` (inputs).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING
 
-_API = {
-    "load_scenario": "mmsis.forecast.scenario",
-    "scenario_from_dict": "mmsis.forecast.scenario",
-    "Scenario": "mmsis.forecast.scenario",
-    "run_forecast": "mmsis.forecast.engine",
-    "ForecastResult": "mmsis.forecast.engine",
-    "history_from_data_values": "mmsis.forecast.consumption",
-    "example_scenario": "mmsis.forecast.example",
-}
-__all__ = list(_API)
+from mmsis._lazy import lazy_exports
 
+if TYPE_CHECKING:
+    from mmsis.forecast.consumption import history_from_data_values
+    from mmsis.forecast.engine import ForecastResult, run_forecast
+    from mmsis.forecast.scenario import Scenario, load_scenario, scenario_from_dict
 
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        return getattr(import_module(_API[name]), name)
-    raise AttributeError(f"module 'mmsis.forecast' has no attribute '{name}'")
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "load_scenario": ".scenario",
+    "scenario_from_dict": ".scenario",
+    "Scenario": ".scenario",
+    "run_forecast": ".engine",
+    "ForecastResult": ".engine",
+    "history_from_data_values": ".consumption",
+})

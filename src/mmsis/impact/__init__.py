@@ -1,24 +1,22 @@
 """mmsis.impact: health impact and cost-effectiveness of MMS vs IFA, with uncertainty.
 
-Public API (imported lazily so that `mmsis --help` stays fast): ``run_impact``,
-``ImpactResult``, ``build_units``, ``compute``.
+Public names load lazily so that `mmsis --help` stays fast. The demographic need, evidence,
+budget and scenario it shares with the forecast are the public modules of `mmsis.forecast`.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING
 
-_API = {
-    "run_impact": "mmsis.impact.engine",
-    "ImpactResult": "mmsis.impact.engine",
-    "build_units": "mmsis.impact.engine",
-    "compute": "mmsis.impact.model",
-}
-__all__ = list(_API)
+from mmsis._lazy import lazy_exports
 
+if TYPE_CHECKING:
+    from mmsis.impact.engine import ImpactResult, build_units, run_impact
+    from mmsis.impact.model import compute
 
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        return getattr(import_module(_API[name]), name)
-    raise AttributeError(f"module 'mmsis.impact' has no attribute '{name}'")
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "run_impact": ".engine",
+    "ImpactResult": ".engine",
+    "build_units": ".engine",
+    "compute": ".model",
+})

@@ -16,33 +16,6 @@ app = typer.Typer(no_args_is_help=True, help="Assess readiness and plan the IR a
 PLAN_FILE = typer.Option(Path("mmsis-plan.yaml"), "--file", "-f", help="Programme workspace YAML.")
 
 
-@app.command("init")
-def init(
-    country: str = typer.Option(..., "--country", help="Country (or subnational area) name."),
-    from_example: bool = typer.Option(
-        False, "--from-example", help="Fill from the bundled example country (Examplia)."
-    ),
-    file: Path = PLAN_FILE,
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
-) -> None:
-    """Create a programme workspace file to edit (statuses, evidence, barriers, weights)."""
-    from mmsis.plan.workspace import Programme, save_programme
-
-    if file.exists() and not force:
-        raise InputError("file exists; use --force to overwrite", file=str(file))
-    if from_example:
-        from mmsis.datasets import example_country
-        from mmsis.plan.example import measured_example_programme
-
-        prog = measured_example_programme(example_country())
-        prog.country = country
-    else:
-        prog = Programme(country=country, name=f"{country} MMS programme")
-    save_programme(prog, file)
-    console.print(f"Wrote {file} ({len(prog.key_results)} key-result statuses, "
-                  f"{len(prog.measurements)} measured indicators).")
-
-
 @app.command("assess")
 def assess_cmd(
     file: Path = PLAN_FILE,

@@ -48,7 +48,7 @@ def _cascade_table(c: pd.DataFrame) -> pd.DataFrame:
 
 def _default_programme(country: Any) -> Any:
     """The example programme for the example country; an empty workspace for other inputs."""
-    from mmsis.plan.example import example_programme
+    from mmsis.demos.examples import example_programme
     from mmsis.plan.workspace import Programme
 
     if is_synthetic(country):

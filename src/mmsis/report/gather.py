@@ -430,8 +430,8 @@ def decide_results(country: Any, draws: int = 2000) -> DecideResults:
     The example country's scenario is built by `example_scenario`; other inputs bring their
     own (`ReportInputs.scenario`, e.g. the one saved in a web workspace).
     """
+    from mmsis.demos.examples import example_scenario
     from mmsis.forecast.engine import run_forecast
-    from mmsis.forecast.example import example_scenario
     from mmsis.forecast.scenario import scenario_from_dict
     from mmsis.impact.engine import run_impact
 
@@ -441,7 +441,7 @@ def decide_results(country: Any, draws: int = 2000) -> DecideResults:
     fc = run_forecast(sc)
     imp = run_impact(sc, draws=draws, seed=2024)
     if synthetic:
-        scen = (f"Scenario '{sc.name}' built by mmsis.forecast.example.example_scenario from "
+        scen = (f"Scenario '{sc.name}' built by mmsis.demos.examples.example_scenario from "
                 f"the example country (districts, roll-out, birth rate); costs and opening "
                 f"stock are illustrative (status: assumption); {sc.currency} "
                 f"{sc.currency_year}")

@@ -103,7 +103,7 @@ def test_example_country_review_finds_planted_outliers(example_country) -> None:
 
 
 def test_run_demo_writes_outputs(example_country, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from mmsis.measure.routine.demo import run_demo
+    from mmsis.demos.steps.routine import run_demo
 
     res = run_demo(tmp_path, example_country)
     assert res["planted_outliers_found"] == res["planted_outliers"] > 0

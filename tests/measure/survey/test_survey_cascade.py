@@ -184,7 +184,7 @@ def test_cli_estimate_cascade_equity(tmp_path: Path) -> None:
 
 
 def test_run_demo(example_country, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from mmsis.measure.survey.demo import run_demo
+    from mmsis.demos.steps.survey import run_demo
 
     res = run_demo(tmp_path, example_country)
     casc = res["cascade_pct_all_women"]

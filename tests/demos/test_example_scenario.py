@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import yaml
 
+from mmsis.demos.examples import example_scenario
 from mmsis.forecast.consumption import history_from_data_values
 from mmsis.forecast.engine import run_forecast
-from mmsis.forecast.example import example_scenario
 from mmsis.forecast.scenario import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]

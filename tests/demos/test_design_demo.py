@@ -8,8 +8,8 @@ import math
 import pandas as pd
 import pytest
 
+from mmsis.demos.steps.design import baseline_adherence, run_demo
 from mmsis.design import stepped_wedge_power
-from mmsis.design.demo import baseline_adherence, run_demo
 
 
 def test_baseline_adherence_on_a_small_survey() -> None:

@@ -5,6 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mmsis.demos.examples import example_programme
+from mmsis.plan.workspace import Measurement, Programme
+
+
+def measured_example_programme(country: Any) -> Programme:
+    """`example_programme(country)` with the indicator values measured from the country's data.
+
+    The values come from `mmsis.report.gather.measurements` (survey and routine results); the
+    example sits above the report so that the plan library does not depend on it.
+    """
+    from mmsis.report.gather import measurements
+
+    prog = example_programme(country)
+    prog.measurements = {
+        k: Measurement.model_validate(v) for k, v in measurements(country).items()
+    }
+    return prog
+
 
 def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
     """Assess Examplia, rank its IR agenda, write the plan file, heat map and XLSForms."""
@@ -12,7 +30,6 @@ def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
 
     from mmsis.framework.loader import load_framework
     from mmsis.plan.agenda import build_agenda
-    from mmsis.plan.example import measured_example_programme
     from mmsis.plan.forms import build_forms
     from mmsis.plan.scorecard import assess
     from mmsis.plan.strategies import suggest_strategies

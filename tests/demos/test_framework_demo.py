@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mmsis.framework.demo import run_demo
+from mmsis.demos.steps.framework import run_demo
 
 
 def test_run_demo_writes_outputs(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_run_demo_writes_outputs(tmp_path: Path) -> None:
 def test_current_phase_from_rollout() -> None:
     import pandas as pd
 
-    from mmsis.framework.demo import current_phase
+    from mmsis.demos.steps.framework import current_phase
 
     class Country:
         country = {"end_period": "202412"}

@@ -11,7 +11,7 @@ import yaml
 
 def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
     """Forecast the example country's IFA -> MMS transition and its health impact."""
-    from mmsis.impact.demo import run_demo as run_impact_demo
+    from mmsis.demos.steps.impact import run_demo as run_impact_demo
 
     fc = run_forecast_demo(Path(out_dir) / "forecast", country)
     imp = run_impact_demo(Path(out_dir) / "impact", country)
@@ -22,10 +22,10 @@ def run_forecast_demo(out_dir: Path, country: Any) -> dict[str, Any]:
     """Forecast the example country's IFA -> MMS transition; write tables, charts, scenario."""
     from rich.console import Console
 
+    from mmsis.demos.examples import example_scenario
     from mmsis.forecast.cli import write_forecast
     from mmsis.forecast.consumption import history_from_data_values
     from mmsis.forecast.engine import run_forecast
-    from mmsis.forecast.example import example_scenario
     from mmsis.forecast.scenario import scenario_from_dict
 
     out = Path(out_dir)

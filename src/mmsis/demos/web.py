@@ -61,7 +61,7 @@ def seed_demo(
             from mmsis.datasets import example_country
 
             country = example_country()
-        from mmsis.plan.example import example_programme
+        from mmsis.demos.examples import example_programme
 
         prog = example_programme(country)
         data_dir = Path(data_dir)
@@ -117,7 +117,7 @@ def seed_demo(
                     store.import_survey_wave(survey, programme.batch_id(sup.id), sup.filename)
             records = survey
             db.flush()
-            from mmsis.forecast import example_scenario
+            from mmsis.demos.examples import example_scenario
 
             analytics.save_result(db, ws.id, "scenario", example_scenario(country))
             analytics.save_result(

@@ -10,7 +10,7 @@ def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
     """Impact, CE and uncertainty (10,000 draws) for the example scenario; tables and charts."""
     from rich.console import Console
 
-    from mmsis.forecast.example import example_scenario
+    from mmsis.demos.examples import example_scenario
     from mmsis.forecast.scenario import scenario_from_dict
     from mmsis.impact.cli import write_impact
     from mmsis.impact.engine import run_impact

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mmsis.forecast.demo import run_demo
+from mmsis.demos.steps.forecast import run_demo
 
 
 def test_run_demo(tmp_path: Path, example_country: Any) -> None:

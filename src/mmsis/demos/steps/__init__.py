@@ -1,0 +1,1 @@
+"""The steps of `mmsis demo`: one module per step, each with ``run_demo(out_dir, country)``."""
