@@ -26,8 +26,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mmsis.errors import InputError
+from mmsis.web import bounds, limits
 from mmsis.web import db as dbm
-from mmsis.web import limits
 from mmsis.web.deps import Forbidden, NotAuthenticated, NotFound
 from mmsis.web.parsers import UploadRefused
 from mmsis.web.security import Signer
@@ -335,7 +335,9 @@ def create_app(
     app.state.max_upload_bytes = upload_cap = limits.max_upload_bytes()
     app.state.cache = ResultCache()
     _install_error_handlers(app)
+    bounds.install()  # text and whole numbers checked against their columns before a flush
 
+    app.add_middleware(bounds.IdBounds, app_of=lambda: app)
     app.add_middleware(
         BodyLimit, small=limits.SMALL_BODY_BYTES,
         upload_ceiling=upload_cap + limits.MULTIPART_OVERHEAD,

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
-from mmsis.web import parsers
+from mmsis.web import bounds, parsers
 from mmsis.web import scope as scopes
 from mmsis.web.db import begin_write
 from mmsis.web.deps import Access, NotFound
@@ -46,7 +46,7 @@ def audit(
             user_id=access.user.id if access else None,
             action=action,
             entity=entity,
-            entity_id=str(entity_id),
+            entity_id=str(entity_id)[:100],
             detail_json=json.dumps(detail, default=str),
             at=utcnow(),
         )
@@ -116,6 +116,7 @@ def load_org_units(db: Session, workspace: Workspace, org_units: Any) -> int:
         }
         for r in org_units.to_dict(orient="records")
     ]
+    bounds.check_rows(OrgUnit.__table__, rows)
     if rows:
         db.execute(insert(OrgUnit), rows)
     return len(rows)
