@@ -235,6 +235,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+UPLOAD_PATH_ENDINGS = ("/uploads", "/evidence", "/org-units", "/populations")
+"""POSTs to these paths may raise their body budget (after the route has checked the user)."""
+
+
 class BodyLimit:
     """Request bodies capped before any parsing (pure ASGI middleware, 413 problem document).
 
@@ -254,7 +258,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
-        upload = scope.get("method") == "POST" and path.endswith(("/uploads", "/evidence"))
+        upload = scope.get("method") == "POST" and path.endswith(UPLOAD_PATH_ENDINGS)
         ceiling = self.upload_ceiling if upload else self.small
         declared = _content_length(scope)
         if declared is not None and declared > ceiling:

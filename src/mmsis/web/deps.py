@@ -192,17 +192,24 @@ class UploadAccess:
     form: ReceivedForm
 
 
-def upload_access(min_role: str, cap: Callable[[Request], int]) -> Callable[..., Any]:
+def upload_access(
+    min_role: str,
+    cap: Callable[[Request], int],
+    check: Callable[[Access], None] | None = None,
+) -> Callable[..., Any]:
     """Dependency factory for upload routes: who first, then the body (up to cap(request)).
 
-    The session and role are checked before a byte of the body is read; only then is the
-    body budget raised and the file streamed into the workspace's upload directory; the
-    CSRF token (header or form field) is checked last, and the file deleted if it fails.
+    The session and role (and `check`, e.g. a national owner) are checked before a byte of
+    the body is read; only then is the body budget raised and the file streamed into the
+    workspace's upload directory; the CSRF token (header or form field) is checked last, and
+    the file deleted if it fails.
     """
 
     async def dependency(workspace_id: int, request: Request, db: Session = DB) -> UploadAccess:
         auth = await authenticate(request, db)
         access = await run_in_threadpool(_access, workspace_id, auth, db, min_role)
+        if check is not None:
+            check(access)
         limits.raise_body_limit(request, cap(request) + limits.MULTIPART_OVERHEAD)
         try:
             form = await limits.receive_form(request, limits.upload_dir(access.workspace))

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -21,12 +21,33 @@ from starlette.concurrency import run_in_threadpool
 from mmsis.errors import InputError
 from mmsis.web import jobs, onboarding
 from mmsis.web.app import render
-from mmsis.web.deps import DB, Access, Auth, Forbidden, NotFound, current_auth, editor, owner
+from mmsis.web.deps import (
+    DB,
+    Access,
+    Auth,
+    Forbidden,
+    NotFound,
+    UploadAccess,
+    current_auth,
+    editor,
+    owner,
+    upload_access,
+)
 from mmsis.web.downloads import attachment
 from mmsis.web.job_models import Job
 
 api = APIRouter(prefix="/api", tags=["jobs and setup"])
 pages = APIRouter(include_in_schema=False)
+FILE_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"}},
+        }}},
+    }
+}
+"""OpenAPI text for the multipart `file` the route reads itself (after the role check)."""
 
 
 def _secret(request: Request) -> str:
@@ -110,13 +131,32 @@ def post_recompute_job(access: Access = Depends(editor), db: Session = DB) -> di
 # --- country setup: API -----------------------------------------------------------------------
 
 
-async def _import_file(request: Request, file: UploadFile, access: Access, db: Session,
+def _metadata_cap(request: Request) -> int:
+    return min(onboarding.MAX_METADATA_BYTES, int(request.app.state.max_upload_bytes))
+
+
+metadata_upload = upload_access("owner", _metadata_cap, check=onboarding.require_national_owner)
+"""Org-unit and population files: national owners only, checked before the body is read,
+then streamed to disk up to the metadata cap (not the small default body budget)."""
+
+
+async def _received(upload: UploadAccess) -> tuple[str, bytes]:
+    """The uploaded file's clean name and content (the file on disk is removed)."""
+    received = upload.form.file
+    assert received is not None
+    try:
+        content = await run_in_threadpool(received.read_bytes)
+    finally:
+        received.discard()
+    return _name(received.filename), content
+
+
+async def _import_file(request: Request, upload: UploadAccess, db: Session,
                        importer: Any) -> Response:
     """National owners' org-unit or population file, all or nothing: 201 with the count."""
-    onboarding.require_national_owner(access)
-    content = await file.read(onboarding.MAX_METADATA_BYTES + 1)
+    name, content = await _received(upload)
     try:
-        n = await run_in_threadpool(importer, db, access, _name(file), content,
+        n = await run_in_threadpool(importer, db, upload.access, name, content,
                                     _data_dir(request))
     except onboarding.FileRefused as exc:
         db.rollback()
@@ -124,26 +164,24 @@ async def _import_file(request: Request, file: UploadFile, access: Access, db: S
     return JSONResponse({"imported": n}, status_code=201)
 
 
-@api.post("/workspaces/{workspace_id}/org-units", status_code=201)
+@api.post("/workspaces/{workspace_id}/org-units", status_code=201, openapi_extra=FILE_FORM)
 async def post_org_units(
-    request: Request, file: UploadFile = File(...), access: Access = Depends(owner),
-    db: Session = DB,
+    request: Request, upload: UploadAccess = Depends(metadata_upload), db: Session = DB,
 ) -> Response:
     """Import org units (DHIS2 metadata JSON or CSV id,name,parent): all or nothing."""
-    return await _import_file(request, file, access, db, onboarding.import_org_units)
+    return await _import_file(request, upload, db, onboarding.import_org_units)
 
 
-@api.post("/workspaces/{workspace_id}/populations", status_code=201)
+@api.post("/workspaces/{workspace_id}/populations", status_code=201, openapi_extra=FILE_FORM)
 async def post_populations(
-    request: Request, file: UploadFile = File(...), access: Access = Depends(owner),
-    db: Session = DB,
+    request: Request, upload: UploadAccess = Depends(metadata_upload), db: Session = DB,
 ) -> Response:
     """Import yearly populations (CSV orgUnit,year,population): all or nothing."""
-    return await _import_file(request, file, access, db, onboarding.import_populations)
+    return await _import_file(request, upload, db, onboarding.import_populations)
 
 
-def _name(file: UploadFile) -> str:
-    return (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255]
+def _name(filename: str | None) -> str:
+    return (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255]
 
 
 class WorkspacePatch(BaseModel):
@@ -267,38 +305,35 @@ def setup_page(request: Request, access: Access = Depends(owner), db: Session = 
     return render(request, "setup.html", _setup_ctx(request, db, access))
 
 
-async def _file_step(request: Request, db: Session, access: Access, file: UploadFile,
-                     what: str) -> Response:
-    onboarding.require_national_owner(access)
-    content = await file.read(onboarding.MAX_METADATA_BYTES + 1)
+async def _file_step(request: Request, db: Session, upload: UploadAccess, what: str) -> Response:
+    access = upload.access
+    name, content = await _received(upload)
     fn = onboarding.import_org_units if what == "org units" else onboarding.import_populations
     try:
-        n = await run_in_threadpool(fn, db, access, _name(file), content, _data_dir(request))
+        n = await run_in_threadpool(fn, db, access, name, content, _data_dir(request))
     except onboarding.FileRefused as exc:
         db.rollback()
         ctx = _setup_ctx(request, db, access, error=str(exc), refused=exc.refused)
         return render(request, "setup.html", ctx, 422)
     db.commit()
-    ctx = _setup_ctx(request, db, access, message=f"{n:,} {what} imported from {_name(file)}.")
+    ctx = _setup_ctx(request, db, access, message=f"{n:,} {what} imported from {name}.")
     return render(request, "setup.html", ctx)
 
 
 @pages.post("/w/{workspace_id}/setup/org-units")
 async def setup_org_units(
-    request: Request, file: UploadFile = File(...), access: Access = Depends(owner),
-    db: Session = DB,
+    request: Request, upload: UploadAccess = Depends(metadata_upload), db: Session = DB,
 ) -> Response:
     """Import org units from the setup page."""
-    return await _file_step(request, db, access, file, "org units")
+    return await _file_step(request, db, upload, "org units")
 
 
 @pages.post("/w/{workspace_id}/setup/populations")
 async def setup_populations(
-    request: Request, file: UploadFile = File(...), access: Access = Depends(owner),
-    db: Session = DB,
+    request: Request, upload: UploadAccess = Depends(metadata_upload), db: Session = DB,
 ) -> Response:
     """Import populations from the setup page."""
-    return await _file_step(request, db, access, file, "population rows")
+    return await _file_step(request, db, upload, "population rows")
 
 
 @pages.post("/w/{workspace_id}/setup/phase")
