@@ -9,8 +9,11 @@ import typer
 
 def impact(
     scenario: Path = typer.Option(..., "--scenario", "-s", help="Scenario YAML file."),
-    draws: int = typer.Option(10_000, "--draws", min=2, help="Monte Carlo draws."),
-    seed: int = typer.Option(2024, "--seed", help="Random seed (same seed, same result)."),
+    draws: int = typer.Option(10_000, "--draws", min=2, help="Monte Carlo draws (the default is "
+                              "the one of the web and the report: mmsis.impact.engine.DRAWS)."),
+    seed: int = typer.Option(2024, "--seed", help="Random seed (same seed, same result; the "
+                             "default is mmsis.impact.engine.SEED, as on the web and in the "
+                             "report)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     out: Path | None = typer.Option(None, "--out", help="Write CSV tables and charts here."),
 ) -> None:

@@ -286,7 +286,14 @@ def _by_district(units: Units, p: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_impact(sc: Scenario, draws: int = 10_000, seed: int = 2024,
+DRAWS = 10_000
+"""Monte Carlo draws of every view (CLI default, web scenario page and API, report): one
+answer, uncertainty intervals included (10,000 draws take about 0.2 s)."""
+SEED = 2024
+"""The seed of every view (the same seed and draws give the same intervals)."""
+
+
+def run_impact(sc: Scenario, draws: int = DRAWS, seed: int = SEED,
                metric: str = "cost_per_daly", need: Need | None = None) -> ImpactResult:
     """Central estimate, Monte Carlo means and 95% UIs, tornado and CE anchors."""
     if draws < 2:

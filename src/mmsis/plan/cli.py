@@ -22,16 +22,31 @@ def assess_cmd(
     region: str | None = typer.Option(None, "--region", help="Assess one region's phases."),
     ready_share: float = typer.Option(0.8, "--ready-share", help="Share met needed to move on."),
     chart: Path | None = typer.Option(None, "--chart", help="Write the heat map (.png/.svg)."),
+    store: Path | None = typer.Option(
+        None, "--store", help="Programme store (e.g. a web workspace's): key results backed by "
+        "an indicator are judged from its routine data and survey wave, as on the dashboard "
+        "and in the report."),
+    wave: str | None = typer.Option(
+        None, "--wave", help="With --store: the survey wave (default: the latest uploaded)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Readiness scorecard per phase x pillar and a verdict for each pillar's next phase."""
     import pandas as pd
 
     from mmsis.framework.loader import load_framework
-    from mmsis.plan.scorecard import assess
+    from mmsis.plan.measured import programme_scorecard
     from mmsis.plan.workspace import load_programme
 
-    card = assess(load_programme(file), load_framework(), region=region, ready_share=ready_share)
+    prog = load_programme(file)
+    measured_from = None
+    if store is not None:
+        card, measured_from = _assess_with_store(prog, store, wave, region, ready_share)
+    elif wave is not None:
+        raise InputError("--wave goes with --store (the store holds the survey waves)",
+                         field="wave")
+    else:
+        card = programme_scorecard(prog, load_framework(), measured={}, region=region,
+                                   ready_share=ready_share)
     if chart is not None:
         card.plot(chart)
     if as_json:
@@ -40,6 +55,9 @@ def assess_cmd(
     from mmsis.present import format as fmt
     from mmsis.present.labels import default_labels
     from mmsis.present.sentences import item_value, readiness
+
+    if measured_from:
+        console.print(f"Measured from {measured_from}.", highlight=False)
 
     lab = default_labels()
     v = card.verdicts_frame()
@@ -59,6 +77,27 @@ def assess_cmd(
             "status": [lab.label(i.status, "word") for i in items],
             "source": [i.value_source or "" for i in items]}),
             title="Indicator-backed key results")
+
+
+def _assess_with_store(prog: Any, store: Path, wave: str | None, region: str | None,
+                       ready_share: float) -> tuple[Any, str]:
+    """The scorecard judged with the store's routine data and survey wave; where from."""
+    from mmsis.data.store import Store
+    from mmsis.data.survey.waves import pick_wave, wave_words
+    from mmsis.framework.loader import load_framework
+    from mmsis.plan.measured import measurements, programme_scorecard
+
+    if not store.is_file():
+        raise InputError("file not found", file=str(store))
+    with Store(store, read_only=True) as st:
+        survey, words = None, "no survey wave"
+        if wave is not None or len(st.survey_waves()):
+            info, survey = pick_wave(st, wave)
+            words = wave_words(info)
+        values = measurements(st, survey, survey_file=None)
+    card = programme_scorecard(prog, load_framework(), measured=values, region=region,
+                               ready_share=ready_share)
+    return card, f"the routine data in {store} and {words}"
 
 
 @app.command("agenda")

@@ -15,14 +15,17 @@ from typing import Any
 import pandas as pd
 
 from mmsis.errors import InputError
+from mmsis.plan import measured
+from mmsis.plan.measured import (
+    CASCADE_PERIOD_MONTHS,
+    RoutineResults,
+    SurveyResults,
+    routine_measurements,
+    survey_measurements,
+)
 from mmsis.report.inputs import has, is_synthetic, source_of
 
 SYNTHETIC = "Examplia example country (synthetic, mmsis.datasets.example_country)"
-
-
-def _cmc_to_month(cmc: int) -> str:
-    """A DHS century-month code as YYYY-MM."""
-    return f"{1900 + (cmc - 1) // 12}-{(cmc - 1) % 12 + 1:02d}"
 
 
 _STORES: dict[int, Any] = {}
@@ -104,69 +107,28 @@ def _load_inputs(store: Any, country: Any) -> None:
         store.set_constants(consts, source=f"{country.country.get('name', 'country')} inputs")
 
 
-@dataclass
-class SurveyResults:
-    """Cascade, adherence and equity estimates from the household survey."""
-
-    cascade: pd.DataFrame
-    cascade_any: pd.DataFrame
-    adherence: pd.DataFrame
-    equity_groups: pd.DataFrame
-    equity_measures: pd.DataFrame
-    date: str
-    sources: list[str] = field(default_factory=list)
-
-
 _SURVEYS: dict[tuple[int, int], SurveyResults] = {}
 
 
-def survey_results(country: Any, period_months: int = 24) -> SurveyResults:
-    """Design-based MMS cascade (births in the past `period_months`), adherence and equity."""
+def survey_results(country: Any, period_months: int = CASCADE_PERIOD_MONTHS) -> SurveyResults:
+    """Design-based MMS cascade (births in the past `period_months`), adherence and equity
+    (`mmsis.plan.measured.survey_results`, the computation every view uses), with sources."""
     key = (_key(country), period_months)
     if key in _SURVEYS:
         return _SURVEYS[key]
-    from mmsis.data.survey.profile import load_profile
-    from mmsis.data.survey.recode import recode
-    from mmsis.measure.survey.cascade import adherence, cascade, design_of
-    from mmsis.measure.survey.equity import equity
-
-    profile = load_profile("dhs")
-    rec = recode(country.survey, profile, supplement="MMS", period_months=period_months)
-    rec_any = recode(country.survey, profile, supplement="any", period_months=period_months)
-    d = design_of(rec)
-    groups, measures = equity(d, "received_any")
-    v008 = pd.to_numeric(country.survey["v008"], errors="coerce").max() \
-        if "v008" in country.survey.columns else float("nan")
-    date = _cmc_to_month(int(v008)) if pd.notna(v008) else "date unknown (no v008)"
-    res = SurveyResults(
-        cascade=cascade(rec, design=d), cascade_any=cascade(rec_any),
-        adherence=adherence(rec, design=d), equity_groups=groups, equity_measures=measures,
-        date=date,
-        sources=[
-            f"Household survey (DHS-style, {len(country.survey):,} women; births in the past "
-            f"{period_months} months), interviewed {date}: "
-            f"{source_of(country, 'survey', SYNTHETIC)}",
-            "Profile: mmsis/data/survey/profiles/dhs.yaml (DHS Recode Manual DHS-7); weights "
-            "v005/1e6, PSU v021, strata v022",
-            "Estimates: mmsis.measure.survey.cascade.cascade / adherence and "
-            "mmsis.measure.survey.equity.equity (Taylor linearisation, logit CIs, design df)",
-        ],
-    )
+    res = measured.survey_results(country.survey, period_months=period_months)
+    res.sources = [
+        f"Household survey (DHS-style, {len(country.survey):,} women; cascade denominator: "
+        f"{res.denominator}), interviewed {res.date}: "
+        f"{source_of(country, 'survey', SYNTHETIC)}",
+        "Profile: mmsis/data/survey/profiles/dhs.yaml (DHS Recode Manual DHS-7); weights "
+        "v005/1e6, PSU v021, strata v022",
+        "Estimates: mmsis.plan.measured.survey_results (mmsis.measure.survey.cascade.cascade "
+        "/ adherence and mmsis.measure.survey.equity.equity; Taylor linearisation, logit CIs, "
+        "design df)",
+    ]
     _SURVEYS[key] = res
     return res
-
-
-@dataclass
-class RoutineResults:
-    """National monthly indicator trends, latest-quarter values and the data-quality review."""
-
-    trends: pd.DataFrame
-    latest: pd.DataFrame
-    quality: pd.DataFrame
-    quality_score: float
-    facilities_dispensing: float
-    facilities_date: str
-    sources: list[str] = field(default_factory=list)
 
 
 _ROUTINE: dict[int, RoutineResults] = {}
@@ -177,32 +139,9 @@ def routine_results(country: Any) -> RoutineResults:
     key = _key(country)
     if key in _ROUTINE:
         return _ROUTINE[key]
-    from mmsis.measure.routine.definitions import load_definitions
-    from mmsis.measure.routine.indicators import compute_indicators
-    from mmsis.measure.routine.quality import quality_review
-
-    store = example_store(country)
-    defs = load_definitions()
-    factors = {i.id: i.factor for i in defs.get(None)}
-    monthly = compute_indicators(store, level=1, period_type="monthly")
-    quarterly = compute_indicators(store, level=1, period_type="quarterly")
-    last_q = quarterly["period"].max()
-    latest = quarterly[quarterly["period"] == last_q].copy()
-    for frame in (monthly, latest):
-        frame["value"] = frame["value"] / frame["indicator"].map(factors).fillna(1.0)
-    review = quality_review(store, level=2)
-    # facilities dispensing MMS among those reporting, last month (not a routine definition yet)
-    last_m = str(monthly["period"].max())
-    dv = store.query(
-        "SELECT org_unit, max(CASE WHEN data_element = 'MMS_CLIENTS' THEN try_cast(value AS "
-        "DOUBLE) END) AS mms FROM data_values WHERE period = ? GROUP BY org_unit", [last_m])
-    dispensing = float((dv["mms"].fillna(0) > 0).mean()) if len(dv) else float("nan")
-    res = RoutineResults(
-        trends=monthly[["period", "indicator", "value", "numerator", "denominator"]],
-        latest=latest[["period", "indicator", "value", "numerator", "denominator"]],
-        quality=review.summary, quality_score=float(review.score),
-        facilities_dispensing=dispensing, facilities_date=last_m,
-        sources=[
+    res = measured.routine_results(example_store(country))
+    monthly = res.monthly
+    res.sources = [
             f"DHIS2 routine data, {_span(country, monthly)}: "
             + (f"data set MNH_MONTHLY, {SYNTHETIC}, loaded with mmsis.data.store.load_example"
                if is_synthetic(country) else source_of(country, "routine", SYNTHETIC)),
@@ -210,8 +149,7 @@ def routine_results(country: Any) -> RoutineResults:
             "framework/data/routine_indicators.yaml (DHIS2 aggregation rules), national level",
             "Data quality: mmsis.measure.routine.quality.quality_review (WHO DQR dimensions), "
             "regions by year",
-        ],
-    )
+        ]
     _ROUTINE[key] = res
     return res
 
@@ -225,24 +163,12 @@ def _span(country: Any, monthly: pd.DataFrame) -> str:
     return f"{periods.min()}-{periods.max()}" if len(periods) else "no months"
 
 
-# Survey cascade step -> framework indicator id.
-_SURVEY_INDICATORS = {
-    "received_any": "mms_received_any",
-    "received_180": "mms_received_180",
-    "consumed_180": "mms_consumed_180",
-}
-# Routine indicators used as key-result evidence (framework ids, same names in routine defs).
-_ROUTINE_INDICATORS = (
-    "mms_share_of_anc1", "ifa_to_mms_transition_share", "stockout_rate", "stock_between_min_max",
-    "reporting_completeness", "reporting_timeliness",
-)
-
-
 def measurements(country: Any) -> dict[str, dict[str, Any]]:
     """Indicator id -> {value, date, source, ci_low, ci_high} measured from the country's data.
 
     Only the parts the inputs hold (and that could be computed) give values; the scorecard
-    then treats the other indicators as not measured.
+    then treats the other indicators as not measured. The values are those of
+    `mmsis.plan.measured` (survey_measurements, routine_measurements) on the inputs' data.
     """
     out: dict[str, dict[str, Any]] = {}
     s, _ = attempt(country, "survey", survey_results)
@@ -254,9 +180,8 @@ def measurements(country: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-# What a computation on user data can raise when the data do not allow it (InputError is a
-# ValueError too; numpy's LinAlgError is one as well).
-COMPUTE_ERRORS = (ValueError, KeyError, ZeroDivisionError)
+COMPUTE_ERRORS = measured.COMPUTE_ERRORS
+"""What a computation on user data can raise when the data do not allow it."""
 
 
 def attempt(country: Any, part: str, compute: Any) -> tuple[Any, str | None]:
@@ -279,57 +204,6 @@ def attempt(country: Any, part: str, compute: Any) -> tuple[Any, str | None]:
 
 
 example_measurements = measurements  # the name used before the report took other inputs
-
-
-def survey_measurements(s: SurveyResults) -> dict[str, dict[str, Any]]:
-    """Survey indicators measured by the cascade, adherence and equity results."""
-    out: dict[str, dict[str, Any]] = {}
-    allw = s.cascade[s.cascade["of"] == "all women"].set_index("step")
-    src = "household survey (design-based), mmsis.measure.survey"
-    for step, ind in _SURVEY_INDICATORS.items():
-        if step in allw.index:
-            r = allw.loc[step]
-            out[ind] = {"value": float(r["estimate"]), "date": s.date, "source": src,
-                        "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"])}
-    anyw = s.cascade_any[s.cascade_any["of"] == "all women"].set_index("step")
-    if "received_any" in anyw.index:
-        r = anyw.loc["received_any"]
-        out["ifa_received_any"] = {"value": float(r["estimate"]), "date": s.date, "source": src,
-                                   "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"])}
-    ratio = s.adherence[s.adherence["measure"].str.startswith("consumed / expected (ratio")]
-    if len(ratio):
-        r = ratio.iloc[0]
-        out["adherence_ratio"] = {"value": float(r["estimate"]), "date": s.date,
-                                  "source": src + " (tablets consumed / received)",
-                                  "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"])}
-    m = s.equity_measures
-    for dim, ind in (("wealth", "wealth_gap_mms_coverage"),
-                     ("residence", "urban_rural_gap_mms_coverage")):
-        row = m[(m["dimension"] == dim) & (m["measure"] == "absolute gap")]
-        if len(row):
-            r = row.iloc[0]
-            out[ind] = {"value": float(r["estimate"]), "date": s.date,
-                        "source": f"{src}, equity gap {r['comparison']}",
-                        "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"])}
-    return out
-
-
-def routine_measurements(rt: RoutineResults) -> dict[str, dict[str, Any]]:
-    """Routine indicators of the latest quarter and facilities dispensing MMS."""
-    out: dict[str, dict[str, Any]] = {}
-    latest = rt.latest.set_index("indicator")
-    for ind in _ROUTINE_INDICATORS:
-        if ind in latest.index and pd.notna(latest.loc[ind, "value"]):
-            r = latest.loc[ind]
-            out[ind] = {"value": float(r["value"]), "date": str(r["period"]),
-                        "source": "DHIS2 routine data, mmsis.measure.routine (national, "
-                                  "latest quarter)"}
-    if pd.notna(rt.facilities_dispensing):
-        out["facilities_dispensing_mms"] = {
-            "value": rt.facilities_dispensing, "date": rt.facilities_date,
-            "source": "DHIS2 routine data: facilities reporting MMS_CLIENTS > 0 / facilities "
-                      "reporting (mmsis.report.gather)"}
-    return out
 
 
 @dataclass
@@ -424,7 +298,7 @@ class DecideResults:
     pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def decide_results(country: Any, draws: int = 2000) -> DecideResults:
+def decide_results(country: Any, draws: int | None = None) -> DecideResults:
     """Forecast and impact (mmsis.forecast / mmsis.impact) of the country's scenario.
 
     The example country's scenario is built by `example_scenario`; other inputs bring their
@@ -433,13 +307,14 @@ def decide_results(country: Any, draws: int = 2000) -> DecideResults:
     from mmsis.demos.examples import example_scenario
     from mmsis.forecast.engine import run_forecast
     from mmsis.forecast.scenario import scenario_from_dict
-    from mmsis.impact.engine import run_impact
+    from mmsis.impact.engine import DRAWS, SEED, run_impact
 
+    draws = DRAWS if draws is None else draws  # the web's and the CLI's draws and seed
     synthetic = is_synthetic(country)
     data = example_scenario(country) if synthetic else country.scenario
     sc = scenario_from_dict(data, file="scenario")
     fc = run_forecast(sc)
-    imp = run_impact(sc, draws=draws, seed=2024)
+    imp = run_impact(sc, draws=draws, seed=SEED)
     if synthetic:
         scen = (f"Scenario '{sc.name}' built by mmsis.demos.examples.example_scenario from "
                 f"the example country (districts, roll-out, birth rate); costs and opening "
@@ -461,7 +336,7 @@ def decide_results(country: Any, draws: int = 2000) -> DecideResults:
         ],
         impact_sources=[
             scen,
-            f"Model: mmsis.impact.engine.run_impact ({draws:,} Monte Carlo draws, seed 2024); "
+            f"Model: mmsis.impact.engine.run_impact ({draws:,} Monte Carlo draws, seed {SEED}); "
             "effect sizes from framework/data/evidence.yaml (Keats 2019 Cochrane; Smith 2017; "
             "Katz 2013 preterm/SGA categories), scaled by adherence (Smith 2025 Adv Nutr "
             "16(7):100455, framework/data/impact_model.yaml)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -91,17 +92,67 @@ def district_level(store: Any) -> int:
 
 
 def compute_cascade(ws: Workspace, wave: str | None = None) -> dict[str, Any] | None:
-    """The MMS coverage cascade (mmsis.measure.survey) of a survey wave (default: the latest)."""
-    from mmsis.data.survey import load_profile, recode
-    from mmsis.measure.survey.cascade import cascade
+    """The programme's MMS coverage cascade (mmsis.measure.survey.programme, the report's and
+    the CLI's too) of a survey wave (default: the latest), with its denominator in words."""
+    from mmsis.data.survey.waves import wave_words
+    from mmsis.measure.survey.programme import denominator_words, programme_cascade
     from mmsis.web import programme
 
     if not programme.survey_waves(ws):
         return None
     info, df = programme.survey_frame(ws, wave)
-    rec = recode(df, load_profile("dhs"), supplement="any", file=str(info["file"]))
-    table = cascade(rec)
-    return {"survey": info["file"], "wave": info["id"], "table": table.drop(columns=["method"])}
+    table = programme_cascade(df, file=str(info["file"]))
+    return {"survey": info["file"], "wave": info["id"], "wave_words": wave_words(info),
+            "denominator": denominator_words(), "table": table.drop(columns=["method"])}
+
+
+_MEMO: dict[tuple[str, str, str | None, int], Any] = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def _memo(kind: str, ws: Workspace, wave: str | None, compute: Any) -> Any:
+    """`compute()` once per workspace store version, kind and wave (derived from the store,
+    so a new import gives a new key; never a second copy of the data)."""
+    from mmsis.web import programme
+
+    key = (str(ws.store_path), kind, wave or None, programme.store_version(ws))
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            return _MEMO[key]
+    value = compute()
+    with _MEMO_LOCK:
+        if len(_MEMO) > 200:
+            _MEMO.clear()
+        _MEMO[key] = value
+    return value
+
+
+def cascade_for(ws: Workspace, wave: str | None = None) -> dict[str, Any] | None:
+    """The cascade of a wave (default: the latest), computed once per store version."""
+    return _memo("cascade", ws, wave, lambda: compute_cascade(ws, wave))  # type: ignore[no-any-return]
+
+
+def measured_for(ws: Workspace, wave: str | None = None) -> dict[str, dict[str, Any]]:
+    """Indicator values measured from the workspace's store and survey wave
+    (mmsis.plan.measured.measurements, as the report and `mmsis plan assess --store`)."""
+    from mmsis.plan.measured import measurements
+    from mmsis.web import programme
+
+    def compute() -> dict[str, dict[str, Any]]:
+        if not programme.has_store(ws):
+            return {}
+        survey = programme.survey_frame(ws, wave)[1] if programme.survey_waves(ws) else None
+        with programme.reading(ws) as st:
+            return measurements(st, survey)
+
+    return _memo("measured", ws, wave, compute)  # type: ignore[no-any-return]
+
+
+def survey_wave_list(ws: Workspace) -> list[dict[str, Any]]:
+    """The workspace's survey waves, oldest first, for the wave picker."""
+    from mmsis.web import programme
+
+    return programme.survey_waves(ws)
 
 
 def refresh(db: Session, ws: Workspace) -> dict[str, str]:

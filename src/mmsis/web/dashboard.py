@@ -43,22 +43,27 @@ def programme(db: Session, access: Access) -> Any:
         update["adaptations"] = logged
     if tracked:
         update["actions"] = tracked
+    if ws.phase:  # the phase set on the workspace applies to every pillar
+        update["phases"] = {p: ws.phase for p in prog.phases}
     return prog.model_copy(update=update)
 
 
-def scorecard(db: Session, access: Access) -> Any:
-    """The readiness scorecard (mmsis.plan.scorecard.assess) of the workspace."""
+def scorecard(db: Session, access: Access, wave: str | None = None) -> Any:
+    """The readiness scorecard of the workspace: mmsis.plan.measured.programme_scorecard with
+    the values measured from its store and survey wave (default: the latest), as the report
+    and `mmsis plan assess --store` compute it."""
     from mmsis.framework import load_framework
-    from mmsis.plan.scorecard import assess
+    from mmsis.plan.measured import programme_scorecard
 
-    return assess(programme(db, access), load_framework())
+    return programme_scorecard(programme(db, access), load_framework(),
+                               measured=analytics.measured_for(access.workspace, wave))
 
 
-def _scorecard_panel(db: Session, access: Access) -> dict[str, Any]:
+def _scorecard_panel(db: Session, access: Access, wave: str | None = None) -> dict[str, Any]:
     from mmsis.framework import load_framework
 
     fw = load_framework()
-    card = scorecard(db, access)
+    card = scorecard(db, access, wave)
     cells = {(c.phase, c.pillar): c for c in card.cells}
     rows = []
     for ph in sorted(fw.phases, key=lambda p: p.order):
@@ -79,13 +84,15 @@ def _scorecard_panel(db: Session, access: Access) -> dict[str, Any]:
     return {"pillars": fw.pillars, "rows": rows, "verdicts": card.verdicts}
 
 
-def _cascade_panel(db: Session, access: Access) -> dict[str, Any] | None:
-    found = analytics.load_result(db, access.workspace.id, "cascade")
-    if found is None:
+def _cascade_panel(db: Session, access: Access, wave: str | None = None) -> dict[str, Any] | None:
+    result = analytics.cascade_for(access.workspace, wave)
+    if result is None:
         return None
-    result, at = found
-    steps = [r for r in result["table"] if r["of"] == "all women"]
-    return {"survey": result["survey"], "steps": steps, "computed_at": at}
+    table = result["table"]
+    steps = table[table["of"] == "all women"].to_dict(orient="records")
+    return {"survey": result["survey"], "wave": result["wave"], "steps": steps,
+            "wave_words": result["wave_words"], "denominator": result["denominator"],
+            "waves": analytics.survey_wave_list(access.workspace)}
 
 
 def _quality_panel(db: Session, access: Access, district: str | None) -> dict[str, Any] | None:
@@ -113,11 +120,13 @@ def _quality_panel(db: Session, access: Access, district: str | None) -> dict[st
     }
 
 
-def panels(db: Session, access: Access, district: str | None) -> dict[str, Any]:
-    """The dashboard panels: scorecard heat-map, survey cascade and data-quality flags."""
+def panels(db: Session, access: Access, district: str | None,
+           wave: str | None = None) -> dict[str, Any]:
+    """The dashboard panels: scorecard heat-map, survey cascade (of `wave`, default the
+    latest) and data-quality flags."""
     return {
-        "scorecard": _scorecard_panel(db, access),
-        "cascade": _cascade_panel(db, access),
+        "scorecard": _scorecard_panel(db, access, wave),
+        "cascade": _cascade_panel(db, access, wave),
         "quality": _quality_panel(db, access, district),
     }
 

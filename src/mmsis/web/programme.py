@@ -452,16 +452,14 @@ def survey_waves(ws: Workspace) -> list[dict[str, Any]]:
 
 
 def survey_frame(ws: Workspace, wave: str | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
-    """One survey wave (default: the latest) and its respondents; InputError if none."""
-    waves = survey_waves(ws)
-    if not waves:
+    """One survey wave (default: the latest; mmsis.data.survey.waves.pick_wave, as the CLI's
+    --wave) and its respondents; InputError if none."""
+    from mmsis.data.survey.waves import pick_wave
+
+    if not has_store(ws):
         raise InputError("no survey uploaded to this workspace", field="wave")
-    chosen = waves[-1] if not wave else next((w for w in waves if w["id"] == wave), None)
-    if chosen is None:
-        raise InputError(f"no survey wave '{wave}' (waves: "
-                         f"{', '.join(w['id'] for w in waves)})", field="wave")
     with reading(ws) as st:
-        return chosen, st.survey_wave(str(chosen["id"]))
+        return pick_wave(st, wave)
 
 
 def has_store(ws: Workspace) -> bool:

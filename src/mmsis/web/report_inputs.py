@@ -7,6 +7,7 @@ units, DHIS2 values, latest survey upload and saved scenario, limited to the use
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pandas as pd
@@ -14,32 +15,46 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mmsis.report.inputs import rollout_from_scenario
-from mmsis.web import analytics
+from mmsis.web import analytics, programme
 from mmsis.web import scope as scopes
 from mmsis.web.deps import Access
 from mmsis.web.models import OrgUnit, Upload
 
 
-def report_country(db: Session, access: Access) -> Any:
-    """The example country for a workspace seeded from it, else the workspace's ReportInputs."""
+def report_country(db: Session, access: Access, wave: str | None = None,
+                   stack: contextlib.ExitStack[Any] | None = None) -> Any:
+    """The example country for a workspace seeded from it, else the workspace's ReportInputs
+    (survey `wave`, default the latest; with `stack`, the store itself, see workspace_inputs)."""
     found = analytics.load_result(db, access.workspace.id, "source")
     if found and "example_country_seed" in found[0]:
         from mmsis.datasets import example_country
 
         return example_country(int(found[0]["example_country_seed"]))
-    return workspace_inputs(db, access)
+    return workspace_inputs(db, access, wave, stack)
 
 
-def workspace_inputs(db: Session, access: Access) -> Any:
-    """ReportInputs from the workspace database, scoped to the user's org-unit subtree."""
+def workspace_inputs(db: Session, access: Access, wave: str | None = None,
+                     stack: contextlib.ExitStack[Any] | None = None) -> Any:
+    """ReportInputs from the workspace's programme store, scoped to the user's org-unit subtree.
+
+    A user who sees the whole country gets the store itself (opened for reading on `stack`,
+    kept open until the stack closes): the report then measures exactly what the dashboard
+    and `mmsis plan assess --store` measure. A user scoped to a subtree gets a copy of the
+    subtree's values.
+    """
     from mmsis.report.inputs import ReportInputs
 
     ws = access.workspace
     scope = access.scope_path
     where = " in your part of the hierarchy" if scope else ""
     org_units = _org_units(db, ws.id, scope)
-    values, routine_src = _routine(db, ws.id, scope)
-    survey, survey_src = _survey(db, ws.id, scope)
+    store = None
+    if stack is not None and not scope and programme.has_store(ws):
+        store = stack.enter_context(programme.reading(ws))
+        values, routine_src = _store_summary(db, store)
+    else:
+        values, routine_src = _routine(db, ws.id, scope)
+    survey, survey_src = _survey(db, ws.id, scope, wave)
     scenario = analytics.load_result(db, ws.id, "scenario")
     scen = scenario[0] if scenario else None
     rollout = rollout_from_scenario(scen, org_units)
@@ -51,7 +66,8 @@ def workspace_inputs(db: Session, access: Access) -> Any:
     return ReportInputs(
         country=country,
         org_units=org_units,
-        data_values=values,
+        data_values=values if store is None else None,
+        store=store,
         survey=survey,
         rollout=rollout,
         scenario=scen,
@@ -98,7 +114,6 @@ def _org_units(db: Session, workspace_id: int, scope: str | None) -> pd.DataFram
 def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.DataFrame | None, str]:
     """The workspace's DHIS2 values from its programme store (dataValueSets columns, every
     option combo) and a line naming the uploads they came from."""
-    from mmsis.web import programme
     from mmsis.web.models import Workspace
 
     ws = db.get(Workspace, workspace_id)
@@ -132,10 +147,29 @@ def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.Data
     return frame, src
 
 
+def _store_summary(db: Session, store: Any) -> tuple[pd.DataFrame | None, str]:
+    """The months the store's values span (as a two-row frame of periods) and a line naming
+    the uploads they came from (the store itself is the report's routine data)."""
+    row = store.con.execute(
+        "SELECT min(period), max(period), count(*), count(DISTINCT org_unit), "
+        "count(DISTINCT data_element) FROM data_values").fetchone()
+    if row is None or not row[2]:
+        return None, ""
+    sources = [str(r[0]) for r in store.con.execute(
+        "SELECT DISTINCT source FROM data_values").fetchall()]
+    ids = sorted({int(b.split(":", 1)[1]) for b in sources
+                  if b.startswith("upload:") and b.split(":", 1)[1].isdigit()})
+    names = (list(db.scalars(select(Upload.filename).where(Upload.id.in_(ids))
+                             .order_by(Upload.id))) if ids else [])
+    files = ", ".join(names) if names else "the workspace's programme store"
+    src = (f"DHIS2 values of this workspace ({files}), read from its programme store: "
+           f"{row[2]:,} values, {row[3]} org units, {row[4]} data elements")
+    return pd.DataFrame({"period": [str(row[0]), str(row[1])]}), src
+
+
 def _survey(db: Session, workspace_id: int, scope: str | None,
             wave: str | None = None) -> tuple[pd.DataFrame | None, str]:
     """A survey wave's rows (DHS-style columns; default the latest wave) and a line naming it."""
-    from mmsis.web import programme
     from mmsis.web.models import Workspace
 
     ws = db.get(Workspace, workspace_id)
@@ -156,7 +190,8 @@ def _survey(db: Session, workspace_id: int, scope: str | None,
         return None, ""
     at = info.get("imported_at")
     uploaded = str(at)[:10] if at is not None else "date unknown"
+    which = "the latest" if info.get("latest") else "chosen"
     return frame, (
         f"survey wave {info['id']} ({info['file']}, {len(frame):,} respondents used, "
-        f"uploaded {uploaded}){note}"
+        f"uploaded {uploaded}; {which} of {info.get('n_waves', 1)} waves){note}"
     )

@@ -16,7 +16,6 @@ from mmsis.web import analytics, services
 from mmsis.web.deps import Access
 
 ITS_FAMILIES = ("poisson", "quasipoisson", "negbin", "gaussian")
-IMPACT_DRAWS = 1000
 _PERIOD = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
 
 
@@ -156,12 +155,12 @@ def parse_scenario(text: str) -> dict[str, Any]:
 def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
     """Forecast (mmsis.forecast) and impact (mmsis.impact) of a scenario, as tables."""
     from mmsis.forecast import run_forecast, scenario_from_dict
-    from mmsis.impact import run_impact
+    from mmsis.impact.engine import DRAWS, SEED, run_impact
 
     refuse_server_paths(data)  # also a scenario saved before paths were refused
     sc = scenario_from_dict(data, file="scenario")
     fc = run_forecast(sc)
-    imp = run_impact(sc, draws=IMPACT_DRAWS, seed=2024)
+    imp = run_impact(sc, draws=DRAWS, seed=SEED)  # the report's and the CLI's draws and seed
     return {
         "name": sc.name,
         "currency": sc.currency,
@@ -171,13 +170,15 @@ def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def report_zip(db: Session, access: Access) -> tuple[bytes, str]:
+def report_zip(db: Session, access: Access, wave: str | None = None) -> tuple[bytes, str]:
     """Build the country report (mmsis.report) from this workspace's data and programme; zip it.
 
     The data are the workspace's own (org units, DHIS2 values, survey upload, saved scenario,
     within the user's subtree; see mmsis.web.report_inputs); sections it has no data for say
     so in the report. A workspace seeded from the example country gives the example report.
+    `wave` is the survey wave (default: the latest), as on the dashboard.
     """
+    import contextlib
     import io
     import zipfile
 
@@ -185,8 +186,9 @@ def report_zip(db: Session, access: Access) -> tuple[bytes, str]:
     from mmsis.web.dashboard import programme
     from mmsis.web.report_inputs import report_country
 
-    country = report_country(db, access)
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        country = report_country(db, access, wave, stack)
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         out = Path(tmp)
         res = build_report(out, country=country, programme=programme(db, access))
         buf = io.BytesIO()

@@ -406,11 +406,18 @@ def audit_log(
 
 
 @router.get("/workspaces/{workspace_id}/scorecard")
-def scorecard(access: Access = Depends(viewer), db: Session = DB) -> dict[str, Any]:
-    """The readiness scorecard (mmsis.plan): cells per phase x pillar, verdicts, items."""
+def scorecard(
+    wave: str | None = None, access: Access = Depends(viewer), db: Session = DB
+) -> dict[str, Any]:
+    """The readiness scorecard (mmsis.plan.measured.programme_scorecard, with the values
+    measured from the workspace's store and survey `wave`, default the latest): cells per
+    phase x pillar, verdicts, items."""
+    from mmsis.web import programme as store
     from mmsis.web.dashboard import scorecard as compute
 
-    card = compute(db, access)
+    if wave:
+        store.survey_frame(access.workspace, wave)  # an unknown wave: 422 naming the waves
+    card = compute(db, access, wave or None)
     return {
         "cells": [c.model_dump() for c in card.cells],
         "verdicts": [v.model_dump() for v in card.verdicts],
@@ -418,13 +425,43 @@ def scorecard(access: Access = Depends(viewer), db: Session = DB) -> dict[str, A
     }
 
 
+@router.get("/workspaces/{workspace_id}/programme")
+def programme_file(access: Access = Depends(viewer), db: Session = DB) -> Response:
+    """The workspace's programme with its key-result statuses as a plan file (YAML), for
+    `mmsis plan assess --file it --store <the workspace's store>`."""
+    import yaml
+
+    from mmsis.web.dashboard import programme
+
+    data = programme(db, access).model_dump(mode="json", exclude_none=True)
+    text = "# mmsis programme workspace exported from the web workspace.\n" + yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, width=100)
+    return Response(text, media_type="application/yaml", headers={
+        "Content-Disposition": f'attachment; filename="mmsis-plan-{access.workspace.id}.yaml"'})
+
+
 @router.get("/workspaces/{workspace_id}/analyses/{kind}")
-def analysis(kind: str, access: Access = Depends(viewer), db: Session = DB) -> Any:
-    """A cached analysis ('cascade' or 'quality'); quality flags limited to the user's subtree."""
+def analysis(
+    kind: str, wave: str | None = None, access: Access = Depends(viewer), db: Session = DB
+) -> Any:
+    """An analysis: 'cascade' (the programme cascade of survey `wave`, default the latest, with
+    its denominator in words and the waves to pick from) or the cached 'quality' review (flags
+    limited to the user's subtree)."""
     from mmsis.web import analytics
 
     if kind not in ("cascade", "quality"):
         raise NotFound(f"no analysis '{kind}'")
+    if kind == "cascade":
+        if wave:
+            from mmsis.web import programme as store
+
+            store.survey_frame(access.workspace, wave)  # an unknown wave: 422 naming the waves
+        cas = analytics.cascade_for(access.workspace, wave or None)
+        if cas is None:
+            raise NotFound("no survey uploaded to this workspace yet")
+        waves = [{"id": w["id"], "file": w["file"], "rows": w["rows"]}
+                 for w in analytics.survey_wave_list(access.workspace)]
+        return to_jsonable({**cas, "waves": waves})
     found = analytics.load_result(db, access.workspace.id, kind)
     if found is None:
         raise NotFound(f"'{kind}' has not been computed for this workspace yet")
@@ -530,11 +567,14 @@ def put_scenario(
 
 
 @router.get("/workspaces/{workspace_id}/report")
-def report(access: Access = Depends(viewer), db: Session = DB) -> Response:
-    """The country report (mmsis.report) as a zip of HTML, XLSX, DOCX and the heat map."""
+def report(
+    wave: str | None = None, access: Access = Depends(viewer), db: Session = DB
+) -> Response:
+    """The country report (mmsis.report) as a zip of HTML, XLSX, DOCX and the heat map, built
+    from the workspace's store, survey `wave` (default the latest), scenario and statuses."""
     from mmsis.web import scenarios
 
-    data, name = scenarios.report_zip(db, access)
+    data, name = scenarios.report_zip(db, access, wave or None)
     return Response(
         data,
         media_type="application/zip",

@@ -108,12 +108,14 @@ TREND_ELEMENTS = ("ANC1", "IFA_CLIENTS", "MMS_CLIENTS")
 def dashboard(
     request: Request,
     district: str | None = None,
+    wave: str | None = None,
     access: Access = Depends(viewer),
     db: Session = DB,
 ) -> Response:
-    """Scorecard heat-map, cascade, routine trends (district filter) and data-quality flags."""
+    """Scorecard heat-map, cascade (survey wave picker, default the latest), routine trends
+    (district filter) and data-quality flags."""
+    from mmsis.web import analytics, group_work
     from mmsis.web import dashboard as dash
-    from mmsis.web import group_work
 
     districts = services.org_units(db, access, level=3)
     district = district or None
@@ -123,13 +125,18 @@ def dashboard(
     wid, cache = access.workspace.id, request.app.state.cache
     version = services.series_version(db, wid, list(TREND_ELEMENTS))
     trend_key = ("trend", wid, access.scope_path, district, version)
+    if wave and wave not in {str(w["id"]) for w in analytics.survey_wave_list(access.workspace)}:
+        wave = None  # an unknown wave shows the latest (the picker says which)
     panels_key = (
         "panels",
         wid,
         access.scope_path,
         district,
+        wave,
         services.key_results_version(db, wid),
         services.analyses_version(db, wid),
+        programme.store_version(access.workspace),
+        access.workspace.phase,
     )
 
     templates = request.app.state.templates
@@ -148,15 +155,15 @@ def dashboard(
         )
 
     def panels() -> dict[str, Markup | None]:
-        found = dash.panels(db, access, district)
+        found = dash.panels(db, access, district, wave)
         return {
             f"{part}_html": fragment(f"_{part}.html", found) if found[part] else None
             for part in ("scorecard", "cascade", "quality")
         }
 
     trend_html = cache.get_or_compute(trend_key, trend)
-    if _is_htmx(request):
-        return HTMLResponse(trend_html)
+    if _is_htmx(request) and request.headers.get("hx-target") != "wave-panels":
+        return HTMLResponse(trend_html)  # the district filter; the wave picker takes the page
     context = {
         **_nav(access, "dashboard"),
         "districts": districts,
@@ -502,11 +509,13 @@ def report_page(request: Request, access: Access = Depends(viewer)) -> Response:
 
 
 @router.get("/w/{workspace_id}/report/download")
-def report_download(access: Access = Depends(viewer), db: Session = DB) -> Response:
+def report_download(
+    wave: str | None = None, access: Access = Depends(viewer), db: Session = DB
+) -> Response:
     """The report (HTML, XLSX, DOCX, heat map) as a zip file."""
     from mmsis.web import scenarios
 
-    data, name = scenarios.report_zip(db, access)
+    data, name = scenarios.report_zip(db, access, wave or None)
     return Response(
         data,
         media_type="application/zip",
