@@ -10,6 +10,7 @@ import pytest
 
 from mmsis.errors import InputError
 from mmsis.evaluate.did import fit_did, twfe_weights
+from mmsis.results import save_plot
 
 
 def staggered(noise: float = 0.0, seed: int = 0, dynamic: float = 0.1) -> pd.DataFrame:
@@ -34,7 +35,7 @@ def test_did2s_recovers_heterogeneous_effect_and_twfe_is_flagged(tmp_path: Path)
     assert r.weights["n_negative"] > 0
     assert any("negative TWFE weights" in w for w in r.warnings)
     assert r.cohorts == {"10": 5, "15": 5, "20": 5, "never": 5}
-    assert r.plot(tmp_path / "es.png").stat().st_size > 1000
+    assert save_plot(r, tmp_path / "es.png").stat().st_size > 1000
 
 
 def test_twfe_equals_weighted_sum_of_cell_effects() -> None:

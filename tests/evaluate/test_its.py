@@ -11,6 +11,7 @@ import pytest
 
 from mmsis.errors import InputError
 from mmsis.evaluate.its import breusch_godfrey, fit_its
+from mmsis.results import save_plot
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CASES = {
@@ -92,7 +93,7 @@ def test_counterfactual_band_and_plot(sicily: pd.DataFrame, tmp_path: Path) -> N
     assert first["fitted"] / first["counterfactual"] == pytest.approx(
         fp.level_change["rr"], rel=1e-9
     )
-    out = r.plot(tmp_path / "its.png")
+    out = save_plot(r, tmp_path / "its.png")
     assert out.stat().st_size > 1000
 
 

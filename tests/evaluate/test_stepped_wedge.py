@@ -10,6 +10,7 @@ import pytest
 
 from mmsis.errors import InputError
 from mmsis.evaluate.stepped_wedge import fit_stepped_wedge
+from mmsis.results import save_plot
 
 
 def stepped_wedge_data(
@@ -108,7 +109,7 @@ def test_lmm_recovers_a_large_effect_and_plots(tmp_path: Path) -> None:
     eff = r.treatment_effect
     assert eff["ci_low"] < 1.0 < eff["ci_high"]
     assert r.n_clusters == 16 and r.n_periods == 5 and r.n == len(df)
-    assert r.plot(tmp_path / "sw.png").stat().st_size > 1000
+    assert save_plot(r, tmp_path / "sw.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize(

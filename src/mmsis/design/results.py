@@ -1,12 +1,48 @@
-"""Pydantic result models returned by the design functions (what the CLI prints and plan uses)."""
+"""Pydantic result models returned by the design functions (what the CLI prints and plan uses).
+
+Each implements `mmsis.results.Result`: `summary` lists the numeric quantities (one row each,
+the computed value as `estimate`), `to_dict()` is the model's JSON form, `plot(ax)` draws the
+quantities as a table (the roll-out layout as its matrix; simulated power with its interval).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 from pydantic import BaseModel, ConfigDict
+
+from mmsis.results import summary_html, table_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 class _Result(BaseModel):
+    """Shared behaviour of the design results (the `mmsis.results.Result` protocol)."""
+
     model_config = ConfigDict(frozen=True)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per numeric quantity: quantity, estimate (the computed value), method."""
+        rows = [{"quantity": k, "estimate": float(v), "method": getattr(self, "method", "")}
+                for k, v in self.model_dump().items()
+                if isinstance(v, int | float) and not isinstance(v, bool)]
+        return pd.DataFrame(rows, columns=["quantity", "estimate", "method"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain values for JSON output (what `--json` prints)."""
+        return self.model_dump()
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The quantities as a table figure (a sample size is a number, not a curve)."""
+        return table_axes(self.summary[["quantity", "estimate"]], ax,
+                          title=str(getattr(self, "method", "")))
+
+    def _repr_html_(self) -> str:
+        """The summary table, for notebooks."""
+        return summary_html(self, str(getattr(self, "method", "")) or None)
 
 
 class SurveySampleSize(_Result):
@@ -114,6 +150,17 @@ class SwLayout(_Result):
     assignment: list[dict[str, str | int]]
     method: str
 
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The design matrix: sequences (rows) by periods (columns), shaded when treated."""
+        from mmsis.results import new_axes
+
+        ax = new_axes(ax, 6, 3)
+        ax.imshow(self.matrix, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        ax.set_xlabel("period")
+        ax.set_ylabel("sequence")
+        ax.set_title(f"Stepped-wedge layout ({self.n_periods} periods)", fontsize=10)
+        return ax
+
 
 class SimulationPower(_Result):
     """Simulated power with its Monte Carlo standard error."""
@@ -129,3 +176,25 @@ class SimulationPower(_Result):
     seed: int
     seconds: float
     method: str
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Simulated power with its Monte Carlo SE and interval, n simulations and method."""
+        return pd.DataFrame([{"quantity": "power", "estimate": self.estimate, "se": self.se,
+                              "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n,
+                              "method": self.method}])
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Simulated power with its 95% Monte Carlo interval beside the analytic power."""
+        from mmsis.results import new_axes
+
+        ax = new_axes(ax, 5, 3)
+        ax.errorbar([0], [self.estimate], yerr=[[self.estimate - self.ci_low],
+                                                [self.ci_high - self.estimate]],
+                    fmt="o", capsize=4, label="simulated (95% MC interval)")
+        ax.plot([1], [self.analytic_power], "s", label="analytic")
+        ax.set_xticks([0, 1], ["simulated", "analytic"])
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("power")
+        ax.set_title(f"Power from {self.n:,} simulations", fontsize=10)
+        return ax

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from mmsis.results import summary_html
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 Z95 = float(stats.norm.ppf(0.975))
 SUMMARY_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p"]
@@ -33,7 +37,7 @@ def wald_row(term: str, estimate: float, se: float, log_link: bool) -> dict[str,
 
 
 class EffectModel(ABC):
-    """A fitted evaluation model (CausalPy style): `.summary`, `.plot(path)`, `.to_dict()`."""
+    """A fitted evaluation model (CausalPy style); implements `mmsis.results.Result`."""
 
     method: str
     n: int
@@ -52,31 +56,13 @@ class EffectModel(ABC):
         """Key results as plain values for JSON output."""
 
     @abstractmethod
-    def plot(self, path: str | Path) -> Path:
-        """Write a figure of the fit to `path` (PNG/SVG/PDF by suffix) and return the path."""
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Draw the fit on `ax` (a new figure when None) and return the Axes (see
+        `mmsis.results.save_plot` to write a file)."""
 
-
-def new_figure(width: float = 8.0, height: float = 4.5) -> tuple[Any, Any]:
-    """A matplotlib figure on the non-interactive backend (safe on servers and in tests)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(width, height))
-    return fig, ax
-
-
-def save_figure(fig: Any, path: str | Path) -> Path:
-    """Save and close a figure, creating the folder if needed."""
-    import matplotlib.pyplot as plt
-
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    def _repr_html_(self) -> str:
+        """The summary table under the method's name, for notebooks."""
+        return summary_html(self, self.method)
 
 
 def newey_west_cov(

@@ -47,7 +47,9 @@ def _output(
 
     out = result.to_dict()
     if plot is not None:
-        out["plot"] = str(result.plot(plot))
+        from mmsis.results import save_plot
+
+        out["plot"] = str(save_plot(result, plot))
     if json_out:
         print_json(out)
         return

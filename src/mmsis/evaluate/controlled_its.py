@@ -17,8 +17,7 @@ The slope origin o is t0 - 1 (``last-pre``, default) or t0 (``first-post``), as 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,9 +25,7 @@ import pandas as pd
 from mmsis.errors import InputError
 from mmsis.evaluate._base import (
     model_scores_and_bread,
-    new_figure,
     newey_west_cov,
-    save_figure,
 )
 from mmsis.evaluate._input import binary_column, require_columns
 from mmsis.evaluate.its import (
@@ -42,6 +39,10 @@ from mmsis.evaluate.its import (
     time_since_interruption,
     with_seasonality,
 )
+from mmsis.results import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 @dataclass
@@ -84,10 +85,10 @@ class ControlledITSResult(SegmentedEffects):
             "warnings": self.warnings,
         }
 
-    def plot(self, path: str | Path) -> Path:
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Both series with their fits; the treated counterfactual (control's changes only)."""
         s = self.series
-        fig, ax = new_figure()
+        ax = new_axes(ax)
         for g, colour, name in ((0, "0.45", "control"), (1, "C0", "treated")):
             part = s[s["treated"] == g]
             ax.scatter(part["time"], part["observed"], s=10, color=colour, alpha=0.7)
@@ -107,7 +108,7 @@ class ControlledITSResult(SegmentedEffects):
         ax.set_xlabel("time")
         ax.set_ylabel("count" if self.log_link else "outcome")
         ax.legend(fontsize=8)
-        return save_figure(fig, path)
+        return ax
 
 
 def _stack(

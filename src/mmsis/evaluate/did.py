@@ -12,15 +12,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from mmsis.errors import InputError
-from mmsis.evaluate._base import EffectModel, new_figure, save_figure
+from mmsis.evaluate._base import EffectModel
 from mmsis.evaluate._input import numeric_column, positive_column, require_columns
+from mmsis.results import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 TIDY_NAMES = {
     "Estimate": "estimate",
@@ -136,9 +139,9 @@ class DiDResult(EffectModel):
             "warnings": self.warnings,
         }
 
-    def plot(self, path: str | Path) -> Path:
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Event-study coefficients (TWFE and did2s) with 95% CIs by time since start."""
-        fig, ax = new_figure()
+        ax = new_axes(ax)
         for k, (est, colour) in enumerate((("twfe", "C0"), ("did2s", "C3"))):
             es = self.event_study[self.event_study["estimator"] == est]
             x = es["rel_time"] + (k - 0.5) * 0.2
@@ -164,7 +167,7 @@ class DiDResult(EffectModel):
         )
         ax.set_title(f"Event study; did2s ATT {att}", fontsize=10)
         ax.legend(fontsize=8)
-        return save_figure(fig, path)
+        return ax
 
 
 def _panel(

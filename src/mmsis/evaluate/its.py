@@ -12,8 +12,7 @@ likelihood) and Gaussian (OLS on rates).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,9 +22,7 @@ from mmsis.evaluate._base import (
     Z95,
     EffectModel,
     model_scores_and_bread,
-    new_figure,
     newey_west_cov,
-    save_figure,
     wald_row,
 )
 from mmsis.evaluate._input import (
@@ -36,6 +33,10 @@ from mmsis.evaluate._input import (
     require_columns,
 )
 from mmsis.evaluate.quality import Handling, apply_handling
+from mmsis.results import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 Family = Literal["poisson", "quasipoisson", "negbin", "gaussian"]
 FAMILIES: tuple[str, ...] = ("poisson", "quasipoisson", "negbin", "gaussian")
@@ -157,10 +158,10 @@ class ITSResult(SegmentedEffects):
             "warnings": self.warnings,
         }
 
-    def plot(self, path: str | Path) -> Path:
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Observed points, the fitted segments and the counterfactual with its 95% band."""
         s = self.series
-        fig, ax = new_figure()
+        ax = new_axes(ax)
         ax.scatter(s["time"], s["observed"], s=12, color="0.35", label="observed")
         ax.plot(s["time"], s["fitted"], color="C0", label="fitted")
         post = s[s["intervention"] == 1]
@@ -179,7 +180,7 @@ class ITSResult(SegmentedEffects):
         ax.set_xlabel("time")
         ax.set_ylabel("outcome" if not self.log_link else "count")
         ax.legend(fontsize=8)
-        return save_figure(fig, path)
+        return ax
 
 
 def _standardise(

@@ -11,15 +11,18 @@ against lme4::glmer(nAGQ = 25).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from mmsis.errors import InputError
-from mmsis.evaluate._base import EffectModel, new_figure, save_figure, wald_row
+from mmsis.evaluate._base import EffectModel, wald_row
 from mmsis.evaluate._input import binary_column, numeric_column, require_columns
+from mmsis.results import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 SWFamily = Literal["gaussian", "binomial"]
 
@@ -57,9 +60,9 @@ class SteppedWedgeResult(EffectModel):
             "warnings": self.warnings,
         }
 
-    def plot(self, path: str | Path) -> Path:
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Cluster-period means by period, coloured by treatment status (the wedge)."""
-        fig, ax = new_figure()
+        ax = new_axes(ax)
         c = self.cells
         for status, colour, label in ((0, "C0", "control"), (1, "C3", "intervention")):
             part = c[c["treatment"] == status]
@@ -68,7 +71,7 @@ class SteppedWedgeResult(EffectModel):
         ax.set_ylabel("cluster-period mean")
         ax.set_title("Stepped wedge: cluster-period means", fontsize=10)
         ax.legend(fontsize=8)
-        return save_figure(fig, path)
+        return ax
 
 
 def _frame(

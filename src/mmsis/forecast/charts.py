@@ -1,42 +1,50 @@
-"""Charts of a forecast: stock projection, orders and budget by year (matplotlib, PNG)."""
+"""Charts of a forecast: stock projection, orders and budget by year (matplotlib).
+
+Each chart draws on given Axes (or a new figure); `write_forecast_charts` writes the three
+PNGs the CLI and the demo leave in their output folder.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
+from mmsis.results import new_axes, save_axes
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
     from mmsis.forecast.engine import ForecastResult
 
 
-def plot_forecast(result: ForecastResult, out_dir: Path) -> list[Path]:
-    """Write stock.png, orders.png and budget.png; return their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    m = result.months
-    by_month = m.groupby("month", as_index=False).sum(numeric_only=True)
-    x = range(len(by_month))
+def _by_month(result: ForecastResult) -> tuple[pd.DataFrame, list[str], int]:
+    """National monthly totals, their month labels and the tick step (about 12 ticks)."""
+    by_month = result.months.groupby("month", as_index=False).sum(numeric_only=True)
     labels = list(by_month["month"])
-    step = max(1, len(labels) // 12)
-    paths = []
+    return by_month, labels, max(1, len(labels) // 12)
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+
+def stock_axes(result: ForecastResult, ax: Axes | None = None) -> Axes:
+    """MMS and IFA stock at the end of each month against the monthly need."""
+    ax = new_axes(ax, 9, 4)
+    by_month, labels, step = _by_month(result)
+    x = range(len(by_month))
     ax.plot(x, by_month["mms_stock_end_tablets"] / 1e6, label="MMS stock (end of month)")
     ax.plot(x, by_month["ifa_stock_end_tablets"] / 1e6, label="IFA stock (end of month)")
     ax.plot(x, by_month["mms_tablets_needed"] / 1e6, "--", label="MMS need")
     ax.plot(x, by_month["ifa_tablets_needed"] / 1e6, ":", label="IFA need")
     ax.set_ylabel("million tablets")
     ax.set_xticks(list(x)[::step], labels[::step], rotation=45, ha="right")
-    paths.append(_save(fig, ax, f"Stock projection: {result.scenario.name}", out_dir / "stock.png"))
+    return _finish(ax, f"Stock projection: {result.scenario.name}")
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+
+def orders_axes(result: ForecastResult, ax: Axes | None = None) -> Axes:
+    """Tablets ordered by the month the order is placed, stacked by product."""
+    ax = new_axes(ax, 9, 4)
+    by_month, labels, step = _by_month(result)
+    x = range(len(by_month))
     o = result.orders.groupby(["order_month", "product"])["tablets"].sum().unstack(fill_value=0)
     o = o.reindex(labels, fill_value=0)
     bottom = None
@@ -45,29 +53,33 @@ def plot_forecast(result: ForecastResult, out_dir: Path) -> list[Path]:
         bottom = o[prod] / 1e6 if bottom is None else bottom + o[prod] / 1e6
     ax.set_ylabel("million tablets ordered")
     ax.set_xticks(list(x)[::step], labels[::step], rotation=45, ha="right")
-    paths.append(_save(fig, ax, "Order plan (month placed)", out_dir / "orders.png"))
+    return _finish(ax, "Order plan (month placed)")
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+
+def budget_axes(result: ForecastResult, ax: Axes | None = None) -> Axes:
+    """Budget by year, stacked: MMS, IFA and programme costs."""
+    ax = new_axes(ax, 7, 4)
     b = result.budget
-    parts = ["mms_total", "ifa_total", "programme_total"]
     bottom_v = [0.0] * len(b)
-    for p in parts:
+    for p in ["mms_total", "ifa_total", "programme_total"]:
         vals = list(b[p].astype(float))
         ax.bar([str(y) for y in b["year"]], vals, bottom=bottom_v,
                label=p.replace("_total", "").upper() if p != "programme_total" else "programme")
         bottom_v = [u + v for u, v in zip(bottom_v, vals, strict=True)]
     ax.set_ylabel(result.scenario.currency)
-    paths.append(_save(fig, ax, "Budget by year", out_dir / "budget.png"))
-    return paths
+    return _finish(ax, "Budget by year")
 
 
-def _save(fig: Figure, ax: Axes, title: str, path: Path) -> Path:
-    """Title, legend, tight layout; write the PNG and free the figure."""
-    import matplotlib.pyplot as plt
+def write_forecast_charts(result: ForecastResult, out_dir: Path) -> list[Path]:
+    """Write stock.png, orders.png and budget.png to out_dir; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [save_axes(stock_axes(result), out_dir / "stock.png"),
+            save_axes(orders_axes(result), out_dir / "orders.png"),
+            save_axes(budget_axes(result), out_dir / "budget.png")]
 
+
+def _finish(ax: Axes, title: str) -> Axes:
+    """Title and legend."""
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return ax

@@ -87,5 +87,7 @@ def write_forecast(result: object, out: Path) -> list[Path]:
         if df is not None:
             paths.append(out / f"forecast_{name}.csv")
             df.to_csv(paths[-1], index=False)
-    paths += result.plot(out)
+    from mmsis.forecast.charts import write_forecast_charts
+
+    paths += write_forecast_charts(result, out)
     return paths

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,11 +13,15 @@ from mmsis.forecast.consumption import consumption_forecast
 from mmsis.forecast.inventory import Policy, Projection, simulate
 from mmsis.forecast.need import Need, annual_pregnancies, demographic_need
 from mmsis.forecast.scenario import Batch, Scenario, month_index, month_label
+from mmsis.results import summary_html
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 @dataclass
 class ForecastResult:
-    """Tables of a supply forecast; `.plot(dir)` writes the charts."""
+    """Tables of a supply forecast (implements `mmsis.results.Result`; summary: item, value)."""
 
     scenario: Scenario
     months: pd.DataFrame
@@ -68,11 +71,15 @@ class ForecastResult:
             "summary": self.summary,
         }
 
-    def plot(self, out_dir: str | Path) -> list[Path]:
-        """Write stock projection, orders and budget charts (PNG) to out_dir."""
-        from mmsis.forecast.charts import plot_forecast
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The stock projection against need (the other charts: `mmsis.forecast.charts`)."""
+        from mmsis.forecast.charts import stock_axes
 
-        return plot_forecast(self, Path(out_dir))
+        return stock_axes(self, ax)
+
+    def _repr_html_(self) -> str:
+        """The key totals, for notebooks."""
+        return summary_html(self, f"Forecast: {self.scenario.name}")
 
 
 def _opening(sc: Scenario, batches: list[Batch], col: str, shelf: int,

@@ -1,26 +1,30 @@
 """Charts of an impact analysis: tornado (one-way sensitivity), outcomes with 95% UIs, the
-cost-effectiveness plane and the cost-effectiveness acceptability curve."""
+cost-effectiveness plane and the cost-effectiveness acceptability curve.
+
+Each chart draws on given Axes (or a new figure); `write_impact_charts` writes the four PNGs
+the CLI and the demo leave in their output folder.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mmsis.results import new_axes, save_axes
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from mmsis.impact.engine import ImpactResult
 
+OUTCOMES = ["lbw_averted", "preterm_averted", "sga_averted", "stillbirths_averted",
+            "neonatal_deaths_averted"]
 
-def plot_impact(result: ImpactResult, out_dir: Path) -> list[Path]:
-    """Write tornado.png, outcomes.png, ce_plane.png and acceptability.png; return their paths."""
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+def tornado_axes(result: ImpactResult, ax: Axes | None = None) -> Axes:
+    """One-way sensitivity: the output's range as each parameter moves over its range."""
     t = result.tornado.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.4 * len(t) + 1)))
+    ax = new_axes(ax, 8, max(2.5, 0.4 * len(t) + 1))
     if len(t):
         c = float(t["central"].iloc[0])
         lo = t[["output_low", "output_high"]].min(axis=1)
@@ -32,39 +36,31 @@ def plot_impact(result: ImpactResult, out_dir: Path) -> list[Path]:
                                 zip(t["parameter"], t["low"], t["high"], strict=True)])
         ax.set_xlabel(f"{t['metric'].iloc[0]} ({result.scenario.currency})")
     ax.set_title("One-way sensitivity (tornado)")
-    fig.tight_layout()
-    paths.append(out_dir / "tornado.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    return ax
 
+
+def outcomes_axes(result: ImpactResult, ax: Axes | None = None) -> Axes:
+    """Events averted (central with the 95% uncertainty interval) per birth outcome."""
+    ax = new_axes(ax, 7, 3.5)
     s = result.summary.set_index("measure")
-    names = ["lbw_averted", "preterm_averted", "sga_averted", "stillbirths_averted",
-             "neonatal_deaths_averted"]
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    for i, n in enumerate(names):
+    for i, n in enumerate(OUTCOMES):
         r = s.loc[n]
         ax.errorbar([r["central"]], [i], xerr=[[r["central"] - r["ui_low"]],
                                                [r["ui_high"] - r["central"]]], fmt="o",
                     color="#C44E52")
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set_yticks(range(len(names)), [n.replace("_", " ") for n in names])
+    ax.set_yticks(range(len(OUTCOMES)), [n.replace("_", " ") for n in OUTCOMES])
     ax.set_xlabel("events averted (central, 95% UI)")
     ax.set_title("Health impact of MMS vs IFA")
-    fig.tight_layout()
-    paths.append(out_dir / "outcomes.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
-    paths += _ce_plane(result, out_dir, plt)
-    paths += _acceptability(result, out_dir, plt)
-    return paths
+    return ax
 
 
-def _ce_plane(result: ImpactResult, out_dir: Path, plt: Any) -> list[Path]:
+def ce_plane_axes(result: ImpactResult, ax: Axes | None = None) -> Axes:
     """Incremental DALYs against incremental cost, one point per draw (at most 5,000)."""
+    ax = new_axes(ax, 6.5, 4.5)
     d = result.draws
     n = len(d["dalys_averted"])
     step = max(1, n // 5000)
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
     ax.scatter(d["dalys_averted"][::step], d["incremental_cost"][::step], s=3, alpha=0.3,
                color="#4C72B0", label="Monte Carlo draws")
     c = result.summary.set_index("measure")
@@ -80,17 +76,13 @@ def _ce_plane(result: ImpactResult, out_dir: Path, plt: Any) -> list[Path]:
     ax.set_ylabel(f"incremental cost ({cur})")
     ax.set_title("Cost-effectiveness plane")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = out_dir / "ce_plane.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return ax
 
 
-def _acceptability(result: ImpactResult, out_dir: Path, plt: Any) -> list[Path]:
+def acceptability_axes(result: ImpactResult, ax: Axes | None = None) -> Axes:
     """Probability MMS is cost-effective against willingness to pay, thresholds marked."""
+    ax = new_axes(ax, 6.5, 4)
     a = result.acceptability
-    fig, ax = plt.subplots(figsize=(6.5, 4))
     ax.plot(a["wtp"], a["probability_cost_effective"], color="#C44E52")
     for _, t in result.thresholds.iterrows():
         ax.axvline(t["value"], ls="--", lw=0.8, color="grey")
@@ -101,8 +93,13 @@ def _acceptability(result: ImpactResult, out_dir: Path, plt: Any) -> list[Path]:
                   f"{result.scenario.currency_year})")
     ax.set_ylabel("probability cost-effective")
     ax.set_title("Cost-effectiveness acceptability curve")
-    fig.tight_layout()
-    path = out_dir / "acceptability.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return ax
+
+
+def write_impact_charts(result: ImpactResult, out_dir: Path) -> list[Path]:
+    """Write tornado.png, outcomes.png, ce_plane.png and acceptability.png; return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [save_axes(tornado_axes(result), out_dir / "tornado.png"),
+            save_axes(outcomes_axes(result), out_dir / "outcomes.png"),
+            save_axes(ce_plane_axes(result), out_dir / "ce_plane.png"),
+            save_axes(acceptability_axes(result), out_dir / "acceptability.png")]

@@ -86,5 +86,7 @@ def write_impact(result: object, out: Path) -> list[Path]:
                  "acceptability", "thresholds"):
         paths.append(out / f"impact_{name}.csv")
         getattr(result, name).to_csv(paths[-1], index=False)
-    paths += result.plot(out)
+    from mmsis.impact.charts import write_impact_charts
+
+    paths += write_impact_charts(result, out)
     return paths

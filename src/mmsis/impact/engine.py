@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,10 @@ from mmsis.impact.params import (
     param_specs,
     tornado_params,
 )
+from mmsis.results import summary_html
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 CONTRACT = ("lbw_averted", "preterm_averted", "sga_averted", "stillbirths_averted",
             "neonatal_deaths_averted", "dalys_averted", "incremental_cost", "cost_per_daly")
@@ -73,7 +76,11 @@ def _quantiles(x: np.ndarray) -> tuple[float, float]:
 
 @dataclass
 class ImpactResult:
-    """Summary (central, mean, 95% UI per measure), tornado, anchors and district results."""
+    """Summary (central, mean, 95% UI per measure), tornado, anchors and district results.
+
+    Implements `mmsis.results.Result`; its summary names the interval ui_low/ui_high (an
+    uncertainty interval, not a confidence interval).
+    """
 
     scenario: Scenario
     summary: pd.DataFrame
@@ -108,11 +115,15 @@ class ImpactResult:
         out["parameters"] = self.parameters
         return out
 
-    def plot(self, out_dir: str | Path) -> list[Path]:
-        """Write the tornado, outcomes, CE plane and acceptability charts (PNG) to out_dir."""
-        from mmsis.impact.charts import plot_impact
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Events averted with their 95% UIs (the other charts: `mmsis.impact.charts`)."""
+        from mmsis.impact.charts import outcomes_axes
 
-        return plot_impact(self, Path(out_dir))
+        return outcomes_axes(self, ax)
+
+    def _repr_html_(self) -> str:
+        """The summary (central, mean, 95% UI per measure), for notebooks."""
+        return summary_html(self, f"Impact: {self.scenario.name}")
 
 
 def _summary(central: dict[str, np.ndarray], draws: dict[str, np.ndarray], n: int

@@ -246,6 +246,7 @@ def _evaluation(country: Any) -> EvaluationResults:
     from pathlib import Path
 
     from mmsis.evaluate.did import fit_did
+    from mmsis.results import save_plot
 
     panel = district_panel(country)
     panel = panel[panel["mms_start"].notna()]
@@ -258,7 +259,7 @@ def _evaluation(country: Any) -> EvaluationResults:
     panel = panel[panel["period"].astype(str) < last_start]
     res = fit_did(panel, "anc1", "org_unit", "period", "mms_start", log_outcome=True)
     with tempfile.TemporaryDirectory() as tmp:
-        png = res.plot(Path(tmp) / "event.png").read_bytes()
+        png = save_plot(res, Path(tmp) / "event.png").read_bytes()
     summary = res.summary.copy()
     truth = {"anc1_rr_mms": (country.truth or {}).get("anc1_rr_mms")}
     return EvaluationResults(

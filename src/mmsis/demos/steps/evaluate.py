@@ -16,6 +16,7 @@ def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
     from mmsis.evaluate.did import fit_did
     from mmsis.evaluate.its import fit_its
     from mmsis.evaluate.panels import aggregate_districts, country_panel
+    from mmsis.results import save_plot
 
     out = out_dir / "evaluate"
     out.mkdir(parents=True, exist_ok=True)
@@ -34,7 +35,7 @@ def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
         completeness="population_completeness",
         missing="offset",
     )
-    its.plot(out / "its_anc1_pilot.png")
+    save_plot(its, out / "its_anc1_pilot.png")
     # controlled ITS: the same pilot against the last wave's districts pooled, up to their start
     starts = country.rollout["mms_start"].astype(str)
     last = starts.max()
@@ -49,12 +50,12 @@ def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
         pair, "value", "period", "treated", "post", offset="reported_pregnancies",
         family="quasipoisson", harmonics=1,
     )
-    cits.plot(out / "cits_anc1_pilot.png")
+    save_plot(cits, out / "cits_anc1_pilot.png")
     rate = panel.assign(
         rate=panel["value"] / (panel["expected_pregnancies"] * panel["population_completeness"])
     )
     did = fit_did(rate, "rate", "district_id", "period", "mms_start", log_outcome=True)
-    did.plot(out / "event_study_anc1.png")
+    save_plot(did, out / "event_study_anc1.png")
     did.event_study.to_csv(out / "event_study_anc1.csv", index=False)
 
     true_rr = float(country.truth["anc1_rr_mms"])

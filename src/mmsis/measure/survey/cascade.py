@@ -11,6 +11,7 @@ from mmsis.data.survey.recode import RecodedSurvey
 from mmsis.errors import InputError
 from mmsis.measure.survey.design import Design, _columns
 from mmsis.measure.survey.estimators import proportion, ratio
+from mmsis.measure.survey.results import AdherenceTable, CascadeTable
 
 _PREV = "_previous_step"
 
@@ -25,7 +26,7 @@ def cascade(
     by: str | Sequence[str] | None = None,
     level: float = 0.95,
     design: Design | None = None,
-) -> pd.DataFrame:
+) -> CascadeTable:
     """Each cascade step as % of all women and as % of women at the previous step (with CIs).
 
     Rows: by-columns, ``step, label, of`` ("all women" or "previous step: <id>"), then the
@@ -56,8 +57,7 @@ def cascade(
             cond.insert(len(by_cols) + 2, "of", f"previous step: {parent}")
             frames.append(cond)
         previous = step.id
-    out = pd.concat(frames, ignore_index=True)
-    return out
+    return CascadeTable(pd.concat(frames, ignore_index=True))
 
 
 def adherence(
@@ -65,7 +65,7 @@ def adherence(
     by: str | Sequence[str] | None = None,
     level: float = 0.95,
     design: Design | None = None,
-) -> pd.DataFrame:
+) -> AdherenceTable:
     """Tablets consumed / expected (ratio of totals) and the share of women at or above the
     adherence threshold, among women at the profile's ``among`` step."""
     spec = rec.profile.adherence
@@ -104,4 +104,4 @@ def adherence(
     n_by = len(_columns(by))
     r.insert(n_by, "measure", "consumed / expected (ratio of totals)")
     s.insert(n_by, "measure", f"share with consumed / expected >= {spec.threshold:g}")
-    return pd.concat([r, s], ignore_index=True)
+    return AdherenceTable(pd.concat([r, s], ignore_index=True))

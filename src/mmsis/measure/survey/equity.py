@@ -15,6 +15,7 @@ from scipy import stats
 from mmsis.errors import InputError
 from mmsis.measure.survey.design import Design
 from mmsis.measure.survey.estimators import numeric, proportion
+from mmsis.measure.survey.results import EquityResult
 from mmsis.measure.survey.variance import domain_df, domain_variance
 
 _GAP = "Taylor linearisation of the difference, Wald CI with t on design df"
@@ -417,7 +418,7 @@ def equity(
     ordered_dimension: str | None = "wealth",
     level: float = 0.95,
     favourable: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> EquityResult:
     """Group estimates and inequality measures of ``indicator`` for each dimension.
 
     Returns ``(groups, measures)``: groups has ``dimension, group`` then the estimate columns;
@@ -453,4 +454,4 @@ def equity(
     measures = pd.concat(measure_frames, ignore_index=True)
     measures.insert(1, "indicator", indicator)
     groups.insert(1, "indicator", indicator)
-    return groups, measures
+    return EquityResult(groups, measures)
