@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mmsis.data.concepts import ConceptMap
 from mmsis.data.store import ImportReport, Refusal, Store, share, unshare
 from mmsis.errors import InputError
 from mmsis.web.models import Upload, Workspace, utcnow
@@ -500,6 +501,50 @@ def series(db: Session, access: Any, data_elements: list[str], org_unit: str | N
                 if level is None and org_unit else None)
         frame = fast if fast is not None else monthly_series(st, data_elements, org_unit, level)
         return series_records(frame)
+
+
+def concepts(ws: Workspace) -> ConceptMap | None:
+    """The workspace's concept mapping (mmsis.data.concepts: which data elements are ANC1, MMS
+    clients... and which level is the district), None without a store. Memoised by the
+    store's stamp, so pages need not open DuckDB to learn it."""
+    if not has_store(ws):
+        return None
+    stamp = tuple(_stat(p) for p in (str(ws.store_path), str(ws.store_path) + ".wal"))
+    memo = _CONCEPTS_MEMO.get(str(ws.store_path))
+    if memo is not None and memo[0] == stamp:
+        return memo[1]
+    with reading(ws) as st:
+        found = st.concepts()
+    _CONCEPTS_MEMO[str(ws.store_path)] = (stamp, found)
+    return found
+
+
+_CONCEPTS_MEMO: dict[str, tuple[tuple[Any, ...], ConceptMap]] = {}
+
+
+def concepts_document(ws: Workspace) -> dict[str, Any]:
+    """The mapping as the API shows it (mmsis.data.concepts.to_document), with the catalogue
+    of concepts and the hierarchy's levels."""
+    from mmsis.data import concepts as cmod
+
+    if not has_store(ws):
+        return {"elements": {}, "levels": {"district": None, "region": None},
+                "reporting_data_set": None, "saved": False, "catalogue": cmod.catalogue(),
+                "depth": None}
+    with reading(ws) as st:
+        doc = cmod.to_document(st)
+        row = st.con.execute("SELECT max(level) FROM org_units").fetchone()
+    return {**doc, "catalogue": cmod.catalogue(),
+            "depth": int(row[0]) if row and row[0] is not None else None}
+
+
+def save_concepts(db: Session, ws: Workspace, mapping: ConceptMap) -> ConceptMap:
+    """Validate and save the workspace's concept mapping in its programme store."""
+    ensure_store(db, ws)
+    with writing(ws) as st:
+        saved = st.set_concepts(mapping)
+    _CONCEPTS_MEMO.pop(str(ws.store_path), None)
+    return saved
 
 
 def data_elements(ws: Workspace) -> list[str]:

@@ -42,7 +42,7 @@ def test_without_the_rollout_rule_the_scale_up_is_flagged(store: Store) -> None:
 def test_starts_inferred_match_the_rollout_file(store: Store, example_country) -> None:  # type: ignore[no-untyped-def]
     from mmsis.measure.routine.aggregate import ancestors
 
-    q = load_definitions(None).quality
+    q = load_definitions(None).resolved(store.concepts()).quality
     anc = ancestors(store, 3)
     inferred = rollout_starts(store, anc, q)
     given = rollout_starts(store, anc, q, example_country.rollout.astype(str))

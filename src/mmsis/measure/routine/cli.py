@@ -79,7 +79,9 @@ def indicators_cmd(
     definitions: Path | None = typer.Option(None, "--definitions",
                                             help="Indicator definitions YAML."),
     indicator: list[str] = typer.Option(None, "--indicator", "-i", help="Indicator id(s)."),
-    level: int = typer.Option(3, "--level", help="Org unit level (1 country ... 4 facility)."),
+    level: int | None = typer.Option(
+        None, "--level", help="Org unit level (1 = the top); default: the district level of "
+        "the store's concept mapping (`mmsis routine concepts`)."),
     period_type: str = typer.Option("quarterly", "--period-type",
                                     help="monthly|bimonthly|quarterly|sixmonthly[_april|_nov]|"
                                     "yearly|financial_april|_july|_oct|_nov"),
@@ -110,13 +112,15 @@ def indicators_cmd(
             Column("numerator", "numerator", "count"),
             Column("denominator", "denominator", "count"),
             Column("value", "value", "number")], labels),
-            title=f"Routine indicators, level {level}, {period_type}")
+            title=f"Routine indicators, level {level or 'of the districts'}, {period_type}")
 
 
 @app.command("quality")
 def quality_cmd(
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-    level: int = typer.Option(3, "--level", help="Org unit level of the review."),
+    level: int | None = typer.Option(
+        None, "--level", help="Org unit level of the review; default: the district level of "
+        "the store's concept mapping."),
     definitions: Path | None = typer.Option(None, "--definitions",
                                             help="Definitions YAML with a quality section."),
     survey: Path | None = typer.Option(None, "--survey", help="CSV of survey estimates "
@@ -191,3 +195,52 @@ def series_cmd(
         print_json(series_records(frame))
     else:
         print_table(pd.DataFrame(frame), title="Monthly values")
+
+
+@app.command("concepts")
+def concepts_cmd(
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    set_file: Path | None = typer.Option(
+        None, "--set", help="Save this mapping (YAML or JSON: elements, levels, "
+        "reporting_data_set) in the store; validated against its data elements and levels."),
+    list_concepts: bool = typer.Option(False, "--list", help="List the concepts mmsis "
+                                       "computes with and exit."),
+    json_out: bool = typer.Option(False, "--json", help="Print the mapping as JSON."),
+) -> None:
+    """Show or set which data elements and org-unit levels are the concepts mmsis computes with
+    (ANC1 visits, MMS clients, stock, reporting; districts, regions)."""
+    from mmsis.data import concepts
+
+    if list_concepts:
+        rows = concepts.catalogue()
+        if json_out:
+            print_json(rows)
+        else:
+            import pandas as pd
+
+            print_table(pd.DataFrame(rows), title="Concepts (map each to a data element)")
+        return
+    mapping = concepts.load_file(set_file) if set_file is not None else None
+    with _store(store) as st:
+        if mapping is not None:
+            st.set_concepts(mapping)
+        doc = concepts.to_document(st)
+    if json_out:
+        print_json(doc)
+        return
+    if mapping is not None:
+        console.print(f"Concept mapping saved from {set_file}.")
+    import pandas as pd
+
+    how = "saved" if doc["saved"] else "not saved: the conventional mapping"
+    table = pd.DataFrame([{"concept": v["label"], "data element": v["data_element"],
+                           "name": v["name"] or "", "aggregation": v["aggregation_type"] or ""}
+                          for v in doc["elements"].values()])
+    print_table(table, title=f"Data elements by concept ({how})")
+    missing = [c["label"] for c in concepts.catalogue() if c["concept"] not in doc["elements"]]
+    lv = doc["levels"]
+    console.print(f"Districts: level {lv['district'] or 'unknown'}; regions: level "
+                  f"{lv['region'] or 'unknown'}; reporting data set: "
+                  f"{doc['reporting_data_set'] or 'not set'}.")
+    if missing:
+        console.print(f"Not mapped: {', '.join(missing)}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from mmsis.data.concepts import ConceptMap
 from mmsis.errors import InputError
 from mmsis.measure.routine.expressions import Expression
 
@@ -35,7 +37,7 @@ class DerivedItem(BaseModel):
     aggregation_type: str = "SUM"
 
 
-class Indicator(BaseModel):
+class RoutineIndicator(BaseModel):
     """An indicator: numerator / denominator x factor, optionally annualized."""
 
     id: str
@@ -47,7 +49,7 @@ class Indicator(BaseModel):
     source: str | None = None
 
 
-class Threshold(BaseModel):
+class QualityThreshold(BaseModel):
     """A quality threshold with its source."""
 
     value: float
@@ -67,13 +69,13 @@ class ConsistencyPair(BaseModel):
 class QualityConfig(BaseModel):
     """Settings of the data-quality review (WHO DQR toolkit defaults)."""
 
-    data_set: str = "MNH_MONTHLY"
-    completeness_threshold: Threshold = Threshold(value=80)
-    timeliness_threshold: Threshold = Threshold(value=75)
-    outlier_moderate_sd: Threshold = Threshold(value=2)
-    outlier_extreme_sd: Threshold = Threshold(value=3)
-    modified_z: Threshold = Threshold(value=3.5)
-    consistency_threshold: Threshold = Threshold(value=33)
+    data_set: str = "reporting"  # the concept: the mapping's reporting data set
+    completeness_threshold: QualityThreshold = QualityThreshold(value=80)
+    timeliness_threshold: QualityThreshold = QualityThreshold(value=75)
+    outlier_moderate_sd: QualityThreshold = QualityThreshold(value=2)
+    outlier_extreme_sd: QualityThreshold = QualityThreshold(value=3)
+    modified_z: QualityThreshold = QualityThreshold(value=3.5)
+    consistency_threshold: QualityThreshold = QualityThreshold(value=33)
     outlier_data_elements: list[str] = Field(default_factory=list)
     trend_data_elements: list[str] = Field(default_factory=list)
     internal_consistency: list[ConsistencyPair] = Field(default_factory=list)
@@ -82,7 +84,7 @@ class QualityConfig(BaseModel):
     # roll-out file is given) and the months of ramp-up after it (no outlier flags then).
     rollout_data_elements: list[str] = Field(default_factory=list)
     rollout_start_element: str | None = None
-    rollout_ramp_months: Threshold = Threshold(value=6)
+    rollout_ramp_months: QualityThreshold = QualityThreshold(value=6)
 
 
 class Definitions(BaseModel):
@@ -91,11 +93,46 @@ class Definitions(BaseModel):
     constants: dict[str, Constant] = Field(default_factory=dict)
     derived_items: dict[str, DerivedItem] = Field(default_factory=dict)
     denominators: dict[str, str] = Field(default_factory=dict)
-    indicators: list[Indicator] = Field(default_factory=list)
+    indicators: list[RoutineIndicator] = Field(default_factory=list)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     file: str | None = None
 
-    def get(self, ids: list[str] | None) -> list[Indicator]:
+    def resolved(self, mapping: ConceptMap) -> Definitions:
+        """These definitions for a country: references to concepts (``#{anc1}``,
+        ``R{reporting.EXPECTED_REPORTS}``, quality element lists) become the data-element UIDs
+        and the data set its mapping names (mmsis.data.concepts); other ids are kept as written,
+        and a concept the country has not mapped stays as is (no values)."""
+        els, ds = mapping.elements, mapping.reporting_data_set
+
+        def expr(text: str) -> str:
+            text = _DE_REF.sub(lambda m: f"#{{{m[1]}{els.get(m[2], m[2])}", text)
+            return _DS_REF.sub(lambda m: f"{m[1]}{{{m[2]}{ds}", text) if ds else text
+
+        def el(name: str) -> str:
+            return els.get(name, name)
+
+        q = self.quality
+        quality = q.model_copy(update={
+            "data_set": (ds or q.data_set) if q.data_set == "reporting" else q.data_set,
+            "outlier_data_elements": [el(d) for d in q.outlier_data_elements],
+            "trend_data_elements": [el(d) for d in q.trend_data_elements],
+            "rollout_data_elements": [el(d) for d in q.rollout_data_elements],
+            "rollout_start_element": (el(q.rollout_start_element)
+                                      if q.rollout_start_element else None),
+            "internal_consistency": [p.model_copy(update={"lhs": el(p.lhs), "rhs": el(p.rhs)})
+                                     for p in q.internal_consistency]})
+        return self.model_copy(update={
+            "indicators": [i.model_copy(update={"numerator": expr(i.numerator),
+                                                "denominator": expr(i.denominator)})
+                           for i in self.indicators],
+            "derived_items": {k: d.model_copy(update={
+                "expression": expr(d.expression) if d.expression else None,
+                "rolling_mean": el(d.rolling_mean) if d.rolling_mean else None})
+                for k, d in self.derived_items.items()},
+            "denominators": {k: expr(v) for k, v in self.denominators.items()},
+            "quality": quality})
+
+    def get(self, ids: list[str] | None) -> list[RoutineIndicator]:
         """The indicators with the given ids (all when None), in the order asked."""
         if not ids:
             return list(self.indicators)
@@ -105,6 +142,12 @@ class Definitions(BaseModel):
             raise InputError(f"unknown indicator(s) {unknown}; known: {sorted(by_id)}",
                              file=self.file, field="indicator")
         return [by_id[i] for i in ids]
+
+
+_DE_REF = re.compile(r"#\{(\s*)([A-Za-z0-9_]+)(?=[.}\s])")
+"""A data-element reference's id in an expression (``#{anc1}``, ``#{anc1.coc}``)."""
+_DS_REF = re.compile(r"\b(R)\{(\s*)reporting(?=\.)")
+"""The reporting data set's concept in a reporting-rate reference (``R{reporting.X}``)."""
 
 
 @lru_cache(maxsize=16)

@@ -166,10 +166,11 @@ def _yearly_population(store: Store, agg: pd.DataFrame) -> pd.Series:
 
 
 @spill.out_of_core()
-def compute_indicators(store: Store, ids: list[str] | None = None, level: int = 3,
+def compute_indicators(store: Store, ids: list[str] | None = None, level: int | None = None,
                        period_type: str = "quarterly", *, definitions: str | Path |
                        Definitions | None = None, ytd: bool = False) -> pd.DataFrame:
-    """Indicator values per org unit at ``level`` and period of ``period_type`` (tidy records).
+    """Indicator values per org unit at ``level`` (default: the concept mapping's district
+    level) and period of ``period_type`` (tidy records).
 
     Items are aggregated first (each by its own rule), then numerator / denominator x factor;
     annualized indicators are multiplied by 365 / days in the period (or year-to-date window),
@@ -179,6 +180,10 @@ def compute_indicators(store: Store, ids: list[str] | None = None, level: int = 
     """
     require_data(store)
     defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
+    mapping = store.concepts()
+    defs = defs.resolved(mapping)  # concepts -> the country's own UIDs
+    if level is None:  # the country's districts
+        level = mapping.require_district_level()
     inds = defs.get(ids)
     exprs = {ind.id: (Expression(ind.numerator, f"{ind.id}.numerator"),
                       Expression(ind.denominator, f"{ind.id}.denominator")) for ind in inds}

@@ -206,7 +206,7 @@ def rollout_starts(store: Store, anc: pd.DataFrame, q: object,
                    rollout: pd.DataFrame | None = None) -> dict[str, str]:
     """Month (YYYYMM) MMS started in each unit at the review level: from a roll-out table
     (columns org_unit or district_id, and mms_start), else the first month the roll-out
-    element (MMS_CLIENTS) is above zero in the unit."""
+    element (the one mapped to mms_clients) is above zero in the unit."""
     if rollout is not None:
         unit = "org_unit" if "org_unit" in rollout else "district_id"
         if unit not in rollout or "mms_start" not in rollout:
@@ -308,14 +308,19 @@ def _external(store: Store, survey: pd.DataFrame, defs: Definitions, tol: float)
 
 
 @spill.out_of_core()
-def quality_review(store: Store, level: int = 3, *, survey: pd.DataFrame | None = None,
+def quality_review(store: Store, level: int | None = None, *, survey: pd.DataFrame | None = None,
                    definitions: str | Path | Definitions | None = None,
                    rollout: pd.DataFrame | None = None) -> QualityReview:
-    """Run the DQR checks; org-unit results are at ``level`` by year, outliers per facility.
+    """Run the DQR checks; org-unit results are at ``level`` (default: the concept mapping's
+    district level) by year, outliers per facility.
 
     Planned MMS scale-up is not flagged: see ``rollout_starts`` and docs/routine.md."""
     require_data(store)
     defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
+    mapping = store.concepts()
+    defs = defs.resolved(mapping)  # concepts -> the country's own UIDs
+    if level is None:
+        level = mapping.require_district_level()
     q = defs.quality
     anc = ancestors(store, level)
     tol = q.consistency_threshold.value
