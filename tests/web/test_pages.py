@@ -137,7 +137,7 @@ def test_controlled_its_against_a_control_district(world) -> None:  # type: igno
     assert float(np.exp(plain.loc["level_change", "estimate"])) < 1.1  # the shock hides it
     page = c.get(f"/w/{wid}/evaluation", params={"data_element": "ANC1", "start": "202301",
                                                   "district": "D1", "control": "D2"})
-    assert page.status_code == 200 and "control (observed)" in page.text
+    assert page.status_code == 200 and "Beta district (control, observed)" in page.text
     same = c.get(f"/w/{wid}/evaluation", params={"data_element": "ANC1", "start": "202301",
                                                   "district": "D1", "control": "D1"})
     assert same.status_code == 422 and "another org unit" in same.text

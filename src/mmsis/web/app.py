@@ -67,7 +67,11 @@ def _templates() -> Environment:
     from mmsis.present.labels import label
 
     env.filters.update(number=fmt.number, count=fmt.count, percent=fmt.percent, ci=fmt.ci,
-                       p_value=fmt.p_value, money=fmt.money, period=fmt.period, label=label)
+                       p_value=fmt.p_value, money=fmt.money, period=fmt.period, label=label,
+                       day=fmt.day)
+    from mmsis.web import wording
+
+    env.globals["wording"] = wording  # labels, sentences and readable tables for the pages
     return env
 
 

@@ -1,17 +1,30 @@
-"""Small server-side SVG charts (no JavaScript charting library to ship or audit)."""
+"""Small server-side SVG charts (no JavaScript charting library to ship or audit).
+
+Charts people read: dated time axes (months as "Jan 2024"), the y axis titled with its unit,
+named series in a legend (each series keeps its colour across charts by name), optional
+vertical markers (the month MMS started, thresholds) and a shaded band (a counterfactual or
+an uncertainty interval). Tick numbers go through ``mmsis.present`` (never "1e6").
+"""
 
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-PALETTE = ("#1f5f8b", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#34495e")
+from mmsis.present import format as fmt
+
+PALETTE = ("#1f5f8b", "#b03a2e", "#2e7d4f", "#7d3c98", "#a04000", "#34495e")
+#: Dash patterns paired with the colours, so series differ without colour too (WCAG 1.4.1).
+DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4")
+#: Series whose colour is fixed wherever they appear (forecast and budget charts agree).
+FIXED = {"MMS": 0, "IFA": 1}
 
 
 @dataclass
 class LineChart:
-    """Points ready for an SVG template: polylines, axis ticks and the legend."""
+    """Points ready for an SVG template: polylines, axis ticks, markers, band and the legend."""
 
     width: int
     height: int
@@ -21,6 +34,9 @@ class LineChart:
     x_label: str
     y_label: str
     title: str
+    markers: list[dict[str, object]] = field(default_factory=list)
+    band: dict[str, object] | None = None
+    plot: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -37,14 +53,26 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     ]
 
 
-def _fmt(v: float) -> str:
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:.1f}M"
-    if abs(v) >= 1e4:
-        return f"{v / 1e3:.0f}k"
-    if abs(v) >= 100 or v == int(v):
-        return f"{v:.0f}"
-    return f"{v:.2f}"
+def _fmt(v: float, unit: str = "") -> str:
+    """A tick label through the one formatter: 20,000; 0.25; 40% for shares; USD for money."""
+    if unit == "percent":
+        return fmt.percent(v)
+    if unit and unit not in ("count", "number"):
+        return fmt.number(v, 3) if abs(v) < 1000 else fmt.count(v)
+    if abs(v) >= 1000 or v == int(v):
+        return fmt.count(v)
+    return fmt.number(v, 2)
+
+
+def colour(name: str, i: int) -> tuple[str, str]:
+    """A series' colour and dash: fixed for MMS and IFA (so the order and budget charts agree),
+    else the i-th of the other slots."""
+    for key, k in FIXED.items():
+        if name.split(" ")[0] == key:
+            return PALETTE[k], DASHES[k]
+    free = [k for k in range(len(PALETTE)) if k not in FIXED.values()]
+    k = free[i % len(free)] if i >= 0 else zlib.crc32(name.encode()) % len(PALETTE)
+    return PALETTE[k], DASHES[k]
 
 
 def line_chart(
@@ -56,14 +84,25 @@ def line_chart(
     x_names: Mapping[float, str] | None = None,
     y_min: float | None = None,
     y_max: float | None = None,
+    y_unit: str = "",
+    markers: Sequence[tuple[float, str]] = (),
+    band: tuple[str, Sequence[tuple[float, float, float]]] | None = None,
     width: int = 640,
-    height: int = 280,
+    height: int = 300,
 ) -> LineChart:
-    """Lay out named (x, y) series on shared axes for the SVG line-chart template."""
+    """Lay out named (x, y) series on shared axes for the SVG line-chart template.
+
+    ``x_names`` writes x ticks as words (months as "Jan 2024"); ``y_unit`` formats y ticks
+    ("percent" for shares); ``markers`` are vertical lines with a label (x, text); ``band`` is
+    a named shaded area of (x, low, high) points.
+    """
     pts = [p for s in series.values() for p in s if math.isfinite(p[1])]
-    left, right, top, bottom = 60, 12, 12, 40
-    xs = [p[0] for p in pts] or [0.0, 1.0]
-    ys = [p[1] for p in pts] or [0.0, 1.0]
+    band_pts = [b for b in (band[1] if band else []) if math.isfinite(b[1])
+                and math.isfinite(b[2])]
+    left, right, top, bottom = 72, 14, 14, 46
+    xs = [p[0] for p in pts] + [b[0] for b in band_pts] + [m[0] for m in markers]
+    ys = [p[1] for p in pts] + [b[1] for b in band_pts] + [b[2] for b in band_pts]
+    xs, ys = xs or [0.0, 1.0], ys or [0.0, 1.0]
     x0, x1 = min(xs), max(xs)
     y0 = min(ys) if y_min is None else y_min
     y1 = max(ys) if y_max is None else y_max
@@ -71,6 +110,9 @@ def line_chart(
         x1 = x0 + 1
     if y1 == y0:
         y1 = y0 + 1
+    y_ticks_raw = _nice_ticks(y0, y1)
+    if y_max is None and y_ticks_raw and y_ticks_raw[-1] < y1:
+        y1 = y1 + (y1 - y0) * 0.02
 
     def sx(x: float) -> float:
         return left + (x - x0) / (x1 - x0) * (width - left - right)
@@ -79,17 +121,26 @@ def line_chart(
         return height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom)
 
     lines: list[dict[str, object]] = []
-    for i, (name, s) in enumerate(series.items()):
+    others = [n for n in series if n.split(" ")[0] not in FIXED]
+    for name, s in series.items():
         coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in s if math.isfinite(y))
-        lines.append({"name": name, "points": coords, "color": PALETTE[i % len(PALETTE)]})
+        color, dash = colour(name, others.index(name) if name in others else 0)
+        lines.append({"name": name, "points": coords, "color": color, "dash": dash})
+    shaded: dict[str, object] | None = None
+    if band and band_pts:
+        upper = [f"{sx(x):.1f},{sy(hi):.1f}" for x, _, hi in band_pts]
+        lower = [f"{sx(x):.1f},{sy(lo):.1f}" for x, lo, _ in reversed(band_pts)]
+        shaded = {"name": band[0], "points": " ".join(upper + lower)}
     if x_names:
         keys = sorted(x_names)
-        stride = max(1, len(keys) // 6)
+        stride = max(1, math.ceil(len(keys) / 6))
         x_ticks = [(sx(k), x_names[k]) for k in keys[::stride]]
     else:
         x_ticks = [(sx(t), _fmt(t)) for t in _nice_ticks(x0, x1)]
-    y_ticks = [(sy(t), _fmt(t)) for t in _nice_ticks(y0, y1)]
-    return LineChart(width, height, lines, x_ticks, y_ticks, x_label, y_label, title)
+    y_ticks = [(sy(t), _fmt(t, y_unit)) for t in y_ticks_raw]
+    marks = [{"x": sx(x), "label": label} for x, label in markers]
+    return LineChart(width, height, lines, x_ticks, y_ticks, x_label, y_label, title, marks,
+                     shaded, (left, top, width - right, height - bottom))
 
 
 def heat_class(value: float | None) -> str:

@@ -152,6 +152,14 @@ def parse_scenario(text: str) -> dict[str, Any]:
     return data
 
 
+def checked_scenario(data: dict[str, Any]) -> Any:
+    """The validated scenario (mmsis.forecast) of a saved mapping, defaults filled in."""
+    from mmsis.forecast import scenario_from_dict
+
+    refuse_server_paths(data)
+    return scenario_from_dict(data, file="scenario")
+
+
 def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
     """Forecast (mmsis.forecast) and impact (mmsis.impact) of a scenario, as tables."""
     from mmsis.forecast import run_forecast, scenario_from_dict
@@ -161,12 +169,22 @@ def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
     sc = scenario_from_dict(data, file="scenario")
     fc = run_forecast(sc)
     imp = run_impact(sc, draws=DRAWS, seed=SEED)  # the report's and the CLI's draws and seed
+    from mmsis.present import sentences
+
+    summary = dict(zip(fc.summary["item"], fc.summary["value"], strict=True))
     return {
         "name": sc.name,
         "currency": sc.currency,
+        "currency_year": sc.currency_year,
         "forecast": fc.summary,
         "budget": fc.budget,
+        "months": fc.months,
         "impact": imp.summary,
+        "pathways": imp.pathways,
+        "acceptability": imp.acceptability,
+        "thresholds": imp.thresholds,
+        "forecast_sentence": sentences.forecast(summary, sc.currency, sc.horizon_months),
+        "impact_sentence": sentences.impact(imp),
     }
 
 

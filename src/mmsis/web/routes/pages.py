@@ -79,29 +79,13 @@ def create_workspace_page(
 # --- dashboard -----------------------------------------------------------------------------
 
 
-def _period_label(p: str) -> str:
-    return f"{p[:4]}-{p[4:]}"
+def _trend_chart(
+    rows: list[dict[str, Any]], title: str, labels: Any = None
+) -> charts.LineChart | None:
+    from mmsis.present.labels import default_labels
+    from mmsis.web import wording
 
-
-def _trend_chart(rows: list[dict[str, Any]], title: str) -> charts.LineChart | None:
-    if not rows:
-        return None
-    periods = sorted({r["period"] for r in rows})
-    index = {p: i for i, p in enumerate(periods)}
-    series: dict[str, list[tuple[float, float]]] = {}
-    for r in rows:
-        series.setdefault(r["data_element"], []).append((index[r["period"]], r["value"]))
-    return charts.line_chart(
-        series,
-        title=title,
-        x_label="month",
-        y_label="count",
-        x_names={i: _period_label(p) for p, i in index.items()},
-        y_min=0,
-    )
-
-
-TREND_ELEMENTS = ("ANC1", "IFA_CLIENTS", "MMS_CLIENTS")
+    return wording.trend_chart(rows, title, labels or default_labels())
 
 
 @router.get("/w/{workspace_id}")
@@ -117,14 +101,15 @@ def dashboard(
     from mmsis.web import analytics, group_work
     from mmsis.web import dashboard as dash
 
-    districts = services.org_units(db, access, level=3)
+    districts = services.districts(db, access)
+    trend_elements = services.trend_elements(access.workspace)
     district = district or None
     if district and district not in {d.id for d in districts}:
         district = None
     name = next((d.name for d in districts if d.id == district), None)
     wid, cache = access.workspace.id, request.app.state.cache
-    version = services.series_version(db, wid, list(TREND_ELEMENTS))
-    trend_key = ("trend", wid, access.scope_path, district, version)
+    version = services.series_version(db, wid, trend_elements)
+    trend_key = ("trend", wid, access.scope_path, district, tuple(trend_elements), version)
     if wave and wave not in {str(w["id"]) for w in analytics.survey_wave_list(access.workspace)}:
         wave = None  # an unknown wave shows the latest (the picker says which)
     panels_key = (
@@ -148,10 +133,15 @@ def dashboard(
         return Markup(templates.get_template(template).render(page))  # noqa: S704 - autoescaped
 
     def trend() -> Markup:
-        rows = services.routine_series(db, access, list(TREND_ELEMENTS), district)
+        from mmsis.web import wording
+
+        rows = services.routine_series(db, access, trend_elements, district)
         title = f"Clients per month — {name or 'all districts you can see'}"
+        labels = wording.workspace_labels(access.workspace)
         return fragment(
-            "_trend.html", {"trend": _trend_chart(rows, title), "trend_rows": rows[-12:]}
+            "_trend.html",
+            {"trend": _trend_chart(rows, title, labels),
+             "trend_rows": wording.trend_table(rows[-12:], labels)},
         )
 
     def panels() -> dict[str, Markup | None]:
@@ -369,12 +359,14 @@ def design_page(request: Request, kind: str = "crt", access: Access = Depends(vi
     if calc.curve:
         is_power = kind != "survey"
         chart = charts.line_chart(
-            {"power" if is_power else "women needed": calc.curve},
+            {"Power" if is_power else "Women needed": calc.curve},
             title=("Power by " if is_power else "Sample size by ") + calc.curve_x,
-            x_label=calc.curve_x,
-            y_label="power" if is_power else "women",
+            x_label=calc.curve_x[:1].upper() + calc.curve_x[1:],
+            y_label="Power (probability of detecting the effect)" if is_power
+            else "Women to interview (count)",
             y_min=0,
             y_max=1 if is_power else None,
+            y_unit="percent" if is_power else "count",
         )
     return render(
         request,
@@ -397,7 +389,7 @@ def design_page(request: Request, kind: str = "crt", access: Access = Depends(vi
 @router.get("/w/{workspace_id}/evaluation")
 def evaluation_page(
     request: Request,
-    data_element: str = "ANC1",
+    data_element: str = "",
     start: str = "",
     district: str = "",
     family: str = "quasipoisson",
@@ -407,18 +399,25 @@ def evaluation_page(
 ) -> Response:
     """Interrupted time series of a routine series around a start month (mmsis.evaluate);
     with a control district, a controlled ITS."""
-    from mmsis.web import scenarios
+    from mmsis.web import scenarios, wording
 
+    if not data_element:  # default: the element the workspace maps to ANC1 visits
+        cm = services.concept_map(access.workspace)
+        data_element = (cm.element("anc1") if cm is not None else None) or next(
+            iter(programme.data_elements(access.workspace)), "")
     form = {"data_element": data_element, "start": start, "district": district, "family": family,
             "control": control}
+    labels = wording.workspace_labels(access.workspace)
     ctx: dict[str, Any] = {
         **_nav(access, "evaluation"),
         "form": form,
         "error": "",
         "result": None,
-        "chart": None,
-        "elements": programme.data_elements(access.workspace),
-        "districts": services.org_units(db, access, level=3),
+        "view": None,
+        "elements": [(e, labels.label(e, "data_element"))
+                     for e in programme.data_elements(access.workspace)],
+        "months": wording.months_with_data(db, access, data_element),
+        "districts": services.districts(db, access),
         "families": scenarios.ITS_FAMILIES,
     }
     if not start:
@@ -430,47 +429,45 @@ def evaluation_page(
     except InputError as exc:
         ctx["error"] = exc.message
         return render(request, "evaluation.html", ctx, 422)
-    s = res.series
-    lines: dict[str, list[tuple[Any, Any]]] = {}
-    if "treated" in s:  # controlled ITS: the control's observed series too
-        ctrl = s[s["treated"] == 0]
-        lines["control (observed)"] = list(zip(ctrl["time"], ctrl["observed"], strict=True))
-        s = s[s["treated"] == 1]
+    names = {d.id: d.name for d in ctx["districts"]}
+    first = wording.first_period(db, access, data_element, district or None, control or None)
     ctx["result"] = res
-    ctx["chart"] = charts.line_chart(
-        {
-            "observed": list(zip(s["time"], s["observed"], strict=True)),
-            "fitted": list(zip(s["time"], s["fitted"], strict=True)),
-            "counterfactual (no change)": [
-                (t, c)
-                for t, c, i in zip(s["time"], s["counterfactual"], s["intervention"], strict=True)
-                if i
-            ],
-            **lines,
-        },
-        title=f"{data_element}: observed, fitted and counterfactual",
-        x_label="months",
-        y_label=data_element,
-        y_min=0,
+    ctx["view"] = wording.its_view(
+        res, first, start, labels.label(data_element, "data_element"),
+        names.get(district, "all districts you can see"),
+        names.get(control, control) if control else None,
     )
     return render(request, "evaluation.html", ctx)
 
 
 def _scenario_ctx(
-    request: Request, db: Session, access: Access, text: str | None = None, error: str = ""
+    request: Request, db: Session, access: Access, text: str | None = None, error: str = "",
+    typed: dict[str, str] | None = None, errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     import yaml
 
-    from mmsis.web import scenarios
+    from mmsis.web import scenario_form, scenarios, wording
 
     data = scenarios.scenario_dict(db, access.workspace.id)
     results = None
-    if data is not None and not error:
+    if data is not None and not error and not errors:
         key = ("scenario", access.workspace.id, services.data_version(db, access.workspace.id))
         results = request.app.state.cache.get_or_compute(key, lambda: scenarios.run_scenario(data))
     if text is None:
         text = yaml.safe_dump(data, sort_keys=False) if data else ""
-    return {**_nav(access, "scenario"), "text": text, "error": error, "results": results}
+    form = None
+    if data is not None:
+        try:
+            sc = scenarios.checked_scenario(data)
+        except InputError:
+            sc = None
+        if sc is not None:
+            names = {u.id: u.name for u in services.districts(db, access)}
+            form = {"groups": scenario_form.GROUPS, "values": {**scenario_form.values(sc),
+                                                               **(typed or {})},
+                    "errors": errors or {}, "districts": scenario_form.districts(sc, names)}
+    return {**_nav(access, "scenario"), "text": text, "error": error, "results": results,
+            "form": form, "say": wording}
 
 
 @router.get("/w/{workspace_id}/scenario")
@@ -499,6 +496,27 @@ def scenario_save(
         )
     analytics.save_result(db, access.workspace.id, "scenario", data)
     services.audit(db, access, "update", "scenario", access.workspace.id, name=data.get("name"))
+    return RedirectResponse(f"/w/{access.workspace.id}/scenario", 303)
+
+
+@router.post("/w/{workspace_id}/scenario/form")
+async def scenario_form_save(
+    request: Request, access: Access = Depends(editor), db: Session = DB
+) -> Response:
+    """Save the scenario from the form; errors are shown next to their field, input kept."""
+    from mmsis.web import analytics, scenario_form, scenarios
+
+    typed = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    data = scenarios.scenario_dict(db, access.workspace.id)
+    if data is None:
+        return RedirectResponse(f"/w/{access.workspace.id}/scenario", 303)
+    new, errors = scenario_form.apply(data, typed)
+    if errors:
+        ctx = _scenario_ctx(request, db, access, typed=typed, errors=errors)
+        return render(request, "scenario.html", ctx, 422)
+    analytics.save_result(db, access.workspace.id, "scenario", new)
+    services.audit(db, access, "update", "scenario", access.workspace.id, name=new.get("name"),
+                   via="form")
     return RedirectResponse(f"/w/{access.workspace.id}/scenario", 303)
 
 

@@ -1,0 +1,215 @@
+"""The scenario as a form: roll-out (districts and start months), prices, regimen and adherence,
+the health-impact pathways and the cost-effectiveness thresholds (the YAML stays as the
+advanced view).
+
+Each field is a dotted path of the scenario mapping (``regimen.adherence``,
+``impact.daly.include_stillbirths``...; docs/forecast-impact.md). Shares are typed as
+percentages. The form shows the validated scenario's values (defaults included); a submitted
+form is checked field by field, then as a whole by ``mmsis.forecast``, and every error is
+returned under the field it belongs to, with what the user typed kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mmsis.errors import InputError
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of the form: where it goes in the scenario and how it is typed."""
+
+    path: str
+    label: str
+    kind: str  # percent | number | int | money | bool | choice
+    help: str = ""
+    optional: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
+    ("Roll-out", (
+        Field("rollout.ramp_months", "Months to reach full uptake in a district", "int"),
+        Field("rollout.uptake", "Uptake at full roll-out (% of ANC clients switched to MMS)",
+              "percent"),
+    )),
+    ("Prices", (
+        Field("mms.price_per_tablet", "MMS price per tablet", "money"),
+        Field("ifa.price_per_tablet", "IFA price per tablet", "money"),
+    )),
+    ("Regimen and adherence", (
+        Field("regimen.tablets_per_pregnancy", "Tablets per pregnancy (full regimen)", "int"),
+        Field("regimen.adherence", "Adherence (% of the regimen a covered woman takes)",
+              "percent", "Drives the health effects (Smith et al. 2025 dose-response)."),
+        Field("regimen.dispensed_share", "Tablets dispensed (% of the full regimen)", "percent",
+              "Drives supply and cost; programmes usually dispense the full regimen."),
+        Field("regimen.wastage", "Wastage (% of tablets lost)", "percent"),
+    )),
+    ("Health-impact pathways", (
+        Field("impact.neonatal_pathway", "Neonatal deaths counted through", "choice",
+              choices=(("birth_outcomes", "Preterm and small-for-gestational-age births "
+                        "(Katz 2013 overlapping categories)"),
+                       ("direct", "A direct effect on neonatal mortality"))),
+        Field("impact.daly.include_stillbirths", "Count stillbirths averted", "bool",
+              "Off by default, as in the Global Burden of Disease; on, a stillbirth counts as "
+              "a death at birth (as Nutrition International's tool does)."),
+        Field("impact.daly.yld_per_lbw_birth",
+              "Years lived with disability per low-birthweight birth averted (0 = pathway off)",
+              "number"),
+        Field("impact.subgroups.anaemic_share",
+              "Pregnant women with anaemia (%; empty = pooled effects)", "percent",
+              optional=True),
+        Field("impact.subgroups.female_share",
+              "Girls among births (%; empty = pooled effect, direct pathway only)", "percent",
+              optional=True),
+    )),
+    ("Cost-effectiveness thresholds", (
+        Field("impact.thresholds.gdp_per_capita", "GDP per capita (empty = not marked)",
+              "money", optional=True),
+        Field("impact.thresholds.opportunity_cost",
+              "Opportunity-cost threshold per DALY (empty = not marked)", "money",
+              optional=True, help="E.g. Woods et al. 2016 or Ochalek et al. 2018 for the "
+              "country; give its source in the YAML (impact.thresholds."
+              "opportunity_cost_source)."),
+    )),
+)
+
+FIELDS = {f.path: f for _, group in GROUPS for f in group}
+DISTRICT_PREFIX = "start:"
+
+
+def _get(sc: Any, path: str) -> Any:
+    obj = sc
+    for key in path.split("."):
+        obj = getattr(obj, key)
+    return obj
+
+
+def _shown(f: Field, v: Any) -> str:
+    if v is None:
+        return ""
+    if f.kind == "bool":
+        return "on" if v else ""
+    if f.kind == "percent":
+        return f"{100 * float(v):.4g}"
+    if f.kind == "choice":
+        return str(v)
+    return f"{float(v):.6g}" if f.kind != "int" else str(int(v))
+
+
+def values(sc: Any) -> dict[str, str]:
+    """The form's values from a validated scenario (defaults included), as typed text."""
+    out = {path: _shown(f, _get(sc, path)) for path, f in FIELDS.items()}
+    for d in sc.rollout.districts:
+        out[DISTRICT_PREFIX + d.district] = f"{d.start[:4]}-{d.start[-2:]}"
+    return out
+
+
+def districts(sc: Any, names: Mapping[str, str]) -> list[dict[str, str]]:
+    """The roll-out's districts (name and start-month field), in the scenario's order."""
+    return [{"id": d.district, "name": names.get(d.district, d.district),
+             "field": DISTRICT_PREFIX + d.district} for d in sc.rollout.districts]
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    keys = path.split(".")
+    node = data
+    for k in keys[:-1]:
+        nxt = node.get(k)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[k] = nxt
+        node = nxt
+    node[keys[-1]] = value
+
+
+def _parse(f: Field, text: str) -> Any:
+    text = text.strip()
+    if f.kind == "bool":
+        return text in ("on", "true", "1", "yes")
+    if f.kind == "choice":
+        allowed = [c for c, _ in f.choices]
+        if text not in allowed:
+            raise ValueError("choose one of the options")
+        return text
+    if not text:
+        if f.optional:
+            return None
+        raise ValueError("required")
+    try:
+        x = float(text.replace(",", ""))
+    except ValueError:
+        raise ValueError(f"'{text[:30]}' is not a number") from None
+    if not math.isfinite(x):
+        raise ValueError("must be a finite number")
+    if f.kind == "percent":
+        if not 0 <= x <= 100:
+            raise ValueError("must be a percentage from 0 to 100")
+        return x / 100
+    if f.kind == "int":
+        if x != int(x):
+            raise ValueError("must be a whole number")
+        return int(x)
+    return x
+
+
+def _month(text: str) -> str:
+    t = text.strip()
+    if len(t) == 7 and t[4] == "-" and t[:4].isdigit() and t[5:].isdigit() and 1 <= int(
+            t[5:]) <= 12:
+        return t
+    raise ValueError("choose a month (year and month)")
+
+
+def apply(data: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str, Any],
+                                                                     dict[str, str]]:
+    """The scenario with the form's values written in, and the errors by form field.
+
+    Each field is parsed on its own first; the whole scenario is then checked by
+    mmsis.forecast, and its error is put under the form field it names (or "_").
+    """
+    from mmsis.forecast import scenario_from_dict
+
+    new = copy.deepcopy(dict(data))
+    errors: dict[str, str] = {}
+    for path, f in FIELDS.items():
+        if f.kind != "bool" and path not in form:
+            continue
+        try:
+            _set(new, path, _parse(f, form.get(path, "")))
+        except ValueError as exc:
+            errors[path] = str(exc)
+    entries = (new.get("rollout") or {}).get("districts") or []
+    for i, entry in enumerate(entries):
+        key = DISTRICT_PREFIX + str(entry.get("district"))
+        if key in form:
+            try:
+                entries[i] = {**entry, "start": _month(form[key])}
+            except ValueError as exc:
+                errors[key] = str(exc)
+    if errors:
+        return new, errors
+    try:
+        scenario_from_dict(new, file="scenario")
+    except InputError as exc:
+        key = _form_field(exc.field, entries)
+        errors[key] = exc.message if key == "_" else exc.message.split(": ", 1)[-1]
+    return new, errors
+
+
+def _form_field(field: str | None, entries: list[dict[str, Any]]) -> str:
+    """The form field a scenario error names ("rollout.districts[3].start" -> start:DIS04)."""
+    if not field:
+        return "_"
+    if field in FIELDS:
+        return field
+    if field.startswith("rollout.districts[") and field.endswith("].start"):
+        i = int(field[len("rollout.districts["):-len("].start")])
+        if 0 <= i < len(entries):
+            return DISTRICT_PREFIX + str(entries[i].get("district"))
+    return "_"

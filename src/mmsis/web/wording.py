@@ -1,0 +1,394 @@
+"""What the pages show people: workspace labels, readable result tables, sentences and charts.
+
+Routes hand raw results (ITS fits, forecasts, impact) to these helpers; templates receive
+strings written through ``mmsis.present`` (labels instead of ids, "Jan 2024", "79% (77-81%)",
+"USD 2,834,056") and charts with dated axes, units and named series. The API keeps the raw
+values; nothing here is used for machine output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from mmsis.present import format as fmt
+from mmsis.present import sentences
+from mmsis.present.labels import Labels, default_labels
+from mmsis.present.tables import Column, readable
+from mmsis.web import charts
+
+_LABELS: dict[tuple[int, float], Labels] = {}
+
+
+def workspace_labels(ws: Any) -> Labels:
+    """Labels with the workspace store's org-unit and data-element names (cached per store
+    file version); the knowledge base's labels alone when the workspace has no store."""
+    from pathlib import Path
+
+    from mmsis.web import programme
+
+    path = getattr(ws, "store_path", None)
+    if not path or not programme.has_store(ws):
+        return default_labels()
+    try:
+        stamp = Path(path).stat().st_mtime
+    except OSError:
+        stamp = 0.0
+    key = (int(ws.id), stamp)
+    if key not in _LABELS:
+        with programme.reading(ws) as st:
+            _LABELS.clear()
+            _LABELS[key] = Labels.from_store(st)
+    return _LABELS[key]
+
+
+def month_index(period: str) -> int:
+    """A YYYYMM period as a month count (year x 12 + month - 1)."""
+    return int(period[:4]) * 12 + int(period[4:6]) - 1
+
+
+def month_period(index: int) -> str:
+    """A month count back to YYYYMM."""
+    return f"{index // 12:04d}{index % 12 + 1:02d}"
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# --- dashboard -----------------------------------------------------------------------------
+
+
+def trend_chart(rows: Sequence[Mapping[str, Any]], title: str, labels: Labels
+                ) -> charts.LineChart | None:
+    """Monthly totals per data element, months on the x axis, elements named in the legend."""
+    if not rows:
+        return None
+    series: dict[str, list[tuple[float, float]]] = {}
+    for r in rows:
+        name = labels.label(r["data_element"], "data_element")
+        series.setdefault(name, []).append((month_index(str(r["period"])), float(r["value"])))
+    months = sorted({month_index(str(r["period"])) for r in rows})
+    return charts.line_chart(
+        series, title=title, x_label="Month", y_label="People per month (count)",
+        x_names={m: fmt.period(month_period(m)) for m in months}, y_min=0)
+
+
+def trend_table(rows: Sequence[Mapping[str, Any]], labels: Labels) -> list[dict[str, str]]:
+    """The last months of the trend as strings for people."""
+    return [{"element": labels.label(r["data_element"], "data_element"),
+             "month": fmt.period(r["period"]), "total": fmt.count(r["value"]),
+             "values": fmt.count(r.get("n_values"))} for r in rows]
+
+
+def quality_flags(flags: Iterable[Mapping[str, Any]], labels: Labels) -> list[dict[str, str]]:
+    """Data-quality flags with names, periods and checks in words."""
+    out = []
+    for f in flags:
+        check = str(f.get("check", ""))
+        de = f.get("data_element")
+        out.append({
+            "unit": str(f.get("org_unit_name") or labels.label(f.get("org_unit"), "org_unit")),
+            "period": fmt.period(f.get("period")),
+            "check": check_label(check, labels),
+            "element": labels.label(de, "data_element") if de else "",
+            "value": fmt.number(f.get("value"), 3) if f.get("value") is not None else "",
+            "reference": (fmt.number(f.get("reference"), 3)
+                          if f.get("reference") is not None else ""),
+        })
+    return out
+
+
+def check_label(check: str, labels: Labels) -> str:
+    """A data-quality check in words ("internal:anc4_le_anc1" -> "Consistency: ANC4 at most
+    ANC1")."""
+    if check.startswith("internal:"):
+        words = check.split(":", 1)[1].replace("_", " ").split()
+        ops = {"le": "at most", "ge": "at least", "lt": "below", "gt": "above", "eq": "equal to"}
+        return "Consistency: " + " ".join(ops.get(w.lower(), w.upper()) for w in words)
+    found = labels.find(check, "check")
+    return found or _first_upper(check.replace("_", " "))
+
+
+def quality_sentence(quality: Mapping[str, Any]) -> str:
+    """The data-quality review's verdict in words (score, weakest point, flags)."""
+    summary = pd.DataFrame(quality.get("summary") or [])
+    score = quality.get("score")
+    return sentences.quality(float(score) if score is not None else math.nan,
+                             summary if len(summary) else None, int(quality.get("n_flags") or 0))
+
+
+def verdicts(card: Any, labels: Labels) -> list[dict[str, str]]:
+    """Each pillar's readiness verdict as a sentence (mmsis.present.sentences.readiness)."""
+    return [{"pillar": labels.label(v.pillar, "pillar"),
+             "phase": labels.label(v.phase, "phase"),
+             "sentence": sentences.readiness(v, card.items, labels)} for v in card.verdicts]
+
+
+# --- evaluation ----------------------------------------------------------------------------
+
+
+def months_with_data(db: Any, access: Any, data_element: str) -> list[tuple[str, str]]:
+    """The months with values of a data element in the user's area, as (YYYYMM, "Jan 2024")
+    for the start-month picker."""
+    from mmsis.web import services
+
+    try:
+        rows = services.routine_series(db, access, [data_element], None)
+    except Exception:  # noqa: BLE001 - no store or no such element: an empty picker
+        return []
+    return [(p, fmt.period(p)) for p in sorted({str(r["period"]) for r in rows})]
+
+
+def first_period(db: Any, access: Any, data_element: str, org_unit: str | None,
+                 control: str | None) -> str:
+    """The first month of the series an ITS was fitted on (month 0 of its time axis)."""
+    from mmsis.web import services
+
+    periods = {str(r["period"]) for r in services.routine_series(db, access, [data_element],
+                                                                  org_unit)}
+    if control:
+        periods &= {str(r["period"]) for r in services.routine_series(
+            db, access, [data_element], control)}
+    return min(periods)
+
+
+def its_view(res: Any, first_period: str, start: str, element: str, where: str,
+             control: str | None = None) -> dict[str, Any]:
+    """An ITS (or controlled ITS) fit for people: the sentence, the dated chart with the
+    start month marked and the counterfactual band, and the rate ratios with their CIs."""
+    base = month_index(first_period)
+    s = res.series
+
+    def pts(frame: pd.DataFrame, col: str) -> list[tuple[float, float]]:
+        return [(base + float(t), float(v)) for t, v in zip(frame["time"], frame[col],
+                                                              strict=True)]
+
+    lines: dict[str, list[tuple[float, float]]] = {}
+    if "treated" in s:
+        ctrl = s[s["treated"] == 0]
+        s = s[s["treated"] == 1]
+        lines[f"{control} (control, observed)"] = pts(ctrl, "observed")
+    post = s[s["intervention"] == 1]
+    series = {f"{_first_upper(where)}, observed": pts(s, "observed"),
+              "Model fit": pts(s, "fitted"),
+              "Expected without the change": pts(post, "counterfactual"), **lines}
+    band = None
+    if {"counterfactual_low", "counterfactual_high"} <= set(post.columns):
+        band = ("95% interval of the expected values",
+                [(base + float(t), float(lo), float(hi)) for t, lo, hi in zip(
+                    post["time"], post["counterfactual_low"], post["counterfactual_high"],
+                    strict=True)])
+    months = sorted({base + int(t) for t in res.series["time"]})
+    chart = charts.line_chart(
+        series, title=f"{element} in {where}: observed, model fit and expected without the "
+        "change", x_label="Month", y_label=f"{element} per month", y_min=0,
+        x_names={m: fmt.period(month_period(m)) for m in months},
+        markers=[(month_index(start), f"Start: {fmt.period(start)}")], band=band)
+    summary = res.summary
+    terms = Labels()
+    if "rr" in summary:
+        cols = [Column(("rr", "rr_ci_low", "rr_ci_high"), "Rate ratio (95% CI)", "ci")]
+    else:
+        cols = [Column(("estimate", "ci_low", "ci_high"), "Estimate (95% CI)", "ci")]
+    shown = readable(summary, [Column("term", "Term", "label", "term"), *cols,
+                               Column("p", "p value", "p")], terms)
+    if control:
+        sentence = sentences.cits(res, outcome=f"{element[:1].lower()}{element[1:]}")
+    else:
+        sentence = sentences.its(res, outcome=f"{element[:1].lower()}{element[1:]}",
+                                 start=start)
+    return {"chart": chart, "table": shown, "sentence": sentence,
+            "method": (f"{_first_upper(res.method)}, {res.family} model: "
+                       f"{res.n_pre} months before and {res.n_post} after "
+                       f"({fmt.period(first_period)} to "
+                       f"{fmt.period(month_period(months[-1]))}); standard errors "
+                       f"{res.se_type}.")}
+
+
+# --- forecast and impact -------------------------------------------------------------------
+
+IMPACT_SHOWN = ("births_covered", "lbw_averted", "preterm_averted", "sga_averted",
+                "stillbirths_averted", "neonatal_deaths_averted", "dalys_averted",
+                "dalys_averted_per_100k_pregnancies", "incremental_cost", "cost_per_daly",
+                "cost_per_death_averted")
+
+
+def impact_table(summary: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The impact summary's main measures: label, central value and 95% UI, by unit."""
+    lab = default_labels()
+    rows = summary.set_index("measure")
+    out = []
+    for m in IMPACT_SHOWN:
+        if m not in rows.index:
+            continue
+        r = rows.loc[m]
+        unit = lab.unit(m) or ("money" if "cost" in m else "count")
+        kind = {"money": "money", "count": "count", "percent": "percent"}.get(unit, "number")
+        centre = r["central"] if "central" in r else r["mean"]
+        out.append({
+            "Measure": lab.label(m, "output"),
+            "Central estimate": _write(centre, kind, currency),
+            "95% uncertainty interval": (
+                f"{_write(r['ui_low'], kind, currency)} to {_write(r['ui_high'], kind, currency)}"
+                if "ui_low" in r else ""),
+        })
+    return pd.DataFrame(out)
+
+
+def _write(v: Any, kind: str, currency: str) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return fmt.MISSING
+    if kind == "money":
+        return fmt.money(v, currency)
+    if kind == "count":
+        return fmt.count(v)
+    if kind == "percent":
+        return fmt.percent(v)
+    return fmt.number(v, 3)
+
+
+def pathways_table(pathways: pd.DataFrame) -> list[dict[str, str]]:
+    """DALYs averted by pathway with each pathway's convention and whether it is on."""
+    out = []
+    for r in pathways.itertuples(index=False):
+        out.append({
+            "pathway": _first_upper(str(r.label)),
+            "on": "on" if r.on else "off",
+            "events": fmt.count(r.events_averted),
+            "events_label": default_labels().label(r.events_measure, "output"),
+            "dalys": fmt.ci(r.dalys_central, r.dalys_ui_low, r.dalys_ui_high, kind="count"),
+            "share": fmt.percent(r.share_of_dalys) if r.on and math.isfinite(
+                float(r.share_of_dalys)) else fmt.MISSING,
+            "convention": _convention(str(r.pathway), str(r.convention)),
+        })
+    return out
+
+
+def _convention(pathway: str, text: str) -> str:
+    """A pathway's convention in words: the scenario switches named as the form names them."""
+    if pathway in ("neonatal_preterm", "neonatal_sga"):
+        return ("Katz et al. 2013 overlapping categories; counted when neonatal deaths go "
+                "through preterm and small-for-gestational-age births")
+    if pathway == "neonatal_direct":
+        return f"{text}; counted when neonatal deaths go through a direct effect"
+    if pathway == "stillbirth":
+        return text.replace("(switch: impact.daly.include_stillbirths)",
+                            "(switch: Count stillbirths averted)")
+    if pathway == "lbw":
+        head = text.split(" discounted YLD", 1)[0]
+        return (f"{fmt.number(float(head), 3) if _is_number(head) else head} discounted years "
+                "lived with disability per low-birthweight birth averted (0 = off)")
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def acceptability_chart(acc: pd.DataFrame, marks: pd.DataFrame, currency: str,
+                        year: int) -> charts.LineChart | None:
+    """The cost-effectiveness acceptability curve with the thresholds marked."""
+    if acc is None or not len(acc):
+        return None
+    curve = [(float(w), float(p)) for w, p in zip(acc["wtp"], acc["probability_cost_effective"],
+                                                  strict=True)]
+    ticks = charts._nice_ticks(float(acc["wtp"].min()), float(acc["wtp"].max()))
+    return charts.line_chart(
+        {"Probability that MMS is cost-effective": curve},
+        title="Cost-effectiveness acceptability curve",
+        x_label=f"Willingness to pay per DALY averted ({currency} {year})",
+        y_label="Probability cost-effective", y_min=0, y_max=1, y_unit="percent",
+        x_names={t: fmt.money(t, currency) for t in ticks},
+        markers=[(float(v), f"{_first_upper(str(n))}: {fmt.money(v, currency)}")
+                 for n, v in zip(marks.get("threshold", []), marks.get("value", []),
+                                 strict=True)])
+
+
+def thresholds_table(at: pd.DataFrame, currency: str) -> list[dict[str, str]]:
+    """Each threshold with its value, source and the probability MMS is cost-effective at it."""
+    return [{"threshold": _first_upper(str(r["threshold"])),
+             "value": fmt.money(r["value"], currency),
+             "probability": fmt.percent(r.get("probability_cost_effective")),
+             "source": str(r.get("source") or "")} for _, r in at.iterrows()]
+
+
+def forecast_chart(months: pd.DataFrame) -> charts.LineChart | None:
+    """MMS and IFA tablets needed per month over the horizon (all districts)."""
+    if months is None or not len(months) or "month" not in months:
+        return None
+    by = months.groupby("month")[["mms_tablets_needed", "ifa_tablets_needed"]].sum()
+    idx = [month_index(str(m).replace("-", "")) for m in by.index]
+    series = {"MMS tablets needed": list(zip(idx, by["mms_tablets_needed"].astype(float),
+                                             strict=True)),
+              "IFA tablets needed": list(zip(idx, by["ifa_tablets_needed"].astype(float),
+                                             strict=True))}
+    return charts.line_chart(
+        series, title="Tablets needed per month: MMS replacing IFA", x_label="Month",
+        y_label="Tablets per month (count)", y_min=0,
+        x_names={m: fmt.period(month_period(m)) for m in idx})
+
+
+def forecast_table(summary: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The forecast summary as item and value for people (counts, money)."""
+    items = list(summary["item"]) if "item" in summary else list(summary.iloc[:, 0])
+    values = list(summary["value"]) if "value" in summary else list(summary.iloc[:, 1])
+    out = []
+    for item, value in zip(items, values, strict=True):
+        text = str(item)
+        money = "budget" in text or "cost" in text
+        out.append({"Item": _first_upper(text.replace(f" ({currency})", "")),
+                    "Value": fmt.money(value, currency) if money else fmt.count(value)})
+    return pd.DataFrame(out)
+
+
+BUDGET_SHOWN = (("total", "Total"), ("mms_total", "MMS"), ("ifa_total", "IFA"),
+                ("programme_total", "Programme costs"))
+"""The budget columns shown on the page (the total first); the report and CSV keep them all."""
+
+
+def budget_view(budget: pd.DataFrame, currency: str) -> dict[str, Any]:
+    """The budget by year: a chart of MMS, IFA, programme and total costs, and a short table
+    with the total first (the full breakdown stays in the report and the CSV)."""
+    if budget is None or not len(budget) or "year" not in budget:
+        return {"chart": None, "rows": [], "columns": []}
+    shown = [(c, name) for c, name in BUDGET_SHOWN if c in budget]
+    years = [int(y) for y in budget["year"]]
+    lines = {name: [(float(y), float(v)) for y, v in zip(years, budget[c], strict=True)]
+             for c, name in shown}
+    chart = charts.line_chart(
+        lines, title=f"Budget by year ({currency})", x_label="Year",
+        y_label=f"Cost ({currency})", y_min=0, y_unit="money",
+        x_names={float(y): str(y) for y in years}) if lines else None
+    rows = [[str(y)] + [fmt.money(budget[c].iloc[i], currency) for c, _ in shown]
+            for i, y in enumerate(years)]
+    return {"chart": chart, "rows": rows, "columns": ["Year"] + [n for _, n in shown]}
+
+
+def audit_details(detail: Mapping[str, Any]) -> str:
+    """An audit entry's details as "key: value" words rather than raw JSON."""
+    parts = []
+    for k, v in detail.items():
+        if isinstance(v, Mapping):
+            v = ", ".join(f"{humanise_key(a)} {b}" for a, b in v.items())
+        elif isinstance(v, (list, tuple)):
+            v = ", ".join(str(x) for x in v)
+        elif isinstance(v, float):
+            v = fmt.number(v, 3)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            v = fmt.count(v)
+        parts.append(f"{humanise_key(k)}: {v}")
+    return "; ".join(parts) if parts else json.dumps(detail)[:0]
+
+
+def humanise_key(key: Any) -> str:
+    """A JSON key as words."""
+    return str(key).replace("_", " ")
