@@ -55,32 +55,6 @@ def load_result(db: Session, workspace_id: int, kind: str) -> tuple[Any, Any] | 
     return (json.loads(row.result_json), row.computed_at) if row else None
 
 
-_SHARED: dict[tuple[int, str], tuple[Any, Any]] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def shared_result(db: Session, workspace_id: int, kind: str) -> tuple[Any, Any] | None:
-    """`load_result` parsed once per computation and shared by every request (callers must not
-    change it): the dashboard's panels read a quality review of up to 20,000 flags for each
-    district, and parsing it per request made a cold dashboard slow."""
-    at = db.scalar(
-        select(AnalysisResult.computed_at).where(
-            AnalysisResult.workspace_id == workspace_id, AnalysisResult.kind == kind
-        )
-    )
-    if at is None:
-        return None
-    with _SHARED_LOCK:
-        memo = _SHARED.get((workspace_id, kind))
-    if memo is not None and memo[1] == at:
-        return memo
-    found = load_result(db, workspace_id, kind)
-    if found is not None:
-        with _SHARED_LOCK:
-            _SHARED[(workspace_id, kind)] = found
-    return found
-
-
 def start_store_writer() -> None:
     """Kept for callers of the old mirror: the store is written by the import itself now."""
 
