@@ -58,7 +58,8 @@ def test_the_setup_page_takes_a_big_org_unit_file(world: World) -> None:
     assert "3 org units imported" in r.text
 
 
-@pytest.mark.parametrize("path", ["/api/workspaces/{w}/org-units", "/api/workspaces/{w}/populations",
+@pytest.mark.parametrize("path", ["/api/workspaces/{w}/org-units",
+                                  "/api/workspaces/{w}/populations",
                                   "/w/{w}/setup/org-units", "/w/{w}/setup/populations"])
 @pytest.mark.parametrize("who", [None, "viewer", "editor", "district"])
 def test_others_are_refused_before_the_body_is_read(world: World, spool, path: str,  # noqa: F811

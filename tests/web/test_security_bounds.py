@@ -1,4 +1,4 @@
-"""No 500 from out-of-range ids, over-long fields or deeply nested bodies (SQLite and PostgreSQL)."""
+"""No 500 from out-of-range ids, over-long fields or deeply nested bodies (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
