@@ -71,9 +71,6 @@ def example_store(country: Any) -> Any:
     return _STORES[key]
 
 
-# DHIS2 aggregation types of the data elements the routine definitions name (stock on hand is
-# the month-end balance, LAST over time); any other uploaded element is summed (DHIS2 default).
-_KNOWN_AGGREGATION = {"MMS_STOCK_ON_HAND": "LAST", "IFA_STOCK_ON_HAND": "LAST"}
 _CONSTANTS = ("crude_birth_rate", "pregnancy_loss_adjustment", "stock_min_months",
               "stock_max_months")
 
@@ -81,10 +78,11 @@ _CONSTANTS = ("crude_birth_rate", "pregnancy_loss_adjustment", "stock_min_months
 def _load_inputs(store: Any, country: Any) -> None:
     """Load ReportInputs' org units, data elements, data values and reports into a store."""
     des = country.data_elements
-    if des is None:
-        ids = sorted(country.data_values["dataElement"].astype(str).unique())
-        des = pd.DataFrame({"id": ids, "name": ids,
-                            "aggregation_type": [_KNOWN_AGGREGATION.get(i, "SUM") for i in ids]})
+    if des is None:  # aggregation types from the concepts the elements stand for (stock: LAST)
+        from mmsis.data.frames import element_table
+
+        des = element_table(sorted(country.data_values["dataElement"].astype(str).unique()),
+                            getattr(country, "concepts", None))
     ous = country.org_units[[c for c in ("id", "name", "level", "parent_id", "path",
                                          "population") if c in country.org_units.columns]]
     steps = [("org units and data elements",
@@ -222,7 +220,8 @@ def district_panel(country: Any) -> pd.DataFrame:
     from mmsis.measure.routine.indicators import compute_indicators
 
     store = example_store(country)
-    ind = compute_indicators(store, ids=["anc1_coverage"], level=3, period_type="monthly")
+    level = store.concepts().require_district_level()  # the country's districts
+    ind = compute_indicators(store, ids=["anc1_coverage"], level=level, period_type="monthly")
     panel = ind.rename(columns={"numerator": "anc1", "denominator": "expected"})
     starts = country.rollout.drop_duplicates("district_id").set_index("district_id")[
         "mms_start"].astype(str)
