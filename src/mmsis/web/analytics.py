@@ -55,6 +55,32 @@ def load_result(db: Session, workspace_id: int, kind: str) -> tuple[Any, Any] | 
     return (json.loads(row.result_json), row.computed_at) if row else None
 
 
+_SHARED: dict[tuple[int, str], tuple[Any, Any]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_result(db: Session, workspace_id: int, kind: str) -> tuple[Any, Any] | None:
+    """`load_result` parsed once per computation and shared by every request (callers must not
+    change it): the dashboard's panels read a quality review of up to 20,000 flags for each
+    district, and parsing it per request made a cold dashboard slow."""
+    at = db.scalar(
+        select(AnalysisResult.computed_at).where(
+            AnalysisResult.workspace_id == workspace_id, AnalysisResult.kind == kind
+        )
+    )
+    if at is None:
+        return None
+    with _SHARED_LOCK:
+        memo = _SHARED.get((workspace_id, kind))
+    if memo is not None and memo[1] == at:
+        return memo
+    found = load_result(db, workspace_id, kind)
+    if found is not None:
+        with _SHARED_LOCK:
+            _SHARED[(workspace_id, kind)] = found
+    return found
+
+
 def start_store_writer() -> None:
     """Kept for callers of the old mirror: the store is written by the import itself now."""
 
@@ -84,9 +110,11 @@ def compute_quality(store_path: str, level: int | None = None) -> dict[str, Any]
 
 
 def district_level(store: Any) -> int:
-    """The org-unit level the workspace calls district (its concept mapping, mmsis.data.concepts;
-    without a saved one, the level above the deepest), 1 without org units."""
-    return int(store.concepts().district_level or 1)
+    """The org-unit level the workspace calls district (its concept mapping), else the level
+    above the deepest one (facilities' parents)."""
+    row = store.con.execute("SELECT max(level) FROM org_units").fetchone()
+    deepest = int(row[0]) if row and row[0] is not None else 1
+    return max(1, deepest - 1)
 
 
 def compute_cascade(ws: Workspace, wave: str | None = None) -> dict[str, Any] | None:

@@ -81,10 +81,7 @@ def _scorecard_panel(db: Session, access: Access, wave: str | None = None) -> di
                 }
             )
         rows.append({"phase": ph, "cells": row})
-    from mmsis.present import sentences
-
-    return {"pillars": fw.pillars, "rows": rows, "verdicts": card.verdicts,
-            "sentences": [sentences.readiness(v, card.items) for v in card.verdicts]}
+    return {"pillars": fw.pillars, "rows": rows, "verdicts": card.verdicts}
 
 
 def _cascade_panel(db: Session, access: Access, wave: str | None = None) -> dict[str, Any] | None:
@@ -99,7 +96,7 @@ def _cascade_panel(db: Session, access: Access, wave: str | None = None) -> dict
 
 
 def _quality_panel(db: Session, access: Access, district: str | None) -> dict[str, Any] | None:
-    found = analytics.load_result(db, access.workspace.id, "quality")
+    found = analytics.shared_result(db, access.workspace.id, "quality")
     if found is None:
         return None
     result, at = found
