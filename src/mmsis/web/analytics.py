@@ -110,11 +110,9 @@ def compute_quality(store_path: str, level: int | None = None) -> dict[str, Any]
 
 
 def district_level(store: Any) -> int:
-    """The org-unit level the workspace calls district (its concept mapping), else the level
-    above the deepest one (facilities' parents)."""
-    row = store.con.execute("SELECT max(level) FROM org_units").fetchone()
-    deepest = int(row[0]) if row and row[0] is not None else 1
-    return max(1, deepest - 1)
+    """The org-unit level the workspace calls district (its concept mapping, mmsis.data.concepts;
+    without a saved one, the level above the deepest), 1 without org units."""
+    return int(store.concepts().district_level or 1)
 
 
 def compute_cascade(ws: Workspace, wave: str | None = None) -> dict[str, Any] | None:

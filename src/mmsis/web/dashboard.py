@@ -81,7 +81,10 @@ def _scorecard_panel(db: Session, access: Access, wave: str | None = None) -> di
                 }
             )
         rows.append({"phase": ph, "cells": row})
-    return {"pillars": fw.pillars, "rows": rows, "verdicts": card.verdicts}
+    from mmsis.present import sentences
+
+    return {"pillars": fw.pillars, "rows": rows, "verdicts": card.verdicts,
+            "sentences": [sentences.readiness(v, card.items) for v in card.verdicts]}
 
 
 def _cascade_panel(db: Session, access: Access, wave: str | None = None) -> dict[str, Any] | None:
