@@ -92,8 +92,13 @@ def test_clean_file_never_takes_the_row_level_path(tmp_path: Path, monkeypatch) 
 
 
 @pytest.mark.parametrize(("bad", "column", "reason"), [
-    ("NaN", "value", "non-numeric value"),
-    ("inf", "value", "non-numeric value"),
+    ("NaN", "value", "not a finite number (infinity or NaN)"),
+    ("inf", "value", "not a finite number (infinity or NaN)"),
+    ("1e400", "value", "not a finite number (infinity or NaN)"),
+    ("1e308", "value", "beyond 1,000,000,000,000, more than any count or population this "
+     "field can hold"),
+    ("-2e12", "value", "beyond 1,000,000,000,000, more than any count or population this "
+     "field can hold"),
     ("12 kg", "value", "non-numeric value"),
     ("period", "period", "invalid period"),
     ("orgunit", "orgUnit", "unknown org unit"),

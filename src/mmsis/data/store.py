@@ -9,7 +9,6 @@ option combo); re-importing a key updates it instead of adding a duplicate.
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from mmsis.data import concepts as concept_maps
-from mmsis.data import rollup, spill
+from mmsis.data import csvread, rollup, spill, textio
 from mmsis.data.dhis2 import formats
 from mmsis.data.dhis2.periods import is_valid_period
 from mmsis.errors import InputError
@@ -28,6 +27,11 @@ from mmsis.errors import InputError
 DEFAULT_PATH = "mmsis.duckdb"
 _FAST = "_mmsis_import"  # the typed table a clean CSV is read into (becomes data_values)
 _BIG_JSON = 5_000_000  # bytes: larger dataValueSets JSON files go through DuckDB's reader
+MAX_REFUSALS = 100
+"""Refusals an import report lists (the first, by row); ``refusals_total`` counts them all, so
+memory stays bounded however many rows of a file are refused."""
+_BEYOND = (f"beyond {textio.MAX_DATA_VALUE:,.0f}, more than any count or population this "
+           "field can hold")
 KEY = ["data_element", "period", "org_unit", "coc", "aoc"]
 AGGREGATION_TYPES = {"SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT",
                      "COUNT", "MIN", "MAX", "NONE"}
@@ -100,6 +104,8 @@ class ImportReport(BaseModel):
     ignored: int = 0
     refused: int = 0
     refusals: list[Refusal] = Field(default_factory=list)
+    refusals_total: int = 0
+    """How many problems were found; ``refusals`` lists the first MAX_REFUSALS of them."""
 
     @property
     def ok(self) -> bool:
@@ -220,26 +226,44 @@ class Store:
 
     # ------------------------------------------------------------------ import
     @spill.out_of_core()
-    def import_file(self, path: str | Path, kinds: tuple[str, ...] | None = None) -> ImportReport:
+    def import_file(self, path: str | Path, kinds: tuple[str, ...] | None = None,
+                    encoding: str | None = None) -> ImportReport:
         """Import a file, detecting its kind: DHIS2 JSON (data values, metadata, analytics,
         registrations) or CSV (data values, org units, data elements, reports); with ``kinds``
-        (e.g. ``("data_values",)``) any other kind is refused before anything is read."""
+        (e.g. ``("data_values",)``) any other kind is refused before anything is read.
+
+        The file is decoded by `textio` (UTF-8 with or without a BOM, UTF-16 with a BOM, else
+        refused naming the encoding, unless ``encoding`` names it); errors name the file."""
         p = Path(path)
         if not p.exists():
             raise InputError("file not found", file=str(p))
+        if p.is_dir():
+            raise InputError("a folder, not a file", file=str(p))
+        with textio.utf8_file(p, encoding) as u:
+            try:
+                report = self._import_file(u, kinds, str(p))
+            except InputError as exc:
+                if u != p and exc.file in (str(u), u.name):
+                    exc.file = str(p)
+                    exc.args = (str(exc),)
+                raise
+        report.file = str(p)
+        return report
+
+    def _import_file(self, p: Path, kinds: tuple[str, ...] | None, name: str) -> ImportReport:
+        """`import_file` of a UTF-8 file ``p``; ``name`` is the user's file (in messages)."""
         if kinds is not None:
-            found = self.file_kind(p)
+            found = self.file_kind(p, name)
             if found not in kinds:
                 raise InputError(f"the file holds {found.replace('_', ' ')}, not "
                                  f"{' or '.join(k.replace('_', ' ') for k in kinds)}",
-                                 file=p.name)
-        name = str(p)
+                                 file=Path(name).name)
         if p.suffix.lower() == ".json":
             if p.stat().st_size > _BIG_JSON:
                 fast = self._import_values_json(p)
                 if fast is not None:
                     return fast
-            doc = formats.load_json(p)
+            doc = formats.load_json(p, file=name)
             if not isinstance(doc, dict):
                 raise InputError("expected a JSON object", file=name)
             if "dataValues" in doc:
@@ -255,24 +279,20 @@ class Store:
             raise InputError("unrecognised JSON: expected dataValues, organisationUnits, "
                              "dataElements, analytics headers/rows or "
                              "completeDataSetRegistrations", file=name)
-        with open(p, newline="", encoding="utf-8-sig") as fh:
-            header = [h.strip() for h in next(csv.reader(fh), [])]
+        header = csvread.header(p, name)
         lower = {h.lower() for h in header}
         if formats.csv_column_map(header) is not None:
-            return self._import_values_csv(p, header)
+            return self._import_values_csv(p, header, name)
         if {"id", "level"} <= lower and ("path" in lower or "parent_id" in lower):
-            return self.import_metadata({"org_units": pd.read_csv(p, dtype=str,
-                                                                   keep_default_na=False)}, name)
+            return self.import_metadata({"org_units": csvread.read_frame(p, name)}, name)
         if {"id", "aggregation_type"} <= lower:
-            return self.import_metadata({"data_elements": pd.read_csv(
-                p, dtype=str, keep_default_na=False)}, name)
+            return self.import_metadata({"data_elements": csvread.read_frame(p, name)}, name)
         if {"dataset", "period", "orgunit", "received"} <= lower:
-            return self.import_reports(pd.read_csv(p, dtype=str, keep_default_na=False), name)
+            return self.import_reports(csvread.read_frame(p, name), name)
         if {"year", "population"} <= lower and lower & {"orgunit", "org_unit"}:
-            return self.import_populations(pd.read_csv(p, dtype=str, keep_default_na=False),
-                                           name)
+            return self.import_populations(csvread.read_frame(p, name), name)
         if len(header) >= 6 and is_valid_period(header[1]):
-            return self._import_values_csv(p, None)
+            return self._import_values_csv(p, None, name)
         raise InputError("unrecognised CSV header: expected DHIS2 data values "
                          "(dataelement, period, orgunit, ..., value), org units (id, level, path), "
                          "data elements (id, aggregation_type), reports "
@@ -280,7 +300,7 @@ class Store:
                          f"population); got {header}", file=name)
 
     @staticmethod
-    def file_kind(path: Path) -> str:
+    def file_kind(path: Path, name: str | None = None) -> str:
         """What a DHIS2 file holds: data_values, metadata, reports, populations or unknown
         (read from the JSON keys or the CSV header; a large JSON by its first bytes)."""
         if path.suffix.lower() == ".json":
@@ -290,7 +310,7 @@ class Store:
                 if '"dataValues"' in head or '"headers"' in head:
                     return "data_values"
                 return "metadata" if '"organisationUnits"' in head else "unknown"
-            doc = formats.load_json(path)
+            doc = formats.load_json(path, file=name)
             if not isinstance(doc, dict):
                 return "unknown"
             if "dataValues" in doc or ("headers" in doc and "rows" in doc):
@@ -298,8 +318,7 @@ class Store:
             if "completeDataSetRegistrations" in doc:
                 return "reports"
             return "metadata" if formats.read_metadata_json(doc) else "unknown"
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            header = [h.strip() for h in next(csv.reader(fh), [])]
+        header = csvread.header(path, name or str(path))
         lower = {h.lower() for h in header}
         if formats.csv_column_map(header) is not None or (
                 len(header) >= 6 and is_valid_period(header[1])):
@@ -352,7 +371,8 @@ class Store:
                     df[col] = pd.to_numeric(df[col])
         return df
 
-    def _import_values_csv(self, path: Path, header: list[str] | None) -> ImportReport:
+    def _import_values_csv(self, path: Path, header: list[str] | None,
+                           name: str | None = None) -> ImportReport:
         """Fast path: DuckDB reads the CSV straight into a staging table."""
         src = str(path)
         if header is None:
@@ -383,8 +403,13 @@ class Store:
         try:
             self.con.execute(sql, [src])
         except duckdb.Error as exc:
-            raise InputError(f"could not read CSV: {exc}", file=src) from exc
-        return self._stage_to_values(src)
+            bad = csvread.quote_error(path, name or src, header=header is not None)
+            if bad is not None:
+                raise bad from exc
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+            raise InputError(f"could not read the file as CSV: {reason}",
+                             file=name or src) from exc
+        return self._stage_to_values(name or src)
 
     def _import_values_csv_fast(self, src: str, reader: str, c: Any) -> ImportReport | None:
         """The common case, a clean file: one typed read, set-based checks, no staging copy.
@@ -462,7 +487,7 @@ class Store:
         store) when they are clean, else None (see ``_import_values_csv_fast``)."""
         con = self.con
         row = con.execute(f"""SELECT count(*), count(*) FILTER (WHERE value IS NULL),
-            count(*) FILTER (WHERE NOT isfinite(value)),
+            count(*) FILTER (WHERE NOT isfinite(value) OR abs(value) > {textio.MAX_DATA_VALUE}),
             count(*) FILTER (WHERE period IS NULL OR period = ''),
             count(*) FILTER (WHERE data_element IS NULL OR org_unit IS NULL) FROM {table}
             """).fetchone()
@@ -553,11 +578,26 @@ class Store:
             self.con.unregister("_stage_df")
         return self._stage_to_values(file, aggregated=aggregated)
 
+    def _reset_refusals(self) -> None:
+        """An empty ``_refused`` table for the checks of the import that starts."""
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _refused (row BIGINT, col VARCHAR, "
+                         "reason VARCHAR, value VARCHAR)")
+
     def _refusals(self, sql: str, column: str, reason: str,
                   params: list[Any] | None = None) -> list[Refusal]:
-        rows = self.con.execute(sql, params or []).fetchall()
+        """Note the rows ``sql`` (row, value) refuses in ``_refused`` (in DuckDB, which spills
+        to disk, not in Python lists); the first MAX_REFUSALS of them."""
+        c = self.con
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS _refused (row BIGINT, col VARCHAR, "
+                  "reason VARCHAR, value VARCHAR)")
+        row = c.execute(f"INSERT INTO _refused SELECT CAST(r AS BIGINT), ?, ?, CAST(v AS VARCHAR) "
+                        f"FROM ({sql}) q(r, v)", [column, reason, *(params or [])]).fetchone()
+        if not row or not row[0]:
+            return []
+        rows = c.execute("SELECT row, value FROM _refused WHERE col = ? AND reason = ? "
+                         "ORDER BY row LIMIT ?", [column, reason, MAX_REFUSALS]).fetchall()
         return [Refusal(row=int(r[0]), column=column, reason=reason,
-                        value=None if r[1] is None else str(r[1])) for r in rows]
+                        value=None if r[1] is None else str(r[1])[:200]) for r in rows]
 
     def _stage_frame(self, stage: pd.DataFrame) -> None:
         """Copy a DataFrame into the temp table ``_stage`` that the refusal checks query."""
@@ -659,6 +699,7 @@ class Store:
         c = self.con
         n = int(c.execute("SELECT count(*) FROM _stage").fetchone()[0])  # type: ignore[index]
         report = ImportReport(file=file, kind="data_values", rows=n)
+        self._reset_refusals()
         self._bad_periods_table()
         refusals: list[Refusal] = []
         refusals += self._refusals(
@@ -675,7 +716,14 @@ class Store:
             bad = NULL WHERE lower(bad) IN ('true', 'false') AND de IN (SELECT id FROM
             data_elements WHERE value_type IN ('BOOLEAN', 'TRUE_ONLY'))""")
         refusals += self._refusals(
-            "SELECT rowid + 1, bad FROM _stage WHERE bad <> ''", "value", "non-numeric value")
+            "SELECT rowid + 1, bad FROM _stage WHERE bad <> '' AND TRY_CAST(bad AS DOUBLE) IS "
+            "NULL", "value", "non-numeric value")
+        refusals += self._refusals(
+            "SELECT rowid + 1, bad FROM _stage WHERE bad <> '' AND TRY_CAST(bad AS DOUBLE) IS "
+            "NOT NULL", "value", "not a finite number (infinity or NaN)")
+        refusals += self._refusals(
+            f"SELECT rowid + 1, CAST(num AS VARCHAR) FROM _stage WHERE abs(num) > "
+            f"{textio.MAX_DATA_VALUE}", "value", _BEYOND)
         for vt, (cond, meaning) in NUMERIC_VALUE_TYPES.items():
             if aggregated:
                 cond = cond.replace("num = trunc(num) AND ", "").replace("num = trunc(num)",
@@ -756,10 +804,25 @@ class Store:
         c.execute("DROP TABLE _m")
 
     def _refused(self, report: ImportReport, refusals: list[Refusal]) -> ImportReport:
-        self.con.execute("DROP TABLE IF EXISTS _stage")
-        refusals.sort(key=lambda r: (r.row, r.column))
-        report.refusals = refusals
-        report.refused = len({r.row for r in refusals})
+        """The report of a refused file: the first MAX_REFUSALS problems by row, how many
+        there are (``refusals_total``) and how many rows they touch (``refused``)."""
+        c = self.con
+        c.execute("DROP TABLE IF EXISTS _stage")
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS _refused (row BIGINT, col VARCHAR, "
+                  "reason VARCHAR, value VARCHAR)")
+        counted = c.execute("SELECT count(*), count(DISTINCT row) FROM _refused").fetchone()
+        if counted and counted[0]:
+            first = c.execute("SELECT row, col, reason, value FROM _refused ORDER BY row, col "
+                              "LIMIT ?", [MAX_REFUSALS]).fetchall()
+            report.refusals = [Refusal(row=int(r[0]), column=r[1], reason=r[2], value=r[3])
+                               for r in first]
+            report.refusals_total, report.refused = int(counted[0]), int(counted[1])
+        else:  # checks made in Python (metadata)
+            refusals.sort(key=lambda r: (r.row, r.column))
+            report.refusals = refusals[:MAX_REFUSALS]
+            report.refusals_total = len(refusals)
+            report.refused = len({r.row for r in refusals})
+        c.execute("DROP TABLE IF EXISTS _refused")
         return report
 
     def import_reports(self, df: pd.DataFrame, file: str | None = None) -> ImportReport:
@@ -780,6 +843,7 @@ class Store:
         c = self.con
         self._stage_frame(stage)
         report = ImportReport(file=file, kind="reports", rows=len(stage))
+        self._reset_refusals()
         self._bad_periods_table()
         refusals = self._refusals("SELECT row, pe FROM _stage WHERE pe IS NULL OR pe IN "
                                   "(SELECT pe FROM _bad_pe)", "period", "invalid period")
@@ -825,6 +889,7 @@ class Store:
         c = self.con
         self._stage_frame(stage)
         report = ImportReport(file=file, kind="populations", rows=len(stage))
+        self._reset_refusals()
         refusals = self._unknown_org_units()
         refusals += self._refusals(
             "SELECT row, yr FROM _stage WHERE NOT regexp_full_match(coalesce(yr, ''), "
@@ -833,6 +898,9 @@ class Store:
             "SELECT row, pop FROM _stage WHERE TRY_CAST(pop AS DOUBLE) IS NULL OR NOT "
             "isfinite(TRY_CAST(pop AS DOUBLE)) OR TRY_CAST(pop AS DOUBLE) < 0", "population",
             "not a number >= 0")
+        refusals += self._refusals(
+            f"SELECT row, pop FROM _stage WHERE isfinite(TRY_CAST(pop AS DOUBLE)) AND "
+            f"TRY_CAST(pop AS DOUBLE) > {textio.MAX_DATA_VALUE}", "population", _BEYOND)
         refusals += self._refusals(
             "SELECT row, 'first at row ' || f FROM (SELECT row, min(row) OVER (PARTITION BY ou, "
             "yr) AS f FROM _stage) WHERE row > f", "key", "duplicate org unit and year")
@@ -867,6 +935,7 @@ class Store:
                 ["id", "name"]].astype("string")
         kind = "+".join(prepared) or "metadata"
         report = ImportReport(file=file, kind=kind, rows=sum(len(t) for t in prepared.values()))
+        self._reset_refusals()
         if refusals:
             return self._refused(report, refusals)
         c = self.con
@@ -975,6 +1044,13 @@ def _prepare_org_units(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
     for i in d.index[pop.isna() & d["population"].notna()]:
         refusals.append(Refusal(row=int(i) + 1, column="population", reason="non-numeric value",
                                 value=str(d.at[i, "population"])))
+    for i in d.index[pop.notna()]:  # infinity and negatives would give 0 % and -1,548 %
+        v = float(pop[i])
+        problem = textio.value_problem(v) or (None if v >= 0 else "a population cannot be "
+                                              "negative")
+        if problem:
+            refusals.append(Refusal(row=int(i) + 1, column="population", reason=problem,
+                                    value=str(d.at[i, "population"])))
     d["population"] = pop.astype("float64")
     for col in ("id", "name", "parent_id", "path", "opening_date"):
         d[col] = d[col].astype("string")

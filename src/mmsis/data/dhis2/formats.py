@@ -6,14 +6,13 @@ Everything is read into tidy DataFrames with DHIS2's own column names and values
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from mmsis.data import csvread, textio
 from mmsis.errors import InputError
 
 DEFAULT_COC = "HllvX50cXC0"  # DHIS2's default category option combo
@@ -73,17 +72,21 @@ def _normalise(df: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def read_data_value_set_csv(path: str | Path) -> pd.DataFrame:
-    """dataValueSets CSV (with DHIS2's header, or none in DHIS2's column order) -> DataFrame."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        header = next(csv.reader(fh), [])
-    mapping = csv_column_map(header)
-    if mapping is None:
-        df = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
-        df.columns = CSV_ORDER[: df.shape[1]]
-    else:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=list(mapping))
-        df = df.rename(columns=mapping)
+def read_data_value_set_csv(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
+    """dataValueSets CSV (with DHIS2's header, or none in DHIS2's column order) -> DataFrame.
+
+    Decoded through `textio` (UTF-8, UTF-16 with a BOM, or ``encoding``); errors name the row.
+    """
+    name = str(path)
+    with textio.utf8_file(path, encoding) as p:
+        header = csvread.header(p, name)
+        mapping = csv_column_map(header)
+        if mapping is None:
+            df = csvread.read_frame(p, name, header=None)
+            df.columns = CSV_ORDER[: df.shape[1]]
+        else:
+            df = csvread.read_frame(p, name, usecols=list(mapping))
+            df = df.rename(columns=mapping)
     for col in DV_COLUMNS:
         if col not in df.columns:
             df[col] = ""
@@ -193,9 +196,13 @@ def read_registrations_json(doc: dict[str, Any]) -> pd.DataFrame:
     })
 
 
-def load_json(path: str | Path) -> Any:
-    """Read a JSON file, turning a parse error into an InputError naming the file and line."""
+def load_json(path: str | Path, encoding: str | None = None, file: str | None = None) -> Any:
+    """Read a JSON file through `textio` (encodings named, nesting bounded); errors name the
+    file (``file``, default the path) and line."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", file=str(path), row=exc.lineno) from exc
+        return textio.loads_json(textio.read_text(path, encoding), file or str(path))
+    except InputError as exc:
+        if file and exc.file != file:
+            exc.file = file
+            exc.args = (str(exc),)
+        raise

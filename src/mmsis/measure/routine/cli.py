@@ -11,6 +11,8 @@ from mmsis._cli import console, err_console, print_json, print_table, step
 app = typer.Typer(no_args_is_help=True, help="DHIS2 routine data, indicators, quality.")
 
 STORE_HELP = "DuckDB store file (default: $MMSIS_STORE or ./mmsis.duckdb)."
+ENCODING_HELP = ("The file's text encoding when it is not UTF-8 or UTF-16 with a byte-order "
+                 "mark (e.g. latin-1, cp1252, utf-16-le).")
 
 
 def _store(path: Path | None):  # type: ignore[no-untyped-def]
@@ -24,10 +26,11 @@ def import_cmd(
     file: Path = typer.Argument(..., help="DHIS2 JSON/CSV data values, metadata or reports."),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Import a file all-or-nothing; print imported, updated, ignored and refused rows."""
     with _store(store) as st, step(f"Importing {file}"):
-        rep = st.import_file(file)
+        rep = st.import_file(file, encoding=encoding)
     if json_out:
         print_json(rep)
     else:
@@ -39,8 +42,10 @@ def import_cmd(
 
             df = pd.DataFrame([r.model_dump() for r in rep.refusals[:50]])
             print_table(df, title="Refused rows (nothing was written)")
-            if len(rep.refusals) > 50:
-                console.print(f"... and {len(rep.refusals) - 50} more")
+            more = max(rep.refusals_total, len(rep.refusals)) - 50
+            if more > 0:
+                console.print(f"... and {more:,} more problems (--json lists the first "
+                              f"{len(rep.refusals):,})")
     if not rep.ok:
         raise typer.Exit(2)
 
