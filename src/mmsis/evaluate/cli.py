@@ -489,3 +489,30 @@ def panel(
             f"{info['rows']} district-months ({info['districts']} districts x "
             f"{info['periods']} months) of {element} written to {out}"
         )
+
+
+@app.command("routine-its")
+def routine_its_cmd(
+    store: Path = typer.Option(..., "--store", help="Programme store (e.g. a web workspace's)."),
+    element: str = typer.Option(..., "--element", help="Data element (its UID in the store)."),
+    start: str = typer.Option(..., "--start", help="First month of the change, YYYYMM."),
+    org_unit: str | None = typer.Option(
+        None, "--org-unit", help="Org unit whose subtree is summed (default: the root)."),
+    family: str = typer.Option("quasipoisson", "--family",
+                               help="poisson | quasipoisson | negbin | gaussian."),
+    control: str | None = typer.Option(
+        None, "--control", help="Another org unit: a controlled ITS against its series."),
+    json_out: JsonOpt = False,
+) -> None:
+    """The ITS of a routine series from a programme store, as the web's Evaluation page and
+    the report fit it (mmsis.evaluate.routine_its: same roll-up, start and model)."""
+    from mmsis.data.store import Store
+    from mmsis.evaluate.routine_its import store_its
+
+    if not store.is_file():
+        raise InputError("file not found", file=str(store))
+    with Store(store, read_only=True) as st:
+        result = store_its(st, element, start, org_unit, family, control)
+    title = (f"Interrupted time series of {element} in {org_unit or 'the whole country'} "
+             f"from {start}" + (f", controlled by {control}" if control else ""))
+    _output(result, None, json_out, title, _its_lines)

@@ -132,12 +132,20 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
                                                               G.evaluation_results)
     out.append(_evaluation(ev) if ev is not None else S.unavailable(
         "evaluation", "Evaluation: what changed where MMS arrived", str(ev_why)))
+    its, _ = (None, rt_why) if rt is None else G.attempt(country, "rollout", G.its_results)
+    if its is not None and ev is not None:
+        out[-1].tables.append(S.Table(
+            caption=f"Interrupted time series: {its.element} in {its.district_name} from "
+                    f"{its.start} (rate ratios; as on the Evaluation page)",
+            frame=its.summary))
+        out[-1].sources = list(out[-1].sources) + its.sources
     dr, dr_why = G.attempt(country, "scenario", G.decide_results)
     out.append(_decide(dr) if dr is not None else S.unavailable(
         "decide", "Forecast and impact", str(dr_why)))
     out.append(S.decisions_section(prog, {k.id: k.title for k in fw.key_results}))
     objs = {"fw": fw, "programme": prog, "card": card, "agenda": agenda,
             "strategies": strategies, "measured": measured, "evaluation": ev, "decide": dr,
+            "its": its,
             "survey": s, "routine": rt}
     return out, objs
 
@@ -276,7 +284,8 @@ def build_report(out_dir: Path, country: Any | None = None, programme: Any | Non
         "Strategies": o["strategies"],
         "Measured values": measured,
     }
-    for name, obj, attr in (("Event study", o["evaluation"], "event_study"),
+    for name, obj, attr in (("ITS", o["its"], "summary"),
+                            ("Event study", o["evaluation"], "event_study"),
                             ("Cascade", o["survey"], "cascade"),
                             ("Routine monthly", o["routine"], "trends")):
         if obj is not None:
@@ -297,6 +306,8 @@ def build_report(out_dir: Path, country: Any | None = None, programme: Any | Non
         key["mms_received_any"] = o["measured"]["mms_received_any"]["value"]
     if o["evaluation"] is not None:
         key["did2s_rr"] = float(o["evaluation"].summary.set_index("term").loc["did2s_att", "rr"])
+    if o["its"] is not None:
+        key["its_rr"] = o["its"].level_change["estimate"]
     if o["decide"] is not None:
         key["cost_per_daly"] = float(o["decide"].impact_summary.set_index("measure")
                                      .loc["cost_per_daly", "central"])

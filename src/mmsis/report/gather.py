@@ -276,6 +276,49 @@ def _evaluation(country: Any) -> EvaluationResults:
     )
 
 
+@dataclass
+class ItsResults:
+    """The interrupted time series of ANC1 in the first district to start MMS."""
+
+    district: str
+    district_name: str
+    element: str
+    start: str
+    summary: pd.DataFrame
+    level_change: dict[str, Any]
+    sources: list[str] = field(default_factory=list)
+
+
+def its_results(country: Any) -> ItsResults:
+    """ITS of ANC1 visits over the first district to start MMS (the roll-out's earliest start,
+    then the smallest id), from its start month: mmsis.evaluate.routine_its.store_its, the
+    Evaluation page's and `mmsis evaluate routine-its`'s specification."""
+    from mmsis.data.concepts import concept_map
+    from mmsis.evaluate.routine_its import DEFAULT_FAMILY, level_change, store_its
+
+    store = example_store(country)
+    element = concept_map(store).require("anc1")
+    ro = country.rollout.assign(district_id=lambda f: f["district_id"].astype(str),
+                                mms_start=lambda f: f["mms_start"].astype(str))
+    first = ro.sort_values(["mms_start", "district_id"]).iloc[0]
+    district, start = str(first["district_id"]), str(first["mms_start"])
+    res = store_its(store, element, start, district)
+    names = dict(zip(country.org_units["id"].astype(str), country.org_units["name"], strict=False))
+    summary = res.summary.copy()
+    summary.insert(0, "district", district)
+    summary.insert(1, "data_element", element)
+    summary.insert(2, "start", start)
+    return ItsResults(
+        district=district, district_name=str(names.get(district, district)), element=element,
+        start=start, summary=summary, level_change=level_change(res),
+        sources=[f"Monthly {element} (the country's ANC1 data element) over the subtree of "
+                 f"{names.get(district, district)}, rolled up by mmsis.measure.routine; start "
+                 f"{start} from " + source_of(country, "rollout", "the roll-out table"),
+                 f"Model: mmsis.evaluate.routine_its.store_its ({res.method}, family "
+                 f"{DEFAULT_FAMILY}, one annual harmonic), as the Evaluation page and "
+                 "`mmsis evaluate routine-its`"])
+
+
 def _log(x: Any) -> str:
     import math
 

@@ -12,11 +12,11 @@ import yaml
 from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
+from mmsis.evaluate import routine_its
 from mmsis.web import analytics, services
 from mmsis.web.deps import Access
 
-ITS_FAMILIES = ("poisson", "quasipoisson", "negbin", "gaussian")
-_PERIOD = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
+ITS_FAMILIES = routine_its.ITS_FAMILIES
 
 
 def run_its(
@@ -28,40 +28,22 @@ def run_its(
     family: str = "quasipoisson",
     control: str | None = None,
 ) -> Any:
-    """Interrupted time series (mmsis.evaluate.fit_its) of a routine series around `start`;
-    with a `control` org unit, a controlled ITS (fit_controlled_its) against its series."""
-    from mmsis.evaluate import fit_controlled_its, fit_its
+    """Interrupted time series of a routine series around `start` with the one specification
+    (mmsis.evaluate.routine_its.fit_routine_its, as `mmsis evaluate routine-its` and the
+    report); with a `control` org unit, a controlled ITS against its series. The series are
+    the user's own view (services.routine_series: the subtree, scope-checked)."""
+    from mmsis.evaluate.routine_its import fit_routine_its
 
-    if not _PERIOD.match(start or ""):
-        raise InputError(f"'{start}' is not a month YYYYMM", field="start")
-    if family not in ITS_FAMILIES:
-        raise InputError(f"family must be one of {', '.join(ITS_FAMILIES)}", field="family")
     if control and control == org_unit:
         raise InputError("the control must be another org unit than the one evaluated",
                          field="control")
 
-    def series(unit: str | None, field: str) -> pd.DataFrame:
+    def series(unit: str | None) -> pd.DataFrame:
         rows = services.routine_series(db, access, [data_element], unit)
-        if not rows:
-            raise InputError(f"no values of '{data_element}' here", field=field)
-        frame = pd.DataFrame(rows)[["period", "value"]]
-        frame["post"] = (frame["period"] >= start).astype(int)
-        return frame
+        return pd.DataFrame(rows, columns=["data_element", "org_unit", "period", "value"])
 
-    frame = series(org_unit, "data_element")
-    if control:
-        other = series(control, "control")
-        common = set(frame["period"]) & set(other["period"])
-        frame = pd.concat([frame.assign(treated=1), other.assign(treated=0)], ignore_index=True)
-        frame = frame[frame["period"].isin(common)]
-    treated = frame[frame["treated"] == 1] if control else frame
-    if treated["post"].sum() < 3 or (1 - treated["post"]).sum() < 3:
-        raise InputError("need at least 3 months before and 3 after the start"
-                         + (" in both series" if control else ""), field="start")
-    if control:
-        return fit_controlled_its(frame, "value", "period", "treated", "post",
-                                  family=family)  # type: ignore[arg-type]
-    return fit_its(frame, "value", "period", "post", family=family)  # type: ignore[arg-type]
+    other = series(control) if control else None
+    return fit_routine_its(series(org_unit), start, family, other, what=f"'{data_element}'")
 
 
 def scenario_dict(db: Session, workspace_id: int) -> dict[str, Any] | None:

@@ -165,7 +165,8 @@ def _recoded(file: Path, profile: str, supplement: str, period_months: int | Non
 
 @app.command()
 def cascade(
-    file: Path = typer.Argument(..., help="Survey microdata: .csv, .dta or .parquet."),
+    file: Path | None = typer.Argument(
+        None, help="Survey microdata: .csv, .dta or .parquet (or --store)."),
     profile: str = typer.Option("dhs", "--profile", help="Profile name (dhs, mics) or YAML path."),
     by: str | None = typer.Option(
         None, "--by", help="Domain(s): region, residence, wealth (or their columns, e.g. v190)."
@@ -175,11 +176,27 @@ def cascade(
         None, "--period-months", help="Births within this many months (24 or 60)."
     ),
     level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    store: Path | None = typer.Option(
+        None, "--store", help="Programme store (e.g. a web workspace's) instead of a file: the "
+        "programme cascade of a survey wave (MMS, women with a birth in the past 24 months), "
+        "the one the dashboard and the report show."),
+    wave: str | None = typer.Option(
+        None, "--wave", help="With --store: the survey wave (default: the latest uploaded)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
 ) -> None:
     """The coverage cascade: each step as % of all women and % of the previous step."""
     from mmsis.measure.survey.cascade import cascade as run
 
+    if store is not None:
+        if file is not None:
+            raise InputError("give a survey file or --store, not both", field="store")
+        _store_cascade(store, wave, as_json)
+        return
+    if file is None:
+        raise InputError("give a survey file, or --store for a programme store's wave",
+                         field="file")
+    if wave is not None:
+        raise InputError("--wave goes with --store (the store keeps the waves)", field="wave")
     rec = _recoded(file, profile, supplement, period_months)
     res = run(rec, by=_profile_domains(by, profile), level=level)
     if as_json:
@@ -196,6 +213,33 @@ def cascade(
         Column("of", "share of"),
         Column(("estimate", "ci_low", "ci_high"), "coverage (95% CI)", "ci_percent"),
         Column("n", "women", "count")]), title="MMS/IFA coverage cascade")
+
+
+def _store_cascade(store: Path, wave: str | None, as_json: bool) -> None:
+    """The programme cascade of a store's survey wave (mmsis.measure.survey.programme)."""
+    from mmsis._cli import console
+    from mmsis.data.store import Store
+    from mmsis.data.survey.waves import pick_wave, wave_words
+    from mmsis.measure.survey.programme import denominator_words, programme_cascade
+
+    if not store.is_file():
+        raise InputError("file not found", file=str(store))
+    with Store(store, read_only=True) as st:
+        info, frame = pick_wave(st, wave)
+    res = programme_cascade(frame, file=str(info["file"])).drop(columns=["method"])
+    if as_json:
+        print_json({"wave": info["id"], "survey": info["file"], "wave_words": wave_words(info),
+                    "denominator": denominator_words(), "table": res})
+        return
+    from mmsis.present.tables import Column, readable
+
+    shown = res.assign(of=res["denominator"])
+    print_table(readable(shown, [
+        Column("label", "step"), Column("of", "share of"),
+        Column(("estimate", "ci_low", "ci_high"), "coverage (95% CI)", "ci_percent"),
+        Column("n", "women", "count")]), title="MMS coverage cascade")
+    console.print(f"From {wave_words(info)}; every share is of {denominator_words()} "
+                  "(conditional steps: of the women at the previous step).", highlight=False)
 
 
 def _step_of(of: str, res) -> str:  # type: ignore[no-untyped-def]
