@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench install clean browsers
+.PHONY: demo test lint bench install clean browsers axe
 
 # `make demo` installs what the demo needs (runtime dependencies); `make test` adds the dev
 # tools (pytest, playwright, ...). pip shows its own progress: these steps take a while.
@@ -38,3 +38,12 @@ bench: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) mmsis-demo .pytest_cache .mypy_cache .ruff_cache
+
+# axe-core for the accessibility browser tests (tests/browser/test_narrow_and_accessible.py
+# fetches the same pinned file itself when it is missing; checked against its SHA-256 there).
+AXE_VERSION := 4.10.3
+axe: tests/browser/axe.min.js
+tests/browser/axe.min.js:
+	cd $$(mktemp -d) && npm pack axe-core@$(AXE_VERSION) --silent >/dev/null && \
+	  tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js && \
+	  cp package/axe.min.js $(CURDIR)/tests/browser/axe.min.js
