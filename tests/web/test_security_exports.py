@@ -123,3 +123,21 @@ def test_content_disposition_never_carries_a_line_break() -> None:
     value = content_disposition("a\r\nSet-Cookie: x=1.pdf")
     assert "\r" not in value and "\n" not in value
     value.encode("latin-1")
+
+
+def test_forecast_tables_escape_a_district_named_like_a_formula(tmp_path: Path) -> None:
+    import csv
+
+    from mmsis.datasets import example_country
+    from mmsis.demos.examples import example_scenario
+    from mmsis.forecast.cli import write_forecast
+    from mmsis.forecast.engine import run_forecast
+    from mmsis.forecast.scenario import scenario_from_dict
+
+    result = run_forecast(scenario_from_dict(example_scenario(example_country())))
+    result.months = result.months.assign(district=PAYLOADS[0], delta=-1.5)
+    write_forecast(result, tmp_path)
+    text = (tmp_path / "forecast_months.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert rows and {r["district"] for r in rows} == {"'" + PAYLOADS[0]}
+    assert {r["delta"] for r in rows} == {"-1.5"}  # numbers stay numbers

@@ -76,8 +76,12 @@ def fmt_money(v: float, currency: str) -> str:
 
 
 def write_forecast(result: object, out: Path) -> list[Path]:
-    """Write months/orders/budget/expiry/need CSVs and the charts to a folder."""
+    """Write months/orders/budget/expiry/need CSVs and the charts to a folder.
+
+    The tables are for people (opened in a spreadsheet): formula-like text is escaped.
+    """
     from mmsis.forecast.engine import ForecastResult
+    from mmsis.present.cells import safe_frame
 
     assert isinstance(result, ForecastResult)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,7 +90,7 @@ def write_forecast(result: object, out: Path) -> list[Path]:
         df = getattr(result, name)
         if df is not None:
             paths.append(out / f"forecast_{name}.csv")
-            df.to_csv(paths[-1], index=False)
+            safe_frame(df).to_csv(paths[-1], index=False)
     from mmsis.forecast.charts import write_forecast_charts
 
     paths += write_forecast_charts(result, out)

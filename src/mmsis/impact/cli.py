@@ -76,8 +76,12 @@ def impact(
 
 
 def write_impact(result: object, out: Path) -> list[Path]:
-    """Write summary/tornado/anchors/by-district CSVs and the charts to a folder."""
+    """Write summary/tornado/anchors/by-district CSVs and the charts to a folder.
+
+    The tables are for people (opened in a spreadsheet): formula-like text is escaped.
+    """
     from mmsis.impact.engine import ImpactResult
+    from mmsis.present.cells import safe_frame
 
     assert isinstance(result, ImpactResult)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +89,7 @@ def write_impact(result: object, out: Path) -> list[Path]:
     for name in ("summary", "tornado", "anchors", "by_district", "parameters", "pathways",
                  "acceptability", "thresholds"):
         paths.append(out / f"impact_{name}.csv")
-        getattr(result, name).to_csv(paths[-1], index=False)
+        safe_frame(getattr(result, name)).to_csv(paths[-1], index=False)
     from mmsis.impact.charts import write_impact_charts
 
     paths += write_impact_charts(result, out)
