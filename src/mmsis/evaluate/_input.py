@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mmsis.data.textio import MAX_DATA_VALUE
 from mmsis.errors import InputError
 
 
@@ -35,7 +36,24 @@ def numeric_column(
             row=pos + 1,
             column=col,
         )
-    return values.astype(float)
+    return finite_column(values.astype(float), col, file)
+
+
+def finite_column(values: pd.Series, col: str, file: str | None) -> pd.Series:
+    """Refuse infinities and values beyond what a count can mean (|x| > 1e12): sums of them
+    overflow and models fail far from the cause. Names the first row; NaN (empty) passes."""
+    arr = values.to_numpy(dtype=float)
+    bad = np.isinf(arr) | (np.abs(np.nan_to_num(arr)) > MAX_DATA_VALUE)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{int(bad.sum())} value(s) are infinite or beyond {MAX_DATA_VALUE:,.0f}, more than "
+            f"any count or rate can be (first: {arr[pos]:g})",
+            file=file,
+            row=pos + 1,
+            column=col,
+        )
+    return values
 
 
 def binary_column(df: pd.DataFrame, col: str, file: str | None) -> pd.Series:

@@ -367,7 +367,28 @@ def time_since_interruption(t: np.ndarray, d: np.ndarray, slope_origin: str) -> 
 def fit_family(frame: pd.DataFrame, x: pd.DataFrame, family: str) -> FamilyFit:
     """Fit ``frame.y`` on ``x`` (offset ``frame.off`` when present) with the chosen family:
     Poisson / quasi-Poisson (scale = Pearson chi2/df, as R), NB2 (alpha by profile ML, as
-    MASS::glm.nb) or OLS on rates."""
+    MASS::glm.nb) or OLS on rates. A fit that breaks down numerically (extreme values) is an
+    InputError naming the outcome, not a traceback."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow: checked just below
+            fit = _fit_family(frame, x, family)
+    except InputError:
+        raise
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"the {family} model cannot be fitted to these values ({reason}); "
+                         "look for extreme or constant values", field="outcome") from exc
+    if not (np.all(np.isfinite(fit.params.to_numpy())) and np.all(np.isfinite(fit.vcov))):
+        raise InputError(f"the {family} model gives no finite estimates for these values; "
+                         "look for extreme or constant values", field="outcome")
+    return fit
+
+
+def _fit_family(frame: pd.DataFrame, x: pd.DataFrame, family: str) -> FamilyFit:
+    """`fit_family` without its numerical checks."""
     import statsmodels.api as sm
 
     has_off = "off" in frame
