@@ -10,11 +10,11 @@ from mmsis.errors import InputError
 from mmsis.framework.loader import load_framework
 from mmsis.plan.scorecard import assess
 from mmsis.plan.workspace import (
-    Evidence,
     KeyResultStatus,
     Measurement,
     Programme,
     Region,
+    StatusEvidence,
     load_programme,
     save_programme,
 )
@@ -112,7 +112,7 @@ def test_region_phase_and_measurements_override(fw) -> None:  # type: ignore[no-
 def test_yaml_round_trip_and_errors(tmp_path: Path) -> None:
     prog = Programme(country="X", key_results=[KeyResultStatus(
         key_result="explore_policy_tag", status="partly",
-        evidence=[Evidence(note="draft decree", file="d.pdf", who="MoH")])])
+        evidence=[StatusEvidence(note="draft decree", file="d.pdf", who="MoH")])])
     path = tmp_path / "plan.yaml"
     save_programme(prog, path)
     text = path.read_text()

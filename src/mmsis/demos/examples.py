@@ -22,10 +22,10 @@ from mmsis.plan.workspace import (
     Barrier,
     Context,
     DataLinks,
-    Evidence,
     KeyResultStatus,
     Programme,
     Region,
+    StatusEvidence,
     StrategyChoice,
 )
 
@@ -49,7 +49,7 @@ def example_programme(country: Any | None = None) -> Programme:
     for kr, (status, note, file, when, who) in raw["statuses"].items():
         statuses.append(KeyResultStatus(
             key_result=kr, status=status,
-            evidence=[Evidence(note=note, file=file or None,
+            evidence=[StatusEvidence(note=note, file=file or None,
                                date=date.fromisoformat(when) if when else None, who=who)],
         ))
     regions: list[Region] = []

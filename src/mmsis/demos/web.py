@@ -34,7 +34,7 @@ def seed_demo(
     from mmsis.web import db as dbm
     from mmsis.web.deps import Access
     from mmsis.web.models import (
-        KeyResultStatus,
+        KeyResultStatusRow,
         User,
         Workspace,
         utcnow,
@@ -90,7 +90,7 @@ def seed_demo(
             for s in prog.key_results:
                 note = "; ".join(e.note for e in s.evidence if e.note)
                 db.add(
-                    KeyResultStatus(
+                    KeyResultStatusRow(
                         workspace_id=ws.id,
                         key_result_id=s.key_result,
                         status=s.status,

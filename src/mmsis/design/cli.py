@@ -80,7 +80,7 @@ def _sentence(result: Any) -> str:
         return sentences.crt(result)
     if isinstance(result, r.IndividualResult):
         return sentences.individual(result)
-    if isinstance(result, r.SteppedWedgeResult):
+    if isinstance(result, r.SteppedWedgePower):
         return sentences.stepped_wedge_power(result)
     if isinstance(result, r.SimulationPower):
         return sentences.simulated_power(result)
@@ -124,7 +124,7 @@ def _key_numbers(result: Any) -> list[tuple[str, str]]:
             rows += [("People per arm", fmt.count(result.n_per_arm)),
                      ("People in all", fmt.count(2 * result.n_per_arm))]
         return rows + [("Power", pct(result.power))]
-    if isinstance(result, r.SteppedWedgeResult):
+    if isinstance(result, r.SteppedWedgePower):
         return [("Power", pct(result.power)), ("Clusters", fmt.count(result.n_clusters)),
                 ("Periods", fmt.count(result.n_periods)),
                 ("Effect to detect", fmt.number(result.theta)),

@@ -92,7 +92,7 @@ class CrtResult(_Result):
     cv_method: str | None = None  # design effect for a CV of sizes: taylor | eldridge
 
 
-class SteppedWedgeResult(_Result):
+class SteppedWedgePower(_Result):
     """Power of a stepped-wedge design from the GLS variance of the treatment effect."""
 
     power: float

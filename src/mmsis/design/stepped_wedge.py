@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from mmsis.design import _checks
-from mmsis.design.results import HooperResult, SteppedWedgeResult, SwLayout, WoertmanResult
+from mmsis.design.results import HooperResult, SteppedWedgePower, SwLayout, WoertmanResult
 from mmsis.errors import InputError
 
 FloatArray = NDArray[np.float64]
@@ -251,7 +251,7 @@ def stepped_wedge_power(
     rho: float = 0.0,
     gamma: float = 0.0,
     alpha: float = 0.05,
-) -> SteppedWedgeResult:
+) -> SteppedWedgePower:
     """Power of a stepped-wedge trial (swCRTdesign swPwr, cross-sectional).
 
     Binary outcomes (p0, p1) use sigma^2 = pbar(1 - pbar), pbar = (p0 + p1)/2, as swPwr does.
@@ -317,7 +317,7 @@ def stepped_wedge_power(
         var = gls_variance(x, n_arr, sigma2, tau, eta, rho, gamma)
         method = "GLS variance (swCRTdesign swPwr model)"
     power = float(normal_power(theta, var, alpha))
-    return SteppedWedgeResult(
+    return SteppedWedgePower(
         power=power, var_theta=var, se=math.sqrt(var), theta=theta, alpha=alpha,
         n_clusters=x.shape[0], n_periods=x.shape[1], tau=tau, eta=eta, rho=rho, gamma=gamma,
         sigma2=sigma2, closed_form=closed,

@@ -25,7 +25,7 @@ KRStatusValue = Literal["met", "partly", "not_met", "not_applicable"]
 Decision = Literal["suggested", "accepted", "rejected"]
 
 
-class Evidence(BaseModel):
+class StatusEvidence(BaseModel):
     """One piece of evidence behind a key-result status: a note, a file, a date, who."""
 
     note: str = ""
@@ -40,7 +40,7 @@ class KeyResultStatus(BaseModel):
     key_result: str
     status: KRStatusValue
     region: str | None = None
-    evidence: list[Evidence] = Field(default_factory=list)
+    evidence: list[StatusEvidence] = Field(default_factory=list)
 
 
 class Measurement(BaseModel):

@@ -15,7 +15,7 @@ QUALITY_FLAGS_SHOWN = 25
 
 def programme(db: Session, access: Access) -> Any:
     """The workspace's programme (mmsis.plan) with the key-result statuses saved on the web."""
-    from mmsis.plan.workspace import Evidence, KeyResultStatus, Programme
+    from mmsis.plan.workspace import KeyResultStatus, Programme, StatusEvidence
 
     ws = access.workspace
     if ws.programme_json:
@@ -28,10 +28,11 @@ def programme(db: Session, access: Access) -> Any:
     for kr_id, row in saved.items():
         if row.status not in ("met", "partly", "not_met", "not_applicable"):
             continue
-        files = [Evidence(note=row.note, file=e.filename) for e in evidence.get(kr_id, [])]
+        files = [StatusEvidence(note=row.note, file=e.filename) for e in evidence.get(kr_id, [])]
         statuses.append(
             KeyResultStatus(
-                key_result=kr_id, status=row.status, evidence=files or [Evidence(note=row.note)]
+                key_result=kr_id, status=row.status,
+                evidence=files or [StatusEvidence(note=row.note)]
             )
         )
     from mmsis.web import group_work

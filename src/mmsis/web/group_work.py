@@ -23,7 +23,7 @@ from mmsis.plan.chnri import ALLOWED_SCORES, CRITERION_LABELS, DEFAULT_CRITERIA,
 from mmsis.plan.decisions import ACTION_STATUSES, Action, Adaptation
 from mmsis.web.db import begin_write
 from mmsis.web.deps import Access, NotFound
-from mmsis.web.models import ActionRecord, AgendaItem, ChnriScore, DecisionRecord, User, utcnow
+from mmsis.web.models import ActionRecord, AgendaItemRow, ChnriScore, DecisionRecord, User, utcnow
 from mmsis.web.services import audit
 
 M = TypeVar("M", bound=BaseModel)
@@ -68,10 +68,10 @@ def criterion_label(name: str) -> str:
 def agenda_questions(db: Session, workspace_id: int) -> list[AgendaQuestion]:
     """The agenda's questions not rejected, in rank order, keyed by framework id (or item-N)."""
     rows = db.scalars(
-        select(AgendaItem)
-        .where(AgendaItem.workspace_id == workspace_id, AgendaItem.kind == "question",
-               AgendaItem.decision != "rejected")
-        .order_by(AgendaItem.rank, AgendaItem.id))
+        select(AgendaItemRow)
+        .where(AgendaItemRow.workspace_id == workspace_id, AgendaItemRow.kind == "question",
+               AgendaItemRow.decision != "rejected")
+        .order_by(AgendaItemRow.rank, AgendaItemRow.id))
     return [AgendaQuestion(r.ref_id or f"item-{r.id}", r.text) for r in rows]
 
 

@@ -118,7 +118,7 @@ class OrgUnit(Base):
     population: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
-class KeyResultStatus(Base):
+class KeyResultStatusRow(Base):
     """The group's assessment of one key result of the framework in this workspace."""
 
     __tablename__ = "key_result_status"
@@ -132,7 +132,7 @@ class KeyResultStatus(Base):
     __table_args__ = (UniqueConstraint("workspace_id", "key_result_id"),)
 
 
-class Evidence(Base):
+class EvidenceRow(Base):
     """A file attached as evidence to a key result."""
 
     __tablename__ = "evidence"
@@ -147,7 +147,7 @@ class Evidence(Base):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class AgendaItem(Base):
+class AgendaItemRow(Base):
     """A research question or implementation strategy on the workspace's IR agenda."""
 
     __tablename__ = "agenda_items"

@@ -33,7 +33,7 @@ _SURVEY_INT = {"v001", "v002", "v005", "v021", "v022", "v023", "v024", "v025", "
 
 
 @dataclass
-class Refusal:
+class RowRefusal:
     """One refused row: 1-based data row (header excluded), the column and why."""
 
     row: int | None
@@ -46,7 +46,7 @@ class Parsed:
     """The result of checking an upload: clean rows, or the refusals that block the import."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
-    refused: list[Refusal] = field(default_factory=list)
+    refused: list[RowRefusal] = field(default_factory=list)
     total: int = 0
 
     @property
@@ -138,14 +138,14 @@ def parse_survey(
     out = Parsed(total=len(records))
     seen: dict[str, int] = {}
     for i, rec in enumerate(records, start=1):
-        errors: list[Refusal] = []
+        errors: list[RowRefusal] = []
         if None in rec:
-            errors.append(Refusal(i, None, "the row has more fields than the header"))
+            errors.append(RowRefusal(i, None, "the row has more fields than the header"))
         caseid = str(rec.get("caseid") or "").strip()
         if not caseid:
-            errors.append(Refusal(i, "caseid", "the case id is empty"))
+            errors.append(RowRefusal(i, "caseid", "the case id is empty"))
         elif caseid in seen:
-            errors.append(Refusal(i, "caseid", f"duplicate case id of row {seen[caseid]}"))
+            errors.append(RowRefusal(i, "caseid", f"duplicate case id of row {seen[caseid]}"))
         clean: dict[str, Any] = {}
         for col in header:
             raw = rec.get(col)
@@ -153,10 +153,10 @@ def parse_survey(
             if col in _SURVEY_INT and (raw not in (None, "") or col in SURVEY_REQUIRED):
                 num = _number(raw)
                 if num is None or num != int(num):
-                    errors.append(Refusal(i, col, f"'{raw}' is not a whole number"))
+                    errors.append(RowRefusal(i, col, f"'{raw}' is not a whole number"))
                     continue
                 if col == "v005" and num <= 0:
-                    errors.append(Refusal(i, col, "the sampling weight must be positive"))
+                    errors.append(RowRefusal(i, col, "the sampling weight must be positive"))
                     continue
                 clean[col] = int(num)
             else:
@@ -165,10 +165,11 @@ def parse_survey(
         if district_paths is not None and district:
             path = district_paths.get(str(district))
             if path is None:
-                errors.append(Refusal(i, "district_id", f"'{district}' is not a district here"))
+                errors.append(RowRefusal(i, "district_id", f"'{district}' is not a district here"))
             elif not scopes.contains(scope_path, path):
                 errors.append(
-                    Refusal(i, "district_id", f"'{district}' is outside your part of the hierarchy")
+                    RowRefusal(i, "district_id",
+                               f"'{district}' is outside your part of the hierarchy")
                 )
         if errors:
             out.refused.extend(errors)
@@ -176,11 +177,11 @@ def parse_survey(
         seen[caseid] = i
         out.rows.append(clean)
     if not records:
-        out.refused.append(Refusal(None, None, "the file holds no rows"))
+        out.refused.append(RowRefusal(None, None, "the file holds no rows"))
     return out
 
 
-def refusals_as_dicts(refused: Iterable[Refusal]) -> list[dict[str, Any]]:
+def refusals_as_dicts(refused: Iterable[RowRefusal]) -> list[dict[str, Any]]:
     """Refusals as JSON-ready dicts (the first MAX_REFUSALS_KEPT)."""
     return [
         {"row": r.row, "column": r.column, "message": r.message}

@@ -16,10 +16,10 @@ from mmsis.web import scope as scopes
 from mmsis.web.db import begin_write
 from mmsis.web.deps import Access, NotFound
 from mmsis.web.models import (
-    AgendaItem,
+    AgendaItemRow,
     AuditEntry,
-    Evidence,
-    KeyResultStatus,
+    EvidenceRow,
+    KeyResultStatusRow,
     Membership,
     OrgUnit,
     Upload,
@@ -143,15 +143,16 @@ def org_unit_paths(db: Session, workspace_id: int, level: int | None = None) -> 
 # --- key results -----------------------------------------------------------------------------
 
 
-def key_result_statuses(db: Session, workspace_id: int) -> dict[str, KeyResultStatus]:
+def key_result_statuses(db: Session, workspace_id: int) -> dict[str, KeyResultStatusRow]:
     """The saved status of each key result in a workspace."""
-    rows = db.scalars(select(KeyResultStatus).where(KeyResultStatus.workspace_id == workspace_id))
+    rows = db.scalars(select(KeyResultStatusRow)
+                      .where(KeyResultStatusRow.workspace_id == workspace_id))
     return {r.key_result_id: r for r in rows}
 
 
 def set_key_result(
     db: Session, access: Access, key_result_id: str, status: str, note: str
-) -> KeyResultStatus:
+) -> KeyResultStatusRow:
     """Record the group's status and note for a key result, with an audit entry."""
     begin_write(db)
     from mmsis.framework import load_framework
@@ -164,14 +165,14 @@ def set_key_result(
     if len(note) > 5000:
         raise InputError("the note is longer than 5000 characters", field="note")
     row = db.scalar(
-        select(KeyResultStatus).where(
-            KeyResultStatus.workspace_id == access.workspace.id,
-            KeyResultStatus.key_result_id == key_result_id,
+        select(KeyResultStatusRow).where(
+            KeyResultStatusRow.workspace_id == access.workspace.id,
+            KeyResultStatusRow.key_result_id == key_result_id,
         )
     )
     before = {"status": row.status, "note": row.note} if row else None
     if row is None:
-        row = KeyResultStatus(workspace_id=access.workspace.id, key_result_id=key_result_id)
+        row = KeyResultStatusRow(workspace_id=access.workspace.id, key_result_id=key_result_id)
         db.add(row)
     row.status, row.note = status, note.strip()
     row.updated_by, row.updated_at = access.user.id, utcnow()
@@ -190,7 +191,7 @@ def set_key_result(
 
 def add_evidence(
     db: Session, access: Access, key_result_id: str, filename: str, content: bytes
-) -> Evidence:
+) -> EvidenceRow:
     """Attach an evidence file (type and size checked first) to a key result."""
     begin_write(db)
     from mmsis.framework import load_framework
@@ -199,7 +200,7 @@ def add_evidence(
         raise NotFound(f"no key result '{key_result_id}'")
     ctype = parsers.check_evidence_file(filename, content)
     safe_name = filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
-    ev = Evidence(
+    ev = EvidenceRow(
         workspace_id=access.workspace.id,
         key_result_id=key_result_id,
         filename=safe_name,
@@ -224,11 +225,11 @@ def add_evidence(
     return ev
 
 
-def evidence_list(db: Session, workspace_id: int) -> dict[str, list[Evidence]]:
+def evidence_list(db: Session, workspace_id: int) -> dict[str, list[EvidenceRow]]:
     """Evidence files (without content) per key result."""
-    out: dict[str, list[Evidence]] = {}
+    out: dict[str, list[EvidenceRow]] = {}
     rows = db.scalars(
-        select(Evidence).where(Evidence.workspace_id == workspace_id).order_by(Evidence.id)
+        select(EvidenceRow).where(EvidenceRow.workspace_id == workspace_id).order_by(EvidenceRow.id)
     )
     for ev in rows:
         out.setdefault(ev.key_result_id, []).append(ev)
@@ -238,20 +239,20 @@ def evidence_list(db: Session, workspace_id: int) -> dict[str, list[Evidence]]:
 # --- agenda --------------------------------------------------------------------------------
 
 
-def agenda(db: Session, workspace_id: int) -> list[AgendaItem]:
+def agenda(db: Session, workspace_id: int) -> list[AgendaItemRow]:
     """Agenda items in rank order."""
     return list(
         db.scalars(
-            select(AgendaItem)
-            .where(AgendaItem.workspace_id == workspace_id)
-            .order_by(AgendaItem.rank, AgendaItem.id)
+            select(AgendaItemRow)
+            .where(AgendaItemRow.workspace_id == workspace_id)
+            .order_by(AgendaItemRow.rank, AgendaItemRow.id)
         )
     )
 
 
 def add_agenda_item(
     db: Session, access: Access, kind: str, text: str, ref_id: str | None = None
-) -> AgendaItem:
+) -> AgendaItemRow:
     """Add a question or strategy at the bottom of the agenda."""
     begin_write(db)
     if kind not in AGENDA_KINDS:
@@ -263,11 +264,13 @@ def add_agenda_item(
         raise InputError("the text is longer than 2000 characters", field="text")
     wid = access.workspace.id
     if ref_id and db.scalar(
-        select(AgendaItem).where(AgendaItem.workspace_id == wid, AgendaItem.ref_id == ref_id)
+        select(AgendaItemRow).where(AgendaItemRow.workspace_id == wid,
+                                    AgendaItemRow.ref_id == ref_id)
     ):
         raise InputError(f"'{ref_id}' is on the agenda already", field="ref_id")
-    top = db.scalar(select(func.max(AgendaItem.rank)).where(AgendaItem.workspace_id == wid)) or 0
-    item = AgendaItem(
+    top = db.scalar(select(func.max(AgendaItemRow.rank))
+                    .where(AgendaItemRow.workspace_id == wid)) or 0
+    item = AgendaItemRow(
         workspace_id=wid,
         kind=kind,
         ref_id=ref_id,
@@ -282,14 +285,14 @@ def add_agenda_item(
     return item
 
 
-def _item(db: Session, access: Access, item_id: int) -> AgendaItem:
-    item = db.get(AgendaItem, item_id)
+def _item(db: Session, access: Access, item_id: int) -> AgendaItemRow:
+    item = db.get(AgendaItemRow, item_id)
     if item is None or item.workspace_id != access.workspace.id:
         raise NotFound("no such agenda item")
     return item
 
 
-def decide_agenda_item(db: Session, access: Access, item_id: int, decision: str) -> AgendaItem:
+def decide_agenda_item(db: Session, access: Access, item_id: int, decision: str) -> AgendaItemRow:
     """Accept, reject or re-open an agenda item."""
     begin_write(db)
     if decision not in DECISIONS:
@@ -301,7 +304,8 @@ def decide_agenda_item(db: Session, access: Access, item_id: int, decision: str)
     return item
 
 
-def move_agenda_item(db: Session, access: Access, item_id: int, new_rank: int) -> list[AgendaItem]:
+def move_agenda_item(db: Session, access: Access, item_id: int,
+                     new_rank: int) -> list[AgendaItemRow]:
     """Move an item to a 1-based rank, renumbering the others so ranks stay 1..n."""
     begin_write(db)
     item = _item(db, access, item_id)
@@ -467,8 +471,8 @@ def data_version(db: Session, workspace_id: int) -> int:
 def key_results_version(db: Session, workspace_id: int) -> tuple[int, str]:
     """Changes whenever a key-result status changes (what the ranked agenda depends on)."""
     n, last = db.execute(
-        select(func.count(), func.max(KeyResultStatus.updated_at)).where(
-            KeyResultStatus.workspace_id == workspace_id
+        select(func.count(), func.max(KeyResultStatusRow.updated_at)).where(
+            KeyResultStatusRow.workspace_id == workspace_id
         )
     ).one()
     return int(n or 0), str(last)

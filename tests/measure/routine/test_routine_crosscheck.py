@@ -12,7 +12,7 @@ import pytest
 
 from mmsis.data.store import Store
 from mmsis.measure.routine import compute_indicators, quality_review
-from mmsis.measure.routine.definitions import Definitions, Indicator
+from mmsis.measure.routine.definitions import Definitions, RoutineIndicator
 
 RULES = ["SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT", "COUNT",
          "MIN", "MAX"]
@@ -106,7 +106,7 @@ def test_every_aggregation_type_agrees_with_pandas(random_store, level: int, pty
                                                    ytd: bool) -> None:  # type: ignore[no-untyped-def]
     st, ous, dv, _ = random_store
     defs = Definitions(file="crosscheck", indicators=[
-        Indicator(id=r, name=r, numerator=f"#{{X_{r}}}") for r in RULES])
+        RoutineIndicator(id=r, name=r, numerator=f"#{{X_{r}}}") for r in RULES])
     res = compute_indicators(st, level=level, period_type=ptype, definitions=defs, ytd=ytd)
     for rule in RULES:
         ref = _pandas_item(dv, ous, level, ptype, rule, ytd)
@@ -119,7 +119,7 @@ def test_every_aggregation_type_agrees_with_pandas(random_store, level: int, pty
 
 def test_annualized_coverage_with_yearly_populations_agrees_with_pandas(random_store) -> None:  # type: ignore[no-untyped-def]
     st, ous, dv, pops = random_store
-    defs = Definitions(file="crosscheck", indicators=[Indicator(
+    defs = Definitions(file="crosscheck", indicators=[RoutineIndicator(
         id="cov", name="cov", numerator="#{X_SUM}", denominator="P{population}", factor=1000,
         annualized=True)])
     yearly = {(r.orgUnit, int(r.year)): r.population for r in pops.itertuples()}

@@ -12,7 +12,7 @@ import pytest
 from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.measure.routine import compute_indicators
-from mmsis.measure.routine.definitions import Definitions, Indicator, load_definitions
+from mmsis.measure.routine.definitions import Definitions, RoutineIndicator, load_definitions
 from mmsis.measure.routine.expressions import Expression
 
 MONTHS = [f"2024{m:02d}" for m in range(1, 7)]
@@ -249,9 +249,9 @@ def test_reporting_rate_items_and_days() -> None:
                                 "on_time"])
     assert st.import_reports(rep).ok
     defs = Definitions(file="t", indicators=[
-        Indicator(id="rr", name="rr", numerator="R{DS.REPORTING_RATE}"),
-        Indicator(id="rrt", name="rrt", numerator="R{DS.REPORTING_RATE_ON_TIME}"),
-        Indicator(id="days", name="days", numerator="[days]")])
+        RoutineIndicator(id="rr", name="rr", numerator="R{DS.REPORTING_RATE}"),
+        RoutineIndicator(id="rrt", name="rrt", numerator="R{DS.REPORTING_RATE_ON_TIME}"),
+        RoutineIndicator(id="days", name="days", numerator="[days]")])
     res = compute_indicators(st, level=1, period_type="quarterly", definitions=defs)
     assert _val(res, "rr", "R", "2024Q1") == pytest.approx(100 * 5 / 6)
     assert _val(res, "rrt", "R", "2024Q1") == pytest.approx(100 * 2 / 6)

@@ -37,7 +37,7 @@ class DerivedItem(BaseModel):
     aggregation_type: str = "SUM"
 
 
-class Indicator(BaseModel):
+class RoutineIndicator(BaseModel):
     """An indicator: numerator / denominator x factor, optionally annualized."""
 
     id: str
@@ -49,7 +49,7 @@ class Indicator(BaseModel):
     source: str | None = None
 
 
-class Threshold(BaseModel):
+class QualityThreshold(BaseModel):
     """A quality threshold with its source."""
 
     value: float
@@ -70,12 +70,12 @@ class QualityConfig(BaseModel):
     """Settings of the data-quality review (WHO DQR toolkit defaults)."""
 
     data_set: str = "reporting"  # the concept: the mapping's reporting data set
-    completeness_threshold: Threshold = Threshold(value=80)
-    timeliness_threshold: Threshold = Threshold(value=75)
-    outlier_moderate_sd: Threshold = Threshold(value=2)
-    outlier_extreme_sd: Threshold = Threshold(value=3)
-    modified_z: Threshold = Threshold(value=3.5)
-    consistency_threshold: Threshold = Threshold(value=33)
+    completeness_threshold: QualityThreshold = QualityThreshold(value=80)
+    timeliness_threshold: QualityThreshold = QualityThreshold(value=75)
+    outlier_moderate_sd: QualityThreshold = QualityThreshold(value=2)
+    outlier_extreme_sd: QualityThreshold = QualityThreshold(value=3)
+    modified_z: QualityThreshold = QualityThreshold(value=3.5)
+    consistency_threshold: QualityThreshold = QualityThreshold(value=33)
     outlier_data_elements: list[str] = Field(default_factory=list)
     trend_data_elements: list[str] = Field(default_factory=list)
     internal_consistency: list[ConsistencyPair] = Field(default_factory=list)
@@ -84,7 +84,7 @@ class QualityConfig(BaseModel):
     # roll-out file is given) and the months of ramp-up after it (no outlier flags then).
     rollout_data_elements: list[str] = Field(default_factory=list)
     rollout_start_element: str | None = None
-    rollout_ramp_months: Threshold = Threshold(value=6)
+    rollout_ramp_months: QualityThreshold = QualityThreshold(value=6)
 
 
 class Definitions(BaseModel):
@@ -93,7 +93,7 @@ class Definitions(BaseModel):
     constants: dict[str, Constant] = Field(default_factory=dict)
     derived_items: dict[str, DerivedItem] = Field(default_factory=dict)
     denominators: dict[str, str] = Field(default_factory=dict)
-    indicators: list[Indicator] = Field(default_factory=list)
+    indicators: list[RoutineIndicator] = Field(default_factory=list)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     file: str | None = None
 
@@ -132,7 +132,7 @@ class Definitions(BaseModel):
             "denominators": {k: expr(v) for k, v in self.denominators.items()},
             "quality": quality})
 
-    def get(self, ids: list[str] | None) -> list[Indicator]:
+    def get(self, ids: list[str] | None) -> list[RoutineIndicator]:
         """The indicators with the given ids (all when None), in the order asked."""
         if not ids:
             return list(self.indicators)

@@ -32,7 +32,7 @@ from mmsis.web.deps import (
     viewer,
 )
 from mmsis.web.downloads import attachment
-from mmsis.web.models import Evidence, Upload, User
+from mmsis.web.models import EvidenceRow, Upload, User
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -255,7 +255,7 @@ def get_evidence(
     evidence_id: int, access: Access = Depends(viewer), db: Session = DB
 ) -> Response:
     """Download an evidence file."""
-    ev = db.get(Evidence, evidence_id)
+    ev = db.get(EvidenceRow, evidence_id)
     if ev is None or ev.workspace_id != access.workspace.id:
         raise NotFound("no such evidence file")
     return Response(ev.content, media_type=ev.content_type, headers=attachment(ev.filename))

@@ -1,0 +1,60 @@
+"""The public surface of mmsis: unique class names.
+
+Every importable module is walked (the database migrations, which run on import, excepted), so
+a new class or function is checked without being listed here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections import defaultdict
+from types import ModuleType
+from typing import Any
+
+import mmsis
+
+SKIP = ("mmsis.web.migrations",)
+
+
+def _public(name: str) -> bool:
+    return not any(part.startswith("_") for part in name.split("."))
+
+
+def public_modules() -> list[ModuleType]:
+    """Every public module of mmsis, imported."""
+    out = [mmsis]
+    for info in pkgutil.walk_packages(mmsis.__path__, prefix="mmsis."):
+        if info.name.startswith(SKIP) or not _public(info.name):
+            continue
+        out.append(importlib.import_module(info.name))
+    return out
+
+
+MODULES = public_modules()
+
+
+def _defined(mod: ModuleType) -> list[tuple[str, Any]]:
+    """Public classes and functions defined in the module itself (not imported into it)."""
+    return [(name, obj) for name, obj in vars(mod).items()
+            if not name.startswith("_") and (inspect.isclass(obj) or inspect.isfunction(obj))
+            and getattr(obj, "__module__", None) == mod.__name__]
+
+
+def test_the_walk_sees_the_packages() -> None:
+    names = {m.__name__ for m in MODULES}
+    assert {"mmsis.results", "mmsis.web.models", "mmsis.plan.workspace",
+            "mmsis.framework.models", "mmsis.demos.examples"} <= names
+    assert len(names) > 100
+
+
+def test_public_class_names_are_unique() -> None:
+    where: dict[str, list[str]] = defaultdict(list)
+    for mod in MODULES:
+        for name, obj in _defined(mod):
+            if inspect.isclass(obj):
+                where[name].append(mod.__name__)
+    twice = {k: v for k, v in where.items() if len(v) > 1}
+    assert not twice, f"public class names defined more than once: {twice}"
+
