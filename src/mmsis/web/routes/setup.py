@@ -3,7 +3,9 @@
 API: GET /api/jobs/{id} (members of the job's workspace; others 404), its report download;
 POST /api/workspaces/{id}/org-units | /populations (multipart `file`), PATCH
 /api/workspaces/{id} (phase), GET/PUT/DELETE /api/workspaces/{id}/dhis2, POST .../dhis2/test,
-POST .../dhis2/sync (202 {"job": id}), POST .../report-jobs (202 {"job": id}).
+POST .../dhis2/sync (202 {"job": id}), POST .../report-jobs (202 {"job": id}),
+GET/PUT /api/workspaces/{id}/concepts (the country's concept mapping; members read, owners of
+the whole country and admins change it).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from mmsis.web.deps import (
     editor,
     owner,
     upload_access,
+    viewer,
 )
 from mmsis.web.downloads import attachment
 from mmsis.web.job_models import Job
@@ -257,6 +260,49 @@ def post_sync(body: SyncIn, access: Access = Depends(owner), db: Session = DB) -
     return {"job": job.id}
 
 
+class ConceptsIn(BaseModel):
+    """A concept mapping in its file form (mmsis.data.concepts.from_document): elements
+    (concept: UID, or {data_element, aggregation_type}), levels {district, region} and the
+    reporting data set."""
+
+    elements: dict[str, str | dict[str, str]] = Field(default_factory=dict, max_length=100)
+    levels: dict[str, int | None] = Field(default_factory=dict, max_length=10)
+    reporting_data_set: str | None = Field(default=None, max_length=100)
+
+
+def _save_concepts(db: Session, access: Access, doc: dict[str, Any]) -> dict[str, Any]:
+    """Validate and save a mapping (national owners and admins), with an audit entry."""
+    from mmsis.data.concepts import from_document
+    from mmsis.web import programme, services
+
+    onboarding.require_national_owner(access)
+    mapping = from_document(doc, file="concept mapping")
+    programme.save_concepts(db, access.workspace, mapping)
+    services.audit(db, access, "update", "concepts", access.workspace.id,
+                   elements=mapping.elements, district_level=mapping.district_level,
+                   region_level=mapping.region_level,
+                   reporting_data_set=mapping.reporting_data_set)
+    db.commit()
+    return programme.concepts_document(access.workspace)
+
+
+@api.get("/workspaces/{workspace_id}/concepts")
+def get_concepts(access: Access = Depends(viewer)) -> dict[str, Any]:
+    """The workspace's concept mapping: each concept's data element (UID, name, aggregation
+    type), the district and region levels, the reporting data set, whether it was saved."""
+    from mmsis.web import programme
+
+    return programme.concepts_document(access.workspace)
+
+
+@api.put("/workspaces/{workspace_id}/concepts")
+def put_concepts(body: ConceptsIn, access: Access = Depends(owner), db: Session = DB
+                 ) -> dict[str, Any]:
+    """Replace the concept mapping (validated: unknown data elements and levels outside the
+    hierarchy are refused, naming them)."""
+    return _save_concepts(db, access, body.model_dump(exclude_none=True))
+
+
 # --- pages ------------------------------------------------------------------------------------
 
 
@@ -274,9 +320,21 @@ def job_fragment(
     return render(request, "_job.html", _job_template_ctx(_job_for(db, auth, job_id)))
 
 
+def _element_choices(access: Access) -> list[tuple[str, str]]:
+    """The workspace's data elements (id, "name (id)") for the concept form."""
+    from mmsis.web import programme
+
+    if not programme.has_store(access.workspace):
+        return []
+    with programme.reading(access.workspace) as st:
+        rows = st.con.execute("SELECT id, coalesce(name, id) FROM data_elements ORDER BY 2"
+                              ).fetchall()
+    return [(str(i), f"{n} ({i})" if n != i else str(i)) for i, n in rows]
+
+
 def _setup_ctx(request: Request, db: Session, access: Access, **extra: Any) -> dict[str, Any]:
     from mmsis.framework import load_framework
-    from mmsis.web import services
+    from mmsis.web import programme, services
 
     units = services.org_units(db, access)
     levels: dict[int, int] = {}
@@ -290,6 +348,8 @@ def _setup_ctx(request: Request, db: Session, access: Access, **extra: Any) -> d
         "n_units": len(units),
         "levels": sorted(levels.items()),
         "dhis2": onboarding.connection_out(onboarding.dhis2_connection(db, access.workspace.id)),
+        "concepts": programme.concepts_document(access.workspace),
+        "element_choices": _element_choices(access),
         "jobs": [_job_template_ctx(j) for j in jobs.recent_jobs(db, access.workspace.id, 10)],
         "message": "",
         "error": "",
@@ -403,3 +463,35 @@ def report_build_page(request: Request, access: Access = Depends(editor), db: Se
     """Build the report as a job; the report page follows it and links the download."""
     job = jobs.submit(db, access.workspace.id, "report", {}, access.user.id)
     return RedirectResponse(f"/w/{access.workspace.id}/report?job={job.id}", status_code=303)
+
+
+@pages.post("/w/{workspace_id}/setup/concepts")
+async def setup_concepts(request: Request, access: Access = Depends(owner), db: Session = DB
+                         ) -> Response:
+    """Save the concept mapping from the setup page's form (one select per concept, the
+    district and region levels, the reporting data set)."""
+    from mmsis.data.concepts import CONCEPTS
+
+    form = await request.form()
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    levels: dict[str, int | None] = {}
+    try:
+        for name in ("district", "region"):
+            raw = text(f"level_{name}")
+            if raw and not raw.isdigit():
+                raise InputError(f"the {name} level is a whole number (1 = the top of the "
+                                 f"hierarchy), not {raw!r}", field=f"level_{name}")
+            levels[name] = int(raw) if raw else None
+        doc = {"elements": {c: text(f"element_{c}") for c in CONCEPTS if text(f"element_{c}")},
+               "levels": levels, "reporting_data_set": text("reporting_data_set") or None}
+        await run_in_threadpool(_save_concepts, db, access, doc)
+    except InputError as exc:
+        db.rollback()
+        return render(request, "setup.html", _setup_ctx(request, db, access, error=exc.message),
+                      422)
+    return render(request, "setup.html", _setup_ctx(
+        request, db, access, message="Data elements and levels saved."))
