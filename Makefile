@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench install clean browsers axe
+.PHONY: demo test lint bench install clean browsers axe translations
 
 # `make demo` installs what the demo needs (runtime dependencies); `make test` adds the dev
 # tools (pytest, playwright, ...). pip shows its own progress: these steps take a while.
@@ -35,6 +35,19 @@ lint: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m pip install -e '.[dev,bench]'
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# Catalogs (mmsis/locale): extract the marked strings of the code, templates and knowledge base
+# (babel.cfg), merge them into the fr and pt .po files, compile the .mo files (not committed:
+# mmsis.i18n compiles a .po in memory when its .mo is missing or older).
+LOCALES := src/mmsis/locale
+translations: $(DEV_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output \
+		--project mmsis --copyright-holder "mmsis contributors" -o $(LOCALES)/mmsis.pot .
+	$(BIN)/python -m mmsis.i18n_extract $(LOCALES)/mmsis.pot
+	$(BIN)/pybabel update -i $(LOCALES)/mmsis.pot -d $(LOCALES) -D mmsis --no-fuzzy-matching \
+		--ignore-obsolete --width 100
+	$(BIN)/python -m mmsis.i18n_extract $(LOCALES)/*/LC_MESSAGES/mmsis.po
+	$(BIN)/python -m mmsis.i18n_extract --compile $(LOCALES)/*/LC_MESSAGES/mmsis.po
 
 clean:
 	rm -rf $(VENV) mmsis-demo .pytest_cache .mypy_cache .ruff_cache

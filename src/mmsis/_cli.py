@@ -54,6 +54,20 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def use_language(lang: str | None) -> None:
+    """Speak `--lang` (en, fr, pt) for the rest of the command; a wrong code is an input error."""
+    if lang is None:
+        return
+    from mmsis import i18n
+
+    try:
+        i18n.set_language(i18n.check_language(lang))
+    except ValueError as exc:
+        import typer
+
+        raise typer.BadParameter(str(exc), param_hint="--lang") from None
+
+
 def print_json(obj: Any) -> None:
     """Print machine-readable output to stdout (no colour, no wrapping)."""
     print(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False))

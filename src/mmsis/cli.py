@@ -37,8 +37,14 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    lang: str | None = typer.Option(
+        None, "--lang", envvar="MMSIS_LANG", help="Language of messages, tables and reports: "
+        "en, fr or pt (also MMSIS_LANG)."),
 ) -> None:
     """Implementation-science workbench for MMS introduction and scale-up."""
+    from mmsis._cli import use_language
+
+    use_language(lang)
 
 
 def _register() -> None:
@@ -95,7 +101,9 @@ def main() -> None:
         # without standalone mode click returns the code of a `typer.Exit` instead of exiting
         code = app(standalone_mode=False)
     except MmsisError as exc:
-        typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
+        from mmsis.i18n import gettext as _
+
+        typer.secho(_("Error: %(message)s") % {"message": exc}, fg=typer.colors.RED, err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -52,6 +52,6 @@ def test_a_scoring_round_then_a_decision_on_the_timeline(page, server, screensho
     entry = page.locator("ol.timeline li", has_text="Supply pharmacies")
     entry.wait_for()
     text = entry.inner_text()
-    assert "2026-03-02" in text and "reactive" in text.lower() and "TAG, pharmacy board" in text
+    assert "2 Mar 2026" in text and "reactive" in text.lower() and "TAG, pharmacy board" in text
     assert re.search(r"Evidence\s+pharmacy audit", text)
     screenshot(page, "decisions-timeline")

@@ -10,7 +10,8 @@ from mmsis.web import deps
 from mmsis.web.app import iter_routes
 
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
-ANY_USER_UNSAFE = {("POST", "/logout"), ("POST", "/api/me/password"), ("POST", "/account/password")}
+ANY_USER_UNSAFE = {("POST", "/logout"), ("POST", "/api/me/password"), ("POST", "/account/password"),
+                   ("POST", "/language")}
 
 
 def _guard(route: APIRoute) -> str | None:

@@ -3,7 +3,7 @@
 Everything a person reads (CLI tables, pages, charts, the report) goes through these
 functions; machines keep the raw values (``--json``, ``--csv``, the API). Numbers never come
 out in scientific notation. Formatting rules follow Babel's CLDR data for ``locale``
-(English now; French and Portuguese only need the locale passed). The number functions live
+(the language in use unless ``locale`` is given; see mmsis.i18n). The number functions live
 in ``mmsis.present.numbers`` (no project imports); the period functions here read DHIS2
 periods with ``mmsis.data.dhis2.periods``.
 """
@@ -14,7 +14,7 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-from babel.dates import format_date as _babel_date
+from babel.dates import format_date as _date
 
 from mmsis.present.numbers import (
     DEFAULT_LOCALE,
@@ -27,8 +27,13 @@ from mmsis.present.numbers import (
     number,
     p_value,
     percent,
+    resolve,
     text,
 )
+
+
+def _babel_date(d: date, pattern: str, locale: str) -> str:
+    return str(_date(d, pattern, locale=resolve(locale)))
 
 
 def day(d: date | datetime | str, locale: str = DEFAULT_LOCALE) -> str:

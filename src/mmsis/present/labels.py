@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import yaml
 
+from mmsis.i18n import gettext
+
 #: The kinds ``Labels.label`` knows, in the order an id without a kind is looked up.
 KINDS = ("phase", "pillar", "key_result", "question", "outcome", "indicator",
          "routine_indicator", "design", "data_source", "effect", "parameter", "output", "check",
@@ -107,6 +109,9 @@ def store_names(store: _Queryable) -> dict[str, dict[str, str]]:
     return out
 
 
+_OWN_NAMES = frozenset({"org_unit", "data_element"})
+
+
 class Labels:
     """Look up the label of an id, by kind or across kinds; raw ids never reach a person."""
 
@@ -131,8 +136,8 @@ class Labels:
         key = str(id)
         for k in ((kind,) if kind else KINDS):
             found = self._maps.get(k, {}).get(key)
-            if found:
-                return found
+            if found:  # the programme's own names stay as they are; ours are translated
+                return found if k in _OWN_NAMES else gettext(found)
         return None
 
     def label(self, id: Any, kind: str | None = None) -> str:

@@ -6,7 +6,8 @@ may use it.
 Everything a person reads (CLI tables, pages, charts, the report) goes through these
 functions; machines keep the raw values (``--json``, ``--csv``, the API). Numbers never come
 out in scientific notation. Formatting rules follow Babel's CLDR data for ``locale``
-(English now; French and Portuguese only need the locale passed).
+(``locale`` defaults to the language in use: ``mmsis.i18n.current_locale``, set by
+``--lang``/``MMSIS_LANG`` or the web user's language).
 """
 
 from __future__ import annotations
@@ -14,12 +15,28 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from babel.numbers import format_currency as _babel_currency
-from babel.numbers import format_decimal as _babel_decimal
+from babel.numbers import format_currency as _currency
+from babel.numbers import format_decimal as _decimal
 
-DEFAULT_LOCALE = "en"
+from mmsis.i18n import current_locale
+
+DEFAULT_LOCALE = ""
+"""The default ``locale`` argument: "" means the language in use (mmsis.i18n)."""
 #: Shown for a missing value (None, NaN, infinite).
 MISSING = ""
+
+
+def resolve(locale: str) -> str:
+    """The CLDR locale to format with: the one given, else the language in use."""
+    return locale or current_locale()
+
+
+def _babel_decimal(value: Any, format: str, locale: str) -> str:  # noqa: A002 - Babel's name
+    return str(_decimal(value, format=format, locale=resolve(locale)))
+
+
+def _babel_currency(value: Any, currency: str, format: str, locale: str, **kw: Any) -> str:  # noqa: A002
+    return str(_currency(value, currency, format=format, locale=resolve(locale), **kw))
 
 
 def _num(x: Any) -> float | None:

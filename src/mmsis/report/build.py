@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from mmsis.i18n import N_
 from mmsis.report import sections as S
 from mmsis.report.charts import bars_png
 from mmsis.report.inputs import is_synthetic
@@ -125,13 +126,13 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
         kb,
     ]))
     out.append(_cascade(s, measured) if s is not None else S.unavailable(
-        "cascade", "Coverage cascade and equity", str(s_why)))
+        "cascade", N_("Coverage cascade and equity"), str(s_why)))
     out.append(_routine(rt) if rt is not None else S.unavailable(
-        "routine", "Routine data: trends and quality", str(rt_why)))
+        "routine", N_("Routine data: trends and quality"), str(rt_why)))
     ev, ev_why = (None, rt_why) if rt is None else G.attempt(country, "rollout",
                                                               G.evaluation_results)
     out.append(_evaluation(ev) if ev is not None else S.unavailable(
-        "evaluation", "Evaluation: what changed where MMS arrived", str(ev_why)))
+        "evaluation", N_("Evaluation: what changed where MMS arrived"), str(ev_why)))
     its, _ = (None, rt_why) if rt is None else G.attempt(country, "rollout", G.its_results)
     if its is not None and ev is not None:
         out[-1].tables.append(S.Table(
@@ -141,7 +142,7 @@ def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.S
         out[-1].sources = list(out[-1].sources) + its.sources
     dr, dr_why = G.attempt(country, "scenario", G.decide_results)
     out.append(_decide(dr) if dr is not None else S.unavailable(
-        "decide", "Forecast and impact", str(dr_why)))
+        "decide", N_("Forecast and impact"), str(dr_why)))
     out.append(S.decisions_section(prog, {k.id: k.title for k in fw.key_results}))
     objs = {"fw": fw, "programme": prog, "card": card, "agenda": agenda,
             "strategies": strategies, "measured": measured, "evaluation": ev, "decide": dr,
@@ -191,7 +192,7 @@ def _evaluation(ev: Any) -> S.Section:
     rr = ev.summary.set_index("term").loc["did2s_att", "rr"]
     truth = ev.truth.get("anc1_rr_mms")
     return S.frames_section(
-        "evaluation", "Evaluation: what changed where MMS arrived",
+        "evaluation", N_("Evaluation: what changed where MMS arrived"),
         "Did antenatal attendance change when districts introduced MMS? Staggered "
         "difference-in-differences on district-month ANC1 visits (log scale; rr = rate ratio).",
         {"Average effect on the treated": ev.summary,
@@ -222,7 +223,7 @@ def _decide(dr: Any) -> S.Section:
                           if c in dr.anchors.columns]]
     b = dr.budget
     return S.frames_section(
-        "decide", "Forecast and impact",
+        "decide", N_("Forecast and impact"),
         f"Supply, budget and health impact of the scale-up scenario ({dr.scenario_name}).",
         {"Forecast summary": dr.forecast_summary,
          f"Budget by year ({dr.currency})": b[budget_cols],
@@ -257,8 +258,12 @@ def build_report(out_dir: Path, country: Any | None = None, programme: Any | Non
     out_dir.mkdir(parents=True, exist_ok=True)
     sections, o = build_sections(country, programme)
     prog, card, agenda, fw = o["programme"], o["card"], o["agenda"], o["fw"]
-    title = f"MMS implementation report: {prog.country}"
-    subtitle = f"{prog.name or prog.country} - for the MMS Technical Advisory Group"
+    from mmsis.i18n import gettext as _
+
+    sections = S.translated(sections)
+    title = _("MMS implementation report: %(country)s") % {"country": prog.country}
+    subtitle = _("%(programme)s - for the MMS Technical Advisory Group") % {
+        "programme": prog.name or prog.country}
     notice = (f"{country.country['name']} is a synthetic example country: numbers illustrate "
               "the method, not any real programme." if is_synthetic(country) else None)
     html = render_html(sections, title=title, subtitle=subtitle, plan_file=plan_file,

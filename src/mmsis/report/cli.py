@@ -48,9 +48,14 @@ def report(
     example: bool = typer.Option(
         False, "--example", help="Use the bundled synthetic example country's data (the "
         "default without --plan and data options)."),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language of the report: en, fr or pt (default: MMSIS_LANG, "
+        "else English)."),
 ) -> None:
     """Build the report from the programme's linked data files, or from the example country."""
-    from mmsis._cli import console
+    from mmsis._cli import console, use_language
+
+    use_language(lang)
     from mmsis.report.build import build_report
     from mmsis.report.local_inputs import Link, plan_links, report_inputs_from_files
 

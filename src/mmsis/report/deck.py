@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from mmsis.i18n import gettext as _
 from mmsis.report.sections import Section
 
 MAX_ROWS = 10
@@ -65,7 +66,7 @@ def _table(slide: Any, frame: pd.DataFrame, percent: Sequence[str], top: float) 
     table = shape.table
     for j, col in enumerate(shown.columns):
         table.cell(0, j).text = str(col).replace("_", " ")
-    for i, (_, row) in enumerate(shown.iterrows(), start=1):
+    for i, (_index, row) in enumerate(shown.iterrows(), start=1):
         for j, col in enumerate(shown.columns):
             table.cell(i, j).text = _cell(row[col], str(col), percent)
     for i in range(rows):
@@ -87,9 +88,10 @@ def write_deck(path: Path, sections: Sequence[Section], title: str, subtitle: st
     for sec in sections:
         slide = _title_only(prs, sec.title)
         notes = slide.notes_slide.notes_text_frame
-        notes.text = "Sources: " + "; ".join(sec.sources) if sec.sources else "Sources: none"
+        notes.text = (_("Sources: %(list)s") % {"list": "; ".join(sec.sources)} if sec.sources
+                      else _("Sources: none"))
         if sec.missing:
-            _text(slide, [f"Not available: {sec.missing}"], 1.6, 2.0)
+            _text(slide, [_("Not available: %(why)s") % {"why": sec.missing}], 1.6, 2.0)
             continue
         lines = [sec.intro] if sec.intro else []
         lines += sec.bullets[:4]

@@ -71,7 +71,12 @@ def render_html(
     notice: str | None = None,
 ) -> str:
     """The full report page as one HTML string with no external resources."""
-    env = Environment(autoescape=True)
+    from mmsis import i18n
+
+    env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True)
+    env.globals["current_language"] = i18n.current_language
     env.filters["b64"] = lambda b: base64.b64encode(b).decode("ascii")
     env.filters["table"] = table_html
     text = resources.files("mmsis.report").joinpath("templates/report.html.j2").read_text("utf-8")

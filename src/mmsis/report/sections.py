@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from mmsis.i18n import N_
 from mmsis.report import charts
 
 
@@ -26,6 +27,26 @@ class Chart(BaseModel):
 
     caption: str
     png: bytes
+
+
+def _tr(text: str) -> str:
+    from mmsis.i18n import gettext
+
+    return gettext(text) if text else text
+
+
+def translated(sections: list[Section]) -> list[Section]:
+    """The sections with their titles, intros, captions and reasons in the language in use
+    (words the catalogs know; numbers and names stay as computed)."""
+    out = []
+    for sec in sections:
+        out.append(sec.model_copy(update={
+            "title": _tr(sec.title), "intro": _tr(sec.intro),
+            "missing": _tr(sec.missing) if sec.missing else sec.missing,
+            "tables": [t.model_copy(update={"caption": _tr(t.caption)}) for t in sec.tables],
+            "charts": [c.model_copy(update={"caption": _tr(c.caption)}) for c in sec.charts],
+        }))
+    return out
 
 
 class Section(BaseModel):
@@ -70,15 +91,15 @@ def scorecard_section(card: Any, sources: list[str]) -> Section:
     ]
     return Section(
         id="scorecard",
-        title="Readiness scorecard",
+        title=N_("Readiness scorecard"),
         intro="Where the programme stands on each pillar in its current phase, and whether it "
               "may move to the next phase.",
         bullets=bullets,
         tables=[
-            Table(caption="Verdict per pillar (current phase)", frame=verdicts,
+            Table(caption=N_("Verdict per pillar (current phase)"), frame=verdicts,
                   percent=["share_met"]),
-            Table(caption="Key results measured from data", frame=measured),
-            Table(caption="Key results still open in the current phase", frame=open_items),
+            Table(caption=N_("Key results measured from data"), frame=measured),
+            Table(caption=N_("Key results still open in the current phase"), frame=open_items),
         ],
         charts=[Chart(caption="Share of key results met by phase and pillar (box: current "
                               "phase)", png=charts.scorecard_png(card))],
@@ -96,13 +117,13 @@ def agenda_section(agenda: Any, strategies: pd.DataFrame | None, sources: list[s
     tables = [Table(caption=f"Top {len(frame)} of {agenda.n_candidates} candidate questions "
                             f"(weights: {w})", frame=frame)]
     crit = agenda.summary[["rank", "question", *agenda.weights.keys()]]
-    tables.append(Table(caption="Score breakdown (0-1 per criterion)", frame=crit))
+    tables.append(Table(caption=N_("Score breakdown (0-1 per criterion)"), frame=crit))
     if strategies is not None and len(strategies):
         tables.append(Table(caption="Implementation strategies (ERIC) suggested for the "
                                     "barriers the team flagged", frame=strategies))
     return Section(
-        id="agenda", title="Implementation-research agenda",
-        intro="Questions the programme must answer next, ranked by a transparent score.",
+        id="agenda", title=N_("Implementation-research agenda"),
+        intro=N_("Questions the programme must answer next, ranked by a transparent score."),
         tables=tables, sources=sources,
     )
 
@@ -111,18 +132,19 @@ def cascade_section(
     cascade: pd.DataFrame, equity: pd.DataFrame | None, sources: list[str]
 ) -> Section:
     """Coverage cascade (estimate with 95% CI per step) and equity gaps."""
-    tables = [Table(caption="MMS coverage cascade (survey-weighted)", frame=cascade,
+    tables = [Table(caption=N_("MMS coverage cascade (survey-weighted)"), frame=cascade,
                     percent=[c for c in ("estimate", "ci_low", "ci_high") if c in cascade])]
-    chart_list = [Chart(caption="Coverage cascade with 95% confidence intervals",
+    chart_list = [Chart(caption=N_("Coverage cascade with 95% confidence intervals"),
                         png=charts.cascade_png(cascade))]
     if equity is not None and len(equity):
-        tables.append(Table(caption="Equity: coverage by group", frame=equity,
+        tables.append(Table(caption=N_("Equity: coverage by group"), frame=equity,
                             percent=[c for c in ("estimate", "ci_low", "ci_high") if c in equity]))
         if {"group", "level", "estimate"} <= set(equity.columns):
-            chart_list.append(Chart(caption="Equity: estimate by group",
+            chart_list.append(Chart(caption=N_("Equity: estimate by group"),
                                     png=charts.equity_png(equity)))
-    return Section(id="cascade", title="Coverage cascade and equity",
-                   intro="From antenatal care to taking 180 tablets, from the household survey.",
+    return Section(id="cascade", title=N_("Coverage cascade and equity"),
+                   intro=N_("From antenatal care to taking 180 tablets, from the household "
+                            "survey."),
                    tables=tables, charts=chart_list, sources=sources)
 
 
@@ -131,14 +153,14 @@ def routine_section(
 ) -> Section:
     """Routine (HMIS) indicator trends and data-quality review."""
     tables: list[Table] = []
-    chart_list = [Chart(caption="Routine indicators by month (national)",
+    chart_list = [Chart(caption=N_("Routine indicators by month (national)"),
                         png=charts.trends_png(trends))]
     last = trends.sort_values("period").groupby("indicator").tail(1)
-    tables.append(Table(caption="Latest month per indicator", frame=last))
+    tables.append(Table(caption=N_("Latest month per indicator"), frame=last))
     if quality is not None and len(quality):
-        tables.append(Table(caption="Data-quality review", frame=quality))
-    return Section(id="routine", title="Routine data: trends and quality",
-                   intro="Monthly facility reports (DHIS2) aggregated to the country.",
+        tables.append(Table(caption=N_("Data-quality review"), frame=quality))
+    return Section(id="routine", title=N_("Routine data: trends and quality"),
+                   intro=N_("Monthly facility reports (DHIS2) aggregated to the country."),
                    tables=tables, charts=chart_list, sources=sources)
 
 
@@ -185,7 +207,7 @@ def decisions_section(programme: Any, key_result_titles: dict[str, str],
         reactive = int((log["planned"] == "reactive").sum())
         bullets.append(f"{len(log)} decisions or adaptations logged, {reactive} of them "
                        "reactive (unplanned).")
-        tables.append(Table(caption="Decision and adaptation log (oldest first)",
+        tables.append(Table(caption=N_("Decision and adaptation log (oldest first)"),
                             frame=log.drop(columns=["key result"])))
     if specs:
         tables.append(Table(caption="Implementation strategies as specified (actor, action, "
@@ -199,13 +221,13 @@ def decisions_section(programme: Any, key_result_titles: dict[str, str],
         shown = road.assign(key_result=road["key_result"].map(
             lambda k: key_result_titles.get(k, k)), overdue=road["overdue"].map(
             {True: "overdue", False: ""}))
-        tables.append(Table(caption="Roadmap: actions per phase", frame=shown))
+        tables.append(Table(caption=N_("Roadmap: actions per phase"), frame=shown))
         if (road["due"] != "").any():
             with tempfile.TemporaryDirectory() as tmp:
                 png = roadmap_gantt(road, Path(tmp) / "roadmap.png", today=day).read_bytes()
             charts_.append(Chart(caption="Roadmap (Gantt): actions from start to due date by "
                                          "phase; red outline = overdue", png=png))
-    return Section(id="decisions", title="Decisions, strategies and roadmap",
+    return Section(id="decisions", title=N_("Decisions, strategies and roadmap"),
                    intro="What the group decided and changed, how chosen strategies are "
                          "specified, and who does what by when.",
                    bullets=bullets, tables=tables, charts=charts_, sources=sources)

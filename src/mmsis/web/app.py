@@ -54,12 +54,22 @@ def _number(value: Any, column: str = "") -> str:
 
 
 def _templates() -> Environment:
+    from mmsis import i18n
+
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # {{ _("text") }} in the language of the request (mmsis.i18n; catalogs in mmsis/locale)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
+    env.globals.update(languages=i18n.LANGUAGES, current_language=i18n.current_language)
+    from mmsis.present.format import day as _day
+
+    env.filters.setdefault("day", _day)  # dates in the language in use
     env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.0f}%"
     env.filters["num"] = _number
     # the one presentation layer (mmsis.present), for pages moving onto it
@@ -86,6 +96,17 @@ def render(
         "csrf_token": getattr(request.state, "csrf_token", ""),
         **context,
     }
+    from mmsis import i18n
+    from mmsis.web.i18n_web import LANG_COOKIE
+
+    # a workspace's default language for members who have not chosen their own
+    ws_lang = getattr(context.get("ws"), "language", None)
+    if ws_lang and not i18n.normalise(request.cookies.get(LANG_COOKIE)):
+        with i18n.language(ws_lang):
+            body = env.get_template(template).render(ctx)
+        response = HTMLResponse(body, status_code=status)
+        response.headers["Content-Language"] = i18n.normalise(ws_lang) or ws_lang
+        return response
     return HTMLResponse(env.get_template(template).render(ctx), status_code=status)
 
 
@@ -311,7 +332,7 @@ def create_app(
     secure_cookies: bool | None = None,
 ) -> FastAPI:
     """Build the app on a database (migrated to the newest schema unless migrate=False)."""
-    from mmsis.web.routes import accounts, api, auth, group, pages, setup
+    from mmsis.web.routes import accounts, api, auth, group, language, pages, setup
 
     url = database_url or os.environ.get("MMSIS_DATABASE_URL") or dbm.DEFAULT_DATABASE
     app = FastAPI(
@@ -351,6 +372,9 @@ def create_app(
         upload_ceiling=upload_cap + limits.MULTIPART_OVERHEAD,
     )
     app.add_middleware(SecurityHeaders)
+    from mmsis.web.i18n_web import LanguageMiddleware
+
+    app.add_middleware(LanguageMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
     app.include_router(pages.router)
@@ -361,6 +385,7 @@ def create_app(
     app.include_router(setup.pages)
     app.include_router(group.api)
     app.include_router(group.pages)
+    app.include_router(language.pages)
     return app
 
 

@@ -19,6 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
 from mmsis.plan.chnri import ALLOWED_SCORES, CRITERION_LABELS, DEFAULT_CRITERIA, Prioritisation
 from mmsis.plan.decisions import ACTION_STATUSES, Action, Adaptation
 from mmsis.web.db import begin_write
@@ -27,8 +29,8 @@ from mmsis.web.models import ActionRecord, AgendaItemRow, ChnriScore, DecisionRe
 from mmsis.web.services import audit
 
 M = TypeVar("M", bound=BaseModel)
-SCORE_CHOICES = (("1", "yes (1)"), ("0.5", "undecided (0.5)"), ("0", "no (0)"),
-                 ("", "don't know"))
+SCORE_CHOICES = (("1", N_("yes (1)")), ("0.5", N_("undecided (0.5)")), ("0", N_("no (0)")),
+                 ("", N_("don't know")))
 """The answers a member gives on each criterion, as the CHNRI method defines them."""
 
 
@@ -55,6 +57,12 @@ class AgendaQuestion:
     text: str
 
 
+CRITERION_NAMES = {"answerability": N_("Answerability"), "effectiveness": N_("Effectiveness"),
+                   "deliverability": N_("Deliverability"), "maximum_impact": N_("Maximum impact"),
+                   "equity": N_("Equity")}
+"""The CHNRI criteria as words (marked for the catalogs; mmsis.plan.chnri holds the labels)."""
+
+
 def criteria() -> tuple[str, ...]:
     """The criteria members score (the five CHNRI criteria Rudan et al. use by default)."""
     return DEFAULT_CRITERIA
@@ -62,7 +70,8 @@ def criteria() -> tuple[str, ...]:
 
 def criterion_label(name: str) -> str:
     """A criterion as people read it."""
-    return CRITERION_LABELS.get(name, name.replace("_", " ").capitalize())
+    return _(CRITERION_NAMES.get(name, CRITERION_LABELS.get(name, name.replace("_", " ")
+                                                           .capitalize())))
 
 
 def agenda_questions(db: Session, workspace_id: int) -> list[AgendaQuestion]:

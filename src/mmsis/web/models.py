@@ -43,6 +43,7 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class LoginSession(Base):
@@ -84,6 +85,7 @@ class Workspace(Base):
     phase: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     programme_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     store_path: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -94,6 +94,10 @@ def login(
         secure=request.app.state.secure_cookies,
     )
     resp.delete_cookie(security.LOGIN_CSRF_COOKIE)
+    if user.language:  # the language the user chose, kept over the browser's from now on
+        from mmsis.web.i18n_web import set_language_cookie
+
+        set_language_cookie(resp, user.language, request.app.state.secure_cookies)
     return resp
 
 

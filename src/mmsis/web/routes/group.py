@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
 from mmsis.plan.decisions import (
     ACTION_STATUSES,
     MODIFIED,
@@ -32,6 +34,25 @@ pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["group work"])
 
 SCORE_FIELD = "score|"
+NATURE_NAMES = {
+    "adding": N_("adding"), "removing": N_("removing"), "tailoring": N_("tailoring"),
+    "lengthening": N_("lengthening"), "shortening": N_("shortening"),
+    "substituting": N_("substituting"), "reordering": N_("reordering"),
+    "integrating": N_("integrating"), "repeating": N_("repeating"),
+    "loosening_structure": N_("loosening structure"), "other": N_("other")}
+MODIFIED_NAMES = {
+    "content": N_("content"), "context": N_("context"), "evaluation": N_("evaluation"),
+    "training": N_("training"), "implementation_strategy": N_("implementation strategy"),
+    "other": N_("other")}
+REASON_NAMES = {"sociopolitical": N_("sociopolitical"), "organisation": N_("organisation"),
+                "implementer": N_("implementer"), "recipient": N_("recipient")}
+STATUS_NAMES = {"not_started": N_("not started"), "in_progress": N_("in progress"),
+                "done": N_("done"), "blocked": N_("blocked"), "dropped": N_("dropped")}
+"""FRAME-IS codes and action statuses as words, translated where shown."""
+
+
+def _words(names: dict[str, str]) -> dict[str, str]:
+    return {k: _(v) for k, v in names.items()}
 
 
 def _nav(access: Access, page: str) -> dict[str, Any]:
@@ -40,8 +61,9 @@ def _nav(access: Access, page: str) -> dict[str, Any]:
 
 def _key_results() -> list[tuple[str, str]]:
     from mmsis.framework import load_framework
+    from mmsis.present.labels import label
 
-    return [(k.id, k.title) for k in load_framework().key_results]
+    return [(k.id, label(k.id, "key_result")) for k in load_framework().key_results]
 
 
 # --- CHNRI -----------------------------------------------------------------------------------
@@ -65,7 +87,8 @@ def _priorities_ctx(db: Session, access: Access, **extra: Any) -> dict[str, Any]
     shown = {k: ("" if v is None else f"{v:g}") for k, v in mine.items()}
     return {**_nav(access, "priorities"), "questions": gw.agenda_questions(db, wid),
             "criteria": [(c, gw.criterion_label(c)) for c in gw.criteria()],
-            "choices": gw.SCORE_CHOICES, "mine": shown, "scored": bool(mine),
+            "choices": [(v, _(t)) for v, t in gw.SCORE_CHOICES], "mine": shown,
+            "scored": bool(mine),
             "result": out["questions"], "raters": out["raters"], "error": "", **extra}
 
 
@@ -130,6 +153,8 @@ def chnri_put(body: ScoresIn, access: Access = Depends(editor), db: Session = DB
 def _decisions_ctx(db: Session, access: Access, **extra: Any) -> dict[str, Any]:
     return {**_nav(access, "decisions"), "decisions": gw.decisions(db, access.workspace.id),
             "modified": MODIFIED, "nature": NATURE, "reasons": REASON_LEVELS,
+            "nature_names": _words(NATURE_NAMES), "modified_names": _words(MODIFIED_NAMES),
+            "reason_names": _words(REASON_NAMES),
             "key_results": _key_results(), "form": {}, "error": "",
             "today": dt.date.today().isoformat(), **extra}
 
@@ -188,6 +213,7 @@ def _actions_ctx(db: Session, access: Access, **extra: Any) -> dict[str, Any]:
     krs = _key_results()
     return {**_nav(access, "actions"), "actions": gw.actions(db, access.workspace.id),
             "key_results": krs, "titles": dict(krs), "statuses": ACTION_STATUSES,
+            "status_names": _words(STATUS_NAMES),
             "form": {}, "error": "", **extra}
 
 

@@ -1,0 +1,125 @@
+"""French and Portuguese pages (issue #17): the language comes from the user's choice, else the
+workspace's default, else Accept-Language; no string of the catalog is left in English."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from tests.web.conftest import World
+
+from mmsis import i18n
+
+PAGES = ["/", "/w/{w}/priorities", "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report"]
+NOT_YET = ["/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda", "/w/{w}/design", "/w/{w}/uploads",
+           "/w/{w}/audit", "/w/{w}/members", "/w/{w}/setup"]
+"""Pages whose templates are not wrapped in _() yet (docs/i18n.md): each shows catalog words
+in English. Strict xfail: the test fails as soon as one is translated, to move it up."""
+
+
+def _visible_text(page: str) -> str:
+    """The words a person reads: no tags, scripts, styles or attribute values."""
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    body = re.sub(r"<[^>]+>", "\n", body)
+    return html.unescape(body)
+
+
+def _untranslated(text: str, lang: str) -> list[str]:
+    """Catalog messages whose English text shows although the language has a translation."""
+    tr = i18n.translations(lang)
+    lines = {line.strip() for line in text.splitlines() if line.strip()}
+    found = []
+    for message in _catalog_ids():
+        translated = tr.gettext(message)
+        if translated == message or "%(" in message:
+            continue
+        if message in lines:  # a whole line (heading, label, cell, button) left in English
+            found.append(message)
+    return found
+
+
+def _catalog_ids() -> list[str]:
+    from babel.messages.pofile import read_po
+
+    with (i18n.LOCALE_DIR / "mmsis.pot").open("rb") as fh:
+        return [m.id for m in read_po(fh) if m.id and isinstance(m.id, str)]
+
+
+def _seed(world: World) -> None:
+    from mmsis.framework import load_framework
+
+    kr = load_framework().key_results[0].id
+    c = world.client("editor")
+    wid = world.workspace_id
+    q = c.post(f"/api/workspaces/{wid}/agenda", json={"text": "Can pharmacies stock MMS?"})
+    c.put(f"/api/workspaces/{wid}/chnri/scores", json={"scores": [
+        {"question": f"item-{q.json()['id']}", "criterion": "equity", "score": 1}]})
+    c.post(f"/api/workspaces/{wid}/decisions", json={
+        "date": "2026-01-15", "what": "Start in two districts", "planned": False,
+        "nature": "adding", "reasons": ["organisation"], "key_result": kr})
+    c.post(f"/api/workspaces/{wid}/actions", json={
+        "key_result": kr, "action": "Train pharmacists", "due": "2020-01-01",
+        "status": "in_progress"})
+
+
+def _check(world: World, lang: str, paths: list[str]) -> None:
+    _seed(world)
+    c = world.client("owner")
+    c.headers["Accept-Language"] = f"{lang}-XX,{lang};q=0.9,en;q=0.5"
+    for path in paths:
+        r = c.get(path.format(w=world.workspace_id))
+        assert r.status_code == 200, path
+        assert r.headers["content-language"] == lang
+        assert f'<html lang="{lang}">' in r.text
+        left = _untranslated(_visible_text(r.text), lang)
+        assert not left, f"{path} in {lang}: untranslated {left}"
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_every_page_in_french_and_portuguese_by_accept_language(world: World, lang: str) -> None:
+    _check(world, lang, PAGES)
+    login = world.client()
+    page = login.get("/login", headers={"Accept-Language": lang}).text
+    assert {"fr": "Mot de passe", "pt": "Palavra-passe"}[lang] in page
+
+
+@pytest.mark.xfail(strict=True, reason="templates not wrapped in _() yet (docs/i18n.md)")
+@pytest.mark.parametrize("path", NOT_YET)
+def test_pages_not_yet_translated(world: World, path: str) -> None:
+    _check(world, "fr", [path])
+
+
+def test_translated_words_dates_and_numbers_on_the_pages(world: World) -> None:
+    _seed(world)
+    c = world.client("viewer")
+    fr = c.get(f"/w/{world.workspace_id}/decisions", headers={"Accept-Language": "fr"}).text
+    assert "Décisions et adaptations" in fr and "15 janv. 2026" in fr and "réactive" in fr
+    pt = c.get(f"/w/{world.workspace_id}", headers={"Accept-Language": "pt"}).text
+    assert "Ações em atraso" in pt and "Train pharmacists" in pt  # the user's words stay
+    en = c.get(f"/w/{world.workspace_id}/actions", headers={"Accept-Language": "de, en;q=0.5"})
+    assert en.headers["content-language"] == "en" and "Actions on key results" in en.text
+
+
+def test_the_users_choice_beats_the_browser_and_the_workspace_default(world: World) -> None:
+    wid = world.workspace_id
+    owner = world.client("owner")
+    token = owner.headers["X-CSRF-Token"]
+    assert owner.post(f"/w/{wid}/language", data={"language": "pt", "csrf_token": token},
+                      follow_redirects=False).status_code == 303
+    viewer = world.client("viewer")
+    r = viewer.get(f"/w/{wid}/actions", headers={"Accept-Language": "fr"})
+    assert r.headers["content-language"] == "pt" and "Ações sobre os resultados-chave" in r.text
+    vt = viewer.headers["X-CSRF-Token"]
+    chosen = viewer.post("/language", data={"language": "fr", "next": f"/w/{wid}/actions",
+                                            "csrf_token": vt}, follow_redirects=False)
+    assert chosen.status_code == 303 and chosen.headers["location"] == f"/w/{wid}/actions"
+    r = viewer.get(f"/w/{wid}/actions", headers={"Accept-Language": "en"})
+    assert "Actions sur les résultats clés" in r.text
+    # the choice is saved on the account: a new login (new browser) speaks French again
+    fresh = world.client("viewer")
+    assert "Actions sur les résultats clés" in fresh.get(f"/w/{wid}/actions").text
+    bad = viewer.post("/language", data={"language": "xx", "csrf_token": vt})
+    assert bad.status_code == 422
+    assert world.client("viewer").post(f"/w/{wid}/language",
+                                       data={"language": "fr", "csrf_token": vt}).status_code == 403
