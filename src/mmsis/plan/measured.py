@@ -104,6 +104,7 @@ class RoutineResults:
 def routine_results(store: Any) -> RoutineResults:
     """Routine indicators (national, monthly and latest quarter) and the DQR summary of a
     programme store (`mmsis.data.store.Store`)."""
+    from mmsis.data.concepts import concept_map
     from mmsis.measure.routine.definitions import load_definitions
     from mmsis.measure.routine.indicators import compute_indicators
     from mmsis.measure.routine.quality import quality_review
@@ -116,13 +117,17 @@ def routine_results(store: Any) -> RoutineResults:
     latest = quarterly[quarterly["period"] == last_q].copy()
     for frame in (monthly, latest):
         frame["value"] = frame["value"] / frame["indicator"].map(factors).fillna(1.0)
-    review = quality_review(store, level=2)
+    concepts = concept_map(store)
+    review = quality_review(store, level=concepts.region_level or concepts.district_level)
     # facilities dispensing MMS among those reporting, last month (not a routine definition yet)
     last_m = str(monthly["period"].max())
+    mms = concepts.element("mms_clients")
     dv = store.query(
-        "SELECT org_unit, max(CASE WHEN data_element = 'MMS_CLIENTS' THEN try_cast(value AS "
-        "DOUBLE) END) AS mms FROM data_values WHERE period = ? GROUP BY org_unit", [last_m])
-    dispensing = float((dv["mms"].fillna(0) > 0).mean()) if len(dv) else float("nan")
+        "SELECT org_unit, max(CASE WHEN data_element = ? THEN try_cast(value AS "
+        "DOUBLE) END) AS mms FROM data_values WHERE period = ? GROUP BY org_unit",
+        [mms or "", last_m])
+    dispensing = (float((dv["mms"].fillna(0) > 0).mean()) if len(dv) and mms
+                  else float("nan"))
     return RoutineResults(
         trends=monthly[["period", "indicator", "value", "numerator", "denominator"]],
         latest=latest[["period", "indicator", "value", "numerator", "denominator"]],
@@ -177,8 +182,8 @@ def routine_measurements(rt: RoutineResults) -> dict[str, dict[str, Any]]:
     if pd.notna(rt.facilities_dispensing):
         out["facilities_dispensing_mms"] = {
             "value": rt.facilities_dispensing, "date": rt.facilities_date,
-            "source": "DHIS2 routine data: facilities reporting MMS clients > 0 / facilities "
-                      "reporting (mmsis.plan.measured)"}
+            "source": "DHIS2 routine data: facilities reporting MMS clients (the concept "
+                      "mms_clients) > 0 / facilities reporting (mmsis.plan.measured)"}
     return out
 
 

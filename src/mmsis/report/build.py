@@ -290,6 +290,7 @@ def build_report(out_dir: Path, country: Any | None = None, programme: Any | Non
         "Measured values": measured,
     }
     for name, obj, attr in (("ITS", o["its"], "summary"),
+                            ("Impact", o["decide"], "impact_summary"),
                             ("Event study", o["evaluation"], "event_study"),
                             ("Cascade", o["survey"], "cascade"),
                             ("Routine monthly", o["routine"], "trends")):
