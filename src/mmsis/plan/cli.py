@@ -253,7 +253,8 @@ def forms_cmd(
         None, "--store", help="Programme store whose org units the forms offer as choices "
         "(district, then facility filtered by district)."),
     district_level: int = typer.Option(
-        0, "--district-level", help="With --store: the org-unit level of districts."),
+        0, "--district-level", help="With --store: the org-unit level of districts "
+        "(default: the store's concept mapping, `mmsis routine concepts`)."),
 ) -> None:
     """Write XLSForms (household/exit survey, facility checklist, stock-card audit)."""
     from mmsis.plan.forms import build_forms
@@ -263,13 +264,12 @@ def forms_cmd(
         from mmsis.data.store import Store
         from mmsis.plan.forms import org_unit_choices
 
-        if district_level < 1:
-            raise InputError("--district-level (the level of districts) goes with --store",
-                             field="district_level")
         if not store.is_file():
             raise InputError("file not found", file=str(store))
         with Store(store, read_only=True) as st:
-            areas = org_unit_choices(st.org_units(), district_level)
+            level = district_level if district_level >= 1 else (
+                st.concepts().require_district_level())
+            areas = org_unit_choices(st.org_units(), level)
 
     agenda_records = None
     if file.exists():
