@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from mmsis._cli import to_jsonable
 from mmsis.errors import InputError
+from mmsis.serialize import JSONValue, to_jsonable
 from mmsis.web import scope as scopes
 from mmsis.web import services
 from mmsis.web.db import write_turn
@@ -436,14 +436,14 @@ def programme_file(access: Access = Depends(viewer), db: Session = DB) -> Respon
     data = programme(db, access).model_dump(mode="json", exclude_none=True)
     text = "# mmsis programme workspace exported from the web workspace.\n" + yaml.safe_dump(
         data, sort_keys=False, allow_unicode=True, width=100)
-    return Response(text, media_type="application/yaml", headers={
-        "Content-Disposition": f'attachment; filename="mmsis-plan-{access.workspace.id}.yaml"'})
+    return Response(text, media_type="application/yaml",
+                    headers=attachment(f"mmsis-plan-{access.workspace.id}.yaml"))
 
 
-@router.get("/workspaces/{workspace_id}/analyses/{kind}")
+@router.get("/workspaces/{workspace_id}/analyses/{kind}", response_model=None)
 def analysis(
     kind: str, wave: str | None = None, access: Access = Depends(viewer), db: Session = DB
-) -> Any:
+) -> JSONValue:
     """An analysis: 'cascade' (the programme cascade of survey `wave`, default the latest, with
     its denominator in words and the waves to pick from) or the cached 'quality' review (flags
     limited to the user's subtree)."""
@@ -477,8 +477,8 @@ def analysis(
     return {"computed_at": at.isoformat(), **result}
 
 
-@router.post("/workspaces/{workspace_id}/analyses/refresh")
-def analyses_refresh(access: Access = Depends(editor), db: Session = DB) -> Any:
+@router.post("/workspaces/{workspace_id}/analyses/refresh", response_model=None)
+def analyses_refresh(access: Access = Depends(editor), db: Session = DB) -> dict[str, int]:
     """Recompute the cached cascade and quality review."""
     from mmsis.web import analytics
 
@@ -510,7 +510,7 @@ def design(kind: str, request: Request, auth: Auth = Depends(current_auth)) -> J
     return JSONResponse(to_jsonable(body), status_code=calc.status)
 
 
-@router.get("/workspaces/{workspace_id}/evaluation/its")
+@router.get("/workspaces/{workspace_id}/evaluation/its", response_model=None)
 def its(
     data_element: str,
     start: str,
@@ -519,7 +519,7 @@ def its(
     control: str | None = None,
     access: Access = Depends(viewer),
     db: Session = DB,
-) -> Any:
+) -> JSONValue:
     """Interrupted time series of a routine series (mmsis.evaluate.fit_its); with `control`
     (another org unit), a controlled ITS (effects beyond the control's changes)."""
     from mmsis.web import scenarios
@@ -542,8 +542,8 @@ class ScenarioIn(BaseModel):
     scenario: str
 
 
-@router.get("/workspaces/{workspace_id}/scenario")
-def get_scenario(access: Access = Depends(viewer), db: Session = DB) -> Any:
+@router.get("/workspaces/{workspace_id}/scenario", response_model=None)
+def get_scenario(access: Access = Depends(viewer), db: Session = DB) -> JSONValue:
     """The saved scenario and its forecast and impact results."""
     from mmsis.web import scenarios
 
@@ -553,10 +553,10 @@ def get_scenario(access: Access = Depends(viewer), db: Session = DB) -> Any:
     return to_jsonable({"scenario": data, "results": scenarios.run_scenario(data)})
 
 
-@router.put("/workspaces/{workspace_id}/scenario")
+@router.put("/workspaces/{workspace_id}/scenario", response_model=None)
 def put_scenario(
     body: ScenarioIn, access: Access = Depends(editor), db: Session = DB
-) -> Any:
+) -> dict[str, Any]:
     """Check and save a scenario (YAML)."""
     from mmsis.web import analytics, scenarios
 
