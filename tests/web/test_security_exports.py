@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 from urllib.parse import unquote
@@ -141,3 +142,18 @@ def test_forecast_tables_escape_a_district_named_like_a_formula(tmp_path: Path) 
     rows = list(csv.DictReader(text.splitlines()))
     assert rows and {r["district"] for r in rows} == {"'" + PAYLOADS[0]}
     assert {r["delta"] for r in rows} == {"-1.5"}  # numbers stay numbers
+
+
+def test_every_download_header_comes_from_the_one_helper() -> None:
+    """No route writes Content-Disposition (or FileResponse's filename=) itself."""
+    import mmsis.web
+
+    root = Path(mmsis.web.__file__).parent
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name not in ("downloads.py", "limits.py")
+        and ("Content-Disposition" in p.read_text(encoding="utf-8")
+             or re.search(r"FileResponse\([^)]*filename=", p.read_text(encoding="utf-8")))
+    ]
+    assert offenders == []
