@@ -45,9 +45,9 @@ def test_converts_to_a_valid_xform(forms_dir: Path, form_id: str) -> None:
     result = convert(str(forms_dir / f"{form_id}.xlsx"), validate=validate)
     root = ET.fromstring(result.xform)
     ns = {"h": "http://www.w3.org/1999/xhtml", "x": "http://www.w3.org/2002/xforms"}
-    # both languages are declared in the itext translations
+    # the three languages are declared in the itext translations
     langs = {t.get("lang") for t in root.iter("{http://www.w3.org/2002/xforms}translation")}
-    assert langs == {"English (en)", "French (fr)"}
+    assert langs == {"English (en)", "French (fr)", "Portuguese (pt)"}
     assert root.find("h:head/x:model", ns) is not None
 
 
@@ -83,15 +83,29 @@ def test_skip_logic_refers_to_existing_fields_and_choices(forms_dir: Path, form_
 @pytest.mark.parametrize(
     "form_id", ["mms_household_exit", "mms_facility_readiness", "mms_stock_card_audit"]
 )
-def test_every_label_is_in_english_and_french(forms_dir: Path, form_id: str) -> None:
+def test_every_label_is_in_english_french_and_portuguese(forms_dir: Path, form_id: str) -> None:
     path = forms_dir / f"{form_id}.xlsx"
     for sheet in ("survey", "choices"):
         for r in _sheet(path, sheet):
             if r.get("label::English (en)"):
                 assert r.get("label::French (fr)"), (sheet, r.get("name"))
+                assert r.get("label::Portuguese (pt)"), (sheet, r.get("name"))
     for r in _sheet(path, "survey"):
-        if r.get("constraint_message::English (en)"):
-            assert r.get("constraint_message::French (fr)"), r["name"]
+        for kind in ("constraint_message", "hint"):
+            if r.get(f"{kind}::English (en)"):
+                assert r.get(f"{kind}::French (fr)"), r["name"]
+                assert r.get(f"{kind}::Portuguese (pt)"), r["name"]
+    rows = {r["name"]: r for r in _sheet(path, "survey") if r.get("name")}
+    if "consent" in rows:
+        assert rows["consent"]["label::Portuguese (pt)"] == "Aceita participar nesta entrevista?"
+
+
+def test_a_new_label_without_portuguese_is_refused() -> None:
+    from mmsis.plan.forms import XLSForm
+
+    form = XLSForm("x", ("X", "X"))
+    with pytest.raises(ValueError, match="no Portuguese wording"):
+        form.add("text", "new_q", "A question nobody translated", "Une question")
 
 
 def test_household_skip_logic_is_the_intended_one(forms_dir: Path) -> None:
@@ -126,6 +140,7 @@ def test_weiner_scales_four_items_five_points_two_languages(forms_dir: Path) -> 
         assert len(items) == 4 == len(WEINER_SCALES[scale])
         assert all(r["type"] == "select_one agree5" for r in items)
         assert all(r["label::French (fr)"] for r in items)
+        assert all(r["label::Portuguese (pt)"] for r in items)
         calc = next(r for r in rows if r["name"] == f"{scale}_score")["calculation"]
         assert "div 4" in str(calc)
     assert [c[0] for c in CHOICES["agree5"]] == ["1", "2", "3", "4", "5"]

@@ -2,7 +2,8 @@
 
 Three forms: a household / exit-interview survey (receipt, adherence, acceptability with the
 AIM, IAM and FIM scales of Weiner et al. 2017), a facility readiness and fidelity checklist,
-and a stock-card audit. Labels are in English and French. Which survey modules are included
+and a stock-card audit. Labels are in English, French and Portuguese (plan/forms_pt.py, keyed
+by the English text). Which survey modules are included
 follows the implementation outcomes of the agenda's questions.
 """
 
@@ -16,19 +17,35 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 
+from mmsis.plan.forms_pt import PT
 from mmsis.present.cells import safe_cell
 
 EN = "label::English (en)"
 FR = "label::French (fr)"
+PT_LABEL = "label::Portuguese (pt)"
 HEN = "hint::English (en)"
 HFR = "hint::French (fr)"
+HPT = "hint::Portuguese (pt)"
 CEN = "constraint_message::English (en)"
 CFR = "constraint_message::French (fr)"
+CPT = "constraint_message::Portuguese (pt)"
 
 SURVEY_COLUMNS = [
-    "type", "name", EN, FR, HEN, HFR, "required", "relevance", "constraint", CEN, CFR,
-    "calculation", "appearance", "choice_filter", "repeat_count",
+    "type", "name", EN, FR, PT_LABEL, HEN, HFR, HPT, "required", "relevance", "constraint", CEN,
+    CFR, CPT, "calculation", "appearance", "choice_filter", "repeat_count",
 ]
+_PORTUGUESE = {EN: PT_LABEL, HEN: HPT, CEN: CPT}
+
+
+def portuguese(english: str) -> str:
+    """The Portuguese wording of a form text (plan/forms_pt.py); ValueError if it has none, so a
+    new English label cannot ship without its Portuguese one."""
+    if not english:
+        return ""
+    if english not in PT:
+        raise ValueError(f"no Portuguese wording for the form text {english!r} "
+                         "(add it to mmsis/plan/forms_pt.py)")
+    return PT[english]
 
 # Weiner BJ et al. 2017, Implementation Science 12:108 (AIM, IAM, FIM; 4 items each, 1-5).
 # French wording is a working translation by mmsis (status: assumption, not validated).
@@ -149,6 +166,9 @@ class XLSForm:
         for key, value in cols.items():
             key = {"hint_en": HEN, "hint_fr": HFR, "cmsg_en": CEN, "cmsg_fr": CFR}.get(key, key)
             row[key] = value
+        for source, target in _PORTUGUESE.items():
+            if row.get(source):
+                row[target] = portuguese(str(row[source]))
         self.rows.append(row)
 
     def save(self, path: Path) -> Path:
@@ -165,15 +185,17 @@ class XLSForm:
         for row in self.rows:
             survey.append([safe_cell(row.get(c, "")) for c in SURVEY_COLUMNS])
         choices = wb.create_sheet("choices")
-        choices.append(["list_name", "name", EN, FR, "district"])
+        choices.append(["list_name", "name", EN, FR, PT_LABEL, "district"])
         for list_name in self.lists:
-            if list_name in self.own_choices:
+            if list_name in self.own_choices:  # the programme's own names, in every language
                 for c in self.own_choices[list_name]:
                     choices.append([safe_cell(v) for v in (list_name, c["name"], c["label"],
-                                                           c["label"], c.get("district", ""))])
+                                                           c["label"], c["label"],
+                                                           c.get("district", ""))])
                 continue
             for name, en, fr in CHOICES[list_name]:
-                choices.append([safe_cell(v) for v in (list_name, name, en, fr, "")])
+                choices.append([safe_cell(v) for v in (list_name, name, en, fr, portuguese(en),
+                                                       "")])
         settings = wb.create_sheet("settings")
         settings.append(["form_id", "form_title", "version", "default_language"])
         settings.append([safe_cell(v) for v in
