@@ -92,11 +92,14 @@ def import_cmd(
     store: str | None = STORE,
     plan: Path | None = PLAN,
     as_json: bool = AS_JSON,
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="The file's text encoding when it is not UTF-8 or UTF-16 with "
+        "a byte-order mark (e.g. latin-1, cp1252)."),
 ) -> None:
     """Import a form's submissions (all or nothing, idempotent by submission id) and score them."""
     from mmsis.data.field import read_export
 
-    subs = read_export(file, form)
+    subs = read_export(file, form, encoding)
     _finish(subs, store, plan, as_json, file.name)
 
 

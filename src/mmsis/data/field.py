@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from mmsis.data import textio
 from mmsis.errors import InputError
 
 MAX_BYTES = 200 * 1024 * 1024
@@ -60,15 +61,10 @@ def _leaf(column: str, separator: str) -> str:
     return column.rsplit(separator, 1)[-1]
 
 
-def _decode(raw: bytes, file: str) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 with BOM; anything else refused naming it."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start}); export the file as UTF-8",
-                         file=file) from None
+def _decode(raw: bytes, file: str, encoding: str | None = None) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with BOM, or the user's ``encoding``; anything
+    else refused naming the encoding it looks like (mmsis.data.textio)."""
+    return textio.decode(raw, encoding, file)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -153,8 +149,9 @@ def _check_values(table: pd.DataFrame, columns: Mapping[str, str], file: str) ->
         elif leaf.startswith("tabs_"):
             text = table[leaf].astype(str).str.strip()
             number = pd.to_numeric(text, errors="coerce")
-            bad = (text != "") & ~(number.notna() & (number >= 0) & (number % 1 == 0))
-            what = "a whole number of tablets >= 0"
+            bad = (text != "") & ~(number.notna() & (number >= 0) & (number % 1 == 0)
+                                   & (number <= textio.MAX_DATA_VALUE))
+            what = f"a whole number of tablets from 0 to {textio.MAX_DATA_VALUE:,.0f}"
         else:
             continue
         if bad.any():
@@ -173,8 +170,9 @@ def _kind(columns: Iterable[str]) -> str:
                      "export (_uuid, _submission_time)")
 
 
-def read_export(path: str | Path, form_id: str) -> Submissions:
-    """Read an ODK Central or KoboToolbox export (CSV, or Kobo XLSX) of one form's submissions."""
+def read_export(path: str | Path, form_id: str, encoding: str | None = None) -> Submissions:
+    """Read an ODK Central or KoboToolbox export (CSV, or Kobo XLSX) of one form's submissions
+    (text decoded as mmsis.data.textio says, or with ``encoding``; JSON nesting bounded)."""
     p = Path(path)
     raw = _read_bytes(p)
     if p.suffix.lower() == ".xlsx":
@@ -184,9 +182,10 @@ def read_export(path: str | Path, form_id: str) -> Submissions:
             raise InputError(f"not a readable XLSX workbook ({type(exc).__name__})",
                              file=str(p)) from None
     elif p.suffix.lower() == ".json":
-        return read_json(json.loads(_decode(raw, str(p))), form_id, source=str(p))
+        data = textio.loads_json(_decode(raw, str(p), encoding), str(p), MAX_JSON_DEPTH + 4)
+        return read_json(data, form_id, source=str(p))
     else:
-        text = _decode(raw, str(p))
+        text = _decode(raw, str(p), encoding)
         first = text.split("\n", 1)[0]
         sep = ";" if first.count(";") > first.count(",") else ","
         try:

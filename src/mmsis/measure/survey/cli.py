@@ -12,6 +12,8 @@ from mmsis.errors import InputError
 app = typer.Typer(no_args_is_help=True, help="Design-based survey estimates and cascade.")
 
 _STATS = ("mean", "proportion", "total", "ratio")
+ENCODING_HELP = ("A CSV's text encoding when it is not UTF-8 or UTF-16 with a byte-order mark "
+                 "(e.g. latin-1, cp1252).")
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -53,6 +55,7 @@ def estimate(
         None, "--deff", help="Design effect vs simple random sampling: wr (with replacement; "
         "the default without --fpc) or wor (without replacement: needs --fpc)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
+    encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Estimate a mean, proportion, total or ratio with design-based SE and CI, by domain."""
     from mmsis._cli import err_console, print_sentence
@@ -80,7 +83,7 @@ def estimate(
     fpc_cols = _split(fpc) or (list(spec.fpc) if spec and spec.fpc else None)
     lonely_psu = lonely_psu or (spec.lonely_psu if spec else "fail")
     deff_ref = choose_deff(deff, fpc_cols)
-    df = read_survey(file)
+    df = read_survey(file, encoding=encoding)
     warnings = []
     for column in [var, *([den] if den else [])]:
         warnings += apply_codes(df, column, prof).messages(profile)
@@ -88,8 +91,7 @@ def estimate(
     if weight is not None and weight_divisor != 1.0:
         if weight not in df.columns:
             raise InputError(f"unknown column '{weight}'", column=weight, file=str(file))
-        df["_weight"] = df[weight] / weight_divisor
-        w = "_weight"
+        df[weight] = _divided(df[weight], weight_divisor, weight, str(file))
     design = survey.Design(
         df,
         weight=w,
@@ -116,6 +118,22 @@ def estimate(
     print_table(_readable_estimates(res, by_cols or [], prof, stat),
                 title=f"{stat} of {var} ({design!r}; design effect {deff_ref})")
     print_sentence(survey_estimate(res, stat, var))
+
+
+def _divided(values, divisor: float, column: str, file: str):  # type: ignore[no-untyped-def]
+    """A weight column divided by ``divisor`` (v005 / 1,000,000); text cells refused naming the
+    user's column and rows (the design then names that column too, never an internal one)."""
+    import numpy as np
+    import pandas as pd
+
+    num = pd.to_numeric(values, errors="coerce")
+    bad = np.flatnonzero((num.isna() & values.notna()).to_numpy())
+    if bad.size:
+        rows = ", ".join(str(int(i) + 1) for i in bad[:10])
+        raise InputError(f"weights must be numbers; not numeric in row(s) {rows}"
+                         f"{' ...' if bad.size > 10 else ''} (first: {values.iloc[bad[0]]!r})",
+                         file=file, row=int(bad[0]) + 1, column=column)
+    return num / divisor
 
 
 def _readable_estimates(res, by: list[str], prof, stat: str):  # type: ignore[no-untyped-def]
@@ -150,12 +168,13 @@ def _profile_domains(by: str | None, profile: str) -> list[str] | None:
     return [by_column.get(c, c) for c in cols]
 
 
-def _recoded(file: Path, profile: str, supplement: str, period_months: int | None):  # type: ignore[no-untyped-def]
+def _recoded(file: Path, profile: str, supplement: str, period_months: int | None,  # type: ignore[no-untyped-def]
+             encoding: str | None = None):
     from mmsis.data.survey import load_profile, read_survey, recode
 
     prof = load_profile(profile)
     return recode(
-        read_survey(file),
+        read_survey(file, encoding=encoding),
         prof,
         supplement=supplement,
         period_months=period_months,
@@ -183,6 +202,7 @@ def cascade(
     wave: str | None = typer.Option(
         None, "--wave", help="With --store: the survey wave (default: the latest uploaded)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
+    encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
 ) -> None:
     """The coverage cascade: each step as % of all women and % of the previous step."""
     from mmsis.measure.survey.cascade import cascade as run
@@ -197,7 +217,7 @@ def cascade(
                          field="file")
     if wave is not None:
         raise InputError("--wave goes with --store (the store keeps the waves)", field="wave")
-    rec = _recoded(file, profile, supplement, period_months)
+    rec = _recoded(file, profile, supplement, period_months, encoding)
     res = run(rec, by=_profile_domains(by, profile), level=level)
     if as_json:
         print_json(res)
@@ -261,11 +281,12 @@ def adherence(
     period_months: int | None = typer.Option(None, "--period-months"),
     level: float = typer.Option(0.95, "--level", help="Confidence level."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
+    encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Adherence: tablets consumed / expected and the share at or above the threshold."""
     from mmsis.measure.survey.cascade import adherence as run
 
-    rec = _recoded(file, profile, supplement, period_months)
+    rec = _recoded(file, profile, supplement, period_months, encoding)
     res = run(rec, by=_profile_domains(by, profile), level=level)
     print_frame(res, as_json, "Adherence", drop=["method"])
 
@@ -299,6 +320,7 @@ def equity(
     as_json: bool = typer.Option(
         False, "--json", help="Print JSON {groups, measures, rii, ci, paf, par}."
     ),
+    encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Equity of an indicator: groups, gaps, the slope index and HEAT's summary measures."""
     from mmsis.measure.survey.cascade import design_of
@@ -308,7 +330,7 @@ def equity(
     if ci_correction not in CORRECTIONS:
         raise InputError(f"must be one of {', '.join(CORRECTIONS)} (got {ci_correction!r})",
                          field="ci_correction")
-    rec = _recoded(file, profile, supplement, period_months)
+    rec = _recoded(file, profile, supplement, period_months, encoding)
     if indicator != "all" and indicator not in rec.steps:
         raise InputError(
             f"unknown indicator '{indicator}'; steps: all, {', '.join(rec.steps)}",
