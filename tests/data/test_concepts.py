@@ -71,3 +71,35 @@ def test_bad_mappings_are_refused_naming_the_problem(doc: dict, words: str) -> N
 def test_unmapped_concept_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="mms_clients"):
         _country_store().concepts().require("mms_clients")
+
+
+def test_cli_sets_and_shows_the_mapping(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from mmsis.cli import app
+
+    store = tmp_path / "s.duckdb"
+    with Store(store) as st:
+        ous = pd.DataFrame({"id": ["N0", "R1", "D1", "S1", "F1"], "name": list("NRDSF"),
+                            "path": ["/N0", "/N0/R1", "/N0/R1/D1", "/N0/R1/D1/S1",
+                                     "/N0/R1/D1/S1/F1"]})
+        des = pd.DataFrame({"id": ["fbfJHSPpUQD"], "name": ["ANC 1st"],
+                            "aggregation_type": ["SUM"]})
+        assert st.import_metadata({"org_units": ous, "data_elements": des}).ok
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({"elements": {"anc1": "fbfJHSPpUQD"},
+                             "levels": {"district": 3, "region": 2}}))
+    runner = CliRunner()
+    res = runner.invoke(app, ["routine", "concepts", "--store", str(store), "--set", str(f),
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["saved"] and doc["elements"]["anc1"]["name"] == "ANC 1st"
+    shown = runner.invoke(app, ["routine", "concepts", "--store", str(store)])
+    assert shown.exit_code == 0 and "ANC first visits" in shown.stdout
+    assert "Districts: level 3" in shown.stdout
+    f.write_text(json.dumps({"elements": {"anc1": "NOPE1234567"}}))
+    bad = runner.invoke(app, ["routine", "concepts", "--store", str(store), "--set", str(f)])
+    assert bad.exit_code != 0 and "NOPE1234567" in str(bad.exception or bad.output)
