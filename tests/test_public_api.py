@@ -1,4 +1,4 @@
-"""The public surface of mmsis: unique class names.
+"""The public surface of mmsis: unique class names and typed returns (no bare ``Any``).
 
 Every importable module is walked (the database migrations, which run on import, excepted), so
 a new class or function is checked without being listed here.
@@ -58,3 +58,19 @@ def test_public_class_names_are_unique() -> None:
     twice = {k: v for k, v in where.items() if len(v) > 1}
     assert not twice, f"public class names defined more than once: {twice}"
 
+
+def _returns_any(fn: Any) -> bool:
+    ann = inspect.signature(fn).return_annotation
+    return ann is Any or ann == "Any"
+
+
+def test_no_public_function_returns_any() -> None:
+    found = []
+    for mod in MODULES:
+        for name, obj in _defined(mod):
+            members = [(name, obj)]
+            if inspect.isclass(obj):
+                members = [(f"{name}.{m}", f) for m, f in vars(obj).items()
+                           if not m.startswith("_") and inspect.isfunction(f)]
+            found += [f"{mod.__name__}.{n}" for n, f in members if _returns_any(f)]
+    assert not found, f"public functions returning Any: {sorted(found)}"

@@ -5,53 +5,20 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+
+from mmsis.serialize import to_jsonable
 
 if TYPE_CHECKING:
     import pandas as pd
 
 console = Console()
 err_console = Console(stderr=True)
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert results (DataFrames, pydantic models, numpy scalars, NaN) into plain JSON values."""
-    import numpy as np
-    import pandas as pd
-
-    if obj is None or isinstance(obj, (str, bool)):
-        return obj
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(obj, pd.DataFrame):
-        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
-    if isinstance(obj, pd.Series):
-        return to_jsonable(obj.to_dict())
-    if hasattr(obj, "model_dump"):
-        return to_jsonable(obj.model_dump())
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (datetime, date, pd.Timestamp)):
-        return obj.isoformat()
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, np.ndarray):
-        return [to_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, Iterable):
-        return [to_jsonable(v) for v in obj]
-    if obj is pd.NA or obj is pd.NaT:
-        return None
-    return str(obj)
 
 
 def use_language(lang: str | None) -> None:

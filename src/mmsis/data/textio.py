@@ -14,9 +14,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from mmsis.errors import InputError
+from mmsis.serialize import JSONValue
 
 ACCEPTED = "UTF-8 (with or without a byte-order mark) or UTF-16 with a byte-order mark"
 MAX_JSON_DEPTH = 64
@@ -190,7 +190,7 @@ def json_depth(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> int:
 
 def loads_json(
     data: bytes | str, file: str | None = None, max_depth: int = MAX_JSON_DEPTH
-) -> Any:
+) -> JSONValue:
     """Parse JSON text, refusing (InputError) nesting deeper than max_depth before parsing."""
     if json_depth(data, max_depth) > max_depth:
         raise InputError(f"the JSON is nested deeper than {max_depth} levels", file=file)
@@ -207,7 +207,7 @@ def loads_json(
         raise InputError("the JSON is nested too deeply", file=file) from exc
 
 
-def load_json_file(path: str | Path, encoding: str | None = None) -> Any:
+def load_json_file(path: str | Path, encoding: str | None = None) -> JSONValue:
     """Read and parse a JSON file (decoded and depth-checked as above)."""
     p = Path(path)
     return loads_json(read_text(p, encoding), str(p))

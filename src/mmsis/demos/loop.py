@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mmsis._cli import console, to_jsonable
+from mmsis._cli import console
+from mmsis.serialize import to_jsonable
 
 #: The loop, in order: (title, key in the returned results, module holding ``run_demo``).
 STEPS: list[tuple[str, str, str]] = [

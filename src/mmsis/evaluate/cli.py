@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mmsis.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -18,7 +21,7 @@ app = typer.Typer(
 )
 
 
-def read_table(path: Path) -> Any:
+def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV, Excel or Parquet file into a DataFrame; unreadable files are InputErrors."""
     import pandas as pd
 

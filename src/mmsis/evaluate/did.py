@@ -23,7 +23,10 @@ from mmsis.evaluate._input import numeric_column, positive_column, require_colum
 from mmsis.results import new_axes
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from matplotlib.axes import Axes
+    from pyfixest.estimation import Feols
 
 TIDY_NAMES = {
     "Estimate": "estimate",
@@ -41,14 +44,15 @@ TIDY_NAMES = {
 FIXEST_SSC: dict[str, Any] = {"k_adj": True, "k_fixef": "nonnested", "G_adj": True, "G_df": "min"}
 
 
-def twfe(pf: Any, data: pd.DataFrame, rhs: str, cluster: str = "unit") -> Any:
+def twfe(pf: ModuleType, data: pd.DataFrame, rhs: str, cluster: str = "unit") -> Feols:
     """OLS of ``y`` on ``rhs`` with ``unit`` and ``time`` fixed effects, CRV1 errors clustered
     by ``cluster`` with fixest's small-sample correction (as ``feols(vcov = ~cluster)``)."""
     return pf.feols(f"y ~ {rhs} | unit + time", data=data, vcov={"CRV1": cluster},
                     ssc=pf.ssc(**FIXEST_SSC))
 
 
-def two_stage(pf: Any, data: pd.DataFrame, second_stage: str, cluster: str = "unit") -> Any:
+def two_stage(pf: ModuleType, data: pd.DataFrame, second_stage: str,
+              cluster: str = "unit") -> Feols:
     """Gardner's two-stage DiD (first stage ``unit`` and ``time`` effects on untreated rows,
     treatment ``D``), clustered by ``cluster``, as R ``did2s``."""
     return pf.did2s(data, yname="y", first_stage="~ 0 | unit + time", second_stage=second_stage,

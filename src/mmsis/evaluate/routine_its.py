@@ -9,11 +9,15 @@ combo, the element's aggregation type): the same panel, the same start, the same
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mmsis.errors import InputError
+
+if TYPE_CHECKING:
+    from mmsis.evaluate.controlled_its import ControlledITSResult
+    from mmsis.evaluate.its import ITSResult
 
 ITS_FAMILIES = ("poisson", "quasipoisson", "negbin", "gaussian")
 DEFAULT_FAMILY = "quasipoisson"
@@ -38,7 +42,8 @@ def subtree_months(store: Any, data_element: str, org_unit: str | None) -> pd.Da
 
 
 def fit_routine_its(series: pd.DataFrame, start: str, family: str = DEFAULT_FAMILY,
-                    control: pd.DataFrame | None = None, what: str = "the series") -> Any:
+                    control: pd.DataFrame | None = None,
+                    what: str = "the series") -> ITSResult | ControlledITSResult:
     """Segmented regression of a monthly series (period, value) around `start` (YYYYMM):
     mmsis.evaluate.fit_its, or fit_controlled_its against a `control` series of the same
     months; family `DEFAULT_FAMILY` and `HARMONICS` seasonal pair unless told."""
@@ -77,7 +82,8 @@ def fit_routine_its(series: pd.DataFrame, start: str, family: str = DEFAULT_FAMI
 
 
 def store_its(store: Any, data_element: str, start: str, org_unit: str | None = None,
-              family: str = DEFAULT_FAMILY, control: str | None = None) -> Any:
+              family: str = DEFAULT_FAMILY, control: str | None = None
+              ) -> ITSResult | ControlledITSResult:
     """The ITS of a data element over an org unit's subtree in a programme store, around
     `start`; with `control` (another org unit), the controlled ITS."""
     if control and control == org_unit:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,6 +22,9 @@ from mmsis.measure.survey.programme import (
     denominator_words,
     with_words,
 )
+
+if TYPE_CHECKING:
+    from mmsis.plan.scorecard import Scorecard
 
 SURVEY_SOURCE = "household survey (design-based), mmsis.measure.survey"
 
@@ -209,7 +212,7 @@ def measurements(store: Any | None = None, survey: pd.DataFrame | None = None,
 def programme_scorecard(programme: Any, fw: Any | None = None, *,
                         measured: Mapping[str, Any] | None = None, store: Any | None = None,
                         survey: pd.DataFrame | None = None, region: str | None = None,
-                        ready_share: float | None = None) -> Any:
+                        ready_share: float | None = None) -> Scorecard:
     """The readiness scorecard of a programme judged with the values measured from its data.
 
     The one scorecard of every view: `measured` when the caller has computed it with

@@ -15,15 +15,16 @@ No project imports, so any layer may use it.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TypeVar
 
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+T = TypeVar("T")
 
 
-def safe_cell(value: Any) -> Any:
+def safe_cell(value: T) -> T | str:
     """The value to write in a spreadsheet cell: formula-like text prefixed with a quote."""
     if (
         isinstance(value, str)

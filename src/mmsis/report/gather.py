@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,6 +24,9 @@ from mmsis.plan.measured import (
     survey_measurements,
 )
 from mmsis.report.inputs import has, is_synthetic, source_of
+
+if TYPE_CHECKING:
+    from mmsis.data.store import Store
 
 SYNTHETIC = "Examplia example country (synthetic, mmsis.datasets.example_country)"
 
@@ -53,7 +56,7 @@ def _forget(key: int) -> None:
         del _SURVEYS[k]
 
 
-def example_store(country: Any) -> Any:
+def example_store(country: Any) -> Store:
     """The inputs' own store, else an in-memory DuckDB store loaded with their DHIS2 data
     (cached)."""
     key = _key(country)

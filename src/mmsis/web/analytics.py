@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mmsis._cli import to_jsonable
+from mmsis.serialize import to_jsonable
 from mmsis.web.models import AnalysisResult, Workspace, utcnow
 from mmsis.web.programme import WRITE_LOCK as _STORE_LOCK  # noqa: F401 - the store writers' lock
 

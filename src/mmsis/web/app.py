@@ -8,8 +8,9 @@ import os
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -110,6 +111,9 @@ def render(
     return HTMLResponse(env.get_template(template).render(ctx), status_code=status)
 
 
+T = TypeVar("T")
+
+
 class ResultCache:
     """A small bounded cache of computed page parts, keyed by the workspace's data version."""
 
@@ -119,7 +123,7 @@ class ResultCache:
         self._lock = threading.Lock()
         self._computing: dict[Any, threading.Lock] = {}
 
-    def get_or_compute(self, key: Any, compute: Any) -> Any:
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value for key; one caller computes it while the others wait for it."""
         with self._lock:
             if key in self._data:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -10,10 +10,14 @@ from mmsis.web import analytics, charts, services
 from mmsis.web import scope as scopes
 from mmsis.web.deps import Access
 
+if TYPE_CHECKING:
+    from mmsis.plan.scorecard import Scorecard
+    from mmsis.plan.workspace import Programme
+
 QUALITY_FLAGS_SHOWN = 25
 
 
-def programme(db: Session, access: Access) -> Any:
+def programme(db: Session, access: Access) -> Programme:
     """The workspace's programme (mmsis.plan) with the key-result statuses saved on the web."""
     from mmsis.plan.workspace import KeyResultStatus, Programme, StatusEvidence
 
@@ -49,7 +53,7 @@ def programme(db: Session, access: Access) -> Any:
     return prog.model_copy(update=update)
 
 
-def scorecard(db: Session, access: Access, wave: str | None = None) -> Any:
+def scorecard(db: Session, access: Access, wave: str | None = None) -> Scorecard:
     """The readiness scorecard of the workspace: mmsis.plan.measured.programme_scorecard with
     the values measured from its store and survey wave (default: the latest), as the report
     and `mmsis plan assess --store` compute it."""

@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,9 @@ from mmsis.web.deps import Access, Auth
 from mmsis.web.jobs import JobContext, JobFailed, handler
 from mmsis.web.models import User, Workspace, utcnow
 from mmsis.web.security import LiveSession, UserView
+
+if TYPE_CHECKING:
+    from mmsis.web.job_models import Job
 
 
 def job_access(db: Session, ctx: JobContext, min_role: str) -> Access:
@@ -76,7 +79,7 @@ def upload_job_threshold() -> int:
         raise ValueError(f"MMSIS_UPLOAD_JOB_BYTES must be a number of bytes, not {raw!r}") from exc
 
 
-def queue_upload(db: Session, access: Access, kind: str, filename: str, path: Path) -> Any:
+def queue_upload(db: Session, access: Access, kind: str, filename: str, path: Path) -> Job:
     """Keep a received upload file (renamed beside it) and queue its import as a job."""
     from mmsis.web import jobs
 

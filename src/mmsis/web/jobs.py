@@ -30,8 +30,8 @@ from huey.consumer import Consumer
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from mmsis._cli import to_jsonable
 from mmsis.errors import MmsisError
+from mmsis.serialize import to_jsonable
 from mmsis.web import db as dbm
 from mmsis.web.deps import Forbidden, NotFound
 from mmsis.web.job_models import Job

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -28,6 +28,9 @@ from mmsis.web.db import begin_write
 from mmsis.web.deps import Access, Forbidden
 from mmsis.web.job_models import Dhis2Connection
 from mmsis.web.models import Workspace, utcnow
+
+if TYPE_CHECKING:
+    from mmsis.data.dhis2.client import Dhis2
 
 MAX_METADATA_BYTES = 200 * 1024 * 1024
 MAX_DEPTH = 30
@@ -499,7 +502,7 @@ def delete_dhis2_connection(db: Session, access: Access) -> None:
         services.audit(db, access, "delete", "dhis2_connection", access.workspace.id)
 
 
-def dhis2_client(conn: Dhis2Connection, secret: str, **kwargs: Any) -> Any:
+def dhis2_client(conn: Dhis2Connection, secret: str, **kwargs: Any) -> Dhis2:
     """A DHIS2 client (mmsis.data.dhis2.client) with the decrypted token."""
     from mmsis.data.dhis2.client import Dhis2
 

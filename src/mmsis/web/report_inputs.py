@@ -8,7 +8,7 @@ units, DHIS2 values, latest survey upload and saved scenario, limited to the use
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -20,9 +20,14 @@ from mmsis.web import scope as scopes
 from mmsis.web.deps import Access
 from mmsis.web.models import OrgUnit, Upload
 
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
+    from mmsis.report.inputs import ReportInputs
+
 
 def report_country(db: Session, access: Access, wave: str | None = None,
-                   stack: contextlib.ExitStack[Any] | None = None) -> Any:
+                   stack: contextlib.ExitStack[Any] | None = None
+                   ) -> ExampleCountry | ReportInputs:
     """The example country for a workspace seeded from it, else the workspace's ReportInputs
     (survey `wave`, default the latest; with `stack`, the store itself, see workspace_inputs)."""
     found = analytics.load_result(db, access.workspace.id, "source")
@@ -34,7 +39,7 @@ def report_country(db: Session, access: Access, wave: str | None = None,
 
 
 def workspace_inputs(db: Session, access: Access, wave: str | None = None,
-                     stack: contextlib.ExitStack[Any] | None = None) -> Any:
+                     stack: contextlib.ExitStack[Any] | None = None) -> ReportInputs:
     """ReportInputs from the workspace's programme store, scoped to the user's org-unit subtree.
 
     A user who sees the whole country gets the store itself (opened for reading on `stack`,

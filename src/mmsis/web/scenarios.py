@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
@@ -15,6 +15,11 @@ from mmsis.errors import InputError
 from mmsis.evaluate import routine_its
 from mmsis.web import analytics, services
 from mmsis.web.deps import Access
+
+if TYPE_CHECKING:
+    from mmsis.evaluate.controlled_its import ControlledITSResult
+    from mmsis.evaluate.its import ITSResult
+    from mmsis.forecast.scenario import Scenario
 
 ITS_FAMILIES = routine_its.ITS_FAMILIES
 
@@ -27,7 +32,7 @@ def run_its(
     org_unit: str | None = None,
     family: str = "quasipoisson",
     control: str | None = None,
-) -> Any:
+) -> ITSResult | ControlledITSResult:
     """Interrupted time series of a routine series around `start` with the one specification
     (mmsis.evaluate.routine_its.fit_routine_its, as `mmsis evaluate routine-its` and the
     report); with a `control` org unit, a controlled ITS against its series. The series are
@@ -134,7 +139,7 @@ def parse_scenario(text: str) -> dict[str, Any]:
     return data
 
 
-def checked_scenario(data: dict[str, Any]) -> Any:
+def checked_scenario(data: dict[str, Any]) -> Scenario:
     """The validated scenario (mmsis.forecast) of a saved mapping, defaults filled in."""
     from mmsis.forecast import scenario_from_dict
 

@@ -8,9 +8,12 @@ compares paths by string prefix.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, or_
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _norm(scope: str) -> str:
@@ -45,7 +48,7 @@ def sql_contains(column: Any, scope: str | None) -> ColumnElement[bool]:
     return or_(column == root, column.startswith(root + "/", autoescape=True))
 
 
-def series_contains(paths: Any, scope: str | None) -> Any:
+def series_contains(paths: pd.Series, scope: str | None) -> pd.Series:
     """pandas: a boolean Series, True where the path is inside the scope (missing -> False)."""
     text = paths.fillna("").astype(str)
     if not scope:

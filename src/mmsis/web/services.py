@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -28,6 +28,9 @@ from mmsis.web.models import (
     utcnow,
 )
 from mmsis.web.security import UserView
+
+if TYPE_CHECKING:
+    from mmsis.data.concepts import ConceptMap
 
 KR_STATUSES = ("not_assessed", "met", "partly", "not_met", "not_applicable")
 """Statuses of mmsis.plan (met, partly, not_met, not_applicable) plus not yet assessed."""
@@ -528,7 +531,7 @@ def series_version(db: Session, workspace_id: int, data_elements: list[str]) -> 
     return programme.store_version(ws, data_elements) if ws is not None else 0
 
 
-def concept_map(ws: Workspace) -> Any:
+def concept_map(ws: Workspace) -> ConceptMap | None:
     """The workspace's concept mapping (mmsis.data.concepts), None without a store."""
     from mmsis.web import programme
 

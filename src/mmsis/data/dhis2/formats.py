@@ -14,6 +14,7 @@ import pandas as pd
 
 from mmsis.data import csvread, textio
 from mmsis.errors import InputError
+from mmsis.serialize import JSONValue
 
 DEFAULT_COC = "HllvX50cXC0"  # DHIS2's default category option combo
 DV_COLUMNS = ["dataElement", "period", "orgUnit", "categoryOptionCombo",
@@ -196,7 +197,8 @@ def read_registrations_json(doc: dict[str, Any]) -> pd.DataFrame:
     })
 
 
-def load_json(path: str | Path, encoding: str | None = None, file: str | None = None) -> Any:
+def load_json(path: str | Path, encoding: str | None = None,
+              file: str | None = None) -> JSONValue:
     """Read a JSON file through `textio` (encodings named, nesting bounded); errors name the
     file (``file``, default the path) and line."""
     try:

@@ -478,7 +478,7 @@ def analysis(
 
 
 @router.post("/workspaces/{workspace_id}/analyses/refresh", response_model=None)
-def analyses_refresh(access: Access = Depends(editor), db: Session = DB) -> dict[str, int]:
+def analyses_refresh(access: Access = Depends(editor), db: Session = DB) -> dict[str, str]:
     """Recompute the cached cascade and quality review."""
     from mmsis.web import analytics
 

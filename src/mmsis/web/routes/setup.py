@@ -244,14 +244,16 @@ def delete_dhis2(access: Access = Depends(owner), db: Session = DB) -> Response:
     return Response(status_code=204)
 
 
-@api.post("/workspaces/{workspace_id}/dhis2/test")
-def test_dhis2(request: Request, access: Access = Depends(owner), db: Session = DB) -> Any:
+@api.post("/workspaces/{workspace_id}/dhis2/test", response_model=None)
+def test_dhis2(request: Request, access: Access = Depends(owner),
+               db: Session = DB) -> dict[str, Any]:
     """Check the saved connection with DHIS2's /api/system/info."""
     return onboarding.test_dhis2(db, access, _secret(request))
 
 
-@api.post("/workspaces/{workspace_id}/dhis2/sync", status_code=202)
-def post_sync(body: SyncIn, access: Access = Depends(owner), db: Session = DB) -> Any:
+@api.post("/workspaces/{workspace_id}/dhis2/sync", status_code=202, response_model=None)
+def post_sync(body: SyncIn, access: Access = Depends(owner),
+              db: Session = DB) -> dict[str, int]:
     """Start a DHIS2 sync job (resumable, chunked, 409-split, retried)."""
     params = onboarding.sync_params(db, access, body.data_elements, body.periods,
                                     body.org_unit, body.level)
