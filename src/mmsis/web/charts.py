@@ -99,7 +99,7 @@ def line_chart(
     pts = [p for s in series.values() for p in s if math.isfinite(p[1])]
     band_pts = [b for b in (band[1] if band else []) if math.isfinite(b[1])
                 and math.isfinite(b[2])]
-    left, right, top, bottom = 72, 14, 14, 46
+    left, right, top, bottom = 84, 14, 18, 46
     xs = [p[0] for p in pts] + [b[0] for b in band_pts] + [m[0] for m in markers]
     ys = [p[1] for p in pts] + [b[1] for b in band_pts] + [b[2] for b in band_pts]
     xs, ys = xs or [0.0, 1.0], ys or [0.0, 1.0]
@@ -111,8 +111,14 @@ def line_chart(
     if y1 == y0:
         y1 = y0 + 1
     y_ticks_raw = _nice_ticks(y0, y1)
-    if y_max is None and y_ticks_raw and y_ticks_raw[-1] < y1:
-        y1 = y1 + (y1 - y0) * 0.02
+    if y_max is None and len(y_ticks_raw) > 1 and y_ticks_raw[-1] < y1:
+        y1 = y_ticks_raw[-1] + (y_ticks_raw[-1] - y_ticks_raw[-2])  # the axis ends on a tick
+        y_ticks_raw.append(y1)
+    scale = 1e6 if max((abs(t) for t in y_ticks_raw), default=0) >= 1e6 and \
+        y_unit != "percent" else 1.0
+    if scale != 1.0:  # millions: short tick labels, the unit in the axis title
+        y_label = (y_label[:-1] + ", millions)" if y_label.endswith(")")
+                   else y_label + " (millions)")
 
     def sx(x: float) -> float:
         return left + (x - x0) / (x1 - x0) * (width - left - right)
@@ -125,6 +131,7 @@ def line_chart(
     for name, s in series.items():
         coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in s if math.isfinite(y))
         color, dash = colour(name, others.index(name) if name in others else 0)
+        dash = "" if len(series) == 1 else dash  # one series: a plain line
         lines.append({"name": name, "points": coords, "color": color, "dash": dash})
     shaded: dict[str, object] | None = None
     if band and band_pts:
@@ -137,7 +144,8 @@ def line_chart(
         x_ticks = [(sx(k), x_names[k]) for k in keys[::stride]]
     else:
         x_ticks = [(sx(t), _fmt(t)) for t in _nice_ticks(x0, x1)]
-    y_ticks = [(sy(t), _fmt(t, y_unit)) for t in y_ticks_raw]
+    y_ticks = [(sy(t), _fmt(t / scale, "number" if scale != 1.0 else y_unit))
+               for t in y_ticks_raw]
     marks = [{"x": sx(x), "label": label} for x, label in markers]
     return LineChart(width, height, lines, x_ticks, y_ticks, x_label, y_label, title, marks,
                      shaded, (left, top, width - right, height - bottom))

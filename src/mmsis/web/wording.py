@@ -202,7 +202,12 @@ def its_view(res: Any, first_period: str, start: str, element: str, where: str,
     else:
         sentence = sentences.its(res, outcome=f"{element[:1].lower()}{element[1:]}",
                                  start=start)
-    return {"chart": chart, "table": shown, "sentence": sentence,
+    # the web has no Newey-West option: say where it is rather than a flag the page lacks
+    sentence = sentence.replace("refit with --newey-west.",
+                                "the Newey-West option of `mmsis evaluate its` corrects it.")
+    warnings = [w for w in res.warnings
+                if not ("autocorrelation" in w and "autocorrelated" in sentence)]
+    return {"chart": chart, "table": shown, "sentence": sentence, "warnings": warnings,
             "method": (f"{_first_upper(res.method)}, {res.family} model: "
                        f"{res.n_pre} months before and {res.n_post} after "
                        f"({fmt.period(first_period)} to "
