@@ -130,25 +130,78 @@ def compute_cascade(ws: Workspace, wave: str | None = None) -> dict[str, Any] | 
             "denominator": denominator_words(), "table": table.drop(columns=["method"])}
 
 
-_MEMO: dict[tuple[str, str, str | None, int], Any] = {}
+_MEMO: dict[tuple[str, str, str | None, str], Any] = {}
 _MEMO_LOCK = threading.Lock()
+_COMPUTING: dict[tuple[str, str, str | None, str], threading.Lock] = {}
 
 
 def _memo(kind: str, ws: Workspace, wave: str | None, compute: Any) -> Any:
-    """`compute()` once per workspace store version, kind and wave (derived from the store,
-    so a new import gives a new key; never a second copy of the data)."""
-    from mmsis.web import programme
-
-    key = (str(ws.store_path), kind, wave or None, programme.store_version(ws))
+    """`compute()` once per version of the data it reads (`analysis_data_version`), kind and
+    wave (derived from the store, so a relevant import gives a new key; never a second copy
+    of the data). One caller computes while the others wait for its value (a cold dashboard
+    opened by 50 users computed the measurements 50 times at once)."""
+    key = (str(ws.store_path), kind, wave or None, analysis_data_version(ws))
     with _MEMO_LOCK:
         if key in _MEMO:
             return _MEMO[key]
-    value = compute()
-    with _MEMO_LOCK:
-        if len(_MEMO) > 200:
-            _MEMO.clear()
-        _MEMO[key] = value
+        computing = _COMPUTING.setdefault(key, threading.Lock())
+    with computing:
+        with _MEMO_LOCK:
+            if key in _MEMO:
+                return _MEMO[key]
+        value = compute()
+        with _MEMO_LOCK:
+            if len(_MEMO) > 200:
+                _MEMO.clear()
+            _MEMO[key] = value
+            _COMPUTING.pop(key, None)
     return value
+
+
+_RELEVANT: dict[tuple[str, int, str], str] = {}
+
+
+def analysis_data_version(ws: Workspace) -> str:
+    """Changes with every committed batch that the measured scorecard and the cascade can
+    depend on: batches that wrote a data element named by the routine definitions, their
+    quality settings or the workspace's concept mapping, and batches without data values
+    (survey waves, populations, reports); and with the mapping itself. An upload of other
+    elements leaves it, and the analyses cached under it, as they were: under load every
+    upload had made each dashboard recompute the measurements (seconds each)."""
+    from mmsis.web import programme
+
+    whole = programme.store_version(ws)
+    if not whole:
+        return "0"
+    mapping = programme.concepts(ws)
+    names = mapping.model_dump_json() if mapping is not None else ""
+    key = (str(ws.store_path), whole, names)
+    found = _RELEVANT.get(key)
+    if found is not None:
+        return found
+    with programme.reading(ws) as st:
+        value = f"{_relevant_batches(st, names)}:{len(names)}"
+    if len(_RELEVANT) > 1000:
+        _RELEVANT.clear()
+    _RELEVANT[key] = value
+    return value
+
+
+def _relevant_batches(store: Any, names: str) -> int:
+    """Committed batches that wrote an element named in the definitions or mapping, or no
+    data values at all (an element id found anywhere in their text counts: more keys, never
+    a stale one)."""
+    from mmsis.measure.routine.definitions import load_definitions
+
+    text = load_definitions().resolved(store.concepts()).model_dump_json() + names
+    text += "MMS_CLIENTS"  # read by name in mmsis.plan.measured.routine_results
+    ids = [str(r[0]) for r in store.con.execute("SELECT id FROM data_elements").fetchall()]
+    named = [i for i in ids if i in text]
+    row = store.con.execute(
+        "SELECT count(*) FROM batches b WHERE NOT EXISTS (SELECT 1 FROM batch_elements e "
+        "WHERE e.batch = b.id) OR EXISTS (SELECT 1 FROM batch_elements e WHERE "
+        "e.batch = b.id AND list_contains(?, e.data_element))", [named]).fetchone()
+    return int(row[0]) if row else 0
 
 
 def cascade_for(ws: Workspace, wave: str | None = None) -> dict[str, Any] | None:

@@ -39,11 +39,13 @@ def workspace_labels(ws: Any) -> Labels:
     except OSError:
         stamp = 0.0
     key = (int(ws.id), stamp)
-    if key not in _LABELS:
+    found = _LABELS.get(key)
+    if found is None:  # (read once: another request may clear the dict meanwhile)
         with programme.reading(ws) as st:
-            _LABELS.clear()
-            _LABELS[key] = Labels.from_store(st)
-    return _LABELS[key]
+            found = Labels.from_store(st)
+        _LABELS.clear()
+        _LABELS[key] = found
+    return found
 
 
 def month_index(period: str) -> int:

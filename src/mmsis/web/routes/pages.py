@@ -120,7 +120,7 @@ def dashboard(
         wave,
         services.key_results_version(db, wid),
         services.analyses_version(db, wid),
-        programme.store_version(access.workspace),
+        analytics.analysis_data_version(access.workspace),  # (not other elements' uploads)
         access.workspace.phase,
     )
 
