@@ -102,9 +102,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory, example_country: Any
     ids = {str(i) for i in ou["id"]} | {str(i) for i in example_country.data_elements["id"]}
     ids |= {str(v) for v in example_country.data_values["attributeOptionCombo"].unique()}
     ids -= {"ANC1", "ANC4"}  # clinical abbreviations people use; checked as ANC1 alone below
+    from mmsis.demos.web import WORKSPACE_NAME
+    from mmsis.web.accounts import create_user, grant_role
+
+    create_user(url, "district@examplia.org", "a district officer's long pass")
+    grant_role(url, "district@examplia.org", WORKSPACE_NAME, "editor", district)
+    officer = TestClient(client.app)
+    login(officer, "district@examplia.org", "a district officer's long pass")
     yield {"client": client, "wid": info["workspace_id"], "ids": ids,
-           "district": district, "control": control}
+           "district": district, "control": control, "officer": officer}
     client.close()
+    officer.close()
 
 
 def _pages(d: dict[str, Any]) -> list[str]:
@@ -133,6 +141,17 @@ def test_every_page_reads_right(demo: dict[str, Any]) -> None:
         if found:
             failures[url] = found[:8]
     assert not failures, "\n".join(f"{u}:\n  " + "\n  ".join(f) for u, f in failures.items())
+
+
+def test_a_district_officer_reads_names_not_paths(demo: dict[str, Any]) -> None:
+    w = f"/w/{demo['wid']}"
+    for url in (w, f"{w}/scenario", f"{w}/evaluation", f"{w}/key-results", f"{w}/uploads"):
+        r = demo["officer"].get(url)
+        assert r.status_code == 200, (url, r.text[:300])
+        parts = visible_text(r.text)
+        assert problems(parts, demo["ids"]) == [], url
+        assert not [p for p in parts if "/" + demo["district"] in p], url  # no org-unit path
+    assert "limited to Amani District" in demo["officer"].get(w).text
 
 
 def test_results_say_what_they_mean(demo: dict[str, Any]) -> None:

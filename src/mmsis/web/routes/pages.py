@@ -462,7 +462,9 @@ def _scenario_ctx(
         except InputError:
             sc = None
         if sc is not None:
-            names = {u.id: u.name for u in services.districts(db, access)}
+            labels = wording.workspace_labels(access.workspace)  # every district's name
+            names = {d.district: labels.label(d.district, "org_unit")
+                     for d in sc.rollout.districts}
             form = {"groups": scenario_form.GROUPS, "values": {**scenario_form.values(sc),
                                                                **(typed or {})},
                     "errors": errors or {}, "districts": scenario_form.districts(sc, names)}
