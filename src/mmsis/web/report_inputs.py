@@ -195,8 +195,10 @@ def _survey(db: Session, workspace_id: int, scope: str | None,
         return None, ""
     at = info.get("imported_at")
     uploaded = str(at)[:10] if at is not None else "date unknown"
-    which = "the latest" if info.get("latest") else "chosen"
+    n = int(info.get("n_waves", 1))
+    which = ("the only wave" if n == 1 else f"the latest of {n} waves" if info.get("latest")
+             else f"chosen from {n} waves")
     return frame, (
         f"survey wave {info['id']} ({info['file']}, {len(frame):,} respondents used, "
-        f"uploaded {uploaded}; {which} of {info.get('n_waves', 1)} waves){note}"
+        f"uploaded {uploaded}; {which}){note}"
     )
