@@ -74,3 +74,24 @@ def test_no_public_function_returns_any() -> None:
                            if not m.startswith("_") and inspect.isfunction(f)]
             found += [f"{mod.__name__}.{n}" for n, f in members if _returns_any(f)]
     assert not found, f"public functions returning Any: {sorted(found)}"
+
+
+def test_every_package_lists_its_public_names() -> None:
+    packages = [m for m in MODULES if hasattr(m, "__path__")]
+    assert len(packages) >= 15
+    for pkg in packages:
+        names = getattr(pkg, "__all__", None)
+        assert names, f"{pkg.__name__} has no __all__"
+        for name in names:
+            if not hasattr(pkg, name):  # a submodule listed by name
+                importlib.import_module(f"{pkg.__name__}.{name}")
+
+
+def test_survey_exports_the_analyses_even_after_their_modules() -> None:
+    import mmsis.measure.survey.cascade
+    import mmsis.measure.survey.equity  # noqa: F401 - the modules share the functions' names
+    from mmsis.measure import survey
+
+    for name in ("cascade", "adherence", "equity", "recode", "Design", "proportion"):
+        assert callable(getattr(survey, name)), name
+    assert survey.cascade is mmsis.cascade and survey.equity is mmsis.equity

@@ -1,14 +1,30 @@
 """Lazy package exports, so that importing a CLI module does not import every dependency.
 
 A package lists which submodule defines each public name; the name is imported on first
-use (PEP 562). Type checkers see ordinary imports under ``TYPE_CHECKING``.
+use (PEP 562). Type checkers see ordinary imports under ``TYPE_CHECKING``. An export named like
+its submodule (``mmsis.measure.survey.cascade``, the function, from the module ``.cascade``)
+stays the export even when the submodule is imported first.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
+
+
+class _Package(types.ModuleType):
+    """A package module whose exports are not replaced by their same-named submodules."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Bind the export, not the submodule, when the import system binds ``.name``."""
+        exports = self.__dict__.get("_lazy_exported", ())
+        if (isinstance(value, types.ModuleType) and name in exports
+                and value.__name__ == f"{self.__name__}.{name}" and hasattr(value, name)):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
 
 
 def lazy_exports(
@@ -18,7 +34,10 @@ def lazy_exports(
 
     ``exports`` maps each public name to the submodule (relative, e.g. ``".crt"``) defining it.
     """
-    namespace = importlib.import_module(package).__dict__
+    module = sys.modules[package]
+    namespace = module.__dict__
+    namespace["_lazy_exported"] = frozenset(exports)
+    module.__class__ = _Package
 
     def __getattr__(name: str) -> Any:
         module_name = exports.get(name)
