@@ -34,9 +34,10 @@ def _read_design(path: Path) -> Any:
     import numpy as np
     import pandas as pd
 
-    if not path.exists():
-        raise InputError("file not found", file=str(path))
-    df = pd.read_csv(path, header=None, na_values=["", "NA", "."], keep_default_na=True)
+    from mmsis.data.csvread import read_user_frame  # encodings named, rows of errors named
+
+    df = read_user_frame(path, header=None, na_values=["", "NA", "."], keep_default_na=True,
+                         dtype=None)
     if df.shape[0] > 0 and not pd.to_numeric(df.iloc[0], errors="coerce").notna().any():
         df = df.iloc[1:]
     values = df.apply(pd.to_numeric, errors="coerce")

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mmsis.data import csvread, textio
 from mmsis.data.concepts import CONSUMPTION_CONCEPTS, ConceptMap
 from mmsis.data.store import Store
 from mmsis.errors import InputError
@@ -209,10 +210,11 @@ def check_history(history: pd.DataFrame, file: str | None = None) -> None:
             continue
         raw = history[col]
         vals = pd.to_numeric(raw, errors="coerce")
-        bad = (raw.notna() & vals.isna()) | (vals < 0)
+        bad = (raw.notna() & vals.isna()) | (vals < 0) | (vals > textio.MAX_DATA_VALUE)
         if bad.any():
             rows = [int(i) + 1 for i in np.flatnonzero(bad.to_numpy())]
-            what = "a number" if (raw.notna() & vals.isna()).any() else "a count >= 0"
+            what = ("a number" if (raw.notna() & vals.isna()).any()
+                    else f"a count >= 0 and <= {textio.MAX_DATA_VALUE:,.0f}")
             raise InputError(f"must be {what} (rows {rows[:10]}"
                              f"{' ...' if len(rows) > 10 else ''})", file=file, row=rows[0],
                              column=col)
@@ -223,6 +225,8 @@ def read_history(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise InputError("consumption file not found", file=str(path), field="consumption.file")
-    out = pd.read_csv(p, dtype={"period": str, "district": str})
+    with textio.utf8_file(p) as utf8:  # encodings named; an open quote named by its row
+        out = csvread.read_frame(utf8, str(path), dtype={"period": str, "district": str},
+                                 keep_default_na=True)
     check_history(out, file=str(path))
     return out

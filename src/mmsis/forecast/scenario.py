@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from mmsis.data import csvread, textio, yamlread
 from mmsis.errors import InputError
 
 
@@ -64,11 +65,11 @@ class District(_Model):
 
     id: str = Field(min_length=1)
     name: str | None = None
-    population: float | None = Field(default=None, ge=0)
-    pregnancies: float | None = Field(default=None, ge=0)
+    population: float | None = Field(default=None, ge=0, le=textio.MAX_DATA_VALUE)
+    pregnancies: float | None = Field(default=None, ge=0, le=textio.MAX_DATA_VALUE)
     anc1_coverage: float | None = Field(default=None, ge=0, le=1)
-    opening_mms: float | None = Field(default=None, ge=0)
-    opening_ifa: float | None = Field(default=None, ge=0)
+    opening_mms: float | None = Field(default=None, ge=0, le=textio.MAX_DATA_VALUE)
+    opening_ifa: float | None = Field(default=None, ge=0, le=textio.MAX_DATA_VALUE)
     baseline_lbw: float | None = Field(default=None, ge=0, le=1)
     baseline_preterm: float | None = Field(default=None, ge=0, le=1)
     baseline_sga: float | None = Field(default=None, ge=0, le=1)
@@ -85,8 +86,8 @@ class Geography(_Model):
     """National (one unit) or by district (inline list or a CSV file)."""
 
     level: Literal["national", "district"] = "national"
-    population: float | None = Field(default=None, ge=0)
-    pregnancies: float | None = Field(default=None, ge=0)
+    population: float | None = Field(default=None, ge=0, le=textio.MAX_DATA_VALUE)
+    pregnancies: float | None = Field(default=None, ge=0, le=textio.MAX_DATA_VALUE)
     districts: list[District] | None = None
     file: str | None = None
     store: str | None = None
@@ -442,7 +443,8 @@ def _loc(loc: tuple[Any, ...]) -> str:
 def _read_districts(path: Path, file_label: str) -> list[dict[str, Any]]:
     if not path.exists():
         raise InputError("district file not found", file=file_label, field="geography.file")
-    df = pd.read_csv(path, dtype={"id": str})
+    with textio.utf8_file(path) as utf8:  # encodings named; an open quote named by its row
+        df = csvread.read_frame(utf8, file_label, dtype={"id": str}, keep_default_na=True)
     if "id" not in df.columns:
         raise InputError("district table needs an 'id' column", file=file_label, column="id")
     known = set(District.model_fields)
@@ -526,10 +528,7 @@ def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     if not p.exists():
         raise InputError("scenario file not found", file=str(path))
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=str(path)) from None
+    data = yamlread.load_yaml(p)  # decoded by textio; size, depth and aliases bounded
     return scenario_from_dict(data or {}, base_dir=p.parent, file=str(path))
 
 

@@ -222,10 +222,9 @@ def load_programme(path: Path) -> Programme:
     """Read a programme YAML file; errors name the file and the field at fault."""
     if not path.exists():
         raise InputError("plan file not found; create it with `mmsis plan init`", file=str(path))
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=str(path)) from exc
+    from mmsis.data import yamlread
+
+    raw = yamlread.load_yaml(path)  # decoded by textio; size, depth and aliases bounded
     if not isinstance(raw, dict):
         raise InputError("expected a mapping at the top level", file=str(path))
     try:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from mmsis.data import yamlread
 from mmsis.errors import InputError
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
@@ -124,11 +124,9 @@ def load_profile(name_or_path: str | Path) -> SurveyProfile:
             )
     if not path.exists():
         raise InputError("profile file not found", file=str(path))
+    raw = yamlread.load_yaml(path)  # decoded by textio; size, depth and aliases bounded
     try:
-        raw = yaml.safe_load(path.read_text())
         profile = SurveyProfile.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", file=str(path)) from exc
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])

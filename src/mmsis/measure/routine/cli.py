@@ -136,13 +136,15 @@ def quality_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print JSON (summary, score, table)."),
 ) -> None:
     """Data-quality review after the WHO DQR toolkit; planned MMS scale-up is not flagged."""
-    import pandas as pd
 
+    from mmsis.data.csvread import read_user_frame  # encodings named, rows of errors named
     from mmsis.measure.routine.quality import quality_review
 
-    est = pd.read_csv(survey, dtype={"org_unit": str, "year": str}) if survey else None
+    est = (read_user_frame(survey, dtype={"org_unit": str, "year": str}, keep_default_na=True)
+           if survey else None)
     with _store(store) as st, step("Reviewing data quality"):
-        roll = (pd.read_csv(rollout, dtype=str) if rollout is not None else None)
+        roll = (read_user_frame(rollout, keep_default_na=True) if rollout is not None
+                else None)
         qr = quality_review(st, level, survey=est, definitions=definitions, rollout=roll)
     if json_out:
         print_json({"score": qr.score, "level": qr.level, "summary": qr.summary,

@@ -165,7 +165,10 @@ def load_definitions(path: str | Path | None = None) -> Definitions:
         p = Path(path)
         if not p.exists():
             raise InputError("definitions file not found", file=str(p))
-        text, name = p.read_text(encoding="utf-8"), str(p)
+        from mmsis.data import textio, yamlread
+
+        text, name = textio.read_text(p), str(p)  # encodings named
+        yamlread.check_yaml(text, name)  # depth and aliases bounded before parsing
     try:
         raw: Any = copy.deepcopy(_parse_yaml(text))
     except yaml.YAMLError as exc:
