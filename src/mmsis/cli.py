@@ -57,6 +57,7 @@ def _register() -> None:
     from mmsis.framework.cli import app as framework_app
     from mmsis.impact.cli import impact
     from mmsis.measure.routine.cli import app as routine_app
+    from mmsis.measure.routine.push_cli import push_cmd
     from mmsis.measure.survey.cli import app as survey_app
     from mmsis.plan.cli import app as plan_app
     from mmsis.report.cli import report
@@ -68,6 +69,7 @@ def _register() -> None:
     app.add_typer(plan_app, name="plan", help="Assess readiness and plan the IR agenda.")
     app.add_typer(design_app, name="design", help="Sample size and power.")
     app.add_typer(survey_app, name="survey", help="Design-based survey estimates and cascade.")
+    routine_app.command("push")(push_cmd)  # results back into DHIS2 (a dry run first)
     app.add_typer(routine_app, name="routine", help="DHIS2 routine data, indicators, quality.")
     app.add_typer(evaluate_app, name="evaluate", help="ITS, DiD and stepped-wedge analysis.")
     app.add_typer(field_app, name="field", help="Field submissions back in (ODK, Kobo), scored.")

@@ -1,5 +1,6 @@
 """A loopback DHIS2 test server speaking the documented Web API formats (analytics, metadata,
-error payloads), on 127.0.0.1 at a random port."""
+error payloads, dataValueSets import with dryRun and its import summary), on 127.0.0.1 at a
+random port."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ DATA_ELEMENTS = [
      "valueType": "INTEGER"},
 ]
 PERIODS = [f"2024{m:02d}" for m in range(1, 7)]
+PUSH_DATA_ELEMENTS = {"MmsCovAnc1a": "MMS coverage among ANC1 clients (mmsis)",
+                      "MmsAnc1Rate": "ANC1 per 1,000 population (mmsis)"}
+"""Data elements the loopback accepts in a dataValueSets POST (11-character uids)."""
+DEFAULT_COC = "HllvX50cXC0"
 
 
 def value_of(de: str, pe: str, ou: str) -> int:
@@ -49,6 +54,9 @@ class State:
         self.fail_500 = 0
         self.delay = 0.0  # seconds before each analytics answer (kill -9 tests)
         self.requests: list[str] = []
+        self.pushed: dict[tuple[str, str, str, str, str], str] = {}
+        """Values stored by dataValueSets POSTs: (de, pe, ou, coc, aoc) -> value."""
+        self.posts: list[dict[str, Any]] = []  # every POST: params and body
 
 
 def _handler(state: State) -> type[BaseHTTPRequestHandler]:
@@ -111,6 +119,81 @@ def _handler(state: State) -> type[BaseHTTPRequestHandler]:
                 self._data_value_sets(q)
             else:
                 self._error(404, "Not Found", f"no resource {url.path}")
+
+        def do_POST(self) -> None:  # noqa: N802
+            auth = self.headers.get("Authorization", "")
+            basic = "Basic " + base64.b64encode(b"admin:district").decode()
+            if auth not in (f"ApiToken {TOKEN}", basic):
+                self._error(401, "Unauthorized", "Unauthorized")
+                return
+            url = urlparse(self.path)
+            q = parse_qs(url.query)
+            state.requests.append(f"POST {self.path}")
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                body = json.loads(self.rfile.read(length) or b"{}")
+            except json.JSONDecodeError:
+                self._error(400, "Bad Request", "The request body is not valid JSON")
+                return
+            if url.path not in ("/api/dataValueSets", "/api/dataValueSets.json"):
+                self._error(404, "Not Found", f"no resource {url.path}")
+                return
+            self._import_data_values(q, body)
+
+        def _import_data_values(self, q: dict[str, list[str]], body: dict[str, Any]) -> None:
+            """POST /api/dataValueSets (DHIS2 docs: data values, sending): each value is
+            imported, updated, or ignored with a conflict (unknown data element, org unit or
+            period, non-numeric value); dryRun=true counts without storing. The answer is a
+            WebMessage whose `response` is the ImportSummary (2.38+), 409 with conflicts."""
+            dry = q.get("dryRun", ["false"])[0] == "true"
+            state.posts.append({"dryRun": dry, "body": body})
+            counts = {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0}
+            conflicts: list[dict[str, Any]] = []
+            ous = {o["id"] for o in ORG_UNITS}
+            staged: dict[tuple[str, str, str, str, str], str] = {}
+            for i, dv in enumerate(body.get("dataValues", [])):
+                de, pe, ou = dv.get("dataElement", ""), str(dv.get("period", "")), \
+                    dv.get("orgUnit", "")
+                problem = None
+                if de not in PUSH_DATA_ELEMENTS:
+                    problem = (de, "Data element not found or not accessible", "dataElement")
+                elif ou not in ous:
+                    problem = (ou, "Organisation unit not found or not accessible", "orgUnit")
+                elif not (len(pe) == 6 and pe.isdigit() and 1 <= int(pe[4:]) <= 13):
+                    problem = (pe, "Period not valid", "period")
+                else:
+                    try:
+                        float(dv.get("value", ""))
+                    except ValueError:
+                        problem = (str(dv.get("value")), "Value must be a number", "value")
+                if problem is not None:
+                    counts["ignored"] += 1
+                    conflicts.append({"object": problem[0], "objects": {problem[2]: problem[0]},
+                                      "value": problem[1], "property": problem[2],
+                                      "indexes": [i]})
+                    continue
+                key = (de, pe, ou, dv.get("categoryOptionCombo") or DEFAULT_COC,
+                       dv.get("attributeOptionCombo") or DEFAULT_COC)
+                counts["updated" if key in state.pushed or key in staged else "imported"] += 1
+                staged[key] = str(dv["value"])
+            if not dry:
+                state.pushed.update(staged)
+            status = "WARNING" if conflicts else "SUCCESS"
+            summary = {"responseType": "ImportSummary", "status": status,
+                       "importOptions": {"dryRun": dry, "importStrategy": q.get(
+                           "importStrategy", ["CREATE_AND_UPDATE"])[0]},
+                       "description": "Import process completed successfully",
+                       "importCount": counts, "conflicts": conflicts,
+                       "rejectedIndexes": [c["indexes"][0] for c in conflicts],
+                       "dataSetComplete": "false"}
+            if conflicts:
+                self._send(409, {"httpStatus": "Conflict", "httpStatusCode": 409,
+                                 "status": "WARNING", "message": "One more conflicts "
+                                 "encountered, please check import summary.",
+                                 "response": summary})
+            else:
+                self._send(200, {"httpStatus": "OK", "httpStatusCode": 200, "status": "OK",
+                                 "message": "Import was successful.", "response": summary})
 
         def _data_value_sets(self, q: dict[str, list[str]]) -> None:
             """GET /api/dataValueSets?dataElement=&period=&orgUnit=&children=true (DHIS2 docs:

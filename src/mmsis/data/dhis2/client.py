@@ -58,11 +58,29 @@ class Dhis2:
 
     def get(self, path: str, params: Any = None) -> dict[str, Any]:
         """GET a JSON resource; retry 5xx and dropped connections with exponential backoff."""
+        return self._send(lambda: self._client.get(path, params=params), path)
+
+    def post_data_values(self, body: dict[str, Any], *, dry_run: bool) -> dict[str, Any]:
+        """POST a dataValueSet (create and update); with `dry_run` DHIS2 checks and counts but
+        writes nothing. The answer holds the import summary, also when DHIS2 reports conflicts
+        with a 409 (2.38 and later)."""
+        params = {"dryRun": "true" if dry_run else "false",
+                  "importStrategy": "CREATE_AND_UPDATE"}
+        path = "/api/dataValueSets"
+        return self._send(lambda: self._client.post(path, params=params, json=body), path,
+                          summary_on_409=True)
+
+    def _send(self, request: Callable[[], dict[str, Any]], path: str,
+              summary_on_409: bool = False) -> dict[str, Any]:
+        """One request with the retries and the clear errors of every call."""
         for attempt in range(self.retries + 1):
             try:
-                return self._client.get(path, params=params)
+                return request()
             except DHIS2HTTPError as exc:
                 payload = exc.payload or {}
+                if summary_on_409 and exc.status_code == 409 and isinstance(payload, dict) \
+                        and ("response" in payload or "importCount" in payload):
+                    return payload
                 if exc.status_code == 401:
                     raise InputError(f"DHIS2 at {self.url} refused the credentials (401 "
                                      "Unauthorized): check DHIS2_TOKEN or DHIS2_USERNAME/"
