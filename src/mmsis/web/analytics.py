@@ -180,21 +180,37 @@ def analysis_data_version(ws: Workspace) -> str:
     if found is not None:
         return found
     with programme.reading(ws) as st:
-        value = f"{_relevant_batches(st, names)}:{len(names)}"
+        value = f"{_relevant_batches(st, _named_text(names, mapping))}:{len(names)}"
     if len(_RELEVANT) > 1000:
         _RELEVANT.clear()
     _RELEVANT[key] = value
     return value
 
 
-def _relevant_batches(store: Any, names: str) -> int:
-    """Committed batches that wrote an element named in the definitions or mapping, or no
-    data values at all (an element id found anywhere in their text counts: more keys, never
-    a stale one)."""
-    from mmsis.measure.routine.definitions import load_definitions
+_NAMED: dict[str, str] = {}
 
-    text = load_definitions().resolved(store.concepts()).model_dump_json() + names
-    text += "MMS_CLIENTS"  # read by name in mmsis.plan.measured.routine_results
+
+def _named_text(names: str, mapping: Any) -> str:
+    """The routine definitions resolved with the workspace's mapping, as text (once per
+    mapping): every data element the measurements can read is named in it."""
+    found = _NAMED.get(names)
+    if found is None:
+        from mmsis.data.concepts import ConceptMap
+        from mmsis.measure.routine.definitions import load_definitions
+
+        resolved = load_definitions().resolved(mapping if mapping is not None else ConceptMap())
+        found = resolved.model_dump_json() + names
+        found += "MMS_CLIENTS"  # read by name in mmsis.plan.measured.routine_results
+        if len(_NAMED) > 100:
+            _NAMED.clear()
+        _NAMED[names] = found
+    return found
+
+
+def _relevant_batches(store: Any, text: str) -> int:
+    """Committed batches that wrote an element named in ``text`` (the definitions and the
+    mapping), or no data values at all (an element id found anywhere in the text counts:
+    more keys, never a stale one)."""
     ids = [str(r[0]) for r in store.con.execute("SELECT id FROM data_elements").fetchall()]
     named = [i for i in ids if i in text]
     row = store.con.execute(
@@ -223,6 +239,29 @@ def measured_for(ws: Workspace, wave: str | None = None) -> dict[str, dict[str, 
             return measurements(st, survey)
 
     return _memo("measured", ws, wave, compute)  # type: ignore[no-any-return]
+
+
+def warm(sessions: Any) -> threading.Thread:
+    """Compute, in a background thread, what the dashboards read first (each workspace's
+    measured values and the cascade of its latest wave), so the first users after a start do
+    not all wait for it (`mmsis serve`); a failure is logged, never raised."""
+
+    def run() -> None:
+        from mmsis.web import programme
+
+        try:
+            with sessions() as db:
+                spaces = list(db.scalars(select(Workspace)))
+            for ws in spaces:
+                if programme.has_store(ws):
+                    measured_for(ws)
+                    cascade_for(ws)
+        except Exception:
+            log.exception("computing the dashboards' analyses at start failed")
+
+    thread = threading.Thread(target=run, name="mmsis-warm-analyses", daemon=True)
+    thread.start()
+    return thread
 
 
 def survey_wave_list(ws: Workspace) -> list[dict[str, Any]]:

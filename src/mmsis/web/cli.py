@@ -52,7 +52,7 @@ def serve(
 
     import uvicorn
 
-    from mmsis.web.analytics import start_store_writer
+    from mmsis.web.analytics import start_store_writer, warm
     from mmsis.web.app import create_app
 
     url = _url(database)
@@ -67,6 +67,7 @@ def serve(
         from mmsis.web.jobs import start_for_app
 
         start_for_app(app, url)  # background jobs: huey threads on a queue beside the database
+        warm(app.state.sessions)  # the dashboards' measured values, before the first users
         typer.echo(where)
         uvicorn.run(app, host=host, port=port, log_level="warning", **proxy)  # type: ignore[arg-type]
         return
