@@ -26,8 +26,8 @@ def pick_wave(store: Any, wave: str | None = None) -> tuple[dict[str, Any], pd.D
 
 
 def wave_words(info: dict[str, Any]) -> str:
-    """Which wave a view shows, in words ("wave W (file), the latest of 2 waves")."""
+    """Which wave a view shows, in words ("the survey dhs_2024.csv (the latest of 2 waves)")."""
     n = int(info.get("n_waves", 1))
     which = ("the only wave" if n == 1 else f"the latest of {n} waves" if info.get("latest")
              else f"chosen from {n} waves")
-    return f"survey wave {info['id']} ({info['file']}), {which}"
+    return f"the survey {info['file']} ({which})"

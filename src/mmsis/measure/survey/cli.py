@@ -258,8 +258,9 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool) -> None:
         Column("label", "step"), Column("of", "share of"),
         Column(("estimate", "ci_low", "ci_high"), "coverage (95% CI)", "ci_percent"),
         Column("n", "women", "count")]), title="MMS coverage cascade")
-    console.print(f"From {wave_words(info)}; every share is of {denominator_words()} "
-                  "(conditional steps: of the women at the previous step).", highlight=False)
+    console.print(f"From {wave_words(info)}, wave id {info['id']} (--wave); every share is of "
+                  f"{denominator_words()} (conditional steps: of the women at the previous "
+                  "step).", highlight=False)
 
 
 def _step_of(of: str, res) -> str:  # type: ignore[no-untyped-def]

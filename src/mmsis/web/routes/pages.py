@@ -524,8 +524,12 @@ async def scenario_form_save(
 
 @router.get("/w/{workspace_id}/report")
 def report_page(request: Request, access: Access = Depends(viewer)) -> Response:
-    """Download the country report built with the workspace's own key-result statuses."""
-    return render(request, "report.html", _nav(access, "report"))
+    """Download the country report built with the workspace's own key-result statuses (the
+    survey wave picked here, default the latest)."""
+    from mmsis.web import analytics
+
+    waves = analytics.survey_wave_list(access.workspace)
+    return render(request, "report.html", {**_nav(access, "report"), "waves": waves})
 
 
 @router.get("/w/{workspace_id}/report/download")
