@@ -36,9 +36,15 @@ class _Result(BaseModel):
         return self.model_dump()
 
     def plot(self, ax: Axes | None = None) -> Axes:
-        """The quantities as a table figure (a sample size is a number, not a curve)."""
-        return table_axes(self.summary[["quantity", "estimate"]], ax,
-                          title=str(getattr(self, "method", "")))
+        """The quantities, in words, as a table figure (a sample size is a number, not a
+        curve)."""
+        from mmsis.present.labels import label
+        from mmsis.present.numbers import number
+
+        s = self.summary
+        shown = pd.DataFrame({"quantity": [label(q) for q in s["quantity"]],
+                              "value": [number(v, 4) for v in s["estimate"]]})
+        return table_axes(shown, ax, title=str(getattr(self, "method", "")))
 
     def _repr_html_(self) -> str:
         """The summary table, for notebooks."""

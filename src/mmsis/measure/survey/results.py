@@ -24,7 +24,7 @@ _ESTIMATE_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "deff", "n", "df", "
 def _ci_axes(frame: pd.DataFrame, labels: list[str], ax: Axes | None, title: str,
              xlabel: str) -> Axes:
     """Point estimates with 95% CI bars, one row per estimate, labelled."""
-    ax = new_axes(ax, 7, max(2.5, 0.35 * len(frame) + 1))
+    ax = new_axes(ax, 9, max(2.5, 0.35 * len(frame) + 1))
     y = list(range(len(frame)))[::-1]
     est = frame["estimate"].astype(float)
     ax.errorbar(est, y, xerr=[est - frame["ci_low"].astype(float),
@@ -61,7 +61,9 @@ class _SurveyTable(pd.DataFrame):
         return _ci_axes(self, self._labels(), ax, self._title, "estimate (95% CI)")
 
     def _labels(self) -> list[str]:
-        keys = [c for c in self.columns if c not in _ESTIMATE_COLUMNS]
+        """Row labels from the domain, label (not the step id) and denominator columns."""
+        keys = [c for c in self.columns if c not in _ESTIMATE_COLUMNS
+                and not (c == "step" and "label" in self.columns)]
         return _row_labels(self, keys)
 
     _title = "Survey estimates"
