@@ -60,7 +60,7 @@ class ReportInputs:
 
 def is_synthetic(country: Any) -> bool:
     """True for the bundled example country (or inputs marked synthetic)."""
-    from mmsis.datasets._country import ExampleCountry
+    from mmsis.datasets import ExampleCountry
 
     return isinstance(country, ExampleCountry) or bool(getattr(country, "synthetic", False))
 
