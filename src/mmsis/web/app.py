@@ -45,13 +45,15 @@ def _number(value: Any, column: str = "") -> str:
         return str(value)
     if value != value:  # NaN
         return ""
+    from mmsis.present import format as fmt
+
     is_int = isinstance(value, numbers.Integral)
     value = float(value)
-    if column in ("year", "period", "month") or (is_int and abs(value) < 10000):
-        return str(int(value)) if is_int or value.is_integer() else f"{value:.4g}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
+    if column in ("year", "period", "month") and value.is_integer():
+        return str(int(value))
+    if is_int or abs(value) >= 1000:
+        return fmt.count(value)  # 12,346: thousands separated, never 1.2e+04
+    return fmt.number(value, 4)
 
 
 def _templates() -> Environment:
@@ -71,15 +73,15 @@ def _templates() -> Environment:
     from mmsis.present.format import day as _day
 
     env.filters.setdefault("day", _day)  # dates in the language in use
-    env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.0f}%"
+    from mmsis.present import format as fmt
+
+    env.filters["pct"] = lambda v: "" if v is None else fmt.percent(v)
     env.filters["num"] = _number
     # the one presentation layer (mmsis.present), for pages moving onto it
-    from mmsis.present import format as fmt
     from mmsis.present.labels import label
 
     env.filters.update(number=fmt.number, count=fmt.count, percent=fmt.percent, ci=fmt.ci,
-                       p_value=fmt.p_value, money=fmt.money, period=fmt.period, label=label,
-                       day=fmt.day)
+                       p_value=fmt.p_value, money=fmt.money, period=fmt.period, label=label)
     from mmsis.web import wording
 
     env.globals["wording"] = wording  # labels, sentences and readable tables for the pages
