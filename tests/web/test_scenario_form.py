@@ -63,6 +63,10 @@ def test_form_sets_adherence_and_pathways(demo: dict[str, Any]) -> None:
     page = c.get(f"/w/{wid}/scenario").text
     assert "DALYs averted by pathway" in page and "Cost-effectiveness acceptability curve" in page
     assert "Willingness to pay per DALY averted (USD 2024)" in page
+    # the tornado names its inputs and has a row per pathway (switched off and on)
+    assert "What the cost per DALY depends on most" in page
+    assert re.search(r"<th scope=\"row\">Neonatal deaths through preterm birth counted</th>"
+                     r"<td>off to on</td>", page)
     values = _form(page)
     assert values["regimen.adherence"] == "100"
     assert "impact.daly.include_stillbirths" not in values  # off by default, as in GBD

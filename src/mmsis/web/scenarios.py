@@ -170,6 +170,7 @@ def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
         "pathways": imp.pathways,
         "acceptability": imp.acceptability,
         "thresholds": imp.thresholds,
+        "tornado": imp.tornado,
         "forecast_sentence": sentences.forecast(summary, sc.currency, sc.horizon_months),
         "impact_sentence": sentences.impact(imp),
     }

@@ -320,6 +320,39 @@ def acceptability_chart(acc: pd.DataFrame, marks: pd.DataFrame, currency: str,
                                  strict=True)])
 
 
+def tornado_table(tornado: pd.DataFrame, currency: str, top: int = 10) -> list[dict[str, str]]:
+    """The inputs the cost per DALY depends on most (one-way sensitivity, widest first): each
+    input's range and the result at either end; pathways are switched off and on."""
+    if tornado is None or not len(tornado):
+        return []
+    lab = default_labels()
+    out = []
+    for _, r in tornado.head(top).iterrows():
+        name = str(r["parameter"])
+        unit = lab.unit(name)
+        if name.startswith("pathway:"):
+            shown = "off to on"
+            label = lab.label(name, "parameter").split(" (0 = off")[0]
+        else:
+            shown = f"{_by_unit(r['low'], unit, currency)} to {_by_unit(r['high'], unit, currency)}"
+            label = lab.label(name, "parameter")
+        money = str(r.get("metric", "")).startswith("cost")
+        out.append({"input": label, "range": shown,
+                    "low": fmt.money(r["output_low"], currency) if money
+                    else fmt.number(r["output_low"], 3),
+                    "high": fmt.money(r["output_high"], currency) if money
+                    else fmt.number(r["output_high"], 3)})
+    return out
+
+
+def _by_unit(v: Any, unit: str, currency: str) -> str:
+    if unit == "percent":
+        return fmt.percent(v)
+    if unit == "money":
+        return fmt.money(v, currency)
+    return fmt.number(v, 3)
+
+
 def thresholds_table(at: pd.DataFrame, currency: str) -> list[dict[str, str]]:
     """Each threshold with its value, source and the probability MMS is cost-effective at it."""
     return [{"threshold": _first_upper(str(r["threshold"])),
