@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
@@ -29,6 +29,9 @@ from mmsis.plan.workspace import (
     StrategyChoice,
 )
 
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
+
 
 def example_plan_data() -> dict[str, Any]:
     """The raw example plan (demos/data/example_plan.yaml)."""
@@ -37,7 +40,7 @@ def example_plan_data() -> dict[str, Any]:
     return data
 
 
-def example_programme(country: Any | None = None) -> Programme:
+def example_programme(country: ExampleCountry | None = None) -> Programme:
     """Examplia's programme: phases, statuses with evidence, barriers, partners, regions.
 
     `country` (an `ExampleCountry`) supplies the regions and the data links; without it the
@@ -82,7 +85,7 @@ def _settings() -> dict[str, Any]:
     return out
 
 
-def example_scenario(country: Any) -> dict[str, Any]:
+def example_scenario(country: ExampleCountry) -> dict[str, Any]:
     """The example country's scenario: pilot districts switch first, national in three years.
 
     Built from ``mmsis.datasets.example_country()``'s tables: districts (level 3 org units with

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
     from mmsis.web.models import Upload
 
 DEMO_EMAIL = "demo@examplia.org"
@@ -21,7 +22,7 @@ WORKSPACE_NAME = "Examplia national MMS programme"
 def seed_demo(
     database_url: str,
     data_dir: Path,
-    country: Any | None = None,
+    country: ExampleCountry | None = None,
     password: str | None = None,
 ) -> dict[str, Any]:
     """Create the example-country workspace, a demo owner and load routine + survey data.
@@ -146,7 +147,7 @@ def serve_demo(
     host: str = "127.0.0.1",
     port: int = 8000,
     database_url: str | None = None,
-    country: Any | None = None,
+    country: ExampleCountry | None = None,
 ) -> None:
     """Seed the demo workspace under out_dir (SQLite by default), print the login and serve."""
     import uvicorn
@@ -166,7 +167,7 @@ def serve_demo(
     uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
 
 
-def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     """Seed the workspace database under out_dir and print how to open it (does not serve)."""
     from rich.console import Console
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from mmsis.design.plots import power_curve
 from mmsis.design.simulate import simulate_power
 from mmsis.design.stepped_wedge import hooper_design_effect, stepped_wedge_power, sw_matrix
 from mmsis.design.survey import survey_sample_size
+
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
 
 #: Planning assumptions of the worked example (not data): the effect MMS should have on the share
 #: of women taking >= 180 tablets, and women interviewed per district per period.
@@ -38,7 +41,7 @@ def baseline_adherence(survey: pd.DataFrame) -> tuple[float, float, int]:
     return p0, tau, int(len(base))
 
 
-def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     """Plan the stepped-wedge evaluation of the country's district roll-out; write its outputs."""
     from rich.console import Console
 

@@ -4,12 +4,15 @@ national in three years). Outputs go to <out_dir>/forecast and <out_dir>/impact.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
 
-def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+
+def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     """Forecast the example country's IFA -> MMS transition and its health impact."""
     from mmsis.demos.steps.impact import run_demo as run_impact_demo
 
@@ -18,7 +21,7 @@ def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
     return {"forecast": fc, "impact": imp}
 
 
-def run_forecast_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+def run_forecast_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     """Forecast the example country's IFA -> MMS transition; write tables, charts, scenario."""
     from rich.console import Console
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from rich.console import Console
@@ -13,8 +13,11 @@ from rich.table import Table
 from mmsis.framework.loader import load_framework
 from mmsis.framework.views import evidenced_by
 
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
 
-def current_phase(country: Any) -> str:
+
+def current_phase(country: ExampleCountry | None) -> str:
     """The phase a country is in, read from its roll-out table: no district started -> explore,
     only pilot districts -> introduce, non-pilot districts too -> scale_up."""
     rollout = getattr(country, "rollout", None)
@@ -29,7 +32,7 @@ def current_phase(country: Any) -> str:
 
 def run_demo(
     out_dir: Path,
-    country: Any = None,
+    country: ExampleCountry | None = None,
     phase: str | None = None,
     top: int = 8,
     console: Console | None = None,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmsis.demos.examples import example_programme
 from mmsis.plan.workspace import Measurement, Programme
 
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
 
-def measured_example_programme(country: Any) -> Programme:
+
+def measured_example_programme(country: ExampleCountry) -> Programme:
     """`example_programme(country)` with the indicator values measured from the country's data.
 
     The values come from `mmsis.report.gather.measurements` (survey and routine results); the
@@ -24,7 +27,7 @@ def measured_example_programme(country: Any) -> Programme:
     return prog
 
 
-def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     """Assess Examplia, rank its IR agenda, write the plan file, heat map and XLSForms."""
     from rich.console import Console
 

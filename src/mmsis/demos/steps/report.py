@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
 
 
-def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     """Build the TAG report from every step's results on the example country."""
     from rich.console import Console
 

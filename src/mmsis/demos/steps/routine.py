@@ -4,7 +4,7 @@ and the data-quality review."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -12,8 +12,11 @@ from mmsis.data.store import Store, load_example
 from mmsis.measure.routine.indicators import compute_indicators
 from mmsis.measure.routine.quality import quality_review
 
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
 
-def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+
+def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     """Run the routine pipeline on ``country``; write CSVs under ``out_dir``; return key results."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

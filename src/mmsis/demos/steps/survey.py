@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from mmsis._cli import console
 
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
 
-def run_demo(out_dir: Path, country: Any) -> dict[str, Any]:
+
+def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     """Cascade (all women and % of previous step), adherence and wealth/residence/region equity;
     writes CSVs under ``out_dir/survey`` and returns the headline numbers."""
     from mmsis.data.survey import load_profile, recode
