@@ -219,6 +219,12 @@ def cascade(
         raise InputError("--wave goes with --store (the store keeps the waves)", field="wave")
     rec = _recoded(file, profile, supplement, period_months, encoding)
     res = run(rec, by=_profile_domains(by, profile), level=level)
+    ref = rec.profile.reference_period
+    months = period_months or (ref.months if ref is not None else None)
+    if months:  # labels name the supplement counted; the denominator said in words
+        from mmsis.measure.survey.programme import with_words
+
+        res = with_words(res, supplement, months)
     if as_json:
         print_json(res)
         return
@@ -226,8 +232,9 @@ def cascade(
 
     domains = [c for c in res.columns if c not in (
         "step", "label", "of", "estimate", "se", "ci_low", "ci_high", "deff", "n", "df",
-        "method")]
-    shown = res.assign(of=res["of"].map(lambda v: _step_of(v, res)))
+        "method", "denominator")]
+    shown = res.assign(of=res["denominator"] if "denominator" in res.columns
+                       else res["of"].map(lambda v: _step_of(v, res)))
     print_table(readable(shown, [
         *[Column(c, c) for c in domains], Column("label", "step"),
         Column("of", "share of"),
