@@ -5,8 +5,15 @@ from __future__ import annotations
 import time
 
 import pytest
+from tests.web.conftest import World, make_world
 
 from mmsis.web import design_calc
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """One world for the module: the calculators only read."""
+    return make_world(f"sqlite:///{tmp_path_factory.mktemp('compute') / 'web.sqlite3'}")
 
 
 @pytest.mark.parametrize("pc", ["0.599", "0.59999999", "0.5999999999999"])
