@@ -250,3 +250,21 @@ def test_design_parameters_never_5xx_and_answer_fast(fuzz_world, clients, kind, 
     assert r.status_code in (200, 422), (r.status_code, r.text[:200])
     assert time.perf_counter() - start < 4.0  # bounded (a shared test machine: generous)
     assert len(r.json()["curve"]) <= 200
+
+
+_yaml_text = st.one_of(
+    st.text(max_size=200),
+    st.sampled_from(["a: &x [1]\nb: *x", "geography: {store: /etc/passwd}", "- - - - - [",
+                     "name: x\nstart: 2025-01\nhorizon_months: 1e308", "!!python/object:os.system",
+                     "{" * 5000, "horizon_months: 99999999999999999999999"]),
+    _json_value.map(lambda v: json.dumps(v)),
+)
+
+
+@FAST
+@given(text=_yaml_text)
+def test_scenario_yaml_never_5xx_and_refusals_write_nothing(fuzz_world, clients, text) -> None:  # type: ignore[no-untyped-def]
+    before = _snapshot(fuzz_world)
+    r = clients["editor"].put(f"/api/workspaces/{fuzz_world.workspace_id}/scenario",
+                              json={"scenario": text})
+    _unchanged_unless_accepted(fuzz_world, before, r.status_code)
