@@ -86,7 +86,8 @@ def test_the_time_budget_stops_the_calculation(world, monkeypatch) -> None:  # t
     r = c.get("/api/design/crt", params={"pe": "0.6", "pc": "0.45"})
     assert time.perf_counter() - start < 3.0  # 0.2 s budget; generous for a loaded machine
     assert r.status_code == 503, r.text
-    assert "stopped" in r.json()["detail"]
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["title"] == "Calculation stopped" and "stopped" in r.json()["detail"]
     assert len(calls) <= 6  # it stopped at the budget, it did not run on through the curve
     page = c.get(f"/w/{world.workspace_id}/design", params={"kind": "crt"})
     assert page.status_code == 503 and "stopped" in page.text

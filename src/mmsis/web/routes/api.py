@@ -503,10 +503,15 @@ def design(kind: str, request: Request, auth: Auth = Depends(current_auth)) -> J
         "curve": [{"x": a, "y": b} for a, b in calc.curve],
         "curve_x": calc.curve_x,
     }
-    if calc.errors:
+    if calc.errors:  # an RFC 9457 problem that also keeps the calculator's own keys
+        body["type"] = "about:blank"
+        body["title"] = "Calculation stopped" if calc.status == 503 else "Invalid input"
+        body["status"] = calc.status
         body["detail"] = "; ".join(
             msg if name == "_" else f"{name}: {msg}" for name, msg in calc.errors.items()
         )
+        return JSONResponse(to_jsonable(body), status_code=calc.status,
+                            media_type="application/problem+json")
     return JSONResponse(to_jsonable(body), status_code=calc.status)
 
 
