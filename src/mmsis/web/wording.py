@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -180,11 +181,13 @@ def its_view(res: Any, first_period: str, start: str, element: str, where: str,
               "Model fit": pts(s, "fitted"),
               "Expected without the change": pts(post, "counterfactual"), **lines}
     band = None
-    if {"counterfactual_low", "counterfactual_high"} <= set(post.columns):
-        band = ("95% interval of the expected values",
+    lo_col, hi_col = next(((a, b) for a, b in (("cf_low", "cf_high"),
+                                              ("counterfactual_low", "counterfactual_high"))
+                           if {a, b} <= set(post.columns)), (None, None))
+    if lo_col and hi_col:
+        band = ("95% interval of the expected values without the change",
                 [(base + float(t), float(lo), float(hi)) for t, lo, hi in zip(
-                    post["time"], post["counterfactual_low"], post["counterfactual_high"],
-                    strict=True)])
+                    post["time"], post[lo_col], post[hi_col], strict=True)])
     months = sorted({base + int(t) for t in res.series["time"]})
     chart = charts.line_chart(
         series, title=f"{element} in {where}: observed, model fit and expected without the "
@@ -197,8 +200,9 @@ def its_view(res: Any, first_period: str, start: str, element: str, where: str,
         cols = [Column(("rr", "rr_ci_low", "rr_ci_high"), "Rate ratio (95% CI)", "ci")]
     else:
         cols = [Column(("estimate", "ci_low", "ci_high"), "Estimate (95% CI)", "ci")]
-    shown = readable(summary, [Column("term", "Term", "label", "term"), *cols,
-                               Column("p", "p value", "p")], terms)
+    summary = summary.assign(term=[_term(t, terms) for t in summary["term"]])
+    shown = readable(summary, [Column("term", "Term"), *cols, Column("p", "p value", "p")],
+                     terms)
     if control:
         sentence = sentences.cits(res, outcome=f"{element[:1].lower()}{element[1:]}")
     else:
@@ -215,6 +219,18 @@ def its_view(res: Any, first_period: str, start: str, element: str, where: str,
                        f"({fmt.period(first_period)} to "
                        f"{fmt.period(month_period(months[-1]))}); standard errors "
                        f"{res.se_type}.")}
+
+
+def _term(term: Any, labels: Labels) -> str:
+    """A model term in words; seasonal harmonics (sin1, cos2, month_3) as what they are."""
+    text = str(term)
+    found = labels.find(text, "term")
+    if found:
+        return found
+    m = re.fullmatch(r"(sin|cos)(\d+)", text)
+    if m:
+        return f"Seasonality ({'sine' if m.group(1) == 'sin' else 'cosine'}, harmonic {m.group(2)})"
+    return labels.label(text, "term")
 
 
 # --- forecast and impact -------------------------------------------------------------------
