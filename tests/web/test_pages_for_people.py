@@ -154,6 +154,11 @@ def test_a_district_officer_reads_names_not_paths(demo: dict[str, Any]) -> None:
     assert "limited to Amani District" in demo["officer"].get(w).text
 
 
+def test_an_empty_start_month_is_answered(demo: dict[str, Any]) -> None:
+    r = demo["client"].get(f"/w/{demo['wid']}/evaluation?data_element=ANC1&start=")
+    assert r.status_code == 422 and "Choose the month MMS started" in r.text
+
+
 def test_results_say_what_they_mean(demo: dict[str, Any]) -> None:
     c, w = demo["client"], f"/w/{demo['wid']}"
     its = " ".join(visible_text(c.get(f"{w}/evaluation?data_element=MMS_CLIENTS&start=202307")

@@ -421,6 +421,9 @@ def evaluation_page(
         "families": scenarios.ITS_FAMILIES,
     }
     if not start:
+        if "start" in request.query_params:  # the form was sent without a month: say so
+            ctx["error"] = "Choose the month MMS started (the interruption)."
+            return render(request, "evaluation.html", ctx, 422)
         return render(request, "evaluation.html", ctx)
     try:
         res = scenarios.run_its(
