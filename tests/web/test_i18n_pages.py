@@ -11,11 +11,14 @@ from tests.web.conftest import World
 
 from mmsis import i18n
 
-PAGES = ["/", "/w/{w}/priorities", "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report"]
-NOT_YET = ["/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda", "/w/{w}/design", "/w/{w}/uploads",
-           "/w/{w}/audit", "/w/{w}/members", "/w/{w}/setup"]
+PAGES = ["/", "/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda", "/w/{w}/priorities",
+         "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report", "/w/{w}/audit", "/w/{w}/members"]
+NOT_YET = ["/w/{w}/design", "/w/{w}/uploads", "/w/{w}/setup"]
 """Pages whose templates are not wrapped in _() yet (docs/i18n.md): each shows catalog words
 in English. Strict xfail: the test fails as soon as one is translated, to move it up."""
+
+
+USER_NAMES = {"admin", "owner", "editor", "viewer", "district", "outsider"}
 
 
 def _visible_text(page: str) -> str:
@@ -33,6 +36,8 @@ def _untranslated(text: str, lang: str) -> list[str]:
     for message in _catalog_ids():
         translated = tr.gettext(message)
         if translated == message or "%(" in message:
+            continue
+        if message in USER_NAMES:  # the test world's users are named after their roles
             continue
         if message in lines:  # a whole line (heading, label, cell, button) left in English
             found.append(message)

@@ -144,7 +144,7 @@ class Labels:
         """The label of ``id``; an unknown id is written as words."""
         if id is None:
             return ""
-        return self.find(id, kind) or humanise(str(id))
+        return self.find(id, kind) or gettext(humanise(str(id)))
 
     def with_id(self, id: Any, kind: str | None = None) -> str:
         """"Label (id)" where a user needs the id to type it back; the id alone if no label."""

@@ -109,11 +109,15 @@ def dashboard(
     name = next((d.name for d in districts if d.id == district), None)
     wid, cache = access.workspace.id, request.app.state.cache
     version = services.series_version(db, wid, trend_elements)
-    trend_key = ("trend", wid, access.scope_path, district, tuple(trend_elements), version)
+    from mmsis.i18n import current_language
+
+    lang = current_language()  # panels are rendered in the reader's language
+    trend_key = ("trend", wid, access.scope_path, district, tuple(trend_elements), version, lang)
     if wave and wave not in {str(w["id"]) for w in analytics.survey_wave_list(access.workspace)}:
         wave = None  # an unknown wave shows the latest (the picker says which)
     panels_key = (
         "panels",
+        lang,
         wid,
         access.scope_path,
         district,
