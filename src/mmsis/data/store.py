@@ -221,8 +221,9 @@ class Store:
                          "category_option_combos", "populations", "batches", "survey_waves",
                          "survey_rows"}:
             raise InputError(f"no table '{table}'", field="table")
-        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
-        return int(row[0]) if row else 0
+        # fetchall: DuckDB 2 keeps a fetchone()'s result open, and a later register() fails
+        rows = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()
+        return int(rows[0][0]) if rows else 0
 
     # ------------------------------------------------------------------ import
     @spill.out_of_core()
@@ -663,8 +664,9 @@ class Store:
 
     def has_batch(self, batch_id: str) -> bool:
         """True when a batch committed (its rows are in the store)."""
-        row = self.con.execute("SELECT count(*) FROM batches WHERE id = ?", [batch_id]).fetchone()
-        return bool(row and row[0])
+        rows = self.con.execute("SELECT count(*) FROM batches WHERE id = ?",
+                                [batch_id]).fetchall()
+        return bool(rows and rows[0][0])
 
     def elements_version(self, data_elements: list[str]) -> int:
         """Grows with every batch that wrote values of these data elements (keys the caches of

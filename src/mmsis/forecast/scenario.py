@@ -476,7 +476,11 @@ def scenario_from_dict(
     if not isinstance(data, dict):
         raise InputError("a scenario must be a mapping of fields", file=file)
     merged = _merge(defaults(), data)
-    geo = dict(merged.get("geography") or {})
+    raw_geo = merged.get("geography") or {}
+    if not isinstance(raw_geo, dict):
+        raise InputError("geography must be a mapping (level, population or districts)",
+                         file=file, field="geography")
+    geo = dict(raw_geo)
     if districts is not None:
         geo["level"] = "district"
         geo["districts"] = [
@@ -491,7 +495,10 @@ def scenario_from_dict(
             path = base_dir / path
         geo["level"] = "district"
         lvl = geo.get("store_level")  # default: the store's district level (its mapping)
-        table = districts_from_store(path, int(lvl) if lvl is not None else None)
+        if lvl is not None and (isinstance(lvl, bool) or not isinstance(lvl, int)):
+            raise InputError("store_level must be a whole number (an org-unit level)",
+                             file=file, field="geography.store_level")
+        table = districts_from_store(path, lvl)
         geo["districts"] = table.to_dict(orient="records")
     elif geo.get("file"):
         path = Path(geo["file"])
