@@ -1,6 +1,7 @@
 """A country starts from nothing in a real browser, as the README's "Starting a country from
-nothing" says: workspace, org units, populations, phase, DHIS2 connection, first sync (a job
-followed live), first report (a job, then its download) — against a loopback DHIS2."""
+nothing" says: workspace, org units, populations, phase, data-element mapping, DHIS2
+connection, first sync (a job followed live), first report (a job, then its download) —
+against a loopback DHIS2."""
 
 from __future__ import annotations
 
@@ -56,6 +57,15 @@ def test_a_country_team_starts_from_nothing(page, server, screenshot, tmp_path) 
         with page.expect_navigation():
             page.get_by_role("button", name="Save the phase").click()
         assert page.get_by_label("Phase of the programme").input_value() == "introduce"
+        # 4b. which data elements and levels are ANC1 visits, MMS clients, the districts
+        page.get_by_label("ANC first visits", exact=True).select_option("ANC1")
+        page.get_by_label("ANC clients given MMS", exact=True).select_option("MMS_CLIENTS")
+        page.get_by_label("District level").fill("2")
+        page.get_by_label("Region level").fill("1")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save data elements and levels").click()
+        assert "Data elements and levels saved" in page.get_by_role("status").first.inner_text()
+        assert page.get_by_label("ANC first visits", exact=True).input_value() == "ANC1"
         # 5. the DHIS2 connection: saved, tested, the token never shown again
         page.get_by_label("DHIS2 address").fill(dhis2_url)
         page.get_by_label("Personal access token").fill(loopback_dhis2.TOKEN)

@@ -39,17 +39,17 @@ def test_dashboard_fragments_follow_new_data_and_scope(world: World) -> None:
     assert "No routine data yet" in first.text
     assert _upload(editor, wid, ["ANC1,202401,F1,4321", "ANC1,202401,F2,1234"]).status_code == 201
     page = editor.get(f"/w/{wid}")  # cached fragment replaced: the data version changed
-    assert "5555" in page.text and "No routine data yet" not in page.text
+    assert "5,555" in page.text and "No routine data yet" not in page.text
     assert 'name="csrf_token"' in page.text  # the page itself is still per user
     # the district user (scope D1) shares no cached fragment with the national view
     scoped = district.get(f"/w/{wid}")
-    assert "4321" in scoped.text and "5555" not in scoped.text
+    assert "4,321" in scoped.text and "5,555" not in scoped.text
     htmx = editor.get(f"/w/{wid}", params={"district": "D2"}, headers={"HX-Request": "true"})
-    assert htmx.text.lstrip().startswith('<div id="trend">') and "1234" in htmx.text
+    assert htmx.text.lstrip().startswith('<div id="trend">') and "1,234" in htmx.text
     assert "<html" not in htmx.text
     # a re-import replaces the value, and the dashboard shows the new one
     assert _upload(editor, wid, ["ANC1,202401,F2,1000"]).status_code == 201
-    assert "5321" in editor.get(f"/w/{wid}").text
+    assert "5,321" in editor.get(f"/w/{wid}").text
 
 
 def test_concurrent_uploads_lose_no_rows_and_stay_all_or_nothing(world: World) -> None:
