@@ -42,8 +42,10 @@ def history_from_data_values(data_values: pd.DataFrame, org_units: pd.DataFrame,
     if unknown:
         raise InputError(f"org unit '{sorted(unknown)[0]}' is not in the org-unit table",
                          column="orgUnit")
-    store = store_from_frames(org_units, data_values, mapping=mapping,
-                              file="consumption tables")
+    wanted = (mapping or ConceptMap(elements={c: c.upper() for c in CONSUMPTION_CONCEPTS})
+              ).mapped(CONSUMPTION_CONCEPTS).values()  # only these are read: load only them
+    store = store_from_frames(org_units, data_values[data_values["dataElement"].isin(
+        list(wanted))], mapping=mapping, file="consumption tables")
     try:
         return history_from_routine(store, level=level)
     finally:
