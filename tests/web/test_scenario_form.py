@@ -115,3 +115,24 @@ def test_viewers_cannot_post_the_form(demo: dict[str, Any]) -> None:
     r = c.post(f"/w/{demo['wid']}/scenario/form", data={"regimen.adherence": "50"},
                follow_redirects=False)
     assert r.status_code in (303, 401, 403)
+
+
+def test_a_national_start_month_and_field_errors_without_a_server() -> None:
+    from tests.web.test_workspace_report import SCENARIO
+
+    from mmsis.forecast import scenario_from_dict
+    from mmsis.web import scenario_form
+
+    values = scenario_form.values(scenario_from_dict(SCENARIO, file="scenario"))
+    assert values["rollout.start"] == "2025-01" and values["regimen.adherence"] == "100"
+    new, errors = scenario_form.apply(SCENARIO, {"rollout.start": "2025-06",
+                                                 "regimen.adherence": "30"})
+    assert errors == {} and new["rollout"]["start"] == "2025-06"
+    assert new["regimen"]["adherence"] == pytest.approx(0.3)
+    assert SCENARIO["rollout"]["start"] == "2025-01"  # the saved mapping is not changed
+    _, errors = scenario_form.apply(SCENARIO, {"rollout.start": "June",
+                                               "impact.neonatal_pathway": "maybe",
+                                               "rollout.ramp_months": "1.5"})
+    assert errors == {"rollout.start": "choose a month (year and month)",
+                      "impact.neonatal_pathway": "choose one of the options",
+                      "rollout.ramp_months": "must be a whole number"}

@@ -26,7 +26,7 @@ class Field:
 
     path: str
     label: str
-    kind: str  # percent | number | int | money | bool | choice
+    kind: str  # percent | number | int | money | bool | choice | month
     help: str = ""
     optional: bool = False
     choices: tuple[tuple[str, str], ...] = ()
@@ -34,6 +34,8 @@ class Field:
 
 GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     ("Roll-out", (
+        Field("rollout.start", "National start month (empty when each district has its own)",
+              "month", optional=True),
         Field("rollout.ramp_months", "Months to reach full uptake in a district", "int"),
         Field("rollout.uptake", "Uptake at full roll-out (% of ANC clients switched to MMS)",
               "percent"),
@@ -99,6 +101,8 @@ def _shown(f: Field, v: Any) -> str:
         return f"{100 * float(v):.4g}"
     if f.kind == "choice":
         return str(v)
+    if f.kind == "month":
+        return f"{str(v)[:4]}-{str(v)[-2:]}"
     return f"{float(v):.6g}" if f.kind != "int" else str(int(v))
 
 
@@ -141,6 +145,8 @@ def _parse(f: Field, text: str) -> Any:
         if f.optional:
             return None
         raise ValueError("required")
+    if f.kind == "month":
+        return _month(text)
     try:
         x = float(text.replace(",", ""))
     except ValueError:
