@@ -191,3 +191,9 @@ def test_trend_panel_and_consumption_equal_the_roll_up_on_five_levels(world: Wor
         assert r.mms_stock_on_hand == want[(SOH, r.district, r.period)]
     kail = history[history["district"] == "kJq2mPyFEHo"]
     assert set(kail["facilities_reporting"]) == {2} and set(kail["facilities_expected"]) == {2}
+
+
+def test_an_unmapped_dashboard_says_to_map_the_data_elements(world: World) -> None:
+    admin, wid = _country(world)
+    page = admin.get(f"/w/{wid}")
+    assert page.status_code == 200 and "Map the data elements" in page.text

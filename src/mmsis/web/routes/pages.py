@@ -145,7 +145,8 @@ def dashboard(
         return fragment(
             "_trend.html",
             {"trend": _trend_chart(rows, title, labels),
-             "trend_rows": wording.trend_table(rows[-12:], labels)},
+             "trend_rows": wording.trend_table(rows[-12:], labels),
+             "unmapped": not trend_elements},
         )
 
     def panels() -> dict[str, Markup | None]:
