@@ -322,3 +322,19 @@ def test_the_cost_per_daly_is_one_answer(country: dict[str, Any]) -> None:
         assert w == pytest.approx(float(cli_cost[col]), rel=1e-9)
     shown = fmt.money(float(web.loc["cost_per_daly", "central"]), "USD")
     assert shown == fmt.money(float(cli_cost["central"]), "USD")
+
+
+def test_an_unknown_wave_is_a_clear_error_everywhere(country: dict[str, Any]) -> None:
+    api = f"/api/workspaces/{country['wid']}"
+    for url in (f"{api}/scorecard", f"{api}/analyses/cascade"):
+        r = country["client"].get(url, params={"wave": "upload:999"})
+        assert r.status_code == 422, r.text
+        assert all(w in r.text for w in country["waves"])  # the waves one may pick
+    from mmsis.cli import app
+
+    res = CliRunner().invoke(app, ["survey", "cascade", "--store", str(country["store"]),
+                                   "--wave", "upload:999"])
+    assert res.exit_code != 0 and country["waves"][0] in f"{res.output}{res.exception}"
+    page = country["client"].get(f"/w/{country['wid']}", params={"wave": "upload:999"})
+    assert page.status_code == 200  # the page shows the latest wave, selected in the picker
+    assert f'<option value="{country["latest"]}" selected' in page.text
