@@ -146,8 +146,9 @@ class ConceptMap(BaseModel):
 
 # --------------------------------------------------------------------------- reading
 def _table_exists(store: Store) -> bool:
-    row = store.con.execute("SELECT count(*) FROM information_schema.tables WHERE "
-                            "table_name = ?", [TABLE]).fetchone()
+    # (duckdb_tables() rather than information_schema: ~5x cheaper, and pages ask per request)
+    row = store.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                            [TABLE]).fetchone()
     return bool(row and row[0])
 
 

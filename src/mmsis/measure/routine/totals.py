@@ -20,8 +20,8 @@ COLUMNS = ["org_unit", "data_element", "period", "value", "n"]
 
 
 def _has_totals(store: Store) -> bool:
-    row = store.con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = ?", [rollup.TABLE]).fetchone()
+    row = store.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                            [rollup.TABLE]).fetchone()
     return bool(row and row[0])
 
 
@@ -43,9 +43,11 @@ def _read(store: Store, units_where: str, params: list[object], data_elements: S
     else:  # a read-only store written before the totals existed: the same sums, computed now
         src = f"({rollup.totals_sql('list_contains(?, v.data_element)')})"
         params = [des, *params]
-    return store.query(f"""SELECT org_unit, data_element, period, value, n FROM {src} t
+    # a unit with values of its own and below it has two rows (its own, its subtree's): summed
+    return store.query(f"""SELECT org_unit, data_element, period, sum(value) AS value,
+        sum(n)::BIGINT AS n FROM {src} t
         WHERE {units_where} AND list_contains(?, data_element) AND {rollup.MONTHLY}
-        AND period BETWEEN ? AND ? ORDER BY org_unit, data_element, period""",
+        AND period BETWEEN ? AND ? GROUP BY ALL ORDER BY org_unit, data_element, period""",
                        [*params, des, lo, hi])[COLUMNS]
 
 
@@ -93,9 +95,11 @@ def subtree_series(store: Store, data_elements: Sequence[str],
         "WHERE list_contains(?, id)", [des]).fetchall())
     if any(t != "SUM" for t in types.values()):
         return None
-    rows = store.query(f"""SELECT data_element, org_unit, period, value,
+    # (a unit with values of its own and below it has two rows, its own and its subtree's)
+    rows = store.query(f"""SELECT data_element, org_unit, period, sum(value) AS value,
         {rollup.MONTHLY} AS monthly FROM {rollup.TABLE} WHERE org_unit = ?
-        AND list_contains(?, data_element) AND value IS NOT NULL""", [org_unit, des])
+        AND list_contains(?, data_element) AND value IS NOT NULL GROUP BY ALL""",
+                       [org_unit, des])
     if not bool(rows["monthly"].all()):
         return None
     out = rows[SERIES_COLUMNS].astype({"period": str, "value": float})
