@@ -12,8 +12,9 @@ from tests.web.conftest import World
 from mmsis import i18n
 
 PAGES = ["/", "/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda", "/w/{w}/priorities",
-         "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report", "/w/{w}/audit", "/w/{w}/members"]
-NOT_YET = ["/w/{w}/design", "/w/{w}/uploads", "/w/{w}/setup"]
+         "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report", "/w/{w}/audit", "/w/{w}/members",
+         "/w/{w}/design", "/w/{w}/uploads"]
+NOT_YET = ["/w/{w}/setup"]
 """Pages whose templates are not wrapped in _() yet (docs/i18n.md): each shows catalog words
 in English. Strict xfail: the test fails as soon as one is translated, to move it up."""
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mmsis.errors import InputError
+from mmsis.i18n import N_
 
 MAX_CURVE_POINTS = 200
 MAX_CLUSTERS = 1_000_000
@@ -41,33 +42,33 @@ RANGES: dict[str, tuple[float, float, bool, bool, bool]] = {
 
 CALCULATORS: dict[str, dict[str, Any]] = {
     "survey": {
-        "title": "Coverage survey (estimate a proportion)",
+        "title": N_("Coverage survey (estimate a proportion)"),
         "fields": [
-            ("p", "Expected coverage (0-1)", "0.5"),
-            ("margin", "Margin of error, absolute (0-1)", "0.05"),
-            ("icc", "Intra-cluster correlation", "0.05"),
-            ("take", "Respondents per cluster", "20"),
-            ("nonresponse", "Non-response (0-1)", "0.1"),
+            ("p", N_("Expected coverage (0-1)"), "0.5"),
+            ("margin", N_("Margin of error, absolute (0-1)"), "0.05"),
+            ("icc", N_("Intra-cluster correlation"), "0.05"),
+            ("take", N_("Respondents per cluster"), "20"),
+            ("nonresponse", N_("Non-response (0-1)"), "0.1"),
         ],
     },
     "crt": {
-        "title": "Cluster randomised trial (two proportions)",
+        "title": N_("Cluster randomised trial (two proportions)"),
         "fields": [
-            ("pe", "Proportion, intervention arm (0-1)", "0.6"),
-            ("pc", "Proportion, control arm (0-1)", "0.45"),
-            ("m", "Women per cluster", "30"),
-            ("icc", "Intra-cluster correlation", "0.05"),
-            ("power", "Target power (0-1)", "0.8"),
-            ("alpha", "Significance level", "0.05"),
+            ("pe", N_("Proportion, intervention arm (0-1)"), "0.6"),
+            ("pc", N_("Proportion, control arm (0-1)"), "0.45"),
+            ("m", N_("Women per cluster"), "30"),
+            ("icc", N_("Intra-cluster correlation"), "0.05"),
+            ("power", N_("Target power (0-1)"), "0.8"),
+            ("alpha", N_("Significance level"), "0.05"),
         ],
     },
     "individual": {
-        "title": "Individually randomised trial (two proportions)",
+        "title": N_("Individually randomised trial (two proportions)"),
         "fields": [
-            ("p1", "Proportion, intervention arm (0-1)", "0.6"),
-            ("p0", "Proportion, control arm (0-1)", "0.45"),
-            ("power", "Target power (0-1)", "0.8"),
-            ("alpha", "Significance level", "0.05"),
+            ("p1", N_("Proportion, intervention arm (0-1)"), "0.6"),
+            ("p0", N_("Proportion, control arm (0-1)"), "0.45"),
+            ("power", N_("Target power (0-1)"), "0.8"),
+            ("alpha", N_("Significance level"), "0.05"),
         ],
     },
 }

@@ -362,13 +362,20 @@ def design_page(request: Request, kind: str = "crt", access: Access = Depends(vi
     calc = design_calc.calculate(kind, dict(request.query_params))
     chart = None
     if calc.curve:
+        from mmsis.i18n import N_
+        from mmsis.i18n import gettext as _
+
         is_power = kind != "survey"
+        axes = {"margin of error (percentage points)": N_("Margin of error (percentage points)"),
+                "clusters per arm": N_("Clusters per arm"), "women per arm": N_("Women per arm")}
+        axis = _(axes.get(calc.curve_x, calc.curve_x[:1].upper() + calc.curve_x[1:]))
         chart = charts.line_chart(
-            {"Power" if is_power else "Women needed": calc.curve},
-            title=("Power by " if is_power else "Sample size by ") + calc.curve_x,
-            x_label=calc.curve_x[:1].upper() + calc.curve_x[1:],
-            y_label="Power (probability of detecting the effect)" if is_power
-            else "Women to interview (count)",
+            {_("Power") if is_power else _("Women needed"): calc.curve},
+            title=(_("Power by %(axis)s") if is_power else _("Sample size by %(axis)s"))
+            % {"axis": axis.lower()},
+            x_label=axis,
+            y_label=_("Power (probability of detecting the effect)") if is_power
+            else _("Women to interview (count)"),
             y_min=0,
             y_max=1 if is_power else None,
             y_unit="percent" if is_power else "count",
