@@ -138,3 +138,19 @@ def test_field_import_deep_json_and_latin1_exit_2(tmp_path: Path, monkeypatch: A
     latin.write_bytes("KEY,SubmissionDate,name\nuuid:1,2024-01-01,Ségou\n".encode("latin-1"))
     code, text = run(monkeypatch, capsys, "field", "import", str(latin), "--form", "f")
     assert code == 2 and "Latin-1" in text and "subs.csv" in text
+
+
+def test_evaluate_table_latin1_and_open_quote_exit_2(tmp_path: Path, monkeypatch: Any,
+                                                     capsys: Any) -> None:
+    rows = "".join(f"{2023 + i // 12}{i % 12 + 1:02d},{100 + i},{int(i >= 12)}\n"
+                   for i in range(24))
+    latin = tmp_path / "its.csv"
+    latin.write_bytes(("mönth,cases,post\n" + rows).encode("latin-1"))
+    args = ["evaluate", "its", str(latin), "--outcome", "cases", "--time", "month",
+            "--intervention", "post"]
+    code, text = run(monkeypatch, capsys, *args)
+    assert code == 2 and "Latin-1" in text
+    lines = rows.splitlines(keepends=True)
+    latin.write_text("month,cases,post\n" + "".join(lines[:3]) + '"' + "".join(lines[3:]))
+    code, text = run(monkeypatch, capsys, *args)
+    assert code == 2 and "never closed" in text and "row 4" in text

@@ -25,15 +25,21 @@ def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV, Excel or Parquet file into a DataFrame; unreadable files are InputErrors."""
     import pandas as pd
 
+    from mmsis.data.csvread import read_user_frame  # encodings named, open quotes by row
+
     if not path.exists():
         raise InputError("file not found", file=str(path))
+    if not path.is_file():
+        raise InputError("not a regular file", file=str(path))
     try:
         suffix = path.suffix.lower()
         if suffix in (".xlsx", ".xls"):
             return pd.read_excel(path)
         if suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path)
+        return read_user_frame(path, dtype=None, keep_default_na=True)
+    except InputError:
+        raise
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
 
