@@ -120,3 +120,20 @@ def test_report_lang_pt_writes_a_portuguese_report(tmp_path: Path, monkeypatch) 
               if s.shapes.title is not None]
     assert "Quadro de prontidão" in titles
     assert i18n.current_language() == "en"
+
+
+def test_cli_messages_in_french_and_portuguese(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mmsis.cli import app
+
+    monkeypatch.delenv("MMSIS_LANG", raising=False)
+    plan = tmp_path / "plan.yaml"
+    runner = CliRunner()
+    with i18n.language("en"):
+        assert runner.invoke(app, ["plan", "init", "--country", "Examplia", "-f",
+                                   str(plan)]).exit_code == 0
+        fr = runner.invoke(app, ["--lang", "fr", "plan", "decisions", "-f", str(plan)])
+    assert "Aucune décision consignée pour l'instant" in fr.output
+    with i18n.language("en"):
+        monkeypatch.setenv("MMSIS_LANG", "pt")
+        pt = runner.invoke(app, ["plan", "roadmap", "-f", str(plan)])
+    assert "Ainda não há ações" in pt.output

@@ -10,6 +10,7 @@ import typer
 
 from mmsis._cli import console, print_json, print_table
 from mmsis.errors import InputError
+from mmsis.i18n import gettext as _
 
 app = typer.Typer(no_args_is_help=True, help="Assess readiness and plan the IR agenda.")
 
@@ -168,10 +169,11 @@ def prioritise_cmd(
         table[c] = table[c].map(lambda v, s=scale: "" if v is None or v != v else f"{v * s:.0f}")
     table = table.rename(columns={"rps": "priority score (0-100)", "aea": "agreement %",
                                   **{c: CRITERION_LABELS.get(c, c) for c in result.criteria}})
-    print_table(table, title=f"Research priorities by the CHNRI method ({len(table)} questions)")
-    console.print("Priority score: the weighted mean of the criterion scores (100 = every rater "
-                  "said yes on every criterion); agreement: the share of raters giving the most "
-                  "frequent answer, averaged over the criteria.")
+    print_table(table, title=_("Research priorities by the CHNRI method (%(n)d questions)")
+                % {"n": len(table)})
+    console.print(_("Priority score: the weighted mean of the criterion scores (100 = every rater "
+                    "said yes on every criterion); agreement: the share of raters giving the most "
+                    "frequent answer, averaged over the criteria."))
 
 
 def _json_or_empty(frame: Any, as_json: bool, empty: str) -> bool:
@@ -206,8 +208,9 @@ def roadmap_cmd(
         from mmsis.plan.charts import roadmap_gantt
 
         roadmap_gantt(road, chart)
-    if _json_or_empty(road, as_json, f"No actions yet: add them under `actions:` in {file} "
-                      "(key_result, action, owner, start, due, status)."):
+    if _json_or_empty(road, as_json, _("No actions yet: add them under `actions:` in %(file)s "
+                                       "(key_result, action, owner, start, due, status).")
+                      % {"file": file}):
         return
     from mmsis.plan.charts import PHASE_NAMES
 
@@ -218,11 +221,11 @@ def roadmap_cmd(
                           "key result": road["key_result"].map(lambda k: titles.get(k, k)),
                           "action": road["action"], "owner": road["owner"],
                           "due": road["due"], "status": status})
-    print_table(shown, title=f"Roadmap: {prog.name or prog.country}")
+    print_table(shown, title=_("Roadmap: %(name)s") % {"name": prog.name or prog.country})
     late = int(road["overdue"].sum())
-    console.print(f"{len(road)} actions, {int((road['status'] == 'done').sum())} done, "
-                  f"{late} overdue." + (" Overdue actions are open and past their due date."
-                                        if late else ""))
+    console.print(_("%(n)d actions, %(done)d done, %(late)d overdue.") % {
+        "n": len(road), "done": int((road["status"] == "done").sum()), "late": late}
+        + (" " + _("Overdue actions are open and past their due date.") if late else ""))
 
 
 @app.command("decisions")
@@ -236,12 +239,13 @@ def decisions_cmd(
 
     prog = load_programme(file)
     log = decision_log(prog.adaptations)
-    if _json_or_empty(log, as_json, f"No decisions logged yet: add them under `adaptations:` "
-                      f"in {file} (date, what, nature, goal, planned, decided_by, reasons, "
-                      "evidence)."):
+    if _json_or_empty(log, as_json, _("No decisions logged yet: add them under `adaptations:` "
+                                      "in %(file)s (date, what, nature, goal, planned, "
+                                      "decided_by, reasons, evidence).") % {"file": file}):
         return
     print_table(log[["date", "what", "nature", "planned", "goal", "decided by"]],
-                title=f"Decisions and adaptations: {prog.name or prog.country}")
+                title=_("Decisions and adaptations: %(name)s") % {
+                    "name": prog.name or prog.country})
 
 
 @app.command("forms")

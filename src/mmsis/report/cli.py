@@ -54,6 +54,7 @@ def report(
 ) -> None:
     """Build the report from the programme's linked data files, or from the example country."""
     from mmsis._cli import console, use_language
+    from mmsis.i18n import gettext as _
 
     use_language(lang)
     from mmsis.report.build import build_report
@@ -80,7 +81,7 @@ def report(
     from mmsis._cli import step
 
     try:
-        with step("Building the report (data, charts, documents)"):
+        with step(_("Building the report (data, charts, documents)")):
             res = build_report(out, country=country, programme=programme,
                                plan_file=str(plan) if plan else None, pdf=pdf,
                                pptx=pptx)
@@ -88,17 +89,19 @@ def report(
         if country is not None:
             country.close()
     if country is None:
-        console.print("Data: the bundled example country Examplia (synthetic)")
+        console.print(_("Data: the bundled example country Examplia (synthetic)"))
     else:
         for part, line in country.sources.items():
             if part not in country.missing:
-                console.print(f"Data ({part}): {line}")
-    console.print(f"Report: {res.html}\nAgenda and indicator sheets: {res.xlsx}\n"
-                  f"Protocol skeleton: {res.docx}")
+                console.print(_("Data (%(part)s): %(line)s") % {"part": part, "line": line})
+    console.print(_("Report: %(html)s") % {"html": res.html})
+    console.print(_("Agenda and indicator sheets: %(xlsx)s") % {"xlsx": res.xlsx})
+    console.print(_("Protocol skeleton: %(docx)s") % {"docx": res.docx})
     if pdf:
-        console.print(f"PDF: {res.pdf}" if res.pdf else
-                      "PDF skipped: WeasyPrint is not installed (pip install 'mmsis[pdf]').")
+        console.print(_("PDF: %(pdf)s") % {"pdf": res.pdf} if res.pdf else
+                      _("PDF skipped: WeasyPrint is not installed (pip install 'mmsis[pdf]')."))
     if res.pptx is not None:
-        console.print(f"Slide deck: {res.pptx}")
+        console.print(_("Slide deck: %(pptx)s") % {"pptx": res.pptx})
     for sid, why in res.missing.items():
-        console.print(f"[yellow]Section {sid} not available: {why}[/yellow]")
+        console.print("[yellow]" + _("Section %(id)s not available: %(why)s") % {
+            "id": sid, "why": _(why)} + "[/yellow]")
