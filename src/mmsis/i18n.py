@@ -17,10 +17,13 @@ import contextlib
 import io
 import os
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from babel.support import NullTranslations
 
 LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français", "pt": "Português"}
 """The languages mmsis speaks, by code, with their own names (for language pickers)."""
@@ -57,7 +60,7 @@ def current_locale() -> str:
     return current_language()
 
 
-def set_language(code: str | None) -> Any:
+def set_language(code: str | None) -> Token[str | None]:
     """Use this language in the current context (a token to reset it with)."""
     return _current.set(normalise(code))
 
@@ -94,7 +97,7 @@ def negotiate(accept_language: str | None) -> str | None:
 
 
 @lru_cache(maxsize=8)
-def _translations(code: str, stamp: tuple[float, float]) -> Any:
+def _translations(code: str, stamp: tuple[float, float]) -> NullTranslations:
     """The catalog of a language: its .mo if fresh, else its .po compiled in memory."""
     from babel.support import NullTranslations, Translations
 
@@ -117,7 +120,7 @@ def _translations(code: str, stamp: tuple[float, float]) -> Any:
     return Translations(buf, domain=DOMAIN)
 
 
-def translations(code: str | None = None) -> Any:
+def translations(code: str | None = None) -> NullTranslations:
     """The gettext translations of a language (the language in use by default)."""
     lang = normalise(code) or current_language()
     folder = LOCALE_DIR / lang / "LC_MESSAGES"

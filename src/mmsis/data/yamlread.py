@@ -8,13 +8,19 @@ loaded (with ``yaml.safe_load``). Text is decoded by `textio` (encodings named o
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import yaml
 
 from mmsis.data import textio
 from mmsis.errors import InputError
+
+YAMLValue: TypeAlias = (
+    "None | bool | int | float | str | date | datetime | list[YAMLValue] | dict[Any, YAMLValue]"
+)
+"""What `yaml.safe_load` gives: scalars (dates too), lists and mappings of them."""
 
 MAX_YAML_BYTES = 10 * 1024 * 1024
 """A settings file (a scenario with inline district tables, a profile, definitions) is a few
@@ -56,7 +62,8 @@ def check_yaml(text: str, file: str | None = None, max_depth: int = MAX_YAML_DEP
         raise InputError(f"not valid YAML: {problem}", file=file, row=line) from None
 
 
-def loads_yaml(text: str, file: str | None = None, max_depth: int = MAX_YAML_DEPTH) -> Any:
+def loads_yaml(text: str, file: str | None = None,
+               max_depth: int = MAX_YAML_DEPTH) -> YAMLValue:
     """Parse YAML text after `check_yaml`; syntax errors name the line."""
     check_yaml(text, file, max_depth)
     try:
@@ -69,7 +76,7 @@ def loads_yaml(text: str, file: str | None = None, max_depth: int = MAX_YAML_DEP
 
 
 def load_yaml(path: str | Path, encoding: str | None = None,
-              max_bytes: int = MAX_YAML_BYTES) -> Any:
+              max_bytes: int = MAX_YAML_BYTES) -> YAMLValue:
     """Read a user's YAML file: found, a file, at most ``max_bytes``, decoded, bounded, parsed."""
     p = Path(path)
     if not p.exists():

@@ -466,7 +466,7 @@ def _read_districts(path: Path, file_label: str) -> list[dict[str, Any]]:
 
 
 def scenario_from_dict(
-    data: dict[str, Any],
+    data: object,
     *,
     base_dir: Path | None = None,
     file: str | None = None,
