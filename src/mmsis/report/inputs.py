@@ -93,15 +93,19 @@ def source_of(country: Any, part: str, synthetic_text: str) -> str:
     return str(own.get(part) or f"{PARTS[part]} of {country.country.get('name', 'the country')}")
 
 
-def rollout_from_scenario(scenario: dict[str, Any] | None,
-                          org_units: pd.DataFrame) -> pd.DataFrame | None:
+def rollout_from_scenario(scenario: dict[str, Any] | None, org_units: pd.DataFrame,
+                          district_level: int | None = None) -> pd.DataFrame | None:
     """District MMS start months (YYYYMM) from a forecast scenario's ``rollout.districts``,
-    for districts (level 3) of ``org_units``; None when the scenario names none of them."""
+    for the districts of ``org_units`` (units at ``district_level``: the concept mapping's,
+    default the level above the deepest); None when the scenario names none of them."""
     if not scenario or org_units is None or org_units.empty:
         return None
     from mmsis.forecast.scenario import month_index
 
-    districts = set(org_units.loc[org_units["level"] == 3, "id"].astype(str))
+    levels = pd.to_numeric(org_units["level"], errors="coerce")
+    if district_level is None:
+        district_level = max(1, int(levels.max()) - 1)
+    districts = set(org_units.loc[levels == district_level, "id"].astype(str))
     rows = []
     for d in (scenario.get("rollout") or {}).get("districts") or []:
         if not isinstance(d, dict) or str(d.get("district")) not in districts:

@@ -62,7 +62,9 @@ def workspace_inputs(db: Session, access: Access, wave: str | None = None,
     survey, survey_src = _survey(db, ws.id, scope, wave)
     scenario = analytics.load_result(db, ws.id, "scenario")
     scen = scenario[0] if scenario else None
-    rollout = rollout_from_scenario(scen, org_units)
+    mapping = programme.concepts(ws)  # the workspace's districts
+    rollout = rollout_from_scenario(scen, org_units,
+                                    mapping.district_level if mapping is not None else None)
     name = ws.country or ws.name
     country: dict[str, Any] = {"name": name}
     if values is not None:
