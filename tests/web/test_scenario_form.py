@@ -85,6 +85,9 @@ def test_form_sets_adherence_and_pathways(demo: dict[str, Any]) -> None:
     # the thresholds are marked on the curve and tabled with the probability at each
     assert "1x GDP per capita: USD\xa01,000" in page and "3x GDP per capita: USD\xa03,000" in page
     assert _form(page)["regimen.adherence"] == "60"
+    # the cost-effectiveness plane: the draws, with a line per threshold
+    assert "Cost-effectiveness plane (one dot per Monte Carlo draw)" in page
+    assert page.count('<line class="threshold"') == 2 and page.count("<circle cx=") > 100
 
 
 def test_form_errors_beside_the_field_keep_the_input(demo: dict[str, Any]) -> None:

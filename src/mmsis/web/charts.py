@@ -146,9 +146,77 @@ def line_chart(
         x_ticks = [(sx(t), _fmt(t)) for t in _nice_ticks(x0, x1)]
     y_ticks = [(sy(t), _fmt(t / scale, "number" if scale != 1.0 else y_unit))
                for t in y_ticks_raw]
-    marks = [{"x": sx(x), "label": label} for x, label in markers]
+    # a label near the right edge is written leftwards of its line, so it stays in the plot
+    marks = [{"x": sx(x), "label": label,
+              "anchor": "end" if sx(x) > left + 0.6 * (width - left - right) else "start"}
+             for x, label in markers]
     return LineChart(width, height, lines, x_ticks, y_ticks, x_label, y_label, title, marks,
                      shaded, (left, top, width - right, height - bottom))
+
+
+@dataclass
+class ScatterChart:
+    """Points and reference lines ready for the SVG scatter template."""
+
+    width: int
+    height: int
+    points: list[tuple[float, float]]
+    x_ticks: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    x_label: str
+    y_label: str
+    title: str
+    name: str
+    lines: list[dict[str, object]]
+    origin: tuple[float, float]
+    plot: tuple[float, float, float, float]
+
+
+def scatter_chart(
+    points: Sequence[tuple[float, float]],
+    *,
+    title: str,
+    name: str,
+    x_label: str,
+    y_label: str,
+    y_unit: str = "",
+    slopes: Sequence[tuple[float, str]] = (),
+    width: int = 640,
+    height: int = 320,
+) -> ScatterChart:
+    """A scatter of (x, y) points (the cost-effectiveness plane: DALYs averted against extra
+    cost), with the axes through zero and lines y = slope x from the origin (thresholds)."""
+    pts = [(x, y) for x, y in points if math.isfinite(x) and math.isfinite(y)]
+    left, right, top, bottom = 84, 14, 18, 46
+    xs = [p[0] for p in pts] + [0.0]
+    ys = [p[1] for p in pts] + [0.0]
+    xt, yt = _nice_ticks(min(xs), max(xs)), _nice_ticks(min(ys), max(ys))
+    x0, x1 = min(xt[0], min(xs)), max(xt[-1], max(xs))
+    y0, y1 = min(yt[0], min(ys)), max(yt[-1], max(ys))
+    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+
+    def sx(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * (width - left - right)
+
+    def sy(y: float) -> float:
+        return height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom)
+
+    scale = 1e6 if max(abs(t) for t in yt) >= 1e6 else 1.0
+    if scale != 1.0:
+        y_label = y_label[:-1] + ", millions)" if y_label.endswith(")") else \
+            y_label + " (millions)"
+    lines = []
+    for i, (slope, label) in enumerate(slopes):
+        # from the origin to where y = slope x leaves the plot
+        xe = x1 if slope * x1 <= y1 else y1 / slope
+        lines.append({"x1": sx(0.0), "y1": sy(0.0), "x2": sx(xe), "y2": sy(slope * xe),
+                      "label": label, "dash": DASHES[1 + i % (len(DASHES) - 1)]})
+    return ScatterChart(
+        width, height, [(round(sx(x), 1), round(sy(y), 1)) for x, y in pts],
+        [(sx(t), _fmt(t)) for t in xt],
+        [(sy(t), _fmt(t / scale, "number" if scale != 1.0 else y_unit)) for t in yt],
+        x_label, y_label, title, name, lines, (sx(0.0), sy(0.0)),
+        (left, top, width - right, height - bottom))
 
 
 def heat_class(value: float | None) -> str:

@@ -171,9 +171,23 @@ def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
         "acceptability": imp.acceptability,
         "thresholds": imp.thresholds,
         "tornado": imp.tornado,
+        "plane": _plane(imp.draws),
         "forecast_sentence": sentences.forecast(summary, sc.currency, sc.horizon_months),
         "impact_sentence": sentences.impact(imp),
     }
+
+
+PLANE_POINTS = 600
+"""Monte Carlo draws drawn on the cost-effectiveness plane (an even sample of them)."""
+
+
+def _plane(draws: dict[str, Any]) -> list[tuple[float, float]]:
+    """(DALYs averted, extra cost) of an even sample of the Monte Carlo draws."""
+    dalys, cost = draws.get("dalys_averted"), draws.get("incremental_cost")
+    if dalys is None or cost is None:
+        return []
+    step = max(1, len(dalys) // PLANE_POINTS)
+    return [(float(x), float(y)) for x, y in zip(dalys[::step], cost[::step], strict=True)]
 
 
 def report_zip(db: Session, access: Access, wave: str | None = None) -> tuple[bytes, str]:

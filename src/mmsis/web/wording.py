@@ -330,7 +330,7 @@ def acceptability_chart(acc: pd.DataFrame, marks: pd.DataFrame, currency: str,
         title="Cost-effectiveness acceptability curve",
         x_label=f"Willingness to pay per DALY averted ({currency} {year})",
         y_label="Probability cost-effective", y_min=0, y_max=1, y_unit="percent",
-        x_names={t: fmt.money(t, currency) for t in ticks},
+        x_names={t: fmt.money(t, currency) if t else f"{currency} 0" for t in ticks},
         markers=[(float(v), f"{_first_upper(str(n))}: {fmt.money(v, currency)}")
                  for n, v in zip(marks.get("threshold", []), marks.get("value", []),
                                  strict=True)])
@@ -367,6 +367,21 @@ def _by_unit(v: Any, unit: str, currency: str) -> str:
     if unit == "money":
         return fmt.money(v, currency)
     return fmt.number(v, 3)
+
+
+def plane_chart(points: Sequence[tuple[float, float]], marks: pd.DataFrame, currency: str,
+                year: int) -> charts.ScatterChart | None:
+    """The cost-effectiveness plane: each Monte Carlo draw's DALYs averted and extra cost,
+    with each threshold as the line cost = threshold x DALYs (below it: cost-effective)."""
+    if not points:
+        return None
+    slopes = [(float(v), f"{_first_upper(str(n))} ({fmt.money(v, currency)} per DALY)")
+              for n, v in zip(marks.get("threshold", []), marks.get("value", []), strict=True)]
+    return charts.scatter_chart(
+        points, title="Cost-effectiveness plane (one dot per Monte Carlo draw)",
+        name="A draw of the Monte Carlo simulation", x_label="DALYs averted",
+        y_label=f"Extra cost of MMS over IFA ({currency} {year})", y_unit="money",
+        slopes=slopes)
 
 
 def thresholds_table(at: pd.DataFrame, currency: str) -> list[dict[str, str]]:
