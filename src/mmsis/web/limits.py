@@ -1,7 +1,8 @@
 """Request-size limits and streamed uploads: bodies are counted before any parsing.
 
-Every request body gets a small budget (`SMALL_BODY_BYTES`); the data and evidence upload
-routes raise it only after the user has been authenticated and authorised, and then stream
+Every request body gets a small budget (`SMALL_BODY_BYTES`); the data, evidence, org-unit and
+population upload routes raise it only after the user has been authenticated and authorised
+(`deps.upload_access`), and then stream
 the file part straight to a temporary file in the workspace's upload directory, so an
 anonymous or unauthorised client never gets more than a small body read.
 """
