@@ -495,7 +495,7 @@ def design(kind: str, request: Request, auth: Auth = Depends(current_auth)) -> J
     if kind not in design_calc.CALCULATORS:
         raise NotFound(f"no calculator '{kind}'")
     calc = design_calc.calculate(kind, dict(request.query_params))
-    body = {
+    body: dict[str, Any] = {
         "kind": kind,
         "inputs": calc.values,
         "errors": calc.errors,
