@@ -91,3 +91,38 @@ def test_the_time_budget_stops_the_calculation(world, monkeypatch) -> None:  # t
     assert len(calls) <= 6  # it stopped at the budget, it did not run on through the curve
     page = c.get(f"/w/{world.workspace_id}/design", params={"kind": "crt"})
     assert page.status_code == 503 and "stopped" in page.text
+
+
+def test_the_calculation_stops_when_the_client_disconnects(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import anyio
+
+    from mmsis import design
+
+    calls = []
+    real = design.crt_power
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        time.sleep(0.05)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(design, "crt_power", slow)
+    monkeypatch.setenv("MMSIS_COMPUTE_SECONDS", "60")  # the budget is not what stops it
+    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, object]:
+        if messages:
+            return messages.pop()
+        await anyio.sleep(0.2)  # the client goes away
+        return {"type": "http.disconnect"}
+
+    async def run() -> design_calc.Calculation:
+        return await design_calc.calculate_while_connected(
+            "crt", {"pe": "0.6", "pc": "0.599"}, receive
+        )
+
+    start = time.perf_counter()
+    calc = anyio.run(run)
+    assert time.perf_counter() - start < 3.0
+    assert calc.status == 503 and calc.curve == []
+    assert len(calls) <= 10  # 200 points would have taken 10 s

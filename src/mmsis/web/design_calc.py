@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,15 +103,17 @@ def compute_seconds() -> float:
 
 
 class _Clock:
-    """A deadline checked between steps, so a calculation never runs past its budget."""
+    """A deadline (and a stop signal) checked between steps, so a calculation never runs past
+    its budget nor after its client has gone."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, stop: threading.Event | None = None) -> None:
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
+        self.stop = stop
 
     def check(self) -> None:
-        """Stop (OverBudget) once the deadline has passed."""
-        if time.monotonic() > self.deadline:
+        """Stop (OverBudget) once the deadline has passed or the stop signal is set."""
+        if time.monotonic() > self.deadline or (self.stop is not None and self.stop.is_set()):
             raise OverBudget
 
 
@@ -173,11 +176,17 @@ def _too_big(value: float | None, most: int, what: str, name: str) -> None:
         )
 
 
-def calculate(kind: str, raw: Mapping[str, str], seconds: float | None = None) -> Calculation:
+def calculate(
+    kind: str,
+    raw: Mapping[str, str],
+    seconds: float | None = None,
+    stop: threading.Event | None = None,
+) -> Calculation:
     """Run one calculator on the typed values; errors name the field and keep the input.
 
     `calc.status` is 200, 422 (a field out of range, named in `calc.errors`) or 503 (the
-    calculation used its time budget, `seconds` or MMSIS_COMPUTE_SECONDS, and was stopped).
+    calculation used its time budget, `seconds` or MMSIS_COMPUTE_SECONDS, or `stop` was set,
+    and it was stopped).
     """
     if kind not in CALCULATORS:
         raise InputError(f"unknown calculator '{kind}'", field="kind")
@@ -186,7 +195,7 @@ def calculate(kind: str, raw: Mapping[str, str], seconds: float | None = None) -
     if errors:
         calc.status = 422
         return calc
-    clock = _Clock(compute_seconds() if seconds is None else seconds)
+    clock = _Clock(compute_seconds() if seconds is None else seconds, stop)
     try:
         _run(kind, x, calc, clock)
     except InputError as exc:
@@ -201,6 +210,33 @@ def calculate(kind: str, raw: Mapping[str, str], seconds: float | None = None) -
             "try values closer to a real study"
         )
         calc.result, calc.curve, calc.status = None, [], 503
+    return calc
+
+
+async def calculate_while_connected(
+    kind: str, raw: Mapping[str, str], receive: Callable[[], Awaitable[Mapping[str, Any]]]
+) -> Calculation:
+    """`calculate` in a worker thread, stopped as soon as the client disconnects.
+
+    `receive` is the request's ASGI receive: once the (empty) body is read, the next message
+    is `http.disconnect` when the client goes, which sets the calculation's stop signal.
+    """
+    import anyio
+    import anyio.to_thread
+
+    stop = threading.Event()
+
+    async def watch() -> None:
+        while True:
+            message = await receive()
+            if message.get("type") == "http.disconnect":
+                stop.set()
+                return
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch)
+        calc = await anyio.to_thread.run_sync(lambda: calculate(kind, raw, stop=stop))
+        group.cancel_scope.cancel()
     return calc
 
 

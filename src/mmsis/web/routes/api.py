@@ -488,13 +488,18 @@ def analyses_refresh(access: Access = Depends(editor), db: Session = DB) -> dict
 
 
 @router.get("/design/{kind}")
-def design(kind: str, request: Request, auth: Auth = Depends(current_auth)) -> JSONResponse:
-    """Run a study-design calculator (survey, crt, individual) with query parameters."""
+async def design(
+    kind: str, request: Request, auth: Auth = Depends(current_auth)
+) -> JSONResponse:
+    """Run a study-design calculator (survey, crt, individual) with query parameters; it stops
+    at its time budget or as soon as the client disconnects."""
     from mmsis.web import design_calc
 
     if kind not in design_calc.CALCULATORS:
         raise NotFound(f"no calculator '{kind}'")
-    calc = design_calc.calculate(kind, dict(request.query_params))
+    calc = await design_calc.calculate_while_connected(
+        kind, dict(request.query_params), request.receive
+    )
     body: dict[str, Any] = {
         "kind": kind,
         "inputs": calc.values,
