@@ -194,3 +194,18 @@ def test_the_deck_button_builds_a_pptx_with_a_titled_slide_per_section(world: Wo
     titles = [s.shapes.title.text for s in deck.slides if s.shapes.title is not None]
     assert len(titles) >= 5 and all(titles)
     assert world.client("viewer").post(f"/api/workspaces/{wid}/deck-jobs").status_code == 403
+
+
+def test_the_deck_is_built_in_the_language_of_the_page_that_asked(world: World) -> None:
+    from pptx import Presentation
+
+    c = world.client("editor")
+    r = c.post(f"/api/workspaces/{world.workspace_id}/deck-jobs",
+               headers={"Accept-Language": "fr"})
+    assert r.status_code == 202
+    job_id = r.json()["job"]
+    assert c.get(f"/api/jobs/{job_id}").json()["status"] == "done"
+    deck = Presentation(io.BytesIO(c.get(f"/api/jobs/{job_id}/download").content))
+    titles = [s.shapes.title.text for s in deck.slides if s.shapes.title is not None]
+    assert "Tableau de bord de préparation" in titles
+    assert any(t.startswith("Rapport de mise en œuvre des MMS") for t in titles)

@@ -123,12 +123,15 @@ def run_report(ctx: JobContext) -> dict[str, Any]:
     db = _session(ctx)
     try:
         access = job_access(db, ctx, "viewer")
-        if fmt == "pptx":
-            ctx.progress(0.1, "building the TAG deck (PowerPoint)")
-            data, name = scenarios.report_deck(db, access)
-        else:
-            ctx.progress(0.1, "building the report (HTML, XLSX, DOCX, heat map)")
-            data, name = scenarios.report_zip(db, access)
+        from mmsis.i18n import language
+
+        with language(ctx.params.get("lang")):  # the language of the page that asked for it
+            if fmt == "pptx":
+                ctx.progress(0.1, "building the TAG deck (PowerPoint)")
+                data, name = scenarios.report_deck(db, access)
+            else:
+                ctx.progress(0.1, "building the report (HTML, XLSX, DOCX, heat map)")
+                data, name = scenarios.report_zip(db, access)
         db.commit()
     finally:
         dbm.close_session(db)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
-from mmsis.i18n import N_
+from mmsis.i18n import N_, current_language
 from mmsis.i18n import gettext as _
 from mmsis.plan.decisions import (
     ACTION_STATUSES,
@@ -300,12 +300,14 @@ def actions_patch(action_id: int, body: StatusIn, access: Access = Depends(edito
 @pages.post("/w/{workspace_id}/report/deck")
 def deck_build_page(access: Access = Depends(editor), db: Session = DB) -> Response:
     """The report page's "Download deck (PPTX)" button: build the deck as a job."""
-    job = jobs.submit(db, access.workspace.id, "report", {"format": "pptx"}, access.user.id)
+    job = jobs.submit(db, access.workspace.id, "report",
+                      {"format": "pptx", "lang": current_language()}, access.user.id)
     return RedirectResponse(f"/w/{access.workspace.id}/report?job={job.id}", status_code=303)
 
 
 @api.post("/workspaces/{workspace_id}/deck-jobs", status_code=202)
 def deck_job(access: Access = Depends(editor), db: Session = DB) -> dict[str, Any]:
     """Build the TAG deck (PPTX) as a job; download it from /api/jobs/{id}/download."""
-    job = jobs.submit(db, access.workspace.id, "report", {"format": "pptx"}, access.user.id)
+    job = jobs.submit(db, access.workspace.id, "report",
+                      {"format": "pptx", "lang": current_language()}, access.user.id)
     return {"job": job.id}
