@@ -136,6 +136,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh empty database: SQLite file, then a PostgreSQL database on the test server."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    # A PostgreSQL workspace's store would go to ./mmsis-data (the working directory), shared by
+    # every test and every concurrent run: each test gets its own folder instead.
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("MMSIS_DATA_DIR", str(tmp_path / "mmsis-data"))
     return _new_pg_database(request.getfixturevalue("pg_server"))
 
 
