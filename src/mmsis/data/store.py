@@ -638,8 +638,10 @@ class Store:
         b = self._batch
         if b is None:
             return
-        self.con.execute("INSERT OR REPLACE INTO batches (id, kind, file, rows) "
-                         "VALUES (?, ?, ?, ?)", [b[0], b[1], b[2], rows])
+        # (imported_at set again: a batch written in several transactions, as a sync's chunks,
+        # moves the versions that key the caches with each of them)
+        self.con.execute("INSERT OR REPLACE INTO batches (id, kind, file, rows, imported_at) "
+                         "VALUES (?, ?, ?, ?, current_timestamp)", [b[0], b[1], b[2], rows])
         self.con.execute("DELETE FROM batch_elements WHERE batch = ?", [b[0]])
         self.con.execute("INSERT INTO batch_elements SELECT DISTINCT ?, data_element FROM "
                          "data_values WHERE source = ?", [b[0], b[0]])
@@ -670,11 +672,13 @@ class Store:
 
     def elements_version(self, data_elements: list[str]) -> int:
         """Grows with every batch that wrote values of these data elements (keys the caches of
-        their series, which other elements' uploads leave valid)."""
-        row = self.con.execute("SELECT count(*) FROM batch_elements WHERE "
-                               "list_contains(?, data_element)", [list(data_elements)]
-                               ).fetchone()
-        return int(row[0]) if row else 0
+        their series, which other elements' uploads leave valid), and with every further
+        transaction of such a batch (a DHIS2 sync writes one batch in several chunks)."""
+        row = self.con.execute(
+            "SELECT count(*), coalesce(epoch_us(max(b.imported_at)), 0) FROM batch_elements e "
+            "JOIN batches b ON b.id = e.batch WHERE list_contains(?, e.data_element)",
+            [list(data_elements)]).fetchall()[0]  # (fetchall: a pending result blocks register)
+        return int(row[0]) * 10**16 + int(row[1])
 
     def version(self) -> int:
         """A number that grows with every committed batch (keys caches of derived results)."""

@@ -199,7 +199,10 @@ def run_dhis2_sync(ctx: JobContext) -> dict[str, Any]:
 
     ctx.progress(0.02, f"pulling from {conn.url}")
     try:
-        with onboarding.writable_store(store) as st:
+        # one batch for the sync (each chunk's transaction records it), so the caches keyed
+        # by the store's batches see the new values
+        with onboarding.writable_store(store) as st, st.batch(f"sync:{ctx.job_id}",
+                                                              "dhis2_sync", conn.url):
             result = pull(client, st, data_elements=list(p["data_elements"]),
                           periods=list(p["periods"]), org_unit=p.get("org_unit"),
                           level=p.get("level"), checkpoint=checkpoint,

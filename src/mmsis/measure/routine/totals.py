@@ -20,9 +20,9 @@ COLUMNS = ["org_unit", "data_element", "period", "value", "n"]
 
 
 def _has_totals(store: Store) -> bool:
-    row = store.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                            [rollup.TABLE]).fetchone()
-    return bool(row and row[0])
+    rows = store.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                             [rollup.TABLE]).fetchall()
+    return bool(rows[0][0])
 
 
 def _months(start: str | None, end: str | None) -> tuple[str, str]:
