@@ -139,3 +139,27 @@ def test_scenario_reader_takes_any_bytes(tmp_path: Path) -> None:
             load_scenario(f)
 
     check()
+
+
+DEFINITIONS = (b"indicators:\n  - id: anc1_coverage\n    name: ANC1 coverage\n"
+               b"    numerator: '#{ANC1}'\n    denominator: 'P{population}'\n")
+
+
+@pytest.mark.parametrize("reader", ["definitions", "profile", "plan"])
+def test_settings_yaml_readers_take_any_bytes(reader: str, tmp_path: Path) -> None:
+    from mmsis.data.survey import load_profile
+    from mmsis.measure.routine.definitions import load_definitions
+    from mmsis.plan.workspace import load_programme
+
+    load = {"definitions": load_definitions, "profile": load_profile,
+            "plan": load_programme}[reader]
+
+    @FUZZ
+    @given(data=any_bytes(DEFINITIONS))
+    def check(data: bytes) -> None:
+        f = tmp_path / "settings.yaml"
+        f.write_bytes(data)
+        with contextlib.suppress(MmsisError):
+            load(f)  # type: ignore[operator]
+
+    check()
