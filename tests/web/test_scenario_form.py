@@ -139,3 +139,26 @@ def test_a_national_start_month_and_field_errors_without_a_server() -> None:
     assert errors == {"rollout.start": "choose a month (year and month)",
                       "impact.neonatal_pathway": "choose one of the options",
                       "rollout.ramp_months": "must be a whole number"}
+
+
+def test_the_survey_adherence_shares_all_or_none() -> None:
+    from tests.web.test_workspace_report import SCENARIO
+
+    from mmsis.web import scenario_form
+
+    key = scenario_form.SHARES
+    new, errors = scenario_form.apply(SCENARIO, {f"{key}.ge_90": "50",
+                                                 f"{key}.from_60_to_90": "30",
+                                                 f"{key}.below_60": "20"})
+    assert errors == {}
+    assert new["regimen"]["adherence_shares"] == pytest.approx(
+        {"ge_90": 0.5, "from_60_to_90": 0.3, "below_60": 0.2})
+    _, errors = scenario_form.apply(SCENARIO, {f"{key}.ge_90": "50"})
+    assert errors == {f"{key}.from_60_to_90": "give all three shares, or none",
+                      f"{key}.below_60": "give all three shares, or none"}
+    _, errors = scenario_form.apply(SCENARIO, {f"{key}.ge_90": "50",
+                                               f"{key}.from_60_to_90": "30",
+                                               f"{key}.below_60": "30"})
+    assert errors == {f"{key}.ge_90": "the three shares must add up to 100%"}
+    new, errors = scenario_form.apply(SCENARIO, {f"{key}.ge_90": "", f"{key}.below_60": ""})
+    assert errors == {} and new["regimen"].get("adherence_shares") is None

@@ -32,6 +32,8 @@ class Field:
     choices: tuple[tuple[str, str], ...] = ()
 
 
+SHARES = "regimen.adherence_shares"
+
 GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     ("Roll-out", (
         Field("rollout.start", "National start month (empty when each district has its own)",
@@ -51,6 +53,15 @@ GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
         Field("regimen.dispensed_share", "Tablets dispensed (% of the full regimen)", "percent",
               "Drives supply and cost; programmes usually dispense the full regimen."),
         Field("regimen.wastage", "Wastage (% of tablets lost)", "percent"),
+    )),
+    ("Adherence measured by the survey (optional: all three or none)", (
+        Field(f"{SHARES}.ge_90", "Women taking at least 90% of the regimen (%)", "percent",
+              optional=True, help="Smith et al. 2025's categories; when given, these shares "
+              "replace the single adherence above in the effects."),
+        Field(f"{SHARES}.from_60_to_90", "Women taking 60-89% of the regimen (%)", "percent",
+              optional=True),
+        Field(f"{SHARES}.below_60", "Women taking less than 60% of the regimen (%)", "percent",
+              optional=True),
     )),
     ("Health-impact pathways", (
         Field("impact.neonatal_pathway", "Neonatal deaths counted through", "choice",
@@ -88,6 +99,8 @@ DISTRICT_PREFIX = "start:"
 def _get(sc: Any, path: str) -> Any:
     obj = sc
     for key in path.split("."):
+        if obj is None:  # an optional block that is not set (regimen.adherence_shares)
+            return None
         obj = getattr(obj, key)
     return obj
 
@@ -190,6 +203,7 @@ def apply(data: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str, A
             _set(new, path, _parse(f, form.get(path, "")))
         except ValueError as exc:
             errors[path] = str(exc)
+    _all_or_none(new, errors)
     entries = (new.get("rollout") or {}).get("districts") or []
     for i, entry in enumerate(entries):
         key = DISTRICT_PREFIX + str(entry.get("district"))
@@ -204,8 +218,26 @@ def apply(data: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str, A
         scenario_from_dict(new, file="scenario")
     except InputError as exc:
         key = _form_field(exc.field, entries)
-        errors[key] = exc.message if key == "_" else exc.message.split(": ", 1)[-1]
+        text = exc.message if key == "_" else exc.message.split(": ", 1)[-1]
+        if key.startswith(SHARES) and "add up to 1" in text:
+            text = "the three shares must add up to 100%"
+        errors[key] = text.replace("Value error, ", "")
     return new, errors
+
+
+def _all_or_none(data: dict[str, Any], errors: dict[str, str]) -> None:
+    """The survey's three adherence shares: all given (checked to add up to 100%) or the block
+    left out (the single adherence applies)."""
+    shares = (data.get("regimen") or {}).get("adherence_shares")
+    if not isinstance(shares, dict):
+        return
+    given = {k: v for k, v in shares.items() if v is not None}
+    if not given:
+        data["regimen"]["adherence_shares"] = None
+        return
+    for key in ("ge_90", "from_60_to_90", "below_60"):
+        if shares.get(key) is None and f"{SHARES}.{key}" not in errors:
+            errors[f"{SHARES}.{key}"] = "give all three shares, or none"
 
 
 def _form_field(field: str | None, entries: list[dict[str, Any]]) -> str:
@@ -214,6 +246,8 @@ def _form_field(field: str | None, entries: list[dict[str, Any]]) -> str:
         return "_"
     if field in FIELDS:
         return field
+    if field.startswith(SHARES):  # the three shares' sum: shown under the first of them
+        return f"{SHARES}.ge_90"
     if field.startswith("rollout.districts[") and field.endswith("].start"):
         i = int(field[len("rollout.districts["):-len("].start")])
         if 0 <= i < len(entries):
