@@ -146,6 +146,7 @@ class Store:
         self.path = str(path) if path is not None else default_store_path()
         self._batch: tuple[str, str, str | None] | None = None
         self._scope: str | None = None
+        self._written: list[str] | None = None  # elements the open transaction wrote, if known
         if connection is None and self.path != ":memory:":
             shared = _SHARED.get(os.path.realpath(self.path))
             if shared is not None:
@@ -609,6 +610,7 @@ class Store:
     @contextlib.contextmanager
     def _transaction(self, rows: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """One all-or-nothing write: committed if the block finishes, rolled back otherwise."""
+        self._written = None
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
@@ -642,9 +644,15 @@ class Store:
         # moves the versions that key the caches with each of them)
         self.con.execute("INSERT OR REPLACE INTO batches (id, kind, file, rows, imported_at) "
                          "VALUES (?, ?, ?, ?, current_timestamp)", [b[0], b[1], b[2], rows])
-        self.con.execute("DELETE FROM batch_elements WHERE batch = ?", [b[0]])
-        self.con.execute("INSERT INTO batch_elements SELECT DISTINCT ?, data_element FROM "
-                         "data_values WHERE source = ?", [b[0], b[0]])
+        if self._written is not None:  # an upsert knows what it wrote: no scan of the values
+            self.con.execute("INSERT INTO batch_elements SELECT ?, unnest(?) EXCEPT SELECT "
+                             "batch, data_element FROM batch_elements WHERE batch = ?",
+                             [b[0], self._written, b[0]])
+            self._written = None
+        else:
+            self.con.execute("DELETE FROM batch_elements WHERE batch = ?", [b[0]])
+            self.con.execute("INSERT INTO batch_elements SELECT DISTINCT ?, data_element FROM "
+                             "data_values WHERE source = ?", [b[0], b[0]])
         if os.environ.get("MMSIS_CRASH_AT") == "store_commit":  # crash tests: die uncommitted
             import signal
 
@@ -807,6 +815,7 @@ class Store:
             c.execute(f"INSERT INTO data_values ({_DV_COLS}) SELECT de, pe, ou, coc, aoc, num, "
                       f"{self._source_sql()} FROM _m WHERE NOT existed")
         rollup.refresh(c, "(SELECT de AS data_element, pe AS period FROM _m)")
+        self._written = [str(r[0]) for r in c.execute("SELECT DISTINCT de FROM _m").fetchall()]
         c.execute("DROP TABLE _m")
 
     def _refused(self, report: ImportReport, refusals: list[Refusal]) -> ImportReport:
