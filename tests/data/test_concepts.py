@@ -103,3 +103,13 @@ def test_cli_sets_and_shows_the_mapping(tmp_path: Path) -> None:
     f.write_text(json.dumps({"elements": {"anc1": "NOPE1234567"}}))
     bad = runner.invoke(app, ["routine", "concepts", "--store", str(store), "--set", str(f)])
     assert bad.exit_code != 0 and "NOPE1234567" in str(bad.exception or bad.output)
+
+
+def test_a_changed_aggregation_type_renews_the_series_caches_key() -> None:
+    st = _country_store()
+    before = st.elements_version(["x8Jq2M4fn1C"])
+    st.set_concepts(concepts.ConceptMap(elements={"anc1": "fbfJHSPpUQD"}))
+    assert st.elements_version(["x8Jq2M4fn1C"]) == before  # nothing changed for it
+    st.set_concepts(concepts.ConceptMap(elements={"mms_stock_on_hand": "x8Jq2M4fn1C"},
+                                        aggregation_types={"mms_stock_on_hand": "LAST"}))
+    assert st.elements_version(["x8Jq2M4fn1C"]) != before

@@ -260,14 +260,30 @@ def save(store: Store, cm: ConceptMap) -> ConceptMap:
         c.execute(f"DELETE FROM {TABLE}")
         if rows:
             c.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?)", rows)
+        changed = [cm.elements[k] for k, agg in cm.aggregation_types.items()
+                   if _aggregation_of(store, cm.elements[k]) != agg]
         for concept, agg in cm.aggregation_types.items():
             c.execute("UPDATE data_elements SET aggregation_type = ? WHERE id = ?",
                       [agg, cm.elements[concept]])
+        if changed:  # their roll-ups change: a batch of no values keys the series caches anew
+            import uuid
+
+            batch = f"concepts:{uuid.uuid4().hex}"
+            c.execute("INSERT INTO batches (id, kind, file, rows) VALUES (?, 'concepts', "
+                      "'concept mapping', 0)", [batch])
+            c.executemany("INSERT INTO batch_elements VALUES (?, ?)",
+                          [(batch, de) for de in changed])
         c.execute("COMMIT")
     except Exception:
         c.execute("ROLLBACK")
         raise
     return concept_map(store)
+
+
+def _aggregation_of(store: Store, uid: str) -> str:
+    row = store.con.execute("SELECT coalesce(aggregation_type, 'SUM') FROM data_elements "
+                            "WHERE id = ?", [uid]).fetchone()
+    return str(row[0]) if row else "SUM"
 
 
 # --------------------------------------------------------------------------- files
