@@ -111,6 +111,7 @@ def test_the_users_choice_beats_the_browser_and_the_workspace_default(world: Wor
     wid = world.workspace_id
     owner = world.client("owner")
     token = owner.headers["X-CSRF-Token"]
+    assert 'action="/w/%d/language"' % wid in owner.get(f"/w/{wid}/members").text
     assert owner.post(f"/w/{wid}/language", data={"language": "pt", "csrf_token": token},
                       follow_redirects=False).status_code == 303
     viewer = world.client("viewer")
