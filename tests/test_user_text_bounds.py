@@ -84,3 +84,22 @@ def test_definitions_profile_and_plan_yaml_are_bounded(tmp_path: Path) -> None:
     for load in (load_definitions, load_profile, load_programme):
         with pytest.raises(InputError, match="nested deeper"):
             load(deep)  # type: ignore[operator]
+
+
+def test_push_values_and_mapping_are_bounded(tmp_path: Path) -> None:
+    from mmsis.data.dhis2.push import read_mapping
+    from mmsis.measure.routine.push_cli import read_values
+
+    values = tmp_path / "values.csv"
+    for bad in ("1e308", "inf"):
+        values.write_text(f"indicator,org_unit,period,value\nanc1,D1,202401,{bad}\n")
+        with pytest.raises(InputError) as err:
+            read_values(values)
+        assert (err.value.row, err.value.column) == (2, "value")
+    values.write_bytes("indicator,org_unit,period,value\nancé,D1,202401,3\n".encode("latin-1"))
+    with pytest.raises(InputError, match="Latin-1"):
+        read_values(values)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(DEEP_FLOW)
+    with pytest.raises(InputError, match="nested deeper"):
+        read_mapping(mapping)

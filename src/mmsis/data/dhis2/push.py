@@ -52,21 +52,13 @@ class PushMapping(BaseModel):
 
 def read_mapping(path: str | Path) -> PushMapping:
     """Read and check the mapping YAML; every problem names the file and the entry."""
-    import yaml
+    from mmsis.data import yamlread
 
     p = Path(path)
-    try:
-        if p.stat().st_size > MAX_MAPPING_BYTES:
-            raise InputError("a mapping file is at most 1 MB", file=str(p))
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(p)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=str(p)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", file=str(p)) from None
+    if p.exists() and p.is_file() and p.stat().st_size > MAX_MAPPING_BYTES:
+        raise InputError("a mapping file is at most 1 MB", file=str(p))
+    # decoded by textio (encodings named), depth and aliases bounded, errors name the line
+    data = yamlread.load_yaml(p, max_bytes=MAX_MAPPING_BYTES)
     if not isinstance(data, dict):
         raise InputError("expected a mapping with `values:` (indicator, data_element)",
                          file=str(p))

@@ -18,14 +18,10 @@ MAX_VALUE_ROWS = 1_000_000
 def read_values(path: Path) -> pd.DataFrame:
     """Values to push from a CSV (indicator, org_unit, period, value; numerator and denominator
     optional), as `mmsis routine indicators --csv` writes it."""
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=MAX_VALUE_ROWS + 1,
-                          encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"not a readable CSV: {str(exc).splitlines()[0]}",
-                         file=str(path)) from None
+    from mmsis.data.csvread import read_user_frame  # encodings named, open quotes by row
+    from mmsis.data.textio import MAX_DATA_VALUE
+
+    raw = read_user_frame(path, nrows=MAX_VALUE_ROWS + 1)
     if len(raw) > MAX_VALUE_ROWS:
         raise InputError(f"more than {MAX_VALUE_ROWS:,} rows", file=str(path))
     missing = {"indicator", "org_unit", "period", "value"} - set(raw.columns)
@@ -37,11 +33,14 @@ def read_values(path: Path) -> pd.DataFrame:
         if col not in out.columns:
             continue
         numbers = pd.to_numeric(out[col].str.strip().replace("", None), errors="coerce")
-        bad = numbers.isna() & (out[col].str.strip() != "")
+        bad = (numbers.isna() & (out[col].str.strip() != "")) | ~(
+            numbers.abs() <= MAX_DATA_VALUE) & numbers.notna()
         if bad.any():
             i = int(bad.to_numpy().nonzero()[0][0])
-            raise InputError(f"{out[col].iloc[i]!r} is not a number", file=str(path),
-                             row=i + 2, column=col)
+            what = ("is not a number" if pd.isna(numbers.iloc[i])
+                    else f"is not finite or beyond {MAX_DATA_VALUE:,.0f}")
+            raise InputError(f"{out[col].iloc[i]!r} {what}", file=str(path), row=i + 2,
+                             column=col)
         out[col] = numbers
     return out
 
