@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mmsis.data.concepts import ConceptMap, file_document
+from mmsis.data.concepts import file_document
+from mmsis.data.programme import CountryFacts, CountryProgramme
 from mmsis.datasets._geography import build_org_units, build_rollout
 from mmsis.datasets._routine import (
     DEFAULT_COC,
@@ -31,18 +32,21 @@ from mmsis.datasets._survey import build_survey
 DEFAULT_SEED = 2024
 
 
-@dataclass(frozen=True)
-class ExampleCountry:
-    """All tables of the example country; see docs/example-country.md for each column."""
+@dataclass(eq=False, kw_only=True)
+class ExampleCountry(CountryProgramme):
+    """The example country: a `CountryProgramme` whose every part is there (synthetic).
 
-    org_units: pd.DataFrame
+    See docs/example-country.md for each table's columns.
+    """
+
     data_elements: pd.DataFrame
     data_values: pd.DataFrame
     reports: pd.DataFrame
     rollout: pd.DataFrame
     survey: pd.DataFrame
     truth: dict[str, Any]
-    country: dict[str, Any]
+    synthetic: bool = True
+    origin: str = "the example country"
     seed: int = DEFAULT_SEED
     files: dict[str, str] = field(default_factory=dict)
 
@@ -55,11 +59,6 @@ class ExampleCountry:
     def districts(self) -> pd.DataFrame:
         """District org units (level 3)."""
         return self.org_units[self.org_units["level"] == 3].reset_index(drop=True)
-
-    @property
-    def concepts(self) -> ConceptMap:
-        """The example country's concept mapping (its data-element ids and levels)."""
-        return example_concepts()
 
     def data_value_set(self) -> dict[str, Any]:
         """The routine data as a DHIS2 dataValueSets JSON document."""
@@ -109,7 +108,7 @@ class ExampleCountry:
         self.rollout.to_csv(paths["rollout"], index=False)
         self.survey.to_csv(paths["survey_csv"], index=False)
         self.survey.to_stata(paths["survey_dta"], write_index=False, version=118)
-        paths["concepts"].write_text(yaml.safe_dump(file_document(self.concepts),
+        paths["concepts"].write_text(yaml.safe_dump(file_document(example_concepts()),
                                                     sort_keys=False))
         paths["truth"].write_text(json.dumps({"truth": self.truth, "country": self.country,
                                               "seed": self.seed}, indent=1, default=str))
@@ -130,7 +129,7 @@ def example_country(seed: int = DEFAULT_SEED) -> ExampleCountry:
     rollout = build_rollout(org_units, params, rng)
     routine = build_routine(org_units, rollout, params, rng)
     survey = build_survey(org_units, rollout, params, rng)
-    country = {
+    country: CountryFacts = {
         "name": params["name"],
         "start_period": params["start_period"],
         "end_period": _periods(params["start_period"], params["months"])[-1],
@@ -151,5 +150,6 @@ def example_country(seed: int = DEFAULT_SEED) -> ExampleCountry:
         survey=survey,
         truth=routine["truth"],
         country=country,
+        concepts=example_concepts(),
         seed=seed,
     )

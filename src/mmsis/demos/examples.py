@@ -99,7 +99,7 @@ def example_scenario(country: ExampleCountry) -> dict[str, Any]:
     dflt = defaults()
     ou: pd.DataFrame = country.org_units
     ro: pd.DataFrame = country.rollout.sort_values(["mms_start", "district_id"])
-    facts: dict[str, Any] = country.country
+    facts = country.country
     districts = ou[ou["level"] == 3].sort_values("id")
     start = month_index(str(ro["mms_start"].min()))
     horizon = int(s["horizon_months"])
