@@ -12,7 +12,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -23,6 +23,9 @@ from mmsis.data import csvread, rollup, spill, textio
 from mmsis.data.dhis2 import formats
 from mmsis.data.dhis2.periods import is_valid_period
 from mmsis.errors import InputError
+
+if TYPE_CHECKING:
+    from mmsis.data.programme import CountryProgramme
 
 DEFAULT_PATH = "mmsis.duckdb"
 _FAST = "_mmsis_import"  # the typed table a clean CSV is read into (becomes data_values)
@@ -1094,8 +1097,13 @@ def _prepare_data_elements(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal
     return d.astype("string").reset_index(drop=True), refusals
 
 
-def load_example(store: Store, country: Any) -> dict[str, ImportReport]:
-    """Load an example country (mmsis.datasets.example_country()) into the store."""
+def load_example(store: Store, country: CountryProgramme) -> dict[str, ImportReport]:
+    """Load a programme's tables (e.g. mmsis.datasets.example_country()) into the store."""
+    from mmsis.data.programme import CONSTANTS
+
+    if country.data_elements is None or country.data_values is None or country.reports is None:
+        raise InputError("load_example needs the programme's data elements, data values and "
+                         "reports tables", field="routine")
     reports = {
         "metadata": store.import_metadata({"org_units": country.org_units,
                                            "data_elements": country.data_elements},
@@ -1103,11 +1111,8 @@ def load_example(store: Store, country: Any) -> dict[str, ImportReport]:
         "data_values": store.import_data_values(country.data_values, file="example_country"),
         "reports": store.import_reports(country.reports, file="example_country"),
     }
-    consts = {k: country.country[k] for k in ("crude_birth_rate", "pregnancy_loss_adjustment",
-                                              "stock_min_months", "stock_max_months")
-              if k in country.country}
+    consts: dict[str, float] = {k: country.country[k] for k in CONSTANTS if k in country.country}
     store.set_constants(consts, source="example country (synthetic)")
-    mapping = getattr(country, "concepts", None)  # the example country's concept mapping
-    if mapping is not None:
-        store.set_concepts(mapping)
+    if country.concepts is not None:  # the example country's concept mapping
+        store.set_concepts(country.concepts)
     return reports

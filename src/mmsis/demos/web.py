@@ -122,7 +122,7 @@ def seed_demo(
 
             analytics.save_result(db, ws.id, "scenario", example_scenario(country))
             analytics.save_result(
-                db, ws.id, "source", {"example_country_seed": int(getattr(country, "seed", 2024))}
+                db, ws.id, "source", {"example_country_seed": int(country.seed)}
             )
             done = analytics.refresh(db, ws)
             programme.close(str(store_path))  # a server (maybe another process) opens it next

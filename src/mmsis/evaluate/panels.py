@@ -11,13 +11,16 @@ the country's concept mapping names (mmsis.data.concepts).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from mmsis.data.store import Store
 from mmsis.errors import InputError
+
+if TYPE_CHECKING:
+    from mmsis.data.programme import CountryProgramme
 
 
 def district_month_panel(
@@ -119,12 +122,14 @@ def store_panel(
     return panel[cols].sort_values(["district_id", "period"]).reset_index(drop=True)
 
 
-def country_panel(country: Any, element: str | None = None, *,
+def country_panel(country: CountryProgramme, element: str | None = None, *,
                   concept: str = "anc1") -> pd.DataFrame:
-    """The example country's district-month panel of a data element (default: the one its
-    mapping gives the concept, ANC1 visits)."""
+    """A programme's (e.g. the example country's) district-month panel of a data element
+    (default: the one its mapping gives the concept, ANC1 visits)."""
     from mmsis.data.store import load_example
 
+    if country.rollout is None:
+        raise InputError(country.missing_reason("rollout"), field="rollout")
     store = Store(":memory:")
     try:
         load_example(store, country)

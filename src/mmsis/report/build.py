@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -12,6 +12,10 @@ from mmsis.i18n import N_
 from mmsis.report import sections as S
 from mmsis.report.charts import bars_png
 from mmsis.report.inputs import is_synthetic
+
+if TYPE_CHECKING:
+    from mmsis.data.programme import CountryProgramme
+    from mmsis.plan.workspace import Programme
 
 ROUTINE_CHART = ("mms_share_of_anc1", "ifa_to_mms_transition_share", "stockout_rate",
                  "stock_between_min_max", "reporting_completeness")
@@ -47,23 +51,24 @@ def _cascade_table(c: pd.DataFrame) -> pd.DataFrame:
     return c[cols].rename(columns={"label": "step"})
 
 
-def _default_programme(country: Any) -> Any:
+def _default_programme(country: CountryProgramme) -> Programme:
     """The example programme for the example country; an empty workspace for other inputs."""
+    from mmsis.datasets import ExampleCountry
     from mmsis.demos.examples import example_programme
     from mmsis.plan.workspace import Programme
 
-    if is_synthetic(country):
+    if isinstance(country, ExampleCountry):
         return example_programme(country)
     name = str(country.country.get("name") or "country")
     return Programme(country=name, name=name)
 
 
-def build_sections(country: Any, programme: Any | None = None) -> tuple[list[S.Section],
-                                                                         dict[str, Any]]:
+def build_sections(country: CountryProgramme, programme: Programme | None = None
+                   ) -> tuple[list[S.Section], dict[str, Any]]:
     """Compute every section the inputs allow; returns sections and the objects used.
 
-    `country` is the example country or a `mmsis.report.inputs.ReportInputs`; a section whose
-    data are absent or unusable comes out as `sections.unavailable` saying why.
+    `country` is the example country or another `mmsis.data.programme.CountryProgramme`; a
+    section whose data are absent or unusable comes out as `sections.unavailable` saying why.
     """
     from mmsis.framework.loader import load_framework
     from mmsis.plan.agenda import build_agenda
@@ -240,12 +245,14 @@ def _decide(dr: Any) -> S.Section:
     )
 
 
-def build_report(out_dir: Path, country: Any | None = None, programme: Any | None = None,
+def build_report(out_dir: Path, country: CountryProgramme | None = None,
+                 programme: Programme | None = None,
                  plan_file: str | None = None, pdf: bool = False,
                  pptx: bool = False) -> ReportResult:
     """Write report.html (+ report.pdf), agenda.xlsx, protocol.docx and the heat map.
 
-    `country` is the example country (the default) or a `mmsis.report.inputs.ReportInputs`;
+    `country` is the example country (the default) or another
+    `mmsis.data.programme.CountryProgramme`;
     sections the inputs cannot support are marked unavailable (listed in `missing`).
     """
     from mmsis.report.documents import indicator_sheets, write_protocol, write_xlsx

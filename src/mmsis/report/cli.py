@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from mmsis.errors import InputError
+
+if TYPE_CHECKING:
+    from mmsis.data.programme import CountryProgramme
 
 
 def _hints(plan: Path | None) -> dict[str, str]:
@@ -70,7 +73,7 @@ def report(
         from mmsis.plan.workspace import load_programme
 
         programme = load_programme(plan)
-    country: Any = None  # the example country
+    country: CountryProgramme | None = None  # None: the example country
     if not example and (plan is not None or given):
         links = plan_links(programme, plan) if programme is not None and plan else {}
         links.update({k: Link(v, f"--{k}") for k, v in given.items()})

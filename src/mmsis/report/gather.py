@@ -1,16 +1,17 @@
 """Compute every report input by calling the packages' public APIs.
 
-The country is the example country (`mmsis.datasets.example_country()`) or a
-`mmsis.report.inputs.ReportInputs` (e.g. a web workspace's uploads). Each function returns
-plain values (DataFrames, dicts) with the sources of its numbers, so the report sections stay
-independent of how they were computed; callers check `inputs.has(country, part)` first.
+The country is a `mmsis.data.programme.CountryProgramme`: the example country
+(`mmsis.datasets.example_country()`) or one built from files or a web workspace's uploads.
+Each function returns plain values (DataFrames, dicts) with the sources of its numbers, so the
+report sections stay independent of how they were computed; callers check
+`country.has(part)` first. Results are cached on the programme itself (`cached`).
 """
 
 from __future__ import annotations
 
-import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -23,79 +24,55 @@ from mmsis.plan.measured import (
     routine_measurements,
     survey_measurements,
 )
-from mmsis.report.inputs import has, is_synthetic, source_of
 
 if TYPE_CHECKING:
+    from mmsis.data.programme import CountryProgramme, Part
     from mmsis.data.store import Store
+
+_T = TypeVar("_T")
 
 SYNTHETIC = "Examplia example country (synthetic, mmsis.datasets.example_country)"
 
 
-_STORES: dict[int, Any] = {}
-_WATCHED: set[int] = set()
-
-
-def _key(country: Any) -> int:
-    """Cache key of a country object; its cached results are dropped when it is freed.
-
-    ``id()`` alone could be reused by a new object after the old one is freed and then serve
-    stale results, so each watched country removes its entries on finalisation.
-    """
-    key = id(country)
-    if key not in _WATCHED:
-        _WATCHED.add(key)
-        weakref.finalize(country, _forget, key)
-    return key
-
-
-def _forget(key: int) -> None:
-    _WATCHED.discard(key)
-    for cache in (_STORES, _ROUTINE, _EVALUATIONS):
-        cache.pop(key, None)
-    for k in [k for k in _SURVEYS if k[0] == key]:
-        del _SURVEYS[k]
-
-
-def example_store(country: Any) -> Store:
+def example_store(country: CountryProgramme) -> Store:
     """The inputs' own store, else an in-memory DuckDB store loaded with their DHIS2 data
-    (cached)."""
-    key = _key(country)
-    if key not in _STORES:
+    (cached on the programme)."""
+    if country.store is not None:  # inputs holding an open store: used as is
+        return country.store
+
+    def load() -> Store:
         from mmsis.data.store import Store, load_example
 
-        store = getattr(country, "store", None)  # inputs holding an open store: used as is
-        if store is None:
-            store = Store(":memory:")
-            if is_synthetic(country):
-                load_example(store, country)
-            else:
-                _load_inputs(store, country)
-        _STORES[key] = store
-    return _STORES[key]
+        store = Store(":memory:")
+        if country.synthetic:
+            load_example(store, country)
+        else:
+            _load_inputs(store, country)
+        return store
+
+    return country.cached("store", load)
 
 
-_CONSTANTS = ("crude_birth_rate", "pregnancy_loss_adjustment", "stock_min_months",
-              "stock_max_months")
-
-
-def _load_inputs(store: Any, country: Any) -> None:
-    """Load ReportInputs' org units, data elements, data values and reports into a store."""
+def _load_inputs(store: Store, country: CountryProgramme) -> None:
+    """Load a programme's org units, data elements, data values and reports into a store."""
+    values = country.data_values
+    if values is None:
+        raise InputError("the programme has no routine data values to load", field="routine")
     des = country.data_elements
     if des is None:  # aggregation types from the concepts the elements stand for (stock: LAST)
         from mmsis.data.frames import element_table
 
-        des = element_table(sorted(country.data_values["dataElement"].astype(str).unique()),
-                            getattr(country, "concepts", None))
+        des = element_table(sorted(values["dataElement"].astype(str).unique()),
+                            country.concepts)
     ous = country.org_units[[c for c in ("id", "name", "level", "parent_id", "path",
                                          "population") if c in country.org_units.columns]]
     steps = [("org units and data elements",
               lambda: store.import_metadata({"org_units": ous, "data_elements": des},
                                             file="report inputs")),
-             ("data values", lambda: store.import_data_values(country.data_values,
-                                                               file="report inputs"))]
-    if country.reports is not None and len(country.reports):
-        steps.append(("reports", lambda: store.import_reports(country.reports,
-                                                              file="report inputs")))
+             ("data values", lambda: store.import_data_values(values, file="report inputs"))]
+    reports = country.reports
+    if reports is not None and len(reports):
+        steps.append(("reports", lambda: store.import_reports(reports, file="report inputs")))
     for what, step in steps:
         rep = step()
         if not rep.ok:
@@ -103,59 +80,58 @@ def _load_inputs(store: Any, country: Any) -> None:
             raise InputError(f"the routine {what} could not be loaded: {rep.refused} refused"
                              + (f" (first: {first.reason})" if first else ""),
                              column=first.column if first else None)
-    consts = {k: float(country.country[k]) for k in _CONSTANTS if k in country.country}
+    consts = country.constants()
     if consts:
         store.set_constants(consts, source=f"{country.country.get('name', 'country')} inputs")
 
 
-_SURVEYS: dict[tuple[int, int], SurveyResults] = {}
-
-
-def survey_results(country: Any, period_months: int = CASCADE_PERIOD_MONTHS) -> SurveyResults:
+def survey_results(country: CountryProgramme,
+                   period_months: int = CASCADE_PERIOD_MONTHS) -> SurveyResults:
     """Design-based MMS cascade (births in the past `period_months`), adherence and equity
     (`mmsis.plan.measured.survey_results`, the computation every view uses), with sources."""
-    key = (_key(country), period_months)
-    if key in _SURVEYS:
-        return _SURVEYS[key]
-    res = measured.survey_results(country.survey, period_months=period_months)
+    return country.cached(("survey", period_months),
+                          lambda: _survey_results(country, period_months))
+
+
+def _survey_results(country: CountryProgramme, period_months: int) -> SurveyResults:
+    survey = country.survey
+    if survey is None:
+        raise InputError(country.missing_reason("survey"), field="survey")
+    res = measured.survey_results(survey, period_months=period_months)
     res.sources = [
-        f"Household survey (DHS-style, {len(country.survey):,} women; cascade denominator: "
+        f"Household survey (DHS-style, {len(survey):,} women; cascade denominator: "
         f"{res.denominator}), interviewed {res.date}: "
-        f"{source_of(country, 'survey', SYNTHETIC)}",
+        f"{country.source_of('survey', SYNTHETIC)}",
         "Profile: mmsis/data/survey/profiles/dhs.yaml (DHS Recode Manual DHS-7); weights "
         "v005/1e6, PSU v021, strata v022",
         "Estimates: mmsis.plan.measured.survey_results (mmsis.measure.survey.cascade.cascade "
         "/ adherence and mmsis.measure.survey.equity.equity; Taylor linearisation, logit CIs, "
         "design df)",
     ]
-    _SURVEYS[key] = res
     return res
 
 
-_ROUTINE: dict[int, RoutineResults] = {}
-
-
-def routine_results(country: Any) -> RoutineResults:
+def routine_results(country: CountryProgramme) -> RoutineResults:
     """Routine indicators (national, monthly and latest quarter) and the DQR summary."""
-    key = _key(country)
-    if key in _ROUTINE:
-        return _ROUTINE[key]
+    return country.cached("routine", lambda: _routine_results(country))
+
+
+def _routine_results(country: CountryProgramme) -> RoutineResults:
     res = measured.routine_results(example_store(country))
     monthly = res.monthly
     res.sources = [
             f"DHIS2 routine data, {_span(country, monthly)}: "
             + (f"data set MNH_MONTHLY, {SYNTHETIC}, loaded with mmsis.data.store.load_example"
-               if is_synthetic(country) else source_of(country, "routine", SYNTHETIC)),
+               if country.synthetic else country.source_of("routine", SYNTHETIC)),
             "Indicators: mmsis.measure.routine.indicators.compute_indicators with "
             "framework/data/routine_indicators.yaml (DHIS2 aggregation rules), national level",
             "Data quality: mmsis.measure.routine.quality.quality_review (WHO DQR dimensions), "
             "regions by year",
         ]
-    _ROUTINE[key] = res
     return res
 
 
-def _span(country: Any, monthly: pd.DataFrame) -> str:
+def _span(country: CountryProgramme, monthly: pd.DataFrame) -> str:
     """First-last month of the routine data (the country's own span when it states one)."""
     c = country.country
     if c.get("start_period") and c.get("end_period"):
@@ -164,7 +140,7 @@ def _span(country: Any, monthly: pd.DataFrame) -> str:
     return f"{periods.min()}-{periods.max()}" if len(periods) else "no months"
 
 
-def measurements(country: Any) -> dict[str, dict[str, Any]]:
+def measurements(country: CountryProgramme) -> dict[str, dict[str, Any]]:
     """Indicator id -> {value, date, source, ci_low, ci_high} measured from the country's data.
 
     Only the parts the inputs hold (and that could be computed) give values; the scorecard
@@ -185,20 +161,19 @@ COMPUTE_ERRORS = measured.COMPUTE_ERRORS
 """What a computation on user data can raise when the data do not allow it."""
 
 
-def attempt(country: Any, part: str, compute: Any) -> tuple[Any, str | None]:
+def attempt(country: CountryProgramme, part: Part,
+            compute: Callable[[CountryProgramme], _T]) -> tuple[_T | None, str | None]:
     """`compute(country)` when the inputs hold `part`, else (None, why it is missing).
 
     For inputs other than the example country a computation that the data do not allow
     gives (None, reason) instead of an exception, so one odd upload cannot stop the report.
     """
-    from mmsis.report.inputs import missing_reason
-
-    if not has(country, part):
-        return None, missing_reason(country, part)
+    if not country.has(part):
+        return None, country.missing_reason(part)
     try:
         return compute(country), None
     except COMPUTE_ERRORS as exc:
-        if is_synthetic(country):
+        if country.synthetic:
             raise
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         return None, f"the {part} data could not be used: {msg}"
@@ -218,7 +193,7 @@ class EvaluationResults:
     sources: list[str] = field(default_factory=list)
 
 
-def district_panel(country: Any) -> pd.DataFrame:
+def district_panel(country: CountryProgramme) -> pd.DataFrame:
     """District x month ANC1 visits with each district's MMS start (from the roll-out table)."""
     from mmsis.measure.routine.indicators import compute_indicators
 
@@ -226,24 +201,25 @@ def district_panel(country: Any) -> pd.DataFrame:
     level = store.concepts().require_district_level()  # the country's districts
     ind = compute_indicators(store, ids=["anc1_coverage"], level=level, period_type="monthly")
     panel = ind.rename(columns={"numerator": "anc1", "denominator": "expected"})
-    starts = country.rollout.drop_duplicates("district_id").set_index("district_id")[
+    starts = _rollout(country).drop_duplicates("district_id").set_index("district_id")[
         "mms_start"].astype(str)
     panel["mms_start"] = panel["org_unit"].map(starts)
     return panel[["org_unit", "org_unit_name", "period", "anc1", "expected", "mms_start"]]
 
 
-_EVALUATIONS: dict[int, EvaluationResults] = {}
+def _rollout(country: CountryProgramme) -> pd.DataFrame:
+    """The programme's roll-out table (district_id, mms_start); refused when it has none."""
+    if country.rollout is None:
+        raise InputError(country.missing_reason("rollout"), field="rollout")
+    return country.rollout
 
 
-def evaluation_results(country: Any) -> EvaluationResults:
+def evaluation_results(country: CountryProgramme) -> EvaluationResults:
     """Staggered difference-in-differences (TWFE and did2s) of log ANC1 on MMS introduction."""
-    key = _key(country)
-    if key not in _EVALUATIONS:
-        _EVALUATIONS[key] = _evaluation(country)
-    return _EVALUATIONS[key]
+    return country.cached("evaluation", lambda: _evaluation(country))
 
 
-def _evaluation(country: Any) -> EvaluationResults:
+def _evaluation(country: CountryProgramme) -> EvaluationResults:
     import tempfile
     from pathlib import Path
 
@@ -269,9 +245,9 @@ def _evaluation(country: Any) -> EvaluationResults:
         sources=[
             f"District-month ANC1 visits ({panel['org_unit'].nunique()} districts, "
             f"{panel['period'].min()}-{panel['period'].max()}: months before the last wave "
-            f"starts) from DHIS2: {source_of(country, 'routine', SYNTHETIC)}; MMS start per "
+            f"starts) from DHIS2: {country.source_of('routine', SYNTHETIC)}; MMS start per "
             "district from "
-            + source_of(country, "rollout", "the roll-out table"),
+            + country.source_of("rollout", "the roll-out table"),
             f"Model: mmsis.evaluate.did.fit_did, {res.method}; outcome log(ANC1)",
         ] + ([f"Generator truth (synthetic): ANC1 rate ratio after MMS = "
               f"{truth['anc1_rr_mms']} (log {_log(truth['anc1_rr_mms'])})"]
@@ -292,7 +268,7 @@ class ItsResults:
     sources: list[str] = field(default_factory=list)
 
 
-def its_results(country: Any) -> ItsResults:
+def its_results(country: CountryProgramme) -> ItsResults:
     """ITS of ANC1 visits over the first district to start MMS (the roll-out's earliest start,
     then the smallest id), from its start month: mmsis.evaluate.routine_its.store_its, the
     Evaluation page's and `mmsis evaluate routine-its`'s specification."""
@@ -301,7 +277,7 @@ def its_results(country: Any) -> ItsResults:
 
     store = example_store(country)
     element = concept_map(store).require("anc1")
-    ro = country.rollout.assign(district_id=lambda f: f["district_id"].astype(str),
+    ro = _rollout(country).assign(district_id=lambda f: f["district_id"].astype(str),
                                 mms_start=lambda f: f["mms_start"].astype(str))
     first = ro.sort_values(["mms_start", "district_id"]).iloc[0]
     district, start = str(first["district_id"]), str(first["mms_start"])
@@ -316,7 +292,7 @@ def its_results(country: Any) -> ItsResults:
         start=start, summary=summary, level_change=level_change(res),
         sources=[f"Monthly {element} (the country's ANC1 data element) over the subtree of "
                  f"{names.get(district, district)}, rolled up by mmsis.measure.routine; start "
-                 f"{start} from " + source_of(country, "rollout", "the roll-out table"),
+                 f"{start} from " + country.source_of("rollout", "the roll-out table"),
                  f"Model: mmsis.evaluate.routine_its.store_its ({res.method}, family "
                  f"{DEFAULT_FAMILY}, one annual harmonic), as the Evaluation page and "
                  "`mmsis evaluate routine-its`"])
@@ -344,7 +320,7 @@ class DecideResults:
     pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def decide_results(country: Any, draws: int | None = None) -> DecideResults:
+def decide_results(country: CountryProgramme, draws: int | None = None) -> DecideResults:
     """Forecast and impact (mmsis.forecast / mmsis.impact) of the country's scenario.
 
     The example country's scenario is built by `example_scenario`; other inputs bring their
@@ -356,8 +332,10 @@ def decide_results(country: Any, draws: int | None = None) -> DecideResults:
     from mmsis.impact.engine import DRAWS, SEED, run_impact
 
     draws = DRAWS if draws is None else draws  # the web's and the CLI's draws and seed
-    synthetic = is_synthetic(country)
-    data = example_scenario(country) if synthetic else country.scenario
+    from mmsis.datasets import ExampleCountry
+
+    synthetic = isinstance(country, ExampleCountry)  # its scenario is built from its tables
+    data = example_scenario(country) if isinstance(country, ExampleCountry) else country.scenario
     sc = scenario_from_dict(data, file="scenario")
     fc = run_forecast(sc)
     imp = run_impact(sc, draws=draws, seed=SEED)
@@ -367,7 +345,7 @@ def decide_results(country: Any, draws: int | None = None) -> DecideResults:
                 f"stock are illustrative (status: assumption); {sc.currency} "
                 f"{sc.currency_year}")
     else:
-        scen = (f"Scenario '{sc.name}': {source_of(country, 'scenario', '')}; "
+        scen = (f"Scenario '{sc.name}': {country.source_of('scenario', '')}; "
                 f"{sc.currency} {sc.currency_year}")
     return DecideResults(
         forecast_summary=fc.summary, budget=fc.budget, orders=fc.orders,

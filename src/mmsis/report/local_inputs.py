@@ -20,13 +20,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from mmsis.data.programme import CountryFacts
 from mmsis.errors import InputError
 from mmsis.report.inputs import ReportInputs
 
 _MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
 _ORG_UNIT_COLUMNS = ["id", "name", "level", "parent_id", "path", "population"]
-_CONSTANTS = ("crude_birth_rate", "pregnancy_loss_adjustment", "stock_min_months",
-              "stock_max_months")
 _STORE_TABLES = ("org_units", "data_elements", "data_values", "reports", "constants")
 PARTS = ("store", "survey", "rollout", "scenario")
 
@@ -82,7 +81,7 @@ def report_inputs_from_files(
     for link in (store, survey, rollout, scenario):
         if link is not None and not link.path.exists():
             raise InputError(f"file not found (linked by {link.origin})", file=str(link.path))
-    country: dict[str, Any] = {"name": name}
+    country: CountryFacts = {"name": name}
     sources: dict[str, str] = {}
     missing: dict[str, str] = {}
     inputs = ReportInputs(country=country, org_units=pd.DataFrame(columns=_ORG_UNIT_COLUMNS),
@@ -171,7 +170,7 @@ def _read_store(inputs: ReportInputs, link: Link, hints: dict[str, str]) -> None
         reports = store.reports()
         inputs.reports = reports if len(reports) else None
         consts = store.constants()
-        inputs.country.update({k: consts[k] for k in _CONSTANTS if k in consts})
+        inputs.set_constants(consts)
         counts = store.query(
             "SELECT count(*) AS n, count(DISTINCT org_unit) AS ous, count(DISTINCT "
             "data_element) AS des, min(period) AS first, max(period) AS last "

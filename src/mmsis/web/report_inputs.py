@@ -1,8 +1,9 @@
 """What the workspace report is built from: the workspace's own data, read from its database.
 
 A workspace seeded from the bundled example country rebuilds that country (same report as
-`mmsis report`); any other workspace gives `mmsis.report.inputs.ReportInputs` made of its org
-units, DHIS2 values, latest survey upload and saved scenario, limited to the user's subtree.
+`mmsis report`); any other workspace gives a `mmsis.data.programme.CountryProgramme` made of its
+org units, DHIS2 values (its programme store), a survey wave and saved scenario, limited to the
+user's subtree.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mmsis.data.programme import CountryProgramme
 from mmsis.report.inputs import rollout_from_scenario
 from mmsis.web import analytics, programme
 from mmsis.web import scope as scopes
@@ -21,14 +23,13 @@ from mmsis.web.deps import Access
 from mmsis.web.models import OrgUnit, Upload
 
 if TYPE_CHECKING:
-    from mmsis.datasets import ExampleCountry
-    from mmsis.report.inputs import ReportInputs
+    from mmsis.data.programme import CountryFacts
 
 
 def report_country(db: Session, access: Access, wave: str | None = None,
                    stack: contextlib.ExitStack[Any] | None = None
-                   ) -> ExampleCountry | ReportInputs:
-    """The example country for a workspace seeded from it, else the workspace's ReportInputs
+                   ) -> CountryProgramme:
+    """The example country for a workspace seeded from it, else the workspace's programme
     (survey `wave`, default the latest; with `stack`, the store itself, see workspace_inputs)."""
     found = analytics.load_result(db, access.workspace.id, "source")
     if found and "example_country_seed" in found[0]:
@@ -39,16 +40,15 @@ def report_country(db: Session, access: Access, wave: str | None = None,
 
 
 def workspace_inputs(db: Session, access: Access, wave: str | None = None,
-                     stack: contextlib.ExitStack[Any] | None = None) -> ReportInputs:
-    """ReportInputs from the workspace's programme store, scoped to the user's org-unit subtree.
+                     stack: contextlib.ExitStack[Any] | None = None) -> CountryProgramme:
+    """The workspace's programme (its store, a survey wave, its scenario), scoped to the user's
+    org-unit subtree.
 
     A user who sees the whole country gets the store itself (opened for reading on `stack`,
     kept open until the stack closes): the report then measures exactly what the dashboard
     and `mmsis plan assess --store` measure. A user scoped to a subtree gets a copy of the
     subtree's values.
     """
-    from mmsis.report.inputs import ReportInputs
-
     ws = access.workspace
     scope = access.scope_path
     where = " in your part of the hierarchy" if scope else ""
@@ -66,11 +66,11 @@ def workspace_inputs(db: Session, access: Access, wave: str | None = None,
     rollout = rollout_from_scenario(scen, org_units,
                                     mapping.district_level if mapping is not None else None)
     name = ws.country or ws.name
-    country: dict[str, Any] = {"name": name}
+    country: CountryFacts = {"name": name}
     if values is not None:
         country["start_period"] = str(values["period"].min())
         country["end_period"] = str(values["period"].max())
-    return ReportInputs(
+    return CountryProgramme(
         country=country,
         org_units=org_units,
         data_values=values if store is None else None,

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 def current_phase(country: ExampleCountry | None) -> str:
     """The phase a country is in, read from its roll-out table: no district started -> explore,
     only pilot districts -> introduce, non-pilot districts too -> scale_up."""
-    rollout = getattr(country, "rollout", None)
-    if rollout is None or len(rollout) == 0:
+    rollout = country.rollout if country is not None else None
+    if country is None or rollout is None or len(rollout) == 0:
         return "introduce"
-    end = str(getattr(country, "country", {}).get("end_period", "999999"))
+    end = str(country.country.get("end_period", "999999"))
     started = rollout[rollout["mms_start"].astype(str) <= end]
     if started.empty:
         return "explore"
