@@ -101,14 +101,10 @@ def _score(value: Any, row: int, file: str | None) -> float | None:
 
 def read_scores(path: str | Path) -> pd.DataFrame:
     """Read a CSV `rater,question,criterion,score` (one row per member x question x criterion)."""
+    from mmsis.data.csvread import read_user_frame  # encodings named, open quotes by row
+
     p = Path(path)
-    try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False, nrows=MAX_ROWS + 1,
-                          encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(p)) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"not a readable CSV: {str(exc).splitlines()[0]}", file=str(p)) from None
+    raw = read_user_frame(p, nrows=MAX_ROWS + 1)
     if len(raw) > MAX_ROWS:
         raise InputError(f"more than {MAX_ROWS:,} rows", file=str(p))
     return scores_frame(raw, file=str(p))
@@ -196,21 +192,13 @@ def prioritise(
 
 def read_weights(path: str | Path) -> dict[str, float]:
     """Criterion weights from a small YAML file: `criterion: weight` (or under `weights:`)."""
-    import yaml
+    from mmsis.data import yamlread
 
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(p)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=str(p)) from None
-    if len(text) > 100_000:
+    if p.is_file() and p.stat().st_size > 100_000:
         raise InputError("a weights file is at most 100 kB", file=str(p))
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", file=str(p)) from None
+    # decoded by textio (encodings named), depth and aliases bounded, errors name the line
+    data: Any = yamlread.load_yaml(p, max_bytes=100_000)  # values checked by the caller
     if isinstance(data, dict) and isinstance(data.get("weights"), dict):
         data = data["weights"]
     if not isinstance(data, dict) or any(isinstance(v, dict | list) for v in data.values()):
