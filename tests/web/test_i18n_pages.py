@@ -13,10 +13,7 @@ from mmsis import i18n
 
 PAGES = ["/", "/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda", "/w/{w}/priorities",
          "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report", "/w/{w}/audit", "/w/{w}/members",
-         "/w/{w}/design", "/w/{w}/uploads"]
-NOT_YET = ["/w/{w}/setup"]
-"""Pages whose templates are not wrapped in _() yet (docs/i18n.md): each shows catalog words
-in English. Strict xfail: the test fails as soon as one is translated, to move it up."""
+         "/w/{w}/design", "/w/{w}/uploads", "/w/{w}/setup"]
 
 
 USER_NAMES = {"admin", "owner", "editor", "viewer", "district", "outsider"}
@@ -90,12 +87,6 @@ def test_every_page_in_french_and_portuguese_by_accept_language(world: World, la
     assert {"fr": "Mot de passe", "pt": "Palavra-passe"}[lang] in page
 
 
-@pytest.mark.xfail(strict=True, reason="templates not wrapped in _() yet (docs/i18n.md)")
-@pytest.mark.parametrize("path", NOT_YET)
-def test_pages_not_yet_translated(world: World, path: str) -> None:
-    _check(world, "fr", [path])
-
-
 def test_translated_words_dates_and_numbers_on_the_pages(world: World) -> None:
     _seed(world)
     c = world.client("viewer")
@@ -111,7 +102,7 @@ def test_the_users_choice_beats_the_browser_and_the_workspace_default(world: Wor
     wid = world.workspace_id
     owner = world.client("owner")
     token = owner.headers["X-CSRF-Token"]
-    assert 'action="/w/%d/language"' % wid in owner.get(f"/w/{wid}/members").text
+    assert f'action="/w/{wid}/language"' in owner.get(f"/w/{wid}/members").text
     assert owner.post(f"/w/{wid}/language", data={"language": "pt", "csrf_token": token},
                       follow_redirects=False).status_code == 303
     viewer = world.client("viewer")
