@@ -8,7 +8,6 @@ values; nothing here is used for machine output.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -449,7 +448,8 @@ def audit_details(detail: Mapping[str, Any]) -> str:
     parts = []
     for k, v in detail.items():
         if isinstance(v, Mapping):
-            v = ", ".join(f"{humanise_key(a)} {b}" for a, b in v.items())
+            v = ", ".join(f"{humanise_key(a)} {b}" for a, b in v.items()
+                          if b not in (None, "")) or "nothing"
         elif isinstance(v, (list, tuple)):
             v = ", ".join(str(x) for x in v)
         elif isinstance(v, float):
@@ -457,7 +457,7 @@ def audit_details(detail: Mapping[str, Any]) -> str:
         elif isinstance(v, int) and not isinstance(v, bool):
             v = fmt.count(v)
         parts.append(f"{humanise_key(k)}: {v}")
-    return "; ".join(parts) if parts else json.dumps(detail)[:0]
+    return "; ".join(parts)
 
 
 def humanise_key(key: Any) -> str:
