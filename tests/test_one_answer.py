@@ -200,6 +200,17 @@ def country(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         with zipfile.ZipFile(io.BytesIO(r.content)) as z:
             xlsx = z.read("agenda.xlsx")
         out[key] = pd.read_excel(io.BytesIO(xlsx), sheet_name=None)
+    # a district officer (viewer limited to one district) reads the same programme scorecard
+    r = admin.post(f"{api}/members", json={"email": world.emails["district"], "role": "viewer",
+                                           "org_unit": "LkDist000B2"})
+    assert r.status_code == 200, r.text
+    officer = world.client("district")
+    out["scorecard_district"] = officer.get(f"{api}/scorecard").json()
+    r = officer.get(f"{api}/report")
+    assert r.status_code == 200, r.text[:2000]
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        out["report_district"] = pd.read_excel(io.BytesIO(z.read("agenda.xlsx")),
+                                               sheet_name=None)
     plan = tmp / "exported-plan.yaml"
     r = admin.get(f"{api}/programme")
     assert r.status_code == 200, r.text
@@ -338,3 +349,13 @@ def test_an_unknown_wave_is_a_clear_error_everywhere(country: dict[str, Any]) ->
     page = country["client"].get(f"/w/{country['wid']}", params={"wave": "upload:999"})
     assert page.status_code == 200  # the page shows the latest wave, selected in the picker
     assert f'<option value="{country["latest"]}" selected' in page.text
+
+
+def test_a_district_officer_reads_the_programme_scorecard(country: dict[str, Any]) -> None:
+    api = _items(country["scorecard_district"]["items"])
+    assert api == _items(country["scorecard"]["items"])  # the programme's, on the dashboard
+    assert _items(country["report_district"]["Scorecard"]) == api  # and in their report
+    # while the report's own sections are of their district: the survey files name no
+    # district, so no respondent is theirs and the cascade section is not available
+    assert "Cascade" not in country["report_district"]
+    assert "Routine monthly" in country["report_district"]  # their district's values

@@ -63,16 +63,20 @@ def _default_programme(country: CountryProgramme) -> Programme:
     return Programme(country=name, name=name)
 
 
-def build_sections(country: CountryProgramme, programme: Programme | None = None
+def build_sections(country: CountryProgramme, programme: Programme | None = None,
+                   measured_values: dict[str, Any] | None = None
                    ) -> tuple[list[S.Section], dict[str, Any]]:
     """Compute every section the inputs allow; returns sections and the objects used.
 
     `country` is the example country or another `mmsis.data.programme.CountryProgramme`; a
     section whose data are absent or unusable comes out as `sections.unavailable` saying why.
+    `measured_values` (indicator -> value, date, source) judge the scorecard instead of the
+    values measured from `country` (the web passes the programme's own, as on its dashboard,
+    when the report's data are a user's subtree).
     """
     from mmsis.framework.loader import load_framework
     from mmsis.plan.agenda import build_agenda
-    from mmsis.plan.scorecard import assess
+    from mmsis.plan.measured import programme_scorecard
     from mmsis.plan.strategies import cfir_eric_map, suggest_strategies
     from mmsis.report import gather as G
 
@@ -86,7 +90,10 @@ def build_sections(country: CountryProgramme, programme: Programme | None = None
         measured.update(G.survey_measurements(s))
     if rt is not None:
         measured.update(G.routine_measurements(rt))
-    card = assess(prog, fw, measured=measured)
+    own = measured  # the values of this report's data (its cascade section states them)
+    if measured_values is not None:
+        measured = dict(measured_values)
+    card = programme_scorecard(prog, fw, measured=measured)
     agenda = build_agenda(prog, fw, card, top=10)
     strategies = suggest_strategies(prog, fw)
     kb = f"knowledge base: mmsis/framework/data ({', '.join(sorted(set(fw.files.values())))})" \
@@ -97,16 +104,19 @@ def build_sections(country: CountryProgramme, programme: Programme | None = None
         + ("; example: plan/data/example_plan.yaml, synthetic)" if synthetic else ")"),
         "Key results and thresholds: framework/data/key_results.yaml (threshold_source per "
         "key result)",
-        "Measured values: survey and routine results below (each row names its source)"
+        ("Measured values: the programme's own data, as on the workspace's dashboard (each "
+         "row names its source)" if measured_values is not None else
+         "Measured values: survey and routine results below (each row names its source)")
         if measured else "Measured values: none (no survey or routine results could be "
                          "computed; see the sections below)",
-        "Rule: mmsis.plan.scorecard.assess (docs/plan.md)",
+        "Rule: mmsis.plan.measured.programme_scorecard (mmsis.plan.scorecard.assess, "
+        "docs/plan.md)",
     ]))
     regional = []
     for r in prog.regions:
         if not r.phases:
             continue
-        rcard = assess(prog, fw, measured=measured, region=r.id)
+        rcard = programme_scorecard(prog, fw, measured=measured, region=r.id)
         for v in rcard.verdicts:
             if v.pillar in r.phases:
                 regional.append({"region": r.name, "pillar": v.pillar, "phase": v.phase,
@@ -130,7 +140,7 @@ def build_sections(country: CountryProgramme, programme: Programme | None = None
         "(status: assumption)",
         kb,
     ]))
-    out.append(_cascade(s, measured) if s is not None else S.unavailable(
+    out.append(_cascade(s, own) if s is not None else S.unavailable(
         "cascade", N_("Coverage cascade and equity"), str(s_why)))
     out.append(_routine(rt) if rt is not None else S.unavailable(
         "routine", N_("Routine data: trends and quality"), str(rt_why)))
@@ -184,8 +194,8 @@ def _routine(rt: Any) -> S.Section:
     """Routine trends and data-quality section."""
     trends = rt.trends[rt.trends["indicator"].isin(ROUTINE_CHART)]
     rsec = S.routine_section(trends[["period", "indicator", "value"]], rt.quality, rt.sources)
-    rsec.tables[0] = S.Table(caption=f"Latest quarter ({rt.latest['period'].iloc[0]}), national",
-                             frame=rt.latest)
+    latest = str(rt.latest["period"].iloc[0]) if len(rt.latest) else "none"
+    rsec.tables[0] = S.Table(caption=f"Latest quarter ({latest}), national", frame=rt.latest)
     rsec.bullets = [f"Data-quality score {rt.quality_score:.1f} (mean of the DQR dimensions)",
                     "Shares are proportions (0-1); months_of_stock in months; "
                     "mms_tablets_per_client in tablets."]
@@ -248,12 +258,15 @@ def _decide(dr: Any) -> S.Section:
 def build_report(out_dir: Path, country: CountryProgramme | None = None,
                  programme: Programme | None = None,
                  plan_file: str | None = None, pdf: bool = False,
-                 pptx: bool = False) -> ReportResult:
+                 pptx: bool = False,
+                 measured_values: dict[str, Any] | None = None) -> ReportResult:
     """Write report.html (+ report.pdf), agenda.xlsx, protocol.docx and the heat map.
 
     `country` is the example country (the default) or another
     `mmsis.data.programme.CountryProgramme`;
     sections the inputs cannot support are marked unavailable (listed in `missing`).
+    `measured_values` judge the scorecard instead of the values measured from `country`
+    (see `build_sections`).
     """
     from mmsis.report.documents import indicator_sheets, write_protocol, write_xlsx
     from mmsis.report.html import render_html
@@ -263,7 +276,7 @@ def build_report(out_dir: Path, country: CountryProgramme | None = None,
 
         country = example_country()
     out_dir.mkdir(parents=True, exist_ok=True)
-    sections, o = build_sections(country, programme)
+    sections, o = build_sections(country, programme, measured_values)
     prog, card, agenda, fw = o["programme"], o["card"], o["agenda"], o["fw"]
     from mmsis.i18n import gettext as _
 

@@ -83,6 +83,14 @@ def _load_inputs(store: Store, country: CountryProgramme) -> None:
     consts = country.constants()
     if consts:
         store.set_constants(consts, source=f"{country.country.get('name', 'country')} inputs")
+    mapping = country.concepts
+    if mapping is not None:  # the country's own UIDs and levels, as in its programme store
+        known = {str(r[0]) for r in store.con.execute("SELECT id FROM data_elements").fetchall()}
+        keep = {c: u for c, u in mapping.elements.items() if u in known}  # those with values
+        store.set_concepts(mapping.model_copy(update={
+            "elements": keep,
+            "aggregation_types": {c: a for c, a in mapping.aggregation_types.items()
+                                  if c in keep}}))
 
 
 def survey_results(country: CountryProgramme,

@@ -210,7 +210,12 @@ def report_zip(db: Session, access: Access, wave: str | None = None) -> tuple[by
         country = report_country(db, access, wave, stack)
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
         out = Path(tmp)
-        res = build_report(out, country=country, programme=programme(db, access))
+        # the scorecard is the programme's: a user limited to a subtree gets the report of the
+        # subtree's data, judged with the values the dashboard measures (the whole store)
+        measured = (analytics.measured_for(access.workspace, wave) if access.scope_path
+                    else None)
+        res = build_report(out, country=country, programme=programme(db, access),
+                           measured_values=measured)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for path in (res.html, res.xlsx, res.docx, res.heatmap, res.pdf):
