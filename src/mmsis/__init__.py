@@ -3,7 +3,8 @@
 The main entry points, one per step of the loop (each loads on first use, so that
 ``import mmsis`` and ``mmsis --help`` stay fast):
 
-- knowledge base: `load_framework`; the example country: `example_country`;
+- knowledge base: `load_framework`; a country's data: `CountryProgramme` (the example
+  country, `example_country`, is one);
 - plan: `load_programme`, `assess`, `build_agenda`;
 - design: `survey_sample_size`, `crt_clusters`, `stepped_wedge_power`;
 - measure: `cascade`, `adherence`, `equity` (survey), `compute_indicators`, `quality_review`
@@ -23,6 +24,7 @@ from mmsis._lazy import lazy_exports
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from mmsis.data.programme import CountryProgramme
     from mmsis.data.store import Store
     from mmsis.datasets import example_country
     from mmsis.design.crt import crt_clusters
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
 __getattr__, __dir__, _exports = lazy_exports(__name__, {
     "Store": "mmsis.data.store",
+    "CountryProgramme": "mmsis.data.programme",
     "example_country": "mmsis.datasets",
     "crt_clusters": "mmsis.design.crt",
     "stepped_wedge_power": "mmsis.design.stepped_wedge",

@@ -10,14 +10,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from mmsis.data.programme import CountryProgramme
 from mmsis.report.build import build_report
-from mmsis.report.inputs import ReportInputs
 from report.testland import ORG_UNITS, values
 
 
 @pytest.fixture(scope="module")
 def routine_only(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    inputs = ReportInputs(
+    inputs = CountryProgramme(
         country={"name": "Testland"}, org_units=ORG_UNITS,
         data_values=values(["202401", "202402", "202403"]),
         sources={"routine": "upload testland.csv (12 values)"},
@@ -61,7 +61,7 @@ def test_numbers_and_sources_are_the_inputs_own(routine_only: dict[str, Any]) ->
 
 def test_unusable_data_give_a_reason_not_a_crash(tmp_path: Path) -> None:
     # a survey without the DHS columns the recode needs, and a roll-out in one wave only
-    inputs = ReportInputs(
+    inputs = CountryProgramme(
         country={"name": "Testland"}, org_units=ORG_UNITS,
         data_values=values(["202401", "202402"]),
         survey=pd.DataFrame({"caseid": ["1", "2"], "v005": [1_000_000, 1_000_000]}),
@@ -73,7 +73,7 @@ def test_unusable_data_give_a_reason_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_no_data_at_all_still_gives_scorecard_and_agenda(tmp_path: Path) -> None:
-    inputs = ReportInputs(country={"name": "Emptyland"}, org_units=ORG_UNITS.head(0))
+    inputs = CountryProgramme(country={"name": "Emptyland"}, org_units=ORG_UNITS.head(0))
     res = build_report(tmp_path, country=inputs)
     assert set(res.missing) == {"cascade", "routine", "evaluation", "decide", "decisions"}
     assert res.missing["routine"] == "no DHIS2 routine data values in the report inputs"
@@ -100,7 +100,7 @@ def test_evaluation_uses_the_inputs_rollout_and_recovers_a_planted_effect() -> N
             # ANC1 Poisson(100), 20% more once the district has MMS: true rate ratio 1.2
             rows += [("ANC1", pe, f, str(rng.poisson(120 if pe >= starts[d] else 100)))
                      for pe in months]
-    inputs = ReportInputs(
+    inputs = CountryProgramme(
         country={"name": "Testland"},
         org_units=pd.DataFrame(ous, columns=list(ORG_UNITS.columns)),
         data_values=pd.DataFrame(rows, columns=["dataElement", "period", "orgUnit", "value"]),

@@ -12,6 +12,7 @@ from mmsis._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mmsis.data.concepts import ConceptMap
+    from mmsis.data.programme import CountryFacts, CountryProgramme
     from mmsis.data.store import ImportReport, Refusal, Store, load_example
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
@@ -20,4 +21,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "Refusal": ".store",
     "load_example": ".store",
     "ConceptMap": ".concepts",
+    "CountryProgramme": ".programme",
+    "CountryFacts": ".programme",
 })

@@ -11,13 +11,11 @@ from mmsis._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mmsis.report.build import ReportResult, build_report, build_sections
-    from mmsis.report.inputs import ReportInputs
     from mmsis.report.local_inputs import report_inputs_from_files
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "build_report": ".build",
     "build_sections": ".build",
     "ReportResult": ".build",
-    "ReportInputs": ".inputs",
     "report_inputs_from_files": ".local_inputs",
 })

@@ -15,7 +15,9 @@ from mmsis.report.inputs import is_synthetic
 
 if TYPE_CHECKING:
     from mmsis.data.programme import CountryProgramme
+    from mmsis.plan.measured import RoutineResults, SurveyResults
     from mmsis.plan.workspace import Programme
+    from mmsis.report.gather import DecideResults, EvaluationResults
 
 ROUTINE_CHART = ("mms_share_of_anc1", "ifa_to_mms_transition_share", "stockout_rate",
                  "stock_between_min_max", "reporting_completeness")
@@ -166,7 +168,7 @@ def build_sections(country: CountryProgramme, programme: Programme | None = None
     return out, objs
 
 
-def _cascade(s: Any, measured: dict[str, dict[str, Any]]) -> S.Section:
+def _cascade(s: SurveyResults, measured: dict[str, dict[str, Any]]) -> S.Section:
     """Coverage cascade and equity section from the survey results."""
     cas = _cascade_table(s.cascade)
     eq = s.equity_groups.rename(columns={"dimension": "group", "group": "level"})[
@@ -190,7 +192,7 @@ def _cascade(s: Any, measured: dict[str, dict[str, Any]]) -> S.Section:
     return sec
 
 
-def _routine(rt: Any) -> S.Section:
+def _routine(rt: RoutineResults) -> S.Section:
     """Routine trends and data-quality section."""
     trends = rt.trends[rt.trends["indicator"].isin(ROUTINE_CHART)]
     rsec = S.routine_section(trends[["period", "indicator", "value"]], rt.quality, rt.sources)
@@ -202,7 +204,7 @@ def _routine(rt: Any) -> S.Section:
     return rsec
 
 
-def _evaluation(ev: Any) -> S.Section:
+def _evaluation(ev: EvaluationResults) -> S.Section:
     """Difference-in-differences section."""
     rr = ev.summary.set_index("term").loc["did2s_att", "rr"]
     truth = ev.truth.get("anc1_rr_mms")
@@ -221,7 +223,7 @@ def _evaluation(ev: Any) -> S.Section:
     )
 
 
-def _decide(dr: Any) -> S.Section:
+def _decide(dr: DecideResults) -> S.Section:
     """Forecast and impact section."""
     budget_cols = [c for c in ("year", "mms_total", "ifa_total", "programme_total", "total")
                    if c in dr.budget.columns]

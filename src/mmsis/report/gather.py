@@ -332,7 +332,7 @@ def decide_results(country: CountryProgramme, draws: int | None = None) -> Decid
     """Forecast and impact (mmsis.forecast / mmsis.impact) of the country's scenario.
 
     The example country's scenario is built by `example_scenario`; other inputs bring their
-    own (`ReportInputs.scenario`, e.g. the one saved in a web workspace).
+    own (`CountryProgramme.scenario`, e.g. the one saved in a web workspace).
     """
     from mmsis.demos.examples import example_scenario
     from mmsis.forecast.engine import run_forecast

@@ -1,11 +1,12 @@
 """What a report is built from: a `mmsis.data.programme.CountryProgramme`.
 
-The example country (`mmsis.datasets.example_country()`) is one programme; `ReportInputs` is
-the same class, the name the report's other builders (files, a web workspace) use. Any data
-part may be absent (None); the programme also carries the forecast scenario and one line per
-part saying where the data came from, which the report prints as its sources. The routine
-data come either as ``data_values`` (loaded into a throwaway in-memory store) or as an open
-``store`` (`mmsis.data.store.Store`, e.g. a local file opened read-only), used as is.
+The example country (`mmsis.datasets.example_country()`) is one programme; files
+(`mmsis.report.local_inputs`) and a web workspace (`mmsis.web.report_inputs`) give others.
+Any data part may be absent (None); the programme also carries the forecast scenario and one
+line per part saying where the data came from, which the report prints as its sources. The
+routine data come either as ``data_values`` (loaded into a throwaway in-memory store) or as
+an open ``store`` (`mmsis.data.store.Store`, e.g. a local file opened read-only), used as is.
+These helpers are the programme's own methods under the names the report used before.
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ import pandas as pd
 
 from mmsis.data.programme import PARTS, CountryProgramme, Part
 
-__all__ = ["PARTS", "ReportInputs", "has", "is_synthetic", "missing_reason",
-           "rollout_from_scenario", "source_of"]
-
-ReportInputs = CountryProgramme
-"""A country's data for the report (the typed programme model)."""
+__all__ = ["PARTS", "has", "is_synthetic", "missing_reason", "rollout_from_scenario",
+           "source_of"]
 
 
 def is_synthetic(country: CountryProgramme) -> bool:

@@ -3,7 +3,7 @@
 A programme workspace (`mmsis-plan.yaml`) names where its data live (`data.store`,
 `data.surveys`, `data.rollout`, `data.scenario`, relative to the plan file's folder); the
 command line may override each link. `report_inputs_from_files` reads those files into a
-`mmsis.report.inputs.ReportInputs`: the DuckDB store is opened read-only and used as is (no
+`mmsis.data.programme.CountryProgramme`: the DuckDB store is opened read-only and used as is (no
 copy of its values), the survey is read like `mmsis survey` reads it, the roll-out CSV and the
 scenario YAML are checked. A part without a file makes its sections "not available" with a
 reason saying what to link; a linked file that does not exist or cannot be read is an
@@ -15,14 +15,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
 
-from mmsis.data.programme import CountryFacts
+from mmsis.data.programme import CountryFacts, CountryProgramme
 from mmsis.errors import InputError
-from mmsis.report.inputs import ReportInputs
+
+if TYPE_CHECKING:
+    from mmsis.plan.workspace import Programme
 
 _MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
 _ORG_UNIT_COLUMNS = ["id", "name", "level", "parent_id", "path", "population"]
@@ -38,7 +40,7 @@ class Link:
     origin: str
 
 
-def plan_links(programme: Any, plan_file: Path) -> dict[str, Link]:
+def plan_links(programme: Programme, plan_file: Path) -> dict[str, Link]:
     """The data links of a programme file, relative paths resolved from the file's folder.
 
     Of ``data.surveys`` the first file is the report's survey (the others are listed in
@@ -69,8 +71,8 @@ def report_inputs_from_files(
     *,
     origin: str = "the report inputs",
     hints: dict[str, str] | None = None,
-) -> ReportInputs:
-    """ReportInputs from a store file, a survey file, a roll-out CSV and a scenario YAML.
+) -> CountryProgramme:
+    """A programme from a store file, a survey file, a roll-out CSV and a scenario YAML.
 
     `name` is the country (None: the store's level-1 org unit, else "the country"). Each
     part is optional; `hints` give, per part (store, survey, rollout, scenario), how the
@@ -84,7 +86,7 @@ def report_inputs_from_files(
     country: CountryFacts = {"name": name}
     sources: dict[str, str] = {}
     missing: dict[str, str] = {}
-    inputs = ReportInputs(country=country, org_units=pd.DataFrame(columns=_ORG_UNIT_COLUMNS),
+    inputs = CountryProgramme(country=country, org_units=pd.DataFrame(columns=_ORG_UNIT_COLUMNS),
                           sources=sources, missing=missing, origin=origin)
     if store is None:
         missing["routine"] = "no routine data store linked" + _hint(hints, "store")
@@ -138,7 +140,7 @@ def _hint(hints: dict[str, str], part: str) -> str:
     return f": {hints[part]}" if part in hints else ""
 
 
-def _read_store(inputs: ReportInputs, link: Link, hints: dict[str, str]) -> None:
+def _read_store(inputs: CountryProgramme, link: Link, hints: dict[str, str]) -> None:
     """Open the store read-only and put its org units, elements, reports, constants in."""
     from mmsis.data.store import Store
 

@@ -24,6 +24,7 @@ from mmsis.web.models import OrgUnit, Upload
 
 if TYPE_CHECKING:
     from mmsis.data.programme import CountryFacts
+    from mmsis.data.store import Store
 
 
 def report_country(db: Session, access: Access, wave: str | None = None,
@@ -155,7 +156,7 @@ def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.Data
     return frame, src
 
 
-def _store_summary(db: Session, store: Any) -> tuple[pd.DataFrame | None, str]:
+def _store_summary(db: Session, store: Store) -> tuple[pd.DataFrame | None, str]:
     """The months the store's values span (as a two-row frame of periods) and a line naming
     the uploads they came from (the store itself is the report's routine data)."""
     row = store.con.execute(
