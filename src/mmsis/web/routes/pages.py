@@ -261,8 +261,11 @@ def _agenda_context(db: Session, access: Access, cache: Any) -> dict[str, Any]:
 
     items = services.agenda(db, access.workspace.id)
     on_agenda = {i.ref_id for i in items if i.ref_id}
+    from mmsis.i18n import current_language
+
     key = (
         "suggestions",
+        current_language(),  # design names and labels are in the reader's language
         access.workspace.id,
         services.key_results_version(db, access.workspace.id),
     )
