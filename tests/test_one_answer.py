@@ -159,11 +159,10 @@ def country(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     wid = r.json()["id"]
     api = f"/api/workspaces/{wid}"
     _post_file(admin, f"{api}/org-units", "metadata.json", json.dumps(_metadata()))
-    mapping = tmp / "concepts.yaml"  # the country's concept mapping, set with the CLI
-    mapping.write_text(f"elements: {{anc1: {ANC1}, mms_clients: {MMS}, ifa_clients: {IFA}}}\n"
-                       "levels: {district: 3, region: 2}\n", encoding="utf-8")
-    programme.close_all()  # the CLI opens the workspace's store file itself
-    _cli("routine", "concepts", "--store", str(_store(world, wid)), "--set", str(mapping))
+    r = admin.put(f"{api}/concepts", json={  # the country's own UIDs onto the concepts
+        "elements": {"anc1": ANC1, "mms_clients": MMS, "ifa_clients": IFA},
+        "levels": {"district": 3, "region": 2}})
+    assert r.status_code == 200, r.text
     _post_file(admin, f"{api}/populations", "populations.csv", _populations())
     _post_file(admin, f"{api}/uploads", "anc_2022_2024.csv", _values(), kind="dhis2")
     _post_file(admin, f"{api}/uploads", "survey_2022.csv",
@@ -218,6 +217,11 @@ def country(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (tmp / "scenario.yaml").write_text(SCENARIO, encoding="utf-8")
     out["store"] = _store(world, wid)
     programme.close_all()  # the CLI opens the store file itself (read-only)
+    mapping = _cli("routine", "concepts", "--store", str(out["store"]))
+    read = {c: (v["data_element"] if isinstance(v, dict) else v)
+            for c, v in mapping["elements"].items()}
+    assert {c: read.get(c) for c in ("anc1", "mms_clients", "ifa_clients")} == {
+        "anc1": ANC1, "mms_clients": MMS, "ifa_clients": IFA}  # the CLI reads the same
     out["plan"] = plan
     return out
 
