@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from mmsis.errors import InputError
+from mmsis.i18n import current_language
 from mmsis.web import jobs, onboarding
 from mmsis.web.app import render
 from mmsis.web.deps import (
@@ -120,7 +121,8 @@ def list_jobs(access: Access = Depends(editor), db: Session = DB) -> list[dict[s
 @api.post("/workspaces/{workspace_id}/report-jobs", status_code=202)
 def post_report_job(access: Access = Depends(editor), db: Session = DB) -> dict[str, Any]:
     """Build the country report as a job; download it from /api/jobs/{id}/download."""
-    job = jobs.submit(db, access.workspace.id, "report", {}, access.user.id)
+    job = jobs.submit(db, access.workspace.id, "report", {"lang": current_language()},
+                      access.user.id)
     return {"job": job.id}
 
 
@@ -463,7 +465,8 @@ def recompute_page(request: Request, access: Access = Depends(editor), db: Sessi
 def report_build_page(request: Request, access: Access = Depends(editor), db: Session = DB
                       ) -> Response:
     """Build the report as a job; the report page follows it and links the download."""
-    job = jobs.submit(db, access.workspace.id, "report", {}, access.user.id)
+    job = jobs.submit(db, access.workspace.id, "report", {"lang": current_language()},
+                      access.user.id)
     return RedirectResponse(f"/w/{access.workspace.id}/report?job={job.id}", status_code=303)
 
 
