@@ -11,7 +11,7 @@ from tests.web.conftest import World
 
 from mmsis import i18n
 
-PAGES = ["/", "/account", "/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda", "/w/{w}/priorities",
+PAGES = ["/", "/account", "/w/{w}/evaluation", "/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda", "/w/{w}/priorities",
          "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report", "/w/{w}/audit", "/w/{w}/members",
          "/w/{w}/design", "/w/{w}/uploads", "/w/{w}/setup"]
 
