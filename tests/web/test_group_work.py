@@ -209,3 +209,22 @@ def test_the_deck_is_built_in_the_language_of_the_page_that_asked(world: World) 
     titles = [s.shapes.title.text for s in deck.slides if s.shapes.title is not None]
     assert "Tableau de bord de préparation" in titles
     assert any(t.startswith("Rapport de mise en œuvre des MMS") for t in titles)
+
+
+def test_oversized_fields_are_refused_with_the_field_named(world: World) -> None:
+    from mmsis.framework import load_framework
+
+    kr = load_framework().key_results[0].id
+    c = world.client("editor")
+    wid = world.workspace_id
+    r = c.post(f"/api/workspaces/{wid}/actions",
+               json={"key_result": kr, "action": "a", "owner": "o" * 201})
+    assert r.status_code == 422 and "owner" in r.text
+    r = c.post(f"/api/workspaces/{wid}/decisions",
+               json={"date": "2026-01-01", "what": "w", "decided_by": ["x"] * 51})
+    assert r.status_code == 422 and "decided_by" in r.text
+    token = c.headers["X-CSRF-Token"]
+    page = c.post(f"/w/{wid}/actions", data={"key_result": kr, "action": "a", "owner": "o" * 201,
+                                             "csrf_token": token})
+    assert page.status_code == 422 and "owner" in page.text
+    assert c.get(f"/api/workspaces/{wid}/actions").json() == []

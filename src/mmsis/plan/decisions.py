@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
@@ -57,21 +57,22 @@ class Adaptation(BaseModel):
                     "loosening_structure", "other"] = "tailoring"
     goal: str = Field("", max_length=2000, description="What the change should achieve.")
     planned: bool = Field(True, description="Planned (proactive) or a reaction (unplanned).")
-    decided_by: list[str] = Field(default_factory=list,
-                                  description="Who took part in deciding (roles or bodies).")
+    decided_by: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=50,
+        description="Who took part in deciding (roles or bodies).")
     reasons: list[Literal["sociopolitical", "organisation", "implementer", "recipient"]] = (
-        Field(default_factory=list))
+        Field(default_factory=list, max_length=4))
     evidence: str = Field("", max_length=4000, description="The evidence that led to it.")
-    key_result: str | None = None
-    strategy: str | None = None
+    key_result: str | None = Field(None, max_length=100)
+    strategy: str | None = Field(None, max_length=200)
 
 
 class Action(BaseModel):
     """An action towards a key result: owner, due date, status."""
 
-    key_result: str
+    key_result: str = Field(..., max_length=100)
     action: str = Field(..., min_length=1, max_length=1000)
-    owner: str = ""
+    owner: str = Field("", max_length=200)
     start: dt.date | None = None
     due: dt.date | None = None
     status: Literal["not_started", "in_progress", "done", "blocked", "dropped"] = "not_started"
