@@ -20,22 +20,25 @@ STORE = typer.Option(None, "--store", help="Programme store (default: $MMSIS_STO
                      "./mmsis.duckdb).")
 FORM = typer.Option(..., "--form", help="Form id (the XLSForm's form_id, e.g. "
                     "mms_household_exit; for Kobo pulls the asset uid).")
-PLAN = typer.Option(None, "--plan", help="Also record AIM/IAM/FIM as measurements in this "
-                    "plan file, so `mmsis plan assess` judges their key results from the data.")
+PLAN = typer.Option(None, "--plan", help="Also record the scores that are indicators (AIM, "
+                    "IAM, FIM, counselling fidelity, stock-record accuracy, pill-count "
+                    "adherence) as measurements in this plan file, so `mmsis plan assess` "
+                    "judges their key results from the data.")
 AS_JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def _finish(subs: Any, store_path: str | None, plan: Path | None, as_json: bool,
             source: str) -> None:
     """Save submissions, score every stored submission of the form, print and record."""
-    from mmsis.data.field import load_submissions, save_submissions
+    from mmsis.data.field import load_repeats, load_submissions, save_submissions
     from mmsis.data.store import Store
     from mmsis.measure.field import score_submissions
 
     with Store(store_path) as store:
         counts = save_submissions(store, subs)
         frame = load_submissions(store, subs.form_id)
-    scores = score_submissions(frame, subs.form_id)
+        repeats = load_repeats(store, subs.form_id)
+    scores = score_submissions(frame, subs.form_id, repeats=repeats)
     if plan is not None:
         _record_in_plan(plan, scores, source)
     if as_json:
@@ -71,7 +74,8 @@ def _print_scores(scores: Any) -> None:
 
 
 def _record_in_plan(plan: Path, scores: Any, source: str) -> None:
-    """Write the AIM/IAM/FIM means as the plan's measurements (value, CI, date, source)."""
+    """Write the field measures that are knowledge-base indicators (AIM, IAM, FIM, counselling
+    fidelity, stock-record accuracy, pill-count adherence) as the plan's measurements."""
     from mmsis.measure.field import indicator_values
     from mmsis.plan.workspace import Measurement, load_programme, save_programme
 
@@ -79,15 +83,18 @@ def _record_in_plan(plan: Path, scores: Any, source: str) -> None:
     for indicator, row in indicator_values(scores).items():
         prog.measurements[indicator] = Measurement(
             value=round(row["mean"], 4), date=date.today().isoformat(),
-            source=f"field submissions of {scores.form_id} ({source}; n={row['n']})",
+            source=f"field submissions of {scores.form_id} ({source}; n={row['n']})"
+            + ("; tablets expected = the 180 of the regimen (assumption: exit interview)"
+               if indicator == "adherence_ratio" else ""),
             ci_low=row["ci_low"], ci_high=row["ci_high"])
     save_programme(prog, plan)
 
 
 @app.command("import")
 def import_cmd(
-    file: Path = typer.Argument(..., help="ODK Central CSV export (groups joined by '-'), "
-                                "Kobo CSV/XLSX export (groups joined by '/'), or their JSON."),
+    file: Path = typer.Argument(..., help="ODK Central CSV export (groups joined by '-'; its "
+                                "ZIP with repeat files), Kobo CSV/XLSX export (groups joined "
+                                "by '/'; XLSX with repeat sheets), or their JSON."),
     form: str = FORM,
     store: str | None = STORE,
     plan: Path | None = PLAN,

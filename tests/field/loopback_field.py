@@ -4,7 +4,8 @@ ODK Central (docs.getodk.org/central-api): `POST /v1/sessions` with `{"email", "
 -> `{"token": ...}`; `GET /v1/users/current` with `Authorization: Bearer` checks it;
 `GET /v1/projects/{p}/forms/{f}.svc/Submissions` -> OData JSON `{"@odata.context", "value":
 [...]}` with groups as nested objects, `__id` and `__system` (submissionDate, formVersion...),
-paged by `$top`/`$skip`. KoboToolbox (kpi v2): `GET /api/v2/assets/{uid}/data/?format=json`
+paged by `$top`/`$skip`, repeats inline as lists with `$expand=*` (else an
+`@odata.navigationLink`). KoboToolbox (kpi v2): `GET /api/v2/assets/{uid}/data/?format=json`
 with `Authorization: Token ...` -> `{"count", "next", "previous", "results": [...]}` whose
 keys are the export's `/`-joined group paths.
 """
@@ -74,11 +75,62 @@ def kobo_record(r: dict[str, Any], i: int) -> dict[str, Any]:
     return rec
 
 
+OBS_ITEMS = ("obs_given", "obs_dose", "obs_duration", "obs_side", "obs_adherence")
+
+
+def visits() -> list[dict[str, Any]]:
+    """Synthetic facility checklist visits, each with its observed consultations (a repeat)."""
+    pattern = [  # per visit: consultations as (given, dose, duration, side, adherence)
+        [("done", "done", "done", "done", "done"), ("done", "done", "not_done", "done", "na")],
+        [("done", "done", "done", "na", "done")],
+        [("not_done", "na", "na", "na", "na"), ("done", "done", "done", "done", "done"),
+         ("done", "not_done", "done", "done", "done")],
+        [("done", "done", "done", "done", "done"), ("done", "done", "done", "done", "done")],
+    ]
+    out = []
+    for k, obs in enumerate(pattern):
+        out.append({"uuid": f"uuid:fac{k}", "district": "D1" if k < 2 else "D2",
+                    "facility": f"F{k + 1}", "mms_in_stock": "yes", "guideline": "yes",
+                    "staff_anc": "3", "staff_trained": "1", "ready": "1",
+                    "obs": [dict(zip(OBS_ITEMS, o, strict=True)) for o in obs]})
+    return out
+
+
+def odata_visit(v: dict[str, Any], expand: bool) -> dict[str, Any]:
+    """A visit as ODK Central's OData shows it: repeats inline with `$expand=*`, else a link."""
+    rec: dict[str, Any] = {
+        "__id": v["uuid"], "__system": {"submissionDate": "2026-10-02T09:00:00.000Z",
+                                        "formVersion": "2026010102"},
+        "meta": {"instanceID": v["uuid"]}, "district": v["district"],
+        "facility": v["facility"], "n_obs": str(len(v["obs"])),
+        **{k: v[k] for k in ("mms_in_stock", "guideline", "staff_anc", "staff_trained",
+                              "ready")},
+    }
+    if expand:
+        rec["obs"] = [{**o, "__id": f"rep{i}"} for i, o in enumerate(v["obs"])]
+    else:
+        rec["obs@odata.navigationLink"] = f"Submissions('{v['uuid']}')/obs"
+    return rec
+
+
+def kobo_visit(v: dict[str, Any], i: int) -> dict[str, Any]:
+    """A visit as Kobo's v2 data API shows it (the repeat a list under its path)."""
+    return {"_id": 2000 + i, "_uuid": v["uuid"].removeprefix("uuid:"), "__version__": "vF1",
+            "_submission_time": "2026-10-02T09:00:00", "district": v["district"],
+            "facility": v["facility"], "n_obs": str(len(v["obs"])),
+            **{k: v[k] for k in ("mms_in_stock", "guideline", "staff_anc", "staff_trained",
+                                 "ready")},
+            "obs": [{f"obs/{k}": val for k, val in o.items()} for o in v["obs"]],
+            "_attachments": [], "_geolocation": [None, None]}
+
+
 class State:
     """What the servers hold and saw."""
 
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, rows: list[dict[str, Any]],
+                 facility_visits: list[dict[str, Any]] | None = None) -> None:
         self.rows = rows
+        self.visits = facility_visits or []
         self.requests: list[str] = []
 
 
@@ -126,6 +178,13 @@ def _handler(state: State) -> type[BaseHTTPRequestHandler]:
                     self._send(200, {"@odata.context": "http://x/$metadata#Submissions",
                                      "value": page})
                     return
+                if url.path == "/v1/projects/7/forms/mms_facility_readiness.svc/Submissions":
+                    skip, top = int(q.get("$skip", 0)), int(q.get("$top", 10**9))
+                    expand = q.get("$expand") == "*"
+                    page = [odata_visit(v, expand) for v in state.visits][skip:skip + top]
+                    self._send(200, {"@odata.context": "http://x/$metadata#Submissions",
+                                     "value": page})
+                    return
                 self._send(404, {"code": 404.1, "message": "Could not find the resource."})
                 return
             if url.path == "/api/v2/assets/aBcKoboUid/data/":
@@ -140,15 +199,24 @@ def _handler(state: State) -> type[BaseHTTPRequestHandler]:
                 self._send(200, {"count": len(recs), "next": nxt, "previous": None,
                                  "results": recs[start:start + limit]})
                 return
+            if url.path == "/api/v2/assets/aFacKoboUid/data/":
+                if auth != f"Token {KOBO_TOKEN}":
+                    self._send(401, {"detail": "Invalid token."})
+                    return
+                recs = [kobo_visit(v, i) for i, v in enumerate(state.visits)]
+                self._send(200, {"count": len(recs), "next": None, "previous": None,
+                                 "results": recs})
+                return
             self._send(404, {"detail": "Not found."})
 
     return Handler
 
 
 @contextmanager
-def serve(rows: list[dict[str, Any]]) -> Iterator[tuple[str, State]]:
+def serve(rows: list[dict[str, Any]], facility_visits: list[dict[str, Any]] | None = None
+          ) -> Iterator[tuple[str, State]]:
     """Run both servers on one loopback port; yield the base URL and the state."""
-    state = State(rows)
+    state = State(rows, facility_visits)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -1,7 +1,8 @@
 """Pull field submissions from ODK Central (with pyodk, its official client) and KoboToolbox.
 
 ODK Central: `POST /v1/sessions` for a token, then the OData feed
-`GET /v1/projects/{project}/forms/{form}.svc/Submissions` (paged with `$top`/`$skip`).
+`GET /v1/projects/{project}/forms/{form}.svc/Submissions` (paged with `$top`/`$skip`; with
+`$expand=*` so repeats come inline as lists).
 KoboToolbox: `GET /api/v2/assets/{uid}/data/?format=json` with `Authorization: Token ...`,
 following `next` links. Both are read into the same table as an export (mmsis.data.field).
 """
@@ -39,7 +40,7 @@ def pull_odk(server: str, project: int, form: str, username: str, password: str,
         with Client(config=config, cache_path=cache / "pyodk_cache.toml") as client:
             for page in range(MAX_PAGES):
                 data = client.submissions.get_table(form_id=form, project_id=project,
-                                                    top=PAGE, skip=page * PAGE)
+                                                    top=PAGE, skip=page * PAGE, expand="*")
                 batch = data.get("value", [])
                 records.extend(batch)
                 if len(batch) < PAGE:

@@ -9,11 +9,18 @@
   least one trained ANC worker (the form's `ready`), and each of the three parts.
 - Tablets consumed by pill count: tablets received minus tablets left in the bottle, where the
   bottle was seen; the adherence ratio is that over the 180 tablets of the regimen.
+- Counselling fidelity (the knowledge base's `counselling_fidelity`): of the observed ANC
+  consultations in which MMS was given, the share in which every applicable counselling item
+  (dose, duration, side effects, adherence asked) was done; and the mean share of applicable
+  checklist items done per consultation (the form's `obs_fidelity`). Consultations are
+  clustered in the facility visit they were observed in.
+- Stock-record accuracy (`lmis_accuracy`): the share of audited stock cards whose latest
+  balance is within 5% of the physical count (the stock-card audit's `card_accurate`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +34,8 @@ from mmsis.measure.survey.estimators import mean
 SCALES: tuple[str, ...] = ("aim", "iam", "fim")
 ITEMS_PER_SCALE = 4
 REGIMEN_TABLETS = 180
+OBSERVED_ITEMS = ("obs_given", "obs_dose", "obs_duration", "obs_side", "obs_adherence")
+COUNSELLING_ITEMS = OBSERVED_ITEMS[1:]
 DONT_KNOW = 998
 SCORE_COLUMNS = ["measure", "district", "mean", "se", "ci_low", "ci_high", "n", "method"]
 
@@ -91,6 +100,34 @@ def tablets_consumed(frame: pd.DataFrame) -> pd.Series:
     return (received - left).where(ok)
 
 
+def consultation_fidelity(obs: pd.DataFrame) -> pd.DataFrame:
+    """Per observed consultation: `items_done` (share of applicable checklist items done) and
+    `all_covered` (1 when MMS was given and every applicable counselling item was done; blank
+    when MMS was not given, the indicator's denominator being consultations with MMS)."""
+    answers = pd.DataFrame({c: obs[c].astype(str).str.strip() if c in obs else ""
+                            for c in OBSERVED_ITEMS}, index=obs.index)
+    applicable = (answers.isin(["done", "not_done"])).sum(axis=1)
+    done = answers.eq("done").sum(axis=1)
+    items = (done / applicable).where(applicable > 0)
+    counsel = answers[list(COUNSELLING_ITEMS)]
+    covered = (~counsel.eq("not_done").any(axis=1) & counsel.isin(["done", "na"]).all(axis=1))
+    given = answers["obs_given"].eq("done")
+    return pd.DataFrame({"items_done": items,
+                         "all_covered": covered.astype(float).where(given)}, index=obs.index)
+
+
+def _with_parent(rows: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """A repeat's rows with their submission's district and facility (and the submission as
+    the cluster when the form names no facility)."""
+    keep = [c for c in ("district", "facility", "facility_id", "cluster") if c in frame]
+    parent = frame[["submission_id", *keep]].drop_duplicates("submission_id")
+    out = rows.drop(columns=[c for c in keep if c in rows]).merge(
+        parent, on="submission_id", how="left")
+    if not any(c in out for c in ("facility", "facility_id", "cluster")):
+        out["cluster"] = out["submission_id"]
+    return out
+
+
 def _cluster(frame: pd.DataFrame) -> str | None:
     for col in ("cluster", "facility", "facility_id"):
         if col in frame and frame[col].astype(str).str.strip().ne("").sum() > 1:
@@ -130,8 +167,10 @@ def _summarise(frame: pd.DataFrame, values: pd.Series, measure: str,
 
 
 def score_submissions(frame: pd.DataFrame, form_id: str = "",
-                      by: str | None = "district") -> FieldScores:
-    """Every score the form's fields allow, overall and by district (when the form has one)."""
+                      by: str | None = "district",
+                      repeats: Mapping[str, pd.DataFrame] | None = None) -> FieldScores:
+    """Every score the form's fields (and its repeats: observed consultations) allow,
+    overall and by district (when the form has one)."""
     if not isinstance(frame, pd.DataFrame):
         raise InputError("submissions must be a DataFrame", field="frame")
     by_col = by if by and by in frame.columns else None
@@ -159,6 +198,19 @@ def score_submissions(frame: pd.DataFrame, form_id: str = "",
         rows += _summarise(frame, (consumed / REGIMEN_TABLETS).clip(upper=1.0),
                            "adherence_pill_count", by_col,
                            f"tablets consumed by pill count / {REGIMEN_TABLETS}, capped at 1")
+    if "card_accurate" in frame:
+        rows += _summarise(frame, _numbers(frame, "card_accurate"), "lmis_accuracy", by_col,
+                           "share of stock cards within 5% of the physical count")
+    obs = (repeats or {}).get("obs")
+    if obs is not None and len(obs) and "submission_id" in frame:
+        obs = _with_parent(obs, frame)
+        scored = consultation_fidelity(obs)
+        obs_by = by_col if by_col and by_col in obs else None
+        rows += _summarise(obs, scored["all_covered"], "counselling_fidelity", obs_by,
+                           "share of observed consultations with MMS given that covered every "
+                           "applicable counselling item")
+        rows += _summarise(obs, scored["items_done"], "fidelity_items", obs_by,
+                           "mean share of applicable checklist items done per consultation")
     summary = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     return FieldScores(form_id, len(frame), summary)
 
@@ -172,6 +224,9 @@ MEASURE_LABELS = {
     "guideline": "Facilities with an MMS guideline or job aid",
     "tablets_consumed": "Tablets consumed (pill count)",
     "adherence_pill_count": "Adherence by pill count (share of 180 tablets)",
+    "lmis_accuracy": "Stock cards matching the physical count (within 5%)",
+    "counselling_fidelity": "Counselling fidelity (consultations covering every item)",
+    "fidelity_items": "Checklist items done per observed consultation",
 }
 
 
@@ -184,8 +239,13 @@ INDICATOR_OF_MEASURE = {
     "aim": "acceptability_aim",
     "iam": "appropriateness_iam",
     "fim": "feasibility_fim",
+    "counselling_fidelity": "counselling_fidelity",
+    "lmis_accuracy": "lmis_accuracy",
+    "adherence_pill_count": "adherence_ratio",
 }
-"""The knowledge base's indicator each field measure feeds (framework/data/indicators.yaml)."""
+"""The knowledge base's indicator each field measure feeds (framework/data/indicators.yaml).
+`adherence_ratio` takes the pill count over the full 180-tablet regimen as the tablets expected:
+an assumption that holds for an end-of-pregnancy (exit) interview, not mid-regimen."""
 
 
 def indicator_values(scores: FieldScores,
