@@ -27,6 +27,15 @@ def test_pull_imports_values_and_metadata(dhis2_server) -> None:
         assert st.count("org_units") == 6
 
 
+def test_values_of_an_unknown_element_are_refused_naming_it(dhis2_server) -> None:
+    url, _ = dhis2_server
+    with Store(":memory:") as st, pytest.raises(InputError) as exc:
+        pull(_client(url), st, data_elements=["ANC1", "NOPE"], periods=["202401:202406"])
+    msg = exc.value.message
+    assert "unknown data element NOPE (18 rows)" in msg, msg
+    assert "Refusal(" not in msg
+
+
 def test_row_cap_splits_periods_then_org_units(dhis2_server) -> None:
     url, state = dhis2_server
     state.max_rows = 3  # 2 elements x 1 period x 3 facilities = 6 rows > 3: must split units

@@ -234,3 +234,19 @@ def test_the_setup_page_is_linked_for_national_owners_only(world: World) -> None
     assert "Set up the country" in owner.get(f"/w/{wid}/setup").text
     assert f'href="/w/{wid}/setup"' not in world.client("editor").get(f"/w/{wid}").text
     assert world.client("editor").get(f"/w/{wid}/setup").status_code == 403
+
+
+def test_the_setup_page_answers_in_labels_and_says_what_was_not_saved(world: World) -> None:
+    owner = world.client("owner")
+    page = f"/w/{world.workspace_id}/setup"
+    r = owner.post(page + "/phase", data={"phase": "introduce"})
+    assert r.status_code == 200 and "Phase set to Introduce (initial implementation" in r.text
+    bad = _post(owner, page + "/org-units", "units.csv", "id,name,parent\nX1,One,NOWHERE\n")
+    assert bad.status_code == 422 and "Nothing imported" in bad.text
+    assert "units.csv: 1 row(s) refused, listed below" in bad.text
+    assert "file units.csv" not in bad.text
+    with loopback_dhis2.serve() as (base, _state):
+        r = owner.post(page + "/dhis2", data={"url": base, "token": "d2pat_wrong"})
+    assert r.status_code == 422 and "Something to fix" in r.text
+    assert "refused the credentials" in r.text
+    assert "Connected to" not in r.text  # a saved address is not a working connection

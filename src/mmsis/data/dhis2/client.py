@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from dhis2_client import DHIS2Client, DHIS2HTTPError
 from mmsis.data.dhis2 import formats
 from mmsis.data.dhis2.calendars import calendar_of, to_gregorian_months
 from mmsis.data.dhis2.periods import periods_between
-from mmsis.data.store import Store
+from mmsis.data.store import Refusal, Store
 from mmsis.errors import InputError, MmsisError
 
 
@@ -160,6 +161,17 @@ def expand_periods(periods: list[str]) -> list[str]:
     return out
 
 
+def refusals_text(refusals: Sequence[Refusal], limit: int = 5) -> str:
+    """Refused rows grouped by problem and value ("unknown data element NOPE (6 rows)"),
+    so a failed sync names what to fix instead of listing row objects."""
+    groups = Counter((r.column, r.reason, r.value) for r in refusals)
+    parts = [f"{reason} {value} ({n:,} {'row' if n == 1 else 'rows'})" if value is not None
+             else f"{column}: {reason} ({n:,} {'row' if n == 1 else 'rows'})"
+             for (column, reason, value), n in groups.most_common(limit)]
+    more = len(groups) - limit
+    return "; ".join(parts) + (f"; and {more:,} more problems" if more > 0 else "")
+
+
 def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list[str],
          org_unit: str | None = None, level: int | None = None,
          checkpoint: str | Path | None = None, chunk_periods: int = 12,
@@ -216,7 +228,8 @@ def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list
         r = store.import_data_values(df, file=f"{client.url}/api/analytics ({key})",
                                      aggregated=True)
         if not r.ok:
-            raise InputError(f"DHIS2 values refused: {r.refusals[:5]}", file=client.url)
+            raise InputError(f"DHIS2 values refused: {refusals_text(r.refusals)}",
+                             file=client.url)
         result.values += r.rows
         result.imported += r.imported
         result.updated += r.updated

@@ -377,7 +377,7 @@ async def _file_step(request: Request, db: Session, upload: UploadAccess, what: 
         n = await run_in_threadpool(fn, db, access, name, content, _data_dir(request))
     except onboarding.FileRefused as exc:
         db.rollback()
-        ctx = _setup_ctx(request, db, access, error=str(exc), refused=exc.refused)
+        ctx = _setup_ctx(request, db, access, error=exc.message, refused=exc.refused)
         return render(request, "setup.html", ctx, 422)
     db.commit()
     ctx = _setup_ctx(request, db, access, message=f"{n:,} {what} imported from {name}.")
@@ -412,8 +412,12 @@ def setup_phase(
         return render(request, "setup.html", _setup_ctx(request, db, access, error=exc.message),
                       422)
     db.commit()
+    from mmsis.framework import load_framework
+
+    names = {p.id: p.name for p in load_framework().phases}
+    label = names.get(phase, phase) if phase else "not set"
     return render(request, "setup.html",
-                  _setup_ctx(request, db, access, message=f"Phase set to {phase or 'not set'}."))
+                  _setup_ctx(request, db, access, message=f"Phase set to {label}."))
 
 
 @pages.post("/w/{workspace_id}/setup/dhis2")
