@@ -6,6 +6,7 @@ exception; a refused file writes nothing to the store. Examples are few and smal
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -161,5 +162,43 @@ def test_settings_yaml_readers_take_any_bytes(reader: str, tmp_path: Path) -> No
         f.write_bytes(data)
         with contextlib.suppress(MmsisError):
             load(f)  # type: ignore[operator]
+
+    check()
+
+
+_KEYS = ["id", "name", "level", "path", "parent", "population", "openingDate", "dataElement",
+         "period", "orgUnit", "value", "categoryOptionCombo", "attributeOptionCombo", "dataSet",
+         "organisationUnit", "aggregationType", "valueType", "name", "dx", "pe", "ou"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.sampled_from(
+        ["DiszpKrYNg8", "f7n9E0hX8qk", "202401", "1e308", "/ImspTQPwCqd", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(_KEYS), inner, max_size=4),
+    max_leaves=12)
+_DOCS = st.dictionaries(
+    st.sampled_from(["dataValues", "organisationUnits", "dataElements", "categoryOptionCombos",
+                     "completeDataSetRegistrations", "headers", "rows", "period", "orgUnit"]),
+    _JSON, min_size=1, max_size=3)
+
+
+def test_dhis2_json_of_any_shape(base_store: Path, tmp_path: Path) -> None:
+    """DHIS2 JSON documents with DHIS2's keys but any values and nesting."""
+
+    @FUZZ
+    @given(doc=_DOCS)
+    def check(doc: dict[str, Any]) -> None:
+        f = tmp_path / "doc.json"
+        f.write_text(json.dumps(doc))
+        path = tmp_path / "s.duckdb"
+        shutil.copyfile(base_store, path)
+        with Store(path) as s:
+            before = _counts(s)
+            try:
+                report = s.import_file(f)
+            except MmsisError:
+                assert _counts(s) == before
+            else:
+                if not report.ok:
+                    assert _counts(s) == before
 
     check()

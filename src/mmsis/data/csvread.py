@@ -71,7 +71,7 @@ def read_frame(path: str | Path, file: str, **kwargs: Any) -> pd.DataFrame:
     kwargs.setdefault("dtype", str)
     kwargs.setdefault("keep_default_na", False)
     try:
-        return pd.read_csv(path, **kwargs)
+        frame = pd.read_csv(path, **kwargs)
     except pd.errors.EmptyDataError as exc:
         raise InputError("the file is empty (no header row)", file=file) from exc
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
@@ -79,6 +79,12 @@ def read_frame(path: str | Path, file: str, **kwargs: Any) -> pd.DataFrame:
         if bad is not None:
             raise bad from exc
         raise InputError(f"not a readable CSV: {_first_line(exc)}", file=file) from exc
+    if "index_col" not in kwargs and not isinstance(frame.index, pd.RangeIndex):
+        # pandas takes the leading fields as an index when every row is longer than the header
+        raise InputError(f"the rows have more fields than the header's {len(frame.columns)} "
+                         "columns (a missing or extra separator?)", file=file, row=1)
+    frame.columns = [c.strip() if isinstance(c, str) else c for c in frame.columns]
+    return frame
 
 
 def read_user_frame(path: str | Path, encoding: str | None = None, **kwargs: Any) -> pd.DataFrame:

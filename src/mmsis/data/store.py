@@ -277,8 +277,8 @@ class Store:
                 df = formats.analytics_to_data_values(formats.read_analytics_json(doc, name), name)
                 return self.import_data_values(df, name, aggregated=True)
             if "completeDataSetRegistrations" in doc:
-                return self.import_reports(formats.read_registrations_json(doc), name)
-            tables = formats.read_metadata_json(doc)
+                return self.import_reports(formats.read_registrations_json(doc, name), name)
+            tables = formats.read_metadata_json(doc, name)
             if tables:
                 return self.import_metadata(tables, name)
             raise InputError("unrecognised JSON: expected dataValues, organisationUnits, "
@@ -322,7 +322,7 @@ class Store:
                 return "data_values"
             if "completeDataSetRegistrations" in doc:
                 return "reports"
-            return "metadata" if formats.read_metadata_json(doc) else "unknown"
+            return "metadata" if formats.read_metadata_json(doc, name) else "unknown"
         header = csvread.header(path, name or str(path))
         lower = {h.lower() for h in header}
         if formats.csv_column_map(header) is not None or (
@@ -1056,8 +1056,13 @@ def _prepare_org_units(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
         paths.append(path)
     d["path"] = paths
     level = pd.to_numeric(d["level"], errors="coerce")
+    bad_level = d["level"].notna() & ~(level.between(1, 99) & (level % 1 == 0))
+    for i in d.index[bad_level]:
+        refusals.append(Refusal(row=int(i) + 1, column="level",
+                                reason="not a whole number from 1 to 99",
+                                value=str(d.at[i, "level"])))
     from_path = d["path"].map(lambda p: str(p).strip("/").count("/") + 1)
-    d["level"] = level.fillna(from_path).astype("int64")
+    d["level"] = level.where(~bad_level).fillna(from_path).astype("int64")
     pop = pd.to_numeric(d["population"], errors="coerce")
     for i in d.index[pop.isna() & d["population"].notna()]:
         refusals.append(Refusal(row=int(i) + 1, column="population", reason="non-numeric value",
@@ -1091,9 +1096,13 @@ def _prepare_data_elements(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal
     d["aggregation_type"] = d["aggregation_type"].fillna("SUM").replace({"": "SUM"})
     refusals = [Refusal(row=int(i) + 1, column="aggregation_type",
                         reason="unknown aggregation type", value=str(v))
-                for i, v in d["aggregation_type"].items() if v not in AGGREGATION_TYPES]
+                for i, v in d["aggregation_type"].items()
+                if not isinstance(v, str) or v not in AGGREGATION_TYPES]
     refusals += [Refusal(row=int(i) + 1, column="id", reason="duplicate key within file",
                          value=str(v)) for i, v in d["id"][d["id"].duplicated()].items()]
+    missing = d["id"].isna() | (d["id"].astype("string").str.strip() == "")
+    refusals += [Refusal(row=int(i) + 1, column="id", reason="missing id")
+                 for i in d.index[missing.fillna(True)]]
     return d.astype("string").reset_index(drop=True), refusals
 
 

@@ -44,15 +44,38 @@ def csv_column_map(header: list[str]) -> dict[str, str] | None:
     return None
 
 
+def _objects(doc: dict[str, Any], key: str, file: str | None = None) -> list[dict[str, Any]]:
+    """The list of JSON objects under ``key`` ([] when absent); another shape is an InputError
+    naming the key and the entry (user files are not always what DHIS2 writes)."""
+    items = doc.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise InputError(f"'{key}' must be a list of objects", file=file, field=key)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InputError(f"entry {i + 1} of '{key}' is not an object", file=file,
+                             row=i + 1, field=key)
+    return items
+
+
+def _ref(value: Any) -> Any:
+    """The id of a reference written as an object ({"id": ...}) or as the id itself."""
+    return value.get("id") if isinstance(value, dict) else value
+
+
 def read_data_value_set_json(doc: dict[str, Any], file: str | None = None) -> pd.DataFrame:
     """dataValueSets JSON -> DataFrame (DV_COLUMNS); set-level period/orgUnit/aoc are defaults."""
-    values = doc.get("dataValues")
-    if not isinstance(values, list):
+    if not isinstance(doc.get("dataValues"), list):
         raise InputError("no 'dataValues' list in the JSON document", file=file, field="dataValues")
+    values = _objects(doc, "dataValues", file)
     df = pd.DataFrame.from_records(values) if values else pd.DataFrame(columns=DV_COLUMNS)
     for col, key in (("period", "period"), ("orgUnit", "orgUnit"),
                      ("attributeOptionCombo", "attributeOptionCombo")):
         default = doc.get(key)
+        if isinstance(default, (list, dict)):
+            raise InputError(f"the document's '{key}' must be a single value", file=file,
+                             field=key)
         if col not in df.columns:
             df[col] = default
         elif default is not None:
@@ -126,7 +149,11 @@ def read_analytics_json(doc: dict[str, Any], file: str | None = None) -> pd.Data
     rows = doc.get("rows")
     if not isinstance(headers, list) or not isinstance(rows, list):
         raise InputError("analytics JSON needs 'headers' and 'rows'", file=file)
-    names = [h.get("name") for h in headers]
+    names = [h.get("name") for h in _objects(doc, "headers", file)]
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != len(names):
+            raise InputError(f"row {i + 1} of 'rows' is not a list of {len(names)} values (one "
+                             "per header)", file=file, row=i + 1, field="rows")
     df = pd.DataFrame(rows, columns=names, dtype="string") if rows else pd.DataFrame(
         columns=names, dtype="string")
     return df
@@ -153,43 +180,53 @@ def analytics_to_data_values(df: pd.DataFrame, file: str | None = None) -> pd.Da
     return _normalise(out)
 
 
-def read_metadata_json(doc: dict[str, Any]) -> dict[str, pd.DataFrame]:
+def read_metadata_json(doc: dict[str, Any], file: str | None = None) -> dict[str, pd.DataFrame]:
     """DHIS2 metadata JSON -> tables 'org_units', 'data_elements', 'category_option_combos'."""
     out: dict[str, pd.DataFrame] = {}
-    ous = doc.get("organisationUnits")
+    ous = _objects(doc, "organisationUnits", file)
     if ous:
         recs = []
         for ou in ous:
-            parent = ou.get("parent") or {}
             path = ou.get("path")
+            path = None if path is None else str(path)
             level = ou.get("level")
             if level is None and path:
                 level = path.strip("/").count("/") + 1
             recs.append({"id": ou.get("id"), "name": ou.get("name") or ou.get("displayName"),
-                         "level": level, "parent_id": parent.get("id"), "path": path,
+                         "level": level, "parent_id": _ref(ou.get("parent")), "path": path,
                          "population": ou.get("population"),
                          "opening_date": ou.get("openingDate")})
         out["org_units"] = pd.DataFrame.from_records(recs)
-    des = doc.get("dataElements")
+    des = _objects(doc, "dataElements", file)
     if des:
         out["data_elements"] = pd.DataFrame.from_records([{
             "id": d.get("id"), "name": d.get("name") or d.get("displayName"),
             "short_name": d.get("shortName"), "value_type": d.get("valueType"),
             "aggregation_type": d.get("aggregationType"),
             "domain_type": d.get("domainType")} for d in des])
-    cocs = doc.get("categoryOptionCombos")
+    cocs = _objects(doc, "categoryOptionCombos", file)
+    for i, c in enumerate(cocs):
+        if not isinstance(c.get("id"), str) or not c["id"].strip():
+            raise InputError(f"category option combo {i + 1} has no id", file=file, row=i + 1,
+                             field="categoryOptionCombos")
     if cocs:
         out["category_option_combos"] = pd.DataFrame.from_records(
             [{"id": c.get("id"), "name": c.get("name") or c.get("displayName")} for c in cocs])
     return out
 
 
-def read_registrations_json(doc: dict[str, Any]) -> pd.DataFrame:
+def read_registrations_json(doc: dict[str, Any], file: str | None = None) -> pd.DataFrame:
     """completeDataSetRegistrations JSON -> the reports table (one received report per row)."""
-    regs = doc.get("completeDataSetRegistrations") or []
+    regs = _objects(doc, "completeDataSetRegistrations", file)
     df = pd.DataFrame.from_records(regs) if regs else pd.DataFrame(
         columns=["dataSet", "period", "organisationUnit"])
     ou_col = "organisationUnit" if "organisationUnit" in df.columns else "orgUnit"
+    missing = [c for c in ("dataSet", "period", ou_col) if c not in df.columns]
+    if missing:
+        raise InputError(f"registrations need dataSet, period and organisationUnit; missing "
+                         f"{', '.join(missing)}", file=file, field="completeDataSetRegistrations")
+    for col in ("dataSet", "period", ou_col):
+        df[col] = df[col].map(_ref)
     return pd.DataFrame({
         "dataSet": df["dataSet"].astype("string"), "period": df["period"].astype("string"),
         "orgUnit": df[ou_col].astype("string"), "expected": "1", "received": "1",
