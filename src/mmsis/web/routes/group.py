@@ -210,11 +210,18 @@ def decisions_post(body: Adaptation, access: Access = Depends(editor), db: Sessi
 
 
 def _actions_ctx(db: Session, access: Access, **extra: Any) -> dict[str, Any]:
+    from mmsis.framework import load_framework
+    from mmsis.present.labels import label
+    from mmsis.web.gantt import PHASES, roadmap_chart
+
     krs = _key_results()
-    return {**_nav(access, "actions"), "actions": gw.actions(db, access.workspace.id),
+    tracked = gw.actions(db, access.workspace.id)
+    names = _words(STATUS_NAMES)
+    road = roadmap_chart(tracked, {k.id: k.phase for k in load_framework().key_results},
+                         {p: label(p, "phase") for p in PHASES}, dict(krs), names)
+    return {**_nav(access, "actions"), "actions": tracked, "roadmap": road,
             "key_results": krs, "titles": dict(krs), "statuses": ACTION_STATUSES,
-            "status_names": _words(STATUS_NAMES),
-            "form": {}, "error": "", **extra}
+            "status_names": names, "form": {}, "error": "", **extra}
 
 
 @pages.get("/w/{workspace_id}/actions")
