@@ -123,6 +123,7 @@ def run_report(ctx: JobContext) -> dict[str, Any]:
     db = _session(ctx)
     try:
         access = job_access(db, ctx, "viewer")
+        scope = access.scope_path  # the subtree the file shows: who may download it (setup.py)
         from mmsis.i18n import language
 
         with language(ctx.params.get("lang")):  # the language of the page that asked for it
@@ -140,7 +141,8 @@ def run_report(ctx: JobContext) -> dict[str, Any]:
     tmp = out.with_suffix(".part")
     tmp.write_bytes(data)
     os.replace(tmp, out)
-    return {"filename": name, "size": len(data), "download": f"/api/jobs/{ctx.job_id}/download"}
+    return {"filename": name, "size": len(data), "download": f"/api/jobs/{ctx.job_id}/download",
+            "scope": scope}
 
 
 REPORT_FORMATS = {"zip": "application/zip",

@@ -76,6 +76,23 @@ def _job_for(db: Session, auth: Auth, job_id: int) -> Job:
     return job
 
 
+def _may_download(db: Session, auth: Auth, job: Job) -> bool:
+    """A report job's file shows the subtree it was built for (its submitter's scope when it
+    ran): the submitter, or a member whose own scope holds that subtree, may download it; a
+    district-limited member never gets a national file another member asked for."""
+    from mmsis.web import scope as scopes
+    from mmsis.web.deps import _access
+
+    reader = _access(job.workspace_id, auth, db, "viewer")
+    if job.created_by == auth.user.id or reader.scope_path is None:
+        return True
+    result = json.loads(job.result_json or "{}")
+    built_for = result.get("scope") if isinstance(result, dict) else None
+    # a file built before the scope was recorded, or for the whole country: national only
+    return isinstance(built_for, str) and bool(built_for) and scopes.contains(
+        reader.scope_path, built_for)
+
+
 def refused_response(exc: onboarding.FileRefused) -> JSONResponse:
     """422 with every refused row (row, column, message), nothing imported."""
     return JSONResponse(
@@ -105,7 +122,8 @@ def job_download(
     job = _job_for(db, auth, job_id)
     fmt = report_format(json.loads(job.params_json or "{}")) if job.kind == "report" else "zip"
     path = report_file(_data_dir(request), job.id, fmt)
-    if job.kind != "report" or job.status != "done" or not path.exists():
+    if (job.kind != "report" or job.status != "done" or not path.exists()
+            or not _may_download(db, auth, job)):
         raise NotFound("this job has no file to download")
     name = "deck" if fmt == "pptx" else "report"
     return FileResponse(path, media_type=REPORT_FORMATS[fmt],
@@ -491,7 +509,9 @@ async def setup_concepts(request: Request, access: Access = Depends(owner), db: 
     try:
         for name in ("district", "region"):
             raw = text(f"level_{name}")
-            if raw and not raw.isdigit():
+            # ASCII digits only ('²'.isdigit() is True) and few of them (int() of 4,300 digits
+            # raises): a level is a small whole number
+            if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
                 raise InputError(f"the {name} level is a whole number (1 = the top of the "
                                  f"hierarchy), not {raw!r}", field=f"level_{name}")
             levels[name] = int(raw) if raw else None

@@ -1,0 +1,96 @@
+"""Issue #12 rules tried on the routes that landed with group work, the concept mapping and
+report jobs: a district-limited member cannot fetch a national report file another member's job
+built, the setup page's level fields never answer 500, and group-work text fields are bounded."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import World, login
+from tests.web.test_workspace_report import VALUES, _share_row, _upload
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_in_the_request():  # type: ignore[no-untyped-def]
+    from mmsis.web import jobs
+
+    jobs.huey.immediate = True
+    yield
+
+
+def _client(world: World, who: str) -> TestClient:
+    """A logged-in client that answers a server error as a 500 (not as an exception)."""
+    return login(TestClient(world.app, raise_server_exceptions=False),  # type: ignore[arg-type]
+                 world.emails[who])
+
+
+def _key_result() -> str:
+    from mmsis.framework import load_framework
+
+    return load_framework().key_results[0].id
+
+
+def test_a_district_member_cannot_download_a_national_report_job(world: World) -> None:
+    wid = world.workspace_id
+    _upload(world.client("editor"), world, "dhis2", "values.csv", VALUES)
+    national = world.client("editor")
+    report_job = national.post(f"/api/workspaces/{wid}/report-jobs").json()["job"]
+    deck_job = national.post(f"/api/workspaces/{wid}/deck-jobs").json()["job"]
+    z = zipfile.ZipFile(io.BytesIO(national.get(f"/api/jobs/{report_job}/download").content))
+    assert _share_row(z.read("report.html").decode()) == ["0.5", "45", "90"]  # the country's
+    district = world.client("district")
+    for job in (report_job, deck_job):
+        assert district.get(f"/api/jobs/{job}").status_code == 200  # its status is no secret
+        r = district.get(f"/api/jobs/{job}/download")
+        assert r.status_code == 404, (job, r.status_code)
+    # the district member's own job is theirs to download, and a national member may read it
+    own = district.post(f"/api/workspaces/{wid}/report-jobs").json()["job"]
+    for c in (district, national):
+        r = c.get(f"/api/jobs/{own}/download")
+        assert r.status_code == 200
+        html = zipfile.ZipFile(io.BytesIO(r.content)).read("report.html").decode()
+        assert _share_row(html) == ["0.4", "12", "30"]  # D1's subtree
+
+
+@pytest.mark.parametrize("level", ["²", "٣", "9" * 5000, "-1", "1.5", "1e3"])
+def test_setup_concept_levels_are_refused_not_500(world: World, level: str) -> None:
+    c = _client(world, "owner")
+    r = c.post(f"/w/{world.workspace_id}/setup/concepts", data={"level_district": level})
+    assert r.status_code == 422, (level, r.status_code)
+    assert "district level" in r.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("actions", {"action": "a", "owner": "o" * 5000}, "owner"),
+        ("decisions", {"date": "2026-01-01", "what": "w", "decided_by": ["x"] * 1000},
+         "decided_by"),
+        ("decisions", {"date": "2026-01-01", "what": "w", "decided_by": ["x" * 5000]},
+         "decided_by"),
+        ("decisions", {"date": "2026-01-01", "what": "w", "strategy": "s" * 5000}, "strategy"),
+        ("decisions", {"date": "2026-01-01", "what": "w", "key_result": "k" * 5000},
+         "key_result"),
+    ],
+)
+def test_over_long_group_work_fields_are_refused_naming_the_field(
+    world: World, path: str, body: dict[str, object], field: str
+) -> None:
+    c = _client(world, "editor")
+    if path == "actions":
+        body = {"key_result": _key_result(), **body}
+    r = c.post(f"/api/workspaces/{world.workspace_id}/{path}", json=body)
+    assert r.status_code == 422, (field, r.status_code)
+    assert field in r.text
+    assert c.get(f"/api/workspaces/{world.workspace_id}/{path}").json() == []
+
+
+def test_over_long_action_owner_on_the_page_keeps_the_form(world: World) -> None:
+    c = _client(world, "editor")
+    r = c.post(f"/w/{world.workspace_id}/actions",
+               data={"key_result": _key_result(), "action": "a", "owner": "o" * 5000})
+    assert r.status_code == 422 and "owner" in r.text
+    assert c.get(f"/api/workspaces/{world.workspace_id}/actions").json() == []
