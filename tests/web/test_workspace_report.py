@@ -110,21 +110,29 @@ def test_empty_workspace_report_for_a_viewer_and_none_for_an_outsider(world: Wor
     assert r.status_code in (403, 404) and "report.html" not in r.text
 
 
-def test_example_seeded_workspace_keeps_the_example_report(world: World) -> None:
-    from mmsis.datasets._country import ExampleCountry
+def test_example_seeded_workspace_reports_its_own_data_with_the_notice(world: World) -> None:
+    """A workspace seeded from the example country is built from its own data like any other
+    (later uploads, waves and scenario edits count), and keeps the synthetic-data notice."""
+    from mmsis.datasets import ExampleCountry
     from mmsis.web import analytics
     from mmsis.web import db as dbm
     from mmsis.web.deps import Access
     from mmsis.web.models import Workspace
     from mmsis.web.report_inputs import report_country
 
+    c = world.client("editor")
+    _upload(c, world, "dhis2", "values.csv", VALUES)
     with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
         ws = db.get(Workspace, world.workspace_id)
         access = Access(None, None, ws, "owner", None)  # type: ignore[arg-type]
-        assert not isinstance(report_country(db, access), ExampleCountry)
+        assert "status" not in report_country(db, access).country
         analytics.save_result(db, ws.id, "source", {"example_country_seed": 2024})
         country = report_country(db, access)
-        assert isinstance(country, ExampleCountry) and country.seed == 2024
+        assert not isinstance(country, ExampleCountry)
+        assert str(country.country.get("status", "")).startswith("synthetic")
+    html = _report_html(c, f"/w/{world.workspace_id}/report/download")
+    assert "is a synthetic example country" in html
+    assert _share_row(html) == ["0.5", "45", "90"]  # the workspace's own values
 
 
 def test_district_start_months_come_from_the_saved_scenario() -> None:

@@ -287,7 +287,8 @@ def build_report(out_dir: Path, country: CountryProgramme | None = None,
     subtitle = _("%(programme)s - for the MMS Technical Advisory Group") % {
         "programme": prog.name or prog.country}
     notice = (f"{country.country['name']} is a synthetic example country: numbers illustrate "
-              "the method, not any real programme." if is_synthetic(country) else None)
+              "the method, not any real programme." if is_synthetic(country)
+              or str(country.country.get("status", "")).startswith("synthetic") else None)
     html = render_html(sections, title=title, subtitle=subtitle, plan_file=plan_file,
                        notice=notice)
     html_path = out_dir / "report.html"

@@ -1,9 +1,9 @@
 """What the workspace report is built from: the workspace's own data, read from its database.
 
-A workspace seeded from the bundled example country rebuilds that country (same report as
-`mmsis report`); any other workspace gives a `mmsis.data.programme.CountryProgramme` made of its
-org units, DHIS2 values (its programme store), a survey wave and saved scenario, limited to the
-user's subtree.
+Every workspace gives a `mmsis.data.programme.CountryProgramme` made of its org units, DHIS2
+values (its programme store), a survey wave and saved scenario, limited to the user's subtree;
+one seeded from the bundled example country is marked synthetic (the report's notice) and,
+untouched, gives the numbers of `mmsis report`.
 """
 
 from __future__ import annotations
@@ -30,14 +30,16 @@ if TYPE_CHECKING:
 def report_country(db: Session, access: Access, wave: str | None = None,
                    stack: contextlib.ExitStack[Any] | None = None
                    ) -> CountryProgramme:
-    """The example country for a workspace seeded from it, else the workspace's programme
-    (survey `wave`, default the latest; with `stack`, the store itself, see workspace_inputs)."""
+    """The workspace's programme (survey `wave`, default the latest; with `stack`, the store
+    itself, see workspace_inputs); a workspace seeded from the example country is marked
+    synthetic (the report keeps its notice) but is built from its own data like any other."""
+    inputs = workspace_inputs(db, access, wave, stack)
     found = analytics.load_result(db, access.workspace.id, "source")
-    if found and "example_country_seed" in found[0]:
-        from mmsis.datasets import example_country
-
-        return example_country(int(found[0]["example_country_seed"]))
-    return workspace_inputs(db, access, wave, stack)
+    if found and "example_country_seed" in found[0]:  # its own data, the notice kept
+        inputs.country["status"] = ("synthetic (assumption): the example country "
+                                    f"(seed {int(found[0]['example_country_seed'])}) seeded "
+                                    "by mmsis demo, with this workspace's own changes")
+    return inputs
 
 
 def workspace_inputs(db: Session, access: Access, wave: str | None = None,

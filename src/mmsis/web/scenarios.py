@@ -195,7 +195,7 @@ def report_zip(db: Session, access: Access, wave: str | None = None) -> tuple[by
 
     The data are the workspace's own (org units, DHIS2 values, survey upload, saved scenario,
     within the user's subtree; see mmsis.web.report_inputs); sections it has no data for say
-    so in the report. A workspace seeded from the example country gives the example report.
+    so in the report. A workspace seeded from the example country keeps the synthetic notice.
     `wave` is the survey wave (default: the latest), as on the dashboard.
     """
     import contextlib
