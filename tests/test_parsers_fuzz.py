@@ -202,3 +202,28 @@ def test_dhis2_json_of_any_shape(base_store: Path, tmp_path: Path) -> None:
                     assert _counts(s) == before
 
     check()
+
+
+_FIELD_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.sampled_from(
+        ["uuid:1", "2024-01-01", "4", "1e400", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["__id", "_uuid", "__system", "submissionDate", "aim_1", "tabs_taken",
+                         "grp", "meta", "instanceID", "_submission_time"]), inner, max_size=4),
+    max_leaves=12)
+
+
+def test_field_json_of_any_shape(tmp_path: Path) -> None:
+    """ODK/Kobo JSON with their keys but any values and nesting."""
+    from mmsis.data.field import read_export
+
+    @FUZZ
+    @given(doc=st.dictionaries(st.sampled_from(["value", "results"]), _FIELD_JSON,
+                               min_size=1, max_size=2) | st.lists(_FIELD_JSON, max_size=3))
+    def check(doc: Any) -> None:
+        f = tmp_path / "subs.json"
+        f.write_text(json.dumps(doc))
+        with contextlib.suppress(MmsisError):
+            read_export(f, "form")
+
+    check()

@@ -377,7 +377,8 @@ def read_json(data: Any, form_id: str, source: str = "api") -> Submissions:
     elif isinstance(data, Mapping) and isinstance(data.get("results"), list):
         records, kind = data["results"], "kobo"
     elif isinstance(data, list):
-        records, kind = data, "kobo" if data and "_uuid" in data[0] else "odk"
+        records = data
+        kind = "kobo" if data and isinstance(data[0], Mapping) and "_uuid" in data[0] else "odk"
     else:
         raise InputError("expected ODK Central OData ({'value': [...]}) or Kobo API JSON "
                          "({'results': [...]})", file=source)
