@@ -2,8 +2,8 @@
 
 Each action is a bar from its start to its due date (a diamond at the due date when it has no
 start), on a month axis shared by every phase so the phases line up; today is a vertical line.
-Status is written in words beside the bar and overdue bars are hatched, so nothing is told by
-colour alone. Actions without dates are listed under their phase's chart.
+Status is written in words in the caption and overdue bars are red with a dashed outline, so
+nothing is told by colour alone. Actions without dates are listed under their phase's chart.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def roadmap_chart(actions: Sequence[Any], phase_of: Mapping[str, str],
     while m <= hi:
         months.append(m)
         m = _next_month(m)
-    x0, x1 = float(LABEL_W), float(width - 12)
+    x0, x1 = float(LABEL_W), float(width - 32)  # room for the last month's label
     span = max((hi - lo).days, 1)
 
     def sx(d: dt.date) -> float:
