@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from tests.browser.conftest import shot
 from tests.browser.test_narrow_and_accessible import _axe, _login, fetch_axe
 
