@@ -90,6 +90,8 @@ def test_mapping_through_the_api_is_validated_and_shown(world: World) -> None:
     assert before["levels"]["district"] == 4 and before["depth"] == 5
     bad = admin.put(url, json={"elements": {"anc1": "NoSuchUid01"}})
     assert bad.status_code == 422 and "NoSuchUid01" in bad.text
+    typo = admin.put(url, json={"concepts": {"anc1": ANC}})  # not dropped: refused, named
+    assert typo.status_code == 422 and "unknown key(s) concepts" in typo.text
     deep = admin.put(url, json={"levels": {"district": 6}})
     assert deep.status_code == 422 and "levels 1 to 5" in deep.text
     ok = admin.put(url, json=MAPPING)
@@ -99,6 +101,7 @@ def test_mapping_through_the_api_is_validated_and_shown(world: World) -> None:
     assert got["elements"]["anc1"]["data_element"] == ANC
     assert got["elements"]["mms_stock_on_hand"]["aggregation_type"] == "LAST"
     assert admin.get(url).json() == got
+    assert admin.put(url, json=got).json() == got  # a GET edited and PUT back
     page = admin.get(f"/w/{wid}/setup")
     assert page.status_code == 200 and "Data elements and levels" in page.text
     assert f'value="{ANC}" selected' in page.text

@@ -243,10 +243,13 @@ def test_the_setup_page_answers_in_labels_and_says_what_was_not_saved(world: Wor
     assert r.status_code == 200 and "Phase set to Introduce (initial implementation" in r.text
     bad = _post(owner, page + "/org-units", "units.csv", "id,name,parent\nX1,One,NOWHERE\n")
     assert bad.status_code == 422 and "Nothing imported" in bad.text
-    assert "units.csv: 1 row(s) refused, listed below" in bad.text
+    assert "units.csv: 1 row(s) refused" in bad.text
     assert "file units.csv" not in bad.text
     with loopback_dhis2.serve() as (base, _state):
         r = owner.post(page + "/dhis2", data={"url": base, "token": "d2pat_wrong"})
     assert r.status_code == 422 and "Something to fix" in r.text
     assert "refused the credentials" in r.text
     assert "Connected to" not in r.text  # a saved address is not a working connection
+    api = _post(owner, f"/api/workspaces/{world.workspace_id}/org-units", "units.csv",
+                "id,name,parent\nX1,One,NOWHERE\n")
+    assert api.status_code == 422 and api.json()["detail"] == "units.csv: 1 row(s) refused"

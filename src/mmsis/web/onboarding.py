@@ -345,7 +345,7 @@ def import_org_units(
         if des:
             tables.update(formats.read_metadata_json({"dataElements": des}))
         if bad.items:
-            raise FileRefused(f"{filename}: {len(bad.items):,} row(s) refused, listed below",
+            raise FileRefused(f"{filename}: {len(bad.items):,} row(s) refused",
                               bad.items, filename)
         if len(plan):
             tables["org_units"] = plan
@@ -353,7 +353,7 @@ def import_org_units(
             report = store.import_metadata(tables, file=filename)
             if not report.ok:
                 raise FileRefused(
-                    f"{filename}: {len(report.refusals):,} row(s) refused, listed below",
+                    f"{filename}: {len(report.refusals):,} row(s) refused",
                     [_store_refusal(r) for r in report.refusals],
                     filename,
                 )
@@ -391,7 +391,7 @@ def import_populations(
     with writable_store(path) as store:
         report = store.import_populations(df, file=filename)
     if not report.ok:
-        raise FileRefused(f"{filename}: {len(report.refusals):,} row(s) refused, listed below",
+        raise FileRefused(f"{filename}: {len(report.refusals):,} row(s) refused",
                           [_store_refusal(r) for r in report.refusals], filename)
     services.audit(db, access, "import", "populations", ws.id, filename=filename,
                    rows=len(df))

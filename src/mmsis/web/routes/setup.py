@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -96,7 +96,7 @@ def _may_download(db: Session, auth: Auth, job: Job) -> bool:
 def refused_response(exc: onboarding.FileRefused) -> JSONResponse:
     """422 with every refused row (row, column, message), nothing imported."""
     return JSONResponse(
-        {"type": "about:blank", "title": "Upload refused", "status": 422, "detail": str(exc),
+        {"type": "about:blank", "title": "Upload refused", "status": 422, "detail": exc.message,
          "imported": 0, "refused": exc.refused},
         status_code=422,
         media_type="application/problem+json",
@@ -285,11 +285,25 @@ def post_sync(body: SyncIn, access: Access = Depends(owner),
 class ConceptsIn(BaseModel):
     """A concept mapping in its file form (mmsis.data.concepts.from_document): elements
     (concept: UID, or {data_element, aggregation_type}), levels {district, region} and the
-    reporting data set."""
+    reporting data set. An unknown key is refused, not dropped: a misspelt "elements" would
+    otherwise save an empty mapping over the team's. The read-only keys of the GET answer
+    (saved, catalogue, depth) are dropped, so a GET can be edited and PUT back."""
 
     elements: dict[str, str | dict[str, str]] = Field(default_factory=dict, max_length=100)
     levels: dict[str, int | None] = Field(default_factory=dict, max_length=10)
     reporting_data_set: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        """Refuse keys that are neither fields nor read-only keys of the GET answer."""
+        if not isinstance(data, dict):
+            return data
+        unknown = sorted(set(data) - set(cls.model_fields) - {"saved", "catalogue", "depth"})
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(map(str, unknown))}: expected "
+                             "elements, levels, reporting_data_set")
+        return {k: v for k, v in data.items() if k in cls.model_fields}
 
 
 def _save_concepts(db: Session, access: Access, doc: dict[str, Any]) -> dict[str, Any]:
