@@ -94,3 +94,50 @@ def test_over_long_action_owner_on_the_page_keeps_the_form(world: World) -> None
                data={"key_result": _key_result(), "action": "a", "owner": "o" * 5000})
     assert r.status_code == 422 and "owner" in r.text
     assert c.get(f"/api/workspaces/{world.workspace_id}/actions").json() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("regimen.tablets_per_pregnancy", "1e12"),  # the need model allocated 41 GiB: 500
+        ("impact.thresholds.gdp_per_capita", "1e308"),  # the page formatted infinity: 500
+        ("rollout.ramp_months", "1e15"),
+    ],
+)
+def test_scenario_form_refuses_values_beyond_meaning(world: World, field: str,
+                                                     value: str) -> None:
+    import yaml
+    from tests.web.test_workspace_report import SCENARIO
+
+    wid = world.workspace_id
+    c = _client(world, "editor")
+    assert c.put(f"/api/workspaces/{wid}/scenario",
+                 json={"scenario": yaml.safe_dump(SCENARIO)}).status_code == 200
+    r = c.post(f"/w/{wid}/scenario/form", data={field: value}, follow_redirects=False)
+    assert r.status_code == 422, (field, r.status_code)
+    assert c.get(f"/w/{wid}/scenario").status_code == 200
+    assert c.get(f"/api/workspaces/{wid}/scenario").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("part", "key", "value"),
+    [
+        ("regimen", "tablets_per_pregnancy", 10**12),
+        ("ifa", "dispensing_months", 10**12),
+        ("impact", "thresholds", {"gdp_per_capita": 1e308}),
+    ],
+)
+def test_scenario_yaml_refuses_values_beyond_meaning(world: World, part: str, key: str,
+                                                     value: object) -> None:
+    import copy
+
+    import yaml
+    from tests.web.test_workspace_report import SCENARIO
+
+    wid = world.workspace_id
+    c = _client(world, "editor")
+    scenario = copy.deepcopy(SCENARIO)
+    scenario.setdefault(part, {})[key] = value  # type: ignore[index]
+    r = c.put(f"/api/workspaces/{wid}/scenario", json={"scenario": yaml.safe_dump(scenario)})
+    assert r.status_code == 422 and key in r.text, (key, r.status_code, r.text[:200])
+    assert c.get(f"/api/workspaces/{wid}/scenario").status_code == 404  # nothing saved

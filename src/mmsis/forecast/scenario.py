@@ -56,6 +56,15 @@ def _month(v: Any) -> str:
     return month_label(month_index(v))
 
 
+MAX_MONTHS = 240
+"""Month counts (ramp, shelf life, stock levels) at most the longest horizon (240 months)."""
+MAX_TABLETS_PER_PREGNANCY = 600
+"""Assumption: two tablets a day through a 42-week pregnancy is 588; more is not a regimen (and
+the need model looks back that many dispensing months)."""
+MAX_DISPENSING_MONTHS = 12
+"""Assumption: tablets are dispensed within a pregnancy and its first months after (<= 12)."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -108,7 +117,7 @@ class RolloutEntry(_Model):
 
     district: str
     start: str
-    ramp_months: int | None = Field(default=None, ge=1)
+    ramp_months: int | None = Field(default=None, ge=1, le=MAX_MONTHS)
     uptake: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("start", mode="before")
@@ -126,7 +135,7 @@ class Rollout(_Model):
     """Roll-out plan: national start or one entry per switching district, and the uptake ramp."""
 
     start: str | None = None
-    ramp_months: int = Field(ge=1)
+    ramp_months: int = Field(ge=1, le=MAX_MONTHS)
     uptake: float = Field(ge=0, le=1)
     districts: list[RolloutEntry] = Field(default_factory=list)
 
@@ -157,7 +166,7 @@ class Regimen(_Model):
     or its survey distribution `adherence_shares`), the share dispensed to her (drives supply
     and cost) and wastage."""
 
-    tablets_per_pregnancy: int = Field(gt=0)
+    tablets_per_pregnancy: int = Field(gt=0, le=MAX_TABLETS_PER_PREGNANCY)
     adherence: float = Field(gt=0, le=1)
     adherence_shares: AdherenceShares | None = None
     dispensed_share: float = Field(gt=0, le=1)
@@ -167,16 +176,16 @@ class Regimen(_Model):
 class ProductInputs(_Model):
     """Pack, price per tablet, shelf life and dispensing pattern of one product."""
 
-    pack_size: int = Field(gt=0)
-    price_per_tablet: float = Field(ge=0)
-    shelf_life_months: int = Field(gt=0)
-    dispensing_months: int | None = Field(default=None, ge=1)
+    pack_size: int = Field(gt=0, le=textio.MAX_DATA_VALUE)
+    price_per_tablet: float = Field(ge=0, le=textio.MAX_DATA_VALUE)
+    shelf_life_months: int = Field(gt=0, le=MAX_MONTHS)
+    dispensing_months: int | None = Field(default=None, ge=1, le=MAX_DISPENSING_MONTHS)
 
 
 class Batch(_Model):
     """Opening stock: a quantity of tablets and the month from which it can no longer be used."""
 
-    tablets: float = Field(ge=0)
+    tablets: float = Field(ge=0, le=textio.MAX_DATA_VALUE)
     expires: str | None = None
 
     @field_validator("expires", mode="before")
@@ -203,8 +212,8 @@ class Inventory(_Model):
     """Max-min inventory policy and lead time."""
 
     level: Literal["national", "district"]
-    min_months: float = Field(ge=0)
-    max_months: float = Field(gt=0)
+    min_months: float = Field(ge=0, le=MAX_MONTHS)
+    max_months: float = Field(gt=0, le=MAX_MONTHS)
     lead_time_months: int = Field(ge=0, le=36)
     review_period_months: Literal[1, 3]
     opening_stock: OpeningStock = Field(default_factory=OpeningStock)
@@ -215,7 +224,7 @@ class ProgrammeCost(_Model):
 
     phase: str = ""
     category: str
-    amount: float = Field(ge=0)
+    amount: float = Field(ge=0, le=textio.MAX_DATA_VALUE)
     year: int | None = None
     start: str | None = None
     end: str | None = None
@@ -251,16 +260,16 @@ class Daly(_Model):
     life_expectancy_at_birth: float = Field(gt=0, le=120)
     discount_rate: float = Field(ge=0, lt=0.5)
     include_stillbirths: bool
-    yld_per_lbw_birth: float = Field(ge=0)
+    yld_per_lbw_birth: float = Field(ge=0, le=120)
 
 
 class Thresholds(_Model):
     """Cost-effectiveness thresholds marked on the acceptability curve (scenario currency)."""
 
-    gdp_per_capita: float | None = Field(default=None, gt=0)
-    opportunity_cost: float | None = Field(default=None, gt=0)
+    gdp_per_capita: float | None = Field(default=None, gt=0, le=textio.MAX_DATA_VALUE)
+    opportunity_cost: float | None = Field(default=None, gt=0, le=textio.MAX_DATA_VALUE)
     opportunity_cost_source: str | None = None
-    wtp_max: float | None = Field(default=None, gt=0)
+    wtp_max: float | None = Field(default=None, gt=0, le=textio.MAX_DATA_VALUE)
 
 
 class CurrencyConversion(_Model):
@@ -287,7 +296,7 @@ class ImpactInputs(_Model):
     neonatal_pathway: Literal["birth_outcomes", "direct"]
     subgroups: Subgroups
     daly: Daly
-    value_per_daly: float | None = Field(default=None, ge=0)
+    value_per_daly: float | None = Field(default=None, ge=0, le=textio.MAX_DATA_VALUE)
     effects: dict[str, str] = Field(default_factory=dict)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     currency_conversion: CurrencyConversion = Field(default_factory=CurrencyConversion)
