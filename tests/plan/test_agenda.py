@@ -10,6 +10,7 @@ from mmsis.design.survey import survey_sample_size
 from mmsis.errors import InputError
 from mmsis.framework.loader import load_framework
 from mmsis.plan.agenda import CRITERIA, agenda_defaults, build_agenda
+from mmsis.plan.decisions import StrategySpec
 from mmsis.plan.scorecard import assess
 from mmsis.plan.strategies import cfir_eric_map, suggest_strategies
 from mmsis.plan.workspace import Barrier, Measurement, Programme, QuestionRating, StrategyChoice
@@ -117,6 +118,12 @@ def test_suggestions_carry_team_decisions(fw) -> None:  # type: ignore[no-untype
     row = df[df["strategy"] == "access_new_funding"].iloc[0]
     assert row["decision"] == "accepted" and row["team_note"] == "donor window"
     assert set(df[df["strategy"] != "access_new_funding"]["decision"]) == {"suggested"}
+    assert row["spec_actor"] == "" and row["spec_missing"].count(",") == 6  # none specified
+    prog.strategies[0].spec = StrategySpec(actor="district pharmacist", action="apply to the "
+                                           "donor window", dose="once", outcome="adoption")
+    row = suggest_strategies(prog, fw).set_index("strategy").loc["access_new_funding"]
+    assert row["spec_actor"] == "district pharmacist" and row["spec_dose"] == "once"
+    assert row["spec_missing"] == "target, temporality, justification"
     prog.barriers.append(Barrier(cfir="vibes"))
     with pytest.raises(InputError) as exc:
         suggest_strategies(prog, fw)

@@ -140,8 +140,13 @@ def agenda_cmd(
         Column("sample_size", "sample size"), Column("partner", "partner")]),
         title=f"IR agenda: {agenda.programme} (top {top} of {agenda.n_candidates})")
     if len(strategies):
-        print_table(strategies[["construct", "strategy_name", "decision"]],
-                    title="ERIC strategies for flagged CFIR barriers")
+        shown = strategies[["construct", "strategy_name", "decision"]].copy()
+        shown["specification"] = [
+            "" if d != "accepted" else "complete" if not miss else f"missing: {miss}"
+            for d, miss in zip(strategies["decision"], strategies["spec_missing"], strict=True)]
+        print_table(shown, title="ERIC strategies for flagged CFIR barriers (an accepted one "
+                    "specified: actor, action, target, temporality, dose, outcome, "
+                    "justification)")
 
 
 @app.command("prioritise")

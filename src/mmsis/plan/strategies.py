@@ -2,7 +2,9 @@
 
 The mapping lives in plan/data/cfir_eric.yaml (simplified after the CFIR-ERIC Matching Tool,
 Waltz et al. 2019; status: assumption). Suggestions are shown with the team's decision
-(suggested, accepted or rejected) recorded in the plan file.
+(suggested, accepted or rejected) recorded in the plan file, and an accepted strategy with its
+specification (Proctor et al. 2013: actor, action, target, temporality, dose, outcome,
+justification) and the dimensions still blank.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ import yaml
 
 from mmsis.errors import InputError
 from mmsis.framework.framework import Framework
+from mmsis.plan.decisions import StrategySpec
 from mmsis.plan.workspace import Programme
+
+SPEC_DIMENSIONS = tuple(StrategySpec.model_fields)
+"""Proctor et al. 2013's seven dimensions of a specified strategy."""
 
 
 @functools.cache
@@ -46,7 +52,12 @@ def suggest_strategies(programme: Programme, fw: Framework) -> pd.DataFrame:
                 "region": b.region, "strategy": sid, "strategy_name": s.name,
                 "cluster": s.cluster, "definition": s.definition,
                 "decision": d.decision if d else "suggested", "team_note": d.note if d else "",
+                **{f"spec_{k}": getattr(d.spec, k) if d and d.spec else ""
+                   for k in SPEC_DIMENSIONS},
+                "spec_missing": ", ".join(d.spec.missing() if d.spec else SPEC_DIMENSIONS)
+                if d and d.decision == "accepted" else "",
             })
     cols = ["cfir", "construct", "barrier", "region", "strategy", "strategy_name", "cluster",
-            "definition", "decision", "team_note"]
+            "definition", "decision", "team_note", *(f"spec_{k}" for k in SPEC_DIMENSIONS),
+            "spec_missing"]
     return pd.DataFrame(rows, columns=cols)
