@@ -181,6 +181,11 @@ class Store:
         """Close the database connection."""
         self.con.close()
 
+    def cursor(self) -> Store:
+        """A store on a new cursor of this one's database (it sees the last committed snapshot
+        and has its own transaction: one per request or writer); close it when done."""
+        return Store(self.path, connection=self.con.cursor())
+
     # ------------------------------------------------------------------ reading
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Run SQL against the store and return a DataFrame."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from mmsis.data import queries
 from mmsis.data.store import Store
 from mmsis.errors import InputError
 
@@ -88,8 +89,7 @@ def store_panel(
     panel["value"] = panel["value"].fillna(0.0).where(panel["facilities_reporting"] > 0)
     panel["completeness"] = panel["facilities_reporting"] / panel["facilities_expected"]
     panel["population_completeness"] = panel["pop_received"] / panel["pop_expected"]
-    dist = store.query("SELECT id, name, population FROM org_units WHERE level = ?",
-                       [level]).set_index("id")
+    dist = queries.units_at_level(store, level).set_index("id")
     panel["district_name"] = panel["district_id"].map(dist["name"])
     panel["population"] = panel["district_id"].map(dist["population"]).astype(float)
     if crude_birth_rate is not None:

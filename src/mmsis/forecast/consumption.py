@@ -63,6 +63,7 @@ def history_from_routine(store: Store, level: int | None = None) -> pd.DataFrame
     month; ``facilities_expected`` the facilities (leaf org units) of the district, open by the
     month when ``opening_date`` is given. ``level`` defaults to the mapping's district level.
     """
+    from mmsis.data import queries
     from mmsis.measure.routine.series import level_series, reporting_units
 
     mapping = store.concepts()
@@ -74,9 +75,7 @@ def history_from_routine(store: Store, level: int | None = None) -> pd.DataFrame
     series = level_series(store, list(uids.values()), level, units=True)
     if series.empty:
         return pd.DataFrame(columns=cols)
-    types = dict(store.con.execute(
-        "SELECT id, coalesce(aggregation_type, 'SUM') FROM data_elements WHERE "
-        "list_contains(?, id)", [list(uids.values())]).fetchall())
+    types = queries.aggregation_types(store, uids.values())
     concept_of = {u: c for c, u in uids.items()}
     series["concept"] = series["data_element"].map(concept_of)
     per_unit = series["concept"].str.contains("days") & series["data_element"].map(

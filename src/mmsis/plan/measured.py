@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mmsis.data import queries
 from mmsis.measure.survey.programme import (
     CASCADE_PERIOD_MONTHS,
     CASCADE_SUPPLEMENT,
@@ -125,11 +126,8 @@ def routine_results(store: Any) -> RoutineResults:
     # facilities dispensing MMS among those reporting, last month (not a routine definition yet)
     last_m = str(monthly["period"].max())
     mms = concepts.element("mms_clients")
-    dv = store.query(
-        "SELECT org_unit, max(CASE WHEN data_element = ? THEN try_cast(value AS "
-        "DOUBLE) END) AS mms FROM data_values WHERE period = ? GROUP BY org_unit",
-        [mms or "", last_m])
-    dispensing = (float((dv["mms"].fillna(0) > 0).mean()) if len(dv) and mms
+    dv = queries.element_max_by_unit(store, mms or "", last_m)
+    dispensing = (float((dv["value"].fillna(0) > 0).mean()) if len(dv) and mms
                   else float("nan"))
     return RoutineResults(
         trends=monthly[["period", "indicator", "value", "numerator", "denominator"]],

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
+from mmsis.data import queries
 from mmsis.errors import InputError
 from mmsis.plan import measured
 from mmsis.plan.measured import (
@@ -85,7 +86,7 @@ def _load_inputs(store: Store, country: CountryProgramme) -> None:
         store.set_constants(consts, source=f"{country.country.get('name', 'country')} inputs")
     mapping = country.concepts
     if mapping is not None:  # the country's own UIDs and levels, as in its programme store
-        known = {str(r[0]) for r in store.con.execute("SELECT id FROM data_elements").fetchall()}
+        known = set(queries.element_ids(store))
         keep = {c: u for c, u in mapping.elements.items() if u in known}  # those with values
         store.set_concepts(mapping.model_copy(update={
             "elements": keep,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
+from mmsis.data import queries
 from mmsis.data.programme import CountryFacts, CountryProgramme
 from mmsis.errors import InputError
 
@@ -158,8 +159,7 @@ def _read_store(inputs: CountryProgramme, link: Link, hints: dict[str, str]) -> 
     except InputError as exc:
         raise InputError(f"{exc.message} (linked by {link.origin})", file=str(link.path)) from exc
     try:
-        tables = set(store.query(
-            "SELECT table_name FROM information_schema.tables")["table_name"])
+        tables = queries.table_names(store)
         lacking = [t for t in _STORE_TABLES if t not in tables]
         if lacking:
             raise InputError(f"not an mmsis store: no table(s) {', '.join(lacking)} (linked by "
@@ -173,22 +173,19 @@ def _read_store(inputs: CountryProgramme, link: Link, hints: dict[str, str]) -> 
         inputs.reports = reports if len(reports) else None
         consts = store.constants()
         inputs.set_constants(consts)
-        counts = store.query(
-            "SELECT count(*) AS n, count(DISTINCT org_unit) AS ous, count(DISTINCT "
-            "data_element) AS des, min(period) AS first, max(period) AS last "
-            "FROM data_values").iloc[0]
+        counts = queries.values_summary(store)
     except BaseException:
         store.close()
         inputs.store = None
         raise
-    n = int(counts["n"])
+    n = counts.values
     if n == 0:
         inputs.missing["routine"] = (f"the store {link.path} ({link.origin}) holds no data "
                                      "values: import them with `mmsis routine import`")
         return
     inputs.sources["routine"] = (
-        f"local store {link.path} ({link.origin}): {n:,} data values, {int(counts['ous'])} "
-        f"org units, {int(counts['des'])} data elements, {len(reports):,} report rows"
+        f"local store {link.path} ({link.origin}): {n:,} data values, {counts.org_units} "
+        f"org units, {counts.data_elements} data elements, {len(reports):,} report rows"
         + ("" if len(reports) else " (so completeness and timeliness are not computed)"))
 
 

@@ -211,13 +211,10 @@ def _relevant_batches(store: Any, text: str) -> int:
     """Committed batches that wrote an element named in ``text`` (the definitions and the
     mapping), or no data values at all (an element id found anywhere in the text counts:
     more keys, never a stale one)."""
-    ids = [str(r[0]) for r in store.con.execute("SELECT id FROM data_elements").fetchall()]
-    named = [i for i in ids if i in text]
-    row = store.con.execute(
-        "SELECT count(*) FROM batches b WHERE NOT EXISTS (SELECT 1 FROM batch_elements e "
-        "WHERE e.batch = b.id) OR EXISTS (SELECT 1 FROM batch_elements e WHERE "
-        "e.batch = b.id AND list_contains(?, e.data_element))", [named]).fetchone()
-    return int(row[0]) if row else 0
+    from mmsis.data import queries
+
+    named = [i for i in queries.element_ids(store) if i in text]
+    return queries.batches_touching(store, named)
 
 
 def cascade_for(ws: Workspace, wave: str | None = None) -> dict[str, Any] | None:

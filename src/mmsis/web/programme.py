@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mmsis.data import queries
 from mmsis.data.concepts import ConceptMap
 from mmsis.data.store import ImportReport, Refusal, Store, share, unshare
 from mmsis.errors import InputError
@@ -183,9 +184,9 @@ def reading(ws: Workspace | str) -> Iterator[Store]:
     running import)."""
     path = path_of(ws)
     entry = _acquire(path)
-    cursor = entry.store.con.cursor()
+    cursor = entry.store.cursor()
     try:
-        yield Store(path, connection=cursor)
+        yield cursor
     finally:
         cursor.close()
         _release(path, entry)
@@ -198,9 +199,9 @@ def writing(ws: Workspace | str) -> Iterator[Store]:
     entry = _acquire(path)
     try:
         with WRITE_LOCK:
-            cursor = entry.store.con.cursor()
+            cursor = entry.store.cursor()
             try:
-                yield Store(path, connection=cursor)
+                yield cursor
             finally:
                 cursor.close()
                 _GENERATION[path] = _GENERATION.get(path, 0) + 1  # (after commit or rollback)
@@ -315,7 +316,7 @@ def _import_survey(st: Store, upload_id: int, path: Path, filename: str,
     from mmsis.web import parsers
 
     text = textio.read_text(path)
-    ous = st.query("SELECT id, path FROM org_units")
+    ous = queries.org_unit_paths(st)
     parsed = parsers.parse_survey(text, dict(zip(ous["id"], ous["path"], strict=True)),
                                   scope_path)
     refusals = [Refusal(row=r.row or 0, column=r.column or "", reason=r.message)
@@ -415,12 +416,10 @@ def recover_uploads(db: Session) -> int:
         landed = None
         if ws is not None and ws.store_path and Path(ws.store_path).exists():
             with reading(ws) as st:
-                row = st.con.execute("SELECT rows FROM batches WHERE id = ?",
-                                     [batch_id(up.id)]).fetchone()
-            landed = row
+                landed = queries.batch_rows(st, batch_id(up.id))
         if landed is not None:
             up.status = "imported"
-            up.rows_total = up.rows_imported = int(landed[0] or 0)
+            up.rows_total = up.rows_imported = landed
         else:
             up.status = "failed"
             up.refused_json = json.dumps([{"row": None, "column": None, "message":
@@ -485,8 +484,8 @@ def series(db: Session, access: Any, data_elements: list[str], org_unit: str | N
         return []
     with reading(ws) as st:
         if org_unit:
-            row = st.con.execute("SELECT path FROM org_units WHERE id = ?", [org_unit]).fetchone()
-            if row is None or not scopes.contains(access.scope_path, str(row[0])):
+            place = queries.org_unit_place(st, org_unit)
+            if place is None or not scopes.contains(access.scope_path, place[0]):
                 raise NotFound(f"no org unit '{org_unit}' in your part of the hierarchy")
         elif access.scope_path:
             org_unit = access.scope_path.rstrip("/").rsplit("/", 1)[-1]
@@ -533,9 +532,8 @@ def concepts_document(ws: Workspace) -> dict[str, Any]:
                 "depth": None}
     with reading(ws) as st:
         doc = cmod.to_document(st)
-        row = st.con.execute("SELECT max(level) FROM org_units").fetchone()
-    return {**doc, "catalogue": cmod.catalogue(),
-            "depth": int(row[0]) if row and row[0] is not None else None}
+        depth = queries.deepest_level(st)
+    return {**doc, "catalogue": cmod.catalogue(), "depth": depth}
 
 
 def save_concepts(db: Session, ws: Workspace, mapping: ConceptMap) -> ConceptMap:
@@ -552,8 +550,7 @@ def data_elements(ws: Workspace) -> list[str]:
     if not has_store(ws):
         return []
     with reading(ws) as st:
-        return [str(r[0]) for r in st.con.execute(
-            "SELECT DISTINCT data_element FROM data_values ORDER BY 1").fetchall()]
+        return queries.valued_elements(st)
 
 
 def store_metadata(db: Session, ws: Workspace, tables: dict[str, pd.DataFrame],

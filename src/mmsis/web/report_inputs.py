@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mmsis.data import queries
 from mmsis.data.programme import CountryProgramme
 from mmsis.report.inputs import rollout_from_scenario
 from mmsis.web import analytics, programme
@@ -131,10 +132,7 @@ def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.Data
     if ws is None or not programme.has_store(ws):
         return None, ""
     with programme.reading(ws) as st:
-        frame = st.query(
-            "SELECT v.data_element AS dataElement, v.period, v.org_unit AS orgUnit, "
-            "v.coc AS categoryOptionCombo, v.aoc AS attributeOptionCombo, v.value, v.source, "
-            "o.path FROM data_values v JOIN org_units o ON o.id = v.org_unit")
+        frame = queries.values_with_paths(st)
     if scope and len(frame):
         frame = frame[scopes.series_contains(frame["path"], scope)]
     if frame.empty:
@@ -161,21 +159,19 @@ def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.Data
 def _store_summary(db: Session, store: Store) -> tuple[pd.DataFrame | None, str]:
     """The months the store's values span (as a two-row frame of periods) and a line naming
     the uploads they came from (the store itself is the report's routine data)."""
-    row = store.con.execute(
-        "SELECT min(period), max(period), count(*), count(DISTINCT org_unit), "
-        "count(DISTINCT data_element) FROM data_values").fetchone()
-    if row is None or not row[2]:
+    summary = queries.values_summary(store)
+    if not summary.values:
         return None, ""
-    sources = [str(r[0]) for r in store.con.execute(
-        "SELECT DISTINCT source FROM data_values").fetchall()]
+    sources = queries.value_sources(store)
     ids = sorted({int(b.split(":", 1)[1]) for b in sources
                   if b.startswith("upload:") and b.split(":", 1)[1].isdigit()})
     names = (list(db.scalars(select(Upload.filename).where(Upload.id.in_(ids))
                              .order_by(Upload.id))) if ids else [])
     files = ", ".join(names) if names else "the workspace's programme store"
     src = (f"DHIS2 values of this workspace ({files}), read from its programme store: "
-           f"{row[2]:,} values, {row[3]} org units, {row[4]} data elements")
-    return pd.DataFrame({"period": [str(row[0]), str(row[1])]}), src
+           f"{summary.values:,} values, {summary.org_units} org units, "
+           f"{summary.data_elements} data elements")
+    return pd.DataFrame({"period": [str(summary.first), str(summary.last)]}), src
 
 
 def _survey(db: Session, workspace_id: int, scope: str | None,

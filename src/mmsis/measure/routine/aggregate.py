@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from mmsis.data import queries
 from mmsis.data.dhis2.periods import convert_period, parse_period, sub_periods
 from mmsis.data.store import Store
 from mmsis.errors import InputError
@@ -26,10 +27,6 @@ _NOT_CALENDAR = ("financial_april", "financial_july", "financial_oct", "financia
                  "sixmonthly_april", "sixmonthly_nov", "yearly")
 
 
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def base_frame(store: Store, items: Iterable[Item]) -> pd.DataFrame:
     """One row per (org_unit, period) with a column per data-element or report item."""
     items = list(dict.fromkeys(items))
@@ -37,26 +34,13 @@ def base_frame(store: Store, items: Iterable[Item]) -> pd.DataFrame:
     rep_items = [i for i in items if i.kind == "report"]
     frames = []
     if de_items:
-        cols = []
-        for it in de_items:
-            cond = f"data_element = {_sql_str(it.data_element)}"
-            if it.coc:
-                cond += f" AND coc = {_sql_str(it.coc)}"
-            if it.aoc:
-                cond += f" AND aoc = {_sql_str(it.aoc)}"
-            cols.append(f'sum(value) FILTER (WHERE {cond}) AS "{it.name}"')
-        des = sorted({it.data_element for it in de_items})
-        sql = (f"SELECT org_unit, period, {', '.join(cols)} FROM data_values "
-               f"WHERE data_element IN ({', '.join(map(_sql_str, des))}) GROUP BY ALL")
-        frames.append(store.query(sql))
+        frames.append(queries.value_sums(store, [
+            queries.ValueColumn(it.name, it.data_element, it.coc or None, it.aoc or None)
+            for it in de_items]))
     if rep_items:
-        cols = []
-        for it in rep_items:
-            ds, metric = it.ref.split(".")
-            col = REPORT_METRICS[metric]
-            cols.append(f'sum({col}) FILTER (WHERE data_set = {_sql_str(ds)}) AS "{it.name}"')
-        frames.append(store.query(f"SELECT org_unit, period, {', '.join(cols)} FROM reports "
-                                  "GROUP BY ALL"))
+        frames.append(queries.report_sums(store, {
+            it.name: (it.ref.split(".")[0], REPORT_METRICS[it.ref.split(".")[1]])
+            for it in rep_items}))
     if not frames:
         return pd.DataFrame(columns=["org_unit", "period"])
     out = frames[0]
@@ -109,7 +93,7 @@ def period_map(periods: Iterable[str], target: str, ytd: bool = False) -> pd.Dat
 
 def ancestors(store: Store, level: int) -> pd.DataFrame:
     """Each org unit at or below ``level`` with its ancestor (or itself) at that level."""
-    ous = store.query("SELECT id, path, level FROM org_units")
+    ous = queries.org_unit_levels(store)
     if ous.empty:
         raise InputError("the store has no org units: import DHIS2 metadata first",
                          field="org_units")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmsis.data import spill
+from mmsis.data import queries, spill
 from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.measure.routine.aggregate import aggregate, base_frame
@@ -142,24 +142,13 @@ def _yearly_population(store: Store, agg: pd.DataFrame) -> pd.Series:
     """Population of each row's unit in the year its period starts, from the ``populations``
     table (the unit's own figure, else the sum of its facilities' figures for that year);
     NaN where the table has neither, so the unit's single population applies."""
-    has = store.query("SELECT count(*) AS n FROM information_schema.tables "
-                      "WHERE table_name = 'populations'")
-    if not int(has["n"].iloc[0]) or store.query(
-            "SELECT count(*) AS n FROM populations")["n"].iloc[0] == 0:
+    if "populations" not in queries.table_names(store) or store.count("populations") == 0:
         return pd.Series(np.nan, index=agg.index)
     from mmsis.data.dhis2.periods import parse_period
 
     year = {t: parse_period(t).start.year for t in agg["target"].unique()}
     # own figures first; for units without one, facilities' (leaves') figures summed upwards
-    pops = store.query("""SELECT org_unit AS ou, year, population AS pop FROM populations
-        UNION ALL
-        SELECT l.a AS ou, l.year, sum(l.population) AS pop FROM (
-            SELECT p.year, p.population, unnest(string_split(trim(c.path, '/'), '/')) AS a
-            FROM populations p JOIN org_units c ON c.id = p.org_unit
-            WHERE NOT EXISTS (SELECT 1 FROM org_units x WHERE x.parent_id = c.id)) l
-        WHERE NOT EXISTS (SELECT 1 FROM populations q WHERE q.org_unit = l.a
-                          AND q.year = l.year)
-        GROUP BY l.a, l.year""")
+    pops = queries.yearly_populations(store)
     lookup = pops.drop_duplicates(["ou", "year"]).set_index(["ou", "year"])["pop"]
     keys = pd.MultiIndex.from_arrays([agg["ou"], agg["target"].map(year)])
     return pd.Series(lookup.reindex(keys).to_numpy(dtype="float64"), index=agg.index)
@@ -192,17 +181,12 @@ def compute_indicators(store: Store, ids: list[str] | None = None, level: int | 
     agg = aggregate(frame, rules, store, level, period_type, ytd)
     if agg.empty:
         return pd.DataFrame(columns=RECORD_COLUMNS)
-    ous = store.query("SELECT id, name, population FROM org_units").set_index("id")
+    ous = queries.org_unit_populations(store).set_index("id")
     pop = _yearly_population(store, agg)
     pop = pop.fillna(agg["ou"].map(ous["population"]))
     if pop.isna().any():
         # fall back to the sum of the children's populations where a unit has none
-        # each leaf's population counts for every unit above it on its path (an equi-join on
-        # the path's ids, not a prefix match of every pair of units)
-        sums = store.query("""SELECT a AS id, sum(population) AS pop FROM (SELECT c.id,
-            c.population, unnest(string_split(trim(c.path, '/'), '/')) AS a FROM org_units c
-            WHERE NOT EXISTS (SELECT 1 FROM org_units x WHERE x.parent_id = c.id))
-            WHERE a <> id GROUP BY a""")
+        sums = queries.leaf_population_sums(store)
         pop = pop.fillna(agg["ou"].map(sums.set_index("id")["pop"]))
     consts = _constants(defs, store)
     filled = agg.copy()

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from mmsis.data import queries
 from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.measure.routine.aggregate import aggregate
@@ -21,18 +22,15 @@ SERIES_COLUMNS = ["data_element", "org_unit", "period", "value"]
 
 
 def _org_unit(store: Store, org_unit: str) -> tuple[str, int]:
-    row = store.con.execute("SELECT path, level FROM org_units WHERE id = ?",
-                            [org_unit]).fetchone()
-    if row is None:
+    place = queries.org_unit_place(store, org_unit)
+    if place is None:
         raise InputError(f"no org unit '{org_unit}' in the store", field="org_unit")
-    return str(row[0]), int(row[1])
+    return place
 
 
 def roots(store: Store) -> list[str]:
     """The org units without a parent (the top of the hierarchy)."""
-    return [str(r[0]) for r in store.con.execute(
-        "SELECT id FROM org_units WHERE level = (SELECT min(level) FROM org_units) ORDER BY id"
-    ).fetchall()]
+    return queries.root_org_units(store)
 
 
 def monthly_series(store: Store, data_elements: Iterable[str], org_unit: str | None = None,
@@ -57,21 +55,13 @@ def monthly_series(store: Store, data_elements: Iterable[str], org_unit: str | N
                          field="level")
     if not des:
         return pd.DataFrame(columns=SERIES_COLUMNS)
-    types = dict(store.con.execute(
-        "SELECT id, coalesce(aggregation_type, 'SUM') FROM data_elements "
-        "WHERE list_contains(?, id)", [des]).fetchall())
+    types = queries.aggregation_types(store, des)
     known = [d for d in des if d in types]
     if not known:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     items = {d: Item("de", d) for d in known}
     # one scan: each org unit's month total over all combos, inside the subtree only
-    cols = ", ".join(f"sum(value) FILTER (WHERE data_element = ${i + 3}) AS \"{it.name}\""
-                     for i, it in enumerate(items.values()))
-    frame = store.query(
-        f"SELECT v.org_unit, v.period, {cols} FROM data_values v JOIN org_units o "
-        "ON o.id = v.org_unit WHERE list_contains($1, v.data_element) "
-        "AND starts_with(o.path || '/', $2) GROUP BY ALL",
-        [known, path.rstrip("/") + "/", *known])
+    frame = queries.unit_month_sums(store, {it.name: d for d, it in items.items()}, path)
     rules = {it.name: str(types[d]) for d, it in items.items()}
     counted = {f"{name}#n": name for name in rules} if units else {}
     frame = frame.assign(**{n: frame[name] for n, name in counted.items()})
@@ -113,20 +103,10 @@ def level_series(store: Store, data_elements: Iterable[str], level: int, *,
     return pd.concat(frames, ignore_index=True)
 
 
-def _ancestor_sql(level: int) -> str:
-    """SQL: the id of the ancestor (or the unit itself) at ``level`` of org unit ``o``."""
-    return f"string_split(trim(o.path, '/'), '/')[{int(level)}]"
-
-
 def reporting_units(store: Store, data_elements: Iterable[str], level: int) -> pd.DataFrame:
     """Columns org_unit (at ``level``), period, units: how many org units below each one had a
     value of any of ``data_elements`` in each month (facilities reporting)."""
-    return store.query(
-        f"SELECT {_ancestor_sql(level)} AS org_unit, v.period, "
-        "count(DISTINCT v.org_unit) AS units FROM data_values v JOIN org_units o "
-        "ON o.id = v.org_unit WHERE o.level >= ? AND list_contains(?, v.data_element) "
-        "AND v.value IS NOT NULL GROUP BY ALL ORDER BY 1, 2",
-        [int(level), [str(d) for d in data_elements]])
+    return queries.reporting_units(store, data_elements, level)
 
 
 def report_totals(store: Store, level: int, data_set: str | None = None) -> pd.DataFrame:
@@ -134,24 +114,13 @@ def report_totals(store: Store, level: int, data_set: str | None = None) -> pd.D
     on_time, and the same weighted by each reporting unit's population (pop_expected,
     pop_received) for population-weighted completeness. All data sets when ``data_set`` is
     None."""
-    where = "o.level >= ?" + (" AND r.data_set = ?" if data_set else "")
-    params: list[object] = [int(level)] + ([data_set] if data_set else [])
-    return store.query(
-        f"SELECT {_ancestor_sql(level)} AS org_unit, r.period, sum(r.expected) AS expected, "
-        "sum(r.received) AS received, sum(r.on_time) AS on_time, "
-        "sum(r.expected * o.population) AS pop_expected, "
-        "sum(r.received * o.population) AS pop_received FROM reports r JOIN org_units o "
-        f"ON o.id = r.org_unit WHERE {where} GROUP BY ALL ORDER BY 1, 2", params)
+    return queries.report_totals(store, level, data_set)
 
 
 def leaves_under(store: Store, level: int) -> pd.DataFrame:
     """The leaf org units (facilities) with their ancestor at ``level`` (column org_unit) and
     opening date: what is expected to report."""
-    return store.query(
-        f"SELECT {_ancestor_sql(level)} AS org_unit, o.id AS leaf, o.opening_date "
-        "FROM org_units o WHERE o.level >= ? AND o.id NOT IN (SELECT DISTINCT unnest("
-        "list_slice(p, 1, len(p) - 1)) FROM (SELECT string_split(trim(path, '/'), '/') AS p "
-        "FROM org_units)) ORDER BY 1, 2", [int(level)])
+    return queries.leaves_under(store, level)
 
 
 def series_records(frame: pd.DataFrame) -> list[dict[str, object]]:

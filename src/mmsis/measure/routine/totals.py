@@ -11,18 +11,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from mmsis.data import rollup
+from mmsis.data import queries, rollup
 from mmsis.data.dhis2.periods import is_valid_period
 from mmsis.data.store import Store
 from mmsis.errors import InputError
 
-COLUMNS = ["org_unit", "data_element", "period", "value", "n"]
-
-
-def _has_totals(store: Store) -> bool:
-    rows = store.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                             [rollup.TABLE]).fetchall()
-    return bool(rows[0][0])
+COLUMNS = queries.TOTALS_COLUMNS
 
 
 def _months(start: str | None, end: str | None) -> tuple[str, str]:
@@ -32,23 +26,11 @@ def _months(start: str | None, end: str | None) -> tuple[str, str]:
     return start or "000000", end or "999999"
 
 
-def _read(store: Store, units_where: str, params: list[object], data_elements: Sequence[str],
-          start: str | None, end: str | None) -> pd.DataFrame:
-    lo, hi = _months(start, end)
+def _elements(data_elements: Sequence[str]) -> list[str]:
     des = [str(d) for d in data_elements]
     if not des:
         raise InputError("name at least one data element", field="data_elements")
-    if _has_totals(store):
-        src = rollup.TABLE
-    else:  # a read-only store written before the totals existed: the same sums, computed now
-        src = f"({rollup.totals_sql('list_contains(?, v.data_element)')})"
-        params = [des, *params]
-    # a unit with values of its own and below it has two rows (its own, its subtree's): summed
-    return store.query(f"""SELECT org_unit, data_element, period, sum(value) AS value,
-        sum(n)::BIGINT AS n FROM {src} t
-        WHERE {units_where} AND list_contains(?, data_element) AND {rollup.MONTHLY}
-        AND period BETWEEN ? AND ? GROUP BY ALL ORDER BY org_unit, data_element, period""",
-                       [*params, des, lo, hi])[COLUMNS]
+    return des
 
 
 def subtree_monthly_totals(store: Store, org_unit: str, data_elements: Sequence[str], *,
@@ -56,10 +38,10 @@ def subtree_monthly_totals(store: Store, org_unit: str, data_elements: Sequence[
     """Monthly totals of ``data_elements`` over the subtree of ``org_unit`` (the unit and every
     unit below it, summed over option combos): columns org_unit, data_element, period, value,
     n (how many stored values were summed), months from ``start`` to ``end`` (yyyyMM)."""
-    row = store.con.execute("SELECT count(*) FROM org_units WHERE id = ?", [org_unit]).fetchone()
-    if not row or not row[0]:
+    if not queries.has_org_unit(store, org_unit):
         raise InputError(f"unknown org unit {org_unit!r}", field="org_unit")
-    return _read(store, "t.org_unit = ?", [org_unit], data_elements, start, end)
+    lo, hi = _months(start, end)
+    return queries.subtree_totals(store, org_unit, _elements(data_elements), lo, hi)
 
 
 def level_monthly_totals(store: Store, level: int, data_elements: Sequence[str], *,
@@ -69,13 +51,8 @@ def level_monthly_totals(store: Store, level: int, data_elements: Sequence[str],
     under the org-unit path ``within`` (a user's subtree, e.g. ``/ROOT/REG1``)."""
     if level < 1:
         raise InputError("level must be 1 or more", field="level")
-    cond = "t.level = ?"
-    params: list[object] = [int(level)]
-    if within:
-        cond += (" AND t.org_unit IN (SELECT id FROM org_units WHERE "
-                 "starts_with(path || '/', ?))")
-        params.append(within.rstrip("/") + "/")
-    return _read(store, cond, params, data_elements, start, end)
+    lo, hi = _months(start, end)
+    return queries.level_totals(store, level, _elements(data_elements), lo, hi, within)
 
 
 SERIES_COLUMNS = ["data_element", "org_unit", "period", "value"]
@@ -88,18 +65,12 @@ def subtree_series(store: Store, data_elements: Sequence[str],
     that does not sum (stock is LAST), a non-monthly period in the subtree, or no totals table.
     A lookup of one unit's rows instead of a scan and roll-up of every facility's values."""
     des = list(dict.fromkeys(str(d) for d in data_elements))
-    if not des or not _has_totals(store):
+    if not des or not queries.has_table(store, rollup.TABLE):
         return None
-    types = dict(store.con.execute(
-        "SELECT id, upper(coalesce(aggregation_type, 'SUM')) FROM data_elements "
-        "WHERE list_contains(?, id)", [des]).fetchall())
-    if any(t != "SUM" for t in types.values()):
+    types = queries.aggregation_types(store, des)
+    if any(t.upper() != "SUM" for t in types.values()):
         return None
-    # (a unit with values of its own and below it has two rows, its own and its subtree's)
-    rows = store.query(f"""SELECT data_element, org_unit, period, sum(value) AS value,
-        {rollup.MONTHLY} AS monthly FROM {rollup.TABLE} WHERE org_unit = ?
-        AND list_contains(?, data_element) AND value IS NOT NULL GROUP BY ALL""",
-                       [org_unit, des])
+    rows = queries.subtree_value_rows(store, org_unit, des)
     if not bool(rows["monthly"].all()):
         return None
     out = rows[SERIES_COLUMNS].astype({"period": str, "value": float})

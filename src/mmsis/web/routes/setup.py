@@ -358,14 +358,14 @@ def job_fragment(
 
 def _element_choices(access: Access) -> list[tuple[str, str]]:
     """The workspace's data elements (id, "name (id)") for the concept form."""
+    from mmsis.data import queries
     from mmsis.web import programme
 
     if not programme.has_store(access.workspace):
         return []
     with programme.reading(access.workspace) as st:
-        rows = st.con.execute("SELECT id, coalesce(name, id) FROM data_elements ORDER BY 2"
-                              ).fetchall()
-    return [(str(i), f"{n} ({i})" if n != i else str(i)) for i, n in rows]
+        rows = queries.element_choices(st)
+    return [(i, f"{n} ({i})" if n != i else i) for i, n in rows]
 
 
 def _setup_ctx(request: Request, db: Session, access: Access, **extra: Any) -> dict[str, Any]:
