@@ -234,3 +234,26 @@ def test_forms_offer_the_programmes_districts_and_facilities(tmp_path: Path) -> 
             assert "district" in xml and "F3" in xml
     with pytest.raises(InputError, match="level 5"):
         org_unit_choices(units, 5)
+
+
+def test_a_pull_through_the_loopback_server_lets_the_scorecard_judge_feasibility(
+        tmp_path: Path, rows: Any) -> None:
+    plan = tmp_path / "plan.yaml"
+    subprocess.run([MMSIS, "plan", "init", "--country", "Testland", "--file", str(plan)],
+                   check=True, capture_output=True)
+    prog = load_programme(plan)
+    prog.phases = {**prog.phases, "delivery": "introduce"}
+    save_programme(prog, plan)
+    env = {**__import__("os").environ, "HOME": str(tmp_path), "KOBO_TOKEN": KOBO_TOKEN}
+    with serve(rows) as (url, _state):
+        out = subprocess.run([MMSIS, "field", "pull", "--kind", "kobo", "--server", url,
+                              "--form", "aBcKoboUid", "--store", str(tmp_path / "k.duckdb"),
+                              "--plan", str(plan)], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    fim = hand_scores(rows, "fim")[0]
+    row = assess(load_programme(plan), load_framework()).items_frame().set_index(
+        "key_result").loc["introduce_delivery_feasibility"]
+    assert row["basis"] == "measured" and row["value"] == pytest.approx(fim, abs=1e-4)
+    assert row["status"] == ("met" if fim >= 4.0 else "not_met")
+    measured = load_programme(plan).measurements
+    assert "adherence_ratio" in measured and "assumption" in measured["adherence_ratio"].source
