@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -136,6 +137,18 @@ def unshare(path: str | Path) -> None:
     _SHARED.pop(os.path.realpath(str(path)), None)
 
 
+def _open_error(exc: duckdb.Error) -> str:
+    """Why a store file cannot be opened, in words: DuckDB lets one process hold a file, and a
+    running `mmsis serve` keeps its workspaces' stores open."""
+    text = str(exc)
+    if "Conflicting lock" in text or "Could not set lock" in text:
+        pid = re.search(r"\(PID (\d+)\)", text)
+        who = f" (process {pid.group(1)})" if pid else ""
+        return (f"cannot open the store: another program has it open{who}; a running "
+                "`mmsis serve` keeps its workspaces' stores open: stop it, then try again")
+    return f"cannot open the store: {text}"
+
+
 def default_store_path() -> str:
     """The store path from MMSIS_STORE, else ./mmsis.duckdb."""
     return os.environ.get("MMSIS_STORE", DEFAULT_PATH)
@@ -160,7 +173,14 @@ class Store:
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
-            raise InputError(f"cannot open the store: {exc}", file=self.path) from exc
+            raise InputError(_open_error(exc), file=self.path) from exc
+        if read_only and not self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'data_values'"
+        ).fetchone()[0]:  # type: ignore[index]
+            self.con.close()
+            raise InputError("not an mmsis store (it has no data_values table): give a store "
+                             "written by `mmsis routine import` or a web workspace",
+                             file=self.path)
         # bounded: DuckDB spills large imports, joins and aggregates beside the store file
         spill.configure(self.con, self.path)
         if not read_only:
