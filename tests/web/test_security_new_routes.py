@@ -141,3 +141,22 @@ def test_scenario_yaml_refuses_values_beyond_meaning(world: World, part: str, ke
     r = c.put(f"/api/workspaces/{wid}/scenario", json={"scenario": yaml.safe_dump(scenario)})
     assert r.status_code == 422 and key in r.text, (key, r.status_code, r.text[:200])
     assert c.get(f"/api/workspaces/{wid}/scenario").status_code == 404  # nothing saved
+
+
+def test_a_district_owner_cannot_set_the_whole_workspaces_language(world: World) -> None:
+    from mmsis.web import db as dbm
+    from mmsis.web import services
+    from mmsis.web.models import User, Workspace
+
+    with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
+        ws = db.get(Workspace, world.workspace_id)
+        assert ws is not None
+        district = db.query(User).filter(User.email == world.emails["district"]).one()
+        services.set_member(db, None, ws, district, "owner", "D1")
+    url = f"/w/{world.workspace_id}/language"
+    r = world.client("district").post(url, data={"language": "fr"}, follow_redirects=False)
+    assert r.status_code == 403, r.status_code
+    with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
+        assert db.get(Workspace, world.workspace_id).language is None  # type: ignore[union-attr]
+    r = world.client("owner").post(url, data={"language": "fr"}, follow_redirects=False)
+    assert r.status_code == 303

@@ -55,7 +55,11 @@ def workspace_language(
     access: Access = Depends(owner),
     db: Session = DB,
 ) -> Response:
-    """The workspace's default language, for members who have not chosen their own."""
+    """The workspace's default language, for members who have not chosen their own (a setting
+    of the whole workspace: owners without an org-unit limit, like the phase)."""
+    from mmsis.web.onboarding import require_national_owner
+
+    require_national_owner(access)
     chosen = _checked(language)
     begin_write(db)
     ws = db.get(Workspace, access.workspace.id)
