@@ -190,7 +190,8 @@ def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list
                                        **client.data_elements(data_elements)})
     rep = store.import_metadata(meta, file=f"{client.url}/api/metadata")
     if not rep.ok:
-        raise InputError(f"DHIS2 metadata refused: {rep.refusals[:5]}", file=client.url)
+        raise InputError(f"DHIS2 metadata refused: {refusals_text(rep.refusals)}",
+                         file=client.url)
     ous = meta.get("org_units")
     if ous is None or ous.empty:
         raise InputError(f"no org units found under {org_unit or 'the root'}", field="org_unit")
