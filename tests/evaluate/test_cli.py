@@ -291,3 +291,15 @@ def test_cits_slope_origin_in_json(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["slope_origin"] == "first-post"
     assert "slope change beyond the control" in " ".join(runner.invoke(app, args).stdout.split())
+
+
+def test_its_lines_write_a_tiny_dispersion_without_scientific_notation() -> None:
+    from types import SimpleNamespace
+
+    from mmsis.evaluate.cli import _its_lines
+
+    result = SimpleNamespace(
+        n=6, n_pre=3, n_post=3, dispersion=1.779e-06, se_type="model-based", log_link=True,
+        level_change={"rr": 1.0, "ci_low": 0.9992, "ci_high": 1.0008}, slope_change=None)
+    first = _its_lines(result)[0]
+    assert "dispersion 0.00000178" in first and "e-06" not in first

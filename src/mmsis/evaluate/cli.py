@@ -205,10 +205,12 @@ def its(
 
 
 def _its_lines(result: Any) -> list[str]:
+    from mmsis.present.numbers import number
+
     lc = result.level_change
     lines = [
         f"n = {result.n} ({result.n_pre} before, {result.n_post} after); "
-        f"dispersion {result.dispersion:.4g}; SE {result.se_type}",
+        f"dispersion {number(result.dispersion)}; SE {result.se_type}",
         (
             f"level change: RR {lc['rr']:.4f} (95% CI {lc['ci_low']:.4f} to {lc['ci_high']:.4f})"
             if result.log_link
