@@ -187,3 +187,37 @@ def test_pulls_read_the_repeats_and_the_scorecard_judges_fidelity(tmp_path: Path
     row = items.loc["introduce_delivery_fidelity"]
     assert row["basis"] == "measured" and row["value"] == pytest.approx(5 / 7, abs=1e-4)
     assert row["status"] == "met"  # 0.714 >= 0.7, the key result's threshold
+
+
+def test_trained_staff_is_a_ratio_of_totals_over_the_facilities(tmp_path: Path) -> None:
+    vs = visits()
+    for v, anc, trained in zip(vs, ("3", "5", "2", "4"), ("1", "5", "0", "2"), strict=True):
+        v["staff_anc"], v["staff_trained"] = anc, trained
+    subs = read_export(kobo_xlsx(tmp_path / "s.xlsx", vs), FORM)
+    got = score_submissions(subs.frame, FORM, repeats=subs.repeats).to_dict()
+    trained = got["health_workers_trained"]
+    assert trained["mean"] == pytest.approx(8 / 14)  # not the mean of shares (0.458)
+    by = {r["district"]: r["mean"] for r in trained["by_district"]}
+    assert by == pytest.approx({"D1": 6 / 8, "D2": 2 / 6})
+
+
+def test_stock_card_months_give_the_stockout_rate() -> None:
+    from mmsis.data.field import read_json
+
+    def card(uid: str, days: list[int]) -> dict[str, Any]:
+        return {"_uuid": uid, "_submission_time": "2026-10-03T08:00:00", "__version__": "v1",
+                "facility_id": uid.upper(), "product": "mms", "card_present": "yes",
+                "card/card_updated": "yes", "card/n_months": str(len(days)),
+                "card/month": [{"card/month/month_date": f"2026-0{i + 1}-01",
+                                "card/month/opening": "100", "card/month/received": "0",
+                                "card/month/issued": "10", "card/month/closing": "90",
+                                "card/month/days_out": str(d)} for i, d in enumerate(days)],
+                "card/last_balance": "90", "card/physical": "90", "card/card_accurate": "1"}
+
+    subs = read_json({"results": [card("f1", [0, 3, 0]), card("f2", [0, 0]),
+                                  card("f3", [5, 31])]}, "mms_stock_card_audit")
+    assert len(subs.repeats["month"]) == 7
+    got = score_submissions(subs.frame, "mms_stock_card_audit", repeats=subs.repeats).to_dict()
+    assert got["stockout_rate"]["mean"] == pytest.approx(3 / 7)
+    assert got["stockout_rate"]["n"] == 7
+    assert got["lmis_accuracy"]["mean"] == pytest.approx(1.0)

@@ -16,6 +16,10 @@
   clustered in the facility visit they were observed in.
 - Stock-record accuracy (`lmis_accuracy`): the share of audited stock cards whose latest
   balance is within 5% of the physical count (the stock-card audit's `card_accurate`).
+- ANC staff trained (`health_workers_trained`): staff trained on MMS over ANC staff on duty,
+  summed over the facilities visited (a ratio of totals: the staff-weighted mean of shares).
+- Stock-out rate (`stockout_rate`): the share of the stock cards' months (the audit's `month`
+  repeat) with any day stocked out.
 """
 
 from __future__ import annotations
@@ -136,9 +140,14 @@ def _cluster(frame: pd.DataFrame) -> str | None:
 
 
 def _summarise(frame: pd.DataFrame, values: pd.Series, measure: str,
-               by: str | None, method: str) -> list[dict[str, Any]]:
-    """Design-based mean of `values`, overall and by `by`, as summary rows."""
+               by: str | None, method: str,
+               weights: pd.Series | None = None) -> list[dict[str, Any]]:
+    """Design-based mean of `values` (weighted by ``weights``: a ratio of totals), overall and
+    by `by`, as summary rows."""
     data = pd.DataFrame({"y": values.astype(float)})
+    if weights is not None:
+        data["w"] = weights.astype(float).to_numpy()
+        data.loc[~(data["w"] > 0), "y"] = np.nan
     cluster = _cluster(frame)
     if cluster:
         data["psu"] = frame[cluster].astype(str).str.strip().replace("", "(none)").to_numpy()
@@ -150,7 +159,8 @@ def _summarise(frame: pd.DataFrame, values: pd.Series, measure: str,
     rows = []
     what = method + (f"; clusters: {cluster}" if cluster else "; each respondent a unit")
     if len(data) >= 2 and (not cluster or data["psu"].nunique() >= 2):
-        design = Design(data, cluster="psu" if cluster else None)
+        design = Design(data, weight="w" if weights is not None else None,
+                        cluster="psu" if cluster else None)
         parts = [(None, mean(design, "y", deff="wr").iloc[0])]
         if by:
             for _, r in mean(design, "y", by="by", deff="wr").iterrows():
@@ -160,7 +170,9 @@ def _summarise(frame: pd.DataFrame, values: pd.Series, measure: str,
                          "se": r["se"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                          "n": int(r["n"]), "method": what})
     else:  # one respondent or one cluster: a mean without an interval
-        rows.append({"measure": measure, "district": None, "mean": float(data["y"].mean()),
+        w = data["w"] if weights is not None else pd.Series(1.0, index=data.index)
+        rows.append({"measure": measure, "district": None,
+                     "mean": float((data["y"] * w).sum() / w.sum()),
                      "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": len(data),
                      "method": what + "; too few units for an interval"})
     return rows
@@ -198,6 +210,13 @@ def score_submissions(frame: pd.DataFrame, form_id: str = "",
         rows += _summarise(frame, (consumed / REGIMEN_TABLETS).clip(upper=1.0),
                            "adherence_pill_count", by_col,
                            f"tablets consumed by pill count / {REGIMEN_TABLETS}, capped at 1")
+    if "staff_anc" in frame and "staff_trained" in frame:
+        anc, trained = _numbers(frame, "staff_anc"), _numbers(frame, "staff_trained")
+        ok = anc.notna() & trained.notna() & (trained <= anc)
+        rows += _summarise(frame, (trained / anc).where(ok & (anc > 0)),
+                           "health_workers_trained", by_col,
+                           "ANC staff trained on MMS over ANC staff on duty (ratio of totals "
+                           "over facilities)", weights=anc.where(ok, 0.0))
     if "card_accurate" in frame:
         rows += _summarise(frame, _numbers(frame, "card_accurate"), "lmis_accuracy", by_col,
                            "share of stock cards within 5% of the physical count")
@@ -211,6 +230,13 @@ def score_submissions(frame: pd.DataFrame, form_id: str = "",
                            "applicable counselling item")
         rows += _summarise(obs, scored["items_done"], "fidelity_items", obs_by,
                            "mean share of applicable checklist items done per consultation")
+    months = (repeats or {}).get("month")
+    if months is not None and len(months) and "days_out" in months and "submission_id" in frame:
+        months = _with_parent(months, frame)
+        days = pd.to_numeric(months["days_out"], errors="coerce")
+        rows += _summarise(months, (days > 0).astype(float).where(days.notna()),
+                           "stockout_rate", by_col if by_col and by_col in months else None,
+                           "share of stock-card months with any day stocked out")
     summary = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     return FieldScores(form_id, len(frame), summary)
 
@@ -227,6 +253,8 @@ MEASURE_LABELS = {
     "lmis_accuracy": "Stock cards matching the physical count (within 5%)",
     "counselling_fidelity": "Counselling fidelity (consultations covering every item)",
     "fidelity_items": "Checklist items done per observed consultation",
+    "health_workers_trained": "ANC staff trained on MMS",
+    "stockout_rate": "Stock-card months with a stock-out",
 }
 
 
@@ -242,6 +270,8 @@ INDICATOR_OF_MEASURE = {
     "counselling_fidelity": "counselling_fidelity",
     "lmis_accuracy": "lmis_accuracy",
     "adherence_pill_count": "adherence_ratio",
+    "health_workers_trained": "health_workers_trained",
+    "stockout_rate": "stockout_rate",
 }
 """The knowledge base's indicator each field measure feeds (framework/data/indicators.yaml).
 `adherence_ratio` takes the pill count over the full 180-tablet regimen as the tablets expected:
