@@ -21,8 +21,8 @@ STORE = typer.Option(None, "--store", help="Programme store (default: $MMSIS_STO
 FORM = typer.Option(..., "--form", help="Form id (the XLSForm's form_id, e.g. "
                     "mms_household_exit; for Kobo pulls the asset uid).")
 PLAN = typer.Option(None, "--plan", help="Also record the scores that are indicators (AIM, "
-                    "IAM, FIM, counselling fidelity, stock-record accuracy, pill-count "
-                    "adherence) as measurements in this plan file, so `mmsis plan assess` "
+                    "IAM, FIM, counselling fidelity, stock-record accuracy, staff trained, "
+                    "stock-out rate, pill-count adherence) as measurements in this plan file, so `mmsis plan assess` "
                     "judges their key results from the data.")
 AS_JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
@@ -75,7 +75,8 @@ def _print_scores(scores: Any) -> None:
 
 def _record_in_plan(plan: Path, scores: Any, source: str) -> None:
     """Write the field measures that are knowledge-base indicators (AIM, IAM, FIM, counselling
-    fidelity, stock-record accuracy, pill-count adherence) as the plan's measurements."""
+    fidelity, stock-record accuracy, staff trained, stock-out rate, pill-count adherence) as
+    the plan's measurements."""
     from mmsis.measure.field import indicator_values
     from mmsis.plan.workspace import Measurement, load_programme, save_programme
 
