@@ -22,8 +22,8 @@ FORM = typer.Option(..., "--form", help="Form id (the XLSForm's form_id, e.g. "
                     "mms_household_exit; for Kobo pulls the asset uid).")
 PLAN = typer.Option(None, "--plan", help="Also record the scores that are indicators (AIM, "
                     "IAM, FIM, counselling fidelity, stock-record accuracy, staff trained, "
-                    "stock-out rate, pill-count adherence) as measurements in this plan file, so `mmsis plan assess` "
-                    "judges their key results from the data.")
+                    "stock-out rate, pill-count adherence) as measurements in this plan "
+                    "file, so `mmsis plan assess` judges their key results from the data.")
 AS_JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
