@@ -28,9 +28,6 @@ ALLOWED = {
     # store's connection in hashed chunks (out of core on large countries): a pipeline of its
     # own, too entangled with its Python steps to move as typed queries without a rewrite
     "measure/routine/quality.py": 14,
-    # labels read names through a one-method protocol (store.query) so that tests and the
-    # web's cached labels can pass any object that answers it
-    "present/labels.py": 1,
 }
 
 

@@ -41,16 +41,18 @@ def test_with_id_for_ids_a_user_types_back() -> None:
 
 
 def test_store_names_win_for_org_units_and_elements() -> None:
-    class FakeStore:
-        def query(self, sql: str, params: object = None) -> pd.DataFrame:
-            if "org_units" in sql:
-                return pd.DataFrame({"id": ["ou1"], "name": ["Northern Region"]})
-            return pd.DataFrame({"id": ["IFA_CLIENTS"], "name": ["ANC clients given IFA"]})
+    from mmsis.data.store import Store
 
-    lab = Labels.from_store(FakeStore())
-    assert lab.label("ou1", "org_unit") == "Northern Region"
-    assert lab.label("IFA_CLIENTS") == "ANC clients given IFA"
-    assert store_names(FakeStore())["org_unit"] == {"ou1": "Northern Region"}
+    with Store(":memory:") as store:
+        store.con.execute("INSERT INTO org_units (id, name, level, path) VALUES "
+                          "('ou1', 'Northern Region', 1, '/ou1'), ('ou2', ' ', 1, '/ou2')")
+        store.con.execute("INSERT INTO data_elements (id, name) VALUES "
+                          "('IFA_CLIENTS', 'ANC clients given IFA')")
+        lab = Labels.from_store(store)
+        assert lab.label("ou1", "org_unit") == "Northern Region"
+        assert lab.label("IFA_CLIENTS") == "ANC clients given IFA"
+        # a blank name is no name: the id is written as words
+        assert store_names(store)["org_unit"] == {"ou1": "Northern Region"}
 
 
 def test_units_of_outputs() -> None:

@@ -363,3 +363,16 @@ def yearly_populations(store: Store) -> pd.DataFrame:
         WHERE NOT EXISTS (SELECT 1 FROM populations q WHERE q.org_unit = l.a
                           AND q.year = l.year)
         GROUP BY l.a, l.year""")
+
+
+def names(store: Store) -> dict[str, dict[str, str]]:
+    """Org-unit and data-element names the store holds ({"org_unit": {id: name},
+    "data_element": {id: name}}), blank names left out; a kind whose table a store lacks (an
+    older read-only one) is left out."""
+    out: dict[str, dict[str, str]] = {}
+    for kind, table in (("org_unit", "org_units"), ("data_element", "data_elements")):
+        if not has_table(store, table):
+            continue
+        rows = store.con.execute(f"SELECT id, name FROM {table}").fetchall()
+        out[kind] = {str(i): str(n) for i, n in rows if n is not None and str(n).strip()}
+    return out

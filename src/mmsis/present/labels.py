@@ -13,20 +13,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from mmsis.i18n import gettext
 
+if TYPE_CHECKING:
+    from mmsis.data.store import Store
+
 #: The kinds ``Labels.label`` knows, in the order an id without a kind is looked up.
 KINDS = ("phase", "pillar", "key_result", "question", "outcome", "indicator",
          "routine_indicator", "design", "data_source", "effect", "parameter", "output", "check",
          "term", "word", "org_unit", "data_element")
-
-
-class _Queryable(Protocol):
-    def query(self, sql: str, params: list[Any] | None = None) -> Any: ...
 
 
 def humanise(id: str) -> str:
@@ -95,18 +94,11 @@ def _framework_maps(directory: str | None) -> dict[str, dict[str, str]]:
     return maps
 
 
-def store_names(store: _Queryable) -> dict[str, dict[str, str]]:
-    """Org-unit, data-element and data-set names held by a programme store (id -> name)."""
-    out: dict[str, dict[str, str]] = {}
-    for kind, sql in (("org_unit", "SELECT id, name FROM org_units"),
-                      ("data_element", "SELECT id, name FROM data_elements")):
-        try:
-            df = store.query(sql)
-        except Exception:  # noqa: BLE001 - a store without the table simply has no names
-            continue
-        out[kind] = {str(i): str(n) for i, n in zip(df["id"], df["name"], strict=True)
-                     if n is not None and str(n).strip()}
-    return out
+def store_names(store: Store) -> dict[str, dict[str, str]]:
+    """Org-unit and data-element names held by a programme store (id -> name)."""
+    from mmsis.data import queries
+
+    return queries.names(store)
 
 
 _OWN_NAMES = frozenset({"org_unit", "data_element"})
@@ -127,7 +119,7 @@ class Labels:
             self._maps.setdefault(kind, {}).update({str(k): str(v) for k, v in mapping.items()})
 
     @classmethod
-    def from_store(cls, store: _Queryable, framework_dir: str | Path | None = None) -> Labels:
+    def from_store(cls, store: Store, framework_dir: str | Path | None = None) -> Labels:
         """Labels with the org-unit and data-element names of a programme store."""
         return cls(store_names(store), framework_dir)
 
