@@ -160,3 +160,19 @@ def test_a_district_owner_cannot_set_the_whole_workspaces_language(world: World)
         assert db.get(Workspace, world.workspace_id).language is None  # type: ignore[union-attr]
     r = world.client("owner").post(url, data={"language": "fr"}, follow_redirects=False)
     assert r.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"elements": {"x" * 100_000: "ANC1"}},
+        {"elements": {"anc1": "U" * 100_000}},
+        {"elements": {"anc1": {"data_element": "ANC1", "aggregation_type": "S" * 100_000}}},
+        {"levels": {"d" * 100_000: 3}},
+    ],
+)
+def test_concept_mapping_keys_and_values_are_bounded(world: World,
+                                                     body: dict[str, object]) -> None:
+    r = _client(world, "owner").put(f"/api/workspaces/{world.workspace_id}/concepts", json=body)
+    assert r.status_code == 422
+    assert len(r.content) < 5_000  # the refusal does not echo 100 KB back

@@ -172,6 +172,11 @@ def _error(request: Request, status: int, title: str, detail: str, **extra: Any)
         return PlainTextResponse(f"{status} {title}: {detail}", status_code=status)
 
 
+def _short(text: str, limit: int = 100) -> str:
+    """A piece of client input as an error message quotes it: at most `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotAuthenticated)
     async def _anon(request: Request, exc: NotAuthenticated) -> Response:
@@ -201,7 +206,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            # a location part can be a key the client sent (a dict's): never echo 100 KB back
+            {"loc": [_short(str(x)) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))}
             for e in exc.errors()
         ]
         detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)

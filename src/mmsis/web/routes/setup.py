@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -282,6 +282,10 @@ def post_sync(body: SyncIn, access: Access = Depends(owner),
     return {"job": job.id}
 
 
+Name = Annotated[str, StringConstraints(max_length=100)]
+"""A concept, data-element UID or key of the mapping (bounded: an error message echoes it)."""
+
+
 class ConceptsIn(BaseModel):
     """A concept mapping in its file form (mmsis.data.concepts.from_document): elements
     (concept: UID, or {data_element, aggregation_type}), levels {district, region} and the
@@ -289,8 +293,8 @@ class ConceptsIn(BaseModel):
     otherwise save an empty mapping over the team's. The read-only keys of the GET answer
     (saved, catalogue, depth) are dropped, so a GET can be edited and PUT back."""
 
-    elements: dict[str, str | dict[str, str]] = Field(default_factory=dict, max_length=100)
-    levels: dict[str, int | None] = Field(default_factory=dict, max_length=10)
+    elements: dict[Name, Name | dict[Name, Name]] = Field(default_factory=dict, max_length=100)
+    levels: dict[Name, int | None] = Field(default_factory=dict, max_length=10)
     reporting_data_set: str | None = Field(default=None, max_length=100)
 
     @model_validator(mode="before")
