@@ -19,8 +19,8 @@ def demo(
     seed: int = typer.Option(2024, "--seed", help="Seed of the example country."),
     serve: bool = typer.Option(True, "--serve/--no-serve",
                                help="Start the web workspace afterwards."),
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address the workspace listens on."),
+    port: int = typer.Option(8000, "--port", help="Port the workspace listens on."),
 ) -> None:
     """Run the loop on the example country, write every output, then open the workspace."""
     from mmsis.demos.loop import run_loop

@@ -515,8 +515,10 @@ def routine_its_cmd(
         None, "--control", help="Another org unit: a controlled ITS against its series."),
     json_out: JsonOpt = False,
 ) -> None:
-    """The ITS of a routine series from a programme store, as the web's Evaluation page and
-    the report fit it (mmsis.evaluate.routine_its: same roll-up, start and model)."""
+    """ITS of a routine series from a programme store, fitted as on the web and in the report.
+
+    The same roll-up, start and model as the web's Evaluation page and the report
+    (mmsis.evaluate.routine_its)."""
     from mmsis.data.store import Store
     from mmsis.evaluate.routine_its import store_its
 

@@ -261,8 +261,8 @@ def forms_cmd(
     store: Path | None = typer.Option(
         None, "--store", help="Programme store whose org units the forms offer as choices "
         "(district, then facility filtered by district)."),
-    district_level: int = typer.Option(
-        0, "--district-level", help="With --store: the org-unit level of districts "
+    district_level: int | None = typer.Option(
+        None, "--district-level", min=1, help="With --store: the org-unit level of districts "
         "(default: the store's concept mapping, `mmsis routine concepts`)."),
 ) -> None:
     """Write XLSForms (household/exit survey, facility checklist, stock-card audit)."""
@@ -276,7 +276,7 @@ def forms_cmd(
         if not store.is_file():
             raise InputError("file not found", file=str(store))
         with Store(store, read_only=True) as st:
-            level = district_level if district_level >= 1 else (
+            level = district_level if district_level is not None else (
                 st.concepts().require_district_level())
             areas = org_unit_choices(st.org_units(), level)
 

@@ -214,8 +214,10 @@ def concepts_cmd(
                                        "computes with and exit."),
     json_out: bool = typer.Option(False, "--json", help="Print the mapping as JSON."),
 ) -> None:
-    """Show or set which data elements and org-unit levels are the concepts mmsis computes with
-    (ANC1 visits, MMS clients, stock, reporting; districts, regions)."""
+    """Show or set which data elements and org-unit levels mmsis computes with.
+
+    The concepts are ANC1 visits, MMS clients, stock and reporting; the levels are the
+    district and the region."""
     from mmsis.data import concepts
 
     if list_concepts:

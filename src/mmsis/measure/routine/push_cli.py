@@ -79,8 +79,10 @@ def push_cmd(
                                          "ignored by DHIS2)."),
     as_json: bool = typer.Option(False, "--json", help="Print the import summaries as JSON."),
 ) -> None:
-    """Push computed indicators into DHIS2 as a dataValueSet: a dry run (DHIS2's import summary:
-    imported, updated, ignored, conflicts) first, then with --apply the real push."""
+    """Push computed indicators into DHIS2 as a dataValueSet, a dry run first.
+
+    The dry run shows DHIS2's import summary (imported, updated, ignored, conflicts); --apply
+    then pushes for real."""
     from mmsis.data.dhis2.calendars import calendar_of
     from mmsis.data.dhis2.client import Dhis2
     from mmsis.data.dhis2.push import data_value_set, parse_summary, read_mapping
