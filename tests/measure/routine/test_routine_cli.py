@@ -27,6 +27,7 @@ def test_import_indicators_quality_on_example(example_country, tmp_path: Path) -
         res = runner.invoke(app, ["routine", "import", str(files[key]), "--store", store])
         assert res.exit_code == 0, res.output
         assert "imported" in res.output and "refused 0" in res.output
+        assert "org_units" not in res.output  # table names in words ("org units")
     res = runner.invoke(app, ["routine", "import", str(files["again"]), "--store", store,
                               "--json"])
     rep = json.loads(res.output)

@@ -34,9 +34,10 @@ def import_cmd(
     if json_out:
         print_json(rep)
     else:
-        console.print(f"[bold]{rep.file}[/bold] ({rep.kind}): {rep.rows} rows; "
-                      f"imported {rep.imported}, updated {rep.updated}, ignored {rep.ignored}, "
-                      f"refused {rep.refused}")
+        kind = rep.kind.replace("+", ", ").replace("_", " ")  # "org units, data elements"
+        console.print(f"[bold]{rep.file}[/bold] ({kind}): {rep.rows:,} rows; "
+                      f"imported {rep.imported:,}, updated {rep.updated:,}, "
+                      f"ignored {rep.ignored:,}, refused {rep.refused:,}")
         if rep.refusals:
             import pandas as pd
 
