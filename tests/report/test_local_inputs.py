@@ -155,6 +155,29 @@ def test_bad_rollout_rows_are_named(tmp_path: Path) -> None:
     assert info.value.file == str(tmp_path / "r.csv") and info.value.row == 2
 
 
+def test_linked_rollout_and_scenario_are_read_as_user_text(tmp_path: Path) -> None:
+    """A Latin-1 roll-out, an open quote and a deeply nested scenario are errors naming the file
+    (encoding, row), never a traceback: the report's readers use textio and yamlread."""
+    from mmsis.errors import InputError
+    from mmsis.report.local_inputs import Link, read_rollout, read_scenario
+
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("district_id,mms_start\nSégou,202401\n".encode("latin-1"))
+    with pytest.raises(InputError, match="UTF-8") as info:
+        read_rollout(Link(latin, "--rollout"))
+    assert info.value.file == str(latin)
+    quoted = tmp_path / "quote.csv"
+    quoted.write_text('district_id,mms_start\nD1,202401\n"D2,202402\nD3,202403\n')
+    with pytest.raises(InputError) as info:
+        read_rollout(Link(quoted, "--rollout"))
+    assert info.value.row == 2  # the second data row (line 3)
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(InputError) as info:
+        read_scenario(Link(deep, "--scenario"))
+    assert info.value.file == str(deep)
+
+
 def test_example_flag_and_no_plan_keep_the_example_country(tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", "--out", str(tmp_path / "a")])
     assert res.exit_code == 0, res.output

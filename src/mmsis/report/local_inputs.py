@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import yaml
 
 from mmsis.data import queries
 from mmsis.data.programme import CountryFacts, CountryProgramme
@@ -191,10 +190,9 @@ def _read_store(inputs: CountryProgramme, link: Link, hints: dict[str, str]) -> 
 
 def read_rollout(link: Link) -> pd.DataFrame:
     """The roll-out CSV (district_id, mms_start YYYYMM); every bad row is named."""
-    try:
-        frame = pd.read_csv(link.path, dtype=str, keep_default_na=False)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read the roll-out CSV: {exc}", file=str(link.path)) from exc
+    from mmsis.data.csvread import read_user_frame  # encodings, open quotes named by row
+
+    frame = read_user_frame(link.path)
     for col in ("district_id", "mms_start"):
         if col not in frame.columns:
             cols = list(frame.columns)
@@ -223,12 +221,10 @@ def read_rollout(link: Link) -> pd.DataFrame:
 def read_scenario(link: Link) -> dict[str, Any]:
     """The scenario mapping, checked as `mmsis forecast --scenario` checks it, with its
     relative file paths made absolute (the report validates it again without a folder)."""
+    from mmsis.data.yamlread import load_yaml  # bounded in size, depth and aliases
     from mmsis.forecast.scenario import scenario_from_dict
 
-    try:
-        data = yaml.safe_load(link.path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable YAML scenario: {exc}", file=str(link.path)) from None
+    data = load_yaml(link.path) or {}
     if not isinstance(data, dict):
         raise InputError("a scenario must be a mapping of fields", file=str(link.path))
     base = link.path.parent
@@ -236,7 +232,8 @@ def read_scenario(link: Link) -> dict[str, Any]:
         node = data.get(key)
         if isinstance(node, dict):
             for f in fields:
-                if isinstance(node.get(f), str) and not Path(node[f]).is_absolute():
-                    node[f] = str(base / node[f])
+                where = node.get(f)
+                if isinstance(where, str) and not Path(where).is_absolute():
+                    node[f] = str(base / where)
     scenario_from_dict(data, base_dir=base, file=str(link.path))
     return data

@@ -353,7 +353,7 @@ def import_org_units(
             report = store.import_metadata(tables, file=filename)
             if not report.ok:
                 raise FileRefused(
-                    f"{filename}: {len(report.refusals):,} row(s) refused",
+                    f"{filename}: {report.refused:,} row(s) refused",
                     [_store_refusal(r) for r in report.refusals],
                     filename,
                 )
@@ -391,7 +391,7 @@ def import_populations(
     with writable_store(path) as store:
         report = store.import_populations(df, file=filename)
     if not report.ok:
-        raise FileRefused(f"{filename}: {len(report.refusals):,} row(s) refused",
+        raise FileRefused(f"{filename}: {report.refused:,} row(s) refused",
                           [_store_refusal(r) for r in report.refusals], filename)
     services.audit(db, access, "import", "populations", ws.id, filename=filename,
                    rows=len(df))
