@@ -194,3 +194,23 @@ def test_cli_equity_json_keys(example_country, tmp_path: Path) -> None:  # type:
     assert {"anc1", "anc4", "received_any"} <= set(recs["step"])
     got = recs[(recs["step"] == "received_any") & (recs["measure"] == "rii")].iloc[0]
     assert got["estimate"] == pytest.approx(res["rii"]["estimate"], rel=1e-12)
+
+
+def test_equity_tables_are_written_for_people(example_country, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The equity tables show shares as percentages and measures in words (the JSON keeps
+    the raw numbers and ids)."""
+    from typer.testing import CliRunner
+
+    from mmsis.cli import app
+
+    f = tmp_path / "ir.csv"
+    example_country.survey.to_csv(f, index=False)
+    runner = CliRunner()
+    out = runner.invoke(app, ["survey", "equity", str(f)], env={"COLUMNS": "160"})
+    assert out.exit_code == 0, out.output
+    assert "share (95% CI)" in out.output and "ci_low" not in out.output
+    assert "received_any" not in out.output
+    out = runner.invoke(app, ["survey", "equity", str(f), "--indicator", "all"],
+                        env={"COLUMNS": "160"})
+    assert out.exit_code == 0, out.output
+    assert "relative index of inequality" in out.output and "ANC1+" in out.output

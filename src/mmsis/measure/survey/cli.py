@@ -270,6 +270,11 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool) -> None:
                   "step).", highlight=False)
 
 
+_HEAT_WORDS = {"rii": "relative index of inequality", "ci": "concentration index",
+               "par": "population attributable risk", "paf": "population attributable fraction"}
+"""HEAT's summary measures in words (the JSON keeps the ids)."""
+
+
 def _step_of(of: str, res) -> str:  # type: ignore[no-untyped-def]
     """"previous step: anc1" as the previous step's label."""
     prefix = "previous step: "
@@ -334,6 +339,7 @@ def equity(
     from mmsis.measure.survey.cascade import design_of
     from mmsis.measure.survey.equity import CORRECTIONS, summary_measures
     from mmsis.measure.survey.equity import equity as run
+    from mmsis.present.tables import Column, readable
 
     if ci_correction not in CORRECTIONS:
         raise InputError(f"must be one of {', '.join(CORRECTIONS)} (got {ci_correction!r})",
@@ -352,8 +358,17 @@ def equity(
 
         table = cascade_measures(design, rec.steps, ordered_dim, ci_correction,  # type: ignore[arg-type]
                                  reference, level=level)
-        print_frame(table, as_json, f"HEAT summary measures by cascade step ({ordered_dim})",
-                    drop=["method", "dimension", "df"])
+        if as_json:
+            print_json(table)
+            return
+        steps = {st.id: st.label for st in rec.profile.cascade}
+        shown = table.assign(step=table["step"].map(lambda v: steps.get(v, v)),
+                             measure=table["measure"].map(lambda v: _HEAT_WORDS.get(v, v)))
+        print_table(readable(shown, [
+            Column("step", "step"), Column("measure", "measure"),
+            Column(("estimate", "ci_low", "ci_high"), f"estimate ({level:.0%} CI)", "ci"),
+            Column("reference", "reference"), Column("correction", "correction")]),
+            title=f"HEAT summary measures by cascade step ({ordered_dim})")
         return
     groups, measures = run(design, indicator, dims, ordered_dimension=ordered_dim, level=level)
     heat = summary_measures(design, indicator, ordered_dim, ci_correction,  # type: ignore[arg-type]
@@ -361,5 +376,15 @@ def equity(
     if as_json:
         print_json({"groups": groups, "measures": measures, **heat})
     else:
-        print_table(groups.drop(columns="method"), title=f"{indicator} by group")
-        print_table(measures.drop(columns="method"), title=f"Inequality in {indicator}")
+        name = {st.id: st.label for st in rec.profile.cascade}.get(indicator, indicator)
+        print_table(readable(groups, [
+            Column("dimension", "dimension"), Column("group", "group"),
+            Column(("estimate", "ci_low", "ci_high"), f"share ({level:.0%} CI)", "ci_percent"),
+            Column("deff", "design effect", "number"), Column("n", "women", "count")]),
+            title=f"{name} by group")
+        print_table(readable(measures, [
+            Column("dimension", "dimension"), Column("measure", "measure"),
+            Column("comparison", "comparison"),
+            Column(("estimate", "ci_low", "ci_high"), f"estimate ({level:.0%} CI)", "ci"),
+            Column("n", "women", "count")]),
+            title=f"Inequality in {name}")
