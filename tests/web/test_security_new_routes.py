@@ -176,3 +176,24 @@ def test_concept_mapping_keys_and_values_are_bounded(world: World,
     r = _client(world, "owner").put(f"/api/workspaces/{world.workspace_id}/concepts", json=body)
     assert r.status_code == 422
     assert len(r.content) < 5_000  # the refusal does not echo 100 KB back
+
+
+def test_viewers_read_who_recorded_and_scored_by_name_not_e_mail(world: World) -> None:
+    from tests.web.test_group_work import _put, _questions
+
+    wid = world.workspace_id
+    editor = world.client("editor")
+    q1, _ = _questions(editor, wid)
+    assert _put(editor, wid, [(q1, "equity", 1)]).status_code == 200
+    assert editor.post(f"/api/workspaces/{wid}/decisions",
+                       json={"date": "2026-01-01", "what": "Pharmacies stock MMS"}
+                       ).status_code == 201
+    for who in ("viewer",):  # (the district member is an editor)
+        c = world.client(who)
+        assert c.get(f"/api/workspaces/{wid}/decisions").json()[0]["recorded_by"] == "editor"
+        assert c.get(f"/api/workspaces/{wid}/chnri").json()["raters"] == ["editor"]
+        for page in ("decisions", "priorities"):
+            assert "editor@example.org" not in c.get(f"/w/{wid}/{page}").text, (who, page)
+    # editors and owners read e-mails in the audit log already: they keep them here
+    log = world.client("owner").get(f"/api/workspaces/{wid}/decisions").json()
+    assert log[0]["recorded_by"] == "editor@example.org"

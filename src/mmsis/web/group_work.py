@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -160,12 +160,19 @@ def priorities(db: Session, workspace_id: int) -> Prioritisation | None:
     return prioritise(frame.reset_index(drop=True), criteria=criteria())
 
 
-def raters(db: Session, workspace_id: int) -> list[str]:
-    """Who has scored (names, else e-mails), for the page."""
+def raters(db: Session, workspace_id: int, emails: bool = True) -> list[str]:
+    """Who has scored (names, else e-mails; without `emails`, as a viewer reads them: names,
+    else "a member"), for the page."""
     rows = db.execute(
         select(User.name, User.email).join(ChnriScore, ChnriScore.user_id == User.id)
         .where(ChnriScore.workspace_id == workspace_id).distinct().order_by(User.email)).all()
-    return [name or email for name, email in rows]
+    return [name or (email if emails else _("a member")) for name, email in rows]
+
+
+def shows_emails(access: Access) -> bool:
+    """Members' e-mails are shown to editors and owners (who also read the audit log), not to
+    viewers: the members list is the owners' and the audit log the editors'."""
+    return access.at_least("editor")
 
 
 # --- decisions and adaptations -------------------------------------------------------------
@@ -179,6 +186,7 @@ class Decision:
     record: Adaptation
     recorded_by: str
     recorded_at: dt.datetime
+    recorded_name: str = ""
 
 
 def _key_result_ids() -> set[str]:
@@ -205,11 +213,19 @@ def add_decision(db: Session, access: Access, data: dict[str, Any]) -> DecisionR
 def decisions(db: Session, workspace_id: int) -> list[Decision]:
     """The decision log, oldest first (the timeline reads down)."""
     rows = db.execute(
-        select(DecisionRecord, User.email).outerjoin(User, User.id == DecisionRecord.created_by)
+        select(DecisionRecord, User.email, User.name)
+        .outerjoin(User, User.id == DecisionRecord.created_by)
         .where(DecisionRecord.workspace_id == workspace_id)
         .order_by(DecisionRecord.date, DecisionRecord.id)).all()
     return [Decision(r.id, Adaptation.model_validate_json(r.body_json), email or "",
-                     r.created_at) for r, email in rows]
+                     r.created_at, name or "") for r, email, name in rows]
+
+
+def as_seen_by(d: Decision, access: Access) -> Decision:
+    """The decision as this member reads it: a viewer gets the recorder's name, not e-mail."""
+    if shows_emails(access) or not d.recorded_by:
+        return d
+    return replace(d, recorded_by=d.recorded_name or _("a member"))
 
 
 # --- actions ---------------------------------------------------------------------------------

@@ -69,20 +69,21 @@ def _key_results() -> list[tuple[str, str]]:
 # --- CHNRI -----------------------------------------------------------------------------------
 
 
-def priorities_out(db: Session, workspace_id: int) -> dict[str, Any]:
-    """The group's CHNRI result as the API answers it (rows best first)."""
+def priorities_out(db: Session, workspace_id: int, emails: bool = True) -> dict[str, Any]:
+    """The group's CHNRI result as the API answers it (rows best first; raters' e-mails only
+    with `emails`)."""
     result = gw.priorities(db, workspace_id)
     texts = {q.key: q.text for q in gw.agenda_questions(db, workspace_id)}
     rows = [] if result is None else [
         {"rank": i, "text": texts.get(q.question, ""), **q.to_dict()}
         for i, q in enumerate(result.questions, start=1)]
-    return {"criteria": list(gw.criteria()), "raters": gw.raters(db, workspace_id),
+    return {"criteria": list(gw.criteria()), "raters": gw.raters(db, workspace_id, emails),
             "questions": rows}
 
 
 def _priorities_ctx(db: Session, access: Access, **extra: Any) -> dict[str, Any]:
     wid = access.workspace.id
-    out = priorities_out(db, wid)
+    out = priorities_out(db, wid, gw.shows_emails(access))
     mine = gw.my_scores(db, wid, access.user.id)
     shown = {k: ("" if v is None else f"{v:g}") for k, v in mine.items()}
     return {**_nav(access, "priorities"), "questions": gw.agenda_questions(db, wid),
@@ -136,7 +137,7 @@ class ScoresIn(BaseModel):
 @api.get("/workspaces/{workspace_id}/chnri")
 def chnri_get(access: Access = Depends(viewer), db: Session = DB) -> dict[str, Any]:
     """The group's CHNRI scores per question: criterion scores, rps (0-100), aea (0-1)."""
-    return priorities_out(db, access.workspace.id)
+    return priorities_out(db, access.workspace.id, gw.shows_emails(access))
 
 
 @api.put("/workspaces/{workspace_id}/chnri/scores")
@@ -151,7 +152,8 @@ def chnri_put(body: ScoresIn, access: Access = Depends(editor), db: Session = DB
 
 
 def _decisions_ctx(db: Session, access: Access, **extra: Any) -> dict[str, Any]:
-    return {**_nav(access, "decisions"), "decisions": gw.decisions(db, access.workspace.id),
+    return {**_nav(access, "decisions"), "decisions": [gw.as_seen_by(d, access)
+                                                 for d in gw.decisions(db, access.workspace.id)],
             "modified": MODIFIED, "nature": NATURE, "reasons": REASON_LEVELS,
             "nature_names": _words(NATURE_NAMES), "modified_names": _words(MODIFIED_NAMES),
             "reason_names": _words(REASON_NAMES),
@@ -195,7 +197,8 @@ async def decisions_add(request: Request, access: Access = Depends(editor), db: 
 @api.get("/workspaces/{workspace_id}/decisions")
 def decisions_get(access: Access = Depends(viewer), db: Session = DB) -> list[dict[str, Any]]:
     """The decision and adaptation log, oldest first."""
-    return [gw.decision_out(d) for d in gw.decisions(db, access.workspace.id)]
+    return [gw.decision_out(gw.as_seen_by(d, access))
+            for d in gw.decisions(db, access.workspace.id)]
 
 
 @api.post("/workspaces/{workspace_id}/decisions", status_code=201)
