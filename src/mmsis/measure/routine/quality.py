@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from mmsis.data import spill
+from mmsis.data import queries, review_queries, spill
 from mmsis.data.store import Store
 from mmsis.errors import InputError
 from mmsis.measure.routine.aggregate import ancestors
@@ -37,17 +37,7 @@ class QualityReview(BaseModel):
 
 
 def _completeness(store: Store, anc: pd.DataFrame, q: object, data_set: str) -> pd.DataFrame:
-    c = store.con
-    c.register("_anc_df", anc)
-    try:  # summed per unit at the review level and year in DuckDB
-        g = store.query("""SELECT a.ou, substr(r.period, 1, 4) AS period,
-            coalesce(sum(r.expected), 0)::BIGINT AS expected,
-            coalesce(sum(r.received), 0)::BIGINT AS received,
-            coalesce(sum(r.on_time), 0)::BIGINT AS on_time FROM reports r
-            JOIN _anc_df a USING (org_unit)
-            WHERE r.data_set = ? GROUP BY ALL ORDER BY ALL""", [data_set])
-    finally:
-        c.unregister("_anc_df")
+    g = review_queries.report_counts_by_year(store, anc, data_set)
     if g.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     comp = g.assign(check="completeness", value=100 * g["received"] / g["expected"],
@@ -60,58 +50,10 @@ def _completeness(store: Store, anc: pd.DataFrame, q: object, data_set: str) -> 
     return out.rename(columns={"ou": "org_unit"})
 
 
-SERIES_STATS = ("avg(value) AS mean, stddev_samp(value) AS sd, median(value) AS med, "
-                "mad(value) AS mad, min(value) AS lo, max(value) AS hi, count(*) AS n")
 BYTES_PER_VALUE = 160
 """Memory the series statistics take per value (median and MAD keep every value of a series
 in memory and cannot spill): the series are computed in as many buckets as it takes for one
 bucket to fit the store's memory bound (10 M values at 300 MB: 4 buckets)."""
-
-
-def _series_table(store: Store, des: list[str]) -> str:
-    """Temp table ``_series``: mean, SD, median, MAD, range and size of each outlier series
-    (facility x element x combos, at least 4 values); returns the join clause to the values.
-
-    Series are grouped and joined on one 64-bit hash of their key (far cheaper than four text
-    columns); a second, independent hash per group proves no two series collided, else the
-    text key is used. When the values outgrow the memory bound, they are first copied once,
-    sorted by bucket (hash modulo the number of buckets), and each bucket is grouped on its own:
-    every bucket reads only its own row groups, so the cost stays linear in the data.
-    """
-    c = store.con
-    key = "data_element, org_unit, coc, aoc"
-    h, h2 = f"hash({key})", "hash(aoc, coc, org_unit, data_element, 'mmsis')"
-    row = c.execute("SELECT count(*) FROM data_values WHERE list_contains(?, data_element)",
-                    [des]).fetchone()
-    n_values = int(row[0]) if row else 0
-    per_bucket = max(100_000, spill.memory_limit(c) // BYTES_PER_VALUE)
-    k = max(1, -(-n_values // per_bucket))
-    where = "WHERE list_contains(?, data_element)"
-    if k == 1:
-        c.execute(f"""CREATE OR REPLACE TEMP TABLE _series AS SELECT {h} AS h,
-            any_value(data_element) AS data_element, min({h2}) = max({h2}) AS one,
-            {SERIES_STATS} FROM data_values {where} GROUP BY h HAVING count(*) >= 4""", [des])
-    else:
-        c.execute(f"""CREATE OR REPLACE TEMP TABLE _ov AS SELECT ({h} % {k})::INTEGER AS b,
-            {h} AS h, {h2} AS h2, list_position(?, data_element)::INTEGER AS e, value
-            FROM data_values {where} ORDER BY b""", [des, des])
-        try:
-            for b in range(k):
-                head = ("CREATE OR REPLACE TEMP TABLE _series AS" if b == 0
-                        else "INSERT INTO _series")
-                c.execute(f"""{head} SELECT h, list_extract(?::VARCHAR[], any_value(e))
-                    AS data_element, min(h2) = max(h2) AS one, {SERIES_STATS} FROM _ov
-                    WHERE b = {b} GROUP BY h HAVING count(*) >= 4""", [des])
-        finally:
-            c.execute("DROP TABLE IF EXISTS _ov")
-    row = c.execute("SELECT count(*) FILTER (WHERE NOT one) FROM _series").fetchone()
-    if HASH_SERIES_KEYS and row is not None and not row[0]:
-        return "ON s.h = hash(v.data_element, v.org_unit, v.coc, v.aoc)"
-    for b in range(k):  # a collision (or forced): the text key, bucket by bucket
-        head = "CREATE OR REPLACE TEMP TABLE _series AS" if b == 0 else "INSERT INTO _series"
-        c.execute(f"""{head} SELECT {key}, {SERIES_STATS} FROM data_values {where}
-            AND {h} % {k} = {b} GROUP BY ALL HAVING count(*) >= 4""", [des])
-    return f"USING ({key})"
 
 
 def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -126,24 +68,8 @@ def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd
     mod = float(q.outlier_moderate_sd.value)  # type: ignore[attr-defined]
     ext = float(q.outlier_extreme_sd.value)  # type: ignore[attr-defined]
     mz = float(q.modified_z.value)  # type: ignore[attr-defined]
-    c = store.con
-    join = _series_table(store, des)
-    try:
-        # only series whose extremes could be flagged are joined back to their values (the
-        # exact tests follow; the 0.999 slack keeps rounding from dropping a borderline value)
-        candidate = (f"(sd > 0 AND greatest(hi - mean, mean - lo) > 0.999 * {mod} * sd) OR "
-                     f"(mad > 0 AND greatest(hi - med, med - lo) > 0.999 * {mz} * mad / 0.6745)")
-        flagged = store.query(f"""SELECT * FROM (SELECT v.data_element, v.org_unit, v.period,
-            v.value, s.mean, s.med,
-            CASE WHEN s.sd > 0 THEN abs(v.value - s.mean) / s.sd END AS z,
-            CASE WHEN s.mad > 0 THEN 0.6745 * abs(v.value - s.med) / s.mad END AS mz
-            FROM data_values v JOIN (SELECT * FROM _series WHERE {candidate}) s {join}
-            WHERE list_contains(?, v.data_element))
-            WHERE z > {mod} OR mz > {mz} ORDER BY z DESC NULLS LAST""", [des])
-        sizes = store.query("SELECT data_element, sum(n)::BIGINT AS n_values FROM _series "
-                            "GROUP BY ALL")
-    finally:
-        c.execute("DROP TABLE IF EXISTS _series")
+    flagged, sizes = review_queries.outlier_values(
+        store, des, mod, mz, bytes_per_value=BYTES_PER_VALUE, hash_keys=HASH_SERIES_KEYS)
     z = flagged["z"]
     cats = pd.DataFrame({"data_element": flagged["data_element"],
                          "moderate": ((z > mod) & (z <= ext)).fillna(False).astype("int64"),
@@ -164,32 +90,11 @@ def _outliers(store: Store, des: list[str], q: object) -> tuple[pd.DataFrame, pd
     return pd.concat(rows, ignore_index=True), per_de
 
 
-def _facility_months(store: Store, anc: pd.DataFrame, des: list[str]) -> dict[str, str]:
-    """Temp table ``_fm``: one row per facility-month (with its unit at the review level,
-    ``ou``) and a column per data element (summed over option combos); one scan shared by the
-    internal-consistency and over-time checks. Returns the column name of each element."""
-    col = {d: f"d{i}" for i, d in enumerate(des)}
-    cols = ", ".join(f"sum(value) FILTER (WHERE data_element = ?) AS {col[d]}" for d in des)
-    c = store.con
-    c.register("_anc_df", anc)
-    try:
-        c.execute(f"""CREATE OR REPLACE TEMP TABLE _fm AS SELECT a.ou, f.* FROM (SELECT
-            org_unit, period, {cols} FROM data_values WHERE list_contains(?, data_element)
-            GROUP BY org_unit, period) f JOIN _anc_df a USING (org_unit)""", [*des, des])
-    finally:
-        c.unregister("_anc_df")
-    return col
-
-
-def _internal(store: Store, col: dict[str, str], pairs: list) -> pd.DataFrame:
+def _internal(fm: review_queries.FacilityMonths, pairs: list) -> pd.DataFrame:
     """% of facility-months where lhs > rhs, per org unit at the review level and year."""
     if not pairs:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    selects = [f"""SELECT {k} AS k, ou, substr(period, 1, 4) AS period,
-        count(*) FILTER (WHERE {col[p.lhs]} > {col[p.rhs]}) AS bad, count(*) AS n
-        FROM _fm WHERE {col[p.lhs]} IS NOT NULL AND {col[p.rhs]} IS NOT NULL GROUP BY ALL"""
-               for k, p in enumerate(pairs)]
-    g = store.query(" UNION ALL ".join(selects) + " ORDER BY k, ou, period")
+    g = fm.pair_counts([(p.lhs, p.rhs) for p in pairs])
     if g.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     ids = [p.id for p in pairs]
@@ -225,14 +130,7 @@ def rollout_starts(store: Store, anc: pd.DataFrame, q: object,
     element = getattr(q, "rollout_start_element", None)
     if not element:
         return {}
-    c = store.con
-    c.register("_anc_df", anc)
-    try:
-        g = store.query("""SELECT a.ou, min(v.period) AS start FROM data_values v
-            JOIN _anc_df a USING (org_unit) WHERE v.data_element = ? AND v.value > 0
-            AND length(v.period) = 6 GROUP BY a.ou""", [element])
-    finally:
-        c.unregister("_anc_df")
+    g = review_queries.first_positive_month(store, anc, element)
     return dict(zip(g["ou"].astype(str), g["start"].astype(str), strict=True))
 
 
@@ -253,13 +151,11 @@ def _planned_outliers(flags: pd.DataFrame, fac_unit: pd.Series, starts: dict[str
             & (month < end.fillna("")))
 
 
-def _over_time(store: Store, col: dict[str, str], des: list[str], tol: float) -> pd.DataFrame:
+def _over_time(fm: review_queries.FacilityMonths, des: list[str], tol: float) -> pd.DataFrame:
     """The last year's total over the mean of the three years before, per unit and element."""
     if not des:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    selects = [f"""SELECT ou, ? AS data_element, substr(period, 1, 4) AS year,
-        sum({col[d]}) AS total FROM _fm WHERE {col[d]} IS NOT NULL GROUP BY ALL""" for d in des]
-    df = store.query(" UNION ALL ".join(selects), list(des))
+    df = fm.yearly_totals(list(des))
     years = sorted(df["year"].unique())
     if len(years) < 4:
         return pd.DataFrame(columns=TABLE_COLUMNS)
@@ -278,7 +174,7 @@ def _external(store: Store, survey: pd.DataFrame, defs: Definitions, tol: float)
     need = {"indicator", "estimate"}
     if not need <= set(survey.columns):
         raise InputError(f"survey estimates need columns {sorted(need)}", field="survey")
-    ous = store.query("SELECT id, level FROM org_units")
+    ous = queries.org_unit_levels(store)[["id", "level"]]
     root = ous.loc[ous["level"] == ous["level"].min(), "id"].iloc[0]
     s = survey.copy()
     if "org_unit" not in s:
@@ -328,12 +224,9 @@ def quality_review(store: Store, level: int | None = None, *, survey: pd.DataFra
     outl, per_de = _outliers(store, q.outlier_data_elements, q)
     fm_des = sorted({d for p in q.internal_consistency for d in (p.lhs, p.rhs)}
                     | set(q.trend_data_elements))
-    col = _facility_months(store, anc, fm_des) if fm_des else {}
-    try:
-        internal = _internal(store, col, q.internal_consistency)
-        trend = _over_time(store, col, q.trend_data_elements, tol)
-    finally:
-        store.con.execute("DROP TABLE IF EXISTS _fm")
+    with review_queries.facility_months(store, anc, fm_des) as fm:
+        internal = _internal(fm, q.internal_consistency)
+        trend = _over_time(fm, q.trend_data_elements, tol)
     # planned scale-up: roll-out elements of units where MMS started inside the compared
     # years leave the over-time check; their outliers in the ramp-up months are not flagged
     starts = rollout_starts(store, anc, q, rollout)
@@ -366,7 +259,7 @@ def quality_review(store: Store, level: int | None = None, *, survey: pd.DataFra
     parts = [p for p in (comp, outl, internal.drop(columns=["_n", "_bad"], errors="ignore"),
                          trend, external) if not p.empty]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TABLE_COLUMNS)
-    names = store.query("SELECT id, name FROM org_units").set_index("id")["name"]
+    names = queries.org_unit_populations(store).set_index("id")["name"]
     table["org_unit_name"] = table["org_unit"].map(names)
     table = table[TABLE_COLUMNS]
     table["flag"] = table["flag"].astype(bool)
