@@ -214,3 +214,16 @@ def test_equity_tables_are_written_for_people(example_country, tmp_path) -> None
                         env={"COLUMNS": "160"})
     assert out.exit_code == 0, out.output
     assert "relative index of inequality" in out.output and "ANC1+" in out.output
+
+
+def test_survey_estimate_title_says_the_design_in_words(example_country, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from mmsis.cli import app
+
+    f = tmp_path / "ir.csv"
+    example_country.survey.to_csv(f, index=False)
+    out = CliRunner().invoke(app, ["survey", "estimate", str(f), "--profile", "dhs", "--var",
+                                   "m14"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    assert "400 clusters in 8 strata" in out.output and "Design(" not in out.output

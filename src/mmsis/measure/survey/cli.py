@@ -116,8 +116,18 @@ def estimate(
         print_json(res)
         return
     print_table(_readable_estimates(res, by_cols or [], prof, stat),
-                title=f"{stat} of {var} ({design!r}; design effect {deff_ref})")
+                title=f"{stat} of {var} ({_design_words(design)}; design effect "
+                f"{'with' if deff_ref == 'wr' else 'without'} replacement)")
     print_sentence(survey_estimate(res, stat, var))
+
+
+def _design_words(design) -> str:  # type: ignore[no-untyped-def]
+    """The design in words for a table title: "12,000 respondents, 400 clusters in 8 strata"
+    (not the Design repr)."""
+    st = design.stages[0]
+    strata = f" in {st.n_strata:,} strata" if st.n_strata > 1 else ""
+    stages = f", {design.n_stages} stages" if design.n_stages > 1 else ""
+    return f"{design.n:,} respondents, {st.n_units:,} clusters{strata}{stages}"
 
 
 def _divided(values, divisor: float, column: str, file: str):  # type: ignore[no-untyped-def]
