@@ -197,3 +197,38 @@ def test_viewers_read_who_recorded_and_scored_by_name_not_e_mail(world: World) -
     # editors and owners read e-mails in the audit log already: they keep them here
     log = world.client("owner").get(f"/api/workspaces/{wid}/decisions").json()
     assert log[0]["recorded_by"] == "editor@example.org"
+
+
+def test_a_district_owner_cannot_change_what_the_whole_country_shares(world: World) -> None:
+    """Workspace-wide settings (concept mapping, levels, language, phase, DHIS2, metadata)
+    are the national owners': an owner limited to D1 is refused (403) and nothing changes."""
+    from mmsis.web import db as dbm
+    from mmsis.web import services
+    from mmsis.web.models import User, Workspace
+
+    wid = world.workspace_id
+    with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
+        ws = db.get(Workspace, wid)
+        assert ws is not None
+        district = db.query(User).filter(User.email == world.emails["district"]).one()
+        services.set_member(db, None, ws, district, "owner", "D1")
+    c = _client(world, "district")
+    before = c.get(f"/api/workspaces/{wid}/concepts").json()
+    org_units = {"file": ("ou.csv", b"id,name,level,parent_id\nX,X,1,\n", "text/csv")}
+    attempts = [
+        ("PUT", f"/api/workspaces/{wid}/concepts", {"json": {"elements": {"anc1": "ANC4"}}}),
+        ("POST", f"/w/{wid}/setup/concepts", {"data": {"element_anc1": "ANC4"}}),
+        ("POST", f"/w/{wid}/language", {"data": {"language": "pt"}}),
+        ("PATCH", f"/api/workspaces/{wid}", {"json": {"phase": "scale"}}),
+        ("POST", f"/w/{wid}/setup/phase", {"data": {"phase": "scale"}}),
+        ("PUT", f"/api/workspaces/{wid}/dhis2",
+         {"json": {"url": "https://dhis2.example.org", "token": "d2pat_x"}}),
+        ("POST", f"/api/workspaces/{wid}/org-units", {"files": org_units}),
+    ]
+    for method, url, kwargs in attempts:
+        r = c.request(method, url, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+        assert r.status_code == 403, (method, url, r.status_code, r.text[:200])
+    assert c.get(f"/api/workspaces/{wid}/concepts").json() == before
+    with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
+        ws = db.get(Workspace, wid)
+        assert ws is not None and ws.language is None and ws.phase != "scale"
