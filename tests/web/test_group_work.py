@@ -37,8 +37,9 @@ def test_three_members_score_and_the_group_result_equals_a_hand_calculation(
     wid = world_any.workspace_id
     editor, owner, admin = (world_any.client(w) for w in ("editor", "owner", "admin"))
     q1, q2 = _questions(editor, wid)
-    first_scores = [(q1, "answerability", 1), (q1, "effectiveness", 1),
-                    (q2, "answerability", 0), (q2, "effectiveness", 0)]
+    first_scores: list[tuple[str, str, float | None]] = [
+        (q1, "answerability", 1), (q1, "effectiveness", 1),
+        (q2, "answerability", 0), (q2, "effectiveness", 0)]
     assert _put(editor, wid, first_scores).status_code == 200
     assert _put(owner, wid, [(q1, "answerability", 1),
                              (q1, "effectiveness", 0.5)]).status_code == 200
