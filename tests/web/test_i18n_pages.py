@@ -11,9 +11,9 @@ from tests.web.conftest import World
 
 from mmsis import i18n
 
-PAGES = ["/", "/account", "/w/{w}/evaluation", "/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda", "/w/{w}/priorities",
-         "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report", "/w/{w}/audit", "/w/{w}/members",
-         "/w/{w}/design", "/w/{w}/uploads", "/w/{w}/setup"]
+PAGES = ["/", "/account", "/w/{w}/evaluation", "/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda",
+         "/w/{w}/priorities", "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report", "/w/{w}/audit",
+         "/w/{w}/members", "/w/{w}/design", "/w/{w}/uploads", "/w/{w}/setup", "/w/{w}/scenario"]
 
 
 USER_NAMES = {"admin", "owner", "editor", "viewer", "district", "outsider"}
