@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from mmsis.web import deps
 from mmsis.web.app import iter_routes
 
-PUBLIC = {("GET", "/login"), ("POST", "/login")}
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz")}
 ANY_USER_UNSAFE = {("POST", "/logout"), ("POST", "/api/me/password"), ("POST", "/account/password"),
                    ("POST", "/language")}
 

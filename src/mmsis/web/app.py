@@ -374,7 +374,16 @@ def create_app(
         else os.environ.get("MMSIS_SECURE_COOKIES") == "1"
     )
     app.state.max_upload_bytes = upload_cap = limits.max_upload_bytes()
-    app.state.cache = ResultCache()
+    app.state.cache = ResultCache(1024)  # room for every scope's and district's dashboard
+    app.state.warmer = None  # mmsis.web.warmup.start (mmsis serve) sets it
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, Any]:
+        """Readiness: ``warm`` when every dashboard is computed ahead (mmsis.web.warmup),
+        ``warming`` while it is being computed, ``cold`` without a warm-up (pages compute
+        on first use). Answered without a login (it says nothing about any workspace)."""
+        warmer = app.state.warmer
+        return warmer.status() if warmer is not None else {"status": "cold"}
     _install_error_handlers(app)
     bounds.install()  # text and whole numbers checked against their columns before a flush
 
@@ -427,6 +436,9 @@ def create_worker_app() -> FastAPI:
     from mmsis.web.jobs import start_for_app
 
     start_for_app(app, os.environ.get("MMSIS_DATABASE_URL") or dbm.DEFAULT_DATABASE)
+    from mmsis.web import warmup
+
+    warmup.start(app)  # each worker has its own page cache: each warms it
     return app
 
 

@@ -52,7 +52,8 @@ def serve(
 
     import uvicorn
 
-    from mmsis.web.analytics import start_store_writer, warm
+    from mmsis.web import warmup
+    from mmsis.web.analytics import start_store_writer
     from mmsis.web.app import create_app
 
     url = _url(database)
@@ -67,7 +68,7 @@ def serve(
         from mmsis.web.jobs import start_for_app
 
         start_for_app(app, url)  # background jobs: huey threads on a queue beside the database
-        warm(app.state.sessions)  # the dashboards' measured values, before the first users
+        warmup.start(app)  # every dashboard computed before the first users (GET /healthz)
         typer.echo(where)
         uvicorn.run(app, host=host, port=port, log_level="warning", **proxy)  # type: ignore[arg-type]
         return

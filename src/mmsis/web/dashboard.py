@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from mmsis.web import analytics, charts, services
@@ -160,3 +161,74 @@ def agenda_suggestions(db: Session, access: Access) -> list[dict[str, Any]]:
         }
         for it in agenda.items
     ]
+
+
+# --- rendered parts, shared by the dashboard route and the warm-up (mmsis.web.warmup) ---------
+
+
+def _fragment(templates: Any, access: Access, district: str | None, template: str,
+              ctx: dict[str, Any]) -> Markup:
+    """A panel rendered once per data version: it depends only on the cached data (never on
+    the user or the CSRF token)."""
+    page = {"ws": access.workspace, "district": district, **ctx}
+    return Markup(templates.get_template(template).render(page))  # noqa: S704 - autoescaped
+
+
+def trend_key(db: Session, access: Access, district: str | None) -> tuple[Any, ...]:
+    """The cache key of the routine trend panel (language, scope, district, data version)."""
+    from mmsis.i18n import current_language
+
+    wid = access.workspace.id
+    elements = services.trend_elements(access.workspace)
+    version = services.series_version(db, wid, elements)
+    return ("trend", wid, access.scope_path, district, tuple(elements), version,
+            current_language())
+
+
+def trend_part(templates: Any, cache: Any, db: Session, access: Access, district: str | None,
+               districts: list[Any]) -> Markup:
+    """The monthly clients chart and table of the scope (or one of its districts), cached."""
+    from mmsis.present.labels import default_labels
+    from mmsis.web import wording
+
+    name = next((d.name for d in districts if d.id == district), None)
+    elements = services.trend_elements(access.workspace)
+
+    def trend() -> Markup:
+        rows = services.routine_series(db, access, elements, district)
+        title = f"Clients per month — {name or 'all districts you can see'}"
+        labels = wording.workspace_labels(access.workspace)
+        chart = wording.trend_chart(rows, title, labels or default_labels())
+        return _fragment(templates, access, district, "_trend.html",
+                         {"trend": chart, "trend_rows": wording.trend_table(rows[-12:], labels),
+                          "unmapped": not elements})
+
+    return cache.get_or_compute(trend_key(db, access, district), trend)  # type: ignore[no-any-return]
+
+
+def panels_key(db: Session, access: Access, district: str | None,
+               wave: str | None) -> tuple[Any, ...]:
+    """The cache key of the scorecard, cascade and quality panels: the reader's language, the
+    scope, district and wave, and the versions of every record they read."""
+    from mmsis.i18n import current_language
+
+    wid = access.workspace.id
+    return ("panels", current_language(), wid, access.scope_path, district, wave,
+            services.key_results_version(db, wid), services.analyses_version(db, wid),
+            analytics.analysis_data_version(access.workspace),  # (not other elements' uploads)
+            access.workspace.phase)
+
+
+def panel_parts(templates: Any, cache: Any, db: Session, access: Access, district: str | None,
+                wave: str | None) -> dict[str, Markup | None]:
+    """The scorecard, cascade and quality panels rendered (`<part>_html`), cached."""
+
+    def compute() -> dict[str, Markup | None]:
+        found = panels(db, access, district, wave)
+        return {
+            f"{part}_html": _fragment(templates, access, district, f"_{part}.html", found)
+            if found[part] else None
+            for part in ("scorecard", "cascade", "quality")
+        }
+
+    return cache.get_or_compute(panels_key(db, access, district, wave), compute)  # type: ignore[no-any-return]

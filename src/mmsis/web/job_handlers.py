@@ -105,6 +105,9 @@ def run_recompute(ctx: JobContext) -> dict[str, Any]:
         done = analytics.refresh(db, access.workspace)
         services.audit(db, access, "recompute", "analyses", access.workspace.id, **done)
         db.commit()
+        from mmsis.web import warmup
+
+        warmup.after_import()  # the panels read the new analyses: compute them ahead
         return done
     except BaseException:
         db.rollback()
@@ -223,6 +226,9 @@ def run_dhis2_sync(ctx: JobContext) -> dict[str, Any]:
         db.commit()
     finally:
         dbm.close_session(db)
+    from mmsis.web import warmup
+
+    warmup.after_import()  # the dashboards of the new values, computed ahead
     return {"url": conn.url, **{k: getattr(result, k) for k in (
         "chunks_done", "chunks_skipped", "splits", "values", "imported", "updated", "ignored")}}
 

@@ -400,6 +400,10 @@ def import_upload(db: Session, access: Any, kind: str, filename: str,
     audit(db, access, "upload", "upload", up.id, kind=kind, filename=up.filename,
           status=up.status, rows_total=up.rows_total, rows_imported=up.rows_imported,
           rows_refused=report.refused)
+    if report.ok:
+        from mmsis.web import warmup
+
+        warmup.after_import()  # the store has the values: dashboards computed ahead
     return up
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -79,15 +78,6 @@ def create_workspace_page(
 # --- dashboard -----------------------------------------------------------------------------
 
 
-def _trend_chart(
-    rows: list[dict[str, Any]], title: str, labels: Any = None
-) -> charts.LineChart | None:
-    from mmsis.present.labels import default_labels
-    from mmsis.web import wording
-
-    return wording.trend_chart(rows, title, labels or default_labels())
-
-
 @router.get("/w/{workspace_id}")
 def dashboard(
     request: Request,
@@ -102,61 +92,14 @@ def dashboard(
     from mmsis.web import dashboard as dash
 
     districts = services.districts(db, access)
-    trend_elements = services.trend_elements(access.workspace)
     district = district or None
     if district and district not in {d.id for d in districts}:
         district = None
-    name = next((d.name for d in districts if d.id == district), None)
-    wid, cache = access.workspace.id, request.app.state.cache
-    version = services.series_version(db, wid, trend_elements)
-    from mmsis.i18n import current_language
-
-    lang = current_language()  # panels are rendered in the reader's language
-    trend_key = ("trend", wid, access.scope_path, district, tuple(trend_elements), version, lang)
     if wave and wave not in {str(w["id"]) for w in analytics.survey_wave_list(access.workspace)}:
         wave = None  # an unknown wave shows the latest (the picker says which)
-    panels_key = (
-        "panels",
-        lang,
-        wid,
-        access.scope_path,
-        district,
-        wave,
-        services.key_results_version(db, wid),
-        services.analyses_version(db, wid),
-        analytics.analysis_data_version(access.workspace),  # (not other elements' uploads)
-        access.workspace.phase,
-    )
-
+    wid, cache = access.workspace.id, request.app.state.cache
     templates = request.app.state.templates
-
-    def fragment(template: str, ctx: dict[str, Any]) -> Markup:
-        # Panels depend only on the cached data (never on the user or CSRF token): render
-        # them once per data version, not on every request.
-        page = {"ws": access.workspace, "district": district, **ctx}
-        return Markup(templates.get_template(template).render(page))  # noqa: S704 - autoescaped
-
-    def trend() -> Markup:
-        from mmsis.web import wording
-
-        rows = services.routine_series(db, access, trend_elements, district)
-        title = f"Clients per month — {name or 'all districts you can see'}"
-        labels = wording.workspace_labels(access.workspace)
-        return fragment(
-            "_trend.html",
-            {"trend": _trend_chart(rows, title, labels),
-             "trend_rows": wording.trend_table(rows[-12:], labels),
-             "unmapped": not trend_elements},
-        )
-
-    def panels() -> dict[str, Markup | None]:
-        found = dash.panels(db, access, district, wave)
-        return {
-            f"{part}_html": fragment(f"_{part}.html", found) if found[part] else None
-            for part in ("scorecard", "cascade", "quality")
-        }
-
-    trend_html = cache.get_or_compute(trend_key, trend)
+    trend_html = dash.trend_part(templates, cache, db, access, district, districts)
     if _is_htmx(request) and request.headers.get("hx-target") != "wave-panels":
         return HTMLResponse(trend_html)  # the district filter; the wave picker takes the page
     context = {
@@ -166,7 +109,7 @@ def dashboard(
         "trend_html": trend_html,
         "behind": services.uploads_since_analyses(db, wid),
         "overdue": group_work.overdue(db, wid),
-        **cache.get_or_compute(panels_key, panels),
+        **dash.panel_parts(templates, cache, db, access, district, wave),
     }
     return render(request, "dashboard.html", context)
 
