@@ -232,3 +232,14 @@ def test_a_district_owner_cannot_change_what_the_whole_country_shares(world: Wor
     with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
         ws = db.get(Workspace, wid)
         assert ws is not None and ws.language is None and ws.phase != "scale"
+
+
+@pytest.mark.parametrize("field", ["reporting_data_set", "element_anc1"])
+def test_setup_page_concepts_have_the_apis_bounds(world: World, field: str) -> None:
+    c = _client(world, "owner")
+    wid = world.workspace_id
+    before = c.get(f"/api/workspaces/{wid}/concepts").json()
+    r = c.post(f"/w/{wid}/setup/concepts", data={field: "R" * 60_000})
+    assert r.status_code == 422 and "at most 100 characters" in r.text
+    assert len(r.content) < 40_000  # the refusal does not quote the 60 KB
+    assert c.get(f"/api/workspaces/{wid}/concepts").json() == before

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, model_validator
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -510,6 +510,18 @@ def report_build_page(request: Request, access: Access = Depends(editor), db: Se
     return RedirectResponse(f"/w/{access.workspace.id}/report?job={job.id}", status_code=303)
 
 
+def _check_like_the_api(doc: dict[str, Any]) -> None:
+    """The page's mapping meets the API's bounds (ConceptsIn: 100 characters a name), the first
+    problem as an InputError naming the field."""
+    try:
+        ConceptsIn.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x)[:100] for x in first.get("loc", ())) or None
+        raise InputError(f"{where + ': ' if where else ''}{first.get('msg', 'invalid')}",
+                         field=where) from None
+
+
 @pages.post("/w/{workspace_id}/setup/concepts")
 async def setup_concepts(request: Request, access: Access = Depends(owner), db: Session = DB
                          ) -> Response:
@@ -531,10 +543,11 @@ async def setup_concepts(request: Request, access: Access = Depends(owner), db: 
             # raises): a level is a small whole number
             if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
                 raise InputError(f"the {name} level is a whole number (1 = the top of the "
-                                 f"hierarchy), not {raw!r}", field=f"level_{name}")
+                                 f"hierarchy), not {raw[:30]!r}", field=f"level_{name}")
             levels[name] = int(raw) if raw else None
         doc = {"elements": {c: text(f"element_{c}") for c in CONCEPTS if text(f"element_{c}")},
                "levels": levels, "reporting_data_set": text("reporting_data_set") or None}
+        _check_like_the_api(doc)
         await run_in_threadpool(_save_concepts, db, access, doc)
     except InputError as exc:
         db.rollback()
