@@ -43,11 +43,13 @@ class Server:
                     "MMSIS_DHIS2_BACKOFF": "0.05"}
         self.env.pop("MMSIS_JOBS_BROKER", None)
 
-    def start(self) -> None:
+    def start(self, crash: dict[str, str] | None = None) -> None:
+        """Start (with MMSIS_CRASH_AT / MMSIS_CRASH_SKIP from `crash`: it kills itself there)."""
         log = (self.base / "server.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mmsis.cli", "serve", "--port", str(self.port),
-             "--database", self.url], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+             "--database", self.url], env={**self.env, **(crash or {})}, stdout=log,
+            stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -143,3 +145,86 @@ def test_a_sync_killed_midway_resumes_and_ends_with_the_uninterrupted_values(
                       for de in ("ANC1", "MMS_CLIENTS") for pe in PERIODS
                       for ou in ("F11", "F12", "F21"))
     assert [(a, b, c_, float(v)) for a, b, c_, v in got] == expected
+
+
+# --- kill -9 at each step of a sync (fault points: mmsis.web.programme.CRASH_ENV) -----------
+
+ELEMENTS = ["ANC1", "MMS_CLIENTS"]
+UNITS = ("F11", "F12", "F21")
+
+
+def _expected() -> list[tuple[str, str, str, float]]:
+    return sorted((de, pe, ou, float(loopback_dhis2.value_of(de, pe, ou)))
+                  for de in ELEMENTS for pe in PERIODS for ou in UNITS)
+
+
+def _stored(path: Path) -> list[tuple[str, str, str, float]]:
+    from mmsis.data.store import Store
+
+    with Store(str(path), read_only=True) as st:
+        got = st.query("SELECT data_element, period, org_unit, value FROM data_values "
+                       "ORDER BY 1, 2, 3").values.tolist()
+    return [(a, b, c, float(v)) for a, b, c, v in got]
+
+
+@pytest.mark.parametrize(("step", "skip", "in_store_beyond_checkpoint"), [
+    ("sync_fetched", "2", 0),     # the third chunk fetched, its transaction not begun
+    ("store_commit", "3", 0),     # inside a store transaction, before COMMIT
+    ("sync_committed", "2", 1),   # the third chunk committed, the job's checkpoint not saved
+    ("sync_end", "0", 0),         # every chunk in, the job not yet done
+])
+def test_a_sync_killed_at_each_step_keeps_whole_chunks_and_resumes_to_the_same_values(
+    tmp_path: Path, step: str, skip: str, in_store_beyond_checkpoint: int
+) -> None:
+    """The server kills itself (SIGKILL) at the step; the store then holds whole chunks only
+    (a period's six values, or none of them), as many as the checkpoint says are finished
+    (plus the one committed before its checkpoint line); after a restart the job is resumed
+    (docs/web.md: a sync is resumable) and ends with the values of an uninterrupted sync."""
+    from mmsis.web.accounts import create_user
+
+    url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    create_user(url, EMAIL, PASSWORD, name="Admin", is_admin=True)
+    server = Server(url, tmp_path)
+    server.start(crash={"MMSIS_CRASH_AT": step, "MMSIS_CRASH_SKIP": skip})
+    try:
+        with loopback_dhis2.serve() as (base, _state):
+            c = server.client()
+            wid = c.post("/api/workspaces", json={"name": "Killland"}).json()["id"]
+            assert c.put(f"/api/workspaces/{wid}/dhis2",
+                         json={"url": base, "token": loopback_dhis2.TOKEN}).status_code == 200
+            r = c.post(f"/api/workspaces/{wid}/dhis2/sync",
+                       json={"data_elements": ELEMENTS, "periods": PERIODS, "chunk_periods": 1})
+            assert r.status_code == 202, r.text
+            job_id = r.json()["job"]
+            c.close()
+            assert server.proc is not None
+            assert server.proc.wait(timeout=120) == -signal.SIGKILL  # it died at the step
+            data = tmp_path / "mmsis-data"
+            store = data / f"workspace-{wid}.duckdb"
+            checkpoint = data / "syncs" / f"sync-job-{job_id}.chunks"
+            finished = [x for x in (checkpoint.read_text().splitlines()
+                                    if checkpoint.exists() else []) if x.strip()]
+            stored = _stored(store) if store.exists() else []
+            by_period: dict[str, int] = {}
+            for _de, pe, _ou, _v in stored:
+                by_period[pe] = by_period.get(pe, 0) + 1
+            assert set(by_period.values()) <= {len(ELEMENTS) * len(UNITS)}, by_period
+            assert set(stored) <= set(_expected())
+            if step == "sync_end":
+                assert stored == _expected() and len(finished) == len(PERIODS)
+            else:
+                assert 0 < len(by_period) < len(PERIODS), by_period  # killed midway
+                assert len(by_period) == len(finished) + in_store_beyond_checkpoint
+            server.start()  # no fault this time
+            c = server.client()
+            deadline = time.monotonic() + 120
+            while (job := _job(c, job_id))["status"] in ("queued", "running"):
+                assert time.monotonic() < deadline, job
+                time.sleep(0.2)
+            c.close()
+    finally:
+        server.stop()
+    assert job["status"] == "done", job["log"]
+    assert "resumed" in job["log"]
+    assert job["result"]["chunks_skipped"] == len(finished)  # finished chunks not pulled again
+    assert _stored(store) == _expected()

@@ -177,7 +177,7 @@ def run_dhis2_sync(ctx: JobContext) -> dict[str, Any]:
     """Pull chosen data elements and periods from the workspace's DHIS2 into its store,
     chunk by chunk (split on DHIS2's 409 row cap, retried with backoff), resumable."""
     from mmsis.data.dhis2.client import pull
-    from mmsis.web import onboarding
+    from mmsis.web import onboarding, programme
 
     db = _session(ctx)
     try:
@@ -211,9 +211,11 @@ def run_dhis2_sync(ctx: JobContext) -> dict[str, Any]:
             result = pull(client, st, data_elements=list(p["data_elements"]),
                           periods=list(p["periods"]), org_unit=p.get("org_unit"),
                           level=p.get("level"), checkpoint=checkpoint,
-                          chunk_periods=int(p.get("chunk_periods") or 12), on_chunk=on_chunk)
+                          chunk_periods=int(p.get("chunk_periods") or 12), on_chunk=on_chunk,
+                          on_step=lambda step, key: programme.crash_point(f"sync_{step}"))
     finally:
         client.close()
+    programme.crash_point("sync_end")  # (the crash tests: every chunk in, the job not done)
     db = _session(ctx)
     try:
         ws = db.get(Workspace, ctx.workspace_id)

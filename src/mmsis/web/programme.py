@@ -269,15 +269,24 @@ def _stat(path: str) -> tuple[int, int]:
 CRASH_ENV = "MMSIS_CRASH_AT"
 """Fault injection for the crash tests: the server kills itself (SIGKILL) at the named step
 of an upload: 'recorded' (upload on record, store untouched), 'store_commit' (inside the
-store's transaction, before COMMIT), 'store_written' (store committed, upload not updated)."""
+store's transaction, before COMMIT), 'store_written' (store committed, upload not updated);
+of a DHIS2 sync job (mmsis.web.job_handlers): 'sync_fetched' (a chunk fetched, store
+untouched), 'store_commit', 'sync_committed' (the chunk committed, the job's progress and
+checkpoint not yet saved), 'sync_end' (every chunk in, the job not yet done)."""
+CRASH_SKIP_ENV = "MMSIS_CRASH_SKIP"
+"""How many passes through the crash step to survive first (a sync's third chunk: 2)."""
+_CRASH_PASSES: dict[str, int] = {}
 
 
 def crash_point(step: str) -> None:
-    """Die here, as kill -9 would, when MMSIS_CRASH_AT names this step (tests only)."""
+    """Die here, as kill -9 would, when MMSIS_CRASH_AT names this step (tests only), after
+    MMSIS_CRASH_SKIP earlier passes through it."""
     if os.environ.get(CRASH_ENV) == step:
-        import signal
+        passes = _CRASH_PASSES[step] = _CRASH_PASSES.get(step, 0) + 1
+        if passes > int(os.environ.get(CRASH_SKIP_ENV) or 0):
+            import signal
 
-        os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def batch_id(upload_id: int) -> str:

@@ -175,12 +175,15 @@ def refusals_text(refusals: Sequence[Refusal], limit: int = 5) -> str:
 def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list[str],
          org_unit: str | None = None, level: int | None = None,
          checkpoint: str | Path | None = None, chunk_periods: int = 12,
-         on_chunk: Callable[[str, int, int], None] | None = None) -> PullResult:
+         on_chunk: Callable[[str, int, int], None] | None = None,
+         on_step: Callable[[str, str], None] | None = None) -> PullResult:
     """Pull metadata and analytics values into the store, chunked by period and org unit.
 
     A chunk refused for the row cap (E7128) is split: first its periods, then its org unit
     into children. Finished chunks are appended to ``checkpoint`` so a rerun skips them;
-    ``on_chunk(key, finished, remaining)`` hears of each finished chunk (job progress).
+    ``on_chunk(key, finished, remaining)`` hears of each finished chunk (job progress);
+    ``on_step(step, key)`` hears 'fetched' (before the chunk's store transaction) and
+    'committed' (after it, before the checkpoint) of each chunk (the crash tests' fault points).
     """
     if not data_elements or not periods:
         raise InputError("give --data-elements and --periods", field="pull")
@@ -223,6 +226,8 @@ def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list
                                  "analytics row cap", field="org_unit") from None
             queue[:0] = [(chunk_pes, k) for k in kids]
             continue
+        if on_step is not None:
+            on_step("fetched", key)
         df = formats.analytics_to_data_values(formats.read_analytics_json(doc, client.url))
         # an Ethiopian or Nepali instance's periods become Gregorian months, by days
         df = to_gregorian_months(df, calendar)
@@ -236,6 +241,8 @@ def pull(client: Dhis2, store: Store, *, data_elements: list[str], periods: list
         result.updated += r.updated
         result.ignored += r.ignored
         result.chunks_done += 1
+        if on_step is not None:
+            on_step("committed", key)
         if ck:
             with ck.open("a") as fh:
                 fh.write(key + "\n")
