@@ -46,6 +46,9 @@ def test_a_district_member_cannot_download_a_national_report_job(world: World) -
         assert district.get(f"/api/jobs/{job}").status_code == 200  # its status is no secret
         r = district.get(f"/api/jobs/{job}/download")
         assert r.status_code == 404, (job, r.status_code)
+        fragment = district.get(f"/jobs/{job}/fragment").text  # no link that would 404
+        assert f"/api/jobs/{job}/download" not in fragment and "more of the country" in fragment
+        assert f"/api/jobs/{job}/download" in national.get(f"/jobs/{job}/fragment").text
     # the district member's own job is theirs to download, and a national member may read it
     own = district.post(f"/api/workspaces/{wid}/report-jobs").json()["job"]
     for c in (district, national):

@@ -357,7 +357,9 @@ def job_fragment(
     request: Request, job_id: int, auth: Auth = Depends(current_auth), db: Session = DB
 ) -> Response:
     """A job's status, progress bar and log (polled by HTMX while it runs)."""
-    return render(request, "_job.html", _job_template_ctx(_job_for(db, auth, job_id)))
+    job = _job_for(db, auth, job_id)
+    return render(request, "_job.html", {**_job_template_ctx(job),
+                                         "can_download": _may_download(db, auth, job)})
 
 
 def _element_choices(access: Access) -> list[tuple[str, str]]:
