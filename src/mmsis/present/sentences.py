@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from mmsis.i18n import N_, ngettext
+from mmsis.i18n import gettext as _
 from mmsis.present import format as fmt
 from mmsis.present.labels import Labels, default_labels
 
@@ -138,28 +140,34 @@ def design_effect(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
 
 # --- evaluate -------------------------------------------------------------------------------
 
-def _change(eff: Mapping[str, Any], log_link: bool, locale: str, what: str) -> str:
-    """"rose by 11% (95% CI 9% to 13%, p < 0.001)" for a rate ratio, or a difference."""
+def _change(eff: Mapping[str, Any], log_link: bool, locale: str,
+            templates: tuple[str, str, str], **names: str) -> str:
+    """A change in a whole translated sentence: ``templates`` are (rose, fell, not estimated),
+    each with %(change)s and %(interval)s ("11%", " (95% CI 9% to 13%, p < 0.001)")."""
     p = fmt.p_value(eff.get("p"), locale)
     if log_link:
         rr, lo, hi = _f(eff.get("rr")), _f(eff.get("ci_low")), _f(eff.get("ci_high"))
         if rr is None:
-            return f"{what} could not be estimated"
-        verb = "rose" if rr >= 1 else "fell"
+            return templates[2] % names
+        rose = rr >= 1
         d = fmt._share_decimals([v - 1 for v in (rr, lo, hi) if v is not None])
         change = fmt.percent(abs(rr - 1), d, locale)
-        band = (f"95% CI {fmt.percent(lo - 1, d, locale)} to {fmt.percent(hi - 1, d, locale)}"
-                if lo is not None and hi is not None else "")
+        band = (_("95%% CI %(low)s to %(high)s") % {
+            "low": fmt.percent(lo - 1, d, locale), "high": fmt.percent(hi - 1, d, locale)}
+            if lo is not None and hi is not None else "")
     else:
         est, lo, hi = _f(eff.get("estimate")), _f(eff.get("ci_low")), _f(eff.get("ci_high"))
         if est is None:
-            return f"{what} could not be estimated"
-        verb = "rose" if est >= 0 else "fell"
+            return templates[2] % names
+        rose = est >= 0
         change = fmt.number(abs(est), 3, locale)
-        band = (f"95% CI {fmt.number(lo, 3, locale)} to {fmt.number(hi, 3, locale)}"
-                if lo is not None and hi is not None else "")
+        band = (_("95%% CI %(low)s to %(high)s") % {
+            "low": fmt.number(lo, 3, locale), "high": fmt.number(hi, 3, locale)}
+            if lo is not None and hi is not None else "")
     inner = ", ".join(x for x in (band, p) if x)
-    return f"{what} {verb} by {change}" + (f" ({inner})" if inner else "")
+    interval = _(" (%(interval)s)") % {"interval": inner} if inner else ""
+    return (templates[0] if rose else templates[1]) % {
+        **names, "change": change, "interval": interval}
 
 
 def _significance(eff: Mapping[str, Any]) -> str:
@@ -168,100 +176,158 @@ def _significance(eff: Mapping[str, Any]) -> str:
     if lo is None or hi is None:
         return ""
     if lo <= null <= hi:
-        return "The interval includes no change, so the data cannot rule out chance."
+        return _("The interval includes no change, so the data cannot rule out chance.")
     return ""
 
 
-def its(r: Any, locale: str = fmt.DEFAULT_LOCALE, outcome: str = "the outcome",
-        start: str | None = None) -> str:
+def _outcome(outcome: str | None) -> str:
+    return outcome if outcome else _("the outcome")
+
+
+def its(r: Any, locale: str = fmt.DEFAULT_LOCALE, outcome: str | None = None,
+        start: str | None = None, remedy: str | None = None) -> str:
     """An interrupted time series: the level change at the start, with its caveats."""
-    when = f" when MMS started ({fmt.period(start, locale)})" if start else \
-        " at the interruption"
-    s = _change(r.level_change, r.log_link, locale, f"{outcome[:1].upper()}{outcome[1:]}") + \
-        when + ", beyond the trend before."
+    what = _outcome(outcome)
+    what = f"{what[:1].upper()}{what[1:]}"
+    if start:
+        s = _change(r.level_change, r.log_link, locale, (
+            _("%(outcome)s rose by %(change)s%(interval)s when MMS started (%(month)s), beyond "
+              "the trend before."),
+            _("%(outcome)s fell by %(change)s%(interval)s when MMS started (%(month)s), beyond "
+              "the trend before."),
+            _("%(outcome)s could not be estimated when MMS started (%(month)s).")),
+            outcome=what, month=fmt.period(start, locale))
+    else:
+        s = _change(r.level_change, r.log_link, locale, (
+            _("%(outcome)s rose by %(change)s%(interval)s at the interruption, beyond the trend "
+              "before."),
+            _("%(outcome)s fell by %(change)s%(interval)s at the interruption, beyond the trend "
+              "before."),
+            _("%(outcome)s could not be estimated at the interruption.")), outcome=what)
     parts = [s, _significance(r.level_change)]
     sc = getattr(r, "slope_change", None)
     if sc is not None:
-        parts.append(_change(sc, r.log_link, locale, "Its monthly trend then") + ".")
-    parts += its_caveats(r, locale)
+        parts.append(_change(sc, r.log_link, locale, (
+            _("Its monthly trend then rose by %(change)s%(interval)s."),
+            _("Its monthly trend then fell by %(change)s%(interval)s."),
+            _("Its monthly trend then could not be estimated."))))
+    parts += its_caveats(r, locale, remedy)
     return _join(parts)
 
 
-def its_caveats(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> list[str]:
-    """Few points, autocorrelation and data-quality flags of an ITS, as sentences."""
-    out = []
-    n_pre, n_post = getattr(r, "n_pre", None), getattr(r, "n_post", None)
-    if n_pre is not None and n_post is not None and min(n_pre, n_post) < FEW_POINTS:
-        out.append(f"Caution: only {n_pre} points before and {n_post} after; trends from so few "
-                   "points are fragile.")
+def autocorrelation_p(r: Any) -> float | None:
+    """The Breusch-Godfrey p value when it shows autocorrelated months under standard errors
+    that ignore it (below 0.05, no Newey-West), else None."""
     ac = getattr(r, "autocorrelation", None) or {}
     bg = (ac.get("breusch_godfrey") or {}) if isinstance(ac, Mapping) else {}
     p = _f(bg.get("p"))
     if p is not None and p < 0.05 and "Newey" not in str(getattr(r, "se_type", "")):
-        out.append("Caution: the months are autocorrelated (Breusch-Godfrey "
-                   f"{fmt.p_value(p, locale)}), so the interval is too narrow; refit with "
-                   "--newey-west.")
+        return p
+    return None
+
+
+def its_caveats(r: Any, locale: str = fmt.DEFAULT_LOCALE, remedy: str | None = None
+                ) -> list[str]:
+    """Few points, autocorrelation and data-quality flags of an ITS, as sentences; ``remedy``
+    says how to correct autocorrelation where the reader is (default: the CLI's option)."""
+    out = []
+    n_pre, n_post = getattr(r, "n_pre", None), getattr(r, "n_post", None)
+    if n_pre is not None and n_post is not None and min(n_pre, n_post) < FEW_POINTS:
+        out.append(_("Caution: only %(before)s points before and %(after)s after; trends from "
+                     "so few points are fragile.") % {"before": n_pre, "after": n_post})
+    p = autocorrelation_p(r)
+    if p is not None:
+        out.append(_("Caution: the months are autocorrelated (Breusch-Godfrey %(p)s), so the "
+                     "interval is too narrow; %(remedy)s.") % {
+            "p": fmt.p_value(p, locale), "remedy": remedy or _("refit with --newey-west")})
     dq = getattr(r, "data_quality", None) or {}
     if isinstance(dq, Mapping) and (dq.get("n_missing") or dq.get("n_low_completeness")):
-        out.append(f"Data quality: {dq.get('n_missing', 0)} missing and "
-                   f"{dq.get('n_low_completeness', 0)} low-completeness months "
-                   f"({dq.get('handling', 'dropped')}).")
+        out.append(_("Data quality: %(missing)s missing and %(low)s low-completeness months "
+                     "(%(handling)s).") % {
+            "missing": dq.get("n_missing", 0), "low": dq.get("n_low_completeness", 0),
+            "handling": dq.get("handling") or _("dropped")})
     return out
 
 
-def cits(r: Any, locale: str = fmt.DEFAULT_LOCALE, outcome: str = "the outcome") -> str:
+def cits(r: Any, locale: str = fmt.DEFAULT_LOCALE, outcome: str | None = None,
+         remedy: str | None = None) -> str:
     """A controlled ITS: the level change beyond the control's."""
-    s = _change(r.level_change, r.log_link, locale,
-                f"Compared with the control, {outcome}") + " at the interruption."
-    return _join([s, _significance(r.level_change), *its_caveats(r, locale)])
+    s = _change(r.level_change, r.log_link, locale, (
+        _("Compared with the control, %(outcome)s rose by %(change)s%(interval)s at the "
+          "interruption."),
+        _("Compared with the control, %(outcome)s fell by %(change)s%(interval)s at the "
+          "interruption."),
+        _("Compared with the control, %(outcome)s could not be estimated at the interruption.")),
+        outcome=_outcome(outcome))
+    return _join([s, _significance(r.level_change), *its_caveats(r, locale, remedy)])
 
 
-def did(r: Any, locale: str = fmt.DEFAULT_LOCALE, outcome: str = "the outcome") -> str:
+def did(r: Any, locale: str = fmt.DEFAULT_LOCALE, outcome: str | None = None) -> str:
     """Difference-in-differences: the robust (did2s) effect of MMS start, with caveats."""
     eff = dict(r.robust)
+    treated = sum(v for k, v in r.cohorts.items() if k != "never")
+    never = r.cohorts.get("never", 0)
+    waves = len(r.cohorts) - (1 if "never" in r.cohorts else 0)
+    cohorts = ngettext("%(treated)s districts started MMS in %(waves)s roll-out wave",
+                       "%(treated)s districts started MMS in %(waves)s roll-out waves",
+                       waves) % {"treated": treated, "waves": waves}
+    if never:
+        templates = (
+            _("In districts after MMS started, %(outcome)s rose by %(change)s%(interval)s, "
+              "compared with %(never)s districts without MMS (%(cohorts)s)."),
+            _("In districts after MMS started, %(outcome)s fell by %(change)s%(interval)s, "
+              "compared with %(never)s districts without MMS (%(cohorts)s)."),
+            _("In districts after MMS started, %(outcome)s could not be estimated, compared "
+              "with %(never)s districts without MMS (%(cohorts)s)."))
+    else:
+        templates = (
+            _("In districts after MMS started, %(outcome)s rose by %(change)s%(interval)s, "
+              "compared with districts that started later (%(cohorts)s)."),
+            _("In districts after MMS started, %(outcome)s fell by %(change)s%(interval)s, "
+              "compared with districts that started later (%(cohorts)s)."),
+            _("In districts after MMS started, %(outcome)s could not be estimated, compared "
+              "with districts that started later (%(cohorts)s)."))
+    names = {"outcome": _outcome(outcome), "never": str(never), "cohorts": cohorts}
     if r.log_outcome:
         rr = {"rr": eff.get("rr"), "ci_low": eff.get("rr_ci_low"),
               "ci_high": eff.get("rr_ci_high"), "p": eff.get("p")}
-        s = _change(rr, True, locale, f"In districts after MMS started, {outcome}")
+        s = _change(rr, True, locale, templates, **names)
         sig = _significance(rr)
     else:
-        s = _change(eff, False, locale, f"In districts after MMS started, {outcome}")
+        s = _change(eff, False, locale, templates, **names)
         sig = _significance(eff)
-    treated = sum(v for k, v in r.cohorts.items() if k != "never")
-    never = r.cohorts.get("never", 0)
-    comp = (f"compared with {never} districts without MMS" if never else
-            "compared with districts that started later")
-    waves = len(r.cohorts) - (1 if "never" in r.cohorts else 0)
-    parts = [f"{s}, {comp} ({treated} districts started MMS in {waves} roll-out "
-             f"wave{'s' if waves != 1 else ''}).", sig]
+    parts = [s, sig]
     pre = getattr(r, "event_study", None)
     if pre is not None and len(pre):
         leads = pre[(pre["rel_time"] < -1) & pre["p"].notna()]
         if len(leads) and (leads["p"] < 0.05).any():
-            parts.append("Caution: districts already differed before MMS started (a lead is "
-                         "significant), so the parallel-trends assumption is doubtful.")
+            parts.append(_("Caution: districts already differed before MMS started (a lead is "
+                           "significant), so the parallel-trends assumption is doubtful."))
     return _join(parts)
 
 
 def stepped_wedge_analysis(r: Any, locale: str = fmt.DEFAULT_LOCALE,
-                           outcome: str = "the outcome") -> str:
+                           outcome: str | None = None) -> str:
     """A stepped-wedge trial's treatment effect (difference or odds ratio), in words."""
     e = r.treatment_effect
     p = fmt.p_value(e.get("p"), locale)
+    what = _outcome(outcome)
     if r.family == "gaussian":
         band = fmt.ci(e["estimate"], e["ci_low"], e["ci_high"], locale=locale)
-        s = f"Under the intervention {outcome} changed by {band} ({p}), period effects removed."
+        s = _("Under the intervention %(outcome)s changed by %(band)s (%(p)s), period effects "
+              "removed.") % {"outcome": what, "band": band, "p": p}
         sig = _significance(e)
     else:
         orr = fmt.ci(e.get("rr", math.exp(e["estimate"])),
                      e.get("rr_ci_low", math.exp(e["ci_low"])),
                      e.get("rr_ci_high", math.exp(e["ci_high"])), locale=locale)
-        s = (f"Under the intervention the odds of {outcome} were {orr} times those under "
-             f"control ({p}), period effects removed.")
+        s = _("Under the intervention the odds of %(outcome)s were %(ratio)s times those under "
+              "control (%(p)s), period effects removed.") % {"outcome": what, "ratio": orr,
+                                                              "p": p}
         sig = _significance({"rr": 1, "ci_low": e.get("rr_ci_low", math.exp(e["ci_low"])),
                              "ci_high": e.get("rr_ci_high", math.exp(e["ci_high"]))})
-    few = (f"Caution: only {r.n_clusters} clusters; small-sample corrections matter."
-           if r.n_clusters < 10 else "")
+    few = (_("Caution: only %(n)s clusters; small-sample corrections matter.") % {
+        "n": r.n_clusters} if r.n_clusters < 10 else "")
     return _join([s, sig, few])
 
 
@@ -277,18 +343,20 @@ def forecast(summary: Mapping[str, float], currency: str, months: int,
         return 0.0
 
     budget = get("total budget")
-    s = (f"Over {months} months MMS covers {fmt.count(get('pregnancies covered'), locale)} "
-         f"pregnancies, needing {fmt.count(get('MMS tablets needed'), locale)} MMS tablets "
-         f"({fmt.count(get('MMS packs ordered'), locale)} packs) at a total cost of "
-         f"{fmt.money(budget, currency, locale)}.")
+    s = _("Over %(months)s months MMS covers %(pregnancies)s pregnancies, needing %(tablets)s "
+          "MMS tablets (%(packs)s packs) at a total cost of %(cost)s.") % {
+        "months": months, "pregnancies": fmt.count(get("pregnancies covered"), locale),
+        "tablets": fmt.count(get("MMS tablets needed"), locale),
+        "packs": fmt.count(get("MMS packs ordered"), locale),
+        "cost": fmt.money(budget, currency, locale)}
     short = get("MMS tablets short") + get("IFA tablets short")
     expired = get("IFA tablets expired in horizon") + get("IFA tablets at risk")
     notes = []
-    notes.append(f"Stock-outs: {fmt.count(short, locale)} tablets short." if short else
-                 "No stock-outs are forecast.")
+    notes.append(_("Stock-outs: %(n)s tablets short.") % {"n": fmt.count(short, locale)}
+                 if short else _("No stock-outs are forecast."))
     if expired:
-        notes.append(f"{fmt.count(expired, locale)} IFA tablets expire or are at risk of "
-                     "expiring: slow IFA orders earlier.")
+        notes.append(_("%(n)s IFA tablets expire or are at risk of expiring: slow IFA orders "
+                       "earlier.") % {"n": fmt.count(expired, locale)})
     return _join([s, *notes])
 
 
@@ -303,27 +371,34 @@ def impact(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
         return fmt.ci(v["central"], v["ui_low"], v["ui_high"], kind="count", locale=locale)
 
     lbw, deaths, cpd = m("lbw_averted"), m("deaths_averted"), m("cost_per_daly")
-    s = (f"Giving MMS instead of IFA averts about {counted(lbw)} low-birthweight births and "
-         f"{counted(deaths)} deaths, at {fmt.money(cpd['central'], cur, locale)} per DALY averted "
-         f"(95% uncertainty interval {fmt.money(cpd['ui_low'], cur, locale)} to "
-         f"{fmt.money(cpd['ui_high'], cur, locale)}; {cur} {r.scenario.currency_year}).")
+    s = _("Giving MMS instead of IFA averts about %(lbw)s low-birthweight births and %(deaths)s "
+          "deaths, at %(cost)s per DALY averted (95%% uncertainty interval %(low)s to %(high)s; "
+          "%(currency)s %(year)s).") % {
+        "lbw": counted(lbw), "deaths": counted(deaths),
+        "cost": fmt.money(cpd["central"], cur, locale),
+        "low": fmt.money(cpd["ui_low"], cur, locale),
+        "high": fmt.money(cpd["ui_high"], cur, locale), "currency": cur,
+        "year": r.scenario.currency_year}
     notes = []
     if deaths["ui_low"] is not None and _f(deaths["ui_low"]) is not None and deaths["ui_low"] < 0:
-        notes.append("The interval of deaths averted includes zero.")
+        notes.append(_("The interval of deaths averted includes zero."))
     tor = getattr(r, "tornado", None)
     if tor is not None and len(tor):
         top = tor.iloc[0]
         name = default_labels().label(top["parameter"], "parameter")
-        notes.append(f"The result depends most on {name[:1].lower()}{name[1:]}"
-                     f" (cost per DALY {fmt.money(top['output_low'], cur, locale)} to "
-                     f"{fmt.money(top['output_high'], cur, locale)} over its range).")
+        notes.append(_("The result depends most on %(input)s (cost per DALY %(low)s to %(high)s "
+                       "over its range).") % {
+            "input": f"{name[:1].lower()}{name[1:]}",
+            "low": fmt.money(top["output_low"], cur, locale),
+            "high": fmt.money(top["output_high"], cur, locale)})
     return _join([s, *notes])
 
 
 # --- plan -----------------------------------------------------------------------------------
 
 _THRESHOLD = re.compile(r"^\s*(<=|>=|<|>|==|=)\s*(-?[0-9.]+)\s*$")
-_OPS = {"<=": "at most", ">=": "at least", "<": "below", ">": "above", "==": "", "=": ""}
+_OPS = {"<=": N_("at most %(value)s"), ">=": N_("at least %(value)s"),
+        "<": N_("below %(value)s"), ">": N_("above %(value)s"), "==": "", "=": ""}
 
 
 def _threshold(text: str | None, unit: str, locale: str) -> str:
@@ -334,7 +409,8 @@ def _threshold(text: str | None, unit: str, locale: str) -> str:
         return text
     v = float(m.group(2))
     shown = fmt.percent(v, locale=locale) if unit == "proportion" else fmt.number(v, 3, locale)
-    return f"{_OPS[m.group(1)]} {shown}".strip()
+    op = _OPS[m.group(1)]
+    return _(op) % {"value": shown} if op else shown
 
 
 def item_value(item: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
@@ -346,7 +422,8 @@ def item_value(item: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
     shown = fmt.percent(v, locale=locale) if unit == "proportion" else fmt.number(v, 3, locale)
     when = fmt.period(item.value_date, locale) if getattr(item, "value_date", None) else ""
     target = _threshold(getattr(item, "threshold", None), unit, locale)
-    inner = "; ".join(p for p in (when, f"target {target}" if target else "") if p)
+    goal = _("target %(threshold)s") % {"threshold": target} if target else ""
+    inner = "; ".join(p for p in (when, goal) if p)
     return f"{shown} ({inner})" if inner else shown
 
 
@@ -367,16 +444,18 @@ def readiness(verdict: Any, items: Iterable[Any], labels: Labels | None = None,
     lab = labels or default_labels()
     pillar, phase = lab.label(verdict.pillar, "pillar"), lab.label(verdict.phase, "phase")
     share = _f(verdict.share_met)
-    met = (f"{fmt.percent(share, locale=locale)} of its key results are met"
-           if share is not None else "no key result of this phase applies")
+    met = (_("%(share)s of its key results are met") % {
+        "share": fmt.percent(share, locale=locale)}
+        if share is not None else _("no key result of this phase applies"))
+    names = {"pillar": pillar, "phase": phase, "met": met}
     if verdict.next_phase is None:
-        head = (f"{pillar} is sustaining MMS ({met})." if verdict.ready else
-                f"{pillar} should strengthen sustainment ({met}).")
+        head = (_("%(pillar)s is sustaining MMS (%(met)s).") if verdict.ready else
+                _("%(pillar)s should strengthen sustainment (%(met)s).")) % names
     elif verdict.ready:
-        head = (f"{pillar} is ready to move from {phase} to "
-                f"{lab.label(verdict.next_phase, 'phase')}: {met} and every required one.")
+        head = _("%(pillar)s is ready to move from %(phase)s to %(next)s: %(met)s and every "
+                 "required one.") % {**names, "next": lab.label(verdict.next_phase, "phase")}
     else:
-        head = f"{pillar} stays in {phase}: {met}."
+        head = _("%(pillar)s stays in %(phase)s: %(met)s.") % names
     required: list[str] = []
     other: list[str] = []
     for i in {i.key_result: i for i in items}.values():
@@ -387,9 +466,10 @@ def readiness(verdict: Any, items: Iterable[Any], labels: Labels | None = None,
         shown = (f"{i.title} ({item_value(i, locale)})" if i.basis == "measured" else
                  f"{i.title} ({lab.label(i.status, 'word')})")
         (required if i.required else other).append(shown)
-    tail = ("Required and still open: " + "; ".join(required) + ".") if required else ""
-    rest = ("Not yet met: " + "; ".join(other[:3]) + ("; ..." if len(other) > 3 else "") + "."
-            ) if other else ""
+    tail = (_("Required and still open: %(items)s.") % {"items": "; ".join(required)}
+            if required else "")
+    rest = (_("Not yet met: %(items)s.") % {
+        "items": "; ".join(other[:3]) + ("; ..." if len(other) > 3 else "")} if other else "")
     return _join([head, tail, rest])
 
 
@@ -422,17 +502,21 @@ def survey_estimate(res: Any, stat: str, variable: str, locale: str = fmt.DEFAUL
 def quality(score: float, summary: Any, n_flags: int, locale: str = fmt.DEFAULT_LOCALE) -> str:
     """The data-quality review's verdict: score, the weakest dimension and the flags."""
     if score is None or (isinstance(score, float) and math.isnan(score)):
-        return "No data-quality check could run on this store."
-    verdict = ("good" if score >= 90 else "acceptable" if score >= 80 else "weak")
-    s = f"Data quality is {verdict}: {fmt.number(score, 3, locale)} out of 100."
+        return _("No data-quality check could run on this store.")
+    shown = fmt.number(score, 3, locale)
+    s = (_("Data quality is good: %(score)s out of 100.") if score >= 90 else
+         _("Data quality is acceptable: %(score)s out of 100.") if score >= 80 else
+         _("Data quality is weak: %(score)s out of 100.")) % {"score": shown}
     weakest = ""
     if summary is not None and len(summary):
         row = summary.loc[summary["value"].idxmin()]
         dim = default_labels().label(row["dimension"], "check")
-        weakest = (f"The weakest point is {dim[:1].lower()}{dim[1:]}"
-                   f" ({row['metric']}: {fmt.number(row['value'], 3, locale)}%).")
-    flags = (f"{fmt.count(n_flags, locale)} values or units are flagged for review." if n_flags
-             else "Nothing is flagged.")
+        weakest = _("The weakest point is %(dimension)s (%(metric)s: %(value)s%%).") % {
+            "dimension": f"{dim[:1].lower()}{dim[1:]}", "metric": row["metric"],
+            "value": fmt.number(row["value"], 3, locale)}
+    flags = (ngettext("%(n)s value or unit is flagged for review.",
+                      "%(n)s values or units are flagged for review.", int(n_flags)) % {
+        "n": fmt.count(n_flags, locale)} if n_flags else _("Nothing is flagged."))
     return _join([s, weakest, flags])
 
 

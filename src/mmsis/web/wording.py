@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
 from mmsis.present import format as fmt
 from mmsis.present import sentences
 from mmsis.present.labels import Labels, default_labels
@@ -76,7 +78,7 @@ def trend_chart(rows: Sequence[Mapping[str, Any]], title: str, labels: Labels
         series.setdefault(name, []).append((month_index(str(r["period"])), float(r["value"])))
     months = sorted({month_index(str(r["period"])) for r in rows})
     return charts.line_chart(
-        series, title=title, x_label="Month", y_label="People per month (count)",
+        series, title=title, x_label=_("Month"), y_label=_("People per month (count)"),
         x_names={m: fmt.period(month_period(m)) for m in months}, y_min=0)
 
 
@@ -110,8 +112,10 @@ def check_label(check: str, labels: Labels) -> str:
     ANC1")."""
     if check.startswith("internal:"):
         words = check.split(":", 1)[1].replace("_", " ").split()
-        ops = {"le": "at most", "ge": "at least", "lt": "below", "gt": "above", "eq": "equal to"}
-        return "Consistency: " + " ".join(ops.get(w.lower(), w.upper()) for w in words)
+        ops = {"le": _("at most"), "ge": _("at least"), "lt": _("below"), "gt": _("above"),
+               "eq": _("equal to")}
+        rule = " ".join(ops.get(w.lower(), w.upper()) for w in words)
+        return _("Consistency: %(rule)s") % {"rule": rule}
     found = labels.find(check, "check")
     return found or _first_upper(check.replace("_", " "))
 
@@ -174,50 +178,52 @@ def its_view(res: Any, first_period: str, start: str, element: str, where: str,
     if "treated" in s:
         ctrl = s[s["treated"] == 0]
         s = s[s["treated"] == 1]
-        lines[f"{control} (control, observed)"] = pts(ctrl, "observed")
+        lines[_("%(district)s (control, observed)") % {"district": control}] = pts(
+            ctrl, "observed")
     post = s[s["intervention"] == 1]
-    series = {f"{_first_upper(where)}, observed": pts(s, "observed"),
-              "Model fit": pts(s, "fitted"),
-              "Expected without the change": pts(post, "counterfactual"), **lines}
+    series = {_("%(area)s, observed") % {"area": _first_upper(where)}: pts(s, "observed"),
+              _("Model fit"): pts(s, "fitted"),
+              _("Expected without the change"): pts(post, "counterfactual"), **lines}
     band = None
     lo_col, hi_col = next(((a, b) for a, b in (("cf_low", "cf_high"),
                                               ("counterfactual_low", "counterfactual_high"))
                            if {a, b} <= set(post.columns)), (None, None))
     if lo_col and hi_col:
-        band = ("95% interval of the expected values without the change",
+        band = (_("95% interval of the expected values without the change"),
                 [(base + float(t), float(lo), float(hi)) for t, lo, hi in zip(
                     post["time"], post[lo_col], post[hi_col], strict=True)])
     months = sorted({base + int(t) for t in res.series["time"]})
     chart = charts.line_chart(
-        series, title=f"{element} in {where}: observed, model fit and expected without the "
-        "change", x_label="Month", y_label=f"{element} per month", y_min=0,
+        series, title=_("%(element)s in %(area)s: observed, model fit and expected without the "
+                        "change") % {"element": element, "area": where},
+        x_label=_("Month"), y_label=_("%(element)s per month") % {"element": element}, y_min=0,
         x_names={m: fmt.period(month_period(m)) for m in months},
-        markers=[(month_index(start), f"Start: {fmt.period(start)}")], band=band)
+        markers=[(month_index(start), _("Start: %(month)s") % {"month": fmt.period(start)})],
+        band=band)
     summary = res.summary
     terms = Labels()
     if "rr" in summary:
-        cols = [Column(("rr", "rr_ci_low", "rr_ci_high"), "Rate ratio (95% CI)", "ci")]
+        cols = [Column(("rr", "rr_ci_low", "rr_ci_high"), _("Rate ratio (95% CI)"), "ci")]
     else:
-        cols = [Column(("estimate", "ci_low", "ci_high"), "Estimate (95% CI)", "ci")]
+        cols = [Column(("estimate", "ci_low", "ci_high"), _("Estimate (95% CI)"), "ci")]
     summary = summary.assign(term=[_term(t, terms) for t in summary["term"]])
-    shown = readable(summary, [Column("term", "Term"), *cols, Column("p", "p value", "p")],
-                     terms)
-    if control:
-        sentence = sentences.cits(res, outcome=f"{element[:1].lower()}{element[1:]}")
-    else:
-        sentence = sentences.its(res, outcome=f"{element[:1].lower()}{element[1:]}",
-                                 start=start)
+    shown = readable(summary, [Column("term", _("Term")), *cols,
+                               Column("p", _("p value"), "p")], terms)
     # the web has no Newey-West option: say where it is rather than a flag the page lacks
-    sentence = sentence.replace("refit with --newey-west.",
-                                "the Newey-West option of `mmsis evaluate its` corrects it.")
-    warnings = [w for w in res.warnings
-                if not ("autocorrelation" in w and "autocorrelated" in sentence)]
+    remedy = _("the Newey-West option of `mmsis evaluate its` corrects it")
+    outcome = f"{element[:1].lower()}{element[1:]}"
+    if control:
+        sentence = sentences.cits(res, outcome=outcome, remedy=remedy)
+    else:
+        sentence = sentences.its(res, outcome=outcome, start=start, remedy=remedy)
+    said = sentences.autocorrelation_p(res) is not None
+    warnings = [w for w in res.warnings if not ("autocorrelation" in w and said)]
     return {"chart": chart, "table": shown, "sentence": sentence, "warnings": warnings,
-            "method": (f"{_first_upper(res.method)}, {res.family} model: "
-                       f"{res.n_pre} months before and {res.n_post} after "
-                       f"({fmt.period(first_period)} to "
-                       f"{fmt.period(month_period(months[-1]))}); standard errors "
-                       f"{res.se_type}.")}
+            "method": _("%(method)s, %(family)s model: %(before)s months before and %(after)s "
+                        "after (%(first)s to %(last)s); standard errors %(errors)s.") % {
+                "method": _first_upper(res.method), "family": res.family, "before": res.n_pre,
+                "after": res.n_post, "first": fmt.period(first_period),
+                "last": fmt.period(month_period(months[-1])), "errors": res.se_type}}
 
 
 def _term(term: Any, labels: Labels) -> str:
@@ -228,7 +234,8 @@ def _term(term: Any, labels: Labels) -> str:
         return found
     m = re.fullmatch(r"(sin|cos)(\d+)", text)
     if m:
-        return f"Seasonality ({'sine' if m.group(1) == 'sin' else 'cosine'}, harmonic {m.group(2)})"
+        wave = _("sine") if m.group(1) == "sin" else _("cosine")
+        return _("Seasonality (%(wave)s, harmonic %(n)s)") % {"wave": wave, "n": m.group(2)}
     return labels.label(text, "term")
 
 
@@ -253,10 +260,11 @@ def impact_table(summary: pd.DataFrame, currency: str) -> pd.DataFrame:
         kind = {"money": "money", "count": "count", "percent": "percent"}.get(unit, "number")
         centre = r["central"] if "central" in r else r["mean"]
         out.append({
-            "Measure": lab.label(m, "output"),
-            "Central estimate": _write(centre, kind, currency),
-            "95% uncertainty interval": (
-                f"{_write(r['ui_low'], kind, currency)} to {_write(r['ui_high'], kind, currency)}"
+            _("Measure"): lab.label(m, "output"),
+            _("Central estimate"): _write(centre, kind, currency),
+            _("95% uncertainty interval"): (
+                _("%(low)s to %(high)s") % {"low": _write(r["ui_low"], kind, currency),
+                                            "high": _write(r["ui_high"], kind, currency)}
                 if "ui_low" in r else ""),
         })
     return pd.DataFrame(out)
@@ -280,7 +288,7 @@ def pathways_table(pathways: pd.DataFrame) -> list[dict[str, str]]:
     for r in pathways.itertuples(index=False):
         out.append({
             "pathway": _first_upper(str(r.label)),
-            "on": "on" if r.on else "off",
+            "on": _("on") if r.on else _("off"),
             "events": fmt.count(r.events_averted),
             "events_label": default_labels().label(r.events_measure, "output"),
             "dalys": fmt.ci(r.dalys_central, r.dalys_ui_low, r.dalys_ui_high, kind="count"),
@@ -294,17 +302,19 @@ def pathways_table(pathways: pd.DataFrame) -> list[dict[str, str]]:
 def _convention(pathway: str, text: str) -> str:
     """A pathway's convention in words: the scenario switches named as the form names them."""
     if pathway in ("neonatal_preterm", "neonatal_sga"):
-        return ("Katz et al. 2013 overlapping categories; counted when neonatal deaths go "
-                "through preterm and small-for-gestational-age births")
+        return _("Katz et al. 2013 overlapping categories; counted when neonatal deaths go "
+                 "through preterm and small-for-gestational-age births")
     if pathway == "neonatal_direct":
-        return f"{text}; counted when neonatal deaths go through a direct effect"
+        return _("%(convention)s; counted when neonatal deaths go through a direct effect") % {
+            "convention": text}
     if pathway == "stillbirth":
         return text.replace("(switch: impact.daly.include_stillbirths)",
-                            "(switch: Count stillbirths averted)")
+                            _("(switch: Count stillbirths averted)"))
     if pathway == "lbw":
         head = text.split(" discounted YLD", 1)[0]
-        return (f"{fmt.number(float(head), 3) if _is_number(head) else head} discounted years "
-                "lived with disability per low-birthweight birth averted (0 = off)")
+        return _("%(years)s discounted years lived with disability per low-birthweight birth "
+                 "averted (0 = off)") % {
+            "years": fmt.number(float(head), 3) if _is_number(head) else head}
     return text
 
 
@@ -325,10 +335,11 @@ def acceptability_chart(acc: pd.DataFrame, marks: pd.DataFrame, currency: str,
                                                   strict=True)]
     ticks = charts._nice_ticks(float(acc["wtp"].min()), float(acc["wtp"].max()))
     return charts.line_chart(
-        {"Probability that MMS is cost-effective": curve},
-        title="Cost-effectiveness acceptability curve",
-        x_label=f"Willingness to pay per DALY averted ({currency} {year})",
-        y_label="Probability cost-effective", y_min=0, y_max=1, y_unit="percent",
+        {_("Probability that MMS is cost-effective"): curve},
+        title=_("Cost-effectiveness acceptability curve"),
+        x_label=_("Willingness to pay per DALY averted (%(currency)s %(year)s)") % {
+            "currency": currency, "year": year},
+        y_label=_("Probability cost-effective"), y_min=0, y_max=1, y_unit="percent",
         x_names={t: fmt.money(t, currency) if t else f"{currency} 0" for t in ticks},
         markers=[(float(v), f"{_first_upper(str(n))}: {fmt.money(v, currency)}")
                  for n, v in zip(marks.get("threshold", []), marks.get("value", []),
@@ -342,14 +353,15 @@ def tornado_table(tornado: pd.DataFrame, currency: str, top: int = 10) -> list[d
         return []
     lab = default_labels()
     out = []
-    for _, r in tornado.head(top).iterrows():
+    for __, r in tornado.head(top).iterrows():
         name = str(r["parameter"])
         unit = lab.unit(name)
         if name.startswith("pathway:"):
-            shown = "off to on"
+            shown = _("off to on")
             label = lab.label(name, "parameter").split(" (0 = off")[0]
         else:
-            shown = f"{_by_unit(r['low'], unit, currency)} to {_by_unit(r['high'], unit, currency)}"
+            shown = _("%(low)s to %(high)s") % {"low": _by_unit(r["low"], unit, currency),
+                                                "high": _by_unit(r["high"], unit, currency)}
             label = lab.label(name, "parameter")
         money = str(r.get("metric", "")).startswith("cost")
         out.append({"input": label, "range": shown,
@@ -374,12 +386,14 @@ def plane_chart(points: Sequence[tuple[float, float]], marks: pd.DataFrame, curr
     with each threshold as the line cost = threshold x DALYs (below it: cost-effective)."""
     if not points:
         return None
-    slopes = [(float(v), f"{_first_upper(str(n))} ({fmt.money(v, currency)} per DALY)")
+    slopes = [(float(v), _("%(threshold)s (%(value)s per DALY)") % {
+        "threshold": _first_upper(str(n)), "value": fmt.money(v, currency)})
               for n, v in zip(marks.get("threshold", []), marks.get("value", []), strict=True)]
     return charts.scatter_chart(
-        points, title="Cost-effectiveness plane (one dot per Monte Carlo draw)",
-        name="A draw of the Monte Carlo simulation", x_label="DALYs averted",
-        y_label=f"Extra cost of MMS over IFA ({currency} {year})", y_unit="money",
+        points, title=_("Cost-effectiveness plane (one dot per Monte Carlo draw)"),
+        name=_("A draw of the Monte Carlo simulation"), x_label=_("DALYs averted"),
+        y_label=_("Extra cost of MMS over IFA (%(currency)s %(year)s)") % {
+            "currency": currency, "year": year}, y_unit="money",
         slopes=slopes)
 
 
@@ -388,7 +402,7 @@ def thresholds_table(at: pd.DataFrame, currency: str) -> list[dict[str, str]]:
     return [{"threshold": _first_upper(str(r["threshold"])),
              "value": fmt.money(r["value"], currency),
              "probability": fmt.percent(r.get("probability_cost_effective")),
-             "source": str(r.get("source") or "")} for _, r in at.iterrows()]
+             "source": str(r.get("source") or "")} for __, r in at.iterrows()]
 
 
 def forecast_chart(months: pd.DataFrame) -> charts.LineChart | None:
@@ -397,13 +411,13 @@ def forecast_chart(months: pd.DataFrame) -> charts.LineChart | None:
         return None
     by = months.groupby("month")[["mms_tablets_needed", "ifa_tablets_needed"]].sum()
     idx = [month_index(str(m).replace("-", "")) for m in by.index]
-    series = {"MMS tablets needed": list(zip(idx, by["mms_tablets_needed"].astype(float),
+    series = {_("MMS tablets needed"): list(zip(idx, by["mms_tablets_needed"].astype(float),
                                              strict=True)),
-              "IFA tablets needed": list(zip(idx, by["ifa_tablets_needed"].astype(float),
+              _("IFA tablets needed"): list(zip(idx, by["ifa_tablets_needed"].astype(float),
                                              strict=True))}
     return charts.line_chart(
-        series, title="Tablets needed per month: MMS replacing IFA", x_label="Month",
-        y_label="Tablets per month (count)", y_min=0,
+        series, title=_("Tablets needed per month: MMS replacing IFA"), x_label=_("Month"),
+        y_label=_("Tablets per month (count)"), y_min=0,
         x_names={m: fmt.period(month_period(m)) for m in idx})
 
 
@@ -420,8 +434,8 @@ def forecast_table(summary: pd.DataFrame, currency: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-BUDGET_SHOWN = (("total", "Total"), ("mms_total", "MMS"), ("ifa_total", "IFA"),
-                ("programme_total", "Programme costs"))
+BUDGET_SHOWN = (("total", N_("Total")), ("mms_total", "MMS"), ("ifa_total", "IFA"),
+                ("programme_total", N_("Programme costs")))
 """The budget columns shown on the page (the total first); the report and CSV keep them all."""
 
 
@@ -430,17 +444,18 @@ def budget_view(budget: pd.DataFrame, currency: str) -> dict[str, Any]:
     with the total first (the full breakdown stays in the report and the CSV)."""
     if budget is None or not len(budget) or "year" not in budget:
         return {"chart": None, "rows": [], "columns": []}
-    shown = [(c, name) for c, name in BUDGET_SHOWN if c in budget]
+    shown = [(c, _(name)) for c, name in BUDGET_SHOWN if c in budget]
     years = [int(y) for y in budget["year"]]
     lines = {name: [(float(y), float(v)) for y, v in zip(years, budget[c], strict=True)]
              for c, name in shown}
     chart = charts.line_chart(
-        lines, title=f"Budget by year ({currency})", x_label="Year",
-        y_label=f"Cost ({currency})", y_min=0, y_unit="money",
+        lines, title=_("Budget by year (%(currency)s)") % {"currency": currency},
+        x_label=_("Year"), y_label=_("Cost (%(currency)s)") % {"currency": currency}, y_min=0,
+        y_unit="money",
         x_names={float(y): str(y) for y in years}) if lines else None
     rows = [[str(y)] + [fmt.money(budget[c].iloc[i], currency) for c, _ in shown]
             for i, y in enumerate(years)]
-    return {"chart": chart, "rows": rows, "columns": ["Year"] + [n for _, n in shown]}
+    return {"chart": chart, "rows": rows, "columns": [_("Year")] + [n for __, n in shown]}
 
 
 def audit_details(detail: Mapping[str, Any]) -> str:
