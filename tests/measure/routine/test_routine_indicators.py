@@ -77,6 +77,23 @@ def test_sum_rolls_up_months_quarters_years(store: Store, defs: Path) -> None:
                               "denominator", "value"}
 
 
+def test_an_element_without_any_value_is_unknown_not_zero(store: Store, tmp_path: Path
+                                                         ) -> None:
+    """MMS_CLIENTS is defined but holds no value (a concept not mapped or not pulled): a share
+    over it is missing, not 100% (ANC1 / (ANC1 + 0)); the stock's one missing month, with
+    other months present, still counts as zero."""
+    p = tmp_path / "share.yaml"
+    p.write_text("""
+indicators:
+  - {id: share, name: Share, numerator: "#{ANC1}", denominator: "#{ANC1} + #{MMS_CLIENTS}"}
+  - {id: both, name: Both, numerator: "#{ANC1} + #{MMS_STOCK_ON_HAND}", denominator: "1"}
+""")
+    m = compute_indicators(store, ["share", "both"], level=3, period_type="monthly",
+                           definitions=p)
+    assert np.isnan(_val(m, "share", "F1", "202401"))
+    assert _val(m, "both", "F1", "202406") == 60  # ANC1 60 + the missing stock as 0
+
+
 def test_financial_year_roll_up(store: Store, defs: Path) -> None:
     fy = compute_indicators(store, ["anc1_total"], level=2, period_type="financial_april",
                             definitions=defs)

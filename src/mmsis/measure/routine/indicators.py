@@ -164,8 +164,9 @@ def compute_indicators(store: Store, ids: list[str] | None = None, level: int | 
     Items are aggregated first (each by its own rule), then numerator / denominator x factor;
     annualized indicators are multiplied by 365 / days in the period (or year-to-date window),
     DHIS2's annualization factor.
-    Missing items count as zero when the org unit and period have other data; a zero
-    denominator gives a missing value.
+    Missing items count as zero when the org unit and period have other data; an item with
+    no value anywhere is unknown (the indicator is missing); a zero denominator gives a
+    missing value.
     """
     require_data(store)
     defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
@@ -190,7 +191,10 @@ def compute_indicators(store: Store, ids: list[str] | None = None, level: int | 
         pop = pop.fillna(agg["ou"].map(sums.set_index("id")["pop"]))
     consts = _constants(defs, store)
     filled = agg.copy()
-    item_cols = [c for c in rules if c in filled.columns]
+    # a missing item is zero where the store holds the element elsewhere; an element with no
+    # value at all (a concept the country has not mapped or not pulled) stays unknown, so
+    # "MMS / (MMS + IFA)" is not 100% for want of IFA data
+    item_cols = [c for c in rules if c in filled.columns and filled[c].notna().any()]
     filled[item_cols] = filled[item_cols].fillna(0.0)
     out = []
     for ind in inds:
