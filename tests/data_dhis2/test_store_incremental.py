@@ -66,3 +66,42 @@ def test_unchanged_reimport_rewrites_nothing_and_changes_update_in_place(tmp_pat
     assert (rep.imported, rep.updated, rep.ignored) == (4, 0, 0)
     assert st.query("SELECT count(*) AS n FROM value_totals WHERE period = '202403'")[
         "n"].iloc[0] == 2 * 4  # two elements x (F1, F2, D1, C)
+
+
+def test_identical_reimport_only_hashes_and_a_changed_byte_is_compared(tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    """The same bytes again (nothing written since) take the hash-only path and change nothing;
+    one changed byte, or any write in between, goes through the full checks and comparison."""
+    st = Store(str(tmp_path / "s.duckdb"))
+    assert st.import_metadata({"org_units": OUS, "data_elements": DES}).ok
+    first = _csv(tmp_path / "a.csv", ["202401", "202402"])
+    rep = st.import_file(first)
+    assert (rep.imported, rep.unchanged) == (8, False)
+    before, totals = _rows(st), st.query("SELECT * FROM value_totals ORDER BY ALL")
+    parsed: list[str] = []
+    full = Store._import_file
+    monkeypatch.setattr(Store, "_import_file",
+                        lambda self, p, k, name: parsed.append(name) or full(self, p, k, name))
+    again = st.import_file(first)
+    assert again.unchanged and (again.rows, again.imported, again.updated, again.ignored) == (
+        8, 0, 0, 8)
+    assert parsed == []  # not read, not compared
+    pd.testing.assert_frame_equal(_rows(st), before)
+    pd.testing.assert_frame_equal(st.query("SELECT * FROM value_totals ORDER BY ALL"), totals)
+
+    text = first.read_text()
+    one_byte = tmp_path / "b.csv"
+    one_byte.write_text(text.replace(",7.0\n", ",8.0\n", 1))  # same size, one byte differs
+    assert one_byte.stat().st_size == first.stat().st_size
+    rep = st.import_file(one_byte)
+    assert not rep.unchanged and (rep.imported, rep.updated, rep.ignored) == (0, 1, 7)
+    assert parsed == [str(one_byte)]
+    # the store changed since a.csv: a.csv is compared again (and sets the value back)
+    rep = st.import_file(first)
+    assert not rep.unchanged and (rep.imported, rep.updated, rep.ignored) == (0, 1, 7)
+    pd.testing.assert_frame_equal(_rows(st)[["data_element", "period", "org_unit", "value"]],
+                                  before[["data_element", "period", "org_unit", "value"]])
+    # any other write (here metadata) forgets the content too
+    assert st.import_metadata({"data_elements": DES}).ok
+    assert not st.import_file(first).unchanged
+    assert st.import_file(first).unchanged

@@ -20,7 +20,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from mmsis.data import concepts as concept_maps
-from mmsis.data import csvread, rollup, spill, textio
+from mmsis.data import contents, csvread, rollup, spill, textio
 from mmsis.data.dhis2 import formats
 from mmsis.data.dhis2.periods import is_valid_period
 from mmsis.errors import InputError
@@ -110,6 +110,9 @@ class ImportReport(BaseModel):
     refusals: list[Refusal] = Field(default_factory=list)
     refusals_total: int = 0
     """How many problems were found; ``refusals`` lists the first MAX_REFUSALS of them."""
+    unchanged: bool = False
+    """True when the file's bytes are those of the last import and nothing was written since
+    (`mmsis.data.contents`): only hashed, nothing compared or written, every row ignored."""
 
     @property
     def ok(self) -> bool:
@@ -186,6 +189,7 @@ class Store:
         if not read_only:
             self.con.execute(_SCHEMA)
             self.con.execute(concept_maps.SCHEMA)  # the country's concept mapping
+            self.con.execute(contents.SCHEMA)  # the last imported file's hash
             rollup.ensure(self.con)  # totals by org unit and period, kept by every import
             # an import killed between its two transactions leaves its committed scratch table:
             # no other process can be importing now (DuckDB gives one process the file)
@@ -269,6 +273,9 @@ class Store:
             raise InputError("file not found", file=str(p))
         if p.is_dir():
             raise InputError("a folder, not a file", file=str(p))
+        known = self._same_content(p, kinds, encoding)
+        if known is not None and known[1] is not None:
+            return known[1]
         with textio.utf8_file(p, encoding) as u:
             try:
                 report = self._import_file(u, kinds, str(p))
@@ -278,7 +285,29 @@ class Store:
                     exc.args = (str(exc),)
                 raise
         report.file = str(p)
+        if known is not None and report.ok and report.kind == "data_values":
+            contents.remember(self.con, known[0], encoding, p.stat().st_size, report.kind,
+                              report.rows)
         return report
+
+    def _same_content(self, p: Path, kinds: tuple[str, ...] | None, encoding: str | None
+                      ) -> tuple[str, ImportReport | None] | None:
+        """(the file's SHA-256, the report of an unchanged re-import or None); None when the
+        content is not remembered for a data-values file (a scoped or batched import, or not
+        a .csv/.json file, always takes the full path)."""
+        if p.suffix.lower() not in (".csv", ".json") or (kinds and "data_values" not in kinds):
+            return None
+        sha = contents.file_sha256(p)
+        if self._scope is not None or self._batch is not None:
+            return sha, None
+        size = contents.recorded_size(self.con, encoding)
+        if size != p.stat().st_size:
+            return sha, None
+        known = contents.unchanged(self.con, sha, encoding)
+        if known is None:
+            return sha, None
+        return sha, ImportReport(file=str(p), kind=known[0], rows=known[1], ignored=known[1],
+                                 unchanged=True)
 
     def _import_file(self, p: Path, kinds: tuple[str, ...] | None, name: str) -> ImportReport:
         """`import_file` of a UTF-8 file ``p``; ``name`` is the user's file (in messages)."""
@@ -477,6 +506,7 @@ class Store:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
+            contents.forget(con)  # the store changes: no file is known unchanged
             con.execute(sql, [src])
             report = self._fast_checked(src, table)
         except (duckdb.OutOfMemoryException, duckdb.IOException):
@@ -641,6 +671,7 @@ class Store:
         self._written = None
         self.con.execute("BEGIN TRANSACTION")
         try:
+            contents.forget(self.con)  # the store changes: no file is known unchanged
             yield self.con
             self._record_batch(rows)
         except BaseException:

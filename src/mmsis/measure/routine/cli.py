@@ -35,6 +35,11 @@ def import_cmd(
         print_json(rep)
     else:
         kind = rep.kind.replace("+", ", ").replace("_", " ")  # "org units, data elements"
+        if rep.unchanged:
+            console.print(f"[bold]{rep.file}[/bold] ({kind}): unchanged: 0 imported, "
+                          f"{rep.rows:,} unchanged (the same content as the last import into "
+                          "this store, nothing written since: only hashed, nothing compared)")
+            return
         console.print(f"[bold]{rep.file}[/bold] ({kind}): {rep.rows:,} rows; "
                       f"imported {rep.imported:,}, updated {rep.updated:,}, "
                       f"ignored {rep.ignored:,}, refused {rep.refused:,}")
