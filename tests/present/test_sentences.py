@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace as NS
 
 import pandas as pd
@@ -122,6 +123,7 @@ def test_evaluate_cli_prints_labels_and_a_sentence(tmp_path) -> None:  # type: i
                                    "--intervention", "d"])
     assert res.exit_code == 0, res.output
     out = " ".join(res.stdout.split())
-    assert "Level change at the start (level_change)" in out
+    assert "Level change at the start" in out and "level_change" not in out  # no id typed back
+    assert re.search(r"level change: RR \d\.\d+ \(\d\.\d+-\d\.\d+\) \(95% CI\)", out), out
     assert "The outcome rose by" in out and "at the interruption, beyond the trend before" in out
     assert "e-0" not in out and "e+0" not in out

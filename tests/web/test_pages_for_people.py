@@ -12,18 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.people_checks import problems
 
 #: Elements whose text is not read as part of the page: code, scripts, and the advanced
 #: YAML editor of the scenario (its own syntax, on purpose).
 HIDDEN = {"script", "style", "textarea", "pre", "head"}
-
-SCIENTIFIC = re.compile(r"\b\d+(?:\.\d+)?[eE][+-]?\d+\b")
-LONG_FLOAT = re.compile(r"\b\d+\.\d{4,}\b")
-RAW_PERIOD = re.compile(r"\b(?:19|20)\d{2}"
-                        r"(?:(?:0[1-9]|1[0-2])\b|-(?:0[1-9]|1[0-2])\b(?!-)|Q[1-4]\b)")
-DHIS2_UID = re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])"
-                       r"[A-Za-z][A-Za-z0-9]{10}\b")
-SNAKE_ID = re.compile(r"(?<![\w.@/-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.@/-])")
 
 
 class _Visible(HTMLParser):
@@ -52,23 +45,6 @@ def visible_text(html: str) -> list[str]:
     p = _Visible()
     p.feed(html)
     return p.parts
-
-
-def problems(parts: list[str], ids: set[str]) -> list[str]:
-    """Every unreadable number, raw period or internal id in the text nodes, with context."""
-    found = []
-    for text in parts:
-        for name, pattern in (("scientific notation", SCIENTIFIC), ("long float", LONG_FLOAT),
-                              ("raw period", RAW_PERIOD), ("DHIS2 uid", DHIS2_UID),
-                              ("snake_case id", SNAKE_ID)):
-            for m in pattern.finditer(text):
-                found.append(f"{name} {m.group(0)!r} in {text[:90]!r}")
-        # "Label (ID)" is allowed where a user types the id back (the DHIS2 sync form)
-        bare = re.sub(r"(?<=\w) \([A-Za-z0-9_]+\)", "", text)
-        for word in re.findall(r"[A-Za-z][A-Za-z0-9_]*\d*(?![\w+])", bare):
-            if word in ids:
-                found.append(f"internal id {word!r} in {text[:90]!r}")
-    return found
 
 
 def test_the_checks_catch_what_they_look_for() -> None:

@@ -368,7 +368,9 @@ def layout_cmd(
     if as_json:
         print_json(res)
         return
-    print_table(pd.DataFrame(res.assignment), title=f"Roll-out over {res.n_periods} periods")
+    print_table(pd.DataFrame(res.assignment).rename(
+        columns={"first_treated_period": "first period on MMS"}),
+        title=f"Roll-out over {res.n_periods} periods")
 
 
 @app.command("simulate")

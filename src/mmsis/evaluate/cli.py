@@ -74,7 +74,7 @@ def _print_summary(title: str, result: Any, lines: list[str]) -> None:
         cols = [Column(("rr", "rr_ci_low", "rr_ci_high"), "rate ratio (95% CI)", "ci")]
     else:
         cols = [Column(("estimate", "ci_low", "ci_high"), "estimate (95% CI)", "ci")]
-    shown = readable(summary, [Column("term", "term", "label_id", "term"), *cols,
+    shown = readable(summary, [Column("term", "term", "label", "term"), *cols,
                                Column("p", "p", "p")])
     print_table(shown, title=title)
     print_sentence(_sentence(result))
@@ -205,17 +205,16 @@ def its(
 
 
 def _its_lines(result: Any) -> list[str]:
-    from mmsis.present.numbers import number
+    from mmsis.present.numbers import ci, number
 
     lc = result.level_change
     lines = [
         f"n = {result.n} ({result.n_pre} before, {result.n_post} after); "
         f"dispersion {number(result.dispersion)}; SE {result.se_type}",
         (
-            f"level change: RR {lc['rr']:.4f} (95% CI {lc['ci_low']:.4f} to {lc['ci_high']:.4f})"
+            f"level change: RR {ci(lc['rr'], lc['ci_low'], lc['ci_high'])} (95% CI)"
             if result.log_link
-            else f"level change: {lc['estimate']:.4g} (95% CI {lc['ci_low']:.4g} to "
-            f"{lc['ci_high']:.4g})"
+            else f"level change: {ci(lc['estimate'], lc['ci_low'], lc['ci_high'])} (95% CI)"
         ),
     ]
     sc = result.slope_change
@@ -223,11 +222,11 @@ def _its_lines(result: Any) -> list[str]:
         at = 1 if result.slope_origin == "last-pre" else 0
         lines.append(
             (
-                f"slope change: RR {sc['rr']:.4f} per time unit (95% CI {sc['ci_low']:.4f} to "
-                f"{sc['ci_high']:.4f})"
+                f"slope change: RR {ci(sc['rr'], sc['ci_low'], sc['ci_high'])} per time unit "
+                "(95% CI)"
                 if result.log_link
-                else f"slope change: {sc['estimate']:.4g} per time unit (95% CI "
-                f"{sc['ci_low']:.4g} to {sc['ci_high']:.4g})"
+                else f"slope change: {ci(sc['estimate'], sc['ci_low'], sc['ci_high'])} per "
+                "time unit (95% CI)"
             )
             + f"; slope origin {result.slope_origin} (time since the interruption = {at} at "
             "the first post point)"
@@ -293,6 +292,8 @@ def cits(
 
 
 def _cits_lines(result: Any) -> list[str]:
+    from mmsis.present.numbers import ci, number
+
     lines = _its_lines(result)
     lines = [
         line.replace("level change:", "level change beyond the control:").replace(
@@ -302,10 +303,10 @@ def _cits_lines(result: Any) -> list[str]:
     ]
     cc = result.common_level_change
     lines.append(
-        f"common level change (control too): RR {cc['rr']:.4f} (95% CI {cc['ci_low']:.4f} to "
-        f"{cc['ci_high']:.4f})"
+        f"common level change (control too): RR {ci(cc['rr'], cc['ci_low'], cc['ci_high'])} "
+        "(95% CI)"
         if result.log_link
-        else f"common level change (control too): {cc['estimate']:.4g}"
+        else f"common level change (control too): {number(cc['estimate'])}"
     )
     return lines
 

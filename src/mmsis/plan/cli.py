@@ -140,7 +140,8 @@ def agenda_cmd(
         Column("sample_size", "sample size"), Column("partner", "partner")]),
         title=f"IR agenda: {agenda.programme} (top {top} of {agenda.n_candidates})")
     if len(strategies):
-        shown = strategies[["construct", "strategy_name", "decision"]].copy()
+        shown = strategies[["construct", "strategy_name", "decision"]].rename(
+            columns={"strategy_name": "strategy"})
         shown["specification"] = [
             "" if d != "accepted" else "complete" if not miss else f"missing: {miss}"
             for d, miss in zip(strategies["decision"], strategies["spec_missing"], strict=True)]

@@ -183,8 +183,8 @@ def routine_measurements(rt: RoutineResults) -> dict[str, dict[str, Any]]:
     if pd.notna(rt.facilities_dispensing):
         out["facilities_dispensing_mms"] = {
             "value": rt.facilities_dispensing, "date": rt.facilities_date,
-            "source": "DHIS2 routine data: facilities reporting MMS clients (the concept "
-                      "mms_clients) > 0 / facilities reporting (mmsis.plan.measured)"}
+            "source": "DHIS2 routine data: facilities reporting any MMS client / "
+                      "facilities reporting"}
     return out
 
 
