@@ -9,14 +9,23 @@ level, `mmsis.measure.routine.aggregate.ancestors`).
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from mmsis.data import spill
 from mmsis.data.store import Store
+from mmsis.errors import InputError
 
+_PARTITION_BYTES_PER_VALUE = 28
+"""Upper bound of one value's bytes in the review's partition files (two 8-byte hashes, a
+4-byte element index, an 8-byte value; Parquet compresses them, the bound does not count on it)."""
 SERIES_STATS = ("avg(value) AS mean, stddev_samp(value) AS sd, median(value) AS med, "
                 "mad(value) AS mad, min(value) AS lo, max(value) AS hi, count(*) AS n")
 
@@ -48,9 +57,11 @@ def _series_table(store: Store, des: list[str], bytes_per_value: int, hash_keys:
 
     Series are grouped and joined on one 64-bit hash of their key (far cheaper than four text
     columns); a second, independent hash per group proves no two series collided, else the
-    text key is used. When the values outgrow the memory bound, they are first copied once,
-    sorted by bucket (hash modulo the number of buckets), and each bucket is grouped on its own:
-    every bucket reads only its own row groups, so the cost stays linear in the data.
+    text key is used. When the values outgrow the memory bound, they are first written once,
+    partitioned by bucket (hash modulo the number of buckets) into Parquet files beside the
+    store's spill files, and each bucket's files are grouped on their own. Partitioning is one
+    pass without a sort (the sort by bucket used before spilled and grew faster than the data:
+    30 M synthetic values at 300 MB, 14.6 s CPU sorted against 10.5 s partitioned).
     """
     c = store.con
     key = "data_element, org_unit, coc, aoc"
@@ -66,18 +77,7 @@ def _series_table(store: Store, des: list[str], bytes_per_value: int, hash_keys:
             any_value(data_element) AS data_element, min({h2}) = max({h2}) AS one,
             {SERIES_STATS} FROM data_values {where} GROUP BY h HAVING count(*) >= 4""", [des])
     else:
-        c.execute(f"""CREATE OR REPLACE TEMP TABLE _ov AS SELECT ({h} % {k})::INTEGER AS b,
-            {h} AS h, {h2} AS h2, list_position(?, data_element)::INTEGER AS e, value
-            FROM data_values {where} ORDER BY b""", [des, des])
-        try:
-            for b in range(k):
-                head = ("CREATE OR REPLACE TEMP TABLE _series AS" if b == 0
-                        else "INSERT INTO _series")
-                c.execute(f"""{head} SELECT h, list_extract(?::VARCHAR[], any_value(e))
-                    AS data_element, min(h2) = max(h2) AS one, {SERIES_STATS} FROM _ov
-                    WHERE b = {b} GROUP BY h HAVING count(*) >= 4""", [des])
-        finally:
-            c.execute("DROP TABLE IF EXISTS _ov")
+        _bucketed_series(store, des, k, h, h2, where, n_values)
     row = c.execute("SELECT count(*) FILTER (WHERE NOT one) FROM _series").fetchone()
     if hash_keys and row is not None and not row[0]:
         return "ON s.h = hash(v.data_element, v.org_unit, v.coc, v.aoc)"
@@ -86,6 +86,43 @@ def _series_table(store: Store, des: list[str], bytes_per_value: int, hash_keys:
         c.execute(f"""{head} SELECT {key}, {SERIES_STATS} FROM data_values {where}
             AND {h} % {k} = {b} GROUP BY ALL HAVING count(*) >= 4""", [des])
     return f"USING ({key})"
+
+
+def _bucketed_series(store: Store, des: list[str], k: int, h: str, h2: str, where: str,
+                     n_values: int) -> None:
+    """Temp table ``_series`` (hashed key) grouped bucket by bucket from one partitioned write
+    of the values (see `_series_table`); the Parquet files are removed afterwards."""
+    c = store.con
+    row = c.execute("SELECT current_setting('temp_directory'), "
+                    "current_setting('max_temp_directory_size')").fetchall()
+    spill_dir = str(row[0][0]) if row and row[0][0] else tempfile.gettempdir()
+    os.makedirs(spill_dir, exist_ok=True)
+    room = shutil.disk_usage(spill_dir).free
+    with suppress(InputError):  # "90% of available disk space" (the default): the disk decides
+        room = min(room, spill.parse_size(str(row[0][1]).replace(" ", "")))
+    need = n_values * _PARTITION_BYTES_PER_VALUE
+    if need > room:  # DuckDB does not count these files against its spill limit: check here
+        raise duckdb.IOException(
+            f"could not write the review's partitioned values: about {need:,} bytes needed "
+            f"beside the store, {room:,} allowed (free disk or max_temp_directory_size)")
+    parts = Path(tempfile.mkdtemp(prefix="mmsis-series-", dir=spill_dir))
+    try:
+        target = str(parts / "v").replace("'", "''")
+        c.execute(f"""COPY (SELECT ({h} % {k})::INTEGER AS b, {h} AS h, {h2} AS h2,
+            list_position(?, data_element)::INTEGER AS e, value FROM data_values {where})
+            TO '{target}' (FORMAT parquet, PARTITION_BY (b))""", [des, des])
+        c.execute("CREATE OR REPLACE TEMP TABLE _series (h UBIGINT, data_element VARCHAR, "
+                  "one BOOLEAN, mean DOUBLE, sd DOUBLE, med DOUBLE, mad DOUBLE, lo DOUBLE, "
+                  "hi DOUBLE, n BIGINT)")
+        for b in range(k):
+            files = sorted(str(f) for f in (parts / "v" / f"b={b}").glob("*.parquet"))
+            if not files:  # no series hashed into this bucket
+                continue
+            c.execute(f"""INSERT INTO _series SELECT h, list_extract(?::VARCHAR[],
+                any_value(e)) AS data_element, min(h2) = max(h2) AS one, {SERIES_STATS}
+                FROM read_parquet(?) GROUP BY h HAVING count(*) >= 4""", [des, files])
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
 
 
 def outlier_values(store: Store, des: list[str], moderate: float, modified_z: float, *,
