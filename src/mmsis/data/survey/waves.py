@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from mmsis.errors import InputError
+from mmsis.i18n import gettext as _
 
 
 def pick_wave(store: Any, wave: str | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -28,6 +29,9 @@ def pick_wave(store: Any, wave: str | None = None) -> tuple[dict[str, Any], pd.D
 def wave_words(info: dict[str, Any]) -> str:
     """Which wave a view shows, in words ("the survey dhs_2024.csv (the latest of 2 waves)")."""
     n = int(info.get("n_waves", 1))
-    which = ("the only wave" if n == 1 else f"the latest of {n} waves" if info.get("latest")
-             else f"chosen from {n} waves")
-    return f"the survey {info['file']} ({which})"
+    names = {"file": info["file"], "n": n}
+    if n == 1:
+        return _("the survey %(file)s (the only wave)") % names
+    if info.get("latest"):
+        return _("the survey %(file)s (the latest of %(n)s waves)") % names
+    return _("the survey %(file)s (chosen from %(n)s waves)") % names

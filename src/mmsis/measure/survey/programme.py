@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mmsis.i18n import gettext as _
+
 CASCADE_SUPPLEMENT = "MMS"
 """The supplement the programme cascade counts (the DHS profile's supplement type code)."""
 CASCADE_PERIOD_MONTHS = 24
@@ -14,7 +16,7 @@ CASCADE_PERIOD_MONTHS = 24
 
 def denominator_words(period_months: int = CASCADE_PERIOD_MONTHS) -> str:
     """The cascade's denominator in words (what "all women" means in every view)."""
-    return f"women with a birth in the past {period_months} months"
+    return _("women with a birth in the past %(months)s months") % {"months": period_months}
 
 
 def with_words(table: pd.DataFrame, supplement: str = CASCADE_SUPPLEMENT,
