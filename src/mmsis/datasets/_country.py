@@ -64,6 +64,13 @@ class ExampleCountry(CountryProgramme):
         """The routine data as a DHIS2 dataValueSets JSON document."""
         return {"dataValues": self.data_values.to_dict(orient="records")}
 
+    def region_labels(self) -> dict[int, str]:
+        """The survey's region codes (v024) with the region names, as a DHS file labels them."""
+        ou = self.org_units.set_index("id")
+        region = ou.loc[self.survey["district_id"], "parent_id"].to_numpy()
+        pairs = zip(self.survey["v024"].astype(int), ou.loc[region, "name"], strict=True)
+        return {int(code): str(name) for code, name in sorted(set(pairs))}
+
     def metadata(self) -> dict[str, Any]:
         """Org units and data elements as a DHIS2 metadata JSON document."""
         ous = []
@@ -107,7 +114,8 @@ class ExampleCountry(CountryProgramme):
         self.reports.to_csv(paths["reports"], index=False)
         self.rollout.to_csv(paths["rollout"], index=False)
         self.survey.to_csv(paths["survey_csv"], index=False)
-        self.survey.to_stata(paths["survey_dta"], write_index=False, version=118)
+        self.survey.to_stata(paths["survey_dta"], write_index=False, version=118,
+                             value_labels={"v024": self.region_labels()})
         paths["concepts"].write_text(yaml.safe_dump(file_document(example_concepts()),
                                                     sort_keys=False))
         paths["truth"].write_text(json.dumps({"truth": self.truth, "country": self.country,

@@ -122,7 +122,9 @@ def ci(estimate: Any, low: Any, high: Any, *, kind: str = "number", digits: int 
             return head
         inner = _range(percent(lo, d, locale)[:-1], percent(hi, d, locale)[:-1], negative)
         return f"{head} ({inner}%)"
-    d = min(decimals_for(e, digits), 12)
+    # decimals for the largest of the three: 0.092 (0.067-0.117), not 0.0921 (0.067-0.1172)
+    widest = max((abs(v) for v in (e, lo, hi) if v is not None), default=abs(e))
+    d = min(decimals_for(widest if widest else e, digits), 12)
 
     def fmt(v: float) -> str:
         if kind == "count" or (kind == "money" and abs(v) >= 100):

@@ -32,6 +32,8 @@ def read_survey(path: str | Path, columns: list[str] | None = None,
     try:
         if suffix == ".dta":
             df = pd.read_stata(p, convert_categoricals=False, columns=columns)
+            with pd.io.stata.StataReader(p) as reader:  # names of the codes, for tables
+                df.attrs["value_labels"] = _value_labels(reader)
         elif suffix in (".csv", ".txt"):
             with textio.utf8_file(p, encoding) as u:
                 df = csvread.read_frame(u, str(p), usecols=columns, low_memory=False,
@@ -51,6 +53,15 @@ def read_survey(path: str | Path, columns: list[str] | None = None,
         raise InputError(f"cannot read the file: {exc}", file=str(p)) from exc
     check_case_ids(df, str(p))
     return df
+
+
+def _value_labels(reader: pd.io.stata.StataReader) -> dict[str, dict[int, str]]:
+    """Each column's {code: label} from a Stata file whose label sets are named after their
+    columns (as DHS recodes and pandas write them); empty when it has none."""
+    out: dict[str, dict[int, str]] = {}
+    for name, codes in reader.value_labels().items():
+        out[name] = {int(k): str(v) for k, v in codes.items()}
+    return out
 
 
 def check_case_ids(df: pd.DataFrame, file: str | None = None) -> None:

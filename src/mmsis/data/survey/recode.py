@@ -101,10 +101,12 @@ def recode(
         out[col] = df[col].to_numpy()
     for name, dom in profile.domains.items():
         raw = df[dom.column]
-        if dom.labels:
+        # the profile's labels, else the file's own value labels (a .dta's region names)
+        labels = dom.labels or df.attrs.get("value_labels", {}).get(dom.column, {})
+        if labels:
             codes = pd.to_numeric(raw, errors="coerce")
-            mapped = codes.map(dom.labels)
-            order = [dom.labels[k] for k in sorted(dom.labels)]
+            mapped = codes.map(labels)
+            order = [labels[k] for k in sorted(labels)]
             out[name] = pd.Categorical(mapped, categories=order, ordered=True)
         else:
             out[name] = raw.to_numpy()
