@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.web.conftest import World
@@ -121,3 +124,59 @@ def test_the_users_choice_beats_the_browser_and_the_workspace_default(world: Wor
     assert bad.status_code == 422
     assert world.client("viewer").post(f"/w/{wid}/language",
                                        data={"language": "fr", "csrf_token": vt}).status_code == 403
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, example_country: Any
+         ) -> Iterator[dict[str, Any]]:
+    """The example workspace with results (routine data, survey, scenario), as `mmsis demo`."""
+    from fastapi.testclient import TestClient
+    from tests.web.conftest import login
+
+    from mmsis.demos.web import seed_demo
+    from mmsis.web import create_app
+
+    base: Path = tmp_path_factory.mktemp("i18n")
+    url = f"sqlite:///{base / 'demo.sqlite3'}"
+    info = seed_demo(url, base / "data", country=example_country)
+    client = TestClient(create_app(url, secret_key="i18n-test"))
+    login(client, info["email"], info["password"])
+    ou = example_country.org_units
+    districts = ou[ou["level"] == 3]["id"]
+    yield {"client": client, "wid": info["workspace_id"], "district": str(districts.iloc[0]),
+           "control": str(districts.iloc[-1])}
+    client.close()
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_result_pages_in_french_and_portuguese(demo: dict[str, Any], lang: str) -> None:
+    """The pages with computed results (the dashboard's panels, an ITS and a controlled ITS,
+    the scenario's forecast and impact, setup, priorities, the roadmap) leave no catalog
+    string in English, and their sentences are written in the language."""
+    c, w = demo["client"], f"/w/{demo['wid']}"
+    c.cookies.delete("mmsis_lang")
+    c.headers["Accept-Language"] = lang
+    its = f"{w}/evaluation?data_element=MMS_CLIENTS&start=202307"
+    cits = (f"{w}/evaluation?data_element=ANC1&start=202307&district={demo['district']}"
+            f"&control={demo['control']}")
+    pages = {}
+    for path in (w, its, cits, f"{w}/scenario", f"{w}/setup", f"{w}/priorities",
+                 f"{w}/actions"):
+        r = c.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["content-language"] == lang, path
+        left = _untranslated(_visible_text(r.text), lang)
+        assert not left, f"{path} in {lang}: untranslated {left}"
+        pages[path] = _visible_text(r.text)
+    words = {"fr": {its: ["au début des MMS", "Ajustement du modèle"],
+                    cits: ["Par rapport au témoin"],
+                    f"{w}/scenario": ["Sur ", "AVCI évitées", "Courbe d'acceptabilité"],
+                    w: ["femmes ayant accouché"]},
+             "pt": {its: ["quando os MMS começaram", "Ajuste do modelo"],
+                    cits: ["Em comparação com o controlo"],
+                    f"{w}/scenario": ["Em ", "AVAI evitados", "Curva de aceitabilidade"],
+                    w: ["mulheres com um parto"]}}[lang]
+    for path, expected in words.items():
+        for text in expected:
+            assert text in pages[path], f"{path} in {lang}: no {text!r}"
+    assert "beyond the trend before" not in pages[its]

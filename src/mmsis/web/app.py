@@ -70,6 +70,8 @@ def _templates() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
     env.globals.update(languages=i18n.LANGUAGES, current_language=i18n.current_language)
+    # a label that arrives as data (a cascade step) but is a catalog message: {{ x | translated }}
+    env.filters["translated"] = i18n.gettext
     from mmsis.present.format import day as _day
 
     env.filters.setdefault("day", _day)  # dates in the language in use

@@ -99,9 +99,16 @@ def _cascade_panel(db: Session, access: Access, wave: str | None = None) -> dict
         return None
     table = result["table"]
     steps = table[table["of"] == "all women"].to_dict(orient="records")
+    from mmsis.data.survey.waves import wave_words
+    from mmsis.measure.survey.programme import denominator_words
+
+    # the words in the request's language (the computed cascade is shared by every language)
+    waves = analytics.survey_wave_list(access.workspace)
+    info = {"file": result["survey"], "n_waves": len(waves),
+            "latest": bool(waves) and waves[-1]["id"] == result["wave"]}
     return {"survey": result["survey"], "wave": result["wave"], "steps": steps,
-            "wave_words": result["wave_words"], "denominator": result["denominator"],
-            "waves": analytics.survey_wave_list(access.workspace)}
+            "wave_words": wave_words(info), "denominator": denominator_words(),
+            "waves": waves}
 
 
 def _quality_panel(db: Session, access: Access, district: str | None) -> dict[str, Any] | None:

@@ -421,6 +421,14 @@ def forecast_chart(months: pd.DataFrame) -> charts.LineChart | None:
         x_names={m: fmt.period(month_period(m)) for m in idx})
 
 
+FORECAST_ITEMS = {i: i for i in (
+    N_("Pregnancies covered by MMS"), N_("MMS tablets needed"), N_("IFA tablets needed"),
+    N_("MMS packs ordered"), N_("IFA packs ordered"), N_("MMS tablets short"),
+    N_("IFA tablets short"), N_("IFA tablets expired in horizon"),
+    N_("IFA tablets at risk of expiry after horizon"), N_("Total budget"))}
+"""The forecast summary's items (mmsis.forecast's keys, first letter up) as catalog messages."""
+
+
 def forecast_table(summary: pd.DataFrame, currency: str) -> pd.DataFrame:
     """The forecast summary as item and value for people (counts, money)."""
     items = list(summary["item"]) if "item" in summary else list(summary.iloc[:, 0])
@@ -429,7 +437,8 @@ def forecast_table(summary: pd.DataFrame, currency: str) -> pd.DataFrame:
     for item, value in zip(items, values, strict=True):
         text = str(item)
         money = "budget" in text or "cost" in text
-        out.append({"Item": _first_upper(text.replace(f" ({currency})", "")),
+        shown = _first_upper(text.replace(f" ({currency})", ""))
+        out.append({"Item": _(FORECAST_ITEMS[shown]) if shown in FORECAST_ITEMS else shown,
                     "Value": fmt.money(value, currency) if money else fmt.count(value)})
     return pd.DataFrame(out)
 

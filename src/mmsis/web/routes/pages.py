@@ -412,7 +412,11 @@ def _scenario_ctx(
     data = scenarios.scenario_dict(db, access.workspace.id)
     results = None
     if data is not None and not error and not errors:
-        key = ("scenario", access.workspace.id, services.data_version(db, access.workspace.id))
+        from mmsis import i18n
+
+        # per language: the results carry their sentences, written in the request's language
+        key = ("scenario", access.workspace.id, services.data_version(db, access.workspace.id),
+               i18n.current_language())
         results = request.app.state.cache.get_or_compute(key, lambda: scenarios.run_scenario(data))
     if text is None:
         text = yaml.safe_dump(data, sort_keys=False) if data else ""
