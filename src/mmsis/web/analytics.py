@@ -238,29 +238,6 @@ def measured_for(ws: Workspace, wave: str | None = None) -> dict[str, dict[str, 
     return _memo("measured", ws, wave, compute)  # type: ignore[no-any-return]
 
 
-def warm(sessions: Any) -> threading.Thread:
-    """Compute, in a background thread, what the dashboards read first (each workspace's
-    measured values and the cascade of its latest wave), so the first users after a start do
-    not all wait for it (`mmsis serve`); a failure is logged, never raised."""
-
-    def run() -> None:
-        from mmsis.web import programme
-
-        try:
-            with sessions() as db:
-                spaces = list(db.scalars(select(Workspace)))
-            for ws in spaces:
-                if programme.has_store(ws):
-                    measured_for(ws)
-                    cascade_for(ws)
-        except Exception:
-            log.exception("computing the dashboards' analyses at start failed")
-
-    thread = threading.Thread(target=run, name="mmsis-warm-analyses", daemon=True)
-    thread.start()
-    return thread
-
-
 def survey_wave_list(ws: Workspace) -> list[dict[str, Any]]:
     """The workspace's survey waves, oldest first, for the wave picker."""
     from mmsis.web import programme
