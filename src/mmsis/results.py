@@ -55,6 +55,19 @@ def new_axes(ax: Axes | None = None, width: float = 8.0, height: float = 4.5) ->
     return new
 
 
+def readable_axes(fig: Any) -> None:
+    """Numbers on every plain numeric axis of `fig` as people write them (2,834,000, 0.0105),
+    never with a "1e6" offset or scientific ticks; date, category and log axes are kept."""
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    from mmsis.present.numbers import number
+
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(FuncFormatter(lambda v, _pos: number(v)))
+
+
 def save_axes(ax: Axes, path: str | Path) -> Path:
     """Write the figure holding `ax` to `path` (PNG/SVG/PDF by suffix), close it, return path."""
     import matplotlib.pyplot as plt
@@ -65,6 +78,7 @@ def save_axes(ax: Axes, path: str | Path) -> Path:
     fig = ax.figure
     while not isinstance(fig, Figure):  # Axes on a subfigure: save the whole figure
         fig = fig.figure
+    readable_axes(fig)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)

@@ -133,6 +133,8 @@ class ITSResult(SegmentedEffects):
     slope_origin: str = "last-pre"
     warnings: list[str] = field(default_factory=list)
     method: str = "interrupted time series (segmented regression)"
+    #: the first month (YYYYMM) when time was given as periods: the chart's axis is dated
+    first_month: str | None = None
 
     def trend_ratio(self, per: float = 12.0) -> float:
         """Pre-intervention trend over `per` time units (rate ratio; difference for Gaussian)."""
@@ -158,6 +160,10 @@ class ITSResult(SegmentedEffects):
             "warnings": self.warnings,
         }
 
+    def _when(self, t: float) -> str:
+        """Time point `t` for people: its month when the data were dated, else the number."""
+        return _month_name(self.first_month, t) if self.first_month else f"time {t:g}"
+
     def plot(self, ax: Axes | None = None) -> Axes:
         """Observed points, the fitted segments and the counterfactual with its 95% band."""
         s = self.series
@@ -169,18 +175,37 @@ class ITSResult(SegmentedEffects):
         ax.fill_between(
             post["time"], post["cf_low"], post["cf_high"], color="C3", alpha=0.2, label="95% band"
         )
-        ax.axvline(post["time"].min() - 0.5, color="0.5", lw=0.8)
+        from mmsis.present.numbers import ci
+
+        start = post["time"].min()
+        ax.axvline(start - 0.5, color="0.5", lw=0.8,
+                   label=f"intervention starts ({self._when(start)})")
         lc = self.level_change
         label = (
-            f"level change RR {lc['rr']:.3f} ({lc['ci_low']:.3f}-{lc['ci_high']:.3f})"
+            f"level change: rate ratio {ci(lc['rr'], lc['ci_low'], lc['ci_high'])}"
             if self.log_link
-            else f"level change {lc['estimate']:.3g} ({lc['ci_low']:.3g} to {lc['ci_high']:.3g})"
+            else f"level change {ci(lc['estimate'], lc['ci_low'], lc['ci_high'])}"
         )
-        ax.set_title(f"Interrupted time series ({self.family}): {label}", fontsize=10)
-        ax.set_xlabel("time")
+        ax.set_title(f"Interrupted time series: {label}", fontsize=10)
+        if self.first_month is not None:
+            from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: self._when(v)))
+            ax.set_xlabel("month")
+        else:
+            ax.set_xlabel("time")
         ax.set_ylabel("outcome" if not self.log_link else "count")
         ax.legend(fontsize=8)
         return ax
+
+
+def _month_name(first: str, months: float) -> str:
+    """The month `months` after `first` (YYYYMM), as people write it ("Jul 2023")."""
+    from mmsis.present.format import period
+
+    idx = int(first[:4]) * 12 + int(first[4:6]) - 1 + round(months)
+    return period(f"{idx // 12}{idx % 12 + 1:02d}")
 
 
 def _standardise(
@@ -509,7 +534,15 @@ def fit_its(
         slope_change_fitted=slope_change,
         slope_origin=slope_origin,
         warnings=warnings,
+        first_month=_first_month(data[time]),
     )
+
+
+def _first_month(values: pd.Series) -> str | None:
+    """The earliest YYYYMM period when every time value is one (else None: plain numbers)."""
+    if period_to_month_index(values) is None:
+        return None
+    return str(int(pd.to_numeric(values).min()))
 
 
 def _negbin_alpha(y: np.ndarray, x: pd.DataFrame, log_off: np.ndarray) -> float:

@@ -19,11 +19,23 @@ if TYPE_CHECKING:
     from mmsis.forecast.engine import ForecastResult
 
 
+#: one colour per product on every chart (the budget's MMS is the orders' MMS)
+COLOURS = {"mms": "C0", "ifa": "C1", "programme": "C2"}
+
+
 def _by_month(result: ForecastResult) -> tuple[pd.DataFrame, list[str], int]:
     """National monthly totals, their month labels and the tick step (about 12 ticks)."""
     by_month = result.months.groupby("month", as_index=False).sum(numeric_only=True)
     labels = list(by_month["month"])
     return by_month, labels, max(1, len(labels) // 12)
+
+
+def _month_ticks(ax: Axes, labels: list[str], step: int) -> None:
+    """Every `step`-th month as people write it ("Jul 2022", not 2022-07)."""
+    from mmsis.present.format import period
+
+    ax.set_xticks(list(range(len(labels)))[::step], [period(m) for m in labels[::step]],
+                  rotation=45, ha="right")
 
 
 def stock_axes(result: ForecastResult, ax: Axes | None = None) -> Axes:
@@ -36,7 +48,7 @@ def stock_axes(result: ForecastResult, ax: Axes | None = None) -> Axes:
     ax.plot(x, by_month["mms_tablets_needed"] / 1e6, "--", label="MMS need")
     ax.plot(x, by_month["ifa_tablets_needed"] / 1e6, ":", label="IFA need")
     ax.set_ylabel("million tablets")
-    ax.set_xticks(list(x)[::step], labels[::step], rotation=45, ha="right")
+    _month_ticks(ax, labels, step)
     return _finish(ax, f"Stock projection: {result.scenario.name}")
 
 
@@ -49,10 +61,11 @@ def orders_axes(result: ForecastResult, ax: Axes | None = None) -> Axes:
     o = o.reindex(labels, fill_value=0)
     bottom = None
     for prod in o.columns:
-        ax.bar(x, o[prod] / 1e6, bottom=bottom, label=f"{prod.upper()} orders")
+        ax.bar(x, o[prod] / 1e6, bottom=bottom, label=f"{prod.upper()} orders",
+               color=COLOURS.get(str(prod).lower()))
         bottom = o[prod] / 1e6 if bottom is None else bottom + o[prod] / 1e6
     ax.set_ylabel("million tablets ordered")
-    ax.set_xticks(list(x)[::step], labels[::step], rotation=45, ha="right")
+    _month_ticks(ax, labels, step)
     return _finish(ax, "Order plan (month placed)")
 
 
@@ -64,6 +77,7 @@ def budget_axes(result: ForecastResult, ax: Axes | None = None) -> Axes:
     for p in ["mms_total", "ifa_total", "programme_total"]:
         vals = list(b[p].astype(float))
         ax.bar([str(y) for y in b["year"]], vals, bottom=bottom_v,
+               color=COLOURS.get(p.replace("_total", "")),
                label=p.replace("_total", "").upper() if p != "programme_total" else "programme")
         bottom_v = [u + v for u, v in zip(bottom_v, vals, strict=True)]
     ax.set_ylabel(result.scenario.currency)

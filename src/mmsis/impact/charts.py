@@ -32,9 +32,15 @@ def tornado_axes(result: ImpactResult, ax: Axes | None = None) -> Axes:
         y = range(len(t))
         ax.barh(y, hi - lo, left=lo, color="#4C72B0")
         ax.axvline(c, color="black", lw=1)
-        ax.set_yticks(list(y), [f"{p} [{a:g}, {b:g}]" for p, a, b in
-                                zip(t["parameter"], t["low"], t["high"], strict=True)])
-        ax.set_xlabel(f"{t['metric'].iloc[0]} ({result.scenario.currency})")
+        from mmsis.present.labels import default_labels
+        from mmsis.present.numbers import number
+
+        lab = default_labels()
+        names = [lab.label(p, "parameter").split(" (0 = off")[0] for p in t["parameter"]]
+        ax.set_yticks(list(y), [f"{p} ({number(a)} to {number(b)})" for p, a, b in
+                                zip(names, t["low"], t["high"], strict=True)])
+        ax.set_xlabel(f"{lab.label(t['metric'].iloc[0], 'output')} "
+                      f"({result.scenario.currency})")
     ax.set_title("One-way sensitivity (tornado)")
     return ax
 

@@ -18,6 +18,9 @@ def _plt() -> Any:
 
 
 def _png(fig: Any) -> bytes:
+    from mmsis.results import readable_axes
+
+    readable_axes(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     _plt().close(fig)
