@@ -43,62 +43,80 @@ def _power_note(power: float | None, locale: str) -> str:
     if power is None:
         return ""
     if power < TARGET_POWER - 1e-9:
-        return (f"That is below the usual {fmt.percent(TARGET_POWER, locale=locale)}: add "
-                "clusters or people, or expect a larger effect.")
+        return _("That is below the usual %(target)s: add clusters or people, or expect a larger "
+                 "effect.") % {"target": fmt.percent(TARGET_POWER, locale=locale)}
     return ""
 
 
 # --- design ---------------------------------------------------------------------------------
 
-def survey_sample_size(r: Any, locale: str = fmt.DEFAULT_LOCALE, who: str = "women") -> str:
-    """"38 clusters of 20 women (760 in all) estimate a coverage of 50% within +/-5 points..."""
-    margin = fmt.number(100 * r.margin_absolute, 3, locale)
-    conf = fmt.percent(r.confidence, locale=locale)
-    if r.clusters and r.take:
-        n_all = r.clusters * r.take
-        head = (f"Interview {fmt.count(r.clusters, locale)} clusters of "
-                f"{fmt.count(r.take, locale)} {who} ({fmt.count(n_all, locale)} in all)")
-    else:
-        head = f"Interview {fmt.count(r.n_total, locale)} {who}"
-    what = (f"to estimate a coverage of about {fmt.percent(r.p, locale=locale)} within "
-            f"+/-{margin} percentage points with {conf} confidence")
+def survey_sample_size(r: Any, locale: str = fmt.DEFAULT_LOCALE, who: str | None = None) -> str:
+    """"Interview 38 clusters of 20 women (760 in all) to estimate a coverage of about 50%..."""
+    names = {"who": who or _("women"), "margin": fmt.number(100 * r.margin_absolute, 3, locale),
+             "confidence": fmt.percent(r.confidence, locale=locale),
+             "p": fmt.percent(r.p, locale=locale)}
     notes = []
     if r.design_effect and abs(r.design_effect - 1) > 1e-9:
-        notes.append(f"design effect {fmt.number(r.design_effect, 3, locale)}")
+        notes.append(_("design effect %(deff)s") % {
+            "deff": fmt.number(r.design_effect, 3, locale)})
     if r.nonresponse:
-        notes.append(f"{fmt.percent(r.nonresponse, locale=locale)} expected non-response")
+        notes.append(_("%(share)s expected non-response") % {
+            "share": fmt.percent(r.nonresponse, locale=locale)})
     if getattr(r, "population", None):
-        notes.append(f"a population of {fmt.count(r.population, locale)}")
-    tail = f", allowing for {', '.join(notes)}" if notes else ""
-    return f"{head} {what}{tail}."
+        notes.append(_("a population of %(n)s") % {"n": fmt.count(r.population, locale)})
+    names["notes"] = ", ".join(notes)
+    if r.clusters and r.take:
+        names.update(clusters=fmt.count(r.clusters, locale), take=fmt.count(r.take, locale),
+                     n=fmt.count(r.clusters * r.take, locale))
+        if notes:
+            return _("Interview %(clusters)s clusters of %(take)s %(who)s (%(n)s in all) to "
+                     "estimate a coverage of about %(p)s within +/-%(margin)s percentage points "
+                     "with %(confidence)s confidence, allowing for %(notes)s.") % names
+        return _("Interview %(clusters)s clusters of %(take)s %(who)s (%(n)s in all) to estimate "
+                 "a coverage of about %(p)s within +/-%(margin)s percentage points with "
+                 "%(confidence)s confidence.") % names
+    names["n"] = fmt.count(r.n_total, locale)
+    if notes:
+        return _("Interview %(n)s %(who)s to estimate a coverage of about %(p)s within "
+                 "+/-%(margin)s percentage points with %(confidence)s confidence, allowing for "
+                 "%(notes)s.") % names
+    return _("Interview %(n)s %(who)s to estimate a coverage of about %(p)s within "
+             "+/-%(margin)s percentage points with %(confidence)s confidence.") % names
 
 
 def crt(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
     """Clusters per arm (or power) of a parallel cluster randomised trial, in words."""
-    power = fmt.percent(r.power, locale=locale)
-    size = f"{fmt.number(r.m, 3, locale)} people" if r.outcome != "rate" else \
-        f"{fmt.number(r.m, 3, locale)} person-time units"
+    names = {"power": fmt.percent(r.power, locale=locale),
+             "m": fmt.number(r.m, 3, locale), "effect": fmt.number(r.effect, 3, locale),
+             "alpha": fmt.number(r.alpha, 3, locale),
+             "deff": fmt.number(r.design_effect, 3, locale)}
     if r.clusters_per_arm:
-        total = 2 * r.clusters_per_arm
-        head = (f"{fmt.count(r.clusters_per_arm, locale)} clusters per arm "
-                f"({fmt.count(total, locale)} in all) of {size} give {power} power")
+        names.update(per_arm=fmt.count(r.clusters_per_arm, locale),
+                     n=fmt.count(2 * r.clusters_per_arm, locale))
+        s = (_("%(per_arm)s clusters per arm (%(n)s in all) of %(m)s people give %(power)s "
+               "power to detect a difference of %(effect)s between arms (two-sided alpha "
+               "%(alpha)s, design effect %(deff)s).") if r.outcome != "rate" else
+             _("%(per_arm)s clusters per arm (%(n)s in all) of %(m)s person-time units give "
+               "%(power)s power to detect a difference of %(effect)s between arms (two-sided "
+               "alpha %(alpha)s, design effect %(deff)s).")) % names
     else:
-        head = f"The trial has {power} power"
-    alpha = fmt.number(r.alpha, 3, locale)
-    effect = fmt.number(r.effect, 3, locale)
-    s = (f"{head} to detect a difference of {effect} between arms (two-sided alpha {alpha}, "
-         f"design effect {fmt.number(r.design_effect, 3, locale)}).")
+        s = _("The trial has %(power)s power to detect a difference of %(effect)s between arms "
+              "(two-sided alpha %(alpha)s, design effect %(deff)s).") % names
     return _join([s, _power_note(_f(r.power), locale)])
 
 
 def individual(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
     """People per arm (or power) of an individually randomised trial, in words."""
-    power = fmt.percent(r.power, locale=locale)
-    head = (f"{fmt.count(r.n_per_arm, locale)} people per arm "
-            f"({fmt.count(2 * r.n_per_arm, locale)} in all) give {power} power"
-            if r.n_per_arm else f"The trial has {power} power")
-    s = (f"{head} to detect a difference of {fmt.number(r.effect, 3, locale)} (two-sided "
-         f"alpha {fmt.number(r.alpha, 3, locale)}).")
+    names = {"power": fmt.percent(r.power, locale=locale),
+             "effect": fmt.number(r.effect, 3, locale), "alpha": fmt.number(r.alpha, 3, locale)}
+    if r.n_per_arm:
+        names.update(per_arm=fmt.count(r.n_per_arm, locale),
+                     n=fmt.count(2 * r.n_per_arm, locale))
+        s = _("%(per_arm)s people per arm (%(n)s in all) give %(power)s power to detect a "
+              "difference of %(effect)s (two-sided alpha %(alpha)s).") % names
+    else:
+        s = _("The trial has %(power)s power to detect a difference of %(effect)s (two-sided "
+              "alpha %(alpha)s).") % names
     return _join([s, _power_note(_f(r.power), locale)])
 
 
@@ -106,36 +124,46 @@ def stepped_wedge_power(r: Any, locale: str = fmt.DEFAULT_LOCALE,
                         sequences: list[int] | None = None, p0: float | None = None,
                         p1: float | None = None) -> str:
     """Power of a stepped-wedge design, in words (the proportions when given)."""
-    steps = (f" in {len(sequences)} steps of " + ", ".join(str(s) for s in sequences)
-             if sequences else "")
-    effect = (f"a change from {fmt.percent(p0, locale=locale)} to "
-              f"{fmt.percent(p1, locale=locale)}" if p0 is not None and p1 is not None
-              else f"an effect of {fmt.number(r.theta, 3, locale)}")
-    s = (f"With {fmt.count(r.n_clusters, locale)} clusters{steps} over "
-         f"{fmt.count(r.n_periods, locale)} periods, the trial has "
-         f"{fmt.percent(r.power, locale=locale)} power to detect {effect} (two-sided alpha "
-         f"{fmt.number(r.alpha, 3, locale)}).")
+    effect = (_("a change from %(p0)s to %(p1)s") % {
+        "p0": fmt.percent(p0, locale=locale), "p1": fmt.percent(p1, locale=locale)}
+        if p0 is not None and p1 is not None
+        else _("an effect of %(theta)s") % {"theta": fmt.number(r.theta, 3, locale)})
+    names = {"clusters": fmt.count(r.n_clusters, locale), "periods": fmt.count(r.n_periods,
+                                                                                 locale),
+             "power": fmt.percent(r.power, locale=locale), "effect": effect,
+             "alpha": fmt.number(r.alpha, 3, locale)}
+    if sequences:
+        names.update(steps=len(sequences), sizes=", ".join(str(s) for s in sequences))
+        s = _("With %(clusters)s clusters in %(steps)s steps of %(sizes)s over %(periods)s "
+              "periods, the trial has %(power)s power to detect %(effect)s (two-sided alpha "
+              "%(alpha)s).") % names
+    else:
+        s = _("With %(clusters)s clusters over %(periods)s periods, the trial has %(power)s power "
+              "to detect %(effect)s (two-sided alpha %(alpha)s).") % names
     return _join([s, _power_note(_f(r.power), locale)])
 
 
 def simulated_power(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
     """Simulated power with its Monte Carlo interval, in words."""
-    s = (f"In {fmt.count(r.n, locale)} simulated trials the effect was detected in "
-         f"{fmt.ci(r.estimate, r.ci_low, r.ci_high, kind='percent', locale=locale)} of them "
-         f"(the formula gives {fmt.percent(r.analytic_power, locale=locale)}).")
-    extra = (f"{fmt.count(r.n_failed, locale)} fits failed and were left out."
+    s = _("In %(n)s simulated trials the effect was detected in %(share)s of them (the formula "
+          "gives %(analytic)s).") % {
+        "n": fmt.count(r.n, locale),
+        "share": fmt.ci(r.estimate, r.ci_low, r.ci_high, kind="percent", locale=locale),
+        "analytic": fmt.percent(r.analytic_power, locale=locale)}
+    extra = (_("%(n)s fits failed and were left out.") % {"n": fmt.count(r.n_failed, locale)}
              if getattr(r, "n_failed", 0) else "")
     return _join([s, extra, _power_note(_f(r.estimate), locale)])
 
 
 def design_effect(r: Any, locale: str = fmt.DEFAULT_LOCALE) -> str:
     """A stepped-wedge design effect (Woertman, Hooper), in words."""
-    s = (f"The design needs {fmt.number(r.design_effect, 3, locale)} times the sample of an "
-         "individually randomised trial")
+    names = {"deff": fmt.number(r.design_effect, 3, locale)}
     n_total = _f(getattr(r, "n_total", None))
     if n_total:
-        s += f" ({fmt.count(n_total, locale)} people in all)"
-    return s + "."
+        return _("The design needs %(deff)s times the sample of an individually randomised trial "
+                 "(%(n)s people in all).") % {**names, "n": fmt.count(n_total, locale)}
+    return _("The design needs %(deff)s times the sample of an individually randomised "
+             "trial.") % names
 
 
 # --- evaluate -------------------------------------------------------------------------------
