@@ -133,7 +133,7 @@ def stepped_wedge_power(r: Any, locale: str = fmt.DEFAULT_LOCALE,
              "power": fmt.percent(r.power, locale=locale), "effect": effect,
              "alpha": fmt.number(r.alpha, 3, locale)}
     if sequences:
-        names.update(steps=len(sequences), sizes=", ".join(str(s) for s in sequences))
+        names.update(steps=str(len(sequences)), sizes=", ".join(str(s) for s in sequences))
         s = _("With %(clusters)s clusters in %(steps)s steps of %(sizes)s over %(periods)s "
               "periods, the trial has %(power)s power to detect %(effect)s (two-sided alpha "
               "%(alpha)s).") % names
