@@ -59,7 +59,7 @@ def test_linked_files_give_the_numbers_not_examplia(linked: dict[str, Any]) -> N
     assert "MMS implementation report: Testland" in html
     assert "Examplia" not in html and "synthetic example country" not in html
     # latest quarter by hand: MMS clients 3 x (4 + 8) = 36 over ANC1 3 x (10 + 20) = 90
-    row = re.search(r"<td>2024Q1</td><td>mms_share_of_anc1</td>(.*?)</tr>", html)
+    row = re.search(r"<td>Jan-Mar 2024</td><td>MMS clients per ANC1 client</td>(.*?)</tr>", html)
     assert row, "no latest-quarter row for mms_share_of_anc1"
     assert re.findall(r">([^<]*)</td>", row.group(1)) == ["0.4", "36", "90"]
     # the sources name the linked files (resolved from the plan's folder) and their counts

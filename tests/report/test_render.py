@@ -39,7 +39,8 @@ def test_html_is_self_contained_with_sources() -> None:
         assert src in html
     assert html.count("Sources of these numbers") == 3
     assert ">82.0%<" in html and ">26.0%<" in html  # percent columns
-    assert ">2024<" in html and ">1,234,567<" in html  # years without separators
+    # years without separators; a budget total is money (labels.yaml: total is money)
+    assert ">2024<" in html and ">USD\xa01,234,567<" in html
 
 
 def test_table_formatting_and_truncation() -> None:

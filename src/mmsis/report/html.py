@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import base64
-import math
 from datetime import datetime, timezone
 from importlib import resources
 
-import numpy as np
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from mmsis import __version__
+from mmsis.present.labels import default_labels
+from mmsis.report.readable import readable, words
 from mmsis.report.sections import Section, Table
 
 MAX_ROWS = 60
-
-
-def _cell(value: object, percent: bool, year: bool = False) -> tuple[str, bool]:
-    """Format one cell; returns (text, is_number). Years print without separators."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "", False
-    if isinstance(value, (bool, np.bool_)):
-        return ("yes" if value else "no"), False
-    if year and isinstance(value, (int, float, np.integer, np.floating)):
-        return f"{int(value)}", True
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}", True
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if percent:
-            return f"{v:.1%}", True
-        if abs(v) >= 1000:
-            return f"{v:,.0f}", True
-        return f"{v:.3g}", True
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value)), False
-    return str(value), False
 
 
 def table_html(table: Table) -> Markup:
@@ -46,19 +24,20 @@ def table_html(table: Table) -> Markup:
     if len(df) > MAX_ROWS:
         more = f" (first {MAX_ROWS} of {len(df)} rows; all rows in the XLSX)"
         df = df.head(MAX_ROWS)
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in df.columns)
+    headers, cells = readable(table, df)
+    caption = words(table.caption, default_labels())
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     rows = []
-    for rec in df.itertuples(index=False):
+    for rec in cells:
         tds = []
-        for col, v in zip(df.columns, rec, strict=False):
-            text, num = _cell(v, col in table.percent, "year" in str(col))
+        for text, num in rec:
             cls = ' class="num"' if num else ""
             tds.append(f"<td{cls}>{escape(text)}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
     if not rows:
         rows.append(f'<tr><td colspan="{max(len(df.columns), 1)}">none</td></tr>')
     return Markup(
-        f"<table><caption>{escape(table.caption + more)}</caption><thead><tr>{head}</tr></thead>"
+        f"<table><caption>{escape(caption + more)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
