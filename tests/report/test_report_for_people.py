@@ -14,20 +14,36 @@ from tests.web.test_pages_for_people import visible_text
 
 
 @pytest.fixture(scope="module")
-def report_html(example_country: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+def report_dir(example_country: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from mmsis.demos.examples import example_programme
     from mmsis.report.build import build_report
 
     out: Path = tmp_path_factory.mktemp("report_people")
-    res = build_report(out, country=example_country,
-                       programme=example_programme(example_country))
-    return res.html.read_text(encoding="utf-8")
+    build_report(out, country=example_country, programme=example_programme(example_country),
+                 pptx=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def report_html(report_dir: Path) -> str:
+    return (report_dir / "report.html").read_text(encoding="utf-8")
 
 
 def test_every_table_reads_for_people(report_html: str) -> None:
     tables = re.findall(r"<table>.*?</table>", report_html, re.S)
     assert len(tables) > 20
     found = problems(visible_text("".join(tables)), knowledge_base_ids())
+    assert found == [], "\n".join(found[:40])
+
+
+def test_the_decks_tables_read_for_people(report_dir: Path) -> None:
+    from pptx import Presentation
+
+    cells = [c.text for slide in Presentation(str(report_dir / "report.pptx")).slides
+             for sh in slide.shapes if getattr(sh, "has_table", False)
+             for row in sh.table.rows for c in row.cells]
+    assert len(cells) > 50
+    found = problems(cells, knowledge_base_ids())
     assert found == [], "\n".join(found[:40])
 
 

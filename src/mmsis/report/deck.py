@@ -12,29 +12,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from mmsis.i18n import gettext as _
-from mmsis.report.sections import Section
+from mmsis.report.readable import readable
+from mmsis.report.sections import Section, Table
 
 MAX_ROWS = 10
 MAX_COLS = 7
 CELL_CHARS = 60
 
 
-def _cell(value: Any, column: str, percent: Sequence[str]) -> str:
-    """A table cell as a person reads it (percentages, thousands, no scientific notation)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        if column in percent:
-            return f"{100 * float(value):.0f}%"
-        if isinstance(value, int) or float(value).is_integer():
-            return f"{int(value):,}"
-        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
-    text = str(value).replace("_", " ") if column in ("status", "verdict", "phase") else str(value)
+def _short(text: str) -> str:
+    """A cell cut to what fits a slide."""
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
@@ -56,19 +44,21 @@ def _text(slide: Any, lines: Sequence[str], top: float, height: float) -> None:
         para.font.size = Pt(14)
 
 
-def _table(slide: Any, frame: pd.DataFrame, percent: Sequence[str], top: float) -> None:
+def _table(slide: Any, t: Table, top: float) -> None:
+    """The table's first rows and columns, written as the HTML report writes them."""
     from pptx.util import Inches, Pt
 
-    shown = frame.iloc[:MAX_ROWS, :MAX_COLS]
+    shown = t.frame.iloc[:MAX_ROWS, :MAX_COLS]
+    headers, cells = readable(t, shown)
     rows, cols = len(shown) + 1, len(shown.columns)
     shape = slide.shapes.add_table(rows, cols, Inches(0.4), Inches(top), Inches(9.2),
                                    Inches(0.3 * rows))
     table = shape.table
-    for j, col in enumerate(shown.columns):
-        table.cell(0, j).text = str(col).replace("_", " ")
-    for i, (_index, row) in enumerate(shown.iterrows(), start=1):
-        for j, col in enumerate(shown.columns):
-            table.cell(i, j).text = _cell(row[col], str(col), percent)
+    for j, head in enumerate(headers):
+        table.cell(0, j).text = head
+    for i, rec in enumerate(cells, start=1):
+        for j, (text, _num) in enumerate(rec):
+            table.cell(i, j).text = _short(text)
     for i in range(rows):
         for j in range(cols):
             for para in table.cell(i, j).text_frame.paragraphs:
@@ -100,7 +90,7 @@ def write_deck(path: Path, sections: Sequence[Section], title: str, subtitle: st
         if sec.tables:
             t = sec.tables[0]
             more = len(t.frame) - MAX_ROWS
-            _table(slide, t.frame, t.percent, 2.9 if lines else 1.5)
+            _table(slide, t, 2.9 if lines else 1.5)
             if more > 0:
                 notes.text += f"\nFirst table: {MAX_ROWS} of {len(t.frame)} rows shown; the " \
                               "report's XLSX has them all."
