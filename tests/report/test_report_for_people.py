@@ -36,6 +36,14 @@ def test_every_table_reads_for_people(report_html: str) -> None:
     assert found == [], "\n".join(found[:40])
 
 
+def test_the_whole_report_reads_for_people(report_html: str) -> None:
+    """Titles, intros, bullets, captions and tables; the sources lists cite files, functions
+    and formulas as written (docs/report.md) and are left out."""
+    shown = re.sub(r'<div class="sources">.*?</div>', "", report_html, flags=re.S)
+    found = problems(visible_text(shown), knowledge_base_ids())
+    assert found == [], "\n".join(found[:40])
+
+
 def test_the_decks_tables_read_for_people(report_dir: Path) -> None:
     from pptx import Presentation
 

@@ -196,11 +196,14 @@ def _routine(rt: RoutineResults) -> S.Section:
     """Routine trends and data-quality section."""
     trends = rt.trends[rt.trends["indicator"].isin(ROUTINE_CHART)]
     rsec = S.routine_section(trends[["period", "indicator", "value"]], rt.quality, rt.sources)
-    latest = str(rt.latest["period"].iloc[0]) if len(rt.latest) else "none"
+    from mmsis.present.format import period
+    from mmsis.present.labels import label
+
+    latest = period(rt.latest["period"].iloc[0]) if len(rt.latest) else "none"
     rsec.tables[0] = S.Table(caption=f"Latest quarter ({latest}), national", frame=rt.latest)
     rsec.bullets = [f"Data-quality score {rt.quality_score:.1f} (mean of the DQR dimensions)",
-                    "Shares are proportions (0-1); months_of_stock in months; "
-                    "mms_tablets_per_client in tablets."]
+                    f"Shares are proportions (0-1); {label('months_of_stock')} in months; "
+                    f"{label('mms_tablets_per_client')} in tablets."]
     return rsec
 
 
