@@ -55,7 +55,7 @@ def _report_html(c: Any, url: str) -> str:
 
 
 def _share_row(html: str) -> list[str]:
-    row = re.search(r"<td>2024Q1</td><td>mms_share_of_anc1</td>(.*?)</tr>", html)
+    row = re.search(r"<td>Jan-Mar 2024</td><td>MMS clients per ANC1 client</td>(.*?)</tr>", html)
     assert row, "no latest-quarter row for mms_share_of_anc1"
     return re.findall(r">([^<]*)</td>", row.group(1))
 
