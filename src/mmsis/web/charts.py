@@ -147,9 +147,10 @@ def line_chart(
     y_ticks = [(sy(t), _fmt(t / scale, "number" if scale != 1.0 else y_unit))
                for t in y_ticks_raw]
     # a label near the right edge is written leftwards of its line, so it stays in the plot
-    marks = [{"x": sx(x), "label": label,
-              "anchor": "end" if sx(x) > left + 0.6 * (width - left - right) else "start"}
-             for x, label in markers]
+    marks: list[dict[str, object]] = [
+        {"x": sx(x), "label": label,
+         "anchor": "end" if sx(x) > left + 0.6 * (width - left - right) else "start"}
+        for x, label in markers]
     return LineChart(width, height, lines, x_ticks, y_ticks, x_label, y_label, title, marks,
                      shaded, (left, top, width - right, height - bottom))
 
