@@ -180,3 +180,20 @@ def test_result_pages_in_french_and_portuguese(demo: dict[str, Any], lang: str) 
         for text in expected:
             assert text in pages[path], f"{path} in {lang}: no {text!r}"
     assert "beyond the trend before" not in pages[its]
+
+
+def test_report_in_french_has_no_catalog_string_in_english(tmp_path: Path) -> None:
+    """`mmsis report --lang fr`: the HTML's visible lines carry no English catalog message
+    (tables' cells and headers included: key-result titles, statuses, yes/no)."""
+    from typer.testing import CliRunner
+
+    from mmsis.cli import app
+
+    with i18n.language("en"):
+        r = CliRunner().invoke(app, ["report", "--out", str(tmp_path), "--lang", "fr"])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="fr">' in page
+    text = _visible_text(page)
+    assert not _untranslated(text, "fr")
+    assert "Comprimés de MMS nécessaires" in text  # a table cell, translated
