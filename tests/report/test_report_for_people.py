@@ -55,6 +55,16 @@ def test_the_decks_tables_read_for_people(report_dir: Path) -> None:
     assert found == [], "\n".join(found[:40])
 
 
+def test_the_protocol_docx_reads_for_people(report_dir: Path) -> None:
+    from docx import Document
+
+    doc = Document(str(report_dir / "protocol.docx"))
+    parts = [p.text for p in doc.paragraphs if p.text.strip()]
+    parts += [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    found = problems(parts, knowledge_base_ids())
+    assert found == [], "\n".join(found[:40])
+
+
 def test_its_terms_and_numbers_in_words(report_html: str) -> None:
     text = " ".join(visible_text(report_html))
     assert "Seasonal (sine, 1st harmonic)" in text and "Baseline level" in text
