@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 CODED_GROUPS = re.compile(r"(?:^|\s)\d \(?[-/] \d\b")
+RULE_ID = re.compile(r"\b[A-Z][A-Z0-9_]*<=[A-Z][A-Z0-9_]*\b")  # a consistency rule's id
 SCENARIO = "examples/scenarios/example_country.yaml"
 
 #: (command, the user types the ids it shows back)
@@ -106,4 +107,5 @@ def test_command_output_reads_right(scratch: dict[str, Any], command: str,
     found = problems([t for t in lines if t], scratch["ids"], typed_ids=typed_ids)
     # groups compared by their codes ("4 - 2", "4 / 2") where the survey has names
     found += [f"coded groups in {t[:90]!r}" for t in lines if CODED_GROUPS.search(t)]
+    found += [f"a rule id in {t[:90]!r}" for t in lines if RULE_ID.search(t)]
     assert not found, f"mmsis {command}:\n  " + "\n  ".join(found[:12])

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from mmsis._cli import console, err_console, print_json, print_table, step
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mmsis.present.labels import Labels
 
 app = typer.Typer(no_args_is_help=True, help="DHIS2 routine data, indicators, quality.")
 
@@ -163,22 +169,51 @@ def quality_cmd(
 
     with _store(store) as st:
         labels = Labels.from_store(st)
-    print_table(readable(qr.summary, [
+    from mmsis.present import numbers as fmt
+
+    summary = qr.summary.copy()  # one percentage format down the column (78.0%, 91.9%)
+    summary["value"] = [fmt.percent(float(v) / 100, decimals=1) for v in summary["value"]]
+    print_table(readable(summary, [
         Column("dimension", "dimension", "label", "check"), Column("metric", "measure"),
-        Column("value", "value (%)", "number"), Column("n", "checked", "count"),
+        Column("value", "value"), Column("n", "checked", "count"),
         Column("flagged", "flagged", "count")], labels),
         title=f"Data-quality review (score {qr.score:.1f} / 100)")
     flagged = qr.table[qr.table["flag"]]
-    print_table(readable(flagged.head(30), [
+    print_table(readable(_flags_for_people(flagged.head(30), labels), [
         Column("org_unit_name", "org unit"), Column("period", "period", "period"),
         Column("check", "check", "label", "check"),
-        Column("data_element", "data element", "label", "data_element"),
-        Column("value", "value", "number"), Column("reference", "expected", "number")],
+        Column("data_element", "data element"),
+        Column("value", "value"), Column("reference", "expected")],
         labels), title=f"Flags ({len(flagged):,} in all; first 30)")
     print_sentence(quality(qr.score, qr.summary, len(flagged)))
     if len(flagged) > 30:
         err_console.print("use --json for the full table")
 
+
+
+def _flags_for_people(flags: pd.DataFrame, labels: Labels) -> pd.DataFrame:
+    """The review's flags with element names and values in their unit: an internal-consistency
+    row ('ANC4<=ANC1', value = % of facility-months breaking it) reads 'ANC fourth visits <= ANC
+    first visits', '0.41% of facility-months', expected '0%'; others keep the element's value."""
+    from mmsis.present import numbers as fmt
+
+    out = flags.copy()
+    internal = out["check"].astype(str).str.startswith("internal:")
+    names, values, expected = [], [], []
+    for is_internal, de, v, ref in zip(internal, out["data_element"], out["value"],
+                                       out["reference"], strict=True):
+        if is_internal and "<=" in str(de):
+            lhs, rhs = str(de).split("<=", 1)
+            names.append(f"{labels.label(lhs, 'data_element')} <= "
+                         f"{labels.label(rhs, 'data_element')}")
+            values.append(f"{fmt.percent(float(v) / 100)} of facility-months")
+            expected.append(fmt.percent(float(ref) / 100))
+        else:
+            names.append(labels.label(de, "data_element"))
+            values.append(fmt.number(v))
+            expected.append(fmt.number(ref))
+    out["data_element"], out["value"], out["reference"] = names, values, expected
+    return out
 
 @app.command("series")
 def series_cmd(
