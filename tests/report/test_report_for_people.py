@@ -71,6 +71,7 @@ def test_its_terms_and_numbers_in_words(report_html: str) -> None:
     for raw in ("<td>const</td>", "<td>sin1</td>", "<th>ci_low</th>", "<th>share_met</th>",
                 "<td>not_assessed</td>", "<td>coverage_survey</td>"):
         assert raw not in report_html, raw
+    assert not re.search(r">DIS\d+<", report_html)  # districts by name (the caption's)
 
 
 def test_the_report_formatter_writes_ids_numbers_and_periods_in_words() -> None:

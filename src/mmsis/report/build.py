@@ -155,7 +155,9 @@ def build_sections(country: CountryProgramme, programme: Programme | None = None
         out[-1].tables.append(S.Table(
             caption=f"Interrupted time series: {its.element} in {its.district_name} from "
                     f"{its.start} (rate ratios; as on the Evaluation page)",
-            frame=its.summary))
+            # the district, element and start are in the caption (ids stay in the XLSX)
+            frame=its.summary.drop(columns=[c for c in ("district", "data_element", "start")
+                                            if c in its.summary])))
         out[-1].sources = list(out[-1].sources) + its.sources
     dr, dr_why = G.attempt(country, "scenario", G.decide_results)
     out.append(_decide(dr) if dr is not None else S.unavailable(
