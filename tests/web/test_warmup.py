@@ -58,6 +58,24 @@ def test_warm_pass_covers_every_scope_and_district(world, csv_upload, counted) -
     assert warmer.run_once() > 0 and len(counted) > warmed
 
 
+def test_warm_pass_answers_the_indicators_api_for_each_trend_element(  # type: ignore[no-untyped-def]
+        world, csv_upload, counted) -> None:
+    _upload(world, csv_upload)
+    warmer = warmup.Warmer(world.app)
+    assert warmer.run_once() > 0
+    warmed = len(counted)
+    wid = world.workspace_id
+    for who, element, unit in (("viewer", "ANC1", "D1"), ("viewer", "MMS_CLIENTS", None),
+                               ("district", "ANC1", "D1")):
+        query = f"data_element={element}" + (f"&org_unit={unit}" if unit else "")
+        r = world.client(who).get(f"/api/workspaces/{wid}/indicators?{query}")
+        assert r.status_code == 200 and r.json(), r.text
+    assert len(counted) == warmed, counted[warmed:]  # each answer was computed ahead
+    r = world.client("viewer").get(  # a question the warm-up does not ask is computed
+        f"/api/workspaces/{wid}/indicators?data_element=ANC1&data_element=MMS_CLIENTS")
+    assert r.status_code == 200 and len(counted) == warmed + 1
+
+
 def test_request_while_warming_waits_on_the_same_computation(  # type: ignore[no-untyped-def]
         world, csv_upload, monkeypatch) -> None:
     _upload(world, csv_upload)

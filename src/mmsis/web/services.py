@@ -523,6 +523,16 @@ def uploads_since_analyses(db: Session, workspace_id: int) -> tuple[int, str | N
     return int(n or 0), names[0]
 
 
+def indicator_rows(cache: Any, db: Session, access: Access, data_elements: list[str],
+                   org_unit: str | None) -> list[dict[str, Any]]:
+    """The indicators API's rows, cached under the batches that wrote these elements (and this
+    process's writes), so the route and the dashboards' warm-up share one entry per question."""
+    key = ("series", access.workspace.id, access.scope_path, tuple(sorted(data_elements)),
+           org_unit, series_version(db, access.workspace.id, data_elements))
+    return cache.get_or_compute(  # type: ignore[no-any-return]
+        key, lambda: routine_series(db, access, data_elements, org_unit))
+
+
 def series_version(db: Session, workspace_id: int, data_elements: list[str]) -> int:
     """Changes when the workspace's store takes a new batch (keys the trend caches)."""
     from mmsis.web import programme

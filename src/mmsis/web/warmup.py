@@ -156,10 +156,15 @@ class Warmer:
         templates, cache = self.app.state.templates, self.app.state.cache
         districts = services.districts(db, access)
         done = 0
+        elements = services.trend_elements(ws)
         for district in [None, *(d.id for d in districts)]:
             dashboard.trend_part(templates, cache, db, access, district, districts)
             dashboard.panel_parts(templates, cache, db, access, district, None)
             done += 2
+            # the indicators API's most asked questions: each trend element alone, per district
+            for element in elements:
+                services.indicator_rows(cache, db, access, [element], district)
+                done += 1
         return done
 
 

@@ -318,19 +318,9 @@ def indicators(
     org_unit: str | None = None,
 ) -> list[dict[str, Any]]:
     """Monthly routine totals per data element over the user's subtree or an org unit in it."""
-    key = (
-        "series",
-        access.workspace.id,
-        access.scope_path,
-        tuple(sorted(data_element)),
-        org_unit,
-        # the batches that wrote these elements (another element's upload keeps the entry);
-        # every write in this process is counted too, so a re-upload is never missed
-        services.series_version(db, access.workspace.id, data_element),
-    )
-    return request.app.state.cache.get_or_compute(  # type: ignore[no-any-return]
-        key, lambda: services.routine_series(db, access, data_element, org_unit)
-    )
+    # cached under the batches that wrote these elements (another element's upload keeps the
+    # entry; every write in this process is counted too, so a re-upload is never missed)
+    return services.indicator_rows(request.app.state.cache, db, access, data_element, org_unit)
 
 
 @router.post("/workspaces/{workspace_id}/uploads", status_code=201, openapi_extra=_DATA_FORM)
