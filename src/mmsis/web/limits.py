@@ -112,6 +112,16 @@ class ReceivedFile:
         """The saved content."""
         return self.path.read_bytes()
 
+    async def take_bytes(self) -> bytes:
+        """The saved content read in a worker thread, the file deleted whatever happens (for
+        routes that take a small file whole: evidence, org units, populations)."""
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            return await run_in_threadpool(self.read_bytes)
+        finally:
+            self.discard()
+
 
 @dataclass
 class ReceivedForm:

@@ -240,10 +240,7 @@ async def post_evidence(
     """Attach an evidence file to a key result (role, then size, then type checked)."""
     received = upload.form.file
     assert received is not None
-    try:
-        content = await run_in_threadpool(received.read_bytes)
-    finally:
-        received.discard()
+    content = await received.take_bytes()
     ev = await run_in_threadpool(
         services.add_evidence, db, upload.access, key_result_id, received.filename, content
     )

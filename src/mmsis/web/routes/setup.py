@@ -167,11 +167,7 @@ async def _received(upload: UploadAccess) -> tuple[str, bytes]:
     """The uploaded file's clean name and content (the file on disk is removed)."""
     received = upload.form.file
     assert received is not None
-    try:
-        content = await run_in_threadpool(received.read_bytes)
-    finally:
-        received.discard()
-    return _name(received.filename), content
+    return _name(received.filename), await received.take_bytes()
 
 
 async def _import_file(request: Request, upload: UploadAccess, db: Session,
