@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,8 @@ from mmsis.web.models import Membership, OrgUnit, Workspace
 log = logging.getLogger("mmsis.web")
 
 _WARMERS: weakref.WeakSet[Warmer] = weakref.WeakSet()
+SETTLE_SECONDS = 0.5
+"""How long a pass waits after being asked, so that a burst of imports gives one pass."""
 
 
 def after_import() -> None:
@@ -76,6 +79,9 @@ class Warmer:
     def _loop(self) -> None:
         while True:
             self._wanted.wait()
+            # imports come in bursts (many editors, a sync's chunks): one pass after the burst
+            # settles, not a version check per import competing with the requests for the CPU
+            time.sleep(SETTLE_SECONDS)
             self._wanted.clear()
             self.run_once()
             with self._lock:
