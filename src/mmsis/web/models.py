@@ -109,6 +109,7 @@ class OrgUnit(Base):
     """An org unit of the workspace's hierarchy (country, region, district, facility)."""
 
     __tablename__ = "org_units"
+    __table_args__ = (Index("ix_org_units_workspace_level", "workspace_id", "level"),)
     workspace_id: Mapped[int] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
     )
