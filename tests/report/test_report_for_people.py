@@ -72,6 +72,11 @@ def test_its_terms_and_numbers_in_words(report_html: str) -> None:
                 "<td>not_assessed</td>", "<td>coverage_survey</td>"):
         assert raw not in report_html, raw
     assert not re.search(r">DIS\d+<", report_html)  # districts by name (the caption's)
+    # the ITS caption names the element and the month in words, not ANC1 and 202207
+    caption = re.search(r"Interrupted time series: ([^<(]*)", report_html)
+    assert caption is not None
+    assert re.fullmatch(r"ANC first visits in \w+ District from [A-Z][a-z]{2} \d{4} ",
+                        caption.group(1)), caption.group(1)
 
 
 def test_the_report_formatter_writes_ids_numbers_and_periods_in_words() -> None:

@@ -38,6 +38,25 @@ class ReportResult:
     pptx: Path | None = None
 
 
+
+def _element_name(country: CountryProgramme, element: str) -> str:
+    """A data element's name from the programme's metadata, else its knowledge-base label."""
+    from mmsis.present.labels import label
+
+    des = country.data_elements
+    if des is not None and {"id", "name"} <= set(des.columns):
+        names = dict(zip(des["id"].astype(str), des["name"].astype(str), strict=False))
+        if names.get(element):
+            return names[element]
+    return label(element, "data_element")
+
+
+def _month(period: str) -> str:
+    """A YYYYMM period for people ('Jul 2022')."""
+    from mmsis.present.format import period as fmt_period
+
+    return fmt_period(period)
+
 def _pdf(html: str, path: Path) -> Path | None:
     """Write a PDF with WeasyPrint when it is installed (optional `pdf` extra)."""
     try:
@@ -153,8 +172,9 @@ def build_sections(country: CountryProgramme, programme: Programme | None = None
     its, _ = (None, rt_why) if rt is None else G.attempt(country, "rollout", G.its_results)
     if its is not None and ev is not None:
         out[-1].tables.append(S.Table(
-            caption=f"Interrupted time series: {its.element} in {its.district_name} from "
-                    f"{its.start} (rate ratios; as on the Evaluation page)",
+            caption=f"Interrupted time series: {_element_name(country, its.element)} in "
+                    f"{its.district_name} from {_month(its.start)} (rate ratios; as on the "
+                    "Evaluation page)",
             # the district, element and start are in the caption (ids stay in the XLSX)
             frame=its.summary.drop(columns=[c for c in ("district", "data_element", "start")
                                             if c in its.summary])))
