@@ -109,3 +109,13 @@ def test_command_output_reads_right(scratch: dict[str, Any], command: str,
     found += [f"coded groups in {t[:90]!r}" for t in lines if CODED_GROUPS.search(t)]
     found += [f"a rule id in {t[:90]!r}" for t in lines if RULE_ID.search(t)]
     assert not found, f"mmsis {command}:\n  " + "\n  ".join(found[:12])
+
+
+def test_forecast_order_plan_names_products_and_the_national_level(
+        scratch: dict[str, Any]) -> None:
+    out = _run(f"forecast --scenario {SCENARIO} --out forecast/".split())
+    rows = [line.split("│")[1:3] for line in out.splitlines() if line.startswith("│ ")
+            and ("MMS " in line or "IFA " in line or " mms " in line or " ifa " in line)]
+    cells = {(p.strip(), d.strip()) for p, d in rows if d.strip()}
+    assert ("MMS", "National") in cells and ("IFA", "National") in cells, cells
+    assert not any(p in ("mms", "ifa") or d == "national" for p, d in cells), cells

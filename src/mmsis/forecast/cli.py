@@ -47,7 +47,10 @@ def forecast(
         Column("programme_total", "programme", "money", currency=cur),
         Column("total", "total", "money", currency=cur)]),
         title=f"Budget by year ({cur} {sc.currency_year})")
-    print_table(readable(result.orders, [
+    orders = result.orders.assign(  # products and the national level in words
+        product=lambda f: f["product"].astype(str).str.upper(),
+        district=lambda f: f["district"].astype(str).replace({"national": "National"}))
+    print_table(readable(orders, [
         Column("product", "product"), Column("district", "district"),
         Column("order_month", "order by", "period"),
         Column("arrival_month", "arrives", "period"), Column("packs", "packs", "count"),
