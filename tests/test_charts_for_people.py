@@ -79,6 +79,18 @@ def test_its_chart_is_dated_and_marks_the_start(results: dict[str, Any]) -> None
     assert any("start" in t.lower() or "mms" in t.lower() for t in texts) or ax.lines, texts
 
 
+def test_its_fitted_line_breaks_at_the_start(results: dict[str, Any]) -> None:
+    """The fitted values are two segments (before, after): no line drawn across the jump."""
+    res = results["its"]
+    ax = res.plot()
+    start = res.series.loc[res.series["intervention"] == 1, "time"].min()
+    fitted = [ln for ln in ax.lines if ln.get_color() == "C0"]
+    assert len(fitted) == 2
+    for ln in fitted:
+        x = ln.get_xdata()
+        assert min(x) >= start or max(x) < start, (min(x), max(x), start)
+
+
 def test_products_keep_their_colour_across_charts(results: dict[str, Any]) -> None:
     from matplotlib.colors import to_hex
 

@@ -169,8 +169,10 @@ class ITSResult(SegmentedEffects):
         s = self.series
         ax = new_axes(ax)
         ax.scatter(s["time"], s["observed"], s=12, color="0.35", label="observed")
-        ax.plot(s["time"], s["fitted"], color="C0", label="fitted")
-        post = s[s["intervention"] == 1]
+        pre, post = s[s["intervention"] == 0], s[s["intervention"] == 1]
+        # two fitted segments: the level change is a jump, not a slope across the start
+        ax.plot(pre["time"], pre["fitted"], color="C0", label="fitted")
+        ax.plot(post["time"], post["fitted"], color="C0")
         ax.plot(post["time"], post["counterfactual"], "--", color="C3", label="counterfactual")
         ax.fill_between(
             post["time"], post["cf_low"], post["cf_high"], color="C3", alpha=0.2, label="95% band"
