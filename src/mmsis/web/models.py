@@ -164,6 +164,25 @@ class AgendaItemRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class StrategySpecRow(Base):
+    """The specification of an agenda strategy (Proctor et al. 2013: seven dimensions)."""
+
+    __tablename__ = "strategy_specs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    actor: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    action: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    target: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    temporality: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    dose: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    outcome: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    justification: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Upload(Base):
     """One data upload (accepted or refused) and its refused-rows report."""
 

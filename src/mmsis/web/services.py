@@ -22,6 +22,7 @@ from mmsis.web.models import (
     KeyResultStatusRow,
     Membership,
     OrgUnit,
+    StrategySpecRow,
     Upload,
     User,
     Workspace,
@@ -329,10 +330,44 @@ def delete_agenda_item(db: Session, access: Access, item_id: int) -> None:
     begin_write(db)
     item = _item(db, access, item_id)
     audit(db, access, "delete", "agenda_item", item.id, text=item.text)
+    db.execute(delete(StrategySpecRow).where(StrategySpecRow.item_id == item.id))
     db.delete(item)
     db.flush()
     for i, it in enumerate(agenda(db, access.workspace.id), start=1):
         it.rank = i
+
+
+STRATEGY_FIELDS = ("actor", "action", "target", "temporality", "dose", "outcome",
+                   "justification")
+
+
+def strategy_specs(db: Session, workspace_id: int) -> dict[int, StrategySpecRow]:
+    """The workspace's strategy specifications by agenda item id."""
+    rows = db.scalars(select(StrategySpecRow).where(StrategySpecRow.workspace_id == workspace_id))
+    return {r.item_id: r for r in rows}
+
+
+def specify_strategy(
+    db: Session, access: Access, item_id: int, fields: dict[str, str]
+) -> StrategySpecRow:
+    """Record a strategy's seven dimensions (Proctor et al. 2013), replacing earlier ones."""
+    begin_write(db)
+    item = _item(db, access, item_id)
+    if item.kind != "strategy":
+        raise InputError("only a strategy can be specified; this item is a research question",
+                         field="kind")
+    values = {f: str(fields.get(f, "") or "").strip() for f in STRATEGY_FIELDS}
+    row = db.scalar(select(StrategySpecRow).where(StrategySpecRow.item_id == item.id))
+    before = {f: getattr(row, f) for f in STRATEGY_FIELDS} if row else {}
+    if row is None:
+        row = StrategySpecRow(workspace_id=access.workspace.id, item_id=item.id)
+        db.add(row)
+    for f, v in values.items():
+        setattr(row, f, v)
+    row.updated_at = utcnow()
+    db.flush()  # the column lengths are checked here (bounds), naming the field
+    audit(db, access, "specify", "agenda_item", item.id, before=before, after=values)
+    return row
 
 
 # --- uploads -------------------------------------------------------------------------------

@@ -216,6 +216,7 @@ def _agenda_context(db: Session, access: Access, cache: Any) -> dict[str, Any]:
     return {
         **_nav(access, "agenda"),
         "items": items,
+        "specs": services.strategy_specs(db, access.workspace.id),
         "suggestions": [s for s in suggestions if s["id"] not in on_agenda],
         "form": {},
         "error": "",
@@ -282,6 +283,32 @@ def agenda_move(
     """Move an item to a new rank (the up/down buttons)."""
     n = len(services.agenda(db, access.workspace.id))
     services.move_agenda_item(db, access, item_id, max(1, min(rank, n)))
+    return _agenda_response(request, db, access)
+
+
+@router.post("/w/{workspace_id}/agenda/{item_id}/spec")
+def agenda_specify(
+    request: Request,
+    item_id: int,
+    actor: str = Form(""),
+    action: str = Form(""),
+    target: str = Form(""),
+    temporality: str = Form(""),
+    dose: str = Form(""),
+    outcome: str = Form(""),
+    justification: str = Form(""),
+    access: Access = Depends(editor),
+    db: Session = DB,
+) -> Response:
+    """Specify a strategy: actor, action, target, temporality, dose, outcome, justification."""
+    fields = {"actor": actor, "action": action, "target": target, "temporality": temporality,
+              "dose": dose, "outcome": outcome, "justification": justification}
+    try:
+        services.specify_strategy(db, access, item_id, fields)
+    except InputError as exc:
+        db.rollback()
+        return _agenda_response(request, db, access, 422, error=str(exc),
+                                spec_form={"item_id": item_id, **fields})
     return _agenda_response(request, db, access)
 
 
