@@ -197,3 +197,59 @@ def test_report_in_french_has_no_catalog_string_in_english(tmp_path: Path) -> No
     text = _visible_text(page)
     assert not _untranslated(text, "fr")
     assert "Comprimés de MMS nécessaires" in text  # a table cell, translated
+
+
+def _question_texts() -> list[str]:
+    """The knowledge base's research questions, as the pages show them in English."""
+    from mmsis.framework import load_framework
+
+    return [" ".join(q.text.split()) for q in load_framework().questions]
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_agenda_and_priorities_show_no_question_in_english(demo: dict[str, Any],
+                                                           lang: str) -> None:
+    """The research questions (questions.yaml) on the agenda (suggestions and items) and the
+    priorities pages are read in French or Portuguese: no English question text is left."""
+    c, w = demo["client"], f"/w/{demo['wid']}"
+    c.cookies.delete("mmsis_lang")
+    c.headers["Accept-Language"] = lang
+    english = _question_texts()
+    tr = i18n.translations(lang)
+    assert all(tr.gettext(q) != q for q in english), "a question has no translation"
+    from mmsis.framework import load_framework
+
+    first = load_framework().questions[0]  # on the agenda (once per module), so priorities list it
+    added = c.post(f"/api/workspaces/{demo['wid']}/agenda",
+                   json={"kind": "question", "text": first.text, "ref_id": first.id})
+    assert added.status_code in (200, 201) or "on the agenda already" in added.text, added.text
+    shown = {}
+    for path in (f"{w}/agenda", f"{w}/priorities"):
+        r = c.get(path)
+        assert r.status_code == 200, path
+        text = " ".join(_visible_text(r.text).split())
+        left = [q for q in english if q in text]
+        assert not left, f"{path} in {lang}: questions in English {left[:3]}"
+        shown[path] = sum(" ".join(tr.gettext(q).split()) in text for q in english)
+    assert all(shown.values()), f"a page shows no translated question in {lang}: {shown}"
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_plan_agenda_writes_the_questions_in_the_language(lang: str) -> None:
+    """`mmsis --lang fr|pt plan agenda`: the ranked questions are written translated."""
+    from importlib.resources import files
+
+    from typer.testing import CliRunner
+
+    from mmsis.cli import app
+
+    plan = str(files("mmsis.demos") / "data" / "example_plan.yaml")
+    with i18n.language("en"):
+        r = CliRunner().invoke(app, ["--lang", lang, "plan", "agenda", "-f", plan, "--top", "3"],
+                               env={"COLUMNS": "1000"})
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    tr = i18n.translations(lang)
+    english = _question_texts()
+    assert not [q for q in english if q in out]
+    assert sum(" ".join(tr.gettext(q).split()) in out for q in english) == 3, r.output

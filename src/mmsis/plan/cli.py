@@ -167,7 +167,7 @@ def prioritise_cmd(
         print_json(result.to_dict()["questions"])
         return
     fw = load_framework()
-    texts = {q.id: q.text for q in fw.questions}
+    texts = {q.id: _(q.text) for q in fw.questions}
     table = result.summary
     table.insert(2, "text", table["question"].map(lambda q: texts.get(q, "")))
     for c in ("rps", "aea", *result.criteria):
