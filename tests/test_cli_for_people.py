@@ -71,7 +71,9 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
     base = tmp_path_factory.mktemp("cli-people")
     shutil.copytree(ROOT / "examples", base / "examples")
-    here, width = Path.cwd(), _cli.console.width
+    # the console's own setting (None: follow the terminal / COLUMNS), restored as it was, so
+    # later tests that set COLUMNS are not held to this module's width
+    here, width = Path.cwd(), _cli.console._width
     os.chdir(base)
     _cli.console.width = 400  # no wrapping: an id is read whole, not cut over two lines
     try:
@@ -88,7 +90,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         yield {"base": base, "ids": ids}
     finally:
         os.chdir(here)
-        _cli.console.width = width
+        _cli.console._width = width
 
 
 def test_knowledge_base_ids_are_found() -> None:

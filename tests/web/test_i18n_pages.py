@@ -241,12 +241,17 @@ def test_plan_agenda_writes_the_questions_in_the_language(lang: str) -> None:
 
     from typer.testing import CliRunner
 
+    from mmsis import _cli
     from mmsis.cli import app
 
     plan = str(files("mmsis.demos") / "data" / "example_plan.yaml")
-    with i18n.language("en"):
-        r = CliRunner().invoke(app, ["--lang", lang, "plan", "agenda", "-f", plan, "--top", "3"],
-                               env={"COLUMNS": "1000"})
+    width, _cli.console._width = _cli.console._width, 1000  # questions whole, not wrapped
+    try:
+        with i18n.language("en"):
+            r = CliRunner().invoke(app, ["--lang", lang, "plan", "agenda", "-f", plan, "--top",
+                                         "3"])
+    finally:
+        _cli.console._width = width
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
     tr = i18n.translations(lang)

@@ -227,7 +227,10 @@ def test_dhis2_values_valid_iff_every_field_is(values) -> None:  # type: ignore[
             num = float(str(v["value"]).strip())
         except ValueError:
             num = None
-        blank = str(v["value"]).strip() == ""
+        # a float NaN stays a missing cell through astype(str) (pandas >= 2): a blank value,
+        # as in an empty CSV field; the text "nan" is refused as not a finite number
+        missing = isinstance(v["value"], float) and math.isnan(v["value"])
+        blank = missing or str(v["value"]).strip() == ""
         whole = num is not None and math.isfinite(num) and num == int(num)
         valid_value = blank or (  # counts beyond 1e12 mean nothing (issue 12, finding 7)
             whole and abs(num) <= 1e12  # type: ignore[arg-type]
