@@ -41,14 +41,13 @@ class ReportResult:
 
 def _element_name(country: CountryProgramme, element: str) -> str:
     """A data element's name from the programme's metadata, else its knowledge-base label."""
-    from mmsis.present.labels import label
+    from mmsis.present.labels import Labels
 
     des = country.data_elements
-    if des is not None and {"id", "name"} <= set(des.columns):
-        names = dict(zip(des["id"].astype(str), des["name"].astype(str), strict=False))
-        if names.get(element):
-            return names[element]
-    return label(element, "data_element")
+    own = ({"data_element": dict(zip(des["id"].astype(str), des["name"].astype(str),
+                                     strict=False))}
+           if des is not None and {"id", "name"} <= set(des.columns) else None)
+    return Labels(own).label(element, "data_element")
 
 
 def _month(period: str) -> str:
