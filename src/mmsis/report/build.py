@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mmsis.i18n import N_
+from mmsis.present.format import period
 from mmsis.report import sections as S
 from mmsis.report.charts import bars_png
 from mmsis.report.inputs import is_synthetic
@@ -49,12 +50,6 @@ def _element_name(country: CountryProgramme, element: str) -> str:
            if des is not None and {"id", "name"} <= set(des.columns) else None)
     return Labels(own).label(element, "data_element")
 
-
-def _month(period: str) -> str:
-    """A YYYYMM period for people ('Jul 2022')."""
-    from mmsis.present.format import period as fmt_period
-
-    return fmt_period(period)
 
 def _pdf(html: str, path: Path) -> Path | None:
     """Write a PDF with WeasyPrint when it is installed (optional `pdf` extra)."""
@@ -172,7 +167,7 @@ def build_sections(country: CountryProgramme, programme: Programme | None = None
     if its is not None and ev is not None:
         out[-1].tables.append(S.Table(
             caption=f"Interrupted time series: {_element_name(country, its.element)} in "
-                    f"{its.district_name} from {_month(its.start)} (rate ratios; as on the "
+                    f"{its.district_name} from {period(its.start)} (rate ratios; as on the "
                     "Evaluation page)",
             # the district, element and start are in the caption (ids stay in the XLSX)
             frame=its.summary.drop(columns=[c for c in ("district", "data_element", "start")
@@ -217,7 +212,6 @@ def _routine(rt: RoutineResults) -> S.Section:
     """Routine trends and data-quality section."""
     trends = rt.trends[rt.trends["indicator"].isin(ROUTINE_CHART)]
     rsec = S.routine_section(trends[["period", "indicator", "value"]], rt.quality, rt.sources)
-    from mmsis.present.format import period
     from mmsis.present.labels import label
 
     latest = period(rt.latest["period"].iloc[0]) if len(rt.latest) else "none"
