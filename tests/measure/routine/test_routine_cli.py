@@ -62,3 +62,42 @@ def test_import_refusal_exits_nonzero_and_writes_nothing(tmp_path: Path) -> None
 
     with Store(store) as st:
         assert st.count("data_values") == 0
+
+
+def test_series_by_concept_gives_the_mapped_elements_rows(tmp_path: Path) -> None:
+    """`--concept anc1` reads the element the store's mapping names (a DHIS2 UID), the same
+    rows as `--element UID`; an unknown or unmapped concept exits 2 naming the known ones."""
+    store = str(tmp_path / "s.duckdb")
+    for f in ("metadata.json", "dataValueSets.csv"):
+        assert runner.invoke(app, ["routine", "import", str(FIX / f), "--store", store]
+                             ).exit_code == 0
+    mapping = tmp_path / "concepts.yaml"
+    mapping.write_text("elements:\n  anc1: f7n9E0hX8qk\n  mms_clients: Ix2HsbDMLea\n")
+    assert runner.invoke(app, ["routine", "concepts", "--store", store, "--set", str(mapping)]
+                         ).exit_code == 0
+
+    def rows(*args: str) -> list[dict[str, object]]:
+        res = runner.invoke(app, ["routine", "series", "--store", store, *args, "--json"])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.output)  # type: ignore[no-any-return]
+
+    by_concept = rows("--concept", "anc1", "--org-unit", "ImspTQPwCqd")
+    assert by_concept and {r["data_element"] for r in by_concept} == {"f7n9E0hX8qk"}
+    assert by_concept == rows("--element", "f7n9E0hX8qk", "--org-unit", "ImspTQPwCqd")
+    both = rows("--concept", "anc1,mms_clients", "--level", "2")
+    assert both == rows("--element", "f7n9E0hX8qk", "-e", "Ix2HsbDMLea", "--level", "2")
+    assert {r["data_element"] for r in both} == {"f7n9E0hX8qk", "Ix2HsbDMLea"}
+
+    unknown = runner.invoke(app, ["routine", "series", "--store", store, "--concept", "anc9"])
+    assert unknown.exit_code == 2
+    assert "unknown concept(s) anc9" in unknown.output and "mms_stock_on_hand" in unknown.output
+    unmapped = runner.invoke(app, ["routine", "series", "--store", store, "--concept",
+                                   "ifa_clients", "--json"])
+    assert unmapped.exit_code == 2
+    text = " ".join(unmapped.output.split())
+    assert "mapped to ifa_clients" in text and "Mapped concepts: anc1, mms_clients" in text
+    neither = runner.invoke(app, ["routine", "series", "--store", store])
+    both_given = runner.invoke(app, ["routine", "series", "--store", store, "-e", "x",
+                                     "--concept", "anc1"])
+    assert neither.exit_code == both_given.exit_code == 2
+    assert "--element" in neither.output

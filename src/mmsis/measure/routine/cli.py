@@ -12,6 +12,7 @@ from mmsis._cli import console, err_console, print_json, print_table, step
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mmsis.data.store import Store
     from mmsis.present.labels import Labels
 
 app = typer.Typer(no_args_is_help=True, help="DHIS2 routine data, indicators, quality.")
@@ -218,8 +219,12 @@ def _flags_for_people(flags: pd.DataFrame, labels: Labels) -> pd.DataFrame:
 @app.command("series")
 def series_cmd(
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-    element: list[str] = typer.Option(..., "--element", "-e",
-                                      help="Data element uid (repeat for several)."),
+    element: list[str] | None = typer.Option(None, "--element", "-e",
+                                             help="Data element uid (repeat for several)."),
+    concept: list[str] | None = typer.Option(
+        None, "--concept", "-c", help="Instead of --element: a concept (e.g. anc1, "
+        "mms_clients; `mmsis routine concepts --list`), read as the data element the store's "
+        "concept mapping gives it (repeat for several)."),
     org_unit: str | None = typer.Option(None, "--org-unit",
                                         help="Org unit uid (default: the hierarchy's root)."),
     level: int | None = typer.Option(None, "--level", min=1,
@@ -233,16 +238,45 @@ def series_cmd(
 
     from mmsis.measure.routine.series import monthly_series, series_records
 
+    elements = [e for item in element or [] for e in item.split(",") if e]
+    concepts = [c.strip() for item in concept or [] for c in item.split(",") if c.strip()]
+    if bool(elements) == bool(concepts):
+        err_console.print("give data elements (--element) or concepts (--concept), one of "
+                          "the two")
+        raise typer.Exit(2)
     if store is not None and not store.exists():
         err_console.print(f"no store at {store}")
         raise typer.Exit(2)
     with _store(store) as st:
-        frame = monthly_series(st, [e for item in element for e in item.split(",") if e],
-                               org_unit, level)
+        if concepts:
+            elements = _concept_elements(st, concepts)
+        frame = monthly_series(st, elements, org_unit, level)
     if json_out:
         print_json(series_records(frame))
     else:
         print_table(pd.DataFrame(frame), title="Monthly values")
+
+
+def _concept_elements(st: Store, names: list[str]) -> list[str]:
+    """The data elements the store's concept mapping gives ``names`` (mmsis.data.concepts);
+    an unknown or unmapped concept exits with status 2 naming the known ones."""
+    from mmsis.data.concepts import CONCEPTS
+
+    mapping = st.concepts()
+    known = ", ".join(sorted(CONCEPTS))
+    unknown = [n for n in names if n not in CONCEPTS]
+    if unknown:
+        err_console.print(f"unknown concept(s) {', '.join(unknown)}; known concepts: {known}")
+        raise typer.Exit(2)
+    unmapped = [n for n in names if mapping.element(n) is None]
+    if unmapped:
+        mapped = ", ".join(sorted(mapping.elements)) or "none"
+        err_console.print(
+            f"no data element of this store is mapped to {', '.join(unmapped)} "
+            f"({'; '.join(CONCEPTS[n].label for n in unmapped)}): map it with `mmsis routine "
+            f"concepts --set FILE`. Mapped concepts: {mapped}; known concepts: {known}")
+        raise typer.Exit(2)
+    return [str(mapping.element(n)) for n in names]
 
 
 @app.command("concepts")
