@@ -266,3 +266,36 @@ def test_cli_cascade_by_accepts_the_survey_column(example_country, tmp_path: Pat
     assert by_column.exit_code == 0, by_column.output
     assert json.loads(by_column.output) == json.loads(by_name.output)
     assert {r["wealth"] for r in json.loads(by_name.output)} >= {"poorest", "richest"}
+
+
+def test_cli_cascade_defaults_to_the_programme_cascade(example_country, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`mmsis survey cascade FILE` gives the programme cascade (MMS, births in the past 24
+    months: the dashboard's and the report's) unless told otherwise, and says which."""
+    from mmsis.measure.survey.programme import denominator_words, programme_cascade
+
+    f = tmp_path / "survey.csv"
+    example_country.survey.to_csv(f, index=False)
+    runner = CliRunner()
+    out = runner.invoke(app, ["survey", "cascade", str(f), "--json"])
+    assert out.exit_code == 0, out.output
+    got = pd.DataFrame(json.loads(out.output))
+    want = programme_cascade(pd.read_csv(f), file=str(f))
+    cols = ["estimate", "ci_low", "ci_high", "n"]
+    assert list(got["label"]) == list(want["label"]) and "Received any MMS" in set(got["label"])
+    np.testing.assert_allclose(got[cols].to_numpy(float), want[cols].to_numpy(float),
+                               rtol=1e-12)
+    assert denominator_words() in set(got["denominator"])
+    # the options still change it: any supplement, five years of births
+    other = pd.DataFrame(json.loads(runner.invoke(app, [
+        "survey", "cascade", str(f), "--supplement", "any", "--period-months", "60",
+        "--json"]).output))
+    assert "Received any MMS/IFA" in set(other["label"])
+    assert other["n"].iloc[0] > got["n"].iloc[0]
+    assert denominator_words(60) in set(other["denominator"])
+    # the table says which definition and denominator it used
+    text = " ".join(runner.invoke(app, ["survey", "cascade", str(f)]).output.split())
+    assert "the programme cascade" in text and "supplement counted: MMS" in text
+    assert "every share is of women with a birth in the past 24 months" in text
+    text = " ".join(runner.invoke(app, ["survey", "cascade", str(f), "--supplement", "any"]
+                                  ).output.split())
+    assert "programme cascade" not in text and "supplement counted: MMS/IFA" in text

@@ -8,6 +8,7 @@ import typer
 
 from mmsis._cli import print_frame, print_json, print_table
 from mmsis.errors import InputError
+from mmsis.measure.survey.programme import CASCADE_PERIOD_MONTHS, CASCADE_SUPPLEMENT
 
 app = typer.Typer(no_args_is_help=True, help="Design-based survey estimates and cascade.")
 
@@ -200,10 +201,14 @@ def cascade(
     by: str | None = typer.Option(
         None, "--by", help="Domain(s): region, residence, wealth (or their columns, e.g. v190)."
     ),
-    supplement: str = typer.Option("any", "--supplement", help="any | MMS | IFA."),
-    period_months: int | None = typer.Option(
-        None, "--period-months", help="Births within this many months (24 or 60)."
-    ),
+    supplement: str = typer.Option(
+        CASCADE_SUPPLEMENT, "--supplement", help="any | MMS | IFA (default: MMS, the "
+        "programme cascade's, as on the dashboard and in the report)."),
+    period_months: int = typer.Option(
+        CASCADE_PERIOD_MONTHS, "--period-months", min=1,
+        help="Women with a birth within this many months (default 24, the programme "
+        "cascade's; 60 for the DHS profile's five years). A profile without a reference "
+        "period (mics) keeps its own."),
     level: float = typer.Option(0.95, "--level", help="Confidence level."),
     store: Path | None = typer.Option(
         None, "--store", help="Programme store (e.g. a web workspace's) instead of a file: the "
@@ -214,13 +219,16 @@ def cascade(
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
     encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
 ) -> None:
-    """The coverage cascade: each step as % of all women and % of the previous step."""
+    """The coverage cascade: each step as % of all women and % of the previous step.
+
+    By default the programme cascade (MMS, women with a birth in the past 24 months), the
+    one the dashboard and the report show; --supplement and --period-months change it."""
     from mmsis.measure.survey.cascade import cascade as run
 
     if store is not None:
         if file is not None:
             raise InputError("give a survey file or --store, not both", field="store")
-        _store_cascade(store, wave, as_json)
+        _store_cascade(store, wave, as_json, supplement, period_months)
         return
     if file is None:
         raise InputError("give a survey file, or --store for a programme store's wave",
@@ -229,8 +237,7 @@ def cascade(
         raise InputError("--wave goes with --store (the store keeps the waves)", field="wave")
     rec = _recoded(file, profile, supplement, period_months, encoding)
     res = run(rec, by=_profile_domains(by, profile), level=level)
-    ref = rec.profile.reference_period
-    months = period_months or (ref.months if ref is not None else None)
+    months = period_months if rec.profile.reference_period is not None else None
     if months:  # labels name the supplement counted; the denominator said in words
         from mmsis.measure.survey.programme import with_words
 
@@ -249,10 +256,34 @@ def cascade(
         *[Column(c, c) for c in domains], Column("label", "step"),
         Column("of", "share of"),
         Column(("estimate", "ci_low", "ci_high"), "coverage (95% CI)", "ci_percent"),
-        Column("n", "women", "count")]), title="MMS/IFA coverage cascade")
+        Column("n", "women", "count")]), title=f"{_supplement_words(supplement)} coverage cascade")
+    _print_definition(supplement, months, rec.profile.name)
 
 
-def _store_cascade(store: Path, wave: str | None, as_json: bool) -> None:
+def _supplement_words(supplement: str) -> str:
+    """The supplement counted, as a title says it ("any" is MMS or IFA)."""
+    return "MMS/IFA" if supplement.lower() == "any" else supplement
+
+
+def _print_definition(supplement: str, months: int | None, profile: str) -> None:
+    """Say which cascade definition and denominator the table used (and how to change them)."""
+    from mmsis._cli import console
+    from mmsis.measure.survey.programme import denominator_words
+
+    own = (supplement.lower() == CASCADE_SUPPLEMENT.lower()
+           and months in (CASCADE_PERIOD_MONTHS, None))
+    who = (denominator_words(months) if months
+           else f"the women the {profile} profile covers (it has no reference period)")
+    which = "the programme cascade (as on the dashboard and in the report), " if own else ""
+    console.print(
+        f"Definition: {which}supplement counted: {_supplement_words(supplement)}; every share "
+        f"is of {who} (conditional steps: of the women at the previous step). Change it with "
+        "--supplement any|MMS|IFA and --period-months N.", highlight=False)
+
+
+def _store_cascade(store: Path, wave: str | None, as_json: bool,
+                   supplement: str = CASCADE_SUPPLEMENT,
+                   period_months: int = CASCADE_PERIOD_MONTHS) -> None:
     """The programme cascade of a store's survey wave (mmsis.measure.survey.programme)."""
     from mmsis._cli import console
     from mmsis.data.store import Store
@@ -263,10 +294,11 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool) -> None:
         raise InputError("file not found", file=str(store))
     with Store(store, read_only=True) as st:
         info, frame = pick_wave(st, wave)
-    res = programme_cascade(frame, file=str(info["file"])).drop(columns=["method"])
+    res = programme_cascade(frame, supplement=supplement, period_months=period_months,
+                            file=str(info["file"])).drop(columns=["method"])
     if as_json:
         print_json({"wave": info["id"], "survey": info["file"], "wave_words": wave_words(info),
-                    "denominator": denominator_words(), "table": res})
+                    "denominator": denominator_words(period_months), "table": res})
         return
     from mmsis.present.tables import Column, readable
 
@@ -274,10 +306,10 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool) -> None:
     print_table(readable(shown, [
         Column("label", "step"), Column("of", "share of"),
         Column(("estimate", "ci_low", "ci_high"), "coverage (95% CI)", "ci_percent"),
-        Column("n", "women", "count")]), title="MMS coverage cascade")
-    console.print(f"From {wave_words(info)}, wave id {info['id']} (--wave); every share is of "
-                  f"{denominator_words()} (conditional steps: of the women at the previous "
-                  "step).", highlight=False)
+        Column("n", "women", "count")]),
+        title=f"{_supplement_words(supplement)} coverage cascade")
+    console.print(f"From {wave_words(info)}, wave id {info['id']} (--wave).", highlight=False)
+    _print_definition(supplement, period_months, "dhs")
 
 
 _HEAT_WORDS = {"rii": "relative index of inequality", "ci": "concentration index",
