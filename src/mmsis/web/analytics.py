@@ -115,19 +115,35 @@ def district_level(store: Any) -> int:
     return int(store.concepts().district_level or 1)
 
 
-def compute_cascade(ws: Workspace, wave: str | None = None) -> dict[str, Any] | None:
+def compute_cascade(ws: Workspace, wave: str | None = None,
+                    scope: str | None = None) -> dict[str, Any] | None:
     """The programme's MMS coverage cascade (mmsis.measure.survey.programme, the report's and
-    the CLI's too) of a survey wave (default: the latest), with its denominator in words."""
+    the CLI's too) of a survey wave (default: the latest), with its denominator in words; for
+    a user limited to the subtree at path `scope`, of the respondents of its districts (as
+    their report). None without a survey; 'table' None when no respondent is in the scope."""
+    from mmsis.data import queries
     from mmsis.data.survey.waves import wave_words
-    from mmsis.measure.survey.programme import denominator_words, programme_cascade
+    from mmsis.measure.survey.programme import (
+        denominator_words,
+        programme_cascade,
+        respondents_within,
+    )
     from mmsis.web import programme
 
     if not programme.survey_waves(ws):
         return None
     info, df = programme.survey_frame(ws, wave)
+    found = {"survey": info["file"], "wave": info["id"], "wave_words": wave_words(info),
+             "denominator": denominator_words(), "scope": scope, "respondents": len(df)}
+    if scope:
+        with programme.reading(ws) as st:
+            paths = queries.org_unit_paths(st)
+        df = respondents_within(df, dict(zip(paths["id"], paths["path"], strict=True)), scope)
+        found["respondents"] = len(df)
+        if df.empty:
+            return {**found, "table": None}
     table = programme_cascade(df, file=str(info["file"]))
-    return {"survey": info["file"], "wave": info["id"], "wave_words": wave_words(info),
-            "denominator": denominator_words(), "table": table.drop(columns=["method"])}
+    return {**found, "table": table.drop(columns=["method"])}
 
 
 _MEMO: dict[tuple[str, str, str | None, str], Any] = {}
@@ -217,9 +233,12 @@ def _relevant_batches(store: Any, text: str) -> int:
     return queries.batches_touching(store, named)
 
 
-def cascade_for(ws: Workspace, wave: str | None = None) -> dict[str, Any] | None:
-    """The cascade of a wave (default: the latest), computed once per store version."""
-    return _memo("cascade", ws, wave, lambda: compute_cascade(ws, wave))  # type: ignore[no-any-return]
+def cascade_for(ws: Workspace, wave: str | None = None,
+                scope: str | None = None) -> dict[str, Any] | None:
+    """The cascade of a wave (default: the latest) for the subtree at path `scope` (None: the
+    whole country), computed once per store version."""
+    kind = f"cascade@{scope}" if scope else "cascade"
+    return _memo(kind, ws, wave, lambda: compute_cascade(ws, wave, scope))  # type: ignore[no-any-return]
 
 
 def measured_for(ws: Workspace, wave: str | None = None) -> dict[str, dict[str, Any]]:

@@ -94,13 +94,20 @@ def _scorecard_panel(db: Session, access: Access, wave: str | None = None) -> di
 
 
 def _cascade_panel(db: Session, access: Access, wave: str | None = None) -> dict[str, Any] | None:
-    result = analytics.cascade_for(access.workspace, wave)
+    result = analytics.cascade_for(access.workspace, wave, access.scope_path)
     if result is None:
         return None
     table = result["table"]
-    steps = table[table["of"] == "all women"].to_dict(orient="records")
+    steps = ([] if table is None
+             else table[table["of"] == "all women"].to_dict(orient="records"))
     from mmsis.data.survey.waves import wave_words
-    from mmsis.measure.survey.programme import denominator_words
+    from mmsis.measure.survey.programme import denominator_words, scope_words
+    from mmsis.web.models import OrgUnit
+
+    place = None
+    if access.scope_unit:  # the scope's name (labels, not ids)
+        unit = db.get(OrgUnit, (access.workspace.id, access.scope_unit))
+        place = unit.name if unit is not None else access.scope_unit
 
     # the words in the request's language (the computed cascade is shared by every language)
     waves = analytics.survey_wave_list(access.workspace)
@@ -108,6 +115,7 @@ def _cascade_panel(db: Session, access: Access, wave: str | None = None) -> dict
             "latest": bool(waves) and waves[-1]["id"] == result["wave"]}
     return {"survey": result["survey"], "wave": result["wave"], "steps": steps,
             "wave_words": wave_words(info), "denominator": denominator_words(),
+            "covers": scope_words(place), "respondents": result.get("respondents", 0),
             "waves": waves}
 
 

@@ -216,6 +216,9 @@ def cascade(
         "the one the dashboard and the report show."),
     wave: str | None = typer.Option(
         None, "--wave", help="With --store: the survey wave (default: the latest uploaded)."),
+    org_unit: str | None = typer.Option(
+        None, "--org-unit", help="With --store: only the respondents of the districts in this "
+        "org unit's subtree (district_id), as for a workspace member limited to it."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
     encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
 ) -> None:
@@ -228,13 +231,15 @@ def cascade(
     if store is not None:
         if file is not None:
             raise InputError("give a survey file or --store, not both", field="store")
-        _store_cascade(store, wave, as_json, supplement, period_months)
+        _store_cascade(store, wave, as_json, supplement, period_months, org_unit)
         return
     if file is None:
         raise InputError("give a survey file, or --store for a programme store's wave",
                          field="file")
-    if wave is not None:
-        raise InputError("--wave goes with --store (the store keeps the waves)", field="wave")
+    if wave is not None or org_unit is not None:
+        raise InputError(f"{'--wave' if wave is not None else '--org-unit'} goes with --store "
+                         "(the store keeps the waves and the hierarchy)",
+                         field="wave" if wave is not None else "org_unit")
     rec = _recoded(file, profile, supplement, period_months, encoding)
     res = run(rec, by=_profile_domains(by, profile), level=level)
     months = period_months if rec.profile.reference_period is not None else None
@@ -283,22 +288,44 @@ def _print_definition(supplement: str, months: int | None, profile: str) -> None
 
 def _store_cascade(store: Path, wave: str | None, as_json: bool,
                    supplement: str = CASCADE_SUPPLEMENT,
-                   period_months: int = CASCADE_PERIOD_MONTHS) -> None:
-    """The programme cascade of a store's survey wave (mmsis.measure.survey.programme)."""
+                   period_months: int = CASCADE_PERIOD_MONTHS,
+                   org_unit: str | None = None) -> None:
+    """The programme cascade of a store's survey wave (mmsis.measure.survey.programme), of
+    the respondents in an org unit's districts with ``org_unit``."""
     from mmsis._cli import console
+    from mmsis.data import queries
     from mmsis.data.store import Store
     from mmsis.data.survey.waves import pick_wave, wave_words
-    from mmsis.measure.survey.programme import denominator_words, programme_cascade
+    from mmsis.measure.survey.programme import (
+        denominator_words,
+        programme_cascade,
+        respondents_within,
+        scope_words,
+    )
 
     if not store.is_file():
         raise InputError("file not found", file=str(store))
+    scope = name = None
     with Store(store, read_only=True) as st:
         info, frame = pick_wave(st, wave)
+        paths = queries.org_unit_paths(st)
+        if org_unit is not None:
+            place = queries.org_unit_place(st, org_unit)
+            if place is None:
+                raise InputError(f"no org unit '{org_unit}' in the store", file=str(store),
+                                 field="org_unit")
+            scope = place[0]
+            found = st.query("SELECT name FROM org_units WHERE id = ?", [org_unit])
+            name = str(found["name"].iloc[0]) if len(found) else org_unit
+    unit_paths = dict(zip(paths["id"], paths["path"], strict=True))
     res = programme_cascade(frame, supplement=supplement, period_months=period_months,
-                            file=str(info["file"])).drop(columns=["method"])
+                            file=str(info["file"]), unit_paths=unit_paths,
+                            scope=scope).drop(columns=["method"])
+    respondents = len(respondents_within(frame, unit_paths, scope))
     if as_json:
         print_json({"wave": info["id"], "survey": info["file"], "wave_words": wave_words(info),
-                    "denominator": denominator_words(period_months), "table": res})
+                    "denominator": denominator_words(period_months), "scope": scope,
+                    "respondents": respondents, "table": res})
         return
     from mmsis.present.tables import Column, readable
 
@@ -308,7 +335,8 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool,
         Column(("estimate", "ci_low", "ci_high"), "coverage (95% CI)", "ci_percent"),
         Column("n", "women", "count")]),
         title=f"{_supplement_words(supplement)} coverage cascade")
-    console.print(f"From {wave_words(info)}, wave id {info['id']} (--wave).", highlight=False)
+    console.print(f"From {wave_words(info)}, wave id {info['id']} (--wave); it covers "
+                  f"{scope_words(name)}: {respondents:,} respondents.", highlight=False)
     _print_definition(supplement, period_months, "dhs")
 
 

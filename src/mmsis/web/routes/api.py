@@ -432,8 +432,9 @@ def analysis(
     kind: str, wave: str | None = None, access: Access = Depends(viewer), db: Session = DB
 ) -> JSONValue:
     """An analysis: 'cascade' (the programme cascade of survey `wave`, default the latest, with
-    its denominator in words and the waves to pick from) or the cached 'quality' review (flags
-    limited to the user's subtree)."""
+    its denominator in words and the waves to pick from; for a user limited to a part of the
+    country, of the respondents of its districts, as their report) or the cached 'quality'
+    review (flags limited to the user's subtree)."""
     from mmsis.web import analytics
 
     if kind not in ("cascade", "quality"):
@@ -443,9 +444,12 @@ def analysis(
             from mmsis.web import programme as store
 
             store.survey_frame(access.workspace, wave)  # an unknown wave: 422 naming the waves
-        cas = analytics.cascade_for(access.workspace, wave or None)
+        cas = analytics.cascade_for(access.workspace, wave or None, access.scope_path)
         if cas is None:
             raise NotFound("no survey uploaded to this workspace yet")
+        if cas["table"] is None:  # a user limited to a part: its districts' respondents only
+            raise NotFound("no respondent of this survey wave lives in your part of the "
+                           "country (its district_id names none of your districts)")
         waves = [{"id": w["id"], "file": w["file"], "rows": w["rows"]}
                  for w in analytics.survey_wave_list(access.workspace)]
         return to_jsonable({**cas, "waves": waves})
