@@ -13,21 +13,64 @@ def forecast(
     out: Path | None = typer.Option(None, "--out", help="Write CSV tables and charts here."),
     history: Path | None = typer.Option(
         None, "--history", help="Routine consumption CSV (period, district, "
-        "mms_tablets_dispensed, ...) for the consumption method."),
+        "mms_tablets_dispensed, ...) for the consumption method, or QAT's consumption "
+        "(a program export .zip or a consumption data entry sheet)."),
+    fmt: str = typer.Option(
+        "csv", "--format", help="What --out receives: csv (tables and charts), qat (QAT's "
+        "consumption and shipment data entry templates) or unicef (a UNICEF supply forecast "
+        "sheet)."),
+    qat_unit: list[str] = typer.Option(
+        [], "--qat-unit", help="A QAT planning unit: 'NAME=mms' or 'NAME=ifa[:tablets in "
+        "one unit]' (repeatable; default one pack of the scenario's pack size)."),
+    qat_region: str = typer.Option("National", "--qat-region",
+                                   help="The QAT program's region the forecast is for."),
+    qat_data_source: str = typer.Option("", "--qat-data-source",
+                                        help="A data source of the QAT realm."),
+    qat_procurement_agent: str = typer.Option(
+        "", "--qat-procurement-agent", help="The procurement agent of the planned orders."),
+    qat_funding_source: str = typer.Option(
+        "", "--qat-funding-source", help="The funding source of the planned orders."),
+    qat_currency: str = typer.Option(
+        "", "--qat-currency", help="QAT's name of the scenario's currency (e.g. its label "
+        "for USD)."),
 ) -> None:
     """Monthly need, stock projection, order plan, expiry risk and budget by year."""
     from mmsis._cli import console, print_json, print_table, step
+    from mmsis.errors import InputError
+    from mmsis.forecast import qat
     from mmsis.forecast.consumption import read_history
     from mmsis.forecast.engine import run_forecast
     from mmsis.forecast.scenario import load_scenario
 
+    if fmt not in ("csv", "qat", "unicef"):
+        raise InputError(f"--format must be csv, qat or unicef, not {fmt!r}", field="--format")
+    if fmt != "csv" and out is None:
+        raise InputError(f"--format {fmt} writes files: give --out FOLDER", field="--out")
     sc = load_scenario(scenario)
-    hist = read_history(history) if history else None
+    units = qat.parse_unit_map(qat_unit)
+    if history is None:
+        hist = None
+    elif qat.looks_like_qat(history):
+        hist = qat.read_qat_consumption(history, scenario=sc, units=units)
+    else:
+        hist = read_history(history)
     with step("Forecasting need, orders and budget"):
         result = run_forecast(sc, history=hist)
     if out is not None:
-        with step(f"Writing tables and charts to {out}"):
-            write_forecast(result, out)
+        with step(f"Writing the forecast ({fmt}) to {out}"):
+            if fmt == "qat":
+                names = {p: n for n, (p, _) in units.items()}
+                settings = qat.QatSettings(
+                    units={**qat.QatSettings().units, **names}, region=qat_region,
+                    data_source=qat_data_source, procurement_agent=qat_procurement_agent,
+                    funding_source=qat_funding_source, currency=qat_currency)
+                qat.write_qat(result, out, settings)
+            elif fmt == "unicef":
+                from mmsis.forecast.unicef import write_unicef
+
+                write_unicef(result, out / UNICEF_FILE)
+            else:
+                write_forecast(result, out)
     if json_out:
         print_json(result.to_dict())
         return
@@ -61,7 +104,11 @@ def forecast(
     if result.consumption is not None:
         print_table(result.consumption, title="Consumption vs demographic method")
     if out is not None:
-        console.print(f"Tables and charts written to {out}")
+        console.print(f"Forecast ({fmt}) written to {out}")
+
+
+UNICEF_FILE = "UNICEF supply forecast.xlsx"
+"""The file `--format unicef` writes into --out."""
 
 
 def fmt_count(v: float) -> str:

@@ -1,0 +1,208 @@
+"""The forecast as a UNICEF supply forecast sheet (XLSX).
+
+UNICEF Supply Division publishes no supply forecast template for nutrition supplies that we
+could find; its public forecast spreadsheet is the Immunization Forecast Tool, whose
+guidelines ("Guidelines to complete the 2012-2016 Immunization Forecast Spreadsheet", UNICEF
+Supply Division; listed at psmtoolbox.org, "Immunization Forecast Tool") lay the forecast out
+in sections: (1) programmatic requirements (target population, coverage and wastage rates,
+stock levels), (2) stock-outs, (3) procurement mechanism and funding source, (4) shipments
+(quantities and delivery timing), and a last section for comments; quantities of drugs in
+tablets; the forecast covers several years. Procurement Services' cost estimate
+(unicef.org/supply, "How to use Procurement Services") lists cost of goods, handling fee,
+freight and insurance and a 10% contingency buffer.
+
+This sheet follows those sections with mmsis' numbers. Its cell layout is NOT UNICEF's
+(the spreadsheet itself could not be consulted): the 'Notes' sheet says so, and lists what
+is to be filled by hand (UNICEF material numbers, handling fee, procurement mechanism,
+funding source). See docs/supply_formats.md.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mmsis.forecast.engine import ForecastResult
+
+SHEET = "Supply forecast"
+CONTINGENCY = 0.10
+"""UNICEF Procurement Services' cost estimate: a 10% contingency buffer (unicef.org/supply,
+'How to use Procurement Services', step II Cost Estimate)."""
+
+SHIPMENT_COLUMNS = ["Product", "UNICEF material number", "Unit", "Quantity (tablets)",
+                    "Packs", "Pack size (tablets)", "Requested arrival month"]
+"""Section 4's table (columns ours: the guideline asks for quantities and delivery timing)."""
+
+_NAMES = {"mms": "Multiple micronutrient supplement (MMS), tablet",
+          "ifa": "Iron and folic acid (IFA), tablet"}
+
+
+def _years(result: ForecastResult) -> list[int]:
+    return sorted({int(m[:4]) for m in result.months["month"]})
+
+
+def _by_year(result: ForecastResult, col: str) -> list[float]:
+    m = result.months.assign(year=result.months["month"].str[:4].astype(int))
+    s = m.groupby("year")[col].sum()
+    return [float(s.get(y, 0.0)) for y in _years(result)]
+
+
+def shipments(result: ForecastResult) -> pd.DataFrame:
+    """Section 4: one row a product and requested arrival month (orders summed over
+    districts), quantities in tablets as the guideline asks."""
+    o = result.orders
+    if o.empty:
+        return pd.DataFrame(columns=SHIPMENT_COLUMNS)
+    g = o.groupby(["product", "arrival_month", "pack_size"], as_index=False)[
+        ["tablets", "packs"]].sum()
+    return pd.DataFrame({
+        "Product": g["product"].map(_NAMES), "UNICEF material number": "", "Unit": "tablet",
+        "Quantity (tablets)": g["tablets"], "Packs": g["packs"],
+        "Pack size (tablets)": g["pack_size"], "Requested arrival month": g["arrival_month"],
+    })[SHIPMENT_COLUMNS]
+
+
+def sections(result: ForecastResult) -> list[tuple[str, list[list[Any]]]]:
+    """The sheet's sections as (title, rows); the first row of a table is its header."""
+    sc = result.scenario
+    years = _years(result)
+    cur = sc.currency
+    sec1: list[list[Any]] = [["Item", *years]]
+    sec1 += [
+        ["Pregnant women (target population)", *_by_year(result, "pregnancies")],
+        ["Pregnant women covered by MMS", *_by_year(result, "pregnancies_covered")],
+        ["MMS need (tablets)", *_by_year(result, "mms_tablets_needed")],
+        ["IFA need (tablets)", *_by_year(result, "ifa_tablets_needed")],
+        ["MMS received (tablets)", *_by_year(result, "mms_received_tablets")],
+        ["IFA received (tablets)", *_by_year(result, "ifa_received_tablets")],
+    ]
+    sec1b: list[list[Any]] = [
+        ["Parameter", "Value"],
+        ["Tablets per pregnancy (MMS)", sc.regimen.tablets_per_pregnancy],
+        ["Wastage rate", sc.regimen.wastage],
+        ["ANC1 coverage", sc.anc1_coverage],
+        ["Buffer stock, minimum (months)", sc.inventory.min_months],
+        ["Maximum stock (months)", sc.inventory.max_months],
+        ["Lead time (months)", sc.inventory.lead_time_months],
+        ["Opening stock MMS (tablets)", sum(b.tablets for b in
+                                             sc.inventory.opening_stock.mms)],
+        ["Opening stock IFA (tablets)", sum(b.tablets for b in
+                                             sc.inventory.opening_stock.ifa)],
+        ["How the forecast was made", "mmsis demographic method (pregnancies x ANC coverage "
+         "x MMS uptake x tablets per pregnancy, with wastage), min/max stock policy"],
+    ]
+    sec2: list[list[Any]] = [["Projected stock-out (tablets short)", *years],
+                             ["MMS", *_by_year(result, "mms_shortage_tablets")],
+                             ["IFA", *_by_year(result, "ifa_shortage_tablets")]]
+    sec3: list[list[Any]] = [["Item", "Value"],
+                             ["Procurement mechanism", ""], ["Funding source", ""]]
+    b = result.budget
+    goods = [float(b.loc[b["year"] == y, ["mms_product", "ifa_product"]].sum(axis=1).sum())
+             for y in years]
+    freight = [float(b.loc[b["year"] == y, ["mms_freight", "ifa_freight"]].sum(axis=1).sum())
+               for y in years]
+    cost: list[list[Any]] = [
+        [f"Cost estimate ({cur} {sc.currency_year})", *years],
+        ["Cost of goods", *goods],
+        ["Freight and insurance (scenario's freight share)", *freight],
+        ["Handling fee", *[""] * len(years)],
+        ["Contingency buffer (10%)", *[(g + f) * CONTINGENCY
+                                        for g, f in zip(goods, freight, strict=True)]],
+    ]
+    ship = shipments(result)
+    sec4: list[list[Any]] = [list(ship.columns)] + ship.values.tolist()
+    sec7: list[list[Any]] = [["Comments"], [f"Prepared with mmsis from the scenario "
+                                            f"'{sc.name}'."]]
+    return [
+        ("Section 1. Programmatic requirements", sec1),
+        ("Section 1. Assumptions of the forecast", sec1b),
+        ("Section 2. Stock-outs (projected)", sec2),
+        ("Section 3. Procurement mechanism and funding source (to be completed)", sec3),
+        ("Section 4. Shipments: quantities and requested arrival", sec4),
+        ("Cost estimate (UNICEF Procurement Services elements)", cost),
+        ("Comments", sec7),
+    ]
+
+
+NOTES = [
+    ["About this sheet", "A supply forecast in the sections of UNICEF Supply Division's "
+     "forecast spreadsheet guidelines (programmatic requirements, stock-outs, procurement "
+     "and funding, shipments, comments), with quantities in tablets."],
+    ["Not confirmed", "The cell layout of UNICEF's own spreadsheet could not be consulted; "
+     "this is not UNICEF's template. Copy the figures into the form your UNICEF country "
+     "office sends."],
+    ["Not confirmed", "The guideline's sections 5 and 6 are not known to us and are left "
+     "out."],
+    ["To complete", "UNICEF material numbers (Supply Catalogue), handling fee, procurement "
+     "mechanism and funding source."],
+    ["Sources", "Guidelines to complete the 2012-2016 Immunization Forecast Spreadsheet "
+     "(UNICEF Supply Division); UNICEF Supply, How to use Procurement Services (cost "
+     "estimate: cost of goods, handling fee, freight and insurance, 10% contingency)."],
+    ["Stock-outs", "Section 2 of UNICEF's sheet records past stock-outs; here they are the "
+     "forecast's projected shortages."],
+]
+
+
+def write_unicef(result: ForecastResult, path: Path) -> Path:
+    """Write the UNICEF supply forecast workbook (sheet 'Supply forecast' and 'Notes')."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    from mmsis.present.cells import safe_cell
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = SHEET
+    sc = result.scenario
+    ws.append(["UNICEF supply forecast: MMS and IFA"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["Programme", safe_cell(sc.name)])
+    ws.append(["Forecast period", f"{result.months['month'].iloc[0]} to "
+               f"{result.months['month'].iloc[-1]}"])
+    ws.append(["Prepared", _dt.date.today().isoformat()])
+    head = PatternFill("solid", fgColor="FFDDEBF7")
+    for title, rows in sections(result):
+        ws.append([])
+        ws.append([title])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
+        for i, row in enumerate(rows):
+            ws.append([safe_cell(v) for v in row])
+            if i == 0:
+                for c in ws[ws.max_row]:
+                    c.font = Font(bold=True)
+                    c.fill = head
+    for row in ws.iter_rows(min_row=1):
+        for c in row:
+            if isinstance(c.value, float):
+                c.number_format = "#,##0" if abs(c.value) >= 100 or c.value == 0 else "0.00"
+    ws.column_dimensions["A"].width = 52
+    for col in "BCDEFGH":
+        ws.column_dimensions[col].width = 18
+    nb = wb.create_sheet("Notes")
+    for r in NOTES:
+        nb.append(r)
+    nb.column_dimensions["A"].width = 18
+    nb.column_dimensions["B"].width = 120
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def read_shipments(path: Path) -> pd.DataFrame:
+    """Section 4's table read back from a sheet written by `write_unicef` (for checks)."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path, read_only=True)[SHEET]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(rows) if r and r[0] == SHIPMENT_COLUMNS[0]
+                 and r[1] == SHIPMENT_COLUMNS[1])
+    body = []
+    for r in rows[start + 1:]:
+        if not r or r[0] is None:
+            break
+        body.append(r[:len(SHIPMENT_COLUMNS)])
+    return pd.DataFrame(body, columns=SHIPMENT_COLUMNS)
