@@ -122,7 +122,7 @@ def test_indicator_reference_sheets() -> None:
     for i in fw.indicators:
         assert i.numerator and i.denominator and i.source and i.definition and i.frequency
     assert fw.indicator("anc4_coverage").dhs_mapping.startswith("m14")  # type: ignore[union-attr]
-    assert "MMS_CLIENTS" in (fw.indicator("mms_share_of_anc1").dhis2_mapping or "")
+    assert fw.indicator("mms_share_of_anc1").dhis2_mapping == "#{mms_clients} / #{anc1}"
 
 
 def test_frameworks_cfir_reaim_epis_eric() -> None:

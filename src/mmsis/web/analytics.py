@@ -215,8 +215,9 @@ def _named_text(names: str, mapping: Any) -> str:
         from mmsis.measure.routine.definitions import load_definitions
 
         resolved = load_definitions().resolved(mapping if mapping is not None else ConceptMap())
+        # (+ the mapping: mmsis.plan.measured.routine_results reads the element it maps to
+        # mms_clients, whatever its UID)
         found = resolved.model_dump_json() + names
-        found += "MMS_CLIENTS"  # read by name in mmsis.plan.measured.routine_results
         if len(_NAMED) > 100:
             _NAMED.clear()
         _NAMED[names] = found
