@@ -10,8 +10,12 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from mmsis.datasets import ExampleCountry
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -58,7 +62,7 @@ def r_lme4() -> None:
 
 
 @pytest.fixture(scope="session")
-def example_country():  # type: ignore[no-untyped-def]
+def example_country() -> ExampleCountry:
     """The bundled example country, generated once per test session."""
     from mmsis.datasets import example_country as make
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import matplotlib
 
+from mmsis.datasets import ExampleCountry
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -112,7 +114,7 @@ def test_evaluate_result_behaves(tmp_path: Path) -> None:
     assert {"estimate", "se", "ci_low", "ci_high"} <= set(res.summary.columns)
 
 
-def test_survey_results_behave(tmp_path: Path, example_country: Any) -> None:
+def test_survey_results_behave(tmp_path: Path, example_country: ExampleCountry) -> None:
     from mmsis.data.survey import load_profile, recode
     from mmsis.measure.survey.cascade import adherence, cascade, design_of
     from mmsis.measure.survey.equity import equity
@@ -129,7 +131,8 @@ def test_survey_results_behave(tmp_path: Path, example_country: Any) -> None:
     assert eq.summary is measures and set(groups["dimension"]) == {"wealth"}
 
 
-def test_forecast_and_impact_results_behave(tmp_path: Path, example_country: Any) -> None:
+def test_forecast_and_impact_results_behave(tmp_path: Path,
+                                            example_country: ExampleCountry) -> None:
     from mmsis.demos.examples import example_scenario
     from mmsis.forecast.engine import run_forecast
     from mmsis.forecast.scenario import scenario_from_dict

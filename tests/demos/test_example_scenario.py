@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import yaml
 
+from mmsis.datasets import ExampleCountry
 from mmsis.demos.examples import example_scenario
 from mmsis.forecast.consumption import history_from_data_values
 from mmsis.forecast.engine import run_forecast
@@ -17,13 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 FILE = ROOT / "examples" / "scenarios" / "example_country.yaml"
 
 
-def test_example_file_matches_builder(example_country: Any) -> None:
+def test_example_file_matches_builder(example_country: ExampleCountry) -> None:
     assert yaml.safe_load(FILE.read_text()) == example_scenario(example_country)
     sc = load_scenario(FILE)
     assert len(sc.geography.districts or []) == len(example_country.rollout)
 
 
-def test_example_forecast_scales_pilots_to_national(example_country: Any) -> None:
+def test_example_forecast_scales_pilots_to_national(example_country: ExampleCountry) -> None:
     sc = scenario_from_dict(example_scenario(example_country))
     hist = history_from_data_values(example_country.data_values, example_country.org_units)
     r = run_forecast(sc, history=hist)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from mmsis.datasets import ExampleCountry
 from mmsis.demos.steps.forecast import run_demo
 
 
-def test_run_demo(tmp_path: Path, example_country: Any) -> None:
+def test_run_demo(tmp_path: Path, example_country: ExampleCountry) -> None:
     res = run_demo(tmp_path, example_country)
     assert res["forecast"]["mms_tablets_short"] == 0
     assert res["forecast"]["pregnancies_covered"] > 0

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
+from mmsis.datasets import ExampleCountry
 from mmsis.errors import InputError
 from mmsis.forecast.engine import run_forecast
 from mmsis.forecast.scenario import load_scenario
 
 
-def test_scenario_from_store(tmp_path: Path, example_country: Any) -> None:
+def test_scenario_from_store(tmp_path: Path, example_country: ExampleCountry) -> None:
     from mmsis.data.store import Store, load_example
 
     with Store(tmp_path / "s.duckdb") as store:

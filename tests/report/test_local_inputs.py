@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mmsis.cli import app
+from mmsis.datasets import ExampleCountry
 from mmsis.plan.workspace import DataLinks, Programme, save_programme
 from report.testland import ORG_UNITS, values
 
@@ -36,7 +37,8 @@ def _store(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def linked(tmp_path_factory: pytest.TempPathFactory, example_country: Any) -> dict[str, Any]:
+def linked(tmp_path_factory: pytest.TempPathFactory,
+           example_country: ExampleCountry) -> dict[str, Any]:
     """A plan in one folder linking a store and a Stata survey in a sub-folder by relative paths."""
     root = tmp_path_factory.mktemp("linked")
     (root / "data").mkdir()
@@ -199,7 +201,7 @@ def _tables(html: str, section: str) -> list[str]:
     return re.findall(r"<table>.*?</table>", body, flags=re.S)
 
 
-def test_readme_tour_report_uses_the_users_files(tmp_path: Path, example_country: Any,
+def test_readme_tour_report_uses_the_users_files(tmp_path: Path, example_country: ExampleCountry,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The README flow: example files, imports into mmsis.duckdb, plan init, report --plan."""
     from mmsis.report.build import build_report

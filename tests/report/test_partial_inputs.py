@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mmsis.data.programme import CountryProgramme
+from mmsis.data.programme import CountryProgramme, SurveyWave
 from mmsis.report.build import build_report
 from report.testland import ORG_UNITS, values
 
@@ -64,7 +64,8 @@ def test_unusable_data_give_a_reason_not_a_crash(tmp_path: Path) -> None:
     inputs = CountryProgramme(
         country={"name": "Testland"}, org_units=ORG_UNITS,
         data_values=values(["202401", "202402"]),
-        survey=pd.DataFrame({"caseid": ["1", "2"], "v005": [1_000_000, 1_000_000]}),
+        waves=[SurveyWave(name="w1", frame=pd.DataFrame({"caseid": ["1", "2"],
+                                                         "v005": [1_000_000, 1_000_000]}))],
         rollout=pd.DataFrame({"district_id": ["D1", "D2"], "mms_start": ["202402", "202402"]}))
     res = build_report(tmp_path, country=inputs)
     assert res.missing["cascade"].startswith("the survey data could not be used")

@@ -13,12 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 from mmsis.cli import app
+from mmsis.datasets import ExampleCountry
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def built(example_country: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def built(example_country: ExampleCountry,
+          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from mmsis.demos.examples import example_programme
     from mmsis.plan.workspace import save_programme
 
@@ -57,7 +59,8 @@ def test_files_and_sections(built: dict[str, Any]) -> None:
         assert "PDF skipped" in built["output"] and not (out / "report.pdf").exists()
 
 
-def test_key_numbers_match_the_packages(built: dict[str, Any], example_country: Any) -> None:
+def test_key_numbers_match_the_packages(built: dict[str, Any],
+                                        example_country: ExampleCountry) -> None:
     from mmsis.report.gather import evaluation_results, example_measurements
 
     html = built["html"]

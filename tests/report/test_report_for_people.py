@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tests.people_checks import knowledge_base_ids, problems
 from tests.web.test_pages_for_people import visible_text
 
+from mmsis.datasets import ExampleCountry
+
 
 @pytest.fixture(scope="module")
-def report_dir(example_country: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report_dir(example_country: ExampleCountry, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from mmsis.demos.examples import example_programme
     from mmsis.report.build import build_report
 
     out: Path = tmp_path_factory.mktemp("report_people")
-    build_report(out, country=example_country, programme=example_programme(example_country),
+    build_report(out, country=example_country.with_statuses(example_programme(example_country)),
                  pptx=True)
     return out
 

@@ -13,6 +13,7 @@ import pytest
 from tests.web.conftest import World
 
 from mmsis import i18n
+from mmsis.datasets import ExampleCountry
 
 PAGES = ["/", "/account", "/w/{w}/evaluation", "/w/{w}", "/w/{w}/key-results", "/w/{w}/agenda",
          "/w/{w}/priorities", "/w/{w}/decisions", "/w/{w}/actions", "/w/{w}/report", "/w/{w}/audit",
@@ -127,7 +128,7 @@ def test_the_users_choice_beats_the_browser_and_the_workspace_default(world: Wor
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, example_country: Any
+def demo(tmp_path_factory: pytest.TempPathFactory, example_country: ExampleCountry
          ) -> Iterator[dict[str, Any]]:
     """The example workspace with results (routine data, survey, scenario), as `mmsis demo`."""
     from fastapi.testclient import TestClient

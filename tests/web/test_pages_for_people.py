@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from tests.people_checks import problems
 
+from mmsis.datasets import ExampleCountry
+
 #: Elements whose text is not read as part of the page: code, scripts, and the advanced
 #: YAML editor of the scenario (its own syntax, on purpose).
 HIDDEN = {"script", "style", "textarea", "pre", "head"}
@@ -58,7 +60,7 @@ def test_the_checks_catch_what_they_look_for() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, example_country: Any
+def demo(tmp_path_factory: pytest.TempPathFactory, example_country: ExampleCountry
          ) -> Iterator[dict[str, Any]]:
     """The example workspace (seeded as `mmsis demo` does), logged in as its administrator."""
     from fastapi.testclient import TestClient

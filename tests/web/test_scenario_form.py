@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from mmsis.datasets import ExampleCountry
+
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, example_country: Any
+def demo(tmp_path_factory: pytest.TempPathFactory, example_country: ExampleCountry
          ) -> Iterator[dict[str, Any]]:
     """The example workspace, logged in as its owner (an editor of the scenario)."""
     from fastapi.testclient import TestClient

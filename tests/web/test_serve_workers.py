@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from mmsis.datasets import ExampleCountry
+
 pytestmark = pytest.mark.slow
 
 
@@ -25,7 +27,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def two_workers(tmp_path: Path, example_country: Any) -> Any:
+def two_workers(tmp_path: Path, example_country: ExampleCountry) -> Any:
     from mmsis.demos.web import seed_demo
 
     url = f"sqlite:///{tmp_path / 'w.sqlite3'}"

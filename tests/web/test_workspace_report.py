@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from tests.web.conftest import World
 
+from mmsis.datasets import ExampleCountry
+
 # ANC1 10 (F1) and 20 (F2) a month; MMS clients 4 (F1) and 11 (F2), January-March 2024.
 # Latest quarter 2024Q1, whole country: MMS share of ANC1 = 3 x 15 / 3 x 30 = 45 / 90 = 0.5;
 # district D1 (F1 only): 12 / 30 = 0.4.
@@ -84,7 +86,8 @@ def test_district_user_gets_their_subtree_only(world: World) -> None:
     assert "limited to /C/R1/D1" in html
 
 
-def test_survey_and_scenario_fill_their_sections(world: World, example_country: Any) -> None:
+def test_survey_and_scenario_fill_their_sections(world: World,
+                                                 example_country: ExampleCountry) -> None:
     c = world.client("editor")
     _upload(c, world, "dhis2", "values.csv", VALUES)
     survey = example_country.survey.drop(columns=["district_id"]).sample(900, random_state=1)

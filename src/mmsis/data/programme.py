@@ -2,9 +2,11 @@
 
 `CountryProgramme` holds what the report, the web workspace and the demos compute from: the
 org-unit hierarchy (with populations), the DHIS2 routine data (as tables, or an open
-`mmsis.data.store.Store` used as is), one survey wave's microdata, the MMS roll-out per
-district, the forecast scenario, the concept mapping, and one line per part saying where its
-data came from or why it is absent. Any data part may be None; `has(part)` says which are
+`mmsis.data.store.Store` used as is), the survey waves (oldest first, one of them chosen: the
+latest unless named), the MMS roll-out per district, the forecast scenario, the concept
+mapping, the team's statuses (`mmsis.data.workspace.Programme`: phases, key-result statuses
+with evidence, barriers, strategies, decisions), and one line per part saying where its data
+came from or why it is absent. Any data part may be None; `has(part)` says which are
 there. The bundled example country (`mmsis.datasets.ExampleCountry`) is one instance;
 `mmsis.report.local_inputs` (files) and `mmsis.web.report_inputs` (a workspace) build others.
 
@@ -15,17 +17,21 @@ they live and die with it: no global cache keyed by object identity.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self, TypedDict, TypeVar
 
 import pandas as pd
+
+from mmsis.errors import InputError
 
 if TYPE_CHECKING:
     from mmsis.data.concepts import ConceptMap
     from mmsis.data.store import Store
+    from mmsis.data.workspace import Programme
 
-__all__ = ["CONSTANTS", "PARTS", "CountryFacts", "CountryProgramme", "Part"]
+__all__ = ["CONSTANTS", "PARTS", "CountryFacts", "CountryProgramme", "Part", "SurveyWave"]
 
 Part = Literal["routine", "survey", "rollout", "scenario"]
 """A programme's data parts that may be absent."""
@@ -62,6 +68,25 @@ class CountryFacts(TypedDict, total=False):
     status: str  # where the facts come from (e.g. "synthetic (assumption): ...")
 
 
+@dataclass(eq=False)
+class SurveyWave:
+    """One survey wave of a programme: its name (the id a user picks it by), the file it came
+    from, and its respondents (DHS-style columns), given or read by `load` when first used."""
+
+    name: str
+    frame: pd.DataFrame | None = None
+    file: str | None = None
+    load: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+
+    def respondents(self) -> pd.DataFrame:
+        """The wave's respondents (read once, when a wave was given with `load` only)."""
+        if self.frame is None:
+            if self.load is None:
+                raise ValueError(f"survey wave {self.name!r} has neither rows nor a reader")
+            self.frame = self.load()
+        return self.frame
+
+
 @dataclass(eq=False, kw_only=True)
 class CountryProgramme:
     """A country programme's inputs; parts that are None make what needs them unavailable.
@@ -69,8 +94,12 @@ class CountryProgramme:
     ``org_units`` has the columns id, name, level, parent_id, path and population (the
     hierarchy and its populations). Routine data come as ``data_values`` (with
     ``data_elements`` and ``reports``; loaded into an in-memory store when needed) or as an
-    open ``store`` used as is (close it with `close()`). ``survey`` is one survey wave
-    (DHS-style columns), ``rollout`` has district_id and mms_start (YYYYMM), ``scenario`` is
+    open ``store`` used as is (close it with `close()`). ``waves`` are the survey waves,
+    oldest first; ``wave`` names the one analysed (None: the latest), whose respondents
+    ``survey`` gives (DHS-style columns). ``statuses`` are the team's own records (phases,
+    key-result statuses with evidence, context, barriers, strategies, agenda settings,
+    decisions; None: the report uses the example's for the example country, else an empty
+    workspace). ``rollout`` has district_id and mms_start (YYYYMM), ``scenario`` is
     a forecast scenario document (`mmsis.forecast.scenario.scenario_from_dict`), ``concepts``
     says which data elements stand for which concepts. ``sources`` and ``missing`` give, per
     part, where its data came from and why it is absent; ``origin`` names the inputs in
@@ -85,7 +114,9 @@ class CountryProgramme:
     data_elements: pd.DataFrame | None = None
     reports: pd.DataFrame | None = None
     rollout: pd.DataFrame | None = None
-    survey: pd.DataFrame | None = None
+    waves: list[SurveyWave] = field(default_factory=list)
+    wave: str | None = None
+    statuses: Programme | None = None
     truth: dict[str, Any] | None = None
     scenario: dict[str, Any] | None = None
     concepts: ConceptMap | None = None
@@ -101,14 +132,34 @@ class CountryProgramme:
         """The country's name ("the country" when none is known)."""
         return str(self.country.get("name") or "the country")
 
+    @property
+    def chosen_wave(self) -> SurveyWave | None:
+        """The survey wave analysed: the one `wave` names, else the latest (None: no wave);
+        InputError naming the waves when `wave` names none of them."""
+        if not self.waves:
+            return None
+        if self.wave is None:
+            return self.waves[-1]
+        for w in self.waves:
+            if w.name == self.wave:
+                return w
+        raise InputError(f"no survey wave '{self.wave}' (waves: "
+                         f"{', '.join(w.name for w in self.waves)})", field="wave")
+
+    @property
+    def survey(self) -> pd.DataFrame | None:
+        """The chosen survey wave's respondents (None when the programme has no wave)."""
+        chosen = self.chosen_wave
+        return None if chosen is None else chosen.respondents()
+
     def has(self, part: Part) -> bool:
         """Whether the programme holds data for a part (routine, survey, rollout, scenario)."""
         if part == "scenario":
             return self.synthetic or self.scenario is not None
         if part == "routine" and self.store is not None:
             return bool(self.store.count("data_values") > 0)
-        frame = {"routine": self.data_values, "survey": self.survey,
-                 "rollout": self.rollout}[part]
+        frame = (self.data_values if part == "routine" else self.survey if part == "survey"
+                 else self.rollout)
         return frame is not None and len(frame) > 0
 
     def missing_reason(self, part: Part) -> str:
@@ -134,6 +185,14 @@ class CountryProgramme:
         for k in CONSTANTS:
             if k in values:
                 self.country[k] = values[k]
+
+    def with_statuses(self, statuses: Programme | None) -> Self:
+        """This programme judged by another team's `statuses`: a copy sharing its data, its
+        open store and the results computed from them (which do not depend on statuses);
+        close one of the two, not both."""
+        copy = dataclasses.replace(self, statuses=statuses)
+        copy._cache = self._cache
+        return copy
 
     def cached(self, key: Hashable, make: Callable[[], _T]) -> _T:
         """`make()` computed once per programme and key (results live as long as it does)."""

@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from mmsis.data.concepts import file_document
-from mmsis.data.programme import CountryFacts, CountryProgramme
+from mmsis.data.programme import CountryFacts, CountryProgramme, SurveyWave
 from mmsis.datasets._geography import build_org_units, build_rollout
 from mmsis.datasets._routine import (
     DEFAULT_COC,
@@ -43,12 +43,18 @@ class ExampleCountry(CountryProgramme):
     data_values: pd.DataFrame
     reports: pd.DataFrame
     rollout: pd.DataFrame
-    survey: pd.DataFrame
     truth: dict[str, Any]
     synthetic: bool = True
     origin: str = "the example country"
     seed: int = DEFAULT_SEED
     files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def survey(self) -> pd.DataFrame:
+        """The example survey's respondents (its one wave, "dhs_example")."""
+        frame = super().survey
+        assert frame is not None, "the example country has a survey wave"
+        return frame
 
     @property
     def periods(self) -> list[str]:
@@ -155,7 +161,7 @@ def example_country(seed: int = DEFAULT_SEED) -> ExampleCountry:
         data_values=routine["data_values"],
         reports=routine["reports"],
         rollout=rollout,
-        survey=survey,
+        waves=[SurveyWave(name="dhs_example", frame=survey, file="survey.csv")],
         truth=routine["truth"],
         country=country,
         concepts=example_concepts(),

@@ -14,81 +14,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
 
 import pandas as pd
-from pydantic import BaseModel, Field, field_validator
 
-MODIFIED = ("content", "context", "evaluation", "training", "implementation_strategy", "other")
-NATURE = ("adding", "removing", "tailoring", "lengthening", "shortening", "substituting",
-          "reordering", "integrating", "repeating", "loosening_structure", "other")
-"""FRAME-IS's nature of modification (content), as its coding manual lists them."""
-REASON_LEVELS = ("sociopolitical", "organisation", "implementer", "recipient")
-ACTION_STATUSES = ("not_started", "in_progress", "done", "blocked", "dropped")
-OPEN_STATUSES = ("not_started", "in_progress", "blocked")
+from mmsis.data.workspace import (
+    ACTION_STATUSES,
+    MODIFIED,
+    NATURE,
+    OPEN_STATUSES,
+    REASON_LEVELS,
+    Action,
+    Adaptation,
+    StrategySpec,
+)
 
-
-class StrategySpec(BaseModel):
-    """An implementation strategy specified as Proctor et al. 2013 recommend."""
-
-    actor: str = Field("", description="Who delivers the strategy.")
-    action: str = Field("", description="What they do, in steps.")
-    target: str = Field("", description="Who or what the action aims to change.")
-    temporality: str = Field("", description="When, or at which phase, it is used.")
-    dose: str = Field("", description="How often and how intensely.")
-    outcome: str = Field("", description="The implementation outcome it should move.")
-    justification: str = Field("", description="Why this should work: evidence or theory.")
-
-    def missing(self) -> list[str]:
-        """Dimensions not yet specified (a strategy is fully specified when this is empty)."""
-        return [name for name, value in self.model_dump().items() if not str(value).strip()]
-
-
-class Adaptation(BaseModel):
-    """One decision or adaptation, with the FRAME-IS fields a TAG records."""
-
-    date: dt.date
-    what: str = Field(..., min_length=1, max_length=2000,
-                      description="What was modified (the strategy or component, in words).")
-    modified: Literal["content", "context", "evaluation", "training",
-                      "implementation_strategy", "other"] = "implementation_strategy"
-    nature: Literal["adding", "removing", "tailoring", "lengthening", "shortening",
-                    "substituting", "reordering", "integrating", "repeating",
-                    "loosening_structure", "other"] = "tailoring"
-    goal: str = Field("", max_length=2000, description="What the change should achieve.")
-    planned: bool = Field(True, description="Planned (proactive) or a reaction (unplanned).")
-    decided_by: list[Annotated[str, Field(max_length=200)]] = Field(
-        default_factory=list, max_length=50,
-        description="Who took part in deciding (roles or bodies).")
-    reasons: list[Literal["sociopolitical", "organisation", "implementer", "recipient"]] = (
-        Field(default_factory=list, max_length=4))
-    evidence: str = Field("", max_length=4000, description="The evidence that led to it.")
-    key_result: str | None = Field(None, max_length=100)
-    strategy: str | None = Field(None, max_length=200)
-
-
-class Action(BaseModel):
-    """An action towards a key result: owner, due date, status."""
-
-    key_result: str = Field(..., max_length=100)
-    action: str = Field(..., min_length=1, max_length=1000)
-    owner: str = Field("", max_length=200)
-    start: dt.date | None = None
-    due: dt.date | None = None
-    status: Literal["not_started", "in_progress", "done", "blocked", "dropped"] = "not_started"
-
-    @field_validator("due")
-    @classmethod
-    def _after_start(cls, v: dt.date | None, info: object) -> dt.date | None:
-        start = getattr(info, "data", {}).get("start")
-        if v is not None and start is not None and v < start:
-            raise ValueError("the due date is before the start")
-        return v
-
-    def overdue(self, today: dt.date) -> bool:
-        """Open and past its due date."""
-        return self.status in OPEN_STATUSES and self.due is not None and self.due < today
-
+__all__ = [
+    "ACTION_STATUSES", "MODIFIED", "NATURE", "OPEN_STATUSES", "REASON_LEVELS", "Action",
+    "Adaptation", "StrategySpec", "decision_log", "overdue_actions", "roadmap",
+]
 
 def decision_log(adaptations: list[Adaptation]) -> pd.DataFrame:
     """The log as a table, oldest first: date, what, nature, planned, goal, by, reasons."""

@@ -16,8 +16,8 @@ from mmsis.report.inputs import is_synthetic
 
 if TYPE_CHECKING:
     from mmsis.data.programme import CountryProgramme
+    from mmsis.data.workspace import Programme
     from mmsis.plan.measured import RoutineResults, SurveyResults
-    from mmsis.plan.workspace import Programme
     from mmsis.report.gather import DecideResults, EvaluationResults
 
 ROUTINE_CHART = ("mms_share_of_anc1", "ifa_to_mms_transition_share", "stockout_rate",
@@ -66,24 +66,27 @@ def _cascade_table(c: pd.DataFrame) -> pd.DataFrame:
     return c[cols].rename(columns={"label": "step"})
 
 
-def _default_programme(country: CountryProgramme) -> Programme:
-    """The example programme for the example country; an empty workspace for other inputs."""
+def _statuses(country: CountryProgramme) -> Programme:
+    """The team's statuses the programme holds; without them, the example programme for the
+    example country and an empty workspace for other inputs."""
+    from mmsis.data.workspace import Programme
     from mmsis.datasets import ExampleCountry
     from mmsis.demos.examples import example_programme
-    from mmsis.plan.workspace import Programme
 
+    if country.statuses is not None:
+        return country.statuses
     if isinstance(country, ExampleCountry):
         return example_programme(country)
     name = str(country.country.get("name") or "country")
     return Programme(country=name, name=name)
 
 
-def build_sections(country: CountryProgramme, programme: Programme | None = None,
-                   measured_values: dict[str, Any] | None = None
+def build_sections(country: CountryProgramme, measured_values: dict[str, Any] | None = None
                    ) -> tuple[list[S.Section], dict[str, Any]]:
     """Compute every section the inputs allow; returns sections and the objects used.
 
-    `country` is the example country or another `mmsis.data.programme.CountryProgramme`; a
+    `country` is the example country or another `mmsis.data.programme.CountryProgramme`,
+    whose `statuses` (the team's workspace) give the scorecard, agenda and decisions; a
     section whose data are absent or unusable comes out as `sections.unavailable` saying why.
     `measured_values` (indicator -> value, date, source) judge the scorecard instead of the
     values measured from `country` (the web passes the programme's own, as on its dashboard,
@@ -97,7 +100,7 @@ def build_sections(country: CountryProgramme, programme: Programme | None = None
 
     synthetic = is_synthetic(country)
     fw = load_framework()
-    prog = programme if programme is not None else _default_programme(country)
+    prog = _statuses(country)
     s, s_why = G.attempt(country, "survey", G.survey_results)
     rt, rt_why = G.attempt(country, "routine", G.routine_results)
     measured: dict[str, dict[str, Any]] = {}
@@ -276,14 +279,13 @@ def _decide(dr: DecideResults) -> S.Section:
 
 
 def build_report(out_dir: Path, country: CountryProgramme | None = None,
-                 programme: Programme | None = None,
                  plan_file: str | None = None, pdf: bool = False,
                  pptx: bool = False,
                  measured_values: dict[str, Any] | None = None) -> ReportResult:
     """Write report.html (+ report.pdf), agenda.xlsx, protocol.docx and the heat map.
 
     `country` is the example country (the default) or another
-    `mmsis.data.programme.CountryProgramme`;
+    `mmsis.data.programme.CountryProgramme` (its data, survey waves and the team's statuses);
     sections the inputs cannot support are marked unavailable (listed in `missing`).
     `measured_values` judge the scorecard instead of the values measured from `country`
     (see `build_sections`).
@@ -296,7 +298,7 @@ def build_report(out_dir: Path, country: CountryProgramme | None = None,
 
         country = example_country()
     out_dir.mkdir(parents=True, exist_ok=True)
-    sections, o = build_sections(country, programme, measured_values)
+    sections, o = build_sections(country, measured_values)
     prog, card, agenda, fw = o["programme"], o["card"], o["agenda"], o["fw"]
     from mmsis.i18n import gettext as _
 

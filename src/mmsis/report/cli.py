@@ -61,7 +61,12 @@ def report(
 
     use_language(lang)
     from mmsis.report.build import build_report
-    from mmsis.report.local_inputs import Link, plan_links, report_inputs_from_files
+    from mmsis.report.local_inputs import (
+        Link,
+        plan_links,
+        plan_surveys,
+        report_inputs_from_files,
+    )
 
     given = {k: v for k, v in (("store", store), ("survey", survey), ("rollout", rollout),
                                ("scenario", scenario)) if v is not None}
@@ -80,18 +85,22 @@ def report(
         country = report_inputs_from_files(
             programme.country if programme is not None else None, **links,
             origin=plan.name if plan is not None else "the files given to mmsis report",
-            hints=_hints(plan))
+            hints=_hints(plan), statuses=programme,
+            surveys=plan_surveys(programme, plan) if programme is not None and plan else ())
+    elif programme is not None:  # the example country's data, judged by this plan's team
+        from mmsis.datasets import example_country
+
+        country = example_country().with_statuses(programme)
     from mmsis._cli import step
 
     try:
         with step(_("Building the report (data, charts, documents)")):
-            res = build_report(out, country=country, programme=programme,
-                               plan_file=str(plan) if plan else None, pdf=pdf,
-                               pptx=pptx)
+            res = build_report(out, country=country, plan_file=str(plan) if plan else None,
+                               pdf=pdf, pptx=pptx)
     finally:
-        if country is not None:
+        if country is not None and not country.synthetic:  # the example's results stay
             country.close()
-    if country is None:
+    if country is None or country.synthetic:
         console.print(_("Data: the bundled example country Examplia (synthetic)"))
     else:
         for part, line in country.sources.items():

@@ -12,7 +12,9 @@ reason saying what to link; a linked file that does not exist or cannot be read 
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mmsis.data import queries
-from mmsis.data.programme import CountryFacts, CountryProgramme
+from mmsis.data.programme import CountryFacts, CountryProgramme, SurveyWave
 from mmsis.errors import InputError
 
 if TYPE_CHECKING:
-    from mmsis.plan.workspace import Programme
+    from mmsis.data.workspace import Programme
 
 _MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
 _ORG_UNIT_COLUMNS = ["id", "name", "level", "parent_id", "path", "population"]
@@ -43,8 +45,8 @@ class Link:
 def plan_links(programme: Programme, plan_file: Path) -> dict[str, Link]:
     """The data links of a programme file, relative paths resolved from the file's folder.
 
-    Of ``data.surveys`` the first file is the report's survey (the others are listed in
-    the survey's source line by the caller if wanted; the report uses one survey).
+    Of ``data.surveys`` the first file is the report's survey (`plan_surveys` gives them
+    all, the programme's survey waves).
     """
     base = plan_file.parent
     data = programme.data
@@ -62,6 +64,17 @@ def plan_links(programme: Programme, plan_file: Path) -> dict[str, Link]:
     return found
 
 
+def plan_surveys(programme: Programme, plan_file: Path) -> list[Link]:
+    """Every survey file of a programme file's ``data.surveys``, in the order listed."""
+    base = plan_file.parent
+    found = []
+    for i, value in enumerate(programme.data.surveys):
+        path = Path(value).expanduser()
+        found.append(Link(path if path.is_absolute() else base / path,
+                          f"data.surveys[{i}] in {plan_file.name}"))
+    return found
+
+
 def report_inputs_from_files(
     name: str | None,
     store: Link | None = None,
@@ -69,6 +82,8 @@ def report_inputs_from_files(
     rollout: Link | None = None,
     scenario: Link | None = None,
     *,
+    surveys: Sequence[Link] = (),
+    statuses: Programme | None = None,
     origin: str = "the report inputs",
     hints: dict[str, str] | None = None,
 ) -> CountryProgramme:
@@ -76,8 +91,10 @@ def report_inputs_from_files(
 
     `name` is the country (None: the store's level-1 org unit, else "the country"). Each
     part is optional; `hints` give, per part (store, survey, rollout, scenario), how the
-    user can supply it, used in the "not available" reasons. The returned inputs hold the
-    store open read-only: call `close()` when the report is written.
+    user can supply it, used in the "not available" reasons. `surveys` are every survey
+    wave the plan lists (`plan_surveys`; the others are read only when used), of which
+    `survey` is the one analysed; `statuses` are the team's (the plan file). The returned
+    inputs hold the store open read-only: call `close()` when the report is written.
     """
     hints = hints or {}
     for link in (store, survey, rollout, scenario):
@@ -87,7 +104,8 @@ def report_inputs_from_files(
     sources: dict[str, str] = {}
     missing: dict[str, str] = {}
     inputs = CountryProgramme(country=country, org_units=pd.DataFrame(columns=_ORG_UNIT_COLUMNS),
-                          sources=sources, missing=missing, origin=origin)
+                              sources=sources, missing=missing, origin=origin,
+                              statuses=statuses)
     if store is None:
         missing["routine"] = "no routine data store linked" + _hint(hints, "store")
     else:
@@ -99,7 +117,8 @@ def report_inputs_from_files(
             from mmsis.data.survey.read import read_survey
 
             frame = read_survey(survey.path)
-            inputs.survey = frame
+            inputs.waves = _waves(survey, frame, surveys)
+            inputs.wave = str(survey.path)
             sources["survey"] = f"file {survey.path} ({len(frame):,} rows; {survey.origin})"
             if frame.empty:
                 missing["survey"] = f"the survey file {survey.path} has no rows"
@@ -134,6 +153,18 @@ def report_inputs_from_files(
         top = inputs.org_units[inputs.org_units["level"] == 1]["name"]
         country["name"] = str(top.iloc[0]) if len(top) else "the country"
     return inputs
+
+
+def _waves(chosen: Link, frame: pd.DataFrame, listed: Sequence[Link]) -> list[SurveyWave]:
+    """The survey waves, in the order listed (the chosen one read, the others when used);
+    the chosen file alone when the plan does not list it (given on the command line)."""
+    from mmsis.data.survey.read import read_survey
+
+    links = list(listed) if any(w.path == chosen.path for w in listed) else [chosen]
+    return [SurveyWave(name=str(w.path), file=w.path.name, frame=frame) if w.path == chosen.path
+            else SurveyWave(name=str(w.path), file=w.path.name,
+                            load=functools.partial(read_survey, w.path))
+            for w in links]
 
 
 def _hint(hints: dict[str, str], part: str) -> str:

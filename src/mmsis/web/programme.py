@@ -475,6 +475,13 @@ def survey_frame(ws: Workspace, wave: str | None = None) -> tuple[dict[str, Any]
         return pick_wave(st, wave)
 
 
+def wave_rows(ws: Workspace | str, wave: str) -> pd.DataFrame:
+    """One survey wave's respondents by id (the workspace or its store path; a wave kept in a
+    `mmsis.data.programme.SurveyWave` is read when first used, after the request's session)."""
+    with reading(ws) as st:
+        return st.survey_wave(wave)
+
+
 def has_store(ws: Workspace) -> bool:
     """True when the workspace's store file exists."""
     return bool(ws.store_path) and Path(str(ws.store_path)).exists()

@@ -1,7 +1,8 @@
 """What the workspace report is built from: the workspace's own data, read from its database.
 
 Every workspace gives a `mmsis.data.programme.CountryProgramme` made of its org units, DHIS2
-values (its programme store), a survey wave and saved scenario, limited to the user's subtree;
+values (its programme store), its survey waves (one chosen, default the latest), saved
+scenario and the team's statuses (as on its pages), limited to the user's subtree;
 one seeded from the bundled example country is marked synthetic (the report's notice) and,
 untouched, gives the numbers of `mmsis report`.
 """
@@ -9,6 +10,7 @@ untouched, gives the numbers of `mmsis report`.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mmsis.data import queries
-from mmsis.data.programme import CountryProgramme
+from mmsis.data.programme import CountryProgramme, SurveyWave
 from mmsis.report.inputs import rollout_from_scenario
 from mmsis.web import analytics, programme
 from mmsis.web import scope as scopes
@@ -32,9 +34,14 @@ def report_country(db: Session, access: Access, wave: str | None = None,
                    stack: contextlib.ExitStack[Any] | None = None
                    ) -> CountryProgramme:
     """The workspace's programme (survey `wave`, default the latest; with `stack`, the store
-    itself, see workspace_inputs); a workspace seeded from the example country is marked
-    synthetic (the report keeps its notice) but is built from its own data like any other."""
+    itself, see workspace_inputs) with the team's statuses, evidence and decisions saved on
+    the web (`mmsis.web.dashboard.programme`); a workspace seeded from the example country is
+    marked synthetic (the report keeps its notice) but is built from its own data like any
+    other."""
+    from mmsis.web.dashboard import programme as team_programme
+
     inputs = workspace_inputs(db, access, wave, stack)
+    inputs.statuses = team_programme(db, access)
     found = analytics.load_result(db, access.workspace.id, "source")
     if found and "example_country_seed" in found[0]:  # its own data, the notice kept
         inputs.country["status"] = ("synthetic (assumption): the example country "
@@ -63,7 +70,7 @@ def workspace_inputs(db: Session, access: Access, wave: str | None = None,
         values, routine_src = _store_summary(db, store)
     else:
         values, routine_src = _routine(db, ws.id, scope)
-    survey, survey_src = _survey(db, ws.id, scope, wave)
+    waves, survey_src = _waves(db, ws.id, scope, wave)
     scenario = analytics.load_result(db, ws.id, "scenario")
     scen = scenario[0] if scenario else None
     mapping = programme.concepts(ws)  # the workspace's districts
@@ -80,7 +87,8 @@ def workspace_inputs(db: Session, access: Access, wave: str | None = None,
         data_values=values if store is None else None,
         store=store,
         concepts=programme.concepts(ws) if store is None else None,
-        survey=survey,
+        waves=waves,
+        wave=wave,
         rollout=rollout,
         scenario=scen,
         sources={
@@ -174,33 +182,57 @@ def _store_summary(db: Session, store: Store) -> tuple[pd.DataFrame | None, str]
     return pd.DataFrame({"period": [str(summary.first), str(summary.last)]}), src
 
 
-def _survey(db: Session, workspace_id: int, scope: str | None,
-            wave: str | None = None) -> tuple[pd.DataFrame | None, str]:
-    """A survey wave's rows (DHS-style columns; default the latest wave) and a line naming it."""
+def _waves(db: Session, workspace_id: int, scope: str | None,
+           wave: str | None = None) -> tuple[list[SurveyWave], str]:
+    """The workspace's survey waves, oldest first (`wave`, default the latest, read now; the
+    others when used), each limited to the user's subtree, and a line naming the chosen one.
+    A chosen wave with no respondents in the subtree gives no waves (the survey is missing)."""
     from mmsis.web.models import Workspace
 
     ws = db.get(Workspace, workspace_id)
-    if ws is None or not programme.survey_waves(ws):
-        return None, ""
-    info, frame = programme.survey_frame(ws, wave)
+    listed = programme.survey_waves(ws) if ws is not None else []
+    if ws is None or not listed:
+        return [], ""
+    info, frame = programme.survey_frame(ws, wave)  # an unknown wave: InputError naming them
     note = ""
-    if scope and len(frame):
-        paths = dict(db.execute(select(OrgUnit.id, OrgUnit.path).where(
-            OrgUnit.workspace_id == workspace_id)).all())
-        if "district_id" in frame.columns:
-            keep = scopes.series_contains(frame["district_id"].astype(str).map(paths), scope)
-        else:
-            keep = pd.Series(False, index=frame.index)
-        frame = frame[keep].reset_index(drop=True)
+    keep = _in_scope(db, workspace_id, scope)
+    if scope:
+        frame = keep(frame)
         note = f"; respondents of districts in {scope} only"
     if frame.empty:
-        return None, ""
+        return [], ""
+    path = programme.path_of(ws)
+
+    def reader(wave_id: str) -> Callable[[], pd.DataFrame]:
+        return lambda: keep(programme.wave_rows(path, wave_id))
+
+    waves = [SurveyWave(name=str(w["id"]), file=str(w["file"]), frame=frame)
+             if str(w["id"]) == str(info["id"]) else
+             SurveyWave(name=str(w["id"]), file=str(w["file"]), load=reader(str(w["id"])))
+             for w in listed]
     at = info.get("imported_at")
     uploaded = str(at)[:10] if at is not None else "date unknown"
     n = int(info.get("n_waves", 1))
     which = ("the only wave" if n == 1 else f"the latest of {n} waves" if info.get("latest")
              else f"chosen from {n} waves")
-    return frame, (
+    return waves, (
         f"survey wave {info['id']} ({info['file']}, {len(frame):,} respondents used, "
         f"uploaded {uploaded}; {which}){note}"
     )
+
+
+def _in_scope(db: Session, workspace_id: int,
+              scope: str | None) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """A filter keeping a wave's respondents of districts in `scope` (all without a scope)."""
+    if not scope:
+        return lambda frame: frame
+    paths = dict(db.execute(select(OrgUnit.id, OrgUnit.path).where(
+        OrgUnit.workspace_id == workspace_id)).all())
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        if not len(frame) or "district_id" not in frame.columns:
+            return frame.iloc[0:0].reset_index(drop=True)
+        inside = scopes.series_contains(frame["district_id"].astype(str).map(paths), scope)
+        return frame[inside].reset_index(drop=True)
+
+    return keep

@@ -203,7 +203,6 @@ def report_zip(db: Session, access: Access, wave: str | None = None) -> tuple[by
     import zipfile
 
     from mmsis.report.build import build_report
-    from mmsis.web.dashboard import programme
     from mmsis.web.report_inputs import report_country
 
     with contextlib.ExitStack() as stack:
@@ -214,8 +213,7 @@ def report_zip(db: Session, access: Access, wave: str | None = None) -> tuple[by
         # subtree's data, judged with the values the dashboard measures (the whole store)
         measured = (analytics.measured_for(access.workspace, wave) if access.scope_path
                     else None)
-        res = build_report(out, country=country, programme=programme(db, access),
-                           measured_values=measured)
+        res = build_report(out, country=country, measured_values=measured)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for path in (res.html, res.xlsx, res.docx, res.heatmap, res.pdf):
@@ -227,13 +225,11 @@ def report_zip(db: Session, access: Access, wave: str | None = None) -> tuple[by
 def report_deck(db: Session, access: Access) -> tuple[bytes, str]:
     """The TAG deck (mmsis.report.deck, python-pptx) of the same report, as PPTX bytes."""
     from mmsis.report.build import build_report
-    from mmsis.web.dashboard import programme
     from mmsis.web.report_inputs import report_country
 
     country = report_country(db, access)
     with tempfile.TemporaryDirectory() as tmp:
-        res = build_report(Path(tmp), country=country, programme=programme(db, access),
-                           pptx=True)
+        res = build_report(Path(tmp), country=country, pptx=True)
         assert res.pptx is not None
         data = Path(res.pptx).read_bytes()
     return data, f"mms-deck-{access.workspace.id}.pptx"

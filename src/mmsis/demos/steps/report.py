@@ -13,9 +13,12 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     """Build the TAG report from every step's results on the example country."""
     from rich.console import Console
 
+    from mmsis.demos.examples import example_programme
     from mmsis.report.build import build_report
 
-    res = build_report(Path(out_dir) / "report", country=country)
+    # one object: the example country's data with its team's statuses (the example plan)
+    res = build_report(Path(out_dir) / "report",
+                       country=country.with_statuses(example_programme(country)))
     Console().print(f"[bold]Report[/bold]: {res.html} (open in a browser); agenda and "
                     f"indicator sheets {res.xlsx.name}; protocol skeleton {res.docx.name}")
     return {"html": str(res.html), "xlsx": str(res.xlsx), "docx": str(res.docx),
