@@ -43,6 +43,12 @@ def org_unit_place(store: Store, org_unit: str) -> tuple[str, int] | None:
     return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
 
+def org_unit_name(store: Store, org_unit: str) -> str | None:
+    """The name of ``org_unit`` (what people read), None when the store does not know it."""
+    rows = store.con.execute("SELECT name FROM org_units WHERE id = ?", [org_unit]).fetchall()
+    return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
 def has_org_unit(store: Store, org_unit: str) -> bool:
     """True when the store knows ``org_unit``."""
     rows = store.con.execute("SELECT count(*) FROM org_units WHERE id = ?",

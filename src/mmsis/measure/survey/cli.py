@@ -315,8 +315,7 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool,
                 raise InputError(f"no org unit '{org_unit}' in the store", file=str(store),
                                  field="org_unit")
             scope = place[0]
-            found = st.query("SELECT name FROM org_units WHERE id = ?", [org_unit])
-            name = str(found["name"].iloc[0]) if len(found) else org_unit
+            name = queries.org_unit_name(st, org_unit) or org_unit
     unit_paths = dict(zip(paths["id"], paths["path"], strict=True))
     res = programme_cascade(frame, supplement=supplement, period_months=period_months,
                             file=str(info["file"]), unit_paths=unit_paths,
