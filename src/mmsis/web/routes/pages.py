@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -491,6 +491,22 @@ def scenario_save(
     analytics.save_result(db, access.workspace.id, "scenario", data)
     services.audit(db, access, "update", "scenario", access.workspace.id, name=data.get("name"))
     return RedirectResponse(f"/w/{access.workspace.id}/scenario", 303)
+
+
+@router.get("/w/{workspace_id}/scenario/download")
+def scenario_supply_download(
+    fmt: str = Query("qat", alias="format"), access: Access = Depends(viewer),
+    db: Session = DB,
+) -> Response:
+    """The scenario's forecast as QAT's data entry templates (zip) or a UNICEF supply forecast
+    sheet (format=qat|unicef; mmsis.web.supply_downloads)."""
+    from mmsis.web import scenarios, supply_downloads
+
+    data = scenarios.scenario_dict(db, access.workspace.id)
+    if fmt not in supply_downloads.FORMATS or data is None:
+        raise HTTPException(404)
+    body, name, media = supply_downloads.supply_file(data, fmt)
+    return Response(body, media_type=media, headers=attachment(name))
 
 
 @router.post("/w/{workspace_id}/scenario/form")
