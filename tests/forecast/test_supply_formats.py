@@ -66,6 +66,11 @@ def test_qat_templates_have_qats_sheets_and_columns(tmp_path: Path, result: Any)
     first = dict(zip(QAT_CONSUMPTION, _rows(paths[0])[1], strict=True))
     assert first["Consumption Type"] == "Forecast" and first["Active"] == "True"
     assert str(first["Consumption Month"])[:10] == "2025-01-01"
+    lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert lists["D2:D1000"] == '"Actual,Forecast"' and lists["L2:L1000"] == '"True,False"'
+    ship_lists = {str(dv.sqref): dv.formula1
+                  for dv in ship.worksheets[0].data_validations.dataValidation}
+    assert ship_lists["G2:G1000"] == '"Sea,Air,Road"'
     statuses = {r[4] for r in _rows(paths[1])[1:]}
     assert statuses == {"Planned"}
 

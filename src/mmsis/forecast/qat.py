@@ -77,6 +77,15 @@ CONSUMPTION_SHEET = "Consumption data entry"
 SHIPMENT_SHEET = "Shipment data entry"
 """Sheet and file names QAT gives its templates (static.supplyplan.*DataEntry)."""
 
+LISTS_CONSUMPTION = {"D": ["Actual", "Forecast"], "L": ["True", "False"]}
+LISTS_SHIPMENT = {"A": ["True", "False"], "G": ["Sea", "Air", "Road"], "I": ["True", "False"],
+                  "P": ["True", "False"], "V": ["True", "False"]}
+WHOLE_CONSUMPTION = ("G", "J")
+WHOLE_SHIPMENT = ("M",)
+"""QAT's own drop-down lists and whole-number checks of the templates (those that do not
+depend on the program's master data; QAT also checks whole numbers on the shipment's price
+and freight, left out here since mmsis' prices have cents)."""
+
 GREY_CONSUMPTION = ("H", "I")
 GREY_SHIPMENT = ("B", "C", "K", "N", "O", "U", "X")
 """Columns QAT greys as computed by QAT itself (they need not be filled)."""
@@ -181,12 +190,15 @@ def _notes_rows(result: ForecastResult, settings: QatSettings, what: str) -> lis
 
 
 def _write_sheet(frame: pd.DataFrame, sheet: str, grey: tuple[str, ...],
+                 checks: tuple[dict[str, list[str]], tuple[str, ...]],
                  notes: list[list[str]], path: Path) -> Path:
     """One template workbook: the data sheet QAT's way (yellow bordered header, grey computed
-    columns, YYYY-MM-DD dates) and an 'mmsis notes' sheet after it."""
+    columns, YYYY-MM-DD dates, its fixed lists and whole-number checks on rows 2-1000 or
+    more) and an 'mmsis notes' sheet after it."""
     from openpyxl import Workbook
     from openpyxl.styles import Border, PatternFill, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     from mmsis.present.cells import safe_cell
 
@@ -210,6 +222,18 @@ def _write_sheet(frame: pd.DataFrame, sheet: str, grey: tuple[str, ...],
                 cell.number_format = "YYYY-MM-DD"
             if letter in grey:
                 cell.fill = grey_fill
+    last = max(1000, len(frame) + 1)
+    lists, whole = checks
+    for col, items in lists.items():
+        dv = DataValidation(type="list", formula1='"' + ",".join(items) + '"',
+                            allow_blank=False, showErrorMessage=True)
+        dv.add(f"{col}2:{col}{last}")
+        ws.add_data_validation(dv)
+    for col in whole:
+        dv = DataValidation(type="whole", operator="greaterThan", formula1="-1",
+                            showErrorMessage=True)
+        dv.add(f"{col}2:{col}{last}")
+        ws.add_data_validation(dv)
     nb = wb.create_sheet("mmsis notes")
     for r in notes:
         nb.append([safe_cell(v) for v in r])
@@ -227,9 +251,11 @@ def write_qat(result: ForecastResult, out: Path,
     s = settings or QatSettings()
     return [
         _write_sheet(consumption_rows(result, s), CONSUMPTION_SHEET, GREY_CONSUMPTION,
+                     (LISTS_CONSUMPTION, WHOLE_CONSUMPTION),
                      _notes_rows(result, s, "forecasted consumption"),
                      out / f"{CONSUMPTION_SHEET}.xlsx"),
         _write_sheet(shipment_rows(result, s), SHIPMENT_SHEET, GREY_SHIPMENT,
+                     (LISTS_SHIPMENT, WHOLE_SHIPMENT),
                      _notes_rows(result, s, "planned shipments (supply plan)"),
                      out / f"{SHIPMENT_SHEET}.xlsx"),
     ]
