@@ -92,8 +92,10 @@ GREY_SHIPMENT = ("B", "C", "K", "N", "O", "U", "X")
 
 MAX_ROWS = 200_000
 MAX_ZIP_MEMBERS = 200
-MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
-"""Bounds on a QAT file read back: rows, files in an export, bytes once unzipped."""
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+"""Bounds on a QAT file read back: rows, files in an export, the file's bytes and its bytes
+once unzipped."""
 
 
 @dataclass(frozen=True)
@@ -417,8 +419,8 @@ def read_qat_consumption(path: str | Path, *, scenario: Any | None = None,
     file = str(path)
     if not p.exists():
         raise InputError("QAT file not found", file=file)
-    if p.stat().st_size > MAX_UNZIPPED_BYTES:
-        raise InputError(f"larger than {MAX_UNZIPPED_BYTES // 2**20} MB", file=file)
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"larger than {MAX_FILE_BYTES // 2**20} MB", file=file)
     raw = p.read_bytes()
     df = _export_frame(raw, file) if p.suffix.lower() == ".zip" else _template_frame(p, raw)
     if len(df) > MAX_ROWS:

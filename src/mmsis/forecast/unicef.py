@@ -4,10 +4,11 @@ UNICEF Supply Division publishes no supply forecast template for nutrition suppl
 could find; its public forecast spreadsheet is the Immunization Forecast Tool, whose
 guidelines ("Guidelines to complete the 2012-2016 Immunization Forecast Spreadsheet", UNICEF
 Supply Division; listed at psmtoolbox.org, "Immunization Forecast Tool") lay the forecast out
-in sections: (1) programmatic requirements (target population, coverage and wastage rates,
-stock levels), (2) stock-outs, (3) procurement mechanism and funding source, (4) shipments
-(quantities and delivery timing), and a last section for comments; quantities of drugs in
-tablets; the forecast covers several years. Procurement Services' cost estimate
+in seven sections, of which they describe (1) programmatic requirements (target population,
+coverage and wastage rates, stock levels), (2) stock-outs, (3) procurement mechanism and
+funding source, (4) shipments (quantities and timing; "monthly delivery schedules" in
+psmtoolbox.org's summary of the tool), and a last section for comments; quantities of drugs
+in tablets; the forecast covers several years. Procurement Services' cost estimate
 (unicef.org/supply, "How to use Procurement Services") lists cost of goods, handling fee,
 freight and insurance and a 10% contingency buffer.
 
