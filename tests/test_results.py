@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import mmsis  # noqa: E402
-from mmsis.results import Result, save_plot  # noqa: E402
+from mmsis.results import SUMMARY_COLUMNS, Result, save_plot  # noqa: E402
 
 PACKAGES = ["mmsis.measure.survey", "mmsis.design", "mmsis.evaluate", "mmsis.forecast",
             "mmsis.impact"]
@@ -83,6 +83,9 @@ def _check(result: Any, tmp_path: Path) -> None:
     assert isinstance(result, Result)
     summary = result.summary
     assert isinstance(summary, pd.DataFrame) and not summary.empty
+    # tidy: the estimate in a column named so, and the protocol's names for what applies
+    assert "estimate" in summary.columns, list(summary.columns)
+    assert not {"central", "ui_low", "ui_high", "value"} & set(summary.columns), "tidy names"
     assert isinstance(result.to_dict(), dict)
     assert "<table" in result._repr_html_()
     fig, ax = plt.subplots()
@@ -139,8 +142,24 @@ def test_forecast_and_impact_results_behave(tmp_path: Path,
     from mmsis.impact.engine import run_impact
 
     sc = scenario_from_dict(example_scenario(example_country))
-    _check(run_forecast(sc), tmp_path)
-    _check(run_impact(sc, draws=200, seed=1), tmp_path)
+    fc = run_forecast(sc)
+    _check(fc, tmp_path)
+    assert list(fc.summary.columns) == ["quantity", "estimate", "method"]
+    # the export keeps its shape: item, value (CLI --json "summary", the web's forecast table)
+    assert list(fc.to_dict()["summary"].columns) == ["item", "value"]
+    assert list(fc.summary["estimate"]) == list(fc.totals["value"].astype(float))
+    imp = run_impact(sc, draws=200, seed=1)
+    _check(imp, tmp_path)
+    assert set(SUMMARY_COLUMNS) <= set(imp.summary.columns)
+    tidy = imp.summary.set_index("measure").loc["cost_per_daly"]
+    assert (tidy["estimate"], tidy["ci_low"], tidy["ci_high"]) == (
+        imp.measure("cost_per_daly")["central"], imp.measure("cost_per_daly")["ui_low"],
+        imp.measure("cost_per_daly")["ui_high"])
+    assert "uncertainty interval" in tidy["method"]
+    # the exports keep theirs: measures (impact_summary.csv) and each measure in to_dict()
+    assert list(imp.measures.columns) == ["measure", "central", "mean", "se", "ui_low",
+                                          "ui_high", "n", "method"]
+    assert set(imp.to_dict()["cost_per_daly"]) == {"central", "mean", "ui_low", "ui_high"}
 
 
 def test_protocol_is_importable_from_the_top() -> None:

@@ -78,7 +78,7 @@ def forecast(
     from mmsis.present import sentences
     from mmsis.present.tables import Column, readable
 
-    summ = result.summary
+    summ = result.totals
     shown = summ.assign(value=[
         fmt_money(v, sc.currency) if str(item).startswith("total budget") else fmt_count(v)
         for item, v in zip(summ["item"], summ["value"], strict=True)])

@@ -21,7 +21,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class ForecastResult:
-    """Tables of a supply forecast (implements `mmsis.results.Result`; summary: item, value)."""
+    """Tables of a supply forecast (implements `mmsis.results.Result`).
+
+    `summary` is the protocol's tidy table (quantity, estimate, method: a projection has no
+    standard error or interval); `totals` is the same key totals as item, value, the table
+    the CLI prints and `to_dict()` exports under "summary".
+    """
 
     scenario: Scenario
     months: pd.DataFrame
@@ -35,7 +40,15 @@ class ForecastResult:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """Key totals over the horizon."""
+        """The key totals as the protocol's tidy table: quantity, estimate, method."""
+        t = self.totals
+        return pd.DataFrame({"quantity": t["item"], "estimate": t["value"].astype(float),
+                             "method": "deterministic projection over the scenario's horizon "
+                                       "(mmsis.forecast.engine.run_forecast)"})
+
+    @property
+    def totals(self) -> pd.DataFrame:
+        """Key totals over the horizon: item, value (the exported summary)."""
         m, e = self.months, self.expiry
         rows = [
             ("pregnancies covered by MMS", m["pregnancies_covered"].sum()),
@@ -68,7 +81,7 @@ class ForecastResult:
             "need": self.need,
             "programme": self.programme,
             "consumption": self.consumption,
-            "summary": self.summary,
+            "summary": self.totals,
         }
 
     def plot(self, ax: Axes | None = None) -> Axes:

@@ -48,7 +48,7 @@ def tornado_axes(result: ImpactResult, ax: Axes | None = None) -> Axes:
 def outcomes_axes(result: ImpactResult, ax: Axes | None = None) -> Axes:
     """Events averted (central with the 95% uncertainty interval) per birth outcome."""
     ax = new_axes(ax, 7, 3.5)
-    s = result.summary.set_index("measure")
+    s = result.measures.set_index("measure")
     for i, n in enumerate(OUTCOMES):
         r = s.loc[n]
         ax.errorbar([r["central"]], [i], xerr=[[r["central"] - r["ui_low"]],
@@ -69,7 +69,7 @@ def ce_plane_axes(result: ImpactResult, ax: Axes | None = None) -> Axes:
     step = max(1, n // 5000)
     ax.scatter(d["dalys_averted"][::step], d["incremental_cost"][::step], s=3, alpha=0.3,
                color="#4C72B0", label="Monte Carlo draws")
-    c = result.summary.set_index("measure")
+    c = result.measures.set_index("measure")
     ax.scatter([c.loc["dalys_averted", "central"]], [c.loc["incremental_cost", "central"]],
                color="black", marker="x", label="central")
     x_hi = max(float(d["dalys_averted"].max()), 1.0)

@@ -39,7 +39,7 @@ def impact(
     from mmsis.present.tables import Column, readable, value_by_unit
 
     labels, cur = default_labels(), sc.currency
-    summary = result.summary
+    summary = result.measures
     rows = []
     for r in summary.itertuples(index=False):
         unit = labels.unit(r.measure)
@@ -89,7 +89,8 @@ def write_impact(result: object, out: Path) -> list[Path]:
     for name in ("summary", "tornado", "anchors", "by_district", "parameters", "pathways",
                  "acceptability", "thresholds"):
         paths.append(out / f"impact_{name}.csv")
-        safe_frame(getattr(result, name)).to_csv(paths[-1], index=False)
+        table = result.measures if name == "summary" else getattr(result, name)
+        safe_frame(table).to_csv(paths[-1], index=False)
     from mmsis.impact.charts import write_impact_charts
 
     paths += write_impact_charts(result, out)

@@ -76,14 +76,17 @@ def _quantiles(x: np.ndarray) -> tuple[float, float]:
 
 @dataclass
 class ImpactResult:
-    """Summary (central, mean, 95% UI per measure), tornado, anchors and district results.
+    """Measures (central, mean, 95% UI each), tornado, anchors and district results.
 
-    Implements `mmsis.results.Result`; its summary names the interval ui_low/ui_high (an
-    uncertainty interval, not a confidence interval).
+    Implements `mmsis.results.Result`: `summary` is the protocol's tidy table (measure,
+    estimate = the central value, mean, se, ci_low/ci_high = the 95% uncertainty interval of
+    the Monte Carlo draws, n draws, method). `measures` is the exported table (measure,
+    central, mean, se, ui_low, ui_high, n, method: impact_summary.csv, the report's impact
+    sheet); `to_dict()` gives each measure's central, mean, ui_low and ui_high.
     """
 
     scenario: Scenario
-    summary: pd.DataFrame
+    measures: pd.DataFrame
     tornado: pd.DataFrame
     anchors: pd.DataFrame
     by_district: pd.DataFrame
@@ -93,9 +96,19 @@ class ImpactResult:
     thresholds: pd.DataFrame = field(default_factory=pd.DataFrame)
     draws: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The measures as the protocol's tidy table: measure, estimate (central), mean, se,
+        ci_low, ci_high (the 95% uncertainty interval), n (draws), method."""
+        m = self.measures
+        return pd.DataFrame({
+            "measure": m["measure"], "estimate": m["central"], "mean": m["mean"],
+            "se": m["se"], "ci_low": m["ui_low"], "ci_high": m["ui_high"], "n": m["n"],
+            "method": "central parameters; interval: 95% uncertainty interval, " + m["method"]})
+
     def measure(self, name: str) -> dict[str, float]:
         """One measure's central, mean, ui_low and ui_high."""
-        row = self.summary.set_index("measure").loc[name]
+        row = self.measures.set_index("measure").loc[name]
         return {k: float(row[k]) for k in ("central", "mean", "ui_low", "ui_high")}
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,8 +116,8 @@ class ImpactResult:
         out: dict[str, Any] = {"scenario": self.scenario.name,
                                "currency": self.scenario.currency,
                                "currency_year": self.scenario.currency_year,
-                               "draws": int(self.summary["n"].iloc[0])}
-        for m in self.summary["measure"]:
+                               "draws": int(self.measures["n"].iloc[0])}
+        for m in self.measures["measure"]:
             out[m] = self.measure(m)
         out["pathways"] = self.pathways
         out["acceptability"] = self.acceptability
@@ -122,7 +135,7 @@ class ImpactResult:
         return outcomes_axes(self, ax)
 
     def _repr_html_(self) -> str:
-        """The summary (central, mean, 95% UI per measure), for notebooks."""
+        """The tidy summary (central estimate, mean, 95% UI per measure), for notebooks."""
         return summary_html(self, f"Impact: {self.scenario.name}")
 
 
@@ -326,7 +339,7 @@ def run_impact(sc: Scenario, draws: int = DRAWS, seed: int = SEED,
     if not np.isfinite(icer):  # no DALYs centrally: scale the axis by the ratio of means
         icer = float(summary.set_index("measure").loc["cost_per_daly", "mean"])
     grid = decision.wtp_grid(sc, icer, marks)
-    return ImpactResult(scenario=sc, summary=summary, tornado=tornado,
+    return ImpactResult(scenario=sc, measures=summary, tornado=tornado,
                         anchors=_anchors(sc, summary), by_district=_by_district(units, pc),
                         parameters=params, pathways=_pathways(sc, summary),
                         acceptability=decision.acceptability(d["dalys_averted"],

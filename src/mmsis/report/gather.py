@@ -357,8 +357,8 @@ def decide_results(country: CountryProgramme, draws: int | None = None) -> Decid
         scen = (f"Scenario '{sc.name}': {country.source_of('scenario', '')}; "
                 f"{sc.currency} {sc.currency_year}")
     return DecideResults(
-        forecast_summary=fc.summary, budget=fc.budget, orders=fc.orders,
-        impact_summary=imp.summary, anchors=imp.anchors, pathways=imp.pathways,
+        forecast_summary=fc.totals, budget=fc.budget, orders=fc.orders,
+        impact_summary=imp.measures, anchors=imp.anchors, pathways=imp.pathways,
         scenario_name=sc.name,
         currency=sc.currency,
         forecast_sources=[

@@ -158,15 +158,15 @@ def run_scenario(data: dict[str, Any]) -> dict[str, Any]:
     imp = run_impact(sc, draws=DRAWS, seed=SEED)  # the report's and the CLI's draws and seed
     from mmsis.present import sentences
 
-    summary = dict(zip(fc.summary["item"], fc.summary["value"], strict=True))
+    summary = dict(zip(fc.totals["item"], fc.totals["value"], strict=True))
     return {
         "name": sc.name,
         "currency": sc.currency,
         "currency_year": sc.currency_year,
-        "forecast": fc.summary,
+        "forecast": fc.totals,
         "budget": fc.budget,
         "months": fc.months,
-        "impact": imp.summary,
+        "impact": imp.measures,
         "pathways": imp.pathways,
         "acceptability": imp.acceptability,
         "thresholds": imp.thresholds,

@@ -39,7 +39,7 @@ def run_forecast_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     history = history_from_data_values(country.data_values, country.org_units)
     result = run_forecast(sc, history=history)
     write_forecast(result, out)
-    s = dict(zip(result.summary["item"], result.summary["value"], strict=True))
+    s = dict(zip(result.totals["item"], result.totals["value"], strict=True))
     mms = result.consumption[result.consumption["product"] == "mms"] if (
         result.consumption is not None) else None
     ratio = (float(mms["consumption_monthly"].sum() / mms["demographic_monthly"].sum())
