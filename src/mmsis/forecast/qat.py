@@ -49,7 +49,7 @@ import pandas as pd
 from mmsis.data import textio
 from mmsis.errors import InputError
 from mmsis.forecast.engine import ForecastResult
-from mmsis.forecast.scenario import month_index, month_label
+from mmsis.forecast.scenario import Scenario, month_index, month_label
 
 QUANTITY_PU = " Quantity (PU)"
 """QAT's own header (static.supplyPlan.quantityPU), leading space included."""
@@ -405,7 +405,7 @@ def _month_of(value: Any) -> str:
     return month_label(month_index(s[:7] if len(s) >= 7 and s[4] == "-" else s))
 
 
-def read_qat_consumption(path: str | Path, *, scenario: Any | None = None,
+def read_qat_consumption(path: str | Path, *, scenario: Scenario | None = None,
                          units: dict[str, tuple[str, float | None]] | None = None,
                          kind: str = "actual") -> pd.DataFrame:
     """Consumption history (period, district, mms/ifa_tablets_dispensed, ..._days_stocked_out)
