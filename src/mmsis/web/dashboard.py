@@ -190,14 +190,15 @@ def _fragment(templates: Any, access: Access, district: str | None, template: st
 
 
 def trend_key(db: Session, access: Access, district: str | None) -> tuple[Any, ...]:
-    """The cache key of the routine trend panel (language, scope, district, data version)."""
+    """The cache key of the routine trend panel (language, scope, district, data version, and
+    the org units' version: the title names the district)."""
     from mmsis.i18n import current_language
 
     wid = access.workspace.id
     elements = services.trend_elements(access.workspace)
     version = services.series_version(db, wid, elements)
     return ("trend", wid, access.scope_path, district, tuple(elements), version,
-            current_language())
+            current_language(), access.workspace.org_units_version)
 
 
 def trend_part(templates: Any, cache: Any, db: Session, access: Access, district: str | None,
@@ -224,14 +225,15 @@ def trend_part(templates: Any, cache: Any, db: Session, access: Access, district
 def panels_key(db: Session, access: Access, district: str | None,
                wave: str | None) -> tuple[Any, ...]:
     """The cache key of the scorecard, cascade and quality panels: the reader's language, the
-    scope, district and wave, and the versions of every record they read."""
+    scope, district and wave, and the versions of every record they read (the quality flags
+    are filtered by the org units' paths)."""
     from mmsis.i18n import current_language
 
     wid = access.workspace.id
     return ("panels", current_language(), wid, access.scope_path, district, wave,
-            services.key_results_version(db, wid), services.analyses_version(db, wid),
+            *services.records_versions(db, wid),
             analytics.analysis_data_version(access.workspace),  # (not other elements' uploads)
-            access.workspace.phase)
+            access.workspace.phase, access.workspace.org_units_version)
 
 
 def panel_parts(templates: Any, cache: Any, db: Session, access: Access, district: str | None,

@@ -291,8 +291,23 @@ def actions(db: Session, workspace_id: int, today: dt.date | None = None) -> lis
 
 
 def overdue(db: Session, workspace_id: int, today: dt.date | None = None) -> list[TrackedAction]:
-    """Open actions past their due date, the most overdue first (the dashboard's list)."""
-    return [a for a in actions(db, workspace_id, today) if a.overdue]
+    """Open actions past their due date, the most overdue first (the dashboard's list).
+
+    Every dashboard request asks: only the rows whose due date and status columns (written
+    with the record) say overdue are read and parsed, then checked as `actions` checks them."""
+    from mmsis.data.workspace import OPEN_STATUSES
+
+    day = today or dt.date.today()
+    rows = db.scalars(select(ActionRecord).where(
+        ActionRecord.workspace_id == workspace_id, ActionRecord.due.is_not(None),
+        ActionRecord.due < day, ActionRecord.status.in_(OPEN_STATUSES),
+    ).order_by(ActionRecord.due, ActionRecord.id))
+    out = []
+    for r in rows:
+        record = Action.model_validate_json(r.body_json)
+        if record.overdue(day):
+            out.append(TrackedAction(r.id, record, True))
+    return out
 
 
 def action_out(a: TrackedAction) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -87,6 +88,10 @@ class Workspace(Base):
     store_path: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     language: Mapped[str | None] = mapped_column(String(10), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    org_units_version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0,
+                                                   server_default="0")
+    """A new random stamp at every org-unit import (services.load_org_units): keys what is
+    cached from the org units (the district list, panels naming or filtering by units)."""
 
 
 class Membership(Base):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
@@ -104,8 +107,15 @@ def set_member(
 
 
 def load_org_units(db: Session, workspace: Workspace, org_units: Any) -> int:
-    """Replace the org-unit hierarchy from a DataFrame (id, name, level, parent_id, path)."""
+    """Replace the org-unit hierarchy from a DataFrame (id, name, level, parent_id, path), and
+    give the workspace a new `org_units_version` (in the same transaction: what is cached from
+    the org units is keyed by it)."""
     db.execute(delete(OrgUnit).where(OrgUnit.workspace_id == workspace.id))
+    # a new stamp, never a count: a stamp seen inside a transaction that is then rolled back
+    # is never given again to other org units (a +1 would be, after the rollback)
+    db.execute(update(Workspace).where(Workspace.id == workspace.id)
+               .values(org_units_version=secrets.randbits(62))
+               .execution_options(synchronize_session="fetch"))
     rows = [
         {
             "workspace_id": workspace.id,
@@ -522,6 +532,22 @@ def upload_version(db: Session, workspace_id: int) -> int:
     return int(v or 0)
 
 
+def records_versions(db: Session, workspace_id: int) -> tuple[tuple[int, str], str]:
+    """`key_results_version` and `analyses_version` read in one statement (the dashboard's
+    panels are keyed by both on every request)."""
+    from mmsis.web.models import AnalysisResult
+
+    kr = KeyResultStatusRow
+    n, last, computed = db.execute(select(
+        select(func.count()).where(kr.workspace_id == workspace_id).scalar_subquery(),
+        select(func.max(kr.updated_at)).where(kr.workspace_id == workspace_id)
+        .scalar_subquery(),
+        select(func.max(AnalysisResult.computed_at))
+        .where(AnalysisResult.workspace_id == workspace_id).scalar_subquery(),
+    )).one()
+    return (int(n or 0), str(last)), str(computed)
+
+
 def analyses_version(db: Session, workspace_id: int) -> str:
     """Changes whenever a cached analysis is recomputed."""
     from mmsis.web.models import AnalysisResult
@@ -545,17 +571,21 @@ def uploads_since_analyses(db: Session, workspace_id: int) -> tuple[int, str | N
                AnalysisResult.kind.in_(("quality", "cascade", "refreshed")))
         .scalar_subquery()
     )
+    # one statement (every dashboard request asks): the newest file and, counted over the
+    # same rows before the LIMIT, how many there are
     newer = (
-        select(Upload.filename)
+        select(Upload.filename, func.count().over())
         .where(Upload.workspace_id == workspace_id, Upload.status == "imported",
-               Upload.kind.in_(("dhis2", "survey")), Upload.uploaded_at > func.coalesce(last, ""))
+               Upload.kind.in_(("dhis2", "survey")),
+               # no analyses yet: every import (a timestamp never compares with '' on PostgreSQL)
+               or_(last.is_(None), Upload.uploaded_at > last))
         .order_by(Upload.id.desc())
+        .limit(1)
     )
-    names = list(db.scalars(newer.limit(1)))
-    if not names:
+    row = db.execute(newer).first()
+    if row is None:
         return 0, None
-    n = db.scalar(select(func.count()).select_from(newer.subquery()))
-    return int(n or 0), names[0]
+    return int(row[1]), row[0]
 
 
 def indicator_rows(cache: Any, db: Session, access: Access, data_elements: list[str],
@@ -583,13 +613,46 @@ def concept_map(ws: Workspace) -> ConceptMap | None:
     return programme.concepts(ws)
 
 
-def districts(db: Session, access: Access) -> list[OrgUnit]:
+@dataclass(frozen=True)
+class District:
+    """A district as the pages list it (a copy of its org-unit row, never written back)."""
+
+    id: str
+    name: str
+    level: int
+    parent_id: str | None
+    path: str
+
+
+_DISTRICTS: OrderedDict[tuple[Any, ...], tuple[District, ...]] = OrderedDict()
+_DISTRICTS_LOCK = threading.Lock()
+_DISTRICTS_KEPT = 256
+
+
+def districts(db: Session, access: Access) -> list[District]:
     """The org units the user may see at the workspace's district level (its concept
-    mapping); none while the workspace has no hierarchy."""
+    mapping); none while the workspace has no hierarchy.
+
+    Every dashboard request asks, so the list is kept per (workspace, `org_units_version`,
+    scope, level): the version is read with the workspace from the database (each worker sees
+    an import at once) and every org-unit import moves it (`load_org_units`)."""
     cm = concept_map(access.workspace)
     if cm is None or cm.district_level is None:
         return []
-    return org_units(db, access, level=cm.district_level)
+    ws = access.workspace
+    key = (ws.id, ws.org_units_version, access.scope_path, cm.district_level)
+    with _DISTRICTS_LOCK:
+        found = _DISTRICTS.get(key)
+        if found is not None:
+            _DISTRICTS.move_to_end(key)
+            return list(found)
+    rows = tuple(District(u.id, u.name, u.level, u.parent_id, u.path)
+                 for u in org_units(db, access, level=cm.district_level))
+    with _DISTRICTS_LOCK:
+        _DISTRICTS[key] = rows
+        while len(_DISTRICTS) > _DISTRICTS_KEPT:
+            _DISTRICTS.popitem(last=False)
+    return list(rows)
 
 
 def trend_elements(ws: Workspace) -> list[str]:

@@ -117,7 +117,7 @@ class Warmer:
         versions = (services.series_version(db, ws.id, services.trend_elements(ws)),
                     services.key_results_version(db, ws.id),
                     services.analyses_version(db, ws.id), analytics.analysis_data_version(ws),
-                    ws.phase, self._units(db, ws), tuple(self._scopes(db, ws)))
+                    ws.phase, ws.org_units_version, tuple(self._scopes(db, ws)))
         if self._seen.get(ws.id) == versions:
             return 0
         done = 0
@@ -129,15 +129,6 @@ class Warmer:
                     done += self._scope(db, ws, scope_unit, scope_path)
         self._seen[ws.id] = versions
         return done
-
-    @staticmethod
-    def _units(db: Any, ws: Workspace) -> int:
-        """How many org units the workspace has (an org-unit import changes the districts)."""
-        from sqlalchemy import func
-
-        found = db.scalar(select(func.count()).select_from(OrgUnit)
-                          .where(OrgUnit.workspace_id == ws.id))
-        return int(found or 0)
 
     @staticmethod
     def _scopes(db: Any, ws: Workspace) -> list[tuple[str | None, str | None]]:
