@@ -89,6 +89,24 @@ def test_qat_forecast_round_trip_gives_the_same_quantities(tmp_path: Path,
     assert back["mms_tablets_dispensed"].iloc[0] == 18000.0
 
 
+def test_qat_regions_by_district_round_trip(tmp_path: Path, base: dict[str, Any]) -> None:
+    base["geography"] = {"level": "district", "districts": [
+        {"id": "D1", "name": "Nord", "pregnancies": 600},
+        {"id": "D2", "name": "Sud", "pregnancies": 1800}]}
+    base["inventory"]["level"] = "district"
+    res = run_forecast(scenario_from_dict(base))
+    cons = qat.write_qat(res, tmp_path, qat.QatSettings(by_district=True))[0]
+    regions = {r[2] for r in _rows(cons)[1:]}
+    assert regions == {"Nord", "Sud"}  # names, not ids
+    back = qat.read_qat_consumption(cons, scenario=res.scenario, kind="forecast")
+    first = back[back["period"] == "2025-01"].set_index("district")["mms_tablets_dispensed"]
+    assert first.to_dict() == {"D1": 9000.0, "D2": 27000.0}  # 50 and 150 packs of 180
+    fc = run_forecast(res.scenario, history=back)
+    assert fc.consumption is not None
+    mms = fc.consumption[fc.consumption["product"] == "mms"].set_index("district")
+    assert mms["ratio_consumption_to_demographic"].round(6).tolist() == [1.0, 1.0]
+
+
 def test_qat_shipments_carry_the_order_plan(tmp_path: Path, result: Any) -> None:
     ship = qat.write_qat(result, tmp_path)[1]
     df = pd.DataFrame(_rows(ship)[1:], columns=QAT_SHIPMENT)

@@ -24,6 +24,9 @@ def forecast(
         "one unit]' (repeatable; default one pack of the scenario's pack size)."),
     qat_region: str = typer.Option("National", "--qat-region",
                                    help="The QAT program's region the forecast is for."),
+    qat_by_district: bool = typer.Option(
+        False, "--qat-by-district", help="One QAT region a district (named by the district's "
+        "name) instead of --qat-region."),
     qat_data_source: str = typer.Option("", "--qat-data-source",
                                         help="A data source of the QAT realm."),
     qat_procurement_agent: str = typer.Option(
@@ -62,6 +65,7 @@ def forecast(
                 names = {p: n for n, (p, _) in units.items()}
                 settings = qat.QatSettings(
                     units={**qat.QatSettings().units, **names}, region=qat_region,
+                    by_district=qat_by_district,
                     data_source=qat_data_source, procurement_agent=qat_procurement_agent,
                     funding_source=qat_funding_source, currency=qat_currency)
                 qat.write_qat(result, out, settings)

@@ -110,6 +110,7 @@ class QatSettings:
         "mms": "Multiple Micronutrient Supplement (UNIMMAP MMS)",
         "ifa": "Iron and Folic Acid"})
     region: str = "National"
+    by_district: bool = False
     data_source: str = ""
     procurement_agent: str = ""
     funding_source: str = ""
@@ -127,20 +128,32 @@ def _first_day(month: str) -> _dt.date:
     return _dt.date(i // 12, i % 12 + 1, 1)
 
 
+def district_names(sc: Scenario) -> dict[str, str]:
+    """District id -> its name (the id where it has none); empty for a national scenario."""
+    if sc.geography.level == "national":
+        return {}
+    return {str(d.id): str(d.name or d.id) for d in sc.geography.districts or []}
+
+
 def consumption_rows(result: ForecastResult, settings: QatSettings) -> pd.DataFrame:
-    """The forecast as QAT consumption-template rows (type Forecast), one a product and month,
-    summed over districts into the settings' region."""
+    """The forecast as QAT consumption-template rows (type Forecast), one a product, region and
+    month: summed over districts into the settings' region, or (``by_district``) one region a
+    district, named by the district's name."""
     sc = result.scenario
-    m = result.months.groupby("month", as_index=False)[
+    names = district_names(sc) if settings.by_district else {}
+    need = result.need.assign(region=result.need["district"].astype(str).map(names)
+                              if names else settings.region)
+    m = need.groupby(["region", "month"], as_index=False, sort=False)[
         ["mms_tablets_needed", "ifa_tablets_needed"]].sum()
     note = f"mmsis forecast: {sc.name}"
     rows = []
     for product, pack in (("mms", sc.mms.pack_size), ("ifa", sc.ifa.pack_size)):
-        for month, tabs in zip(m["month"], m[f"{product}_tablets_needed"], strict=True):
+        for region, month, tabs in zip(m["region"], m["month"], m[f"{product}_tablets_needed"],
+                                       strict=True):
             q = _round(tabs / pack)
-            rows.append([settings.units[product], _first_day(month), settings.region,
-                         "Forecast", settings.data_source, settings.units[product], q, 1, q,
-                         0, note, "True"])
+            rows.append([settings.units[product], _first_day(month), region, "Forecast",
+                         settings.data_source, settings.units[product], q, 1, q, 0, note,
+                         "True"])
     return pd.DataFrame(rows, columns=CONSUMPTION_COLUMNS)
 
 
@@ -412,7 +425,8 @@ def read_qat_consumption(path: str | Path, *, scenario: Scenario | None = None,
     from a QAT program export (.zip) or a QAT consumption template (.xlsx/.csv).
 
     Quantities are planning units times the tablets in one (``units`` 'NAME': (product,
-    tablets), else the scenario's pack size); QAT's region becomes the district; inactive
+    tablets), else the scenario's pack size); QAT's region becomes the district (the
+    scenario's district of that name or id, else the region's name as it is); inactive
     rows are skipped; ``kind`` 'actual' (the history) or 'forecast' rows are kept.
     """
     p = Path(path)
@@ -427,6 +441,8 @@ def read_qat_consumption(path: str | Path, *, scenario: Scenario | None = None,
         raise InputError(f"more than {MAX_ROWS:,} rows", file=file, row=MAX_ROWS + 1)
     units = units or {}
     packs = {"mms": scenario.mms.pack_size, "ifa": scenario.ifa.pack_size} if scenario else {}
+    district_of = {k.casefold(): v for i, n in (district_names(scenario) if scenario
+                                                else {}).items() for k, v in ((n, i), (i, i))}
     want = "actual" if kind == "actual" else "forecast"
     out: dict[tuple[str, str], dict[str, float]] = {}
     for i, r in enumerate(df.to_dict("records")):
@@ -465,6 +481,7 @@ def read_qat_consumption(path: str | Path, *, scenario: Scenario | None = None,
             raise InputError(f"{days_raw!r} is not a number of days (0-31)", file=file,
                              row=row, column="Number of Days Stocked Out")
         region = str(r.get("Region", "") or "").strip() or "national"
+        region = district_of.get(region.casefold(), region)
         cell = out.setdefault((month, region), {})
         cell[f"{prod}_tablets_dispensed"] = (cell.get(f"{prod}_tablets_dispensed", 0.0)
                                              + float(qty) * float(tabs))
