@@ -9,7 +9,9 @@ into the data entry grid. The columns below are those the open-source QAT web cl
 into the templates (github.com/FASP-QAT/fasp-core-ui, src/views/Consumption/
 ConsumptionDetails.js and src/views/Shipment/ShipmentDetails.js, ``exportCSV``; English
 headers from src/assets/img/locales/en.json), field for field and in order, including the
-leading space QAT's label " Quantity (PU)" carries.
+leading space QAT's label " Quantity (PU)" carries; the consumption grid they are pasted into
+has the same columns in the same order (src/views/SupplyPlan/
+ConsumptionInSupplyPlanForDataEntry.js).
 
 - **Forecast**: the consumption template, one row a product and month with Consumption Type
   "Forecast" (QAT's forecasted consumption).
