@@ -22,6 +22,10 @@ def _walk(node: Any, keys: set[str], where: str) -> Iterator[tuple[str, str]]:
         for k, v in node.items():
             if str(k) in keys and isinstance(v, str) and v.strip():
                 yield where, v.strip()
+            elif str(k) in keys and isinstance(v, list) and all(isinstance(i, str) for i in v):
+                for item in v:  # a list of texts (the protocol's ethics checklist)
+                    if item.strip():
+                        yield f"{where}.{k}" if where else str(k), item.strip()
             elif isinstance(v, dict | list):
                 yield from _walk(v, keys, f"{where}.{k}" if where else str(k))
             elif where in ("outputs", "parameters", "checks", "terms", "words") \

@@ -18,17 +18,25 @@ def _programme() -> CountryProgramme:
 def test_results_are_cached_on_their_programme(monkeypatch: Any) -> None:
     made: list[CountryProgramme] = []
 
-    def fake_evaluation(country: CountryProgramme) -> str:
+    def fake_evaluation(country: CountryProgramme) -> tuple[Any, Any]:
         made.append(country)
-        return f"result-{len(made)}"
+        n = len(made)
+        res = gather.EvaluationResults(summary=pd.DataFrame({"n": [n]}),
+                                       event_study=pd.DataFrame(), chart_png=None, truth={})
+        return res, lambda: [f"source of result {n}"]  # words written when shown
+
+    def number(res: Any) -> int:
+        return int(res.summary["n"].iloc[0])
 
     monkeypatch.setattr(gather, "_evaluation", fake_evaluation)
     country = _programme()
     first = gather.evaluation_results(country)
-    assert gather.evaluation_results(country) == first == "result-1"  # cached, not recomputed
+    again = gather.evaluation_results(country)
+    assert again.summary is first.summary and number(first) == 1  # cached, not recomputed
+    assert again.sources == ["source of result 1"]
     assert len(made) == 1
     other = _programme()
-    assert gather.evaluation_results(other) == "result-2"  # another programme computes afresh
+    assert number(gather.evaluation_results(other)) == 2  # another programme computes afresh
     country.close()  # closing forgets the programme's results
-    assert gather.evaluation_results(country) == "result-3"
+    assert number(gather.evaluation_results(country)) == 3
     assert not hasattr(gather, "_EVALUATIONS") and not hasattr(gather, "_STORES")

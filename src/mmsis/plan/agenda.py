@@ -23,9 +23,12 @@ from pydantic import BaseModel, Field, ValidationError
 from mmsis.errors import InputError
 from mmsis.framework.framework import Framework
 from mmsis.framework.models import Question, StudyDesign
+from mmsis.i18n import gettext as _
 from mmsis.plan.chnri import Prioritisation
 from mmsis.plan.scorecard import Scorecard
 from mmsis.plan.workspace import DEFAULT_WEIGHTS, AgendaSettings, Programme
+from mmsis.present import format as fmt
+from mmsis.present.labels import label
 
 CRITERIA: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
 PRIORITY_SCORE = {"high": 1.0, "medium": 2 / 3, "low": 1 / 3}
@@ -289,11 +292,13 @@ def build_agenda(
         weak_hit = sorted(set(q.outcomes) & weak)
         if not in_phase and not weak_hit:
             continue
-        why: list[str] = []
+        why: list[str] = []  # in the language in use (the web caches suggestions per language)
         if in_phase:
-            why.append("tagged for the current phase of " + ", ".join(in_phase))
+            why.append(_("tagged for the current phase of %(pillars)s") % {
+                "pillars": ", ".join(label(p, "pillar") for p in in_phase)})
         if weak_hit:
-            why.append("measured data show weak " + ", ".join(weak_hit))
+            why.append(_("measured data show weak %(outcomes)s") % {
+                "outcomes": ", ".join(label(o, "outcome") for o in weak_hit)})
         r: dict[str, float] = {}
         basis: dict[str, str] = {}
         # relevance to open key results
@@ -338,8 +343,11 @@ def build_agenda(
         score = sum(w[c] * r[c] for c in CRITERIA) / wsum
         if q.id in group:
             score = group[q.id].rps / 100.0  # type: ignore[operator]
-            why.append(f"group CHNRI priority score {group[q.id].rps:.0f} of 100 "
-                       f"({group[q.id].raters} raters, agreement {group[q.id].aea:.0%})")
+            why.append(_("group CHNRI priority score %(rps)s of 100 (%(raters)s raters, "
+                         "agreement %(aea)s)") % {
+                "rps": fmt.count(round(float(group[q.id].rps))),  # type: ignore[arg-type]
+                "raters": fmt.count(group[q.id].raters),
+                "aea": fmt.percent(group[q.id].aea, 0)})
         scored.append((score, q, r, basis, why))
 
     # equal scores (up to float noise) are ranked by question id, as documented
@@ -354,10 +362,10 @@ def build_agenda(
         team = programme.agenda.ratings.get(q.id)
         partner = (team.partner if team and team.partner else None) or next(
             (programme.agenda.partners[p] for p in q.pillars if p in programme.agenda.partners),
-            "to assign",
+            _("to assign"),
         )
         timing = (team.timing if team and team.timing else None) or (
-            f"{dd.get('months', 6)} months from protocol approval"
+            _("%(months)s months from protocol approval") % {"months": dd.get("months", 6)}
         )
         items.append(AgendaItem(
             rank=rank, question=q.id, text=q.text, phases=q.phases, pillars=q.pillars,

@@ -58,26 +58,27 @@ def assess_cmd(
     from mmsis.present.sentences import item_value, readiness
 
     if measured_from:
-        console.print(f"Measured from {measured_from}.", highlight=False)
+        console.print(_("Measured from %(where)s.") % {"where": measured_from},
+                      highlight=False)
 
     lab = default_labels()
     v = card.verdicts_frame()
     shown = pd.DataFrame({
-        "pillar": [lab.label(p, "pillar") for p in v["pillar"]],
-        "phase": [lab.label(p, "phase") for p in v["phase"]],
-        "key results met": [fmt.percent(x) for x in v["share_met"]],
-        "verdict": ["ready to move on" if r else "stay" for r in v["ready"]]})
-    print_table(shown, title=f"Readiness: {card.programme}")
+        _("pillar"): [lab.label(p, "pillar") for p in v["pillar"]],
+        _("phase"): [lab.label(p, "phase") for p in v["phase"]],
+        _("key results met"): [fmt.percent(x) for x in v["share_met"]],
+        _("verdict"): [_("ready to move on") if r else _("stay") for r in v["ready"]]})
+    print_table(shown, title=_("Readiness: %(programme)s") % {"programme": card.programme})
     for row in card.verdicts:
         console.print(readiness(row, card.items), highlight=False)
     items = [i for i in card.items if i.basis == "measured"]
     if items:
         print_table(pd.DataFrame({
-            "key result": [i.title for i in items],
-            "value": [item_value(i) for i in items],
-            "status": [lab.label(i.status, "word") for i in items],
-            "source": [i.value_source or "" for i in items]}),
-            title="Indicator-backed key results")
+            _("key result"): [_(i.title) for i in items],
+            _("value"): [item_value(i) for i in items],
+            _("status"): [lab.label(i.status, "word") for i in items],
+            _("source"): [i.value_source or "" for i in items]}),
+            title=_("Indicator-backed key results"))
 
 
 def _assess_with_store(prog: Any, store: Path, wave: str | None, region: str | None,
@@ -132,22 +133,29 @@ def agenda_cmd(
         sheets = [fw.indicator(i).model_dump(mode="json") for i in ids]
         print_json({"agenda": agenda, "indicator_sheets": sheets, "strategies": strategies})
         return
+    import pandas as pd
+
     from mmsis.present.tables import Column, readable
 
     print_table(readable(agenda.summary, [
-        Column("rank", "rank"), Column("question", "question", "label_id", "question"),
-        Column("score", "score", "number"), Column("design", "design", "label", "design"),
-        Column("sample_size", "sample size"), Column("partner", "partner")]),
-        title=f"IR agenda: {agenda.programme} (top {top} of {agenda.n_candidates})")
+        Column("rank", _("rank")), Column("question", _("question"), "label_id", "question"),
+        Column("score", _("score"), "number"), Column("design", _("design"), "label", "design"),
+        Column("sample_size", _("sample size")), Column("partner", _("partner"))]),
+        title=_("IR agenda: %(programme)s (top %(top)s of %(candidates)s)") % {
+            "programme": agenda.programme, "top": top, "candidates": agenda.n_candidates})
     if len(strategies):
-        shown = strategies[["construct", "strategy_name", "decision"]].rename(
-            columns={"strategy_name": "strategy"})
-        shown["specification"] = [
-            "" if d != "accepted" else "complete" if not miss else f"missing: {miss}"
-            for d, miss in zip(strategies["decision"], strategies["spec_missing"], strict=True)]
-        print_table(shown, title="ERIC strategies for flagged CFIR barriers (an accepted one "
-                    "specified: actor, action, target, temporality, dose, outcome, "
-                    "justification)")
+        shown = pd.DataFrame({
+            _("construct"): [_(c) for c in strategies["construct"]],
+            _("strategy"): [_(n) for n in strategies["strategy_name"]],
+            _("decision"): [_(d) for d in strategies["decision"]],
+            _("specification"): [
+                "" if d != "accepted" else _("complete") if not miss
+                else _("missing: %(fields)s") % {"fields": miss}
+                for d, miss in zip(strategies["decision"], strategies["spec_missing"],
+                                   strict=True)]})
+        print_table(shown, title=_("ERIC strategies for flagged CFIR barriers (an accepted "
+                                   "one specified: actor, action, target, temporality, dose, "
+                                   "outcome, justification)"))
 
 
 @app.command("prioritise")

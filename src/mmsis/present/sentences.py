@@ -512,18 +512,35 @@ def survey_estimate(res: Any, stat: str, variable: str, locale: str = fmt.DEFAUL
     if len(res) == 1:
         band = fmt.ci(first["estimate"], first["ci_low"], first["ci_high"], kind=kind,
                       locale=locale)
-        s = (f"The {stat} of {variable} is {band} (95% CI) from "
-             f"{fmt.count(first['n'], locale)} respondents.")
+        one = {"proportion": _("The proportion of %(variable)s is %(band)s (95%% CI) from "
+                               "%(n)s respondents."),
+               "mean": _("The mean of %(variable)s is %(band)s (95%% CI) from %(n)s "
+                         "respondents."),
+               "total": _("The total of %(variable)s is %(band)s (95%% CI) from %(n)s "
+                          "respondents."),
+               "ratio": _("The ratio of %(variable)s is %(band)s (95%% CI) from %(n)s "
+                          "respondents.")}
+        s = one.get(stat, one["mean"]) % {"variable": variable, "band": band,
+                                          "n": fmt.count(first["n"], locale)}
     else:
         lo, hi = res["estimate"].min(), res["estimate"].max()
         shown = (fmt.percent if kind == "percent" else
                  (lambda v, locale=locale: fmt.number(v, 3, locale)))
-        s = (f"The {stat} of {variable} ranges from {shown(lo, locale=locale)} to "
-             f"{shown(hi, locale=locale)} across {len(res)} groups.")
+        many = {"proportion": _("The proportion of %(variable)s ranges from %(low)s to "
+                                "%(high)s across %(groups)s groups."),
+                "mean": _("The mean of %(variable)s ranges from %(low)s to %(high)s across "
+                          "%(groups)s groups."),
+                "total": _("The total of %(variable)s ranges from %(low)s to %(high)s across "
+                           "%(groups)s groups."),
+                "ratio": _("The ratio of %(variable)s ranges from %(low)s to %(high)s across "
+                           "%(groups)s groups.")}
+        s = many.get(stat, many["mean"]) % {
+            "variable": variable, "low": shown(lo, locale=locale),
+            "high": shown(hi, locale=locale), "groups": fmt.count(len(res), locale)}
     notes = []
     if "deff_note" in res and res["deff_note"].notna().any():
-        notes.append("Design effect: " + "; ".join(dict.fromkeys(
-            str(n) for n in res["deff_note"].dropna())) + ".")
+        notes.append(_("Design effect: %(notes)s.") % {"notes": "; ".join(dict.fromkeys(
+            str(n) for n in res["deff_note"].dropna()))})
     return _join([s, *notes])
 
 

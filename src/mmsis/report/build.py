@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
 from mmsis.present.format import period
 from mmsis.report import sections as S
 from mmsis.report.charts import bars_png
@@ -49,6 +51,16 @@ def _element_name(country: CountryProgramme, element: str) -> str:
                                      strict=False))}
            if des is not None and {"id", "name"} <= set(des.columns) else None)
     return Labels(own).label(element, "data_element")
+
+
+def _fixed(x: Any, decimals: int) -> str:
+    """A number with exactly `decimals` decimals in the locale in use (1.104, 1,104)."""
+    from babel.numbers import format_decimal
+
+    from mmsis.i18n import current_locale
+
+    return str(format_decimal(float(x), format="#,##0." + "0" * decimals,
+                              locale=current_locale()))
 
 
 def _pdf(html: str, path: Path) -> Path | None:
@@ -114,21 +126,24 @@ def build_sections(country: CountryProgramme, measured_values: dict[str, Any] | 
     card = programme_scorecard(prog, fw, measured=measured)
     agenda = build_agenda(prog, fw, card, top=10)
     strategies = suggest_strategies(prog, fw)
-    kb = f"knowledge base: mmsis/framework/data ({', '.join(sorted(set(fw.files.values())))})" \
-        if fw.files else "knowledge base: mmsis/framework/data (key_results.yaml, ...)"
+    kb = _("Knowledge base: mmsis/framework/data (%(files)s)") % {
+        "files": ", ".join(sorted(set(fw.files.values()))) if fw.files
+        else "key_results.yaml, ..."}
     out: list[S.Section] = []
+    workspace = {"name": prog.name or prog.country}
     out.append(S.scorecard_section(card, [
-        f"Programme workspace: {prog.name or prog.country} (team statuses with evidence"
-        + ("; example: plan/data/example_plan.yaml, synthetic)" if synthetic else ")"),
-        "Key results and thresholds: framework/data/key_results.yaml (threshold_source per "
-        "key result)",
-        ("Measured values: the programme's own data, as on the workspace's dashboard (each "
-         "row names its source)" if measured_values is not None else
-         "Measured values: survey and routine results below (each row names its source)")
-        if measured else "Measured values: none (no survey or routine results could be "
-                         "computed; see the sections below)",
-        "Rule: mmsis.plan.measured.programme_scorecard (mmsis.plan.scorecard.assess, "
-        "docs/plan.md)",
+        (_("Programme workspace: %(name)s (team statuses with evidence; example: "
+           "plan/data/example_plan.yaml, synthetic)") if synthetic else
+         _("Programme workspace: %(name)s (team statuses with evidence)")) % workspace,
+        _("Key results and thresholds: framework/data/key_results.yaml (threshold_source per "
+          "key result)"),
+        (_("Measured values: the programme's own data, as on the workspace's dashboard (each "
+           "row names its source)") if measured_values is not None else
+         _("Measured values: survey and routine results below (each row names its source)"))
+        if measured else _("Measured values: none (no survey or routine results could be "
+                           "computed; see the sections below)"),
+        _("Rule: mmsis.plan.measured.programme_scorecard (mmsis.plan.scorecard.assess, "
+          "docs/plan.md)"),
     ]))
     regional = []
     for r in prog.regions:
@@ -142,20 +157,20 @@ def build_sections(country: CountryProgramme, measured_values: dict[str, Any] | 
                                  "reasons": "; ".join(v.reasons)})
     if regional:
         out[0].tables.insert(1, S.Table(
-            caption="Regions whose phase differs from the national one",
+            caption=N_("Regions whose phase differs from the national one"),
             frame=pd.DataFrame(regional), percent=["share_met"]))
     strat = strategies[["construct", "barrier", "strategy_name", "cluster", "decision",
                         "team_note"]] if len(strategies) else None
     out.append(S.agenda_section(agenda, strat, [
-        "Question bank, outcomes, designs: framework/data/questions.yaml, outcomes.yaml, "
-        "designs.yaml",
-        "Score: mmsis.plan.agenda.build_agenda; weights from the plan file; default ratings "
-        "derived as documented in docs/plan.md",
-        "Sample sizes: mmsis.design (survey_sample_size, crt_clusters, stepped_wedge_power, "
-        "individual_proportions) with the assumptions in plan/data/agenda_defaults.yaml "
-        "(status: assumption)",
-        f"ERIC suggestions: plan/data/cfir_eric.yaml - {cfir_eric_map()['source'].strip()} "
-        "(status: assumption)",
+        _("Question bank, outcomes, designs: framework/data/questions.yaml, outcomes.yaml, "
+          "designs.yaml"),
+        _("Score: mmsis.plan.agenda.build_agenda; weights from the plan file; default ratings "
+          "derived as documented in docs/plan.md"),
+        _("Sample sizes: mmsis.design (survey_sample_size, crt_clusters, stepped_wedge_power, "
+          "individual_proportions) with the assumptions in plan/data/agenda_defaults.yaml "
+          "(status: assumption)"),
+        _("ERIC suggestions: plan/data/cfir_eric.yaml - %(source)s (status: assumption)")
+        % {"source": cfir_eric_map()["source"].strip()},
         kb,
     ]))
     out.append(_cascade(s, own) if s is not None else S.unavailable(
@@ -166,12 +181,13 @@ def build_sections(country: CountryProgramme, measured_values: dict[str, Any] | 
                                                               G.evaluation_results)
     out.append(_evaluation(ev) if ev is not None else S.unavailable(
         "evaluation", N_("Evaluation: what changed where MMS arrived"), str(ev_why)))
-    its, _ = (None, rt_why) if rt is None else G.attempt(country, "rollout", G.its_results)
+    its, _its_why = (None, rt_why) if rt is None else G.attempt(country, "rollout", G.its_results)
     if its is not None and ev is not None:
         out[-1].tables.append(S.Table(
-            caption=f"Interrupted time series: {_element_name(country, its.element)} in "
-                    f"{its.district_name} from {period(its.start)} (rate ratios; as on the "
-                    "Evaluation page)",
+            caption=_("Interrupted time series: %(element)s in %(district)s from %(start)s "
+                      "(rate ratios; as on the Evaluation page)") % {
+                "element": _element_name(country, its.element),
+                "district": its.district_name, "start": period(its.start)},
             # the district, element and start are in the caption (ids stay in the XLSX)
             frame=its.summary.drop(columns=[c for c in ("district", "data_element", "start")
                                             if c in its.summary])))
@@ -193,20 +209,22 @@ def _cascade(s: SurveyResults, measured: dict[str, dict[str, Any]]) -> S.Section
     eq = s.equity_groups.rename(columns={"dimension": "group", "group": "level"})[
         ["group", "level", "estimate", "ci_low", "ci_high", "n"]]
     sec = S.cascade_section(cas[cas["of"] == "all women"].drop(columns=["of"]), eq, s.sources)
-    sec.tables.insert(1, S.Table(caption="Conditional steps (% of the previous step)",
+    sec.tables.insert(1, S.Table(caption=N_("Conditional steps (% of the previous step)"),
                                  frame=cas[cas["of"] != "all women"],
                                  percent=["estimate", "ci_low", "ci_high"]))
     gaps = s.equity_measures[["dimension", "measure", "comparison", "estimate", "ci_low",
                               "ci_high", "n"]]
-    sec.tables.append(S.Table(caption="Equity gaps in receiving MMS", frame=gaps))
-    sec.tables.append(S.Table(caption="Adherence among MMS recipients", frame=s.adherence[
+    sec.tables.append(S.Table(caption=N_("Equity gaps in receiving MMS"), frame=gaps))
+    sec.tables.append(S.Table(caption=N_("Adherence among MMS recipients"), frame=s.adherence[
         ["measure", "estimate", "ci_low", "ci_high", "n"]]))
     sec.bullets = [
-        f"Received any MMS: {measured['mms_received_any']['value']:.1%}; consumed >= 180 "
-        f"tablets: {measured['mms_consumed_180']['value']:.1%} of women with a birth in the "
-        "past 24 months" if {"mms_received_any", "mms_consumed_180"} <= set(measured)
-        else "The survey gave no MMS receipt or consumption estimate.",
-        "Group labels of region are the survey's v024 codes.",
+        _("Received any MMS: %(received)s; consumed >= 180 tablets: %(consumed)s of women "
+          "with a birth in the past 24 months") % {
+            "received": fmt.percent(measured["mms_received_any"]["value"], 1),
+            "consumed": fmt.percent(measured["mms_consumed_180"]["value"], 1)}
+        if {"mms_received_any", "mms_consumed_180"} <= set(measured)
+        else _("The survey gave no MMS receipt or consumption estimate."),
+        _("Group labels of region are the survey's v024 codes."),
     ]
     return sec
 
@@ -217,11 +235,14 @@ def _routine(rt: RoutineResults) -> S.Section:
     rsec = S.routine_section(trends[["period", "indicator", "value"]], rt.quality, rt.sources)
     from mmsis.present.labels import label
 
-    latest = period(rt.latest["period"].iloc[0]) if len(rt.latest) else "none"
-    rsec.tables[0] = S.Table(caption=f"Latest quarter ({latest}), national", frame=rt.latest)
-    rsec.bullets = [f"Data-quality score {rt.quality_score:.1f} (mean of the DQR dimensions)",
-                    f"Shares are proportions (0-1); {label('months_of_stock')} in months; "
-                    f"{label('mms_tablets_per_client')} in tablets."]
+    latest = period(rt.latest["period"].iloc[0]) if len(rt.latest) else _("none")
+    rsec.tables[0] = S.Table(caption=_("Latest quarter (%(quarter)s), national")
+                             % {"quarter": latest}, frame=rt.latest)
+    rsec.bullets = [_("Data-quality score %(score)s (mean of the DQR dimensions)")
+                    % {"score": _fixed(rt.quality_score, 1)},
+                    _("Shares are proportions (0-1); %(stock)s in months; %(tablets)s in "
+                      "tablets.") % {"stock": label("months_of_stock"),
+                                     "tablets": label("mms_tablets_per_client")}]
     return rsec
 
 
@@ -231,16 +252,18 @@ def _evaluation(ev: EvaluationResults) -> S.Section:
     truth = ev.truth.get("anc1_rr_mms")
     return S.frames_section(
         "evaluation", N_("Evaluation: what changed where MMS arrived"),
-        "Did antenatal attendance change when districts introduced MMS? Staggered "
-        "difference-in-differences on district-month ANC1 visits (log scale; rr = rate ratio).",
-        {"Average effect on the treated": ev.summary,
-         "Event study, did2s (effect by month since introduction; both estimators in the "
-         "XLSX)": ev.event_study[ev.event_study["estimator"] == "did2s"]},
+        N_("Did antenatal attendance change when districts introduced MMS? Staggered "
+           "difference-in-differences on district-month ANC1 visits (log scale; rr = rate "
+           "ratio)."),
+        {N_("Average effect on the treated"): ev.summary,
+         N_("Event study, did2s (effect by month since introduction; both estimators in the "
+            "XLSX)"): ev.event_study[ev.event_study["estimator"] == "did2s"]},
         ev.sources,
-        chart_list=[S.Chart(caption="Event study with 95% CIs", png=ev.chart_png)]
+        chart_list=[S.Chart(caption=N_("Event study with 95% CIs"), png=ev.chart_png)]
         if ev.chart_png else [],
-        bullets=[f"did2s rate ratio {rr:.3f}"
-                 + (f"; the synthetic generator's true value is {truth}" if truth else "")],
+        bullets=[(_("did2s rate ratio %(rr)s; the synthetic generator's true value is "
+                    "%(truth)s") if truth else _("did2s rate ratio %(rr)s"))
+                 % {"rr": _fixed(rr, 3), "truth": fmt.number(truth, 6) if truth else ""}],
     )
 
 
@@ -262,17 +285,20 @@ def _decide(dr: DecideResults) -> S.Section:
     b = dr.budget
     return S.frames_section(
         "decide", N_("Forecast and impact"),
-        f"Supply, budget and health impact of the scale-up scenario ({dr.scenario_name}).",
-        {"Forecast summary": dr.forecast_summary,
-         f"Budget by year ({dr.currency})": b[budget_cols],
-         "Health impact and cost-effectiveness (95% uncertainty intervals)": imp,
-         "DALYs averted by pathway (each with its convention)": dr.pathways[
+        _("Supply, budget and health impact of the scale-up scenario (%(scenario)s).")
+        % {"scenario": dr.scenario_name},
+        {N_("Forecast summary"): dr.forecast_summary,
+         _("Budget by year (%(currency)s)") % {"currency": dr.currency}: b[budget_cols],
+         N_("Health impact and cost-effectiveness (95% uncertainty intervals)"): imp,
+         N_("DALYs averted by pathway (each with its convention)"): dr.pathways[
              ["label", "on", "events_averted", "dalys_central", "dalys_ui_low",
               "dalys_ui_high", "convention"]] if len(dr.pathways) else dr.pathways,
-         f"Published cost-effectiveness anchors (converted to {dr.currency} of the "
-         "scenario's year where exchange rates and deflators are given)": anchors},
+         _("Published cost-effectiveness anchors (converted to %(currency)s of the "
+           "scenario's year where exchange rates and deflators are given)")
+         % {"currency": dr.currency}: anchors},
         list(dict.fromkeys(dr.forecast_sources + dr.impact_sources)),
-        chart_list=[S.Chart(caption=f"Total budget by year ({dr.currency})",
+        chart_list=[S.Chart(caption=_("Total budget by year (%(currency)s)")
+                            % {"currency": dr.currency},
                             png=bars_png([str(y) for y in b["year"]],
                                          [float(v) for v in b["total"]], dr.currency))],
     )
@@ -306,8 +332,9 @@ def build_report(out_dir: Path, country: CountryProgramme | None = None,
     title = _("MMS implementation report: %(country)s") % {"country": prog.country}
     subtitle = _("%(programme)s - for the MMS Technical Advisory Group") % {
         "programme": prog.name or prog.country}
-    notice = (f"{country.country['name']} is a synthetic example country: numbers illustrate "
-              "the method, not any real programme." if is_synthetic(country)
+    notice = (_("%(country)s is a synthetic example country: numbers illustrate the method, "
+                "not any real programme.") % {"country": country.country["name"]}
+              if is_synthetic(country)
               or str(country.country.get("status", "")).startswith("synthetic") else None)
     html = render_html(sections, title=title, subtitle=subtitle, plan_file=plan_file,
                        notice=notice)
@@ -324,21 +351,26 @@ def build_report(out_dir: Path, country: CountryProgramme | None = None,
                             columns=None if o["measured"] else ["indicator", "value"])
     if len(basis):
         agenda_frame = agenda_frame.merge(basis, on="question")
-    sheets = {
-        "Agenda": agenda_frame,
-        "Indicator sheets": indicator_sheets(fw, ind_ids),
-        "Scorecard": card.items_frame(),
-        "Verdicts": card.verdicts_frame(),
-        "Strategies": o["strategies"],
-        "Measured values": measured,
+    sheets = {  # English names, written in the language in use by write_xlsx
+        N_("Agenda"): agenda_frame,
+        N_("Indicator sheets"): indicator_sheets(fw, ind_ids),
+        N_("Scorecard"): card.items_frame(),
+        N_("Verdicts"): card.verdicts_frame(),
+        N_("Strategies"): o["strategies"],
+        N_("Measured values"): measured,
     }
-    for name, obj, attr in (("ITS", o["its"], "summary"),
-                            ("Impact", o["decide"], "impact_summary"),
-                            ("Event study", o["evaluation"], "event_study"),
-                            ("Cascade", o["survey"], "cascade"),
-                            ("Routine monthly", o["routine"], "trends")):
+    for name, obj, attr in ((N_("ITS"), o["its"], "summary"),
+                            (N_("Impact"), o["decide"], "impact_summary"),
+                            (N_("Event study"), o["evaluation"], "event_study"),
+                            (N_("Cascade"), o["survey"], "cascade"),
+                            (N_("Routine monthly"), o["routine"], "trends")):
         if obj is not None:
             sheets[name] = getattr(obj, attr)
+    if o["survey"] is not None:  # the denominator in words of the language in use (the
+        from mmsis.measure.survey.programme import with_words  # results are cached)
+
+        sheets[N_("Cascade")] = with_words(o["survey"].cascade,
+                                           period_months=o["survey"].period_months)
     xlsx = write_xlsx(out_dir / "agenda.xlsx", sheets)
     docx = write_protocol(out_dir / "protocol.docx", prog, card, agenda, fw)
     pdf_path = _pdf(html, out_dir / "report.pdf") if pdf else None

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
 from mmsis.report.readable import readable
 from mmsis.report.sections import Section, Table
 
@@ -92,8 +93,9 @@ def write_deck(path: Path, sections: Sequence[Section], title: str, subtitle: st
             more = len(t.frame) - MAX_ROWS
             _table(slide, t, 2.9 if lines else 1.5)
             if more > 0:
-                notes.text += f"\nFirst table: {MAX_ROWS} of {len(t.frame)} rows shown; the " \
-                              "report's XLSX has them all."
+                notes.text += "\n" + _("First table: %(shown)s of %(rows)s rows shown; the "
+                                        "report's XLSX has them all.") % {
+                    "shown": fmt.count(MAX_ROWS), "rows": fmt.count(len(t.frame))}
         for chart in sec.charts[:3]:
             cslide = _title_only(prs, f"{sec.title}: {chart.caption}"[:120])
             cslide.shapes.add_picture(io.BytesIO(chart.png), Inches(0.7), Inches(1.5),

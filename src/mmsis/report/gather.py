@@ -10,13 +10,15 @@ report sections stay independent of how they were computed; callers check
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
 from mmsis.data import queries
 from mmsis.errors import InputError
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
 from mmsis.plan import measured
 from mmsis.plan.measured import (
     CASCADE_PERIOD_MONTHS,
@@ -25,6 +27,7 @@ from mmsis.plan.measured import (
     routine_measurements,
     survey_measurements,
 )
+from mmsis.present import format as fmt
 
 if TYPE_CHECKING:
     from mmsis.data.programme import CountryProgramme, Part
@@ -32,7 +35,12 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-SYNTHETIC = "Examplia example country (synthetic, mmsis.datasets.example_country)"
+MODEL_WORDS = (N_("difference-in-differences: TWFE (CRV1 by unit) and did2s (Gardner 2021)"),
+               N_("interrupted time series (segmented regression)"),
+               N_("the roll-out table"))
+"""The models' own descriptions (mmsis.evaluate) and words of the sources, for the catalogs."""
+
+SYNTHETIC = N_("Examplia example country (synthetic, mmsis.datasets.example_country)")
 
 
 def example_store(country: CountryProgramme) -> Store:
@@ -98,55 +106,67 @@ def survey_results(country: CountryProgramme,
                    period_months: int = CASCADE_PERIOD_MONTHS) -> SurveyResults:
     """Design-based MMS cascade (births in the past `period_months`), adherence and equity
     (`mmsis.plan.measured.survey_results`, the computation every view uses), with sources."""
-    return country.cached(("survey", period_months),
-                          lambda: _survey_results(country, period_months))
+    res, words = country.cached(("survey", period_months),
+                                lambda: _survey_results(country, period_months))
+    return replace(res, sources=words())
 
 
-def _survey_results(country: CountryProgramme, period_months: int) -> SurveyResults:
+def _survey_results(country: CountryProgramme, period_months: int
+                    ) -> tuple[SurveyResults, Callable[[], list[str]]]:
+    """The results (cached, no words) and how to write their sources in the language in
+    use when they are shown (a cached result serves every language)."""
     survey = country.survey
     if survey is None:
         raise InputError(country.missing_reason("survey"), field="survey")
     res = measured.survey_results(survey, period_months=period_months)
-    res.sources = [
-        f"Household survey (DHS-style, {len(survey):,} women; cascade denominator: "
-        f"{res.denominator}), interviewed {res.date}: "
-        f"{country.source_of('survey', SYNTHETIC)}",
-        "Profile: mmsis/data/survey/profiles/dhs.yaml (DHS Recode Manual DHS-7); weights "
-        "v005/1e6, PSU v021, strata v022",
-        "Estimates: mmsis.plan.measured.survey_results (mmsis.measure.survey.cascade.cascade "
-        "/ adherence and mmsis.measure.survey.equity.equity; Taylor linearisation, logit CIs, "
-        "design df)",
+    return res, lambda: [
+        _("Household survey (DHS-style, %(women)s women; cascade denominator: "
+          "%(denominator)s), interviewed %(date)s: %(source)s") % {
+            "women": fmt.count(len(survey)), "denominator": res.denominator,
+            "date": fmt.period(res.date) if res.date else res.date,
+            "source": _(country.source_of("survey", SYNTHETIC))},
+        _("Profile: mmsis/data/survey/profiles/dhs.yaml (DHS Recode Manual DHS-7); weights "
+          "v005/1e6, PSU v021, strata v022"),
+        _("Estimates: mmsis.plan.measured.survey_results (mmsis.measure.survey.cascade.cascade "
+          "/ adherence and mmsis.measure.survey.equity.equity; Taylor linearisation, logit "
+          "CIs, design df)"),
     ]
-    return res
 
 
 def routine_results(country: CountryProgramme) -> RoutineResults:
     """Routine indicators (national, monthly and latest quarter) and the DQR summary."""
-    return country.cached("routine", lambda: _routine_results(country))
+    res, words = country.cached("routine", lambda: _routine_results(country))
+    return replace(res, sources=words())
 
 
-def _routine_results(country: CountryProgramme) -> RoutineResults:
+def _routine_results(country: CountryProgramme
+                     ) -> tuple[RoutineResults, Callable[[], list[str]]]:
+    """The results (cached) and how to write their sources in the language in use."""
     res = measured.routine_results(example_store(country))
     monthly = res.monthly
-    res.sources = [
-            f"DHIS2 routine data, {_span(country, monthly)}: "
-            + (f"data set MNH_MONTHLY, {SYNTHETIC}, loaded with mmsis.data.store.load_example"
-               if country.synthetic else country.source_of("routine", SYNTHETIC)),
-            "Indicators: mmsis.measure.routine.indicators.compute_indicators with "
-            "framework/data/routine_indicators.yaml (DHIS2 aggregation rules), national level",
-            "Data quality: mmsis.measure.routine.quality.quality_review (WHO DQR dimensions), "
-            "regions by year",
+    return res, lambda: [
+            _("DHIS2 routine data, %(span)s: data set MNH_MONTHLY, %(example)s, loaded with "
+              "mmsis.data.store.load_example") % {"span": _span(country, monthly),
+                                                  "example": _(SYNTHETIC)}
+            if country.synthetic else _("DHIS2 routine data, %(span)s: %(source)s")
+            % {"span": _span(country, monthly),
+               "source": country.source_of("routine", SYNTHETIC)},
+            _("Indicators: mmsis.measure.routine.indicators.compute_indicators with "
+              "framework/data/routine_indicators.yaml (DHIS2 aggregation rules), national "
+              "level"),
+            _("Data quality: mmsis.measure.routine.quality.quality_review (WHO DQR "
+              "dimensions), regions by year"),
         ]
-    return res
 
 
 def _span(country: CountryProgramme, monthly: pd.DataFrame) -> str:
     """First-last month of the routine data (the country's own span when it states one)."""
     c = country.country
     if c.get("start_period") and c.get("end_period"):
-        return f"{c['start_period']}-{c['end_period']}"
+        return f"{fmt.period(c['start_period'])} - {fmt.period(c['end_period'])}"
     periods = monthly["period"].astype(str)
-    return f"{periods.min()}-{periods.max()}" if len(periods) else "no months"
+    return (f"{fmt.period(periods.min())} - {fmt.period(periods.max())}" if len(periods)
+            else _("no months"))
 
 
 def measurements(country: CountryProgramme) -> dict[str, dict[str, Any]]:
@@ -225,10 +245,13 @@ def _rollout(country: CountryProgramme) -> pd.DataFrame:
 
 def evaluation_results(country: CountryProgramme) -> EvaluationResults:
     """Staggered difference-in-differences (TWFE and did2s) of log ANC1 on MMS introduction."""
-    return country.cached("evaluation", lambda: _evaluation(country))
+    res, words = country.cached("evaluation", lambda: _evaluation(country))
+    return replace(res, sources=words())
 
 
-def _evaluation(country: CountryProgramme) -> EvaluationResults:
+def _evaluation(country: CountryProgramme
+                ) -> tuple[EvaluationResults, Callable[[], list[str]]]:
+    """The results (cached) and how to write their sources in the language in use."""
     import tempfile
     from pathlib import Path
 
@@ -249,19 +272,23 @@ def _evaluation(country: CountryProgramme) -> EvaluationResults:
         png = save_plot(res, Path(tmp) / "event.png").read_bytes()
     summary = res.summary.copy()
     truth = {"anc1_rr_mms": (country.truth or {}).get("anc1_rr_mms")}
-    return EvaluationResults(
-        summary=summary, event_study=res.event_study, chart_png=png, truth=truth,
-        sources=[
-            f"District-month ANC1 visits ({panel['org_unit'].nunique()} districts, "
-            f"{panel['period'].min()}-{panel['period'].max()}: months before the last wave "
-            f"starts) from DHIS2: {country.source_of('routine', SYNTHETIC)}; MMS start per "
-            "district from "
-            + country.source_of("rollout", "the roll-out table"),
-            f"Model: mmsis.evaluate.did.fit_did, {res.method}; outcome log(ANC1)",
-        ] + ([f"Generator truth (synthetic): ANC1 rate ratio after MMS = "
-              f"{truth['anc1_rr_mms']} (log {_log(truth['anc1_rr_mms'])})"]
-             if truth["anc1_rr_mms"] else []),
-    )
+    result = EvaluationResults(summary=summary, event_study=res.event_study, chart_png=png,
+                               truth=truth)
+    return result, lambda: [
+            _("District-month ANC1 visits (%(districts)s districts, %(span)s: months before "
+              "the last wave starts) from DHIS2: %(source)s; MMS start per district from "
+              "%(rollout)s") % {
+                "districts": fmt.count(panel["org_unit"].nunique()),
+                "span": f"{fmt.period(panel['period'].min())} - "
+                        f"{fmt.period(panel['period'].max())}",
+                "source": _(country.source_of("routine", SYNTHETIC)),
+                "rollout": _(country.source_of("rollout", "the roll-out table"))},
+            _("Model: mmsis.evaluate.did.fit_did, %(method)s; outcome log(ANC1)")
+            % {"method": _(res.method)},
+        ] + ([_("Generator truth (synthetic): ANC1 rate ratio after MMS = %(truth)s (log "
+                "%(log)s)") % {"truth": fmt.number(truth["anc1_rr_mms"], 6),
+                               "log": _log(truth["anc1_rr_mms"])}]
+             if truth["anc1_rr_mms"] else [])
 
 
 @dataclass
@@ -299,18 +326,27 @@ def its_results(country: CountryProgramme) -> ItsResults:
     return ItsResults(
         district=district, district_name=str(names.get(district, district)), element=element,
         start=start, summary=summary, level_change=level_change(res),
-        sources=[f"Monthly {element} (the country's ANC1 data element) over the subtree of "
-                 f"{names.get(district, district)}, rolled up by mmsis.measure.routine; start "
-                 f"{start} from " + country.source_of("rollout", "the roll-out table"),
-                 f"Model: mmsis.evaluate.routine_its.store_its ({res.method}, family "
-                 f"{DEFAULT_FAMILY}, one annual harmonic), as the Evaluation page and "
-                 "`mmsis evaluate routine-its`"])
+        sources=[_("Monthly %(element)s (the country's ANC1 data element) over the subtree "
+                   "of %(district)s, rolled up by mmsis.measure.routine; start %(start)s from "
+                   "%(rollout)s") % {
+                     "element": element, "district": names.get(district, district),
+                     "start": fmt.period(start),
+                     "rollout": _(country.source_of("rollout", "the roll-out table"))},
+                 _("Model: mmsis.evaluate.routine_its.store_its (%(method)s, family "
+                   "%(family)s, one annual harmonic), as the Evaluation page and `mmsis "
+                   "evaluate routine-its`") % {"method": _(res.method),
+                                                "family": DEFAULT_FAMILY}])
 
 
 def _log(x: Any) -> str:
     import math
 
-    return f"{math.log(float(x)):.3f}" if x else "n/a"
+    from babel.numbers import format_decimal
+
+    from mmsis.i18n import current_locale
+
+    return (str(format_decimal(math.log(float(x)), format="0.000", locale=current_locale()))
+            if x else _("n/a"))
 
 
 @dataclass
@@ -348,14 +384,14 @@ def decide_results(country: CountryProgramme, draws: int | None = None) -> Decid
     sc = scenario_from_dict(data, file="scenario")
     fc = run_forecast(sc)
     imp = run_impact(sc, draws=draws, seed=SEED)
+    money = {"name": sc.name, "currency": sc.currency, "year": sc.currency_year}
     if synthetic:
-        scen = (f"Scenario '{sc.name}' built by mmsis.demos.examples.example_scenario from "
-                f"the example country (districts, roll-out, birth rate); costs and opening "
-                f"stock are illustrative (status: assumption); {sc.currency} "
-                f"{sc.currency_year}")
+        scen = _("Scenario '%(name)s' built by mmsis.demos.examples.example_scenario from "
+                 "the example country (districts, roll-out, birth rate); costs and opening "
+                 "stock are illustrative (status: assumption); %(currency)s %(year)s") % money
     else:
-        scen = (f"Scenario '{sc.name}': {country.source_of('scenario', '')}; "
-                f"{sc.currency} {sc.currency_year}")
+        scen = _("Scenario '%(name)s': %(source)s; %(currency)s %(year)s") % {
+            **money, "source": country.source_of("scenario", "")}
     return DecideResults(
         forecast_summary=fc.totals, budget=fc.budget, orders=fc.orders,
         impact_summary=imp.measures, anchors=imp.anchors, pathways=imp.pathways,
@@ -363,19 +399,20 @@ def decide_results(country: CountryProgramme, draws: int | None = None) -> Decid
         currency=sc.currency,
         forecast_sources=[
             scen,
-            "Model: mmsis.forecast.engine.run_forecast (demographic need, max-min stock "
-            "projection, FEFO expiry, budget by year); product facts from "
-            "framework/data/evidence.yaml",
+            _("Model: mmsis.forecast.engine.run_forecast (demographic need, max-min stock "
+              "projection, FEFO expiry, budget by year); product facts from "
+              "framework/data/evidence.yaml"),
         ],
         impact_sources=[
             scen,
-            f"Model: mmsis.impact.engine.run_impact ({draws:,} Monte Carlo draws, seed {SEED}); "
-            "effect sizes from framework/data/evidence.yaml (Keats 2019 Cochrane; Smith 2017; "
-            "Katz 2013 preterm/SGA categories), scaled by adherence (Smith 2025 Adv Nutr "
-            "16(7):100455, framework/data/impact_model.yaml)",
-            "Anchors: published cost-effectiveness results (Kashi 2019 J Nutr "
-            "149(7):1222-1229, Engle-Stone 2019, NI Cost-Benefit Tool, Larsen 2023 Copenhagen "
-            "Consensus) from framework/data/evidence.yaml; re-run from their stated inputs in "
-            "mmsis.impact.reproduce",
+            _("Model: mmsis.impact.engine.run_impact (%(draws)s Monte Carlo draws, seed "
+              "%(seed)s); effect sizes from framework/data/evidence.yaml (Keats 2019 Cochrane; "
+              "Smith 2017; Katz 2013 preterm/SGA categories), scaled by adherence (Smith 2025 "
+              "Adv Nutr 16(7):100455, framework/data/impact_model.yaml)")
+            % {"draws": fmt.count(draws), "seed": SEED},
+            _("Anchors: published cost-effectiveness results (Kashi 2019 J Nutr "
+              "149(7):1222-1229, Engle-Stone 2019, NI Cost-Benefit Tool, Larsen 2023 "
+              "Copenhagen Consensus) from framework/data/evidence.yaml; re-run from their "
+              "stated inputs in mmsis.impact.reproduce"),
         ],
     )

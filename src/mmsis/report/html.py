@@ -10,6 +10,8 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from mmsis import __version__
+from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
 from mmsis.present.labels import default_labels
 from mmsis.report.readable import readable, words
 from mmsis.report.sections import Section, Table
@@ -22,7 +24,8 @@ def table_html(table: Table) -> Markup:
     df = table.frame
     more = ""
     if len(df) > MAX_ROWS:
-        more = f" (first {MAX_ROWS} of {len(df)} rows; all rows in the XLSX)"
+        more = " " + _("(first %(shown)s of %(rows)s rows; all rows in the XLSX)") % {
+            "shown": fmt.count(MAX_ROWS), "rows": fmt.count(len(df))}
         df = df.head(MAX_ROWS)
     headers, cells = readable(table, df)
     caption = words(table.caption, default_labels())
@@ -35,7 +38,7 @@ def table_html(table: Table) -> Markup:
             tds.append(f"<td{cls}>{escape(text)}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
     if not rows:
-        rows.append(f'<tr><td colspan="{max(len(df.columns), 1)}">none</td></tr>')
+        rows.append(f'<tr><td colspan="{max(len(df.columns), 1)}">{escape(_("none"))}</td></tr>')
     return Markup(
         f"<table><caption>{escape(caption + more)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"

@@ -15,19 +15,65 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mmsis.i18n import N_
 from mmsis.i18n import gettext as _
 from mmsis.present import format as fmt
 from mmsis.present.labels import Labels, default_labels, humanise
 
-#: Headers whose words the label files do not hold.
+#: Headers whose words the label files do not hold (English; translated where shown).
 HEADERS = {
-    "ci_low": "95% CI, low", "ci_high": "95% CI, high", "rr_ci_low": "Rate ratio, 95% CI low",
-    "rr_ci_high": "Rate ratio, 95% CI high", "ui_low": "Uncertainty interval, low",
-    "ui_high": "Uncertainty interval, high", "se": "Standard error", "n": "Number",
-    "p": "p value", "rr": "Rate ratio", "kr_relevance": "Relevance to key results",
-    "rel_time": "Months from start", "dalys_ui_low": "DALYs averted, uncertainty low",
-    "dalys_ui_high": "DALYs averted, uncertainty high", "dalys_central": "DALYs averted",
+    "ci_low": N_("95% CI, low"), "ci_high": N_("95% CI, high"),
+    "rr_ci_low": N_("Rate ratio, 95% CI low"), "rr_ci_high": N_("Rate ratio, 95% CI high"),
+    "ui_low": N_("Uncertainty interval, low"), "ui_high": N_("Uncertainty interval, high"),
+    "se": N_("Standard error"), "n": N_("Number"), "p": N_("p value"), "rr": N_("Rate ratio"),
+    "kr_relevance": N_("Relevance to key results"), "rel_time": N_("Months from start"),
+    "dalys_ui_low": N_("DALYs averted, uncertainty low"),
+    "dalys_ui_high": N_("DALYs averted, uncertainty high"), "dalys_central": N_("DALYs averted"),
 }
+
+#: Headers of columns the label files may name (their label first, else these words).
+COLUMNS = {
+    "pillar": N_("Pillar"), "phase": N_("Phase"), "region": N_("Region"),
+    "indicator": N_("Indicator"), "value_date": N_("Value date"),
+    "value_source": N_("Value source"), "title": N_("Title"), "required": N_("Required"),
+    "basis": N_("Basis"), "question": N_("Question"), "outcomes": N_("Outcomes"),
+    "design": N_("Design"), "sample_size": N_("Sample size"), "timing": N_("Timing"),
+    "partner": N_("Partner"), "decision_value": N_("Decision value"),
+    "construct": N_("Construct"), "barrier": N_("Barrier"), "strategy_name": N_("Strategy"),
+    "strategy": N_("Strategy"), "cluster": N_("Cluster"), "decision": N_("Decision"),
+    "team_note": N_("Team note"), "estimate": N_("Estimate"), "of": N_("Of"),
+    "group": N_("Group"), "level": N_("Level"), "comparison": N_("Comparison"),
+    "numerator": N_("Numerator"), "denominator": N_("Denominator"), "metric": N_("Metric"),
+    "flagged": N_("Flagged"), "estimator": N_("Estimator"), "central": N_("Central"),
+    "mean": N_("Mean"), "label": N_("Label"), "on": N_("On"), "study": N_("Study"),
+    "currency_year": N_("Currency year"), "cost_per_daly_low": N_("Cost per DALY, low"),
+    "cost_per_daly_high": N_("Cost per DALY, high"),
+    "cost_per_daly_converted": N_("Cost per DALY, converted"),
+    "benefit_cost_ratio": N_("Benefit-cost ratio"), "conversion": N_("Conversion"),
+    "source": N_("Source"), "modified": N_("Modified"), "planned": N_("Planned"),
+    "outcome": N_("Outcome"), "overdue": N_("Overdue"), "barrier_cfir": N_("Barrier (CFIR)"),
+    "text": N_("Text"), "score": N_("Score"), "rank": N_("Rank"), "step": N_("Step"),
+    "measure": N_("Measure"), "dimension": N_("Dimension"), "term": N_("Term"),
+    "value": N_("Value"), "threshold": N_("Threshold"), "status": N_("Status"),
+    "key_result": N_("Key result"), "verdict": N_("Verdict"), "reasons": N_("Reasons"),
+    "share_met": N_("Share of key results met (weighted)"), "period": N_("Period"),
+    "year": N_("Year"), "id": N_("Id"), "name": N_("Name"), "definition": N_("Definition"),
+    "disaggregation": N_("Disaggregation"), "data_source": N_("Data source"),
+    "frequency": N_("Frequency"), "unit": N_("Unit"), "direction": N_("Direction"),
+    "dhs_mapping": N_("DHS mapping"), "dhis2_mapping": N_("DHIS2 mapping"),
+    "notes": N_("Notes"), "item": N_("Item"),
+}
+
+#: Words of the report's cells (statuses, bases, survey groups) that no label file holds.
+CELL_WORDS = (
+    N_("measured"), N_("team"), N_("none"), N_("suggested"), N_("accepted"), N_("rejected"),
+    N_("wealth"), N_("residence"), N_("region"), N_("poorest"), N_("poorer"), N_("middle"),
+    N_("richer"), N_("richest"), N_("urban"), N_("rural"), N_("absolute gap"),
+    N_("relative gap"), N_("slope index of inequality"), N_("relative index of inequality"),
+    N_("concentration index"), N_("population attributable risk"),
+    N_("population attributable fraction"), N_("all women"), N_("overdue"),
+)
+
 P_COLUMNS = {"p", "p_value", "pvalue", "P>|t|", "P>|z|"}
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+")
 _PERIOD = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2]|-(?:0[1-9]|1[0-2])|Q[1-4]|S[12]|W\d{1,2})")
@@ -43,6 +89,8 @@ def header(column: Any, labels: Labels) -> str:
         found = labels.find(name, kind)
         if found:
             return found
+    if name in COLUMNS:
+        return _(COLUMNS[name])
     return _(humanise(name)) if name.islower() or "_" in name else _(name)
 
 

@@ -8,7 +8,10 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from mmsis.i18n import N_
+from mmsis.i18n import N_, ngettext
+from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
+from mmsis.present.labels import default_labels
 from mmsis.report import charts
 
 
@@ -82,18 +85,22 @@ def scorecard_section(card: Any, sources: list[str]) -> Section:
     measured = items[items["basis"] == "measured"][
         ["key_result", "indicator", "value", "value_date", "threshold", "status", "value_source"]
     ]
-    ready = [v.pillar for v in card.verdicts if v.ready]
+    lab = default_labels()
+    ready = [lab.label(v.pillar, "pillar") for v in card.verdicts if v.ready]
+    counts = {"ready": fmt.count(len(ready)), "total": fmt.count(len(card.verdicts)),
+              "pillars": ", ".join(ready)}
     bullets = [
-        f"{len(ready)} of {len(card.verdicts)} pillars ready for their next phase"
-        + (f": {', '.join(ready)}" if ready else ""),
-        f"rule: credit met = 1, partly = 0.5; ready when every required key result of the "
-        f"current phase is met and the weighted share met >= {card.ready_share:.0%}",
+        (_("%(ready)s of %(total)s pillars ready for their next phase: %(pillars)s") if ready
+         else _("%(ready)s of %(total)s pillars ready for their next phase")) % counts,
+        _("Rule: credit met = 1, partly = 0.5; ready when every required key result of the "
+          "current phase is met and the weighted share met >= %(share)s")
+        % {"share": fmt.percent(card.ready_share, 0)},
     ]
     return Section(
         id="scorecard",
         title=N_("Readiness scorecard"),
-        intro="Where the programme stands on each pillar in its current phase, and whether it "
-              "may move to the next phase.",
+        intro=N_("Where the programme stands on each pillar in its current phase, and whether "
+                 "it may move to the next phase."),
         bullets=bullets,
         tables=[
             Table(caption=N_("Verdict per pillar (current phase)"), frame=verdicts,
@@ -101,8 +108,8 @@ def scorecard_section(card: Any, sources: list[str]) -> Section:
             Table(caption=N_("Key results measured from data"), frame=measured),
             Table(caption=N_("Key results still open in the current phase"), frame=open_items),
         ],
-        charts=[Chart(caption="Share of key results met by phase and pillar (box: current "
-                              "phase)", png=charts.scorecard_png(card))],
+        charts=[Chart(caption=N_("Share of key results met by phase and pillar (box: current "
+                                 "phase)"), png=charts.scorecard_png(card))],
         sources=sources,
     )
 
@@ -113,14 +120,19 @@ def agenda_section(agenda: Any, strategies: pd.DataFrame | None, sources: list[s
         ["rank", "question", "text", "score", "outcomes", "design", "sample_size", "timing",
          "partner"]
     ]
-    w = ", ".join(f"{k} {v:g}" for k, v in agenda.weights.items())
-    tables = [Table(caption=f"Top {len(frame)} of {agenda.n_candidates} candidate questions "
-                            f"(weights: {w})", frame=frame)]
+    from mmsis.report.readable import header
+
+    lab = default_labels()
+    w = ", ".join(f"{header(k, lab)} {fmt.number(v)}" for k, v in agenda.weights.items())
+    tables = [Table(caption=_("Top %(shown)s of %(candidates)s candidate questions (weights: "
+                              "%(weights)s)") % {"shown": fmt.count(len(frame)),
+                                                 "candidates": fmt.count(agenda.n_candidates),
+                                                 "weights": w}, frame=frame)]
     crit = agenda.summary[["rank", "question", *agenda.weights.keys()]]
     tables.append(Table(caption=N_("Score breakdown (0-1 per criterion)"), frame=crit))
     if strategies is not None and len(strategies):
-        tables.append(Table(caption="Implementation strategies (ERIC) suggested for the "
-                                    "barriers the team flagged", frame=strategies))
+        tables.append(Table(caption=N_("Implementation strategies (ERIC) suggested for the "
+                                       "barriers the team flagged"), frame=strategies))
     return Section(
         id="agenda", title=N_("Implementation-research agenda"),
         intro=N_("Questions the programme must answer next, ranked by a transparent score."),
@@ -186,50 +198,59 @@ def decisions_section(programme: Any, key_result_titles: dict[str, str],
     from mmsis.plan.charts import roadmap_gantt
     from mmsis.plan.decisions import decision_log, roadmap
 
-    sources = ["Programme workspace: adaptations, actions and strategies entered by the team",
-               "Fields: FRAME-IS (Miller et al., Implement Sci 2021;16:36); strategy "
-               "specification: Proctor et al., Implement Sci 2013;8:139"]
+    sources = [_("Programme workspace: adaptations, actions and strategies entered by the "
+                 "team"),
+               _("Fields: FRAME-IS (Miller et al., Implement Sci 2021;16:36); strategy "
+                 "specification: Proctor et al., Implement Sci 2013;8:139")]
     log = decision_log(programme.adaptations)
-    specs = [{"strategy": c.strategy, "barrier (CFIR)": c.cfir, **c.spec.model_dump()}
+    specs = [{"strategy": c.strategy, "barrier_cfir": c.cfir, **c.spec.model_dump()}
              for c in programme.strategies if c.decision == "accepted" and c.spec is not None]
     phase_of = programme_phases()
     day = today or dt.date.today()
     road = roadmap(programme.actions, phase_of, today=day)
     if log.empty and not specs and road.empty:
-        return unavailable("decisions", "Decisions, strategies and roadmap",
-                           "no decisions, specified strategies or actions recorded yet "
-                           "(adaptations:, strategies[].spec and actions: in the plan file, "
-                           "or the workspace's Decisions page)", sources)
+        return unavailable("decisions", N_("Decisions, strategies and roadmap"),
+                           N_("no decisions, specified strategies or actions recorded yet "
+                              "(adaptations:, strategies[].spec and actions: in the plan "
+                              "file, or the workspace's Decisions page)"), sources)
     tables: list[Table] = []
     charts_: list[Chart] = []
     bullets: list[str] = []
     if not log.empty:
         reactive = int((log["planned"] == "reactive").sum())
-        bullets.append(f"{len(log)} decisions or adaptations logged, {reactive} of them "
-                       "reactive (unplanned).")
+        bullets.append(ngettext("%(n)s decision or adaptation logged, %(reactive)s of them "
+                                "reactive (unplanned).",
+                                "%(n)s decisions or adaptations logged, %(reactive)s of them "
+                                "reactive (unplanned).", len(log))
+                       % {"n": fmt.count(len(log)), "reactive": fmt.count(reactive)})
         tables.append(Table(caption=N_("Decision and adaptation log (oldest first)"),
                             frame=log.drop(columns=["key result"])))
     if specs:
-        tables.append(Table(caption="Implementation strategies as specified (actor, action, "
-                                    "target, temporality, dose, outcome, justification)",
+        tables.append(Table(caption=N_("Implementation strategies as specified (actor, "
+                                       "action, target, temporality, dose, outcome, "
+                                       "justification)"),
                             frame=pd.DataFrame(specs)))
     if not road.empty:
         late = int(road["overdue"].sum())
-        bullets.append(f"{len(road)} actions on key results, "
-                       f"{int((road['status'] == 'done').sum())} done, {late} overdue "
-                       f"(as of {day:%d %b %Y}).")
+        bullets.append(ngettext("%(n)s action on key results, %(done)s done, %(late)s overdue "
+                                "(as of %(day)s).",
+                                "%(n)s actions on key results, %(done)s done, %(late)s "
+                                "overdue (as of %(day)s).", len(road))
+                       % {"n": fmt.count(len(road)),
+                          "done": fmt.count(int((road["status"] == "done").sum())),
+                          "late": fmt.count(late), "day": fmt.day(day)})
         shown = road.assign(key_result=road["key_result"].map(
             lambda k: key_result_titles.get(k, k)), overdue=road["overdue"].map(
-            {True: "overdue", False: ""}))
+            {True: _("overdue"), False: ""}))
         tables.append(Table(caption=N_("Roadmap: actions per phase"), frame=shown))
         if (road["due"] != "").any():
             with tempfile.TemporaryDirectory() as tmp:
                 png = roadmap_gantt(road, Path(tmp) / "roadmap.png", today=day).read_bytes()
-            charts_.append(Chart(caption="Roadmap (Gantt): actions from start to due date by "
-                                         "phase; red outline = overdue", png=png))
+            charts_.append(Chart(caption=N_("Roadmap (Gantt): actions from start to due date "
+                                            "by phase; red outline = overdue"), png=png))
     return Section(id="decisions", title=N_("Decisions, strategies and roadmap"),
-                   intro="What the group decided and changed, how chosen strategies are "
-                         "specified, and who does what by when.",
+                   intro=N_("What the group decided and changed, how chosen strategies are "
+                            "specified, and who does what by when."),
                    bullets=bullets, tables=tables, charts=charts_, sources=sources)
 
 

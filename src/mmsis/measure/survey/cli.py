@@ -8,11 +8,12 @@ import typer
 
 from mmsis._cli import print_frame, print_json, print_table
 from mmsis.errors import InputError
+from mmsis.i18n import N_
 from mmsis.measure.survey.programme import CASCADE_PERIOD_MONTHS, CASCADE_SUPPLEMENT
 
 app = typer.Typer(no_args_is_help=True, help="Design-based survey estimates and cascade.")
 
-_STATS = ("mean", "proportion", "total", "ratio")
+_STATS = (N_("mean"), N_("proportion"), N_("total"), N_("ratio"))
 ENCODING_HELP = ("A CSV's text encoding when it is not UTF-8 or UTF-16 with a byte-order mark "
                  "(e.g. latin-1, cp1252).")
 
@@ -116,19 +117,29 @@ def estimate(
     if as_json:
         print_json(res)
         return
+    from mmsis.i18n import gettext as _
+
+    title = (_("%(stat)s of %(variable)s (%(design)s; design effect with replacement)")
+             if deff_ref == "wr" else
+             _("%(stat)s of %(variable)s (%(design)s; design effect without replacement)"))
     print_table(_readable_estimates(res, by_cols or [], prof, stat),
-                title=f"{stat} of {var} ({_design_words(design)}; design effect "
-                f"{'with' if deff_ref == 'wr' else 'without'} replacement)")
+                title=title % {"stat": _(stat), "variable": var,
+                               "design": _design_words(design)})
     print_sentence(survey_estimate(res, stat, var))
 
 
 def _design_words(design) -> str:  # type: ignore[no-untyped-def]
     """The design in words for a table title: "12,000 respondents, 400 clusters in 8 strata"
     (not the Design repr)."""
+    from mmsis.i18n import gettext as _
+    from mmsis.present.numbers import count
+
     st = design.stages[0]
-    strata = f" in {st.n_strata:,} strata" if st.n_strata > 1 else ""
-    stages = f", {design.n_stages} stages" if design.n_stages > 1 else ""
-    return f"{design.n:,} respondents, {st.n_units:,} clusters{strata}{stages}"
+    words = {"n": count(design.n), "clusters": count(st.n_units),
+             "strata": count(st.n_strata), "stages": count(design.n_stages)}
+    text = (_("%(n)s respondents, %(clusters)s clusters in %(strata)s strata") if st.n_strata > 1
+            else _("%(n)s respondents, %(clusters)s clusters")) % words
+    return text + (_(", %(stages)s stages") % words if design.n_stages > 1 else "")
 
 
 def _divided(values, divisor: float, column: str, file: str):  # type: ignore[no-untyped-def]
@@ -161,10 +172,12 @@ def _readable_estimates(res, by: list[str], prof, stat: str):  # type: ignore[no
             if spec.column in by:
                 names[spec.column] = spec.label or spec.column
     kind = "ci_percent" if stat == "proportion" else "ci"
+    from mmsis.i18n import gettext as _
+
     cols = [Column(c, names.get(c, c)) for c in by]
-    cols += [Column(("estimate", "ci_low", "ci_high"), "estimate (95% CI)", kind),
-             Column("se", "SE", "number"), Column("deff", "design effect", "number"),
-             Column("n", "respondents", "count")]
+    cols += [Column(("estimate", "ci_low", "ci_high"), _("estimate (95% CI)"), kind),
+             Column("se", _("SE"), "number"), Column("deff", _("design effect"), "number"),
+             Column("n", _("respondents"), "count")]
     return readable(shown, cols)
 
 
