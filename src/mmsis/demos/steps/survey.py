@@ -14,32 +14,39 @@ if TYPE_CHECKING:
 
 
 def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
-    """Cascade (all women and % of previous step), adherence and wealth/residence/region equity;
-    writes CSVs under ``out_dir/survey`` and returns the headline numbers."""
+    """The programme's cascade (the dashboard's and the report's: `plan.measured.survey_results`,
+    all women and % of previous step), adherence and wealth/residence/region equity; writes CSVs
+    under ``out_dir/survey`` and returns the headline numbers."""
     from mmsis.data.survey import load_profile, recode
-    from mmsis.measure.survey.cascade import adherence, cascade, design_of
-    from mmsis.measure.survey.equity import equity
+    from mmsis.measure.survey.cascade import cascade, design_of
+    from mmsis.measure.survey.programme import CASCADE_PERIOD_MONTHS, CASCADE_SUPPLEMENT
+    from mmsis.plan.measured import survey_results
 
     out = Path(out_dir) / "survey"
     out.mkdir(parents=True, exist_ok=True)
-    rec = recode(country.survey, load_profile("dhs"))
+    results = survey_results(country.survey)
+    rec = recode(country.survey, load_profile("dhs"), supplement=CASCADE_SUPPLEMENT,
+                 period_months=CASCADE_PERIOD_MONTHS)
     design = design_of(rec)
-    casc = cascade(rec, design=design)
+    casc = results.cascade
     by_wealth = cascade(rec, by="wealth", design=design)
-    adh = adherence(rec, design=design)
-    groups, measures = equity(design, "received_any")
+    adh = results.adherence
+    groups, measures = results.equity_groups, results.equity_measures
     casc.to_csv(out / "cascade.csv", index=False)
     by_wealth.to_csv(out / "cascade_by_wealth.csv", index=False)
     adh.to_csv(out / "adherence.csv", index=False)
     groups.to_csv(out / "equity_groups.csv", index=False)
     measures.to_csv(out / "equity_measures.csv", index=False)
 
-    table = Table(title=f"MMS/IFA coverage cascade ({design.n:,} women, {design!r})")
+    women = int(casc.loc[casc["of"] == "all women", "n"].max())
+    table = Table(title=f"{CASCADE_SUPPLEMENT} coverage cascade ({women:,} "
+                        f"{results.denominator}, {design.n:,} women surveyed)")
     for col in ("step", "% of all women (95% CI)", "% of previous step (95% CI)"):
         table.add_column(col)
     for step in rec.profile.cascade:
         rows = casc[casc["step"] == step.id]
-        cells = [step.label]
+        labels = casc.loc[casc["step"] == step.id, "label"]
+        cells = [str(labels.iloc[0]) if len(labels) else step.label]
         for kind in ("all women", "previous"):
             r = rows[rows["of"].str.startswith(kind)]
             cells.append(
@@ -50,7 +57,7 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
             )
         table.add_row(*cells)
     console.print(table)
-    eq = Table(title="Equity in receiving any MMS/IFA")
+    eq = Table(title=f"Equity in receiving any {CASCADE_SUPPLEMENT} ({results.denominator})")
     for col in ("dimension", "measure", "comparison", "estimate (95% CI)"):
         eq.add_column(col)
     for _, m in measures.iterrows():
@@ -73,6 +80,7 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     sii = measures[measures["measure"] == "slope index of inequality"].iloc[0]
     return {
         "women": int(design.n),
+        "cascade_women": women,
         "cascade_pct_all_women": {
             k: round(100 * float(v), 2) for k, v in all_women["estimate"].items()
         },
