@@ -191,6 +191,12 @@ def test_run_demo(example_country, tmp_path: Path) -> None:  # type: ignore[no-u
     assert casc["anc4"] < casc["anc1"] and casc["consumed_180"] <= casc["received_180"]
     assert (tmp_path / "survey" / "cascade.csv").exists()
     assert res["wealth_sii_se"] > 0
+    from mmsis.plan.measured import survey_results  # one answer: the report's cascade
+
+    report = survey_results(example_country.survey).cascade
+    received = report[(report["step"] == "received_any") & (report["of"] == "all women")]
+    assert casc["received_any"] == pytest.approx(100 * received["estimate"].iloc[0], abs=0.01)
+    assert res["cascade_women"] == int(received["n"].iloc[0]) < res["women"]
     table = pd.read_csv(tmp_path / "survey" / "equity_measures.csv")
     assert set(table["dimension"]) == {"wealth", "residence", "region"}
 
