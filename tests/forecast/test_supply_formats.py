@@ -184,12 +184,15 @@ def test_reads_a_qat_program_export(tmp_path: Path, base: dict[str, Any]) -> Non
         _rec("2024-12", 999, actual=False),             # a forecast row: not history
         _rec("2024-10", 500, active=False),             # inactive: skipped
         _rec("2024-12", 3, unit="Iron/Folic Acid 60/0.4 mg tablet"),
+        # as QAT's client writes them: quantity text with 8 decimals, flags and days as text
+        {**_rec("2024-11", 0, unit="Iron/Folic Acid 60/0.4 mg tablet"),
+         "consumptionQty": "20.00000000", "actualFlag": "true", "dayOfStockOut": ""},
     ])
     hist = qat.read_qat_consumption(path, scenario=sc)
     assert hist["period"].tolist() == ["2024-11", "2024-12"]
     assert hist["mms_tablets_dispensed"].tolist() == [90 * 180.0, 100 * 180.0]
     assert hist["mms_days_stocked_out"].tolist() == [0.0, 15.0]
-    assert hist["ifa_tablets_dispensed"].fillna(0).tolist() == [0.0, 3 * 1000.0]
+    assert hist["ifa_tablets_dispensed"].tolist() == [20 * 1000.0, 3 * 1000.0]
     fc = run_forecast(sc, history=hist)
     assert fc.consumption is not None
     mms = fc.consumption[fc.consumption["product"] == "mms"].iloc[0]
