@@ -152,3 +152,45 @@ def test_district_start_months_come_from_the_saved_scenario() -> None:
                                              {"district_id": "D2", "mms_start": "202405"}]
     assert _rollout({"rollout": {"start": "2024-01"}}, ORG_UNITS) is None
     assert _rollout(None, ORG_UNITS) is None
+
+
+def test_the_report_programme_holds_every_wave_and_the_teams_statuses(
+        world: World, example_country: ExampleCountry) -> None:
+    """One object: the workspace's survey waves (oldest first, the latest chosen unless one is
+    named; the others read only when used), scoped to the user, and the statuses saved on
+    its pages."""
+    from mmsis.web import db as dbm
+    from mmsis.web.deps import Access
+    from mmsis.web.models import Workspace
+    from mmsis.web.report_inputs import report_country
+
+    c = world.client("editor")
+    survey = example_country.survey
+    older = survey.sample(300, random_state=1).assign(district_id=["D1", "D2"] * 150)
+    newer = survey.sample(500, random_state=2).assign(district_id=["D1", "D2"] * 250)
+    _upload(c, world, "survey", "survey_2022.csv", older.to_csv(index=False))
+    _upload(c, world, "survey", "survey_2024.csv", newer.to_csv(index=False))
+    r = c.put(f"/api/workspaces/{world.workspace_id}/key-results/explore_policy_tag",
+              json={"status": "met", "note": "TAG minutes of May"})
+    assert r.status_code == 200, r.text
+    with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
+        ws = db.get(Workspace, world.workspace_id)
+        access = Access(None, None, ws, "owner", None)  # type: ignore[arg-type]
+        country = report_country(db, access)
+        assert [w.file for w in country.waves] == ["survey_2022.csv", "survey_2024.csv"]
+        assert country.chosen_wave is country.waves[-1] and len(country.survey) == 500
+        assert country.waves[0].frame is None  # not read until used
+        assert len(country.waves[0].respondents()) == 300
+        first = report_country(db, access, wave=country.waves[0].name)
+        assert first.chosen_wave is first.waves[0] and len(first.survey) == 300
+        assert "chosen from 2 waves" in first.sources["survey"]
+        kr = country.statuses.status_of("explore_policy_tag") if country.statuses else None
+        assert kr is not None and kr.status == "met"
+        assert kr.evidence[0].note == "TAG minutes of May"
+        # a district user's waves hold their districts' respondents only
+        scoped = Access(None, None, ws, "viewer", "/C/R1/D1")  # type: ignore[arg-type]
+        mine = report_country(db, scoped)
+        for wave, whole in zip(mine.waves, (older, newer), strict=True):
+            frame = wave.respondents()
+            assert 0 < len(frame) < len(whole)
+            assert set(frame["district_id"].astype(str)) == {"D1"}

@@ -12,7 +12,7 @@ from mmsis._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mmsis.data.concepts import ConceptMap
-    from mmsis.data.programme import CountryFacts, CountryProgramme
+    from mmsis.data.programme import CountryFacts, CountryProgramme, SurveyWave
     from mmsis.data.store import ImportReport, Refusal, Store, load_example
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
@@ -23,4 +23,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "ConceptMap": ".concepts",
     "CountryProgramme": ".programme",
     "CountryFacts": ".programme",
+    "SurveyWave": ".programme",
 })
