@@ -10,7 +10,7 @@ import typer
 def forecast(
     scenario: Path = typer.Option(..., "--scenario", "-s", help="Scenario YAML file."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (months, orders, budget)."),
-    out: Path | None = typer.Option(None, "--out", help="Write CSV tables and charts here."),
+    out: Path | None = typer.Option(None, "--out", help="Write the forecast here (see --format)."),
     history: Path | None = typer.Option(
         None, "--history", help="Routine consumption CSV (period, district, "
         "mms_tablets_dispensed, ...) for the consumption method, or QAT's consumption "
