@@ -251,3 +251,37 @@ def test_a_store_that_is_not_duckdb_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a DuckDB store \\(linked by --store\\)") as info:
         report_inputs_from_files("Testland", store=Link(tmp_path / "values.csv", "--store"))
     assert info.value.file == str(tmp_path / "values.csv")
+
+
+def test_plan_surveys_are_the_waves_and_the_plan_the_statuses(tmp_path: Path,
+                                                               example_country: ExampleCountry
+                                                               ) -> None:
+    """Every file of data.surveys is a wave (data.surveys[0] analysed, the others read only
+    when used) and the plan file is the programme's statuses; with --example the example's
+    data are judged by the plan's team."""
+    from mmsis.plan.workspace import KeyResultStatus, load_programme
+    from mmsis.report.local_inputs import plan_surveys, report_inputs_from_files
+
+    survey = example_country.survey
+    survey.head(400).to_csv(tmp_path / "s2024.csv", index=False)
+    survey.tail(300).to_csv(tmp_path / "s2021.csv", index=False)
+    team = Programme(country="Testland", name="Testland MMS programme",
+                     data=DataLinks(surveys=["s2024.csv", "s2021.csv"]),
+                     key_results=[KeyResultStatus(key_result="explore_policy_tag",
+                                                  status="met")])
+    save_programme(team, tmp_path / "plan.yaml")
+    plan = load_programme(tmp_path / "plan.yaml")
+    links = plan_surveys(plan, tmp_path / "plan.yaml")
+    country = report_inputs_from_files("Testland", survey=links[0], surveys=links,
+                                       statuses=plan)
+    assert [w.file for w in country.waves] == ["s2024.csv", "s2021.csv"]
+    assert country.chosen_wave is country.waves[0] and len(country.survey) == 400
+    assert country.waves[1].frame is None and len(country.waves[1].respondents()) == 300
+    assert country.statuses is plan
+    # --example: the example country's data judged by this plan's team (its programme)
+    res = runner.invoke(app, ["report", "--out", str(tmp_path / "ex"), "--example",
+                              "--plan", str(tmp_path / "plan.yaml")])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "ex" / "report.html").read_text()
+    assert "Examplia is a synthetic example country" in html
+    assert "MMS implementation report: Testland" in html  # the plan's programme
