@@ -40,3 +40,31 @@ def test_results_are_cached_on_their_programme(monkeypatch: Any) -> None:
     country.close()  # closing forgets the programme's results
     assert number(gather.evaluation_results(country)) == 3
     assert not hasattr(gather, "_EVALUATIONS") and not hasattr(gather, "_STORES")
+
+
+def test_survey_results_are_cached_per_chosen_wave(monkeypatch: Any) -> None:
+    from mmsis.data.programme import SurveyWave
+
+    seen: list[int] = []
+
+    def fake_survey(country: CountryProgramme, period_months: int) -> tuple[Any, Any]:
+        assert country.survey is not None
+        n = len(country.survey)
+        seen.append(n)
+        empty = pd.DataFrame()
+        res = gather.SurveyResults(cascade=empty, cascade_any=empty, adherence=empty,
+                                   equity_groups=empty, equity_measures=empty, date="")
+        return res, lambda: [str(n)]
+
+    def rows(res: Any) -> list[str]:
+        return list(res.sources)
+
+    monkeypatch.setattr(gather, "_survey_results", fake_survey)
+    country = CountryProgramme(country={"name": "Testland"}, org_units=pd.DataFrame(), waves=[
+        SurveyWave(name="w1", frame=pd.DataFrame({"caseid": ["1"]})),
+        SurveyWave(name="w2", frame=pd.DataFrame({"caseid": ["1", "2"]}))])
+    assert rows(gather.survey_results(country)) == ["2"]  # the latest wave
+    country.wave = "w1"
+    assert rows(gather.survey_results(country)) == ["1"]  # another wave: computed afresh
+    country.wave = None
+    assert rows(gather.survey_results(country)) == ["2"] and seen == [2, 1]  # cached per wave

@@ -106,7 +106,8 @@ def survey_results(country: CountryProgramme,
                    period_months: int = CASCADE_PERIOD_MONTHS) -> SurveyResults:
     """Design-based MMS cascade (births in the past `period_months`), adherence and equity
     (`mmsis.plan.measured.survey_results`, the computation every view uses), with sources."""
-    res, words = country.cached(("survey", period_months),
+    wave = country.chosen_wave  # results per wave: choosing another one computes afresh
+    res, words = country.cached(("survey", period_months, wave.name if wave else None),
                                 lambda: _survey_results(country, period_months))
     return replace(res, sources=words())
 
