@@ -305,3 +305,28 @@ def test_cli_cascade_defaults_to_the_programme_cascade(example_country, tmp_path
     text = " ".join(runner.invoke(app, ["survey", "cascade", str(f), "--supplement", "any"]
                                   ).output.split())
     assert "programme cascade" not in text and "supplement counted: MMS/IFA" in text
+
+
+def test_a_step_nobody_reached_gives_no_share_of_it(example_country) -> None:  # type: ignore[no-untyped-def]
+    """A part of the country where nobody reached a step (no MMS received): the cascade of
+    its respondents still answers, with no "% of previous step" row for the next step (a
+    share of nobody), instead of failing inside the variance code."""
+    from mmsis.data.survey import load_profile, recode
+    from mmsis.measure.survey.cascade import cascade
+    from mmsis.measure.survey.design import Design
+    from mmsis.measure.survey.estimators import mean, proportion, total
+
+    survey = example_country.survey
+    rec = recode(survey, load_profile("dhs"), supplement="MMS", period_months=24)
+    got = rec.data["received_any"].to_numpy() == 1
+    rec.data.loc[got, [c for c in ("received_any", "received_180", "consumed_180",
+                                   "took_90_days") if c in rec.data.columns]] = 0.0
+    table = cascade(rec)
+    assert table.loc[(table["step"] == "received_any") & (table["of"] == "all women"),
+                     "estimate"].iloc[0] == 0
+    assert not ((table["step"] == "received_180") & (table["of"].str.startswith("previous"))).any()
+    df = pd.DataFrame({"psu": np.repeat(np.arange(20), 5), "st": np.repeat(np.arange(2), 50),
+                       "w": 1.0, "y": np.tile([0.0, 1.0], 50), "g": np.nan})
+    d = Design(df, cluster="psu", strata="st", weight="w")
+    for estimator in (proportion, mean, total):
+        assert estimator(d, "y", by="g").empty

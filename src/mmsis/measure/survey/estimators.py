@@ -264,6 +264,10 @@ def _weighted_mean(
     binary: bool = False,
 ) -> tuple[Domains, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean, its variance, deff, n and df for each domain: the engine behind mean/proportion."""
+    dom = domains(design, by)
+    if dom.n == 0:  # no row has every by-value (e.g. nobody reached a cascade's previous step)
+        empty = np.zeros(0, dtype=np.float64)
+        return dom, empty, empty, empty, empty, empty
     u, (yv,) = _used(design, [y], by, fast=True)
     if u.sums is not None and u.t_w is not None:
         # fast path: PSU x domain totals of w*y and w*y^2 carry everything
@@ -353,6 +357,10 @@ def total(
     _check_level(level)
     _check_deff(deff)
     y = numeric(design, var)
+    dom = domains(design, by)
+    if dom.n == 0:  # no row has every by-value: no domain to estimate
+        empty = np.zeros(0, dtype=np.float64)
+        return _frame(dom, empty, empty, empty, empty, empty, empty, empty, _LINEAR)
     u, (yv,) = _used(design, [y], by, fast=True)
     wy = u.w * yv
     if u.sums is not None:
