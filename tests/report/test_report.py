@@ -48,7 +48,7 @@ def test_files_and_sections(built: dict[str, Any]) -> None:
     assert "Programme under test" in html  # --plan was used
     # the Western region introduces delivery and demand later than the country
     assert "Regions whose phase differs from the national one" in html
-    assert "stay in introduce" in html.split("Regions whose phase differs")[1][:4000]
+    assert "stay in Introduce (initial" in html.split("Regions whose phase differs")[1][:4000]
     try:
         import weasyprint  # type: ignore[import-not-found]  # noqa: F401
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mmsis.i18n import N_
+from mmsis.i18n import N_, current_language
 from mmsis.i18n import gettext as _
 from mmsis.present import format as fmt
 from mmsis.present.format import period
@@ -150,11 +150,7 @@ def build_sections(country: CountryProgramme, measured_values: dict[str, Any] | 
         if not r.phases:
             continue
         rcard = programme_scorecard(prog, fw, measured=measured, region=r.id)
-        for v in rcard.verdicts:
-            if v.pillar in r.phases:
-                regional.append({"region": r.name, "pillar": v.pillar, "phase": v.phase,
-                                 "share_met": v.share_met, "verdict": v.verdict,
-                                 "reasons": "; ".join(v.reasons)})
+        regional += [{"region": r.name, **row} for row in S.verdict_rows(rcard, r.phases)]
     if regional:
         out[0].tables.insert(1, S.Table(
             caption=N_("Regions whose phase differs from the national one"),
@@ -203,14 +199,26 @@ def build_sections(country: CountryProgramme, measured_values: dict[str, Any] | 
     return out, objs
 
 
+def _of_words(of: pd.Series, cascade: pd.DataFrame) -> list[str]:
+    """A cascade's `of` column in words: "previous step: anc1" names the step's label, in
+    the language in use (mmsis.measure.survey.cascade writes the step's id)."""
+    names = dict(zip(cascade["step"].astype(str), cascade["label"].astype(str), strict=False))
+    prefix = "previous step: "
+    return [_("previous step: %(step)s") % {"step": _(names.get(o[len(prefix):],
+                                                                  o[len(prefix):]))}
+            if str(o).startswith(prefix) else _(str(o)) for o in of]
+
+
 def _cascade(s: SurveyResults, measured: dict[str, dict[str, Any]]) -> S.Section:
     """Coverage cascade and equity section from the survey results."""
     cas = _cascade_table(s.cascade)
     eq = s.equity_groups.rename(columns={"dimension": "group", "group": "level"})[
         ["group", "level", "estimate", "ci_low", "ci_high", "n"]]
     sec = S.cascade_section(cas[cas["of"] == "all women"].drop(columns=["of"]), eq, s.sources)
+    conditional = cas[cas["of"] != "all women"].assign(
+        of=lambda f: _of_words(f["of"], s.cascade))
     sec.tables.insert(1, S.Table(caption=N_("Conditional steps (% of the previous step)"),
-                                 frame=cas[cas["of"] != "all women"],
+                                 frame=conditional,
                                  percent=["estimate", "ci_low", "ci_high"]))
     gaps = s.equity_measures[["dimension", "measure", "comparison", "estimate", "ci_low",
                               "ci_high", "n"]]
@@ -371,6 +379,14 @@ def build_report(out_dir: Path, country: CountryProgramme | None = None,
 
         sheets[N_("Cascade")] = with_words(o["survey"].cascade,
                                            period_months=o["survey"].period_months)
+    if current_language() != "en":  # words for the reader; the English sheets keep the ids
+        if o["survey"] is not None:
+            sheets[N_("Cascade")] = sheets[N_("Cascade")].assign(
+                of=lambda f: _of_words(f["of"], f))
+        words = pd.DataFrame(S.verdict_rows(card))
+        if len(words):
+            sheets[N_("Verdicts")] = sheets[N_("Verdicts")].assign(
+                verdict=list(words["verdict"]), reasons=list(words["reasons"]))
     xlsx = write_xlsx(out_dir / "agenda.xlsx", sheets)
     docx = write_protocol(out_dir / "protocol.docx", prog, card, agenda, fw)
     pdf_path = _pdf(html, out_dir / "report.pdf") if pdf else None

@@ -72,6 +72,8 @@ CELL_WORDS = (
     N_("relative gap"), N_("slope index of inequality"), N_("relative index of inequality"),
     N_("concentration index"), N_("population attributable risk"),
     N_("population attributable fraction"), N_("all women"), N_("overdue"),
+    N_("Not assessed"), N_("Not applicable"), N_("In progress"), N_("Not started"),
+    N_("pregnancies covered by MMS"),
 )
 
 P_COLUMNS = {"p", "p_value", "pvalue", "P>|t|", "P>|z|"}
@@ -115,6 +117,9 @@ def text_cell(value: str, labels: Labels, column: str = "") -> str:
         return text
     if _PERIOD.fullmatch(text) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return fmt.period(text)
+    items = [t.strip() for t in text.split(",")]
+    if len(items) > 1 and all(_ID.fullmatch(t) or (t.isalpha() and t.islower()) for t in items):
+        return ", ".join(text_cell(t, labels, column) for t in items)  # a list of ids
     if " " not in text:
         kind = "term" if column == "term" else None
         found = labels.find(text, kind) or labels.find(text)

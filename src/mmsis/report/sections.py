@@ -72,9 +72,74 @@ def unavailable(id: str, title: str, reason: str, sources: list[str] | None = No
     return Section(id=id, title=title, missing=reason, sources=sources or [])
 
 
+def _threshold(text: str | None) -> str:
+    """A threshold ">= 0.7" with its number in the locale in use (">= 0,7")."""
+    op, _sp, value = (text or "").partition(" ")
+    try:
+        return f"{op} {fmt.number(float(value))}"
+    except ValueError:
+        return text or ""
+
+
+def _item_note(item: Any) -> str:
+    """Why a key result is open, in words: its measured value against the threshold, or the
+    team's status."""
+    lab = default_labels()
+    if item.basis != "measured" or item.value is None:
+        return _("status: %(status)s") % {"status": lab.label(item.status, "word")}
+    words = {"indicator": lab.label(item.indicator) if item.indicator else "",
+             "value": fmt.number(item.value), "threshold": _threshold(item.threshold),
+             "date": fmt.period(item.value_date) if item.value_date else ""}
+    note = (_("%(indicator)s = %(value)s (%(date)s) meets %(threshold)s")
+            if item.status == "met" else
+            _("%(indicator)s = %(value)s (%(date)s) does not meet %(threshold)s")) % words
+    if item.team_status and (item.team_status == "met") != (item.status == "met"):
+        note += _("; the team recorded '%(status)s'") % {
+            "status": lab.label(item.team_status, "word")}
+    return note
+
+
+def verdict_rows(card: Any, pillars: Any = None) -> list[dict[str, Any]]:
+    """Each pillar's verdict and its reasons in the language in use (the scorecard's own
+    `verdict`/`reasons` are English words kept for machines)."""
+    lab = default_labels()
+    items = {i.key_result: i for i in card.items}
+    cells = {(c.pillar, c.phase): c for c in card.cells}
+    share = {"ready": fmt.percent(card.ready_share, 0)}
+    rows = []
+    for v in card.verdicts:
+        if pillars is not None and v.pillar not in pillars:
+            continue
+        reasons = []
+        cell = cells.get((v.pillar, v.phase))
+        for kid in (cell.required_open if cell is not None else []):
+            i = items.get(kid)
+            if i is not None:
+                reasons.append(_("required '%(title)s' is open: %(why)s") % {
+                    "title": _(i.title), "why": _item_note(i)})
+        met = {**share, "share": fmt.percent(v.share_met, 0) if v.share_met is not None else ""}
+        if v.share_met is None:
+            reasons.append(_("no applicable key results in this phase"))
+        elif v.share_met < card.ready_share:
+            reasons.append(_("weighted share met %(share)s is below %(ready)s") % met)
+        if v.next_phase is None:
+            verdict = _("sustaining: last phase") if v.ready else _("strengthen sustainment")
+        elif v.ready:
+            verdict = _("ready to move to %(phase)s") % {
+                "phase": lab.label(v.next_phase, "phase")}
+            reasons.append(_("all required key results met and %(share)s of the weighted key "
+                             "results met") % met)
+        else:
+            verdict = _("stay in %(phase)s") % {"phase": lab.label(v.phase, "phase")}
+        rows.append({"pillar": v.pillar, "phase": v.phase, "share_met": v.share_met,
+                     "verdict": verdict, "reasons": "; ".join(reasons)})
+    return rows
+
+
 def scorecard_section(card: Any, sources: list[str]) -> Section:
     """Readiness scorecard: verdict per pillar, heat map, and the key results still open."""
-    verdicts = card.verdicts_frame()[["pillar", "phase", "share_met", "verdict", "reasons"]]
+    verdicts = pd.DataFrame(verdict_rows(card),
+                            columns=["pillar", "phase", "share_met", "verdict", "reasons"])
     items = card.items_frame()
     current = {(v.pillar, v.phase) for v in card.verdicts}
     cur = items[[(r.pillar, r.phase) in current for r in items.itertuples()]]
