@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mmsis.data import textio
+from mmsis.data import textio, ziparchive
 from mmsis.errors import InputError
 from mmsis.forecast.engine import ForecastResult
 from mmsis.forecast.scenario import Scenario, month_index, month_label
@@ -325,11 +324,18 @@ def _records_from_json(data: Any, file: str) -> list[dict[str, Any]]:
     pd_ = data["programData"]
     recs: list[dict[str, Any]] = []
     general = pd_.get("generalData")
+    units = pd_.get("planningUnitDataList") or []
+    if not isinstance(units, list):
+        raise InputError("not a QAT program export (planningUnitDataList is not a list)",
+                         file=file)
     for holder in [pd_ if general is None else general] + [
-            u.get("planningUnitData") for u in pd_.get("planningUnitDataList") or []
-            if isinstance(u, dict)]:
+            u.get("planningUnitData") for u in units if isinstance(u, dict)]:
         if isinstance(holder, dict):
-            recs += [r for r in holder.get("consumptionList") or [] if isinstance(r, dict)]
+            found = holder.get("consumptionList") or []
+            if not isinstance(found, list):
+                raise InputError("not a QAT program export (consumptionList is not a list)",
+                                 file=file)
+            recs += [r for r in found if isinstance(r, dict)]
         elif isinstance(holder, str):
             raise InputError("this QAT export is encrypted: export the program again with "
                              "'Do you want to encrypt' unchecked", file=file)
@@ -347,26 +353,21 @@ def _label(obj: Any) -> str:
 
 def _export_frame(raw: bytes, file: str) -> pd.DataFrame:
     """Consumption rows of a QAT 'Export Program' zip, in the template's columns."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        raise InputError("not a readable ZIP file", file=file) from None
+    archive = ziparchive.open_zip(raw, file, max_entries=MAX_ZIP_MEMBERS,
+                                  max_unpacked=MAX_UNZIPPED_BYTES)
     members = [i for i in archive.infolist() if i.filename.endswith(".txt")
                and not i.filename.endswith("_part.txt")]
-    if not members or len(members) > MAX_ZIP_MEMBERS:
+    if not members:
         raise InputError(f"expected 1 to {MAX_ZIP_MEMBERS} program files (.txt) in the ZIP",
                          file=file)
-    if sum(i.file_size for i in archive.infolist()) > MAX_UNZIPPED_BYTES:
-        raise InputError("the ZIP unpacks to more than "
-                         f"{MAX_UNZIPPED_BYTES // 2**20} MB", file=file)
     rows = []
     for info in members:
         where = f"{file}:{info.filename}"
-        try:
-            text = archive.read(info).decode("utf-8")
-        except RuntimeError:  # zipfile: "File ... is encrypted, password required"
+        if info.flag_bits & 0x1:
             raise InputError("this QAT export is encrypted: export the program again with "
-                             "'Do you want to encrypt' unchecked", file=file) from None
+                             "'Do you want to encrypt' unchecked", file=file)
+        try:
+            text = ziparchive.read_entry(archive, info, file).decode("utf-8")
         except UnicodeDecodeError:
             raise InputError("not UTF-8 text", file=where) from None
         data = textio.loads_json(text.split("@~-~@")[0], file=where)
@@ -390,6 +391,9 @@ def _template_frame(path: Path, raw: bytes) -> pd.DataFrame:
     """A filled consumption template (XLSX: its first sheet; or CSV), cells as text."""
     file = str(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        # a workbook is a ZIP: bounded like an export before openpyxl unpacks it
+        ziparchive.open_zip(raw, file, max_entries=MAX_ZIP_MEMBERS,
+                            max_unpacked=MAX_UNZIPPED_BYTES)
         try:
             df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False,
                                sheet_name=0, nrows=MAX_ROWS + 1)
@@ -435,6 +439,9 @@ def read_qat_consumption(path: str | Path, *, scenario: Scenario | None = None,
     file = str(path)
     if not p.exists():
         raise InputError("QAT file not found", file=file)
+    if not p.is_file():
+        raise InputError("not a file (a folder?): give the QAT export or template itself",
+                         file=file)
     if p.stat().st_size > MAX_FILE_BYTES:
         raise InputError(f"larger than {MAX_FILE_BYTES // 2**20} MB", file=file)
     raw = p.read_bytes()
