@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from mmsis.i18n import gettext as _
+
 
 def forecast(
     scenario: Path = typer.Option(..., "--scenario", "-s", help="Scenario YAML file."),
@@ -83,30 +85,36 @@ def forecast(
     from mmsis.present.tables import Column, readable
 
     summ = result.totals
-    shown = summ.assign(value=[
-        fmt_money(v, sc.currency) if str(item).startswith("total budget") else fmt_count(v)
-        for item, v in zip(summ["item"], summ["value"], strict=True)])
-    print_table(shown, title=f"Forecast: {sc.name}")
+    import pandas as pd
+
+    shown = pd.DataFrame({  # the items in words of the language in use; summ keeps the keys
+        _("item"): [_(str(item)) for item in summ["item"]],
+        _("value"): [fmt_money(v, sc.currency) if str(item).startswith("total budget")
+                     else fmt_count(v) for item, v in zip(summ["item"], summ["value"],
+                                                          strict=True)]})
+    print_table(shown, title=_("Forecast: %(name)s") % {"name": sc.name})
     cur = sc.currency
     print_table(readable(result.budget, [
-        Column("year", "year"), Column("mms_total", "MMS", "money", currency=cur),
-        Column("ifa_total", "IFA", "money", currency=cur),
-        Column("programme_total", "programme", "money", currency=cur),
-        Column("total", "total", "money", currency=cur)]),
-        title=f"Budget by year ({cur} {sc.currency_year})")
+        Column("year", _("year")), Column("mms_total", "MMS", "money", currency=cur),
+        Column("ifa_total", _("IFA"), "money", currency=cur),
+        Column("programme_total", _("programme"), "money", currency=cur),
+        Column("total", _("total"), "money", currency=cur)]),
+        title=_("Budget by year (%(currency)s %(year)s)") % {"currency": cur,
+                                                             "year": sc.currency_year})
     orders = result.orders.assign(  # products and the national level in words
-        product=lambda f: f["product"].astype(str).str.upper(),
-        district=lambda f: f["district"].astype(str).replace({"national": "National"}))
+        product=lambda f: [_(str(p).upper()) for p in f["product"]],  # IFA: FAF in French
+        district=lambda f: f["district"].astype(str).replace({"national": _("National")}))
     print_table(readable(orders, [
-        Column("product", "product"), Column("district", "district"),
-        Column("order_month", "order by", "period"),
-        Column("arrival_month", "arrives", "period"), Column("packs", "packs", "count"),
-        Column("tablets", "tablets", "count"), Column("cost", "cost", "money", currency=cur)]),
-        title="Order plan")
+        Column("product", _("product")), Column("district", _("district")),
+        Column("order_month", _("order by"), "period"),
+        Column("arrival_month", _("arrives"), "period"), Column("packs", _("packs"), "count"),
+        Column("tablets", _("tablets"), "count"),
+        Column("cost", _("cost"), "money", currency=cur)]),
+        title=_("Order plan"))
     print_sentence(sentences.forecast(dict(zip(summ["item"], summ["value"], strict=True)), cur,
                                       sc.horizon_months))
     if result.consumption is not None:
-        print_table(result.consumption, title="Consumption vs demographic method")
+        print_table(result.consumption, title=_("Consumption vs demographic method"))
     if out is not None:
         console.print(f"Forecast ({fmt}) written to {out}")
 

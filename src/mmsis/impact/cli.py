@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from mmsis.i18n import gettext as _
+
 
 def impact(
     scenario: Path = typer.Option(..., "--scenario", "-s", help="Scenario YAML file."),
@@ -43,36 +45,40 @@ def impact(
     rows = []
     for r in summary.itertuples(index=False):
         unit = labels.unit(r.measure)
-        rows.append({"measure": labels.label(r.measure, "output"),
-                     "central": value_by_unit(r.central, unit, cur),
-                     "95% uncertainty interval": (
-                         f"{value_by_unit(r.ui_low, unit, cur)} to "
-                         f"{value_by_unit(r.ui_high, unit, cur)}")})
+        rows.append({_("measure"): labels.label(r.measure, "output"),
+                     _("central"): value_by_unit(r.central, unit, cur),
+                     _("95% uncertainty interval"): _("%(low)s to %(high)s") % {
+                         "low": value_by_unit(r.ui_low, unit, cur),
+                         "high": value_by_unit(r.ui_high, unit, cur)}})
     import pandas as pd
 
-    print_table(pd.DataFrame(rows), title=f"Impact of MMS vs IFA: {sc.name} "
-                f"({fmt.count(draws)} draws, {cur} {sc.currency_year})")
+    print_table(pd.DataFrame(rows), title=_(
+        "Impact of MMS vs IFA: %(name)s (%(draws)s draws, %(currency)s %(year)s)") % {
+            "name": sc.name, "draws": fmt.count(draws), "currency": cur,
+            "year": sc.currency_year})
     anchors = result.anchors.assign(
         currency_year=pd.to_numeric(result.anchors["currency_year"]).astype("Int64"))
     a = readable(anchors, [
-        Column("study", "study"), Column("currency_year", "currency year"),
-        Column("cost_per_daly", "cost per DALY averted", "money", currency=cur),
-        Column("dalys_averted_per_100k_pregnancies", "DALYs averted per 100,000 pregnancies",
-               "count"),
-        Column("cost_per_death_averted", "cost per death averted", "money", currency=cur)])
-    print_table(a, title="Cost-effectiveness beside published anchors")
+        Column("study", _("study")), Column("currency_year", _("currency year")),
+        Column("cost_per_daly", _("cost per DALY averted"), "money", currency=cur),
+        Column("dalys_averted_per_100k_pregnancies",
+               _("DALYs averted per 100,000 pregnancies"), "count"),
+        Column("cost_per_death_averted", _("cost per death averted"), "money", currency=cur)])
+    print_table(a, title=_("Cost-effectiveness beside published anchors"))
     t = result.tornado
     tor = pd.DataFrame({
-        "parameter": [labels.with_id(p, "parameter") for p in t["parameter"]],
-        "range": [f"{value_by_unit(lo, labels.unit(p), cur)} to "
-                  f"{value_by_unit(hi, labels.unit(p), cur)}"
-                  for p, lo, hi in zip(t["parameter"], t["low"], t["high"], strict=True)],
-        "cost per DALY": [f"{fmt.money(lo, cur)} to {fmt.money(hi, cur)}"
-                          for lo, hi in zip(t["output_low"], t["output_high"], strict=True)]})
-    print_table(tor, title="One-way sensitivity of cost per DALY")
+        _("parameter"): [labels.with_id(p, "parameter") for p in t["parameter"]],
+        _("range"): [_("%(low)s to %(high)s") % {"low": value_by_unit(lo, labels.unit(p), cur),
+                                                 "high": value_by_unit(hi, labels.unit(p), cur)}
+                     for p, lo, hi in zip(t["parameter"], t["low"], t["high"], strict=True)],
+        _("cost per DALY"): [_("%(low)s to %(high)s") % {"low": fmt.money(lo, cur),
+                                                          "high": fmt.money(hi, cur)}
+                             for lo, hi in zip(t["output_low"], t["output_high"],
+                                               strict=True)]})
+    print_table(tor, title=_("One-way sensitivity of cost per DALY"))
     print_sentence(sentences.impact(result))
     if out is not None:
-        console.print(f"Tables and charts written to {out}")
+        console.print(_("Tables and charts written to %(folder)s") % {"folder": out})
 
 
 def write_impact(result: object, out: Path) -> list[Path]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from mmsis._cli import console, err_console, print_json, print_table, step
+from mmsis.i18n import gettext as _
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -125,12 +126,14 @@ def indicators_cmd(
         with _store(store) as st:
             labels = Labels.from_store(st)
         print_table(readable(df, [
-            Column("org_unit_name", "org unit"), Column("period", "period", "period"),
-            Column("indicator", "indicator", "label_id", "routine_indicator"),
-            Column("numerator", "numerator", "count"),
-            Column("denominator", "denominator", "count"),
-            Column("value", "value", "number")], labels),
-            title=f"Routine indicators, level {level or 'of the districts'}, {period_type}")
+            Column("org_unit_name", _("org unit")), Column("period", _("period"), "period"),
+            Column("indicator", _("indicator"), "label_id", "routine_indicator"),
+            Column("numerator", _("numerator"), "count"),
+            Column("denominator", _("denominator"), "count"),
+            Column("value", _("value"), "number")], labels),
+            title=(_("Routine indicators, level %(level)s, %(period)s") if level else
+                   _("Routine indicators, level of the districts, %(period)s"))
+            % {"level": level, "period": period_type})
 
 
 @app.command("quality")
@@ -175,17 +178,18 @@ def quality_cmd(
     summary = qr.summary.copy()  # one percentage format down the column (78.0%, 91.9%)
     summary["value"] = [fmt.percent(float(v) / 100, decimals=1) for v in summary["value"]]
     print_table(readable(summary, [
-        Column("dimension", "dimension", "label", "check"), Column("metric", "measure"),
-        Column("value", "value"), Column("n", "checked", "count"),
-        Column("flagged", "flagged", "count")], labels),
-        title=f"Data-quality review (score {qr.score:.1f} / 100)")
+        Column("dimension", _("dimension"), "label", "check"), Column("metric", _("measure")),
+        Column("value", _("value")), Column("n", _("checked"), "count"),
+        Column("flagged", _("flagged"), "count")], labels),
+        title=_("Data-quality review (score %(score)s / 100)") % {
+            "score": fmt.number(round(qr.score, 1), 4)})
     flagged = qr.table[qr.table["flag"]]
     print_table(readable(_flags_for_people(flagged.head(30), labels), [
-        Column("org_unit_name", "org unit"), Column("period", "period", "period"),
-        Column("check", "check", "label", "check"),
-        Column("data_element", "data element"),
-        Column("value", "value"), Column("reference", "expected")],
-        labels), title=f"Flags ({len(flagged):,} in all; first 30)")
+        Column("org_unit_name", _("org unit")), Column("period", _("period"), "period"),
+        Column("check", _("check"), "label", "check"),
+        Column("data_element", _("data element")),
+        Column("value", _("value")), Column("reference", _("expected"))],
+        labels), title=_("Flags (%(n)s in all; first 30)") % {"n": fmt.count(len(flagged))})
     print_sentence(quality(qr.score, qr.summary, len(flagged)))
     if len(flagged) > 30:
         err_console.print("use --json for the full table")

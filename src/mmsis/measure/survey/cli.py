@@ -9,6 +9,7 @@ import typer
 from mmsis._cli import print_frame, print_json, print_table
 from mmsis.errors import InputError
 from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
 from mmsis.measure.survey.programme import CASCADE_PERIOD_MONTHS, CASCADE_SUPPLEMENT
 
 app = typer.Typer(no_args_is_help=True, help="Design-based survey estimates and cascade.")
@@ -271,11 +272,20 @@ def cascade(
     shown = res.assign(of=res["denominator"] if "denominator" in res.columns
                        else res["of"].map(lambda v: _step_of(v, res)))
     print_table(readable(shown, [
-        *[Column(c, c) for c in domains], Column("label", "step"),
-        Column("of", "share of"),
-        Column(("estimate", "ci_low", "ci_high"), "coverage (95% CI)", "ci_percent"),
-        Column("n", "women", "count")]), title=f"{_supplement_words(supplement)} coverage cascade")
+        *[Column(c, c) for c in domains], Column("label", _("step")),
+        Column("of", _("share of")),
+        Column(("estimate", "ci_low", "ci_high"), _("coverage (95% CI)"), "ci_percent"),
+        Column("n", _("women"), "count")]),
+        title=_("%(supplement)s coverage cascade") % {
+            "supplement": _supplement_words(supplement)})
     _print_definition(supplement, months, rec.profile.name)
+
+
+def _level(level: float) -> str:
+    """A confidence level as a percentage in the locale in use (95%, 95 %)."""
+    from mmsis.present.numbers import percent
+
+    return percent(level, 0)
 
 
 def _supplement_words(supplement: str) -> str:
@@ -343,10 +353,11 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool,
 
     shown = res.assign(of=res["denominator"])
     print_table(readable(shown, [
-        Column("label", "step"), Column("of", "share of"),
-        Column(("estimate", "ci_low", "ci_high"), "coverage (95% CI)", "ci_percent"),
-        Column("n", "women", "count")]),
-        title=f"{_supplement_words(supplement)} coverage cascade")
+        Column("label", _("step")), Column("of", _("share of")),
+        Column(("estimate", "ci_low", "ci_high"), _("coverage (95% CI)"), "ci_percent"),
+        Column("n", _("women"), "count")]),
+        title=_("%(supplement)s coverage cascade") % {
+            "supplement": _supplement_words(supplement)})
     console.print(f"From {wave_words(info)}, wave id {info['id']} (--wave); it covers "
                   f"{scope_words(name)}: {respondents:,} respondents.", highlight=False)
     _print_definition(supplement, period_months, "dhs")
@@ -447,10 +458,12 @@ def equity(
         shown = table.assign(step=table["step"].map(lambda v: steps.get(v, v)),
                              measure=table["measure"].map(lambda v: _HEAT_WORDS.get(v, v)))
         print_table(readable(shown, [
-            Column("step", "step"), Column("measure", "measure"),
-            Column(("estimate", "ci_low", "ci_high"), f"estimate ({level:.0%} CI)", "ci"),
-            Column("reference", "reference"), Column("correction", "correction")]),
-            title=f"HEAT summary measures by cascade step ({ordered_dim})")
+            Column("step", _("step")), Column("measure", _("measure")),
+            Column(("estimate", "ci_low", "ci_high"),
+                   _("estimate (%(level)s CI)") % {"level": _level(level)}, "ci"),
+            Column("reference", _("reference")), Column("correction", _("correction"))]),
+            title=_("HEAT summary measures by cascade step (%(dimension)s)") % {
+                "dimension": ordered_dim})
         return
     groups, measures = run(design, indicator, dims, ordered_dimension=ordered_dim, level=level)
     heat = summary_measures(design, indicator, ordered_dim, ci_correction,  # type: ignore[arg-type]
@@ -460,13 +473,15 @@ def equity(
     else:
         name = {st.id: st.label for st in rec.profile.cascade}.get(indicator, indicator)
         print_table(readable(groups, [
-            Column("dimension", "dimension"), Column("group", "group"),
-            Column(("estimate", "ci_low", "ci_high"), f"share ({level:.0%} CI)", "ci_percent"),
-            Column("deff", "design effect", "number"), Column("n", "women", "count")]),
-            title=f"{name} by group")
+            Column("dimension", _("dimension")), Column("group", _("group")),
+            Column(("estimate", "ci_low", "ci_high"),
+                   _("share (%(level)s CI)") % {"level": _level(level)}, "ci_percent"),
+            Column("deff", _("design effect"), "number"), Column("n", _("women"), "count")]),
+            title=_("%(indicator)s by group") % {"indicator": _(name)})
         print_table(readable(measures, [
-            Column("dimension", "dimension"), Column("measure", "measure"),
-            Column("comparison", "comparison"),
-            Column(("estimate", "ci_low", "ci_high"), f"estimate ({level:.0%} CI)", "ci"),
-            Column("n", "women", "count")]),
-            title=f"Inequality in {name}")
+            Column("dimension", _("dimension")), Column("measure", _("measure")),
+            Column("comparison", _("comparison")),
+            Column(("estimate", "ci_low", "ci_high"),
+                   _("estimate (%(level)s CI)") % {"level": _level(level)}, "ci"),
+            Column("n", _("women"), "count")]),
+            title=_("Inequality in %(indicator)s") % {"indicator": _(name)})
