@@ -237,8 +237,13 @@ def _relevant_batches(store: Any, text: str) -> int:
 def cascade_for(ws: Workspace, wave: str | None = None,
                 scope: str | None = None) -> dict[str, Any] | None:
     """The cascade of a wave (default: the latest) for the subtree at path `scope` (None: the
-    whole country), computed once per store version."""
-    kind = f"cascade@{scope}" if scope else "cascade"
+    whole country), computed once per store version, language (its labels and denominator
+    are words) and, for a scope, org-unit version (a district moved out of the scope takes
+    its respondents with it)."""
+    from mmsis.i18n import current_language
+
+    kind = (f"cascade@{scope}|{ws.org_units_version}" if scope else "cascade")
+    kind += f"|{current_language()}"
     return _memo(kind, ws, wave, lambda: compute_cascade(ws, wave, scope))  # type: ignore[no-any-return]
 
 

@@ -450,7 +450,10 @@ def analysis(
         if cas["table"] is None:  # a user limited to a part: its districts' respondents only
             raise NotFound("no respondent of this survey wave lives in your part of the "
                            "country (its district_id names none of your districts)")
-        waves = [{"id": w["id"], "file": w["file"], "rows": w["rows"]}
+        # a user limited to a part gets no wave's whole-country count (`rows` None): theirs is
+        # `respondents`; the others' would tell how many live outside their part
+        waves = [{"id": w["id"], "file": w["file"],
+                  "rows": None if access.scope_path else w["rows"]}
                  for w in analytics.survey_wave_list(access.workspace)]
         return to_jsonable({**cas, "waves": waves})
     found = analytics.load_result(db, access.workspace.id, kind)
