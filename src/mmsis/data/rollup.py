@@ -52,10 +52,10 @@ def _insert(con: duckdb.DuckDBPyConnection, values_where: str) -> None:
     """Add the totals of the values matching ``values_where``: the values are first summed
     per org unit over option combos (a spillable grouping into a temp table), then rolled up."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _rollup_own AS {_own_sql(values_where)}")
-    try:
-        con.execute(f"INSERT INTO {TABLE} {_from_own_sql('_rollup_own')}")
-    finally:
-        con.execute("DROP TABLE IF EXISTS _rollup_own")
+    con.execute(f"INSERT INTO {TABLE} {_from_own_sql('_rollup_own')}")
+    # dropped on success only: a failed statement aborts the caller's transaction, whose
+    # rollback removes the scratch table (a DROP there would hide the failure's own error)
+    con.execute("DROP TABLE IF EXISTS _rollup_own")
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
@@ -80,11 +80,8 @@ def refresh(con: duckdb.DuckDBPyConnection, changed: str) -> None:
     values are read, so the cost follows what the import changed."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rollup_slices AS
         SELECT DISTINCT data_element, period FROM {changed}""")
-    try:
-        row = con.execute("SELECT count(*), min(period), max(period) FROM _rollup_slices"
-                          ).fetchone()
-        if not row or not row[0]:
-            return
+    row = con.execute("SELECT count(*), min(period), max(period) FROM _rollup_slices").fetchone()
+    if row and row[0]:
         lo, hi = (str(x).replace("'", "''") for x in row[1:])
         con.execute(f"""DELETE FROM {TABLE} t USING _rollup_slices s
             WHERE t.period BETWEEN '{lo}' AND '{hi}' AND t.data_element = s.data_element
@@ -94,5 +91,4 @@ def refresh(con: duckdb.DuckDBPyConnection, changed: str) -> None:
                  "_rollup_slices s WHERE s.data_element = v.data_element AND "
                  "s.period = v.period)")
         _insert(con, where)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _rollup_slices")
+    con.execute("DROP TABLE IF EXISTS _rollup_slices")  # on success only, as in _insert

@@ -59,6 +59,20 @@ def configure(con: duckdb.DuckDBPyConnection, path: str) -> None:
     con.execute(f"SET threads = {threads}")
 
 
+CSV_BUFFER_DEFAULT = 32 * 2**20
+"""DuckDB's CSV read buffer (16 x its 2 MiB longest line), allocated whole for each reader."""
+_CSV_BUFFER_MIN = 2 * 2**20  # DuckDB refuses a buffer below its longest line (2 MiB)
+
+
+def csv_buffer_size(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The CSV read buffer for this connection's bound: DuckDB's default when it is at most a
+    sixteenth of the bound (nothing to set: None), else a sixteenth, at least 2 MiB. Its 32 MiB
+    buffer alone is a third of a 100 MB bound; a smaller one reads the same rows in more,
+    smaller pieces."""
+    size = max(_CSV_BUFFER_MIN, memory_limit(con) // 16)
+    return None if size >= CSV_BUFFER_DEFAULT else size
+
+
 def memory_limit(con: duckdb.DuckDBPyConnection) -> int:
     """The connection's memory limit in bytes (as DuckDB reports it)."""
     row = con.execute("SELECT current_setting('memory_limit')").fetchone()
@@ -76,22 +90,40 @@ def _disk_short(exc: BaseException) -> bool:
                                    "could not write"))
 
 
+def _suggested(setting: str) -> str:
+    """A bound to try after ``setting`` ran out: twice it, at least 64MB (whole GB from 1GB)."""
+    try:
+        now = parse_size(setting)
+    except InputError:
+        now = parse_size(DEFAULT_MEMORY)
+    mb = max(64, -(-2 * now // 10**6))
+    return f"{-(-mb // 1000)}GB" if mb >= 1000 else f"{mb}MB"
+
+
+def _first_line(exc: BaseException) -> str:
+    """DuckDB's message without its advice on SQL settings (which users do not set)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 @contextlib.contextmanager
 def out_of_core(where: str | None = None) -> Iterator[None]:
     """Turn DuckDB's out-of-memory and spill-disk failures into an InputError a user can act
-    on (free disk beside the store, or raise MMSIS_STORE_MEMORY)."""
+    on (free disk beside the store, or a larger MMSIS_STORE_MEMORY, named)."""
     try:
         yield
     except (duckdb.OutOfMemoryException, duckdb.IOException) as exc:
+        setting = memory_setting()
         if _disk_short(exc):
             raise InputError(
                 "not enough disk space to spill the store's work to disk (the store keeps "
-                f"within MMSIS_STORE_MEMORY={memory_setting()} and writes the rest beside the "
-                f"store file): free disk space there and retry. DuckDB said: {exc}",
+                f"within MMSIS_STORE_MEMORY={setting} and writes the rest beside the "
+                f"store file): free disk space there and retry. DuckDB said: {_first_line(exc)}",
                 file=where) from exc
         if isinstance(exc, duckdb.OutOfMemoryException):
             raise InputError(
-                f"the store ran out of its memory bound (MMSIS_STORE_MEMORY={memory_setting()}) "
-                f"in an operation that could not spill to disk: raise MMSIS_STORE_MEMORY and "
-                f"retry. DuckDB said: {exc}", file=where) from exc
+                f"the store ran out of its memory bound (MMSIS_STORE_MEMORY={setting}) in an "
+                "operation that could not spill to disk: set a larger bound, e.g. "
+                f"MMSIS_STORE_MEMORY={_suggested(setting)}, and retry. DuckDB said: "
+                f"{_first_line(exc)}", file=where) from exc
         raise
