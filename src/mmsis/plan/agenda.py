@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from mmsis.errors import InputError
 from mmsis.framework.framework import Framework
 from mmsis.framework.models import Question, StudyDesign
+from mmsis.i18n import N_
 from mmsis.i18n import gettext as _
 from mmsis.plan.chnri import Prioritisation
 from mmsis.plan.scorecard import Scorecard
@@ -121,6 +122,18 @@ def _design_defaults(design: StudyDesign) -> dict[str, Any]:
     return dict(d["fallback"])
 
 
+NO_SAMPLE = N_("no sample size (records or modelling)")
+
+
+def _fixed(x: float, decimals: int) -> str:
+    """A number with exactly `decimals` decimals in the locale in use (2.00, 2,00)."""
+    from babel.numbers import format_decimal
+
+    from mmsis.i18n import current_locale
+
+    return str(format_decimal(float(x), format="0." + "0" * decimals, locale=current_locale()))
+
+
 def sample_size_for(design: StudyDesign, programme: Programme) -> SampleSize:
     """Compute the sample size of a design with `mmsis.design` from the plan/data defaults."""
     spec = dict(_design_defaults(design).get("sample_size") or {})
@@ -130,10 +143,13 @@ def sample_size_for(design: StudyDesign, programme: Programme) -> SampleSize:
         from mmsis.design.survey import survey_sample_size
 
         r = survey_sample_size(**spec)
-        clusters = f" in {r.clusters} clusters of {r.take}" if r.clusters else ""
-        return SampleSize(
-            summary=f"{r.n_total} respondents{clusters} (p={r.p:g}, +/-{r.margin_absolute:g}, "
-                    f"DEFF {r.design_effect:.2f})",
+        words = {"n": fmt.count(r.n_total), "clusters": fmt.count(r.clusters or 0),
+                 "take": fmt.count(r.take or 0), "p": fmt.number(r.p),
+                 "margin": fmt.number(r.margin_absolute), "deff": _fixed(r.design_effect, 2)}
+        return SampleSize(  # words in the language in use (see build_agenda)
+            summary=(_("%(n)s respondents in %(clusters)s clusters of %(take)s (p=%(p)s, "
+                       "+/-%(margin)s, DEFF %(deff)s)") if r.clusters else
+                     _("%(n)s respondents (p=%(p)s, +/-%(margin)s, DEFF %(deff)s)")) % words,
             n=r.n_total, clusters=r.clusters, inputs={**spec, "source": source}, method=r.method,
             function="mmsis.design.survey.survey_sample_size",
         )
@@ -144,8 +160,10 @@ def sample_size_for(design: StudyDesign, programme: Programme) -> SampleSize:
         c = crt_clusters(outcome, **spec)
         m = int(c.m)
         return SampleSize(
-            summary=f"{c.clusters_per_arm} clusters per arm x {m} women (ICC {spec.get('icc')}, "
-                    f"power {c.power:.0%})",
+            summary=_("%(clusters)s clusters per arm x %(m)s women (ICC %(icc)s, power "
+                      "%(power)s)") % {"clusters": fmt.count(c.clusters_per_arm or 0),
+                                        "m": fmt.count(m), "icc": fmt.number(spec.get("icc")),
+                                        "power": fmt.percent(c.power, 0)},
             n=(c.clusters_per_arm or 0) * 2 * m, clusters=(c.clusters_per_arm or 0) * 2,
             inputs={**spec, "outcome": outcome, "source": source}, method=c.method,
             function="mmsis.design.crt.crt_clusters",
@@ -156,8 +174,11 @@ def sample_size_for(design: StudyDesign, programme: Programme) -> SampleSize:
         sw = stepped_wedge_power(**spec)
         n_per = float(spec["n"])
         return SampleSize(
-            summary=f"{sw.n_clusters} clusters over {sw.n_periods} periods x {n_per:g} women: "
-                    f"power {sw.power:.0%} for {spec['p0']:g} -> {spec['p1']:g}",
+            summary=_("%(clusters)s clusters over %(periods)s periods x %(n)s women: power "
+                      "%(power)s for %(p0)s -> %(p1)s") % {
+                "clusters": fmt.count(sw.n_clusters), "periods": fmt.count(sw.n_periods),
+                "n": fmt.number(n_per), "power": fmt.percent(sw.power, 0),
+                "p0": fmt.number(spec["p0"]), "p1": fmt.number(spec["p1"])},
             n=int(sw.n_clusters * sw.n_periods * n_per), clusters=sw.n_clusters,
             inputs={**spec, "source": source}, method=sw.method,
             function="mmsis.design.stepped_wedge.stepped_wedge_power",
@@ -167,8 +188,9 @@ def sample_size_for(design: StudyDesign, programme: Programme) -> SampleSize:
 
         ir = individual_proportions(**spec)
         return SampleSize(
-            summary=f"{ir.n_per_arm} women per arm ({spec['p0']:g} -> {spec['p1']:g}, "
-                    f"power {ir.power:.0%})",
+            summary=_("%(n)s women per arm (%(p0)s -> %(p1)s, power %(power)s)") % {
+                "n": fmt.count(ir.n_per_arm or 0), "p0": fmt.number(spec["p0"]),
+                "p1": fmt.number(spec["p1"]), "power": fmt.percent(ir.power, 0)},
             n=(ir.n_per_arm or 0) * 2, inputs={**spec, "source": source}, method=ir.method,
             function="mmsis.design.individual.individual_proportions",
         )
@@ -176,18 +198,20 @@ def sample_size_for(design: StudyDesign, programme: Programme) -> SampleSize:
         regions = max(len(programme.regions), 1)
         pts = spec.get("min_points_each_side", 12)
         return SampleSize(
-            summary=f"routine data: >= {pts} monthly points before and after, all districts "
-                    f"({regions} regions); no recruitment",
+            summary=_("routine data: >= %(points)s monthly points before and after, all "
+                      "districts (%(regions)s regions); no recruitment") % {
+                "points": pts, "regions": regions},
             inputs={**spec, "source": source}, method="rule of thumb for segmented regression",
             function="",
         )
     if kind == "qualitative":
         n = int(spec.get("interviews", 30))
         return SampleSize(
-            summary=f"about {n} interviews / focus groups, to saturation",
+            summary=_("about %(n)s interviews / focus groups, to saturation") % {"n": n},
             n=n, inputs={**spec, "source": source}, method="saturation guidance",
         )
-    return SampleSize(summary=str(spec.get("note", "no sample size (records or modelling)")),
+    note = str(spec.get("note") or NO_SAMPLE)
+    return SampleSize(summary=_(note),
                       inputs={**spec, "source": source})
 
 
