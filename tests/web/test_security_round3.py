@@ -179,3 +179,34 @@ def test_supply_downloads_name_no_district_and_ask_no_path(world: World, fmt: st
         assert r.status_code == 404, (bad, r.status_code)
     assert world.client("outsider").get(
         f"/w/{wid}/scenario/download?format={fmt}").status_code in (403, 404)
+
+
+def test_supply_downloads_are_built_once_per_scenario(world: World,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import mmsis.forecast as forecast
+
+    wid = world.workspace_id
+    editor = world.client("editor")
+    scenario = {**SCENARIO, "name": "Built once"}
+    editor.post(f"/w/{wid}/scenario", data={
+        "scenario": yaml.safe_dump(scenario), "csrf_token": editor.headers["X-CSRF-Token"]},
+        follow_redirects=False)
+    runs: list[int] = []
+    real = forecast.run_forecast
+
+    def counted(*a: Any, **k: Any) -> Any:
+        runs.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(forecast, "run_forecast", counted)
+    viewer = world.client("viewer")
+    first = viewer.get(f"/w/{wid}/scenario/download?format=unicef")
+    again = viewer.get(f"/w/{wid}/scenario/download?format=unicef")
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert len(runs) <= 1  # any member may ask, again and again: built once
+    scenario["name"] = "Changed"
+    editor.post(f"/w/{wid}/scenario", data={
+        "scenario": yaml.safe_dump(scenario), "csrf_token": editor.headers["X-CSRF-Token"]},
+        follow_redirects=False)
+    changed = viewer.get(f"/w/{wid}/scenario/download?format=unicef")
+    assert "Changed" in changed.headers["content-disposition"]
