@@ -286,3 +286,28 @@ def test_fuzz_template_cells(tmp_path: Path, cells: list[str]) -> None:
     path = tmp_path / "cells.xlsx"
     wb.save(path)
     _either(path)
+
+
+def test_blank_rows_are_skipped_and_rows_named_as_in_the_file(tmp_path: Path) -> None:
+    header = ",".join(f'"{c}"' for c in qat.CONSUMPTION_COLUMNS)
+    good = "Multiple Micronutrient Supplement,2024-11-01,National,Actual,,,,,5,0,,True"
+    bad = good.replace("2024-11-01", "2024-12-01").replace(",5,", ",lots,")
+    csv = _write(tmp_path, "t.csv", f"{header}\n{good}\n\n{bad}\n".encode())
+    e = _refused(csv, "quantity")
+    assert (e.row, e.column) == (4, "Quantity (PU)")  # line 4 of the file, after a blank one
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(qat.CONSUMPTION_COLUMNS)
+    ws.append(good.split(","))
+    ws.append([])  # rows left empty between filled ones (QAT's template checks 1,000 rows)
+    ws.append([""] * len(qat.CONSUMPTION_COLUMNS))
+    ws.append(bad.split(","))
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    e = _refused(path, "quantity")
+    assert (e.row, e.column) == (5, "Quantity (PU)")
+    ws.delete_rows(5)
+    wb.save(path)
+    ok = qat.read_qat_consumption(path, units={"Multiple Micronutrient Supplement": ("mms", 30)})
+    assert ok["mms_tablets_dispensed"].tolist() == [150.0]

@@ -404,7 +404,9 @@ def _template_frame(path: Path, raw: bytes) -> pd.DataFrame:
         from mmsis.data import csvread
 
         with textio.utf8_file(path) as utf8:
-            df = csvread.read_frame(utf8, file, dtype=str, keep_default_na=False)
+            # blank lines kept as rows (skipped below): row numbers stay the file's lines
+            df = csvread.read_frame(utf8, file, dtype=str, keep_default_na=False,
+                                    skip_blank_lines=False)
     df.columns = [str(c) for c in df.columns]
     if QUANTITY_PU not in df.columns and QUANTITY_PU.strip() in df.columns:
         df = df.rename(columns={QUANTITY_PU.strip(): QUANTITY_PU})
@@ -457,6 +459,8 @@ def read_qat_consumption(path: str | Path, *, scenario: Scenario | None = None,
     for i, r in enumerate(df.to_dict("records")):
         row = i + 2 if p.suffix.lower() != ".zip" else i + 1  # header is row 1 of a sheet
         if str(r.get("Active", "True")).strip().lower() in ("false", "0", "no"):
+            continue
+        if all(str(v).strip() == "" for v in r.values()):  # a blank row of the sheet
             continue
         ctype = str(r["Consumption Type"]).strip().lower()
         if ctype not in ("actual", "forecast"):
