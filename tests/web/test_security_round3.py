@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from tests.web.conftest import ORG_UNITS, World
 
@@ -210,3 +211,26 @@ def test_supply_downloads_are_built_once_per_scenario(world: World,
         follow_redirects=False)
     changed = viewer.get(f"/w/{wid}/scenario/download?format=unicef")
     assert "Changed" in changed.headers["content-disposition"]
+
+
+@pytest.mark.parametrize("wave", ["x" * 20_000, "\x00", "upload:99999999999999999999999",
+                                  "upload:-1", "upload:1' OR '1'='1", "../../etc/passwd",
+                                  "%00", "upload:1\n"])
+def test_hostile_wave_and_district_parameters_never_answer_500(
+        world: World, example_country: ExampleCountry, wave: str) -> None:
+    from tests.web.conftest import login
+
+    _upload_survey(world, _survey(example_country, n=300))
+    wid = world.workspace_id
+    c = login(TestClient(world.app, raise_server_exceptions=False),  # type: ignore[arg-type]
+              world.emails["district"])
+    for url, params in [
+        (f"/api/workspaces/{wid}/analyses/cascade", {"wave": wave}),
+        (f"/w/{wid}", {"wave": wave}),
+        (f"/w/{wid}", {"district": wave}),
+        (f"/api/workspaces/{wid}/report", {"wave": wave}),
+        (f"/w/{wid}/scenario/download", {"format": wave}),
+    ]:
+        r = c.get(url, params=params)
+        assert r.status_code < 500, (url, r.status_code, r.text[:300])
+        assert "Traceback" not in r.text
