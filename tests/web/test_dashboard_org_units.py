@@ -133,3 +133,47 @@ def test_the_warm_up_sees_a_rename(world: World) -> None:
     assert warmer.run_once() > 0
     page = world.client("viewer").get(f"/w/{world.workspace_id}?district=D2").text
     assert _options(page)["D2"] == "Gamma district"
+
+
+def test_the_dashboards_one_statement_reads_what_the_separate_ones_read(  # type: ignore[no-untyped-def]
+        world_any: World, csv_upload) -> None:
+    """`services.dashboard_facts` (one statement per request) answers as
+    `records_versions`/`key_results_version`/`analyses_version`, `uploads_since_analyses` and
+    `group_work.overdue` do, on SQLite and PostgreSQL, as uploads, statuses and actions come."""
+    import datetime as dt
+
+    from mmsis.framework import load_framework
+    from mmsis.web import group_work
+
+    world, wid = world_any, world_any.workspace_id
+
+    def same() -> services.DashboardFacts:
+        with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
+            facts = services.dashboard_facts(db, wid)
+            assert facts.records == services.records_versions(db, wid) == (
+                services.key_results_version(db, wid), services.analyses_version(db, wid))
+            assert facts.behind == services.uploads_since_analyses(db, wid)
+            assert facts.any_overdue == bool(group_work.overdue(db, wid))
+            return facts
+
+    first = same()
+    assert first.behind == (0, None) and not first.any_overdue
+    owner = world.client("owner")
+    for name in ("one.csv", "two.csv"):
+        text = "dataElement,period,orgUnit,value\nANC1,202401,F1,12\n"
+        r = owner.post(f"/api/workspaces/{wid}/uploads", data={"kind": "dhis2"},
+                       files={"file": (name, text.encode(), "text/csv")})
+        assert r.status_code == 201, r.text
+    assert same().behind == (2, "two.csv")
+    page = world.client("viewer").get(f"/w/{wid}").text
+    assert "2 imports since the analyses were computed (latest: two.csv)" in page
+    kr = load_framework().key_results[0].id
+    assert owner.put(f"/api/workspaces/{wid}/key-results/{kr}",
+                     json={"status": "met", "note": "x"}).status_code == 200
+    assert same().records != first.records
+    past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    r = owner.post(f"/api/workspaces/{wid}/actions",
+                   json={"key_result": kr, "action": "Late one", "due": past})
+    assert r.status_code == 201, r.text
+    assert same().any_overdue
+    assert "Overdue actions (1)" in world.client("viewer").get(f"/w/{wid}").text

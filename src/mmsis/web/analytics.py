@@ -190,17 +190,45 @@ def analysis_data_version(ws: Workspace) -> str:
     if not whole:
         return "0"
     mapping = programme.concepts(ws)
-    names = mapping.model_dump_json() if mapping is not None else ""
+    names = _mapping_text(mapping)
     key = (str(ws.store_path), whole, names)
     found = _RELEVANT.get(key)
     if found is not None:
         return found
-    with programme.reading(ws) as st:
-        value = f"{_relevant_batches(st, _named_text(names, mapping))}:{len(names)}"
-    if len(_RELEVANT) > 1000:
-        _RELEVANT.clear()
-    _RELEVANT[key] = value
+    # every upload moves the store's version: the requests that see it first wait for one
+    # of them to read the relevant batches rather than each opening the store for it
+    with _RELEVANT_LOCK:
+        computing = _RELEVANT_COMPUTING.setdefault(key, threading.Lock())
+    with computing:
+        found = _RELEVANT.get(key)
+        if found is not None:
+            return found
+        with programme.reading(ws) as st:
+            value = f"{_relevant_batches(st, _named_text(names, mapping))}:{len(names)}"
+        with _RELEVANT_LOCK:
+            if len(_RELEVANT) > 1000:
+                _RELEVANT.clear()
+            _RELEVANT[key] = value
+            _RELEVANT_COMPUTING.pop(key, None)
     return value
+
+
+_RELEVANT_LOCK = threading.Lock()
+_RELEVANT_COMPUTING: dict[tuple[str, int, str], threading.Lock] = {}
+_MAPPING_TEXT: list[tuple[Any, str]] = []
+
+
+def _mapping_text(mapping: Any) -> str:
+    """The concept mapping as JSON, written once per mapping object (`programme.concepts`
+    returns the same object until the store changes; every dashboard request asks)."""
+    if mapping is None:
+        return ""
+    last = _MAPPING_TEXT[-1] if _MAPPING_TEXT else None
+    if last is not None and last[0] is mapping:
+        return last[1]
+    text = str(mapping.model_dump_json())
+    _MAPPING_TEXT[:] = [(mapping, text)]
+    return text
 
 
 _NAMED: dict[str, str] = {}

@@ -222,23 +222,26 @@ def trend_part(templates: Any, cache: Any, db: Session, access: Access, district
     return cache.get_or_compute(trend_key(db, access, district), trend)  # type: ignore[no-any-return]
 
 
-def panels_key(db: Session, access: Access, district: str | None,
-               wave: str | None) -> tuple[Any, ...]:
+def panels_key(db: Session, access: Access, district: str | None, wave: str | None,
+               records: tuple[tuple[int, str], str] | None = None) -> tuple[Any, ...]:
     """The cache key of the scorecard, cascade and quality panels: the reader's language, the
     scope, district and wave, and the versions of every record they read (the quality flags
-    are filtered by the org units' paths)."""
+    are filtered by the org units' paths). `records`: `services.records_versions` when the
+    caller has read them already (`services.dashboard_facts`)."""
     from mmsis.i18n import current_language
 
     wid = access.workspace.id
     return ("panels", current_language(), wid, access.scope_path, district, wave,
-            *services.records_versions(db, wid),
+            *(records or services.records_versions(db, wid)),
             analytics.analysis_data_version(access.workspace),  # (not other elements' uploads)
             access.workspace.phase, access.workspace.org_units_version)
 
 
 def panel_parts(templates: Any, cache: Any, db: Session, access: Access, district: str | None,
-                wave: str | None) -> dict[str, Markup | None]:
-    """The scorecard, cascade and quality panels rendered (`<part>_html`), cached."""
+                wave: str | None, records: tuple[tuple[int, str], str] | None = None,
+                ) -> dict[str, Markup | None]:
+    """The scorecard, cascade and quality panels rendered (`<part>_html`), cached (`records`:
+    see `panels_key`)."""
 
     def compute() -> dict[str, Markup | None]:
         found = panels(db, access, district, wave)
@@ -248,4 +251,4 @@ def panel_parts(templates: Any, cache: Any, db: Session, access: Access, distric
             for part in ("scorecard", "cascade", "quality")
         }
 
-    return cache.get_or_compute(panels_key(db, access, district, wave), compute)  # type: ignore[no-any-return]
+    return cache.get_or_compute(panels_key(db, access, district, wave, records), compute)  # type: ignore[no-any-return]

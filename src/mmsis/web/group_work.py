@@ -295,19 +295,27 @@ def overdue(db: Session, workspace_id: int, today: dt.date | None = None) -> lis
 
     Every dashboard request asks: only the rows whose due date and status columns (written
     with the record) say overdue are read and parsed, then checked as `actions` checks them."""
-    from mmsis.data.workspace import OPEN_STATUSES
-
     day = today or dt.date.today()
-    rows = db.scalars(select(ActionRecord).where(
-        ActionRecord.workspace_id == workspace_id, ActionRecord.due.is_not(None),
-        ActionRecord.due < day, ActionRecord.status.in_(OPEN_STATUSES),
-    ).order_by(ActionRecord.due, ActionRecord.id))
+    rows = db.scalars(select(ActionRecord).where(overdue_filter(workspace_id, day))
+                      .order_by(ActionRecord.due, ActionRecord.id))
     out = []
     for r in rows:
         record = Action.model_validate_json(r.body_json)
         if record.overdue(day):
             out.append(TrackedAction(r.id, record, True))
     return out
+
+
+def overdue_filter(workspace_id: Any, day: Any) -> Any:
+    """The rows of `action_records` that are overdue on `day` by their due date and status
+    columns (kept with the record by `add_action` and `set_action_status`); the workspace id
+    and the day may be values or bound parameters."""
+    from sqlalchemy import and_
+
+    from mmsis.data.workspace import OPEN_STATUSES
+
+    return and_(ActionRecord.workspace_id == workspace_id, ActionRecord.due.is_not(None),
+                ActionRecord.due < day, ActionRecord.status.in_(OPEN_STATUSES))
 
 
 def action_out(a: TrackedAction) -> dict[str, Any]:

@@ -20,6 +20,7 @@ does the three steps; `store_upload` is the store part alone.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -230,7 +231,7 @@ def ensure_store(db: Session, ws: Workspace) -> str:
 def store_version(ws: Workspace, data_elements: list[str] | None = None) -> int:
     """Grows with every batch committed to the store (with ``data_elements``: every batch
     that wrote values of them); 0 without a store. Keys the caches of derived results."""
-    if not ws.store_path or not Path(ws.store_path).exists():
+    if not ws.store_path or not _exists(ws.store_path):
         return 0
     # a commit changes the file or its write-ahead log (in any process), and every write in
     # this process counts one generation (two commits within the file system's clock tick can
@@ -242,12 +243,31 @@ def store_version(ws: Workspace, data_elements: list[str] | None = None) -> int:
     memo = _VERSION_MEMO.get(key)
     if memo is not None and memo[0] == stamp:
         return memo[1]
-    with reading(ws) as st:
-        value = st.elements_version(data_elements) if data_elements else st.version()
-    if len(_VERSION_MEMO) > 1000:
-        _VERSION_MEMO.clear()
-    _VERSION_MEMO[key] = (stamp, value)
+    with _single_flight(("version", *key)):  # the requests that see a new stamp at once
+        memo = _VERSION_MEMO.get(key)
+        if memo is not None and memo[0] == stamp:
+            return memo[1]
+        with reading(ws) as st:
+            value = st.elements_version(data_elements) if data_elements else st.version()
+        if len(_VERSION_MEMO) > 1000:
+            _VERSION_MEMO.clear()
+        _VERSION_MEMO[key] = (stamp, value)
     return value
+
+
+@contextlib.contextmanager
+def _single_flight(key: tuple[Any, ...]) -> Iterator[None]:
+    """Hold the lock of `key`: under load every import changes the store's stamp, and the
+    requests that see the new stamp together wait for one of them to read the store (then
+    find its answer memoised) instead of each opening the store for the same answer."""
+    with _FLIGHTS_LOCK:
+        lock = _FLIGHTS.setdefault(key, threading.Lock())
+    with lock:
+        yield
+
+
+_FLIGHTS: dict[tuple[Any, ...], threading.Lock] = {}
+_FLIGHTS_LOCK = threading.Lock()
 
 
 _VERSION_MEMO: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], int]] = {}
@@ -256,11 +276,41 @@ _GENERATION: dict[str, int] = {}
 
 
 def _stat(path: str) -> tuple[int, int]:
+    seen = _STAMPS.get()
+    if seen is not None and path in seen:
+        return seen[path]
     try:
         st = os.stat(path)
+        found = (st.st_mtime_ns, st.st_size)
     except FileNotFoundError:
-        return (0, 0)
-    return (st.st_mtime_ns, st.st_size)
+        found = (0, 0)
+    if seen is not None:
+        seen[path] = found
+    return found
+
+
+def _exists(path: str) -> bool:
+    """Whether the file exists (inside `stamps_once`, from its one stamp)."""
+    if _STAMPS.get() is None:
+        return Path(path).exists()
+    return _stat(path) != (0, 0)
+
+
+_STAMPS: contextvars.ContextVar[dict[str, tuple[int, int]] | None] = contextvars.ContextVar(
+    "mmsis_store_stamps", default=None)
+
+
+@contextlib.contextmanager
+def stamps_once() -> Iterator[None]:
+    """Inside the block, each store file's stamp (`store_version`, `concepts`) is read from the
+    file system once: a page that only reads (the dashboard asks ~6 times) sees one state of
+    the store, and under load each `os.stat` is one more wait for the interpreter lock. Not
+    for code that writes the store inside the block (it would not see its own write)."""
+    token = _STAMPS.set({})
+    try:
+        yield
+    finally:
+        _STAMPS.reset(token)
 
 
 # --- imports -------------------------------------------------------------------------------
@@ -484,7 +534,7 @@ def wave_rows(ws: Workspace | str, wave: str) -> pd.DataFrame:
 
 def has_store(ws: Workspace) -> bool:
     """True when the workspace's store file exists."""
-    return bool(ws.store_path) and Path(str(ws.store_path)).exists()
+    return bool(ws.store_path) and _exists(str(ws.store_path))
 
 
 def series(db: Session, access: Any, data_elements: list[str], org_unit: str | None = None,
@@ -532,9 +582,13 @@ def concepts(ws: Workspace) -> ConceptMap | None:
     memo = _CONCEPTS_MEMO.get(str(ws.store_path))
     if memo is not None and memo[0] == stamp:
         return memo[1]
-    with reading(ws) as st:
-        found = st.concepts()
-    _CONCEPTS_MEMO[str(ws.store_path)] = (stamp, found)
+    with _single_flight(("concepts", str(ws.store_path))):
+        memo = _CONCEPTS_MEMO.get(str(ws.store_path))
+        if memo is not None and memo[0] == stamp:
+            return memo[1]
+        with reading(ws) as st:
+            found = st.concepts()
+        _CONCEPTS_MEMO[str(ws.store_path)] = (stamp, found)
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import threading
@@ -535,17 +536,23 @@ def upload_version(db: Session, workspace_id: int) -> int:
 def records_versions(db: Session, workspace_id: int) -> tuple[tuple[int, str], str]:
     """`key_results_version` and `analyses_version` read in one statement (the dashboard's
     panels are keyed by both on every request)."""
+    n, last, computed = db.execute(select(*_records_columns(workspace_id))).one()
+    return (int(n or 0), str(last)), str(computed)
+
+
+def _records_columns(workspace_id: Any) -> tuple[Any, Any, Any]:
+    """`records_versions` as scalar subqueries: key results (count, newest change) and the
+    newest cached analysis."""
     from mmsis.web.models import AnalysisResult
 
     kr = KeyResultStatusRow
-    n, last, computed = db.execute(select(
+    return (
         select(func.count()).where(kr.workspace_id == workspace_id).scalar_subquery(),
         select(func.max(kr.updated_at)).where(kr.workspace_id == workspace_id)
         .scalar_subquery(),
         select(func.max(AnalysisResult.computed_at))
         .where(AnalysisResult.workspace_id == workspace_id).scalar_subquery(),
-    )).one()
-    return (int(n or 0), str(last)), str(computed)
+    )
 
 
 def analyses_version(db: Session, workspace_id: int) -> str:
@@ -560,9 +567,8 @@ def analyses_version(db: Session, workspace_id: int) -> str:
     return str(v)
 
 
-def uploads_since_analyses(db: Session, workspace_id: int) -> tuple[int, str | None]:
-    """Imported uploads newer than the cached analyses (count, latest file name): the cascade
-    and quality review do not include them until an editor recomputes."""
+def _newer_imports(workspace_id: Any) -> Any:
+    """The imported uploads newer than the cached analyses (a select of `Upload`)."""
     from mmsis.web.models import AnalysisResult
 
     last = (
@@ -571,31 +577,81 @@ def uploads_since_analyses(db: Session, workspace_id: int) -> tuple[int, str | N
                AnalysisResult.kind.in_(("quality", "cascade", "refreshed")))
         .scalar_subquery()
     )
-    # one statement (every dashboard request asks): the newest file and, counted over the
-    # same rows before the LIMIT, how many there are
-    newer = (
-        select(Upload.filename, func.count().over())
-        .where(Upload.workspace_id == workspace_id, Upload.status == "imported",
-               Upload.kind.in_(("dhis2", "survey")),
-               # no analyses yet: every import (a timestamp never compares with '' on PostgreSQL)
-               or_(last.is_(None), Upload.uploaded_at > last))
-        .order_by(Upload.id.desc())
-        .limit(1)
-    )
-    row = db.execute(newer).first()
-    if row is None:
-        return 0, None
-    return int(row[1]), row[0]
+    return select(Upload).where(
+        Upload.workspace_id == workspace_id, Upload.status == "imported",
+        Upload.kind.in_(("dhis2", "survey")),
+        # no analyses yet: every import (a timestamp never compares with '' on PostgreSQL)
+        or_(last.is_(None), Upload.uploaded_at > last))
+
+
+def uploads_since_analyses(db: Session, workspace_id: int) -> tuple[int, str | None]:
+    """Imported uploads newer than the cached analyses (count, latest file name): the cascade
+    and quality review do not include them until an editor recomputes."""
+    n, name = db.execute(select(*_since_analyses(workspace_id))).one()
+    return (int(n or 0), name) if n else (0, None)
+
+
+def _since_analyses(workspace_id: Any) -> tuple[Any, Any]:
+    """`uploads_since_analyses` as two scalar subqueries (count, newest file name), so that a
+    page can read them in the statement it already makes."""
+    newer = _newer_imports(workspace_id).subquery()
+    count = select(func.count()).select_from(newer).scalar_subquery()
+    latest = (select(newer.c.filename).order_by(newer.c.id.desc()).limit(1)
+              .scalar_subquery())
+    return count, latest
+
+
+@dataclass(frozen=True)
+class DashboardFacts:
+    """What every dashboard request reads from the web database besides its cached parts,
+    in one statement (each statement is a wait for the interpreter lock under load)."""
+
+    records: tuple[tuple[int, str], str]
+    """`records_versions`: the key-result statuses' and the cached analyses' versions."""
+    behind: tuple[int, str | None]
+    """`uploads_since_analyses`."""
+    any_overdue: bool
+    """Whether `group_work.overdue` has anything to list."""
+
+
+def dashboard_facts(db: Session, workspace_id: int) -> DashboardFacts:
+    """`records_versions`, `uploads_since_analyses` and whether an action is overdue, read in
+    one statement."""
+    import datetime as dt
+
+    row = db.execute(_facts_statement(), {"wid": workspace_id, "day": dt.date.today()}).one()
+    n_kr, last_kr, computed, n_new, newest, late = row
+    return DashboardFacts(records=((int(n_kr or 0), str(last_kr)), str(computed)),
+                          behind=(int(n_new or 0), newest) if n_new else (0, None),
+                          any_overdue=bool(late))
+
+
+@functools.cache
+def _facts_statement() -> Any:
+    """`dashboard_facts`'s statement, built once with parameters for the workspace and the
+    day (built per request, its construction and cache key cost more than running it)."""
+    from sqlalchemy import Date, Integer, bindparam
+
+    from mmsis.web import group_work
+    from mmsis.web.models import ActionRecord
+
+    wid, day = bindparam("wid", type_=Integer), bindparam("day", type_=Date)
+    count, latest = _since_analyses(wid)
+    overdue = select(ActionRecord.id).where(group_work.overdue_filter(wid, day)).exists()
+    return select(*_records_columns(wid), count, latest, overdue)
 
 
 def indicator_rows(cache: Any, db: Session, access: Access, data_elements: list[str],
                    org_unit: str | None) -> list[dict[str, Any]]:
     """The indicators API's rows, cached under the batches that wrote these elements (and this
     process's writes), so the route and the dashboards' warm-up share one entry per question."""
-    key = ("series", access.workspace.id, access.scope_path, tuple(sorted(data_elements)),
-           org_unit, series_version(db, access.workspace.id, data_elements))
-    return cache.get_or_compute(  # type: ignore[no-any-return]
-        key, lambda: routine_series(db, access, data_elements, org_unit))
+    from mmsis.web import programme
+
+    with programme.stamps_once():  # (reads only: one look at the store's files)
+        key = ("series", access.workspace.id, access.scope_path, tuple(sorted(data_elements)),
+               org_unit, series_version(db, access.workspace.id, data_elements))
+        return cache.get_or_compute(  # type: ignore[no-any-return]
+            key, lambda: routine_series(db, access, data_elements, org_unit))
 
 
 def series_version(db: Session, workspace_id: int, data_elements: list[str]) -> int:

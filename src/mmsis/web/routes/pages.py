@@ -88,6 +88,12 @@ def dashboard(
 ) -> Response:
     """Scorecard heat-map, cascade (survey wave picker, default the latest), routine trends
     (district filter) and data-quality flags."""
+    with programme.stamps_once():  # (the page only reads: one look at the store's files)
+        return _dashboard(request, district, wave, access, db)
+
+
+def _dashboard(request: Request, district: str | None, wave: str | None, access: Access,
+               db: Session) -> Response:
     from mmsis.web import analytics, group_work
     from mmsis.web import dashboard as dash
 
@@ -102,14 +108,15 @@ def dashboard(
     trend_html = dash.trend_part(templates, cache, db, access, district, districts)
     if _is_htmx(request) and request.headers.get("hx-target") != "wave-panels":
         return HTMLResponse(trend_html)  # the district filter; the wave picker takes the page
+    facts = services.dashboard_facts(db, wid)  # one statement for the notices and versions
     context = {
         **_nav(access, "dashboard"),
         "districts": districts,
         "district": district,
         "trend_html": trend_html,
-        "behind": services.uploads_since_analyses(db, wid),
-        "overdue": group_work.overdue(db, wid),
-        **dash.panel_parts(templates, cache, db, access, district, wave),
+        "behind": facts.behind,
+        "overdue": group_work.overdue(db, wid) if facts.any_overdue else [],
+        **dash.panel_parts(templates, cache, db, access, district, wave, facts.records),
     }
     return render(request, "dashboard.html", context)
 
