@@ -29,7 +29,6 @@ import io
 import json
 import math
 import re
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from mmsis.data import textio
+from mmsis.data import textio, ziparchive
 from mmsis.errors import InputError
 
 MAX_BYTES = 200 * 1024 * 1024
@@ -243,12 +242,10 @@ def _repeat_table(name: str, rows: pd.DataFrame, ids: pd.Series, sep: str,
 
 def _odk_zip(raw: bytes, form_id: str, file: str, encoding: str | None) -> Submissions:
     """ODK Central's ZIP export: the submissions CSV and one `{form}-{repeat}.csv` per repeat."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-        members = [m for m in archive.infolist()
-                   if m.filename.lower().endswith(".csv") and not m.is_dir()]
-    except zipfile.BadZipFile:
-        raise InputError("not a readable ZIP archive", file=file) from None
+    archive = ziparchive.open_zip(raw, file, max_entries=MAX_ZIP_MEMBERS,
+                                  max_unpacked=MAX_BYTES)
+    members = [m for m in archive.infolist()
+               if m.filename.lower().endswith(".csv") and not m.is_dir()]
     if not members or len(members) > MAX_ZIP_MEMBERS:
         raise InputError(f"expected 1 to {MAX_ZIP_MEMBERS} CSV files in the ZIP", file=file)
     if sum(m.file_size for m in members) > MAX_BYTES:
@@ -257,7 +254,8 @@ def _odk_zip(raw: bytes, form_id: str, file: str, encoding: str | None) -> Submi
     repeats: dict[str, pd.DataFrame] = {}
     for m in members:
         where = f"{file}:{m.filename}"
-        rows = _read_csv(_decode(archive.read(m), where, encoding), where)
+        rows = _read_csv(_decode(ziparchive.read_entry(archive, m, file), where, encoding),
+                         where)
         if "PARENT_KEY" not in rows.columns:
             if main is not None:
                 raise InputError("two submission tables (CSV files without PARENT_KEY)",
@@ -300,6 +298,8 @@ def _own_repeats(repeats: Mapping[str, pd.DataFrame], table: pd.DataFrame,
 
 def _kobo_xlsx(raw: bytes, form_id: str, file: str) -> Submissions:
     """Kobo's XLSX export: the first sheet the submissions, one further sheet per repeat."""
+    # a workbook is a ZIP: bounded (entries, unpacked size, ratio) before openpyxl unpacks it
+    ziparchive.open_zip(raw, file, max_entries=MAX_ZIP_MEMBERS, max_unpacked=MAX_BYTES)
     try:
         sheets = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False,
                                sheet_name=None)
