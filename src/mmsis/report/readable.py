@@ -73,8 +73,33 @@ CELL_WORDS = (
     N_("concentration index"), N_("population attributable risk"),
     N_("population attributable fraction"), N_("all women"), N_("overdue"),
     N_("Not assessed"), N_("Not applicable"), N_("In progress"), N_("Not started"),
-    N_("pregnancies covered by MMS"),
+    N_("pregnancies covered by MMS"), N_("average"), N_("top - bottom of the ridit scale"),
+    N_("p(top) / p(bottom) of the ridit scale, logistic"),
+    N_("concentration on the ridit scale"), N_("consumed / expected (ratio of totals)"),
 )
+_WORD = re.compile(r"[A-Za-z][a-z]+")
+_BUDGET = re.compile(r"total budget \(([A-Z]{3})\)")
+_SHARE_WITH = re.compile(r"share with consumed / expected >= ([\d.]+)")
+
+
+def _composed(text: str) -> str | None:
+    """Cells the computations compose from words: "richest - poorest" (each catalog word
+    translated), "total budget (USD)", "share with consumed / expected >= 0.9"; else None."""
+    if _(text) != text:  # a whole message first
+        return _(text)
+    m = _BUDGET.fullmatch(text)
+    if m:
+        return _("total budget (%(currency)s)") % {"currency": m.group(1)}
+    m = _SHARE_WITH.fullmatch(text)
+    if m:
+        return _("share with consumed / expected >= %(threshold)s") % {
+            "threshold": fmt.number(float(m.group(1)))}
+    m = re.fullmatch(r"concentration index \((\w+)\)", text)  # its correction's name
+    if m:
+        return f"{_('concentration index')} ({m.group(1)})"
+    if re.fullmatch(r"\(?[\w ]+ [-/] [\w ]+\)?( / \w+)?", text):
+        return _WORD.sub(lambda w: _(w.group(0)), text)
+    return None
 
 P_COLUMNS = {"p", "p_value", "pvalue", "P>|t|", "P>|z|"}
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+")
@@ -117,6 +142,9 @@ def text_cell(value: str, labels: Labels, column: str = "") -> str:
         return text
     if _PERIOD.fullmatch(text) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return fmt.period(text)
+    composed = _composed(text)
+    if composed is not None:
+        return composed
     items = [t.strip() for t in text.split(",")]
     if len(items) > 1 and all(_ID.fullmatch(t) or (t.isalpha() and t.islower()) for t in items):
         return ", ".join(text_cell(t, labels, column) for t in items)  # a list of ids
