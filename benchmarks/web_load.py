@@ -10,6 +10,7 @@ p95 < 300 ms with SQLite, zero errors, zero lost writes.
     python benchmarks/web_load.py --users 10 --duration 10
     python benchmarks/web_load.py --database postgresql://user@127.0.0.1:5432/db
     python benchmarks/web_load.py --cold         # measure from the start, warm-up or not
+    python benchmarks/web_load.py --facilities 49603 --months 48   # a 100 M-value country
 
 Measurement starts once `GET /healthz` says ``warm`` (as a deployment's health check would
 let users in): the server computes every dashboard ahead at start (mmsis.web.warmup).
@@ -226,6 +227,87 @@ async def _wait_warm(client: httpx.AsyncClient, limit: float = 600.0) -> float:
     raise RuntimeError(f"the server did not say warm within {limit:.0f} s")
 
 
+def _large_country(url: str, workspace_id: int, store_path: Path, n_fac: int, months: int,
+                   tmp: Path) -> dict[str, float]:
+    """Give the seeded workspace a large country: ``n_fac`` generated facilities (50 to a
+    district, districts in 5 regions, all under the example country's root) in the web
+    database and the store, and ``n_fac x months x 42`` synthetic values of the workspace's own
+    data elements (benchmarks/routine.py's generator) imported into the store. Returns the
+    seconds each step took and the store's row counts."""
+    import pandas as pd
+    from sqlalchemy import select
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import routine  # benchmarks/routine.py: the same synthetic values as its curve
+
+    from mmsis.data.store import Store
+    from mmsis.web import db as dbm
+    from mmsis.web import services
+    from mmsis.web.models import OrgUnit, Workspace
+
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    csv, ous, _reports = routine.make_data(tmp, n_fac, months)
+    out["generate_s"] = time.perf_counter() - t
+    engine = dbm.make_engine(url)
+    factory = dbm.session_factory(engine)
+    try:
+        with dbm.session_scope(factory) as db:
+            ws = db.get(Workspace, workspace_id)
+            assert ws is not None
+            have = db.execute(select(OrgUnit.id, OrgUnit.name, OrgUnit.level, OrgUnit.parent_id,
+                                     OrgUnit.path, OrgUnit.population)
+                              .where(OrgUnit.workspace_id == workspace_id)).all()
+            cols = ["id", "name", "level", "parent_id", "path", "population"]
+            old = pd.DataFrame([tuple(r) for r in have], columns=cols)
+            root = old.loc[old["level"] == 1, "id"].iloc[0]
+            new = ous[ous["id"] != "ROOT"].copy()  # the generator's own root becomes the country
+            new["parent_id"] = new["parent_id"].replace("ROOT", root)
+            new["path"] = new["path"].str.replace("/ROOT/", f"/{root}/", regex=False)
+            new["name"] = "Large " + new["name"]
+            assert not set(new["id"]) & set(old["id"]), "generated ids clash with the seed's"
+            t = time.perf_counter()
+            services.load_org_units(db, ws, pd.concat([old, new], ignore_index=True))
+        out["web_org_units_s"] = time.perf_counter() - t
+    finally:
+        engine.dispose()
+    with Store(store_path) as store:
+        t = time.perf_counter()
+        assert store.import_metadata({"org_units": new}).ok
+        report = store.import_file(csv)
+        assert report.ok, report.refusals[:3]
+        store.con.execute("CHECKPOINT")
+        out["import_s"] = time.perf_counter() - t
+        out["values"] = float(store.count("data_values"))
+        row = store.con.execute("SELECT count(*) FROM value_totals").fetchall()
+        out["totals_rows"] = float(row[0][0])
+    csv.unlink()
+    (tmp / "next_month.csv").unlink(missing_ok=True)
+    return out
+
+
+def _store_reads(store_path: Path, units: list[str]) -> None:
+    """What one dashboard trend or indicators request reads: the same lookup the web makes
+    (`subtree_series` on the pre-aggregated totals) for each of ``units``, timed on a fresh
+    connection and again, against the roll-up of the raw values it replaces
+    (`monthly_series`; not for the first unit, the country, whose roll-up is too big)."""
+    from mmsis.data.store import Store
+    from mmsis.measure.routine.series import monthly_series
+    from mmsis.measure.routine.totals import subtree_series
+
+    elements = ["ANC1", "IFA_CLIENTS", "MMS_CLIENTS"]
+    with Store(store_path, read_only=True) as st:
+        for i, unit in enumerate(units):
+            ways = [("totals", subtree_series), ("totals again", subtree_series)]
+            ways += [("raw values", monthly_series)] if i else []
+            for name, fn in ways:
+                t = time.perf_counter()
+                frame = fn(st, elements, unit)
+                ms = (time.perf_counter() - t) * 1000
+                assert frame is not None, f"{unit}: the totals cannot answer the trend"
+                print(f"  trend of {unit} from the {name}: {ms:,.0f} ms ({len(frame)} rows)")
+
+
 def main() -> None:
     """Seed, serve, load, report."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -241,6 +323,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="server processes (mmsis serve)")
     ap.add_argument("--cold", action="store_true",
                     help="do not wait for GET /healthz to say warm before measuring")
+    ap.add_argument("--facilities", type=int, default=0,
+                    help="a large country: add N generated facilities (and their districts "
+                         "and regions) with --months of values of every data element")
+    ap.add_argument("--months", type=int, default=48,
+                    help="months of values of the --facilities (x 42 element/combo pairs)")
     args = ap.parse_args()
 
     from mmsis.demos.web import seed_demo
@@ -252,6 +339,13 @@ def main() -> None:
     print(f"seeded {url.split('@')[-1]} in {time.perf_counter() - t0:.1f} s")
     store_path = tmp / "data" / f"workspace-{info['workspace_id']}.duckdb"
     _declare_bench_elements(store_path, args.users)
+    if args.facilities:
+        big = _large_country(url, info["workspace_id"], store_path, args.facilities,
+                             args.months, tmp)
+        print(f"large country: {big['values']:,.0f} values in the store "
+              f"({big['totals_rows']:,.0f} rows of monthly totals); generated in "
+              f"{big['generate_s']:.0f} s, org units into the web database in "
+              f"{big['web_org_units_s']:.1f} s, imported in {big['import_s']:.0f} s")
     from sqlalchemy import select
 
     from mmsis.web import db as dbm
@@ -265,6 +359,10 @@ def main() -> None:
     engine.dispose()
     districts = [u for u, lvl in units if lvl == 3]
     facilities = [u for u, lvl in units if lvl == 4]
+    if args.facilities:  # the country, a district of the seed and a generated one
+        seed_district = next(d for d in sorted(districts) if not re.fullmatch(r"DIS\d{3}", d))
+        _store_reads(store_path, [u for u, lvl in units if lvl == 1] + [seed_district,
+                                                                         "DIS000"])
 
     port = _free_port()
     root = f"http://127.0.0.1:{port}"

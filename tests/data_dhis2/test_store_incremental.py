@@ -105,3 +105,22 @@ def test_identical_reimport_only_hashes_and_a_changed_byte_is_compared(tmp_path:
     assert st.import_metadata({"data_elements": DES}).ok
     assert not st.import_file(first).unchanged
     assert st.import_file(first).unchanged
+
+
+def test_a_level_change_rebuilds_the_totals_the_lookup_filters_on(tmp_path: Path) -> None:
+    # the subtree lookup filters value_totals on the unit's level (to skip other levels' row
+    # groups): a unit whose level changes, with the same path, must not lose its totals
+    from mmsis.measure.routine.totals import subtree_series
+
+    st = Store(str(tmp_path / "s.duckdb"))
+    assert st.import_metadata({"org_units": OUS, "data_elements": DES}).ok
+    assert st.import_file(_csv(tmp_path / "a.csv", ["202401"])).ok
+    before = subtree_series(st, ["ANC1"], "D1")
+    assert before is not None and len(before) == 1
+    relevelled = OUS.assign(level=OUS["level"] + 1)
+    assert st.import_metadata({"org_units": relevelled}).ok
+    after = subtree_series(st, ["ANC1"], "D1")
+    assert after is not None
+    pd.testing.assert_frame_equal(after, before)
+    assert st.query("SELECT DISTINCT level FROM value_totals WHERE org_unit = 'D1'")[
+        "level"].tolist() == [3]

@@ -227,8 +227,13 @@ def subtree_value_rows(store: Store, org_unit: str, data_elements: list[str]) ->
     ``value_totals`` rows (every period, non-empty values), ``monthly`` False for a period
     that is not a month. Needs the totals table (see `has_table`)."""
     # (a unit with values of its own and below it has two rows, its own and its subtree's)
+    # The unit's level, a constant, lets DuckDB skip the row groups of other levels by their
+    # min/max: the facilities' rows, most of the table, are never read for a district's.
+    found = store.con.execute("SELECT level FROM org_units WHERE id = ? AND level IS NOT NULL",
+                              [org_unit]).fetchall()
+    level = f"AND level = {int(found[0][0])}" if found else ""
     return store.query(f"""SELECT data_element, org_unit, period, sum(value) AS value,
-        {rollup.MONTHLY} AS monthly FROM {rollup.TABLE} WHERE org_unit = ?
+        {rollup.MONTHLY} AS monthly FROM {rollup.TABLE} WHERE org_unit = ? {level}
         AND list_contains(?, data_element) AND value IS NOT NULL GROUP BY ALL""",
                        [org_unit, data_elements])
 

@@ -1110,9 +1110,11 @@ def _value_type_ok_sql() -> str:
 
 
 def _paths_change(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the org units in ``_meta_df`` move stored units (a path differs)."""
+    """True when the org units in ``_meta_df`` move stored units (a path or level differs:
+    ``value_totals`` keeps each unit's level, which its readers filter on)."""
     row = con.execute("SELECT count(*) FROM _meta_df m JOIN org_units t ON t.id = m.id "
-                      "WHERE t.path IS DISTINCT FROM m.path").fetchone()
+                      "WHERE t.path IS DISTINCT FROM m.path OR t.level IS DISTINCT FROM m.level"
+                      ).fetchone()
     return bool(row and row[0])
 
 
