@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -34,7 +35,7 @@ def read_table(path: Path) -> pd.DataFrame:
     try:
         suffix = path.suffix.lower()
         if suffix in (".xlsx", ".xls"):
-            return pd.read_excel(path)
+            return _read_workbook(path)
         if suffix == ".parquet":
             return pd.read_parquet(path)
         return read_user_frame(path, dtype=None, keep_default_na=True)
@@ -42,6 +43,31 @@ def read_table(path: Path) -> pd.DataFrame:
         raise
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
+
+
+MAX_WORKBOOK_BYTES = 200 * 2**20
+MAX_WORKBOOK_UNPACKED = 512 * 2**20
+"""Bounds on a workbook read as a data table: its file, and (an XLSX is a ZIP) its entries
+unpacked (mmsis.data.ziparchive also refuses an entry packed more than 100:1)."""
+
+
+def _read_workbook(path: Path) -> pd.DataFrame:
+    """The first sheet of an Excel workbook, bounded, any damage an InputError naming it."""
+    import pandas as pd
+
+    from mmsis.data import ziparchive
+
+    if path.stat().st_size > MAX_WORKBOOK_BYTES:
+        raise InputError(f"larger than {MAX_WORKBOOK_BYTES // 2**20} MB", file=str(path))
+    raw = path.read_bytes()
+    if raw[:2] == b"PK":  # XLSX (the older binary .xls is no ZIP)
+        ziparchive.open_zip(raw, str(path), max_entries=1000,
+                            max_unpacked=MAX_WORKBOOK_UNPACKED)
+    try:
+        return pd.read_excel(io.BytesIO(raw))
+    except Exception as exc:  # openpyxl/xlrd raise many types for a damaged workbook
+        raise InputError(f"not a readable Excel workbook ({type(exc).__name__}: {exc})",
+                         file=str(path)) from None
 
 
 def _output(
