@@ -311,3 +311,20 @@ def test_blank_rows_are_skipped_and_rows_named_as_in_the_file(tmp_path: Path) ->
     wb.save(path)
     ok = qat.read_qat_consumption(path, units={"Multiple Micronutrient Supplement": ("mms", 30)})
     assert ok["mms_tablets_dispensed"].tolist() == [150.0]
+
+
+def test_a_region_outside_a_district_scenario_is_named_with_its_row(tmp_path: Path) -> None:
+    from mmsis.forecast.scenario import scenario_from_dict
+
+    sc = scenario_from_dict({"name": "d", "start": "2025-01", "horizon_months": 12,
+                             "geography": {"level": "district", "districts": [
+                                 {"id": "D1", "name": "Alpha", "pregnancies": 100}]}})
+    here = {**_rec(), "region": {"label": {"label_en": "alpha"}}}
+    away = {**_rec("2024-11"), "region": {"label": {"label_en": "Nowhere"}}}
+    path = _write(tmp_path, "r.zip", _zip({"EX~v1.txt": json.dumps(_doc([here, away])).encode()}))
+    with pytest.raises(InputError) as exc:
+        qat.read_qat_consumption(path, scenario=sc)
+    assert (exc.value.file, exc.value.row, exc.value.column) == (str(path), 2, "Region")
+    assert "Nowhere" in exc.value.message
+    path.write_bytes(_zip({"EX~v1.txt": json.dumps(_doc([here])).encode()}))
+    assert qat.read_qat_consumption(path, scenario=sc)["district"].tolist() == ["D1"]

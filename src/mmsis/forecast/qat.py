@@ -494,6 +494,10 @@ def read_qat_consumption(path: str | Path, *, scenario: Scenario | None = None,
             raise InputError(f"{days_raw!r} is not a number of days (0-31)", file=file,
                              row=row, column="Number of Days Stocked Out")
         region = str(r.get("Region", "") or "").strip() or "national"
+        if district_of and region.casefold() not in district_of:
+            raise InputError(f"region {region!r} is none of the scenario's districts (by name "
+                             "or id): name QAT's regions as the districts", file=file, row=row,
+                             column="Region")
         region = district_of.get(region.casefold(), region)
         cell = out.setdefault((month, region), {})
         cell[f"{prod}_tablets_dispensed"] = (cell.get(f"{prod}_tablets_dispensed", 0.0)
