@@ -76,7 +76,15 @@ CELL_WORDS = (
     N_("pregnancies covered by MMS"), N_("average"), N_("top - bottom of the ridit scale"),
     N_("p(top) / p(bottom) of the ridit scale, logistic"),
     N_("concentration on the ridit scale"), N_("consumed / expected (ratio of totals)"),
+    # the data-quality review's metrics (mmsis.measure.routine.quality)
+    N_("% of values not extreme outliers (> 3 SD)"),
+    N_("% of values without moderate outliers (2-3 SD)"),
+    N_("% of values with modified z <= 3.5"), N_("% of facility-months consistent"),
 )
+_DQ_EXPECTED = re.compile(r"% of expected (\S+) reports")
+_DQ_TREND = re.compile(r"% of unit-elements within \+-([\d.]+)% of 3-year mean"
+                       r"(?: \((\d+) in planned MMS roll-out left out\))?")
+_DQ_SURVEY = re.compile(r"% of comparisons within \+-([\d.]+)% of the survey")
 _WORD = re.compile(r"[A-Za-z][a-z]+")
 _BUDGET = re.compile(r"total budget \(([A-Z]{3})\)")
 _SHARE_WITH = re.compile(r"share with consumed / expected >= ([\d.]+)")
@@ -87,6 +95,19 @@ def _composed(text: str) -> str | None:
     translated), "total budget (USD)", "share with consumed / expected >= 0.9"; else None."""
     if _(text) != text:  # a whole message first
         return _(text)
+    m = _DQ_EXPECTED.fullmatch(text)
+    if m:
+        return _("%% of expected %(data_set)s reports") % {"data_set": m.group(1)}
+    m = _DQ_TREND.fullmatch(text)
+    if m:
+        tol = {"tol": fmt.number(float(m.group(1))), "n": m.group(2)}
+        return (_("%% of unit-elements within +-%(tol)s%% of 3-year mean (%(n)s in planned MMS "
+                  "roll-out left out)") if m.group(2) else
+                _("%% of unit-elements within +-%(tol)s%% of 3-year mean")) % tol
+    m = _DQ_SURVEY.fullmatch(text)
+    if m:
+        return _("%% of comparisons within +-%(tol)s%% of the survey") % {
+            "tol": fmt.number(float(m.group(1)))}
     m = _BUDGET.fullmatch(text)
     if m:
         return _("total budget (%(currency)s)") % {"currency": m.group(1)}
