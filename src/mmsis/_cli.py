@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.errors import MarkupError
+from rich.markup import escape, render
 from rich.table import Table
 
 from mmsis.serialize import to_jsonable
@@ -17,8 +19,25 @@ from mmsis.serialize import to_jsonable
 if TYPE_CHECKING:
     import pandas as pd
 
-console = Console()
-err_console = Console(stderr=True)
+
+
+class _Console(Console):
+    """A rich console on which text that is not valid markup prints as it is: a user's file,
+    org unit or concept named like '[/x]' ended the command in a MarkupError traceback."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # noqa: D102 - as rich's
+        if kwargs.get("markup") is not False and self._markup:
+            try:
+                for o in objects:
+                    if isinstance(o, str):
+                        render(o)  # parses only: raises on a bad closing tag
+            except MarkupError:
+                kwargs["markup"] = False
+        super().print(*objects, **kwargs)
+
+
+console = _Console()
+err_console = _Console(stderr=True)
 
 
 def use_language(lang: str | None) -> None:
@@ -47,16 +66,17 @@ def print_table(df: pd.DataFrame, title: str | None = None, float_digits: int = 
 
     from mmsis.present import numbers as fmt
 
-    table = Table(title=title, show_lines=False)
+    # cells, headers and title are the data's text, never markup ('[/x]' in a name)
+    table = Table(title=escape(title) if title is not None else None, show_lines=False)
     for col in df.columns:
-        table.add_column(str(col), overflow="fold")
+        table.add_column(escape(str(col)), overflow="fold")
     for row in df.itertuples(index=False):
         cells = []
         for v in row:
             if isinstance(v, (float, np.floating)) and not isinstance(v, bool):
                 cells.append("" if math.isnan(v) else fmt.number(v, float_digits))
             else:
-                cells.append(fmt.text(v))
+                cells.append(escape(fmt.text(v)))
         table.add_row(*cells)
     console.print(table)
 
@@ -69,7 +89,7 @@ def step(message: str) -> Iterator[None]:
         yield
         return
     start = time.monotonic()
-    with err_console.status(message + " ..."):
+    with err_console.status(escape(message) + " ..."):
         yield
     seconds = time.monotonic() - start
     if seconds >= 2:
