@@ -7,6 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
+from mmsis.present.labels import label
+
 
 def _plt() -> Any:
     import matplotlib
@@ -51,10 +55,10 @@ def cascade_png(cascade: pd.DataFrame) -> bytes:
         ax.errorbar(est, range(len(df)), xerr=[lo, hi], fmt="none", ecolor="black", capsize=3)
     right = df["ci_high"].to_numpy(dtype=float) if "ci_high" in df else est
     for i, v in enumerate(est):
-        ax.text(min(right[i] + 0.015, 0.93), i, f"{v:.0%}", va="center", fontsize=8)
-    ax.set_yticks(range(len(df)), [str(x) for x in labels], fontsize=8)
+        ax.text(min(right[i] + 0.015, 0.93), i, fmt.percent(v, 0), va="center", fontsize=8)
+    ax.set_yticks(range(len(df)), [_(str(x)) for x in labels], fontsize=8)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share of women with a recent live birth")
+    ax.set_xlabel(_("share of women with a recent live birth"))
     fig.tight_layout()
     return _png(fig)
 
@@ -68,12 +72,13 @@ def equity_png(equity: pd.DataFrame) -> bytes:
     ax.plot(df["estimate"], y, "o", color="#d8733b")
     if {"ci_low", "ci_high"} <= set(df.columns):
         ax.hlines(y, df["ci_low"], df["ci_high"], color="#d8733b")
-    ax.set_yticks(list(y), [f"{g}: {lv}" for g, lv in zip(df["group"], df["level"], strict=False)],
+    ax.set_yticks(list(y), [f"{_(str(g))}: {_(str(lv))}"
+                            for g, lv in zip(df["group"], df["level"], strict=False)],
                   fontsize=8)
     ax.invert_yaxis()
     top = float(df["ci_high"].max()) if "ci_high" in df else float(df["estimate"].max())
     ax.set_xlim(0, min(1.0, top * 1.25) if top > 0 else 1.0)
-    ax.set_xlabel("estimate")
+    ax.set_xlabel(_("estimate"))
     fig.tight_layout()
     return _png(fig)
 
@@ -85,8 +90,8 @@ def trends_png(trends: pd.DataFrame) -> bytes:
     for ind, g in trends.groupby("indicator", sort=False):
         g = g.sort_values("period")
         x = pd.to_datetime(g["period"].astype(str), format="%Y%m")
-        ax.plot(x, g["value"], label=str(ind), lw=1.5)
-    ax.set_ylabel("value")
+        ax.plot(x, g["value"], label=label(str(ind)), lw=1.5)
+    ax.set_ylabel(_("value"))
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -100,9 +105,9 @@ def bars_png(labels: list[str], values: list[float], xlabel: str) -> bytes:
     from matplotlib.ticker import FuncFormatter
 
     ax.barh(range(len(labels)), values, color="#5a9e6f")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: fmt.count(round(x))))
     for i, v in enumerate(values):
-        ax.text(v, i, f" {v:,.0f}", va="center", fontsize=8)
+        ax.text(v, i, f" {fmt.count(round(v))}", va="center", fontsize=8)
     ax.set_xlim(0, max(values, default=1) * 1.18)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
