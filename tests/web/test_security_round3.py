@@ -235,3 +235,17 @@ def test_hostile_wave_and_district_parameters_never_answer_500(
         r = c.get(url, params=params)
         assert r.status_code < 500, (url, r.status_code, r.text[:300])
         assert "Traceback" not in r.text
+
+
+def test_a_download_named_by_a_huge_scenario_name_keeps_a_short_header() -> None:
+    from mmsis.web.downloads import MAX_NAME, content_disposition
+
+    value = content_disposition("é" + "x" * 40_000 + " - UNICEF supply forecast.xlsx")
+    assert len(value.encode("latin-1")) < 1_000
+    assert value.endswith(".xlsx") and 'filename="' in value
+    short = content_disposition("Nord - QAT data entry templates.zip")
+    assert "Nord%20-%20QAT%20data%20entry%20templates.zip" in short
+    from urllib.parse import unquote
+
+    kept = unquote(value.split("filename*=UTF-8''")[1])
+    assert len(kept) <= MAX_NAME and kept.startswith("éxxx") and kept.endswith(".xlsx")

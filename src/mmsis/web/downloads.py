@@ -31,9 +31,19 @@ def ascii_fallback(filename: str, default: str = "download") -> str:
     return ascii_stem[:120] + (ascii_suffix if ascii_suffix != "." else "")
 
 
+MAX_NAME = 150
+"""Characters of a download's name kept (its stem cut, the suffix kept): a scenario may be
+named with 250 kB of text, and a header that long is refused by proxies (nginx answers 502
+past its 4-8 kB buffer) and file systems (255 bytes a name)."""
+
+
 def content_disposition(filename: str) -> str:
     """The Content-Disposition value that downloads `filename` under its own name."""
     name = "".join(ch for ch in filename if unicodedata.category(ch)[0] != "C") or "download"
+    if len(name) > MAX_NAME:
+        stem, suffix = os.path.splitext(name)
+        suffix = suffix if len(suffix) <= 20 else ""
+        name = stem[: MAX_NAME - len(suffix)].rstrip() + suffix
     return (
         f'attachment; filename="{ascii_fallback(name)}"; '
         f"filename*=UTF-8''{quote(name, safe='')}"
