@@ -249,3 +249,20 @@ def test_a_download_named_by_a_huge_scenario_name_keeps_a_short_header() -> None
 
     kept = unquote(value.split("filename*=UTF-8''")[1])
     assert len(kept) <= MAX_NAME and kept.startswith("éxxx") and kept.endswith(".xlsx")
+
+
+def test_a_saved_scenario_that_no_longer_checks_gives_no_500(world: World) -> None:
+    from tests.web.conftest import login
+
+    from mmsis.web import analytics
+    from mmsis.web import db as dbm
+
+    bad = {**SCENARIO, "horizon_months": 100_000, "store": "/etc/passwd"}  # saved long ago
+    with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
+        analytics.save_result(db, world.workspace_id, "scenario", bad)
+    c = login(TestClient(world.app, raise_server_exceptions=False),  # type: ignore[arg-type]
+              world.emails["viewer"])
+    for fmt in ("qat", "unicef"):
+        r = c.get(f"/w/{world.workspace_id}/scenario/download", params={"format": fmt})
+        assert 400 <= r.status_code < 500, (fmt, r.status_code, r.text[:300])
+        assert "passwd" not in r.text or "server path" in r.text
