@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
+from mmsis.present.labels import label
+
 if TYPE_CHECKING:
     from mmsis.plan.scorecard import Scorecard
 
@@ -39,21 +44,23 @@ def scorecard_heatmap(card: Scorecard, path: Path) -> Path:
                 # later phases are not expected yet: fade them so they do not read as failures
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, color="white", alpha=0.6))
             if cell.share_met is None:
-                text = "n/a"
+                text = _("n/a")
             else:
-                text = f"{cell.share_met:.0%}"
+                text = fmt.percent(cell.share_met, 0)
                 if cell.required_open:
-                    text += f"\n{len(cell.required_open)} req. open"
+                    text += "\n" + _("%(n)s req. open") % {"n": len(cell.required_open)}
             ax.text(c, r, text, ha="center", va="center", fontsize=8)
             if cell.current:
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, lw=2.5,
                                        edgecolor="#1f3a93"))
-    ax.set_xticks(range(len(card.phases)), [p.replace("_", " ") for p in card.phases])
-    ax.set_yticks(range(len(card.pillars)), card.pillars)
-    title = f"Readiness: {card.programme}" + (f" ({card.region})" if card.region else "")
-    ax.set_title(title + "\nshare of key results met; box = current phase; faded = later phases",
-                 fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.04, label="weighted share met")
+    ax.set_xticks(range(len(card.phases)), [_(PHASE_NAMES.get(p, p.replace("_", " ")))
+                                            for p in card.phases])
+    ax.set_yticks(range(len(card.pillars)), [label(p, "pillar") for p in card.pillars])
+    title = _("Readiness: %(programme)s") % {"programme": card.programme} + (
+        f" ({card.region})" if card.region else "")
+    ax.set_title(title + "\n" + _("share of key results met; box = current phase; faded = "
+                                  "later phases"), fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.04, label=_("weighted share met"))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -63,8 +70,12 @@ def scorecard_heatmap(card: Scorecard, path: Path) -> Path:
 
 STATUS_COLOURS = {"not_started": "#9e9e9e", "in_progress": "#1f77b4", "done": "#2ca02c",
                   "blocked": "#ff7f0e", "dropped": "#d9d9d9"}
-PHASE_NAMES = {"explore": "Explore & prepare", "introduce": "Introduce", "scale_up": "Scale up",
-               "sustain": "Sustain"}
+PHASE_NAMES = {"explore": N_("Explore & prepare"), "introduce": N_("Introduce"),
+               "scale_up": N_("Scale up"), "sustain": N_("Sustain")}
+"""Short phase names for chart axes (English; translated where drawn)."""
+NO_PHASE = N_("no phase")
+STATUS_WORDS = {"not_started": N_("not started"), "in_progress": N_("in progress"),
+                "done": N_("done"), "blocked": N_("blocked"), "dropped": N_("dropped")}
 
 
 def roadmap_gantt(road: pd.DataFrame, path: Path, today: dt.date | None = None) -> Path:
@@ -76,6 +87,7 @@ def roadmap_gantt(road: pd.DataFrame, path: Path, today: dt.date | None = None) 
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
 
     day = today or dt.date.today()
     rows = road[road["due"] != ""].reset_index(drop=True)
@@ -89,21 +101,22 @@ def roadmap_gantt(road: pd.DataFrame, path: Path, today: dt.date | None = None) 
                 color=STATUS_COLOURS.get(r["status"], "#9e9e9e"),
                 edgecolor="#d62728" if r["overdue"] else "none",
                 linewidth=2 if r["overdue"] else 0)
-        phase = PHASE_NAMES.get(r["phase"], r["phase"] or "no phase")
+        phase = _(PHASE_NAMES.get(r["phase"], r["phase"] or NO_PHASE))
         text = str(r["action"])
         labels.append(f"{phase}: {text[:45] + '...' if len(text) > 48 else text}"
                       + (f" ({r['owner']})" if r["owner"] else ""))
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(mdates.date2num(day), color="#d62728", linestyle="--", linewidth=1)
-    ax.text(mdates.date2num(day), -0.6, f"today {day:%d %b %Y} ", color="#d62728", fontsize=8,
-            ha="right")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-    ax.set_xlabel("Date (bar: start to due date; red outline: overdue)")
-    ax.set_title("Roadmap of actions on key results, by phase")
-    ax.legend(handles=[Patch(color=c, label=s.replace("_", " "))
+    ax.text(mdates.date2num(day), -0.6, _("today %(day)s") % {"day": fmt.day(day)} + " ",
+            color="#d62728", fontsize=8, ha="right")
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda x, _pos: fmt.period(mdates.num2date(x).strftime("%Y%m"))))
+    ax.set_xlabel(_("Date (bar: start to due date; red outline: overdue)"))
+    ax.set_title(_("Roadmap of actions on key results, by phase"))
+    ax.legend(handles=[Patch(color=c, label=_(STATUS_WORDS.get(s, s.replace("_", " "))))
                        for s, c in STATUS_COLOURS.items()],
-              loc="lower right", fontsize=7, title="Status", title_fontsize=8)
+              loc="lower right", fontsize=7, title=_("Status"), title_fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

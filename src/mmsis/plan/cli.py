@@ -226,15 +226,17 @@ def roadmap_cmd(
                                        "(key_result, action, owner, start, due, status).")
                       % {"file": file}):
         return
-    from mmsis.plan.charts import PHASE_NAMES
+    from mmsis.plan.charts import PHASE_NAMES, STATUS_WORDS
 
     titles = {k.id: k.title for k in fw.key_results}
-    status = road["status"].str.replace("_", " ") + road["overdue"].map(
-        {True: ", OVERDUE", False: ""})
-    shown = pd.DataFrame({"phase": road["phase"].map(lambda p: PHASE_NAMES.get(p, p)),
-                          "key result": road["key_result"].map(lambda k: titles.get(k, k)),
-                          "action": road["action"], "owner": road["owner"],
-                          "due": road["due"], "status": status})
+    status = [_(STATUS_WORDS.get(s, s.replace("_", " "))) + (", " + _("OVERDUE") if late
+                                                            else "")
+              for s, late in zip(road["status"], road["overdue"], strict=True)]
+    shown = pd.DataFrame({
+        _("phase"): road["phase"].map(lambda p: _(PHASE_NAMES.get(p, p))),
+        _("key result"): road["key_result"].map(lambda k: _(titles.get(k, k))),
+        _("action"): road["action"], _("owner"): road["owner"],
+        _("due"): road["due"], _("status"): status})
     print_table(shown, title=_("Roadmap: %(name)s") % {"name": prog.name or prog.country})
     late = int(road["overdue"].sum())
     console.print(_("%(n)d actions, %(done)d done, %(late)d overdue.") % {
