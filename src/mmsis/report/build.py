@@ -155,8 +155,10 @@ def build_sections(country: CountryProgramme, measured_values: dict[str, Any] | 
         out[0].tables.insert(1, S.Table(
             caption=N_("Regions whose phase differs from the national one"),
             frame=pd.DataFrame(regional), percent=["share_met"]))
+    clusters = {c.id: c.name for c in fw.eric_clusters}  # ERIC cluster names, not ids
     strat = strategies[["construct", "barrier", "strategy_name", "cluster", "decision",
-                        "team_note"]] if len(strategies) else None
+                        "team_note"]].assign(cluster=lambda f: f["cluster"].map(
+                            lambda c: clusters.get(c, c))) if len(strategies) else None
     out.append(S.agenda_section(agenda, strat, [
         _("Question bank, outcomes, designs: framework/data/questions.yaml, outcomes.yaml, "
           "designs.yaml"),
