@@ -328,3 +328,14 @@ def test_a_region_outside_a_district_scenario_is_named_with_its_row(tmp_path: Pa
     assert "Nowhere" in exc.value.message
     path.write_bytes(_zip({"EX~v1.txt": json.dumps(_doc([here])).encode()}))
     assert qat.read_qat_consumption(path, scenario=sc)["district"].tolist() == ["D1"]
+
+
+@FUZZ
+@given(items=st.lists(st.text(max_size=20) | st.sampled_from(
+    ["A=mms", "B=ifa:60", "=mms", "C=mms:0", "D=mms:nan", "E=ifa:1e400", "F=MMS:-3",
+     "G=mms:30:1", "x==ifa", "H=ifa: 7 "]), max_size=5))
+def test_fuzz_unit_map(items: list[str]) -> None:
+    with contextlib.suppress(MmsisError):
+        for name, (prod, tabs) in qat.parse_unit_map(items).items():
+            assert name and prod in ("mms", "ifa")
+            assert tabs is None or 0 < tabs <= 1e12
