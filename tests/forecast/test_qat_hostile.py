@@ -339,3 +339,13 @@ def test_fuzz_unit_map(items: list[str]) -> None:
         for name, (prod, tabs) in qat.parse_unit_map(items).items():
             assert name and prod in ("mms", "ifa")
             assert tabs is None or 0 < tabs <= 1e12
+
+
+def test_a_large_repetitive_export_is_no_bomb(tmp_path: Path) -> None:
+    records = [_rec(f"{y}-{m:02d}", 10) for y in range(1500, 2100) for m in range(1, 13)]
+    text = json.dumps(_doc(records)).encode()
+    raw = _zip({"EX~v1.txt": text})
+    assert len(text) > 2**20 and len(text) / len(raw) > 50  # packs like a real program's
+    hist = qat.read_qat_consumption(_write(tmp_path, "big.zip", raw),
+                                    units={"Multiple Micronutrient Supplement": ("mms", 30)})
+    assert len(hist) == len(records)

@@ -48,7 +48,7 @@ def read_table(path: Path) -> pd.DataFrame:
 MAX_WORKBOOK_BYTES = 200 * 2**20
 MAX_WORKBOOK_UNPACKED = 512 * 2**20
 """Bounds on a workbook read as a data table: its file, and (an XLSX is a ZIP) its entries
-unpacked (mmsis.data.ziparchive also refuses an entry packed more than 100:1)."""
+unpacked (mmsis.data.ziparchive also refuses an entry packed more than 200:1)."""
 
 
 def _read_workbook(path: Path) -> pd.DataFrame:
