@@ -202,7 +202,7 @@ def write_protocol(path: Path, programme: Any, card: Any, agenda: Any, fw: Frame
         p.add_run(f"{qname[it.question]}: {_(it.design_name)}. ").bold = True
         if d is not None:
             p.add_run(_("%(description)s When to use: %(when)s")
-                      % {"description": d.description, "when": d.when_to_use})
+                      % {"description": _(d.description), "when": _(d.when_to_use)})
     doc.add_heading(_("6. Sample size"), 1)
     for it in items:
         ss = it.sample_size
