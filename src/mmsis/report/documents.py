@@ -189,8 +189,9 @@ def write_protocol(path: Path, programme: Any, card: Any, agenda: Any, fw: Frame
             cell.text = h
         for r in sheets.itertuples():
             cells = table.add_row().cells
-            for c, v in zip(cells, [_(r.name), lab.label(r.outcome, "outcome"), r.numerator,
-                                    r.denominator, text_or_number(r.data_source)], strict=True):
+            for c, v in zip(cells, [_(r.name), lab.label(r.outcome, "outcome"), _(r.numerator),
+                                    _(r.denominator), text_or_number(r.data_source)],
+                            strict=True):
                 c.text = str(v)
     for it in items:
         outs = ", ".join(_(fw.outcome(o).name) for o in it.outcomes)
