@@ -153,3 +153,24 @@ def test_bad_scenario_keeps_the_text(world, text, needle) -> None:  # type: igno
     assert re.search(
         r'<textarea[^>]*name="scenario"[^>]*>' + re.escape(text.replace("[", "[")), r.text
     )
+
+
+def test_agenda_suggestions_follow_the_phase(world) -> None:  # type: ignore[no-untyped-def]
+    """The ranked suggestions depend on the programme's phase: a phase change re-ranks them
+    (the cached list was keyed by key-result statuses only and stayed the old phase's)."""
+    import re
+
+    owner = world.client("owner")
+    page = f"/w/{world.workspace_id}/agenda"
+
+    def ranked() -> list[str]:
+        r = owner.get(page)
+        assert r.status_code == 200
+        return re.findall(r'name="ref_id" value="([^"]+)"', r.text)
+
+    url = f"/api/workspaces/{world.workspace_id}"
+    assert owner.patch(url, json={"phase": "explore"}).status_code == 200
+    first = ranked()
+    assert first
+    assert owner.patch(url, json={"phase": "sustain"}).status_code == 200
+    assert ranked() != first

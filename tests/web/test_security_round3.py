@@ -267,19 +267,3 @@ def test_a_saved_scenario_that_no_longer_checks_gives_no_500(world: World) -> No
         assert 400 <= r.status_code < 500, (fmt, r.status_code, r.text[:300])
         assert "passwd" not in r.text or "server path" in r.text
 
-
-@pytest.mark.xfail(strict=True, reason=(
-    "open question for the lead: the report of a district-limited member is judged with the "
-    "whole store's measured values (tests/test_one_answer.py::test_a_district_officer_reads_"
-    "the_programme_scorecard wants it), so its Scorecard and Measured values sheets show the "
-    "national value; with two districts the other's follows"))
-def test_a_district_members_report_shows_no_national_measured_value(world: World) -> None:
-    from tests.web.test_workspace_report import VALUES, _upload
-
-    _upload(world.client("editor"), world, "dhis2", "values.csv", VALUES)
-    r = world.client("district").get(f"/api/workspaces/{world.workspace_id}/report")
-    sheets = pd.read_excel(io.BytesIO(zipfile.ZipFile(io.BytesIO(r.content)).read(
-        "agenda.xlsx")), sheet_name=None)
-    measured = sheets["Measured values"]
-    share = measured.loc[measured["indicator"] == "mms_share_of_anc1", "value"].tolist()
-    assert share == [0.4], share  # D1's 12 of 30; the country's is 45 of 90 (0.5)

@@ -207,6 +207,7 @@ async def evidence_upload(
 
 
 def _agenda_context(db: Session, access: Access, cache: Any) -> dict[str, Any]:
+    from mmsis.web import analytics
     from mmsis.web import dashboard as dash
 
     items = services.agenda(db, access.workspace.id)
@@ -218,6 +219,10 @@ def _agenda_context(db: Session, access: Access, cache: Any) -> dict[str, Any]:
         current_language(),  # design names and labels are in the reader's language
         access.workspace.id,
         services.key_results_version(db, access.workspace.id),
+        # the ranking reads the scorecard's measured values and the phases: a data upload or
+        # a phase change re-ranks (they were missing from the key: stale suggestions)
+        analytics.analysis_data_version(access.workspace),
+        access.workspace.phase,
     )
     suggestions = cache.get_or_compute(key, lambda: dash.agenda_suggestions(db, access))
     return {
