@@ -396,6 +396,9 @@ def main() -> None:
             print(f"{args.users} logins in {time.perf_counter() - t_login:.1f} s")
             if not args.cold:  # as a deployment's health check: users come once it is warm
                 print(f"warm after {await _wait_warm(clients[0]):.1f} s more")
+            # the machine's load as the users arrive (other jobs share its cores)
+            print("load average (1, 5, 15 min) before the window: "
+                  + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
             usage[0] = _cpu(server.pid)
             deadline = time.monotonic() + args.duration
             start = time.perf_counter()

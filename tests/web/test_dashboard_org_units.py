@@ -177,3 +177,40 @@ def test_the_dashboards_one_statement_reads_what_the_separate_ones_read(  # type
     assert r.status_code == 201, r.text
     assert same().any_overdue
     assert "Overdue actions (1)" in world.client("viewer").get(f"/w/{wid}").text
+
+
+def test_a_read_looks_at_the_store_files_once_and_still_sees_new_imports(  # type: ignore[no-untyped-def]
+        world: World, csv_upload, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside `programme.stamps_once` (the dashboard, the indicators API) the store's files
+    are stat'ed once however often the version and the mapping are asked; the next request
+    sees an import made in between."""
+    import os
+
+    from mmsis.web import programme
+
+    with dbm.session_scope(world.app.state.sessions) as db:  # type: ignore[attr-defined]
+        ws = _workspace(db, world.workspace_id)
+        elements = services.trend_elements(ws)
+        path = str(ws.store_path)
+        before = programme.store_version(ws, elements)
+        looked: list[str] = []
+        stat = os.stat
+
+        def counted(p: Any, *args: Any, **kwargs: Any) -> Any:
+            if str(p).startswith(path):
+                looked.append(str(p))
+            return stat(p, *args, **kwargs)
+
+        monkeypatch.setattr(os, "stat", counted)
+        with programme.stamps_once():
+            for _ in range(3):
+                assert programme.has_store(ws) and programme.concepts(ws) is not None
+                assert programme.store_version(ws, elements) == before
+        assert sorted(looked) == [path, path + ".wal"]
+        monkeypatch.setattr(os, "stat", stat)
+    text = "dataElement,period,orgUnit,value\nANC1,202402,F1,30\n"
+    r = world.client("owner").post(f"/api/workspaces/{world.workspace_id}/uploads",
+                                   data={"kind": "dhis2"}, files={"file": csv_upload(text)})
+    assert r.status_code == 201, r.text
+    with dbm.session_scope(world.app.state.sessions) as db, programme.stamps_once():
+        assert programme.store_version(_workspace(db, world.workspace_id), elements) != before

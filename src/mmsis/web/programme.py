@@ -244,6 +244,10 @@ def store_version(ws: Workspace, data_elements: list[str] | None = None) -> int:
     if memo is not None and memo[0] == stamp:
         return memo[1]
     with _single_flight(("version", *key)):  # the requests that see a new stamp at once
+        # the stamp now, not the one this request saw first (`stamps_once`): the memo may hold
+        # a newer one already, and storing an older stamp would make the next reader recompute
+        stamp = (_GENERATION.get(ws.store_path, 0),
+                 *(_stat(p, fresh=True) for p in (ws.store_path, ws.store_path + ".wal")))
         memo = _VERSION_MEMO.get(key)
         if memo is not None and memo[0] == stamp:
             return memo[1]
@@ -275,9 +279,11 @@ _GENERATION: dict[str, int] = {}
 """Writes finished per store path in this process (part of `store_version`'s stamp)."""
 
 
-def _stat(path: str) -> tuple[int, int]:
+def _stat(path: str, fresh: bool = False) -> tuple[int, int]:
+    """The file's (mtime, size); inside `stamps_once`, as first read in the block unless
+    `fresh` (then read again, and the block's later reads see the new one)."""
     seen = _STAMPS.get()
-    if seen is not None and path in seen:
+    if seen is not None and path in seen and not fresh:
         return seen[path]
     try:
         st = os.stat(path)
@@ -583,6 +589,8 @@ def concepts(ws: Workspace) -> ConceptMap | None:
     if memo is not None and memo[0] == stamp:
         return memo[1]
     with _single_flight(("concepts", str(ws.store_path))):
+        stamp = tuple(_stat(p, fresh=True)  # (as in `store_version`)
+                      for p in (str(ws.store_path), str(ws.store_path) + ".wal"))
         memo = _CONCEPTS_MEMO.get(str(ws.store_path))
         if memo is not None and memo[0] == stamp:
             return memo[1]
