@@ -9,6 +9,8 @@ import typer
 
 from mmsis._cli import print_json, print_table
 from mmsis.errors import InputError
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
 
 app = typer.Typer(no_args_is_help=True, help="Sample size and power.")
 
@@ -65,7 +67,8 @@ def _show(result: Any, as_json: bool, title: str, extra: dict[str, Any] | None =
         return
     rows = _key_numbers(result)
     if rows:
-        print_table(pd.DataFrame(rows, columns=["", "value"]), title=title)
+        print_table(pd.DataFrame([(_(k), v) for k, v in rows], columns=["", _("value")]),
+                    title=_(title))
     print_sentence(sentence or _sentence(result))
     if extra and extra.get("plot"):
         console.print(f"Chart: {extra['plot']}", highlight=False)
@@ -103,50 +106,50 @@ def _key_numbers(result: Any) -> list[tuple[str, str]]:
     if isinstance(result, r.SurveySampleSize):
         rows = []
         if result.clusters and result.take:
-            rows += [("Clusters", fmt.count(result.clusters)),
-                     ("Respondents per cluster", fmt.count(result.take)),
-                     ("Respondents in all", fmt.count(result.clusters * result.take))]
+            rows += [(N_("Clusters"), fmt.count(result.clusters)),
+                     (N_("Respondents per cluster"), fmt.count(result.take)),
+                     (N_("Respondents in all"), fmt.count(result.clusters * result.take))]
         else:
-            rows.append(("Respondents needed", fmt.count(result.n_total)))
-        rows += [("Design effect", fmt.number(result.design_effect)),
-                 ("Without clustering", fmt.count(math.ceil(result.n_srs - 1e-9)))]
+            rows.append((N_("Respondents needed"), fmt.count(result.n_total)))
+        rows += [(N_("Design effect"), fmt.number(result.design_effect)),
+                 (N_("Without clustering"), fmt.count(math.ceil(result.n_srs - 1e-9)))]
         return rows
     if isinstance(result, r.CrtResult):
         rows = []
         if result.clusters_per_arm:
-            rows += [("Clusters per arm", fmt.count(result.clusters_per_arm)),
-                     ("Clusters in all", fmt.count(2 * result.clusters_per_arm))]
-        return rows + [("People per cluster", fmt.number(result.m)),
-                       ("Power", pct(result.power)),
-                       ("Design effect", fmt.number(result.design_effect))]
+            rows += [(N_("Clusters per arm"), fmt.count(result.clusters_per_arm)),
+                     (N_("Clusters in all"), fmt.count(2 * result.clusters_per_arm))]
+        return rows + [(N_("People per cluster"), fmt.number(result.m)),
+                       (N_("Power"), pct(result.power)),
+                       (N_("Design effect"), fmt.number(result.design_effect))]
     if isinstance(result, r.IndividualResult):
         rows = []
         if result.n_per_arm:
-            rows += [("People per arm", fmt.count(result.n_per_arm)),
-                     ("People in all", fmt.count(2 * result.n_per_arm))]
-        return rows + [("Power", pct(result.power))]
+            rows += [(N_("People per arm"), fmt.count(result.n_per_arm)),
+                     (N_("People in all"), fmt.count(2 * result.n_per_arm))]
+        return rows + [(N_("Power"), pct(result.power))]
     if isinstance(result, r.SteppedWedgePower):
-        return [("Power", pct(result.power)), ("Clusters", fmt.count(result.n_clusters)),
-                ("Periods", fmt.count(result.n_periods)),
-                ("Effect to detect", fmt.number(result.theta)),
-                ("Standard error of the effect", fmt.number(result.se))]
+        return [(N_("Power"), pct(result.power)), (N_("Clusters"), fmt.count(result.n_clusters)),
+                (N_("Periods"), fmt.count(result.n_periods)),
+                (N_("Effect to detect"), fmt.number(result.theta)),
+                (N_("Standard error of the effect"), fmt.number(result.se))]
     if isinstance(result, r.SimulationPower):
-        return [("Simulated power (95% CI)",
+        return [(N_("Simulated power (95% CI)"),
                  fmt.ci(result.estimate, result.ci_low, result.ci_high, kind="percent")),
-                ("Power by formula", pct(result.analytic_power)),
-                ("Simulated trials", fmt.count(result.n)),
-                ("Failed fits", fmt.count(result.n_failed))]
+                (N_("Power by formula"), pct(result.analytic_power)),
+                (N_("Simulated trials"), fmt.count(result.n)),
+                (N_("Failed fits"), fmt.count(result.n_failed))]
     if isinstance(result, r.WoertmanResult):
-        rows = [("Design effect", fmt.number(result.design_effect))]
+        rows = [(N_("Design effect"), fmt.number(result.design_effect))]
         if result.n_total is not None:
-            rows.append(("People in all", fmt.count(result.n_total)))
+            rows.append((N_("People in all"), fmt.count(result.n_total)))
         if result.clusters is not None:
-            rows.append(("Clusters", fmt.count(math.ceil(result.clusters - 1e-9))))
+            rows.append((N_("Clusters"), fmt.count(math.ceil(result.clusters - 1e-9))))
         return rows
     if isinstance(result, r.HooperResult):
-        return [("Design effect", fmt.number(result.design_effect)),
-                ("Design effect per period", fmt.number(result.design_effect_per_period)),
-                ("People in all", fmt.count(result.n_total))]
+        return [(N_("Design effect"), fmt.number(result.design_effect)),
+                (N_("Design effect per period"), fmt.number(result.design_effect_per_period)),
+                (N_("People in all"), fmt.count(result.n_total))]
     return []
 
 
@@ -196,7 +199,8 @@ def stepped_wedge(
                                         mark=sum(seq) / len(seq)))
     from mmsis.present.sentences import stepped_wedge_power as sw_sentence
 
-    _show(res, as_json, "Stepped-wedge power", extra, sw_sentence(res, sequences=seq, p0=p0, p1=p1))
+    _show(res, as_json, N_("Stepped-wedge power"), extra,
+          sw_sentence(res, sequences=seq, p0=p0, p1=p1))
 
 
 @app.command("crt")
@@ -256,7 +260,7 @@ def crt(
         extra["plot"] = str(power_curve(plot, xs, ys, xlabel="clusters per arm",
                                         title=f"Cluster RCT ({outcome})", mark=mark,
                                         target=power))
-    _show(res, as_json, "Cluster randomised trial", extra)
+    _show(res, as_json, N_("Cluster randomised trial"), extra)
     if res.cv_method is not None and not as_json:
         from mmsis._cli import console
 
@@ -296,7 +300,7 @@ def hooper_cmd(
 
     res = hooper_design_effect(sequences=_ints(sequences, "sequences"), m=m, icc=icc, cac=cac,
                                extra_treated_periods=extra_treated_periods)
-    _show(res, as_json, "Hooper design effect")
+    _show(res, as_json, N_("Hooper design effect"))
 
 
 @app.command("survey")
@@ -317,7 +321,7 @@ def survey_cmd(
 
     res = survey_sample_size(p, margin, relative=relative, confidence=confidence, deff=deff,
                              icc=icc, take=take, population=population, nonresponse=nonresponse)
-    _show(res, as_json, "Coverage survey sample size")
+    _show(res, as_json, N_("Coverage survey sample size"))
 
 
 @app.command("individual")
@@ -346,7 +350,7 @@ def individual_cmd(
         res = individual_means(difference, sigma, n_per_arm=n_per_arm, power=power, alpha=alpha)
     else:
         raise InputError(f"unknown outcome {outcome!r}: use proportion or mean", field="outcome")
-    _show(res, as_json, "Individually randomised trial")
+    _show(res, as_json, N_("Individually randomised trial"))
 
 
 @app.command("layout")
@@ -369,8 +373,8 @@ def layout_cmd(
         print_json(res)
         return
     print_table(pd.DataFrame(res.assignment).rename(
-        columns={"first_treated_period": "first period on MMS"}),
-        title=f"Roll-out over {res.n_periods} periods")
+        columns={"first_treated_period": _("first period on MMS")}),
+        title=_("Roll-out over %(n)s periods") % {"n": res.n_periods})
 
 
 @app.command("simulate")
@@ -402,4 +406,4 @@ def simulate_cmd(
                              tau=tau, gamma=gamma, extra_treated_periods=extra_treated_periods,
                              n_reps=reps, method=method, test=test,  # type: ignore[arg-type]
                              alpha=alpha, seed=seed, n_jobs=jobs)
-    _show(res, as_json, "Simulated power")
+    _show(res, as_json, N_("Simulated power"))
