@@ -212,5 +212,6 @@ def test_a_read_looks_at_the_store_files_once_and_still_sees_new_imports(  # typ
     r = world.client("owner").post(f"/api/workspaces/{world.workspace_id}/uploads",
                                    data={"kind": "dhis2"}, files={"file": csv_upload(text)})
     assert r.status_code == 201, r.text
-    with dbm.session_scope(world.app.state.sessions) as db, programme.stamps_once():
+    sessions = world.app.state.sessions  # type: ignore[attr-defined]
+    with dbm.session_scope(sessions) as db, programme.stamps_once():
         assert programme.store_version(_workspace(db, world.workspace_id), elements) != before
