@@ -55,7 +55,7 @@ def import_cmd(
             import pandas as pd
 
             df = pd.DataFrame([r.model_dump() for r in rep.refusals[:50]])
-            print_table(df, title="Refused rows (nothing was written)")
+            print_table(df, title=_("Refused rows (nothing was written)"))
             more = max(rep.refusals_total, len(rep.refusals)) - 50
             if more > 0:
                 console.print(f"... and {more:,} more problems (--json lists the first "
@@ -258,7 +258,7 @@ def series_cmd(
     if json_out:
         print_json(series_records(frame))
     else:
-        print_table(pd.DataFrame(frame), title="Monthly values")
+        print_table(pd.DataFrame(frame), title=_("Monthly values"))
 
 
 def _concept_elements(st: Store, names: list[str]) -> list[str]:
@@ -306,7 +306,7 @@ def concepts_cmd(
         else:
             import pandas as pd
 
-            print_table(pd.DataFrame(rows), title="Concepts (map each to a data element)")
+            print_table(pd.DataFrame(rows), title=_("Concepts (map each to a data element)"))
         return
     mapping = concepts.load_file(set_file) if set_file is not None else None
     with _store(store) as st:
@@ -320,11 +320,12 @@ def concepts_cmd(
         console.print(f"Concept mapping saved from {set_file}.")
     import pandas as pd
 
-    how = "saved" if doc["saved"] else "not saved: the conventional mapping"
-    table = pd.DataFrame([{"concept": v["label"], "data element": v["data_element"],
-                           "name": v["name"] or "", "aggregation": v["aggregation_type"] or ""}
+    table = pd.DataFrame([{_("concept"): _(v["label"]), _("data element"): v["data_element"],
+                           _("name"): v["name"] or "",
+                           _("aggregation"): v["aggregation_type"] or ""}
                           for v in doc["elements"].values()])
-    print_table(table, title=f"Data elements by concept ({how})")
+    print_table(table, title=_("Data elements by concept (saved)") if doc["saved"] else
+                _("Data elements by concept (not saved: the conventional mapping)"))
     missing = [c["label"] for c in concepts.catalogue() if c["concept"] not in doc["elements"]]
     lv = doc["levels"]
     console.print(f"Districts: level {lv['district'] or 'unknown'}; regions: level "
