@@ -233,8 +233,8 @@ def roadmap_cmd(
                                                             else "")
               for s, late in zip(road["status"], road["overdue"], strict=True)]
     shown = pd.DataFrame({
-        _("phase"): road["phase"].map(lambda p: _(PHASE_NAMES.get(p, p))),
-        _("key result"): road["key_result"].map(lambda k: _(titles.get(k, k))),
+        _("phase"): road["phase"].map(lambda p: _(PHASE_NAMES.get(str(p), str(p)))),
+        _("key result"): road["key_result"].map(lambda k: _(titles.get(str(k), str(k)))),
         _("action"): road["action"], _("owner"): road["owner"],
         _("due"): road["due"], _("status"): status})
     print_table(shown, title=_("Roadmap: %(name)s") % {"name": prog.name or prog.country})
