@@ -101,3 +101,23 @@ def test_series_by_concept_gives_the_mapped_elements_rows(tmp_path: Path) -> Non
                                      "--concept", "anc1"])
     assert neither.exit_code == both_given.exit_code == 2
     assert "--element" in neither.output
+
+
+def test_series_table_for_people_names_units_and_months(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Without --json the monthly values read as words in the language: the store's element
+    and org-unit names (not UIDs), periods as months, headers translated."""
+    from mmsis import i18n
+
+    monkeypatch.delenv("MMSIS_LANG", raising=False)
+    store = str(tmp_path / "s.duckdb")
+    for f in ("metadata.json", "dataValueSets.csv"):
+        assert runner.invoke(app, ["routine", "import", str(FIX / f), "--store", store]
+                             ).exit_code == 0
+    with i18n.language("en"):  # the command sets the language for the rest of its context
+        res = runner.invoke(app, ["--lang", "pt", "routine", "series", "--store", store,
+                                  "-e", "f7n9E0hX8qk", "--org-unit", "ImspTQPwCqd"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "Malaria cases" in text and "Sierra Leone" in text and "jan. 2014" in text
+    assert "período" in text and "valor" in text
+    assert "f7n9E0hX8qk" not in text and "ImspTQPwCqd" not in text and "201401" not in text

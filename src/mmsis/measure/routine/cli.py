@@ -255,10 +255,20 @@ def series_cmd(
         if concepts:
             elements = _concept_elements(st, concepts)
         frame = monthly_series(st, elements, org_unit, level)
-    if json_out:
-        print_json(series_records(frame))
-    else:
-        print_table(pd.DataFrame(frame), title=_("Monthly values"))
+        if json_out:
+            print_json(series_records(frame))
+            return
+        from mmsis.present.labels import Labels
+        from mmsis.present.tables import Column, readable
+
+        labels = Labels.from_store(st)
+    # for people: the store's names for elements and org units, periods and numbers in the
+    # locale (the JSON rows keep the ids and raw values)
+    print_table(readable(pd.DataFrame(frame), [
+        Column("data_element", _("data element"), "label", "data_element"),
+        Column("org_unit", _("org unit"), "label", "org_unit"),
+        Column("period", _("period"), "period"),
+        Column("value", _("value"), "number")], labels), title=_("Monthly values"))
 
 
 def _concept_elements(st: Store, names: list[str]) -> list[str]:
