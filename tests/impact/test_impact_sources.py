@@ -58,3 +58,25 @@ def test_citations_fixed() -> None:
                and k.get("threshold")]
     assert targets and all(not k["required"] and "programme choice" in k["threshold_source"]
                            for k in targets)
+
+
+def test_published_anchor_conversion_names_years_not_floats() -> None:
+    """The anchors' table carries years as floats with NaN for a source without one: the
+    conversion note says "2016" (not "2016.0") and names a missing year (not "nan")."""
+    import math
+
+    from mmsis.forecast.scenario import load_scenario
+    from mmsis.impact.decision import convert_usd
+
+    sc = load_scenario(_example_scenario())
+    sc.impact.currency_conversion.gdp_deflator.pop(2016, None)
+    value, note = convert_usd(41.54, 2016.0, sc)
+    assert math.isnan(value) and "2016 and" in note and "2016.0" not in note
+    value, note = convert_usd(23.61, float("nan"), sc)
+    assert math.isnan(value) and "nan" not in note and "currency year" in note
+
+
+def _example_scenario() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2] / "examples" / "scenarios" / "example_country.yaml"

@@ -85,8 +85,12 @@ def convert_usd(value: float | None, year: int | None, sc: Scenario
     currency's GDP deflator from y0 to the scenario's currency year. NaN with the reason when
     an input is missing.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)) or year is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return float("nan"), ""
+    if year is None or (isinstance(year, float) and math.isnan(year)):
+        # a pandas column of years holds a source without one as NaN, the others as floats
+        return float("nan"), "not converted: the source gives no currency year"
+    year = int(year)
     conv = sc.impact.currency_conversion
     y1 = sc.currency_year
     if sc.currency.upper() == "USD":
