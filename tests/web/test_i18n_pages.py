@@ -127,6 +127,20 @@ def test_the_users_choice_beats_the_browser_and_the_workspace_default(world: Wor
                                        data={"language": "fr", "csrf_token": vt}).status_code == 403
 
 
+@pytest.mark.parametrize(("kind", "words"), [
+    ("survey", "Entreviste"), ("crt", "conglomerados por braço ("),
+    ("individual", "pessoas por braço (")])
+def test_design_result_sentence_in_the_language(world: World, kind: str, words: str) -> None:
+    """The calculator's verdict is the CLI's translated sentence (mmsis.present.sentences), not
+    English written into the template."""
+    c = world.client("viewer")
+    page = c.get(f"/w/{world.workspace_id}/design?kind={kind}",
+                 headers={"Accept-Language": "pt"}).text
+    text = " ".join(_visible_text(page).split())
+    assert words in text, text[-1500:]
+    assert "power to detect" not in text and "to estimate the coverage" not in text
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, example_country: ExampleCountry
          ) -> Iterator[dict[str, Any]]:

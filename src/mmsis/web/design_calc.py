@@ -87,6 +87,21 @@ class Calculation:
     curve_x: str = ""
     status: int = 200
 
+    def sentence(self) -> str:
+        """The result in words in the page's language: the CLI's sentence (mmsis.present)."""
+        from types import SimpleNamespace
+
+        from mmsis.present import sentences
+
+        if self.result is None:
+            return ""
+        r = SimpleNamespace(**self.result)
+        if self.kind == "survey":
+            return sentences.survey_sample_size(r)
+        if self.kind == "crt":
+            return sentences.crt(r)
+        return sentences.individual(r)
+
 
 class OverBudget(Exception):
     """The calculation used its time budget and was stopped."""
