@@ -32,12 +32,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mmsis.data import textio, ziparchive
 from mmsis.errors import InputError
+
+if TYPE_CHECKING:
+    from mmsis.data.store import Store
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_JSON_DEPTH = 32
@@ -431,7 +434,7 @@ def _save_repeats(con: Any, subs: Submissions) -> None:
         con.unregister("_field_rep")
 
 
-def save_submissions(store: Any, subs: Submissions) -> dict[str, int]:
+def save_submissions(store: Store, subs: Submissions) -> dict[str, int]:
     """Write submissions to the store's `field_submissions` table, all or nothing.
 
     Idempotent by (form, submission id): a submission already there is replaced (an edited
@@ -473,7 +476,7 @@ def save_submissions(store: Any, subs: Submissions) -> dict[str, int]:
             "replaced": len(frame) - (n_after - n_before), "total": n_after}
 
 
-def load_submissions(store: Any, form_id: str) -> pd.DataFrame:
+def load_submissions(store: Store, form_id: str) -> pd.DataFrame:
     """Every stored submission of a form, one column per field (text, as collected)."""
     con = store.con
     has = con.execute("SELECT count(*) FROM information_schema.tables "
@@ -488,7 +491,7 @@ def load_submissions(store: Any, form_id: str) -> pd.DataFrame:
     return pd.concat([meta, body], axis=1)
 
 
-def load_repeats(store: Any, form_id: str) -> dict[str, pd.DataFrame]:
+def load_repeats(store: Store, form_id: str) -> dict[str, pd.DataFrame]:
     """Every stored repeat of a form: per repeat, `submission_id`, `idx` and its fields."""
     con = store.con
     has = con.execute("SELECT count(*) FROM information_schema.tables "

@@ -16,6 +16,7 @@ import pandas as pd
 from mmsis.errors import InputError
 
 if TYPE_CHECKING:
+    from mmsis.data.store import Store
     from mmsis.evaluate.controlled_its import ControlledITSResult
     from mmsis.evaluate.its import ITSResult
 
@@ -30,7 +31,7 @@ MIN_MONTHS = 3
 _PERIOD = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
 
 
-def subtree_months(store: Any, data_element: str, org_unit: str | None) -> pd.DataFrame:
+def subtree_months(store: Store, data_element: str, org_unit: str | None) -> pd.DataFrame:
     """Each month's value (period, value) of one data element over the subtree of `org_unit`
     (default: the hierarchy's root), by `mmsis.measure.routine` (the one roll-up)."""
     from mmsis.measure.routine.series import monthly_series
@@ -81,7 +82,7 @@ def fit_routine_its(series: pd.DataFrame, start: str, family: str = DEFAULT_FAMI
                    family=family, harmonics=HARMONICS)  # type: ignore[arg-type]
 
 
-def store_its(store: Any, data_element: str, start: str, org_unit: str | None = None,
+def store_its(store: Store, data_element: str, start: str, org_unit: str | None = None,
               family: str = DEFAULT_FAMILY, control: str | None = None
               ) -> ITSResult | ControlledITSResult:
     """The ITS of a data element over an org unit's subtree in a programme store, around

@@ -25,6 +25,9 @@ from mmsis.measure.survey.programme import (
 )
 
 if TYPE_CHECKING:
+    from mmsis.data.store import Store
+    from mmsis.data.workspace import Programme
+    from mmsis.framework.framework import Framework
     from mmsis.plan.scorecard import Scorecard
 
 SURVEY_SOURCE = "household survey (design-based), mmsis.measure.survey"
@@ -105,7 +108,7 @@ class RoutineResults:
     monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def routine_results(store: Any) -> RoutineResults:
+def routine_results(store: Store) -> RoutineResults:
     """Routine indicators (national, monthly and latest quarter) and the DQR summary of a
     programme store (`mmsis.data.store.Store`)."""
     from mmsis.data.concepts import concept_map
@@ -193,7 +196,7 @@ def routine_measurements(rt: RoutineResults) -> dict[str, dict[str, Any]]:
 COMPUTE_ERRORS = (ValueError, KeyError, ZeroDivisionError)
 
 
-def measurements(store: Any | None = None, survey: pd.DataFrame | None = None,
+def measurements(store: Store | None = None, survey: pd.DataFrame | None = None,
                  survey_file: str | None = None) -> dict[str, dict[str, Any]]:
     """Indicator id -> {value, date, source[, ci_low, ci_high]} from a programme store (routine)
     and a survey wave; a part the data do not allow gives no values (not an error)."""
@@ -207,8 +210,8 @@ def measurements(store: Any | None = None, survey: pd.DataFrame | None = None,
     return out
 
 
-def programme_scorecard(programme: Any, fw: Any | None = None, *,
-                        measured: Mapping[str, Any] | None = None, store: Any | None = None,
+def programme_scorecard(programme: Programme, fw: Framework | None = None, *,
+                        measured: Mapping[str, Any] | None = None, store: Store | None = None,
                         survey: pd.DataFrame | None = None, region: str | None = None,
                         ready_share: float | None = None) -> Scorecard:
     """The readiness scorecard of a programme judged with the values measured from its data.

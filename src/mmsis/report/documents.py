@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
@@ -18,6 +18,11 @@ from mmsis.present import format as fmt
 from mmsis.present.cells import safe_frame
 from mmsis.present.labels import default_labels
 from mmsis.report.readable import cell
+
+if TYPE_CHECKING:
+    from mmsis.data.workspace import Programme
+    from mmsis.plan.agenda import Agenda
+    from mmsis.plan.scorecard import Scorecard
 
 
 def text_or_number(value: Any) -> str:
@@ -137,7 +142,8 @@ def _analysis_kind(item: Any) -> str:
     return "none"
 
 
-def write_protocol(path: Path, programme: Any, card: Any, agenda: Any, fw: Framework,
+def write_protocol(path: Path, programme: Programme, card: Scorecard, agenda: Agenda,
+                   fw: Framework,
                    top: int = 3) -> Path:
     """Protocol skeleton for the agenda's top questions: objectives, questions, outcomes,
     design, sample size, analysis plan, ethics checklist, timeline and responsibilities."""

@@ -3,7 +3,8 @@ returns a `Section` holding its tables, charts (PNG bytes) and the sources of it
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +14,9 @@ from mmsis.i18n import gettext as _
 from mmsis.present import format as fmt
 from mmsis.present.labels import default_labels
 from mmsis.report import charts
+
+if TYPE_CHECKING:
+    from mmsis.data.workspace import Programme
 
 
 class Table(BaseModel):
@@ -253,10 +257,9 @@ def frames_section(
     )
 
 
-def decisions_section(programme: Any, key_result_titles: dict[str, str],
-                      today: Any | None = None) -> Section:
+def decisions_section(programme: Programme, key_result_titles: dict[str, str],
+                      today: dt.date | None = None) -> Section:
     """Decisions and adaptations (FRAME-IS), specified strategies and the roadmap of actions."""
-    import datetime as dt
     import tempfile
     from pathlib import Path
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mmsis.errors import InputError
 from mmsis.i18n import gettext as _
 
+if TYPE_CHECKING:
+    from mmsis.data.store import Store
 
-def pick_wave(store: Any, wave: str | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+
+def pick_wave(store: Store, wave: str | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
     """One wave of a programme store (`mmsis.data.store.Store`) and its respondents; without
     `wave`, the latest uploaded. The info has id, name, file, rows, imported_at, n_waves and
     `latest` (whether it is the latest wave). InputError when there is none or no such wave."""
