@@ -12,7 +12,7 @@ from mmsis.forecast.budget import programme_costs_by_month
 from mmsis.forecast.evidence import evidence
 from mmsis.forecast.need import Need, demographic_need
 from mmsis.forecast.scenario import Scenario
-from mmsis.impact import decision
+from mmsis.impact import decision, wording
 from mmsis.impact.model import OUTCOMES, PATHWAYS, Units, compute
 from mmsis.impact.params import (
     ParamSpec,
@@ -206,17 +206,11 @@ def _anchors(sc: Scenario, summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-PATHWAY_LABELS = {
-    "neonatal_preterm": ("neonatal deaths through preterm birth (Katz 2013 categories: "
-                         "preterm-AGA, preterm-SGA)", "neonatal_deaths_preterm"),
-    "neonatal_sga": ("neonatal deaths through SGA (Katz 2013 categories: term-SGA, "
-                     "preterm-SGA)", "neonatal_deaths_sga"),
-    "neonatal_direct": ("neonatal deaths, direct RR (pooled, or both sexes' RRs)",
-                        "neonatal_deaths_direct"),
-    "stillbirth": ("stillbirths", "stillbirths_averted"),
-    "lbw": ("low birthweight (YLD per LBW birth averted; its deaths are carried by the "
-            "preterm/SGA categories)", "lbw_averted"),
-}
+PATHWAY_LABELS = {  # English words stored; translated where shown (mmsis.impact.wording)
+    k: (wording.PATHWAY_LABELS[k], events) for k, events in (
+        ("neonatal_preterm", "neonatal_deaths_preterm"), ("neonatal_sga", "neonatal_deaths_sga"),
+        ("neonatal_direct", "neonatal_deaths_direct"), ("stillbirth", "stillbirths_averted"),
+        ("lbw", "lbw_averted"))}
 
 
 def _pathways(sc: Scenario, summary: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from mmsis.i18n import N_
 from mmsis.i18n import gettext as _
+from mmsis.impact import wording as impact_wording
 from mmsis.present import format as fmt
 from mmsis.present.labels import Labels, default_labels, humanise
 
@@ -95,6 +96,9 @@ def _composed(text: str) -> str | None:
     translated), "total budget (USD)", "share with consumed / expected >= 0.9"; else None."""
     if _(text) != text:  # a whole message first
         return _(text)
+    impact = impact_wording.composed(text)  # pathways' conventions, anchors' conversions
+    if impact is not None:
+        return impact
     m = _DQ_EXPECTED.fullmatch(text)
     if m:
         return _("%% of expected %(data_set)s reports") % {"data_set": m.group(1)}

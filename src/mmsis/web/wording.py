@@ -17,6 +17,7 @@ import pandas as pd
 
 from mmsis.i18n import N_
 from mmsis.i18n import gettext as _
+from mmsis.impact import wording as impact_wording
 from mmsis.present import format as fmt
 from mmsis.present import sentences
 from mmsis.present.labels import Labels, default_labels
@@ -287,7 +288,7 @@ def pathways_table(pathways: pd.DataFrame) -> list[dict[str, str]]:
     out = []
     for r in pathways.itertuples(index=False):
         out.append({
-            "pathway": _first_upper(str(r.label)),
+            "pathway": _first_upper(_(str(r.label))),
             "on": _("on") if r.on else _("off"),
             "events": fmt.count(r.events_averted),
             "events_label": default_labels().label(r.events_measure, "output"),
@@ -300,22 +301,8 @@ def pathways_table(pathways: pd.DataFrame) -> list[dict[str, str]]:
 
 
 def _convention(pathway: str, text: str) -> str:
-    """A pathway's convention in words: the scenario switches named as the form names them."""
-    if pathway in ("neonatal_preterm", "neonatal_sga"):
-        return _("Katz et al. 2013 overlapping categories; counted when neonatal deaths go "
-                 "through preterm and small-for-gestational-age births")
-    if pathway == "neonatal_direct":
-        return _("%(convention)s; counted when neonatal deaths go through a direct effect") % {
-            "convention": text}
-    if pathway == "stillbirth":
-        return text.replace("(switch: impact.daly.include_stillbirths)",
-                            _("(switch: Count stillbirths averted)"))
-    if pathway == "lbw":
-        head = text.split(" discounted YLD", 1)[0]
-        return _("%(years)s discounted years lived with disability per low-birthweight birth "
-                 "averted (0 = off)") % {
-            "years": fmt.number(float(head), 3) if _is_number(head) else head}
-    return text
+    """A pathway's convention in words (mmsis.impact.wording), as stored when not known."""
+    return impact_wording.convention(text) or text
 
 
 def _is_number(text: str) -> bool:
