@@ -273,6 +273,8 @@ def test_cli_format_qat_and_unicef(tmp_path: Path, base: dict[str, Any]) -> None
     assert res.exit_code == 0, res.output
     row = _rows(out / "Consumption data entry.xlsx")[1]
     assert row[0] == "MMS 180s" and row[2] == "Examplia"
+    said = " ".join(res.output.split())  # the planner is told which files to open
+    assert "Consumption data entry.xlsx" in said and "Shipment data entry.xlsx" in said
     res = CliRunner().invoke(app, ["forecast", "--scenario", s, "--format", "unicef",
                                    "--out", str(out)])
     assert res.exit_code == 0, res.output

@@ -61,6 +61,7 @@ def forecast(
         hist = read_history(history)
     with step("Forecasting need, orders and budget"):
         result = run_forecast(sc, history=hist)
+    written: list[Path] = []
     if out is not None:
         with step(f"Writing the forecast ({fmt}) to {out}"):
             if fmt == "qat":
@@ -70,13 +71,13 @@ def forecast(
                     by_district=qat_by_district,
                     data_source=qat_data_source, procurement_agent=qat_procurement_agent,
                     funding_source=qat_funding_source, currency=qat_currency)
-                qat.write_qat(result, out, settings)
+                written = qat.write_qat(result, out, settings)
             elif fmt == "unicef":
                 from mmsis.forecast.unicef import write_unicef
 
-                write_unicef(result, out / UNICEF_FILE)
+                written = [write_unicef(result, out / UNICEF_FILE)]
             else:
-                write_forecast(result, out)
+                written = write_forecast(result, out)
     if json_out:
         print_json(result.to_dict())
         return
@@ -115,8 +116,10 @@ def forecast(
                                       sc.horizon_months))
     if result.consumption is not None:
         print_table(result.consumption, title=_("Consumption vs demographic method"))
-    if out is not None:
-        console.print(f"Forecast ({fmt}) written to {out}")
+    if out is not None:  # each file by name: a planner opens them, QAT's are pasted in
+        console.print(f"Forecast ({fmt}) written to {out}:", highlight=False)
+        for path in written:
+            console.print(f"  {path}", highlight=False, soft_wrap=True)
 
 
 UNICEF_FILE = "UNICEF supply forecast.xlsx"
