@@ -696,7 +696,9 @@ def districts(db: Session, access: Access) -> list[District]:
     if cm is None or cm.district_level is None:
         return []
     ws = access.workspace
-    key = (ws.id, ws.org_units_version, access.scope_path, cm.district_level)
+    # (the database too: a process may serve several, e.g. in tests, with the same ids)
+    bind = db.get_bind()
+    key = (bind.engine.url, ws.id, ws.org_units_version, access.scope_path, cm.district_level)
     with _DISTRICTS_LOCK:
         found = _DISTRICTS.get(key)
         if found is not None:
