@@ -163,6 +163,12 @@ def test_the_docx_and_the_deck_have_no_catalog_string_in_english(
             "pt": "☐ Procedimento e formulários de consentimento informado"}[lang] in text
     assert {"fr": "8. Liste de contrôle éthique", "pt": "8. Lista de verificação ética"}[lang] \
         in text
+    # the sample-size method (mmsis.design.wording) and French typography before a colon
+    assert {"fr": "correction de population finie de Cochran",
+            "pt": "correção de população finita de Cochran"}[lang] in text
+    assert "Cochran finite population correction" not in text
+    assert {"fr": "Question 1\u00a0: ", "pt": "Pergunta 1: "}[lang] in text
+    assert "Question 1: " not in text
     assert not left_in_english(pptx_lines(out / "report.pptx"), lang)
 
 

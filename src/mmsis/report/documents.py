@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
+from mmsis.design.wording import method as design_method
 from mmsis.framework.framework import Framework
 from mmsis.i18n import current_language
 from mmsis.i18n import gettext as _
@@ -179,7 +180,7 @@ def write_protocol(path: Path, programme: Programme, card: Scorecard, agenda: Ag
     doc.add_heading(_("3. Research questions"), 1)
     for it in items:
         p = doc.add_paragraph(style="List Bullet")
-        p.add_run(f"{qname[it.question]}: ").bold = True
+        p.add_run(_("%(question)s: ") % {"question": qname[it.question]}).bold = True
         p.add_run(_("%(question)s (score %(score)s; why: %(why)s)") % {
             "question": _(it.text), "score": _fixed2(it.score),
             "why": "; ".join(_(w) for w in it.why)})
@@ -201,12 +202,14 @@ def write_protocol(path: Path, programme: Programme, card: Scorecard, agenda: Ag
                 c.text = str(v)
     for it in items:
         outs = ", ".join(_(fw.outcome(o).name) for o in it.outcomes)
-        doc.add_paragraph(f"{qname[it.question]}: {outs}", style="List Bullet")
+        doc.add_paragraph(_("%(question)s: %(outcomes)s") % {
+            "question": qname[it.question], "outcomes": outs}, style="List Bullet")
     doc.add_heading(_("5. Design"), 1)
     for it in items:
         d = fw.design(it.design) if it.design else None
         p = doc.add_paragraph(style="List Bullet")
-        p.add_run(f"{qname[it.question]}: {_(it.design_name)}. ").bold = True
+        p.add_run(_("%(question)s: %(design)s. ") % {
+            "question": qname[it.question], "design": _(it.design_name)}).bold = True
         if d is not None:
             p.add_run(_("%(description)s When to use: %(when)s")
                       % {"description": _(d.description), "when": _(d.when_to_use)})
@@ -219,7 +222,7 @@ def write_protocol(path: Path, programme: Programme, card: Scorecard, agenda: Ag
             _("%(question)s: %(summary)s. Inputs: %(inputs)s. Method: %(method)s "
               "(%(function)s). Assumptions: %(assumptions)s.") % {
                 "question": qname[it.question], "summary": ss.summary,
-                "inputs": inputs or _("none"), "method": ss.method or _("n/a"),
+                "inputs": inputs or _("none"), "method": design_method(ss.method) or _("n/a"),
                 "function": ss.function or _("no computation"),
                 "assumptions": ss.inputs.get("source")
                 or _("see plan/data/agenda_defaults.yaml")},

@@ -72,6 +72,9 @@ def _templates() -> Environment:
     env.globals.update(languages=i18n.LANGUAGES, current_language=i18n.current_language)
     # a label that arrives as data (a cascade step) but is a catalog message: {{ x | translated }}
     env.filters["translated"] = i18n.gettext
+    from mmsis.design.wording import method as _design_method
+
+    env.filters["design_method"] = _design_method  # a sample-size method, stored English
     from mmsis.present.format import day as _day
 
     env.filters.setdefault("day", _day)  # dates in the language in use
