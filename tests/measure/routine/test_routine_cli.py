@@ -121,3 +121,24 @@ def test_series_table_for_people_names_units_and_months(tmp_path: Path, monkeypa
     assert "Malaria cases" in text and "Sierra Leone" in text and "jan. 2014" in text
     assert "período" in text and "valor" in text
     assert "f7n9E0hX8qk" not in text and "ImspTQPwCqd" not in text and "201401" not in text
+
+
+def test_import_counts_in_the_language_format(example_country, tmp_path: Path,
+                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The import line's counts follow the language (28.896 in Portuguese, not 28,896)."""
+    from mmsis import i18n
+
+    monkeypatch.delenv("MMSIS_LANG", raising=False)
+    reports, metadata = tmp_path / "reports.csv", tmp_path / "metadata.json"
+    metadata.write_text(json.dumps(example_country.metadata()))
+    assert runner.invoke(app, ["routine", "import", str(metadata), "--store",
+                               str(tmp_path / "s.duckdb")]).exit_code == 0
+    example_country.reports.to_csv(reports, index=False)
+    rows = len(example_country.reports)
+    assert rows >= 1000
+    with i18n.language("en"):  # the command sets the language for the rest of its context
+        res = runner.invoke(app, ["--lang", "pt", "routine", "import", str(reports),
+                                  "--store", str(tmp_path / "s.duckdb")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert f"{rows:,}".replace(",", ".") in text and f"{rows:,}" not in text

@@ -42,15 +42,21 @@ def import_cmd(
     if json_out:
         print_json(rep)
     else:
+        from mmsis.present import format as fmt
+
         kind = rep.kind.replace("+", ", ").replace("_", " ")  # "org units, data elements"
+        n = {"kind": kind, "rows": fmt.count(rep.rows), "imported": fmt.count(rep.imported),
+             "updated": fmt.count(rep.updated), "ignored": fmt.count(rep.ignored),
+             "refused": fmt.count(rep.refused)}  # counts in the language's format
         if rep.unchanged:
-            console.print(f"[bold]{rep.file}[/bold] ({kind}): unchanged: 0 imported, "
-                          f"{rep.rows:,} unchanged (the same content as the last import into "
-                          "this store, nothing written since: only hashed, nothing compared)")
+            console.print(f"[bold]{rep.file}[/bold] " + _(
+                "(%(kind)s): unchanged: 0 imported, %(rows)s unchanged (the same content as "
+                "the last import into this store, nothing written since: only hashed, nothing "
+                "compared)") % n)
             return
-        console.print(f"[bold]{rep.file}[/bold] ({kind}): {rep.rows:,} rows; "
-                      f"imported {rep.imported:,}, updated {rep.updated:,}, "
-                      f"ignored {rep.ignored:,}, refused {rep.refused:,}")
+        console.print(f"[bold]{rep.file}[/bold] " + _(
+            "(%(kind)s): %(rows)s rows; imported %(imported)s, updated %(updated)s, ignored "
+            "%(ignored)s, refused %(refused)s") % n)
         if rep.refusals:
             import pandas as pd
 
@@ -58,8 +64,9 @@ def import_cmd(
             print_table(df, title=_("Refused rows (nothing was written)"))
             more = max(rep.refusals_total, len(rep.refusals)) - 50
             if more > 0:
-                console.print(f"... and {more:,} more problems (--json lists the first "
-                              f"{len(rep.refusals):,})")
+                console.print(_("... and %(more)s more problems (--json lists the first "
+                                "%(listed)s)") % {"more": fmt.count(more),
+                                                  "listed": fmt.count(len(rep.refusals))})
     if not rep.ok:
         raise typer.Exit(2)
 
