@@ -144,6 +144,9 @@ def test_unicef_sheet_sections_and_round_trip(tmp_path: Path, result: Any) -> No
     for title in ("Section 1. Programmatic requirements", "Section 2. Stock-outs (projected)",
                   "Section 4. Shipments: quantities and requested arrival", "Comments"):
         assert title in col_a
+    headings = [v for v in col_a if isinstance(v, str)
+                and (v.startswith("Section ") or v == "Comments")]
+    assert len(headings) == len(set(v.split(".")[0] for v in headings)), headings  # no two
     notes = " ".join(str(c.value) for c in wb["Notes"]["B"])
     assert "could not be consulted" in notes  # the layout is said to be unconfirmed
     back = unicef.read_shipments(path)

@@ -115,11 +115,10 @@ def sections(result: ForecastResult) -> list[tuple[str, list[list[Any]]]]:
     ]
     ship = shipments(result)
     sec4: list[list[Any]] = [list(ship.columns)] + ship.values.tolist()
-    sec7: list[list[Any]] = [["Comments"], [f"Prepared with mmsis from the scenario "
-                                            f"'{sc.name}'."]]
+    sec7: list[list[Any]] = [[f"Prepared with mmsis from the scenario '{sc.name}'."]]
     return [
         ("Section 1. Programmatic requirements", sec1),
-        ("Section 1. Assumptions of the forecast", sec1b),
+        ("Section 1 (continued). Assumptions of the forecast", sec1b),
         ("Section 2. Stock-outs (projected)", sec2),
         ("Section 3. Procurement mechanism and funding source (to be completed)", sec3),
         ("Section 4. Shipments: quantities and requested arrival", sec4),
