@@ -148,6 +148,17 @@ def test_the_xlsx_has_no_catalog_string_in_english(built: tuple[str, Path]) -> N
     names = {"fr": {"Valeurs mesurées", "Fiches d'indicateurs"},
              "pt": {"Valores medidos", "Fichas de indicadores"}}[lang]
     assert names <= set(wb.sheetnames), wb.sheetnames
+    # the agenda's rating bases and the measured values' sources (stored English,
+    # mmsis.plan.wording): headers and words in the language
+    text = "\n".join(lines)
+    for w in {"fr": ["Fondement : équité", "aucun résultat d'équité",
+                     "enquête auprès des ménages (fondée sur le plan de sondage)",
+                     "données de routine du DHIS2, mmsis.measure.routine (national, dernier"],
+              "pt": ["Fundamento: equidade", "nenhum resultado de equidade",
+                     "inquérito aos agregados familiares (baseado no desenho amostral)",
+                     "dados de rotina do DHIS2, mmsis.measure.routine (nacional, último"]}[lang]:
+        assert w in text, w
+    assert "household survey (design-based)" not in text and "no equity outcome" not in text
     # numbers stay numbers (the machine-readable values), only words are translated
     first = next(iter(wb[sorted(names)[0]].iter_rows(min_row=2, max_row=2, values_only=True)))
     assert first

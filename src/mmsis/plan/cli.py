@@ -53,6 +53,7 @@ def assess_cmd(
     if as_json:
         print_json(card)
         return
+    from mmsis.plan.wording import composed as value_source_words
     from mmsis.present import format as fmt
     from mmsis.present.labels import default_labels
     from mmsis.present.sentences import item_value, readiness
@@ -77,7 +78,8 @@ def assess_cmd(
             _("key result"): [_(i.title) for i in items],
             _("value"): [item_value(i) for i in items],
             _("status"): [lab.label(i.status, "word") for i in items],
-            _("source"): [i.value_source or "" for i in items]}),
+            _("source"): [value_source_words(i.value_source or "") or i.value_source or ""
+                        for i in items]}),
             title=_("Indicator-backed key results"))
 
 

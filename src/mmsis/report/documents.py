@@ -15,6 +15,8 @@ from mmsis.design.wording import method as design_method
 from mmsis.framework.framework import Framework
 from mmsis.i18n import current_language
 from mmsis.i18n import gettext as _
+from mmsis.impact import wording as impact_wording
+from mmsis.plan import wording as plan_wording
 from mmsis.present import format as fmt
 from mmsis.present.cells import safe_frame
 from mmsis.present.labels import default_labels
@@ -55,6 +57,17 @@ def indicator_sheets(fw: Framework, ids: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _cell_words(value: Any) -> Any:
+    """A text cell in the language in use: a catalog message, or stored English words the
+    computations compose (a measured value's source, a rating's basis, an impact pathway's
+    convention, an anchor's conversion); anything else as it is."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    if _(value) != value:
+        return _(value)
+    return impact_wording.composed(value) or plan_wording.composed(value) or value
+
+
 def in_language(df: pd.DataFrame) -> pd.DataFrame:
     """A sheet for a French or Portuguese reader: headers in words and the text cells the
     catalogs know (statuses, questions, knowledge-base names) translated; numbers, ids and
@@ -68,7 +81,7 @@ def in_language(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(lambda v: _(v) if isinstance(v, str) and v.strip() else v)
+            out[col] = out[col].map(_cell_words)
     heads = [header(c, lab) for c in out.columns]
     seen: dict[str, int] = {}
     for i, h in enumerate(heads):  # two ids with one label keep apart: "Label (id)"

@@ -18,6 +18,7 @@ import pandas as pd
 from mmsis.i18n import N_
 from mmsis.i18n import gettext as _
 from mmsis.impact import wording as impact_wording
+from mmsis.plan import wording as plan_wording
 from mmsis.present import format as fmt
 from mmsis.present.labels import Labels, default_labels, humanise
 
@@ -30,6 +31,11 @@ HEADERS = {
     "kr_relevance": N_("Relevance to key results"), "rel_time": N_("Months from start"),
     "dalys_ui_low": N_("DALYs averted, uncertainty low"),
     "dalys_ui_high": N_("DALYs averted, uncertainty high"), "dalys_central": N_("DALYs averted"),
+    # the agenda's rating bases (the XLSX's basis_* columns) and the verdicts' next phase
+    "basis_kr_relevance": N_("Basis: relevance to key results"),
+    "basis_decision_value": N_("Basis: decision value"), "basis_equity": N_("Basis: equity"),
+    "basis_answerability": N_("Basis: answerability"),
+    "basis_feasibility": N_("Basis: feasibility"), "next_phase": N_("Next phase"),
 }
 
 #: Headers of columns the label files may name (their label first, else these words).
@@ -96,9 +102,11 @@ def _composed(text: str) -> str | None:
     translated), "total budget (USD)", "share with consumed / expected >= 0.9"; else None."""
     if _(text) != text:  # a whole message first
         return _(text)
-    impact = impact_wording.composed(text)  # pathways' conventions, anchors' conversions
-    if impact is not None:
-        return impact
+    stored = impact_wording.composed(text)  # pathways' conventions, anchors' conversions
+    if stored is None:  # measured values' sources, the agenda's rating bases
+        stored = plan_wording.composed(text)
+    if stored is not None:
+        return stored
     m = _DQ_EXPECTED.fullmatch(text)
     if m:
         return _("%% of expected %(data_set)s reports") % {"data_set": m.group(1)}
