@@ -52,6 +52,16 @@ def test_ci_forms() -> None:
     assert fmt.ci(0.5, None, None, kind="percent") == "50%"
 
 
+def test_ci_range_word_in_the_language() -> None:
+    """With a negative bound the range word follows the language, as on the scenario page."""
+    from mmsis import i18n
+
+    assert fmt.ci(4492, -502, 10979, kind="count", locale="pt") == "4.492 (-502 a 10.979)"
+    assert fmt.ci(4492, -502, 10979, kind="count", locale="fr").endswith("à 10\u202f979)")
+    with i18n.language("pt"):
+        assert fmt.ci(0.03, -0.01, 0.06, kind="percent") == "3,0% (-1,0 a 6,0%)"
+
+
 @pytest.mark.parametrize(("p", "want"), [
     (0.0, "p < 0.001"), (1.4e-11, "p < 0.001"), (0.0234, "p = 0.02"), (0.005, "p = 0.005"),
     (0.5, "p = 0.50"), (1.0, "p > 0.99"),

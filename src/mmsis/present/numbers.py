@@ -18,7 +18,7 @@ from typing import Any
 from babel.numbers import format_currency as _currency
 from babel.numbers import format_decimal as _decimal
 
-from mmsis.i18n import current_locale
+from mmsis.i18n import N_, current_locale
 
 DEFAULT_LOCALE = ""
 """The default ``locale`` argument: "" means the language in use (mmsis.i18n)."""
@@ -100,9 +100,16 @@ def percent(share: Any, decimals: int | None = None, locale: str = DEFAULT_LOCAL
     return _babel_decimal(round(100 * f, d), format=_pattern(d, fixed=True), locale=locale) + "%"
 
 
-def _range(lo: str, hi: str, negative: bool) -> str:
-    """"77-81", or "-0.01 to 0.06" when a bound is negative (a hyphen would read as minus)."""
-    return f"{lo} to {hi}" if negative else f"{lo}-{hi}"
+def _range(lo: str, hi: str, negative: bool, locale: str = DEFAULT_LOCALE) -> str:
+    """"77-81", or "-0.01 to 0.06" when a bound is negative (a hyphen would read as minus),
+    "to" in the locale's language ("-502 a 10.979" in Portuguese)."""
+    if not negative:
+        return f"{lo}-{hi}"
+    from mmsis import i18n
+
+    words = N_("%(low)s to %(high)s")
+    lang = resolve(locale).replace("-", "_").split("_")[0]
+    return i18n.translations(lang).gettext(words) % {"low": lo, "high": hi}
 
 
 def ci(estimate: Any, low: Any, high: Any, *, kind: str = "number", digits: int = 3,
@@ -120,7 +127,8 @@ def ci(estimate: Any, low: Any, high: Any, *, kind: str = "number", digits: int 
         head = percent(e, d, locale)
         if lo is None or hi is None:
             return head
-        inner = _range(percent(lo, d, locale)[:-1], percent(hi, d, locale)[:-1], negative)
+        inner = _range(percent(lo, d, locale)[:-1], percent(hi, d, locale)[:-1], negative,
+                       locale)
         return f"{head} ({inner}%)"
     # decimals for the largest of the three: 0.092 (0.067-0.117), not 0.0921 (0.067-0.1172)
     widest = max((abs(v) for v in (e, lo, hi) if v is not None), default=abs(e))
@@ -141,7 +149,7 @@ def ci(estimate: Any, low: Any, high: Any, *, kind: str = "number", digits: int 
         head = number(e, digits, locale)
     if lo is None or hi is None:
         return head
-    return f"{head} ({_range(fmt(lo), fmt(hi), negative)})"
+    return f"{head} ({_range(fmt(lo), fmt(hi), negative, locale)})"
 
 
 def p_value(p: Any, locale: str = DEFAULT_LOCALE) -> str:
