@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from mmsis.errors import InputError
@@ -306,7 +306,7 @@ def overdue(db: Session, workspace_id: int, today: dt.date | None = None) -> lis
     return out
 
 
-def overdue_filter(workspace_id: Any, day: Any) -> Any:
+def overdue_filter(workspace_id: Any, day: Any) -> ColumnElement[bool]:
     """The rows of `action_records` that are overdue on `day` by their due date and status
     columns (kept with the record by `add_action` and `set_action_status`); the workspace id
     and the day may be values or bound parameters."""

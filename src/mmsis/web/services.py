@@ -670,7 +670,7 @@ def concept_map(ws: Workspace) -> ConceptMap | None:
 
 
 @dataclass(frozen=True)
-class District:
+class DistrictChoice:
     """A district as the pages list it (a copy of its org-unit row, never written back)."""
 
     id: str
@@ -680,12 +680,12 @@ class District:
     path: str
 
 
-_DISTRICTS: OrderedDict[tuple[Any, ...], tuple[District, ...]] = OrderedDict()
+_DISTRICTS: OrderedDict[tuple[Any, ...], tuple[DistrictChoice, ...]] = OrderedDict()
 _DISTRICTS_LOCK = threading.Lock()
 _DISTRICTS_KEPT = 256
 
 
-def districts(db: Session, access: Access) -> list[District]:
+def districts(db: Session, access: Access) -> list[DistrictChoice]:
     """The org units the user may see at the workspace's district level (its concept
     mapping); none while the workspace has no hierarchy.
 
@@ -704,7 +704,7 @@ def districts(db: Session, access: Access) -> list[District]:
         if found is not None:
             _DISTRICTS.move_to_end(key)
             return list(found)
-    rows = tuple(District(u.id, u.name, u.level, u.parent_id, u.path)
+    rows = tuple(DistrictChoice(u.id, u.name, u.level, u.parent_id, u.path)
                  for u in org_units(db, access, level=cm.district_level))
     with _DISTRICTS_LOCK:
         _DISTRICTS[key] = rows
