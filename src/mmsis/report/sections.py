@@ -154,6 +154,10 @@ def scorecard_section(card: Any, sources: list[str]) -> Section:
     measured = items[items["basis"] == "measured"][
         ["key_result", "indicator", "value", "value_date", "threshold", "status", "value_source"]
     ]
+    # thresholds with their number in the language (">= 0,8" in pt), as in the notes
+    open_items, measured = (f.assign(threshold=[_threshold(t) if isinstance(t, str) else t
+                                                for t in f["threshold"]])
+                            for f in (open_items, measured))
     lab = default_labels()
     ready = [lab.label(v.pillar, "pillar") for v in card.verdicts if v.ready]
     counts = {"ready": fmt.count(len(ready)), "total": fmt.count(len(card.verdicts)),
