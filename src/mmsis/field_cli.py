@@ -12,6 +12,7 @@ import typer
 
 from mmsis._cli import console, print_json, print_table
 from mmsis.errors import InputError
+from mmsis.i18n import gettext as _
 
 app = typer.Typer(no_args_is_help=True,
                   help="Field submissions back in: import, pull from ODK Central or Kobo, score.")
@@ -44,33 +45,59 @@ def _finish(subs: Any, store_path: str | None, plan: Path | None, as_json: bool,
     if as_json:
         print_json({**scores.to_dict(), "imported": counts})
         return
-    console.print(f"{counts['read']:,} submissions of {subs.form_id} read from {source}: "
-                  f"{counts['added']:,} new, {counts['replaced']:,} already there (replaced); "
-                  f"{counts['total']:,} in the store.")
+    from mmsis.present import format as fmt
+
+    console.print(_("%(read)s submissions of %(form)s read from %(source)s: %(added)s new, "
+                    "%(replaced)s already there (replaced); %(total)s in the store.") % {
+        "read": fmt.count(counts["read"]), "form": subs.form_id, "source": source,
+        "added": fmt.count(counts["added"]), "replaced": fmt.count(counts["replaced"]),
+        "total": fmt.count(counts["total"])}, highlight=False)
     _print_scores(scores)
+
+
+def _two(value: float) -> str:
+    """A score with two decimals (as before), in the language's number format."""
+    from babel.numbers import format_decimal
+
+    from mmsis.i18n import current_locale
+
+    return str(format_decimal(value, "#,##0.00", locale=current_locale()))
 
 
 def _print_scores(scores: Any) -> None:
     from mmsis.measure.field import measure_label
+    from mmsis.present import format as fmt
 
     table = scores.summary.copy()
     if table.empty:
-        console.print("No scale, readiness or pill-count fields to score in these submissions.")
+        console.print(_("No scale, readiness or pill-count fields to score in these "
+                        "submissions."))
         return
-    table["district"] = table["district"].fillna("all")
+    table["district"] = table["district"].fillna(_("all"))
     table["measure"] = table["measure"].map(measure_label)
-    for col in ("mean", "ci_low", "ci_high"):
-        table[col] = table[col].map(lambda v: "" if v != v else f"{v:.2f}")
+    for col in ("mean", "ci_low", "ci_high"):  # two decimals, in the language's format
+        table[col] = table[col].map(lambda v: "" if v != v else _two(v))
+    table["n"] = table["n"].map(fmt.count)
     print_table(table[["measure", "district", "mean", "ci_low", "ci_high", "n"]]
-                .rename(columns={"ci_low": "95% CI low", "ci_high": "95% CI high"}),
-                title=f"Scores from {scores.submissions:,} submissions of {scores.form_id}")
+                .rename(columns={"measure": _("measure"), "district": _("district"),
+                                 "mean": _("mean"), "ci_low": _("95% CI low"),
+                                 "ci_high": _("95% CI high"), "n": _("n")}),
+                title=_("Scores from %(n)s submissions of %(form)s") % {
+                    "n": fmt.count(scores.submissions), "form": scores.form_id})
     for m in ("aim", "iam", "fim"):
         row = scores.overall(m)
         if row and row["mean"] is not None:
-            verdict = "agree on average (4 or more)" if row["mean"] >= 4 else (
-                "are neutral to positive" if row["mean"] >= 3 else "disagree on average")
-            console.print(f"{measure_label(m)}: respondents {verdict}, mean {row['mean']:.2f} "
-                          "on the 1-5 scale.")
+            values = {"measure": measure_label(m), "mean": _two(row["mean"])}
+            if row["mean"] >= 4:
+                line = _("%(measure)s: respondents agree on average (4 or more), mean "
+                         "%(mean)s on the 1-5 scale.")
+            elif row["mean"] >= 3:
+                line = _("%(measure)s: respondents are neutral to positive, mean %(mean)s on "
+                         "the 1-5 scale.")
+            else:
+                line = _("%(measure)s: respondents disagree on average, mean %(mean)s on the "
+                         "1-5 scale.")
+            console.print(line % values, highlight=False)
 
 
 def _record_in_plan(plan: Path, scores: Any, source: str) -> None:

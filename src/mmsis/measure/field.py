@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from mmsis.errors import InputError
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
 from mmsis.measure.survey.design import Design
 from mmsis.measure.survey.estimators import mean
 
@@ -67,7 +69,7 @@ class FieldScores:
             entry = _record(top.iloc[0]) if len(top) else {}
             entry["by_district"] = [
                 {"district": r["district"], **_record(r)}
-                for _, r in rows[rows["district"].notna()].iterrows()
+                for _i, r in rows[rows["district"].notna()].iterrows()
             ]
             out[str(measure)] = entry
         return out
@@ -163,7 +165,7 @@ def _summarise(frame: pd.DataFrame, values: pd.Series, measure: str,
                         cluster="psu" if cluster else None)
         parts = [(None, mean(design, "y", deff="wr").iloc[0])]
         if by:
-            for _, r in mean(design, "y", by="by", deff="wr").iterrows():
+            for _i, r in mean(design, "y", by="by", deff="wr").iterrows():
                 parts.append((r["by"], r))
         for district, r in parts:
             rows.append({"measure": measure, "district": district, "mean": r["estimate"],
@@ -242,25 +244,25 @@ def score_submissions(frame: pd.DataFrame, form_id: str = "",
 
 
 MEASURE_LABELS = {
-    "aim": "Acceptability (AIM)",
-    "iam": "Appropriateness (IAM)",
-    "fim": "Feasibility (FIM)",
-    "readiness": "Facilities ready (stock, guideline, trained staff)",
-    "mms_in_stock": "Facilities with MMS in stock",
-    "guideline": "Facilities with an MMS guideline or job aid",
-    "tablets_consumed": "Tablets consumed (pill count)",
-    "adherence_pill_count": "Adherence by pill count (share of 180 tablets)",
-    "lmis_accuracy": "Stock cards matching the physical count (within 5%)",
-    "counselling_fidelity": "Counselling fidelity (consultations covering every item)",
-    "fidelity_items": "Checklist items done per observed consultation",
-    "health_workers_trained": "ANC staff trained on MMS",
-    "stockout_rate": "Stock-card months with a stock-out",
+    "aim": N_("Acceptability (AIM)"),
+    "iam": N_("Appropriateness (IAM)"),
+    "fim": N_("Feasibility (FIM)"),
+    "readiness": N_("Facilities ready (stock, guideline, trained staff)"),
+    "mms_in_stock": N_("Facilities with MMS in stock"),
+    "guideline": N_("Facilities with an MMS guideline or job aid"),
+    "tablets_consumed": N_("Tablets consumed (pill count)"),
+    "adherence_pill_count": N_("Adherence by pill count (share of 180 tablets)"),
+    "lmis_accuracy": N_("Stock cards matching the physical count (within 5%)"),
+    "counselling_fidelity": N_("Counselling fidelity (consultations covering every item)"),
+    "fidelity_items": N_("Checklist items done per observed consultation"),
+    "health_workers_trained": N_("ANC staff trained on MMS"),
+    "stockout_rate": N_("Stock-card months with a stock-out"),
 }
 
 
 def measure_label(measure: str) -> str:
     """A person's name for a field measure (the id itself when unknown)."""
-    return MEASURE_LABELS.get(measure, measure)
+    return _(MEASURE_LABELS[measure]) if measure in MEASURE_LABELS else measure
 
 
 INDICATOR_OF_MEASURE = {

@@ -27,6 +27,9 @@ _PRIORITY = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
 
 _SURVEY = re.compile(r"household survey \(design-based\), mmsis\.measure\.survey, (.+?)"
                      r"(?:( \(tablets consumed / received\))|, equity gap (.+))?")
+_FIELD = re.compile(r"field submissions of (\S+) \((.+); n=(\d+)\)"
+                    r"(; tablets expected = the 180 of the regimen "
+                    r"\(assumption: exit interview\))?")
 _MEASURES_OPEN = re.compile(r"measures open (.+)")
 _BANK = re.compile(r"bank priority (high|medium|low); (?:required key results open in (.+)|"
                    r"(no required key result blocked \(x0\.6\)))")
@@ -55,6 +58,13 @@ def value_source(text: str) -> str | None:
                 **values, "comparison": _WORD.sub(lambda w: _(w.group(0)), m.group(3))}
         return _("household survey (design-based), mmsis.measure.survey, %(denominator)s") \
             % values
+    m = _FIELD.fullmatch(text)  # `mmsis field import --plan`
+    if m:
+        values = {"form": m.group(1), "source": m.group(2), "n": m.group(3)}
+        if m.group(4):
+            return _("field submissions of %(form)s (%(source)s; n=%(n)s); tablets expected = "
+                     "the 180 of the regimen (assumption: exit interview)") % values
+        return _("field submissions of %(form)s (%(source)s; n=%(n)s)") % values
     return None
 
 

@@ -52,7 +52,8 @@ def _show(summary: Any, title: str) -> None:
         _("count"): [_("imported"), _("updated"), _("ignored"), _("deleted")],
         _("values"): [fmt.count(summary.imported), fmt.count(summary.updated),
                       fmt.count(summary.ignored), fmt.count(summary.deleted)]}),
-        title=f"{title} ({summary.status})")
+        title=_("%(title)s (DHIS2 status: %(status)s)") % {"title": title,
+                                                           "status": summary.status})
     if summary.conflicts:
         print_table(pd.DataFrame({_("object"): [c.object for c in summary.conflicts],
                                   _("conflict"): [c.value for c in summary.conflicts]}),
@@ -95,7 +96,7 @@ def push_cmd(
         from mmsis.measure.routine.indicators import compute_indicators
 
         wanted = sorted({m.indicator for m in plan.values})
-        with Store(store) as st, step("Computing indicators"):
+        with Store(store) as st, step(_("Computing indicators")):
             frame = compute_indicators(st, wanted, level, period_type)
     client = Dhis2.from_env(url)
     try:
@@ -112,8 +113,10 @@ def push_cmd(
         print_json({"values": n, "calendar": calendar, "dry_run": dry.to_dict(),
                     "push": real.to_dict() if real else None})
     else:
+        from mmsis.present import format as fmt
+
         console.print(_("%(n)s values for %(url)s (calendar: %(calendar)s)") % {
-            "n": f"{n:,}", "url": url, "calendar": calendar}, highlight=False)
+            "n": fmt.count(n), "url": url, "calendar": calendar}, highlight=False)
         _show(dry, _("Dry run: what DHIS2 would do"))
         if real is not None:
             _show(real, _("Pushed"))
