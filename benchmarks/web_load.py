@@ -328,18 +328,24 @@ def main() -> None:
                          "and regions) with --months of values of every data element")
     ap.add_argument("--months", type=int, default=48,
                     help="months of values of the --facilities (x 42 element/combo pairs)")
+    ap.add_argument("--dir", default=None,
+                    help="work in this folder and keep it: a second run over it reuses the "
+                         "seeded workspace and its large country (default: a new temp folder)")
     args = ap.parse_args()
 
     from mmsis.demos.web import seed_demo
 
-    tmp = Path(tempfile.mkdtemp(prefix="mmsis-web-load-"))
+    tmp = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="mmsis-web-load-"))
+    tmp.mkdir(parents=True, exist_ok=True)
     url = args.database or f"sqlite:///{tmp / 'workspace.sqlite3'}"
     t0 = time.perf_counter()
     info = seed_demo(url, tmp / "data")
     print(f"seeded {url.split('@')[-1]} in {time.perf_counter() - t0:.1f} s")
     store_path = tmp / "data" / f"workspace-{info['workspace_id']}.duckdb"
     _declare_bench_elements(store_path, args.users)
-    if args.facilities:
+    if args.facilities and not info["created"]:
+        print("large country: kept from the last run in this --dir")
+    elif args.facilities:
         big = _large_country(url, info["workspace_id"], store_path, args.facilities,
                              args.months, tmp)
         print(f"large country: {big['values']:,.0f} values in the store "
@@ -364,6 +370,7 @@ def main() -> None:
         _store_reads(store_path, [u for u, lvl in units if lvl == 1] + [seed_district,
                                                                          "DIS000"])
 
+    stored_before = _rows_stored(store_path)  # (a kept --dir holds an earlier run's rows)
     port = _free_port()
     root = f"http://127.0.0.1:{port}"
     log = (tmp / "server.log").open("wb")
@@ -446,7 +453,7 @@ def main() -> None:
     _slices(stats)
     errors = sum(stats.errors.values())
     print(f"errors: {errors} {stats.errors if stats.errors else ''}")
-    stored = _rows_stored(store_path)
+    stored = _rows_stored(store_path) - stored_before
     print(
         f"writes made (rows acknowledged): {stats.rows_written}; rows stored: {stored}; "
         f"lost: {stats.rows_written - stored}"

@@ -379,7 +379,10 @@ def create_app(
         else os.environ.get("MMSIS_SECURE_COOKIES") == "1"
     )
     app.state.max_upload_bytes = upload_cap = limits.max_upload_bytes()
-    app.state.cache = ResultCache(1024)  # room for every scope's and district's dashboard
+    # room for every scope's and district's dashboard parts and trend series: a large country
+    # (1,017 districts x trend, panels and 3 indicator series) needs ~5,000; at 1,024 the
+    # warm-up and the requests evicted each other and most dashboards were computed again
+    app.state.cache = ResultCache(8192)
     app.state.warmer = None  # mmsis.web.warmup.start (mmsis serve) sets it
 
     @app.get("/healthz", include_in_schema=False)
