@@ -14,21 +14,25 @@ from pathlib import Path
 from typing import Any
 
 from mmsis._cli import console
+from mmsis.demos.steps import fixed
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
 from mmsis.serialize import to_jsonable
 
 #: The loop, in order: (title, key in the returned results, module holding ``run_demo``).
 STEPS: list[tuple[str, str, str]] = [
-    ("Knowledge base: phases, pillars, key results, questions", "framework",
+    (N_("Knowledge base: phases, pillars, key results, questions"), "framework",
      "mmsis.demos.steps.framework"),
-    ("Assess and plan: scorecard, IR agenda, field tools", "plan", "mmsis.demos.steps.plan"),
-    ("Design: a stepped-wedge roll-out across districts", "design", "mmsis.demos.steps.design"),
-    ("Measure: survey cascade and equity", "measure.survey", "mmsis.demos.steps.survey"),
-    ("Measure: routine indicators and data quality", "measure.routine",
+    (N_("Assess and plan: scorecard, IR agenda, field tools"), "plan", "mmsis.demos.steps.plan"),
+    (N_("Design: a stepped-wedge roll-out across districts"), "design", "mmsis.demos.steps.design"),
+    (N_("Measure: survey cascade and equity"), "measure.survey", "mmsis.demos.steps.survey"),
+    (N_("Measure: routine indicators and data quality"), "measure.routine",
      "mmsis.demos.steps.routine"),
-    ("Evaluate: what changed where MMS arrived", "evaluate", "mmsis.demos.steps.evaluate"),
-    ("Decide: supply, cost, health impact and cost-effectiveness", "forecast",
+    (N_("Evaluate: what changed where MMS arrived"), "evaluate", "mmsis.demos.steps.evaluate"),
+    (N_("Decide: supply, cost, health impact and cost-effectiveness"), "forecast",
      "mmsis.demos.steps.forecast"),
-    ("Report for the TAG", "report", "mmsis.demos.steps.report"),
+    (N_("Report for the TAG"), "report", "mmsis.demos.steps.report"),
 ]
 
 
@@ -45,19 +49,23 @@ def run_loop(out_dir: Path, seed: int = 2024) -> dict[str, Any]:
     t0 = time.perf_counter()
     country = example_country(seed)
     paths = country.write(out_dir / "data")
-    console.rule(f"[bold]mmsis demo: {country.country['name']}[/bold] (synthetic example)")
-    console.print(f"Example country written to {out_dir / 'data'} "
-                  f"({len(paths)} files, {len(country.data_values):,} routine values, "
-                  f"{len(country.survey):,} surveyed women)")
+    console.rule(_("[bold]mmsis demo: %(country)s[/bold] (synthetic example)")
+                 % {"country": country.country["name"]})
+    console.print(_("Example country written to %(folder)s (%(files)s files, %(values)s routine "
+                    "values, %(women)s surveyed women)") % {
+        "folder": out_dir / "data", "files": len(paths),
+        "values": fmt.count(len(country.data_values)), "women": fmt.count(len(country.survey))},
+        highlight=False)
     results: dict[str, Any] = {}
     for title, key, module in STEPS:
-        console.rule(title)
+        console.rule(_(title))
         started = time.perf_counter()
         results[key] = _step(module)(out_dir, country)
-        console.print(f"[dim]{time.perf_counter() - started:.1f} s[/dim]")
+        console.print(f"[dim]{fixed(time.perf_counter() - started, 1)} s[/dim]")
     elapsed = time.perf_counter() - t0
     (out_dir / "demo-summary.json").write_text(
         json.dumps(to_jsonable(results), indent=2, ensure_ascii=False))
-    console.rule(f"Done in {elapsed:.1f} s; outputs in {out_dir}")
+    console.rule(_("Done in %(seconds)s s; outputs in %(folder)s") % {
+        "seconds": fixed(elapsed, 1), "folder": out_dir})
     return results
 

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mmsis.demos.steps import fixed
 from mmsis.design.plots import power_curve
 from mmsis.design.simulate import simulate_power
 from mmsis.design.stepped_wedge import hooper_design_effect, stepped_wedge_power, sw_matrix
 from mmsis.design.survey import survey_sample_size
+from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
 
 if TYPE_CHECKING:
     from mmsis.datasets import ExampleCountry
@@ -70,9 +73,10 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
                    if stepped_wedge_power(sequences=sequences, n=k, p0=p0, p1=p1,
                                           tau=tau).power >= 0.8), None)
     plot = power_curve(out_dir / "design_power_curve.png", xs, ys,
-                       xlabel="women interviewed per district per period",
-                       title=f"Stepped-wedge MMS roll-out: {sum(sequences)} districts, "
-                             f"{len(sequences)} sequences", mark=n)
+                       xlabel=_("women interviewed per district per period"),
+                       title=_("Stepped-wedge MMS roll-out: %(districts)s districts, "
+                               "%(sequences)s sequences") % {
+                           "districts": sum(sequences), "sequences": len(sequences)}, mark=n)
     mms_share = float((country.survey["s_supp_type"] == 2).mean())
     survey = survey_sample_size(max(min(mms_share, 0.95), 0.05), 0.05, icc=0.05, take=20,
                                 nonresponse=0.1)
@@ -89,16 +93,23 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     }
     (out_dir / "design_summary.json").write_text(json.dumps(summary, indent=2))
     console = Console()
-    console.print(f"[bold]Design[/bold]: stepped-wedge roll-out of MMS over {sum(sequences)} "
-                  f"districts in {len(sequences)} sequences ({summary['periods']} periods)")
-    console.print(f"  adherence (>=180 tablets) {p0:.1%} -> target {p1:.1%}; between-district "
-                  f"SD {tau:.3f}; {n} women per district-period")
-    console.print(f"  power {sw.power:.3f} (Hussey & Hughes); simulated {sim.estimate:.3f} "
-                  f"+/- {sim.se:.3f} (LMM, t test); Hooper DE (CAC 0.8) "
-                  f"{hooper.design_effect:.2f}")
-    console.print(f"  80% power needs {needed} women per district-period")
-    console.print(f"  coverage survey for MMS coverage +/-5 points: {survey.n_total} women in "
-                  f"{survey.clusters} clusters of 20")
+    console.print(_("[bold]Design[/bold]: stepped-wedge roll-out of MMS over %(districts)s "
+                    "districts in %(sequences)s sequences (%(periods)s periods)") % {
+        "districts": sum(sequences), "sequences": len(sequences),
+        "periods": summary["periods"]})
+    console.print("  " + _("adherence (>=180 tablets) %(p0)s -> target %(p1)s; between-district "
+                           "SD %(tau)s; %(n)s women per district-period") % {
+        "p0": fmt.percent(p0, 1), "p1": fmt.percent(p1, 1), "tau": fixed(tau, 3), "n": n},
+        highlight=False)
+    console.print("  " + _("power %(power)s (Hussey & Hughes); simulated %(simulated)s +/- "
+                           "%(mcse)s (LMM, t test); Hooper DE (CAC 0.8) %(de)s") % {
+        "power": fixed(sw.power, 3), "simulated": fixed(sim.estimate, 3),
+        "mcse": fixed(sim.se, 3), "de": fixed(hooper.design_effect, 2)}, highlight=False)
+    console.print("  " + _("80%% power needs %(n)s women per district-period") % {"n": needed},
+                  highlight=False)
+    console.print("  " + _("coverage survey for MMS coverage +/-5 points: %(n)s women in "
+                           "%(clusters)s clusters of 20") % {
+        "n": fmt.count(survey.n_total), "clusters": survey.clusters}, highlight=False)
     return {k: summary[k] for k in ("districts", "sequences", "p0_adherence_180", "p1_target",
                                     "power_closed_form", "power_simulated",
                                     "women_per_district_period_for_80pct", "coverage_survey_n")}

@@ -60,34 +60,34 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
 
     true_rr = float(country.truth["anc1_rr_mms"])
     lc, rob, twfe = its.level_change, did.robust, did.twfe
-    table = Table(title=f"ANC1 after MMS introduction (true rate ratio {true_rr:.2f})")
-    for col in ("method", "rate ratio", "95% CI"):
+    from mmsis.demos.steps import fixed
+    from mmsis.i18n import gettext as _
+    from mmsis.present import format as fmt
+
+    def ci(low: float, high: float) -> str:
+        return f"{fixed(low, 3)}-{fixed(high, 3)}"
+
+    table = Table(title=_("ANC1 after MMS introduction (true rate ratio %(rr)s)")
+                  % {"rr": fixed(true_rr, 2)})
+    for col in (_("method"), _("rate ratio"), _("95% CI")):
         table.add_column(col)
+    district = pilot["district_name"]
     table.add_row(
-        f"ITS, {pilot['district_name']} (pilot, quasi-Poisson, as on the Evaluation page)",
-        f"{lc['rr']:.3f}",
-        f"{lc['ci_low']:.3f}-{lc['ci_high']:.3f}",
-    )
+        _("ITS, %(district)s (pilot, quasi-Poisson, as on the Evaluation page)")
+        % {"district": district}, fixed(lc["rr"], 3), ci(lc["ci_low"], lc["ci_high"]))
     cl = cits.level_change
     table.add_row(
-        f"controlled ITS, {pilot['district_name']} vs districts starting {last}",
-        f"{cl['rr']:.3f}",
-        f"{cl['ci_low']:.3f}-{cl['ci_high']:.3f}",
-    )
-    table.add_row(
-        "DiD over 24 districts, did2s",
-        f"{rob['rr']:.3f}",
-        f"{rob['rr_ci_low']:.3f}-{rob['rr_ci_high']:.3f}",
-    )
-    table.add_row(
-        "DiD, TWFE (cluster-robust)",
-        f"{twfe['rr']:.3f}",
-        f"{twfe['rr_ci_low']:.3f}-{twfe['rr_ci_high']:.3f}",
-    )
+        _("controlled ITS, %(district)s vs districts starting %(month)s")
+        % {"district": district, "month": fmt.period(last)},
+        fixed(cl["rr"], 3), ci(cl["ci_low"], cl["ci_high"]))
+    table.add_row(_("DiD over 24 districts, did2s"), fixed(rob["rr"], 3),
+                  ci(rob["rr_ci_low"], rob["rr_ci_high"]))
+    table.add_row(_("DiD, TWFE (cluster-robust)"), fixed(twfe["rr"], 3),
+                  ci(twfe["rr_ci_low"], twfe["rr_ci_high"]))
     console.print(table)
     for w in did.warnings[:1]:
-        console.print(f"[yellow]note:[/yellow] {w}")
-    console.print(f"Plots and tables in {out}")
+        console.print(_("[yellow]note:[/yellow] %(warning)s") % {"warning": w})
+    console.print(_("Plots and tables in %(folder)s") % {"folder": out})
     return {
         "true_anc1_rr": true_rr,
         "its_district": str(pilot["district_id"]),

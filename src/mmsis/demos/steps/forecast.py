@@ -52,10 +52,16 @@ def run_forecast_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
         "consumption_to_demographic_mms": ratio,
         "out_dir": str(out),
     }
-    con = Console()
-    con.print(f"[bold]Forecast[/bold] {sc.name}: {key['pregnancies_covered']:,.0f} pregnancies "
-              f"covered by MMS over {sc.horizon_months} months; "
-              f"{key['mms_packs_ordered']:,.0f} MMS bottles ordered; budget "
-              f"{sc.currency} {key['budget_total']:,.0f}; routine consumption = "
-              f"{ratio:.2f} x demographic need. Outputs in {out}")
+    from mmsis.demos.steps import fixed
+    from mmsis.i18n import gettext as _
+    from mmsis.present import format as fmt
+
+    Console().print(_("[bold]Forecast[/bold] %(name)s: %(pregnancies)s pregnancies covered by "
+                      "MMS over %(months)s months; %(bottles)s MMS bottles ordered; budget "
+                      "%(budget)s; routine consumption = %(ratio)s x demographic need. Outputs "
+                      "in %(folder)s") % {
+        "name": sc.name, "pregnancies": fmt.count(key["pregnancies_covered"]),
+        "months": sc.horizon_months, "bottles": fmt.count(key["mms_packs_ordered"]),
+        "budget": fmt.money(key["budget_total"], sc.currency), "ratio": fixed(ratio, 2),
+        "folder": out})
     return key

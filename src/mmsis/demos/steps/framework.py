@@ -12,6 +12,8 @@ from rich.table import Table
 
 from mmsis.framework.loader import load_framework
 from mmsis.framework.views import evidenced_by
+from mmsis.i18n import gettext as _
+from mmsis.present.labels import default_labels
 
 if TYPE_CHECKING:
     from mmsis.datasets import ExampleCountry
@@ -48,33 +50,38 @@ def run_demo(
     out = Path(out_dir) / "framework"
     out.mkdir(parents=True, exist_ok=True)
 
-    grid = Table(title="Key results per pillar x phase (required / total)")
-    grid.add_column("pillar")
+    lab = default_labels()
+    grid = Table(title=_("Key results per pillar x phase (required / total)"))
+    grid.add_column(_("pillar"))
     for ph in fw.phases:
-        marker = " <- now" if ph.id == current.id else ""
-        grid.add_column(ph.name + marker)
+        grid.add_column(_("%(phase)s <- now") % {"phase": _(ph.name)} if ph.id == current.id
+                        else _(ph.name))
     for pil in fw.pillars:
         cells = []
         for ph in fw.phases:
             krs = fw.key_results_for(phase=ph.id, pillar=pil.id)
             cells.append(f"{sum(k.required for k in krs)} / {len(krs)}")
-        grid.add_row(pil.name, *cells)
+        grid.add_row(_(pil.name), *cells)
     con.print(grid)
 
     results = fw.key_results_for(phase=current.id)
-    kr_table = Table(title=f"Key results for phase '{current.name}' (* required to move on)")
-    for col in ("pillar", "key result", "evidenced by"):
+    kr_table = Table(title=_("Key results for phase '%(phase)s' (* required to move on)")
+                     % {"phase": _(current.name)})
+    for col in (_("pillar"), _("key result"), _("evidenced by")):
         kr_table.add_column(col, overflow="fold")
     for k in results:
-        kr_table.add_row(k.pillar, ("* " if k.required else "  ") + k.title, evidenced_by(k))
+        kr_table.add_row(lab.label(k.pillar, "pillar"),
+                         ("* " if k.required else "  ") + _(k.title), evidenced_by(k))
     con.print(kr_table)
 
     questions = fw.top_questions(current.id, n=top)
-    q_table = Table(title=f"Top {len(questions)} implementation-research questions ({current.id})")
-    for col in ("pillars", "priority", "question", "designs"):
+    q_table = Table(title=_("Top %(n)s implementation-research questions (%(phase)s)")
+                    % {"n": len(questions), "phase": _(current.name)})
+    for col in (_("pillars"), _("priority"), _("question"), _("designs")):
         q_table.add_column(col, overflow="fold")
     for q in questions:
-        q_table.add_row(", ".join(q.pillars), q.priority, q.text, ", ".join(q.designs))
+        q_table.add_row(", ".join(lab.label(p, "pillar") for p in q.pillars), _(q.priority),
+                        _(q.text), ", ".join(lab.label(d, "design") for d in q.designs))
     con.print(q_table)
 
     pd.DataFrame(

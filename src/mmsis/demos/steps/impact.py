@@ -15,8 +15,10 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
 
     from mmsis.demos.examples import example_scenario
     from mmsis.forecast.scenario import scenario_from_dict
+    from mmsis.i18n import gettext as _
     from mmsis.impact.cli import write_impact
     from mmsis.impact.engine import run_impact
+    from mmsis.present import format as fmt
 
     out = Path(out_dir)
     sc = scenario_from_dict(example_scenario(country))
@@ -27,10 +29,14 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
                                           "cost_per_daly")}
     c = key["cost_per_daly"]
     d = key["dalys_averted"]
-    Console().print(
-        f"[bold]Impact[/bold] {sc.name}: {key['lbw_averted']['central']:,.0f} low-birthweight "
-        f"births and {key['neonatal_deaths_averted']['central']:,.0f} neonatal deaths averted; "
-        f"{d['central']:,.0f} DALYs (95% UI {d['ui_low']:,.0f}-{d['ui_high']:,.0f}); "
-        f"{sc.currency} {c['central']:,.0f} per DALY (95% UI {c['ui_low']:,.0f}-"
-        f"{c['ui_high']:,.0f}). Outputs in {out}")
+    Console().print(_(
+        "[bold]Impact[/bold] %(name)s: %(lbw)s low-birthweight births and %(deaths)s neonatal "
+        "deaths averted; %(dalys)s DALYs (95%% UI %(dalys_low)s-%(dalys_high)s); %(cost)s per "
+        "DALY (95%% UI %(cost_low)s-%(cost_high)s). Outputs in %(folder)s") % {
+        "name": sc.name, "lbw": fmt.count(key["lbw_averted"]["central"]),
+        "deaths": fmt.count(key["neonatal_deaths_averted"]["central"]),
+        "dalys": fmt.count(d["central"]), "dalys_low": fmt.count(d["ui_low"]),
+        "dalys_high": fmt.count(d["ui_high"]),
+        "cost": fmt.money(c["central"], sc.currency), "cost_low": fmt.count(c["ui_low"]),
+        "cost_high": fmt.count(c["ui_high"]), "folder": out})
     return {k: v["central"] for k, v in key.items()} | {"out_dir": str(out)}

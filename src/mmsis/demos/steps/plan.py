@@ -48,15 +48,26 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     agenda = build_agenda(prog, fw, card, top=10)
     strategies = suggest_strategies(prog, fw)
     forms = build_forms(out / "forms", agenda.to_records())
+    from mmsis.demos.steps import fixed
+    from mmsis.i18n import gettext as _
+    from mmsis.present import format as fmt
+    from mmsis.present.labels import default_labels
+
+    lab = default_labels()
     console = Console()
-    for v in card.verdicts:
-        share = f"{v.share_met:.0%}" if v.share_met is not None else "n/a"
-        console.print(f"  {v.pillar:<10} {v.phase:<10} {share:>5}  {v.verdict}")
-    console.print(f"[bold]Agenda[/bold]: top question {agenda.items[0].question} "
-                  f"(score {agenda.items[0].score:.2f}; {agenda.items[0].design}, "
-                  f"{agenda.items[0].sample_size.summary}); "
-                  f"{(strategies['decision'] == 'accepted').sum()} ERIC strategies accepted; "
-                  f"forms in {out / 'forms'}")
+    for v in card.verdicts:  # as `mmsis plan assess` writes the verdict
+        share = fmt.percent(v.share_met, 0) if v.share_met is not None else _("n/a")
+        console.print(f"  {lab.label(v.pillar, 'pillar'):<30} {lab.label(v.phase, 'phase'):<14} "
+                      f"{share:>5}  {_('ready to move on') if v.ready else _('stay')}",
+                      highlight=False)
+    top_item = agenda.items[0]
+    console.print(_("[bold]Agenda[/bold]: top question %(question)s (score %(score)s; "
+                    "%(design)s, %(sample_size)s); %(n)s ERIC strategies accepted; forms in "
+                    "%(folder)s") % {
+        "question": lab.label(top_item.question, "question"), "score": fixed(top_item.score, 2),
+        "design": _(top_item.design_name) if top_item.design_name else top_item.design,
+        "sample_size": top_item.sample_size.summary,
+        "n": int((strategies["decision"] == "accepted").sum()), "folder": out / "forms"})
     return {
         "pillars_ready": [v.pillar for v in card.verdicts if v.ready],
         "share_met": {v.pillar: v.share_met for v in card.verdicts},

@@ -14,12 +14,14 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     from rich.console import Console
 
     from mmsis.demos.examples import example_programme
+    from mmsis.i18n import gettext as _
     from mmsis.report.build import build_report
 
     # one object: the example country's data with its team's statuses (the example plan)
     res = build_report(Path(out_dir) / "report",
                        country=country.with_statuses(example_programme(country)))
-    Console().print(f"[bold]Report[/bold]: {res.html} (open in a browser); agenda and "
-                    f"indicator sheets {res.xlsx.name}; protocol skeleton {res.docx.name}")
+    Console().print(_("[bold]Report[/bold]: %(html)s (open in a browser); agenda and indicator "
+                      "sheets %(xlsx)s; protocol skeleton %(docx)s") % {
+        "html": res.html, "xlsx": res.xlsx.name, "docx": res.docx.name})
     return {"html": str(res.html), "xlsx": str(res.xlsx), "docx": str(res.docx),
             "sections": res.sections, **res.key_numbers}

@@ -35,14 +35,23 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     planted = {(o["orgUnit"], o["period"], o["dataElement"]) for o in country.truth["outliers"]}
     ext = qr.table[qr.table["check"] == "outlier_extreme"]
     found = planted & set(zip(ext["org_unit"], ext["period"], ext["data_element"], strict=True))
-    console.print(f"[bold]Routine data[/bold]: {reports['data_values'].imported} values, "
-                  f"{reports['reports'].imported} reports loaded")
-    console.print(f"National {last_year}: " + ", ".join(
-        f"{k} {nat[k]:.1f}" for k in ("anc1_coverage", "mms_share_of_anc1",
-                                      "ifa_to_mms_transition_share", "stockout_rate",
-                                      "reporting_completeness") if k in nat))
-    console.print(f"Data quality score {qr.score:.1f}/100; extreme outliers flagged "
-                  f"{len(ext)}, planted outliers found {len(found)}/{len(planted)}")
+    from mmsis.demos.steps import fixed
+    from mmsis.i18n import gettext as _
+    from mmsis.present import format as fmt
+    from mmsis.present.labels import default_labels
+
+    lab = default_labels()
+    console.print(_("[bold]Routine data[/bold]: %(values)s values, %(reports)s reports loaded")
+                  % {"values": fmt.count(reports["data_values"].imported),
+                     "reports": fmt.count(reports["reports"].imported)})
+    console.print(_("National %(year)s: %(values)s") % {"year": last_year, "values": ", ".join(
+        f"{lab.label(k)} {fixed(nat[k], 1)}"
+        for k in ("anc1_coverage", "mms_share_of_anc1", "ifa_to_mms_transition_share",
+                  "stockout_rate", "reporting_completeness") if k in nat)}, highlight=False)
+    console.print(_("Data quality score %(score)s/100; extreme outliers flagged %(flagged)s, "
+                    "planted outliers found %(found)s/%(planted)s") % {
+        "score": fixed(qr.score, 1), "flagged": len(ext), "found": len(found),
+        "planted": len(planted)})
     return {
         "values_loaded": reports["data_values"].imported,
         "indicator_rows": len(ind),

@@ -18,9 +18,14 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     all women and % of previous step), adherence and wealth/residence/region equity; writes CSVs
     under ``out_dir/survey`` and returns the headline numbers."""
     from mmsis.data.survey import load_profile, recode
+    from mmsis.demos.steps import fixed
+    from mmsis.i18n import gettext as _
     from mmsis.measure.survey.cascade import cascade, design_of
     from mmsis.measure.survey.programme import CASCADE_PERIOD_MONTHS, CASCADE_SUPPLEMENT
     from mmsis.plan.measured import survey_results
+    from mmsis.present import format as fmt
+    from mmsis.present.labels import default_labels
+    from mmsis.report.readable import text_cell
 
     out = Path(out_dir) / "survey"
     out.mkdir(parents=True, exist_ok=True)
@@ -39,43 +44,49 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     measures.to_csv(out / "equity_measures.csv", index=False)
 
     women = int(casc.loc[casc["of"] == "all women", "n"].max())
-    table = Table(title=f"{CASCADE_SUPPLEMENT} coverage cascade ({women:,} "
-                        f"{results.denominator}, {design.n:,} women surveyed)")
-    for col in ("step", "% of all women (95% CI)", "% of previous step (95% CI)"):
+    lab = default_labels()
+    table = Table(title=_("%(supplement)s coverage cascade (%(women)s %(denominator)s, "
+                          "%(surveyed)s women surveyed)") % {
+        "supplement": CASCADE_SUPPLEMENT, "women": fmt.count(women),
+        "denominator": _(results.denominator), "surveyed": fmt.count(design.n)})
+    for col in (_("step"), _("% of all women (95% CI)"), _("% of previous step (95% CI)")):
         table.add_column(col)
     for step in rec.profile.cascade:
         rows = casc[casc["step"] == step.id]
         labels = casc.loc[casc["step"] == step.id, "label"]
-        cells = [str(labels.iloc[0]) if len(labels) else step.label]
+        cells = [_(str(labels.iloc[0])) if len(labels) else _(step.label)]
         for kind in ("all women", "previous"):
             r = rows[rows["of"].str.startswith(kind)]
             cells.append(
                 ""
                 if r.empty
-                else f"{100 * r['estimate'].iloc[0]:.1f} "
-                f"({100 * r['ci_low'].iloc[0]:.1f}-{100 * r['ci_high'].iloc[0]:.1f})"
+                else f"{fixed(100 * r['estimate'].iloc[0], 1)} "
+                f"({fixed(100 * r['ci_low'].iloc[0], 1)}-{fixed(100 * r['ci_high'].iloc[0], 1)})"
             )
         table.add_row(*cells)
     console.print(table)
-    eq = Table(title=f"Equity in receiving any {CASCADE_SUPPLEMENT} ({results.denominator})")
-    for col in ("dimension", "measure", "comparison", "estimate (95% CI)"):
+    eq = Table(title=_("Equity in receiving any %(supplement)s (%(denominator)s)") % {
+        "supplement": CASCADE_SUPPLEMENT, "denominator": _(results.denominator)})
+    for col in (_("dimension"), _("measure"), _("comparison"), _("estimate (95% CI)")):
         eq.add_column(col)
-    for _, m in measures.iterrows():
+    for _i, m in measures.iterrows():
         eq.add_row(
-            m["dimension"],
-            m["measure"],
-            m["comparison"],
-            f"{m['estimate']:.3f} ({m['ci_low']:.3f} to {m['ci_high']:.3f})",
+            text_cell(str(m["dimension"]), lab),
+            text_cell(str(m["measure"]), lab),
+            text_cell(str(m["comparison"]), lab),
+            _("%(estimate)s (%(low)s to %(high)s)") % {
+                "estimate": fixed(m["estimate"], 3), "low": fixed(m["ci_low"], 3),
+                "high": fixed(m["ci_high"], 3)},
         )
     console.print(eq)
     ratio = adh.iloc[0]
     share = adh.iloc[1]
-    console.print(
-        f"Adherence: consumed/received {100 * ratio['estimate']:.1f}% "
-        f"(95% CI {100 * ratio['ci_low']:.1f}-{100 * ratio['ci_high']:.1f}); "
-        f"{100 * share['estimate']:.1f}% took >= 90% of their tablets. "
-        f"Tables in {out}"
-    )
+    console.print(_(
+        "Adherence: consumed/received %(ratio)s (95%% CI %(low)s-%(high)s); %(share)s took >= "
+        "90%% of their tablets. Tables in %(folder)s") % {
+        "ratio": fmt.percent(ratio["estimate"], 1), "low": fixed(100 * ratio["ci_low"], 1),
+        "high": fixed(100 * ratio["ci_high"], 1), "share": fmt.percent(share["estimate"], 1),
+        "folder": out}, highlight=False)
     all_women = casc[casc["of"] == "all women"].set_index("step")
     sii = measures[measures["measure"] == "slope index of inequality"].iloc[0]
     return {
