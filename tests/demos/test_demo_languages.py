@@ -48,3 +48,18 @@ def test_demo_steps_print_in_the_language(tmp_path: Path, example_country: Examp
     text = " ".join(out.split())
     for w in WORDS[step][lang]:
         assert w in text, (w, text[:2000])
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_plan_init_says_what_it_wrote_in_the_language(tmp_path: Path, lang: str) -> None:
+    from typer.testing import CliRunner
+
+    from mmsis.cli import app
+
+    with i18n.language("en"):
+        res = CliRunner().invoke(app, ["--lang", lang, "plan", "init", "--country", "Testland",
+                                       "--file", str(tmp_path / "p.yaml")])
+    assert res.exit_code == 0, res.output
+    assert {"fr": "statuts de résultats clés", "pt": "estados de resultados-chave"}[lang] \
+        in " ".join(res.output.split())
+    assert not left_in_english(_cells(res.output), lang), res.output

@@ -12,6 +12,7 @@ import typer
 
 from mmsis._cli import console
 from mmsis.errors import InputError
+from mmsis.i18n import gettext as _
 
 
 def demo(
@@ -55,5 +56,6 @@ def plan_init(
     else:
         prog = Programme(country=country, name=f"{country} MMS programme")
     save_programme(prog, file)
-    console.print(f"Wrote {file} ({len(prog.key_results)} key-result statuses, "
-                  f"{len(prog.measurements)} measured indicators).")
+    console.print(_("Wrote %(file)s (%(statuses)s key-result statuses, %(measured)s measured "
+                    "indicators).") % {"file": file, "statuses": len(prog.key_results),
+                                       "measured": len(prog.measurements)}, highlight=False)

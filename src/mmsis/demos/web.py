@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from mmsis.i18n import gettext as _
+
 if TYPE_CHECKING:
     from mmsis.datasets import ExampleCountry
     from mmsis.web.models import Upload
@@ -160,10 +162,10 @@ def serve_demo(
     url = database_url or f"sqlite:///{(out_dir / 'workspace.sqlite3').resolve()}"
     info = seed_demo(url, out_dir / "workspace-data", country=country)
     console = Console()
-    console.print(
-        f"[bold]mmsis workspace[/bold] on http://{host}:{port}/  — log in as "
-        f"[bold]{info['email']}[/bold] with password [bold]{info['password']}[/bold]"
-    )
+    console.print(_(
+        "[bold]mmsis workspace[/bold] on %(url)s  — log in as [bold]%(email)s[/bold] with "
+        "password [bold]%(password)s[/bold]") % {
+        "url": f"http://{host}:{port}/", "email": info["email"], "password": info["password"]})
     uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
 
 
@@ -175,11 +177,11 @@ def run_demo(out_dir: Path, country: ExampleCountry) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{(out_dir / 'workspace.sqlite3').resolve()}"
     info = seed_demo(url, out_dir / "workspace-data", country=country)
-    Console().print(
-        f"[bold]Web workspace[/bold]: {url} seeded in {info['seconds']} s; "
-        f"log in as {info['email']} / {info['password']} after "
-        f"`mmsis serve --database {url}`"
-    )
+    Console().print(_(
+        "[bold]Web workspace[/bold]: %(url)s seeded in %(seconds)s s; log in as %(email)s / "
+        "%(password)s after `mmsis serve --database %(url)s`") % {
+        "url": url, "seconds": info["seconds"], "email": info["email"],
+        "password": info["password"]})
     return {"database_url": url, **info}
 
 
