@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from mmsis.i18n import gettext as _
 from mmsis.present import format as fmt
 
 PALETTE = ("#1f5f8b", "#b03a2e", "#2e7d4f", "#7d3c98", "#a04000", "#34495e")
@@ -38,6 +39,13 @@ class LineChart:
     band: dict[str, object] | None = None
     plot: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
+
+
+def _in_millions(y_label: str) -> str:
+    """The axis title with its unit in millions, in the language in use ("(USD, millions)")."""
+    if y_label.endswith(")"):
+        return _("%(label)s, millions)") % {"label": y_label[:-1]}
+    return _("%(label)s (millions)") % {"label": y_label}
 
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     if not math.isfinite(lo) or not math.isfinite(hi) or hi <= lo:
@@ -117,8 +125,7 @@ def line_chart(
     scale = 1e6 if max((abs(t) for t in y_ticks_raw), default=0) >= 1e6 and \
         y_unit != "percent" else 1.0
     if scale != 1.0:  # millions: short tick labels, the unit in the axis title
-        y_label = (y_label[:-1] + ", millions)" if y_label.endswith(")")
-                   else y_label + " (millions)")
+        y_label = _in_millions(y_label)
 
     def sx(x: float) -> float:
         return left + (x - x0) / (x1 - x0) * (width - left - right)
@@ -204,8 +211,7 @@ def scatter_chart(
 
     scale = 1e6 if max(abs(t) for t in yt) >= 1e6 else 1.0
     if scale != 1.0:
-        y_label = y_label[:-1] + ", millions)" if y_label.endswith(")") else \
-            y_label + " (millions)"
+        y_label = _in_millions(y_label)
     lines = []
     for i, (slope, label) in enumerate(slopes):
         # from the origin to where y = slope x leaves the plot

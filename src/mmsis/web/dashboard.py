@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from mmsis.i18n import gettext as _
 from mmsis.web import analytics, charts, services
 from mmsis.web import scope as scopes
 from mmsis.web.deps import Access
@@ -212,7 +213,8 @@ def trend_part(templates: Any, cache: Any, db: Session, access: Access, district
 
     def trend() -> Markup:
         rows = services.routine_series(db, access, elements, district)
-        title = f"Clients per month — {name or 'all districts you can see'}"
+        title = (_("Clients per month — %(district)s") % {"district": name} if name
+                 else _("Clients per month — all districts you can see"))
         labels = wording.workspace_labels(access.workspace)
         chart = wording.trend_chart(rows, title, labels or default_labels())
         return _fragment(templates, access, district, "_trend.html",

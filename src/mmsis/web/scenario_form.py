@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmsis.errors import InputError
+from mmsis.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -35,60 +36,60 @@ class Field:
 SHARES = "regimen.adherence_shares"
 
 GROUPS: tuple[tuple[str, tuple[Field, ...]], ...] = (
-    ("Roll-out", (
-        Field("rollout.start", "National start month (empty when each district has its own)",
+    (N_("Roll-out"), (
+        Field("rollout.start", N_("National start month (empty when each district has its own)"),
               "month", optional=True),
-        Field("rollout.ramp_months", "Months to reach full uptake in a district", "int"),
-        Field("rollout.uptake", "Uptake at full roll-out (% of ANC clients switched to MMS)",
+        Field("rollout.ramp_months", N_("Months to reach full uptake in a district"), "int"),
+        Field("rollout.uptake", N_("Uptake at full roll-out (% of ANC clients switched to MMS)"),
               "percent"),
     )),
-    ("Prices", (
-        Field("mms.price_per_tablet", "MMS price per tablet", "money"),
-        Field("ifa.price_per_tablet", "IFA price per tablet", "money"),
+    (N_("Prices"), (
+        Field("mms.price_per_tablet", N_("MMS price per tablet"), "money"),
+        Field("ifa.price_per_tablet", N_("IFA price per tablet"), "money"),
     )),
-    ("Regimen and adherence", (
-        Field("regimen.tablets_per_pregnancy", "Tablets per pregnancy (full regimen)", "int"),
-        Field("regimen.adherence", "Adherence (% of the regimen a covered woman takes)",
-              "percent", "Drives the health effects (Smith et al. 2025 dose-response)."),
-        Field("regimen.dispensed_share", "Tablets dispensed (% of the full regimen)", "percent",
-              "Drives supply and cost; programmes usually dispense the full regimen."),
-        Field("regimen.wastage", "Wastage (% of tablets lost)", "percent"),
+    (N_("Regimen and adherence"), (
+        Field("regimen.tablets_per_pregnancy", N_("Tablets per pregnancy (full regimen)"), "int"),
+        Field("regimen.adherence", N_("Adherence (% of the regimen a covered woman takes)"),
+              "percent", N_("Drives the health effects (Smith et al. 2025 dose-response).")),
+        Field("regimen.dispensed_share", N_("Tablets dispensed (% of the full regimen)"), "percent",
+              N_("Drives supply and cost; programmes usually dispense the full regimen.")),
+        Field("regimen.wastage", N_("Wastage (% of tablets lost)"), "percent"),
     )),
-    ("Adherence measured by the survey (optional: all three or none)", (
-        Field(f"{SHARES}.ge_90", "Women taking at least 90% of the regimen (%)", "percent",
-              optional=True, help="Smith et al. 2025's categories; when given, these shares "
-              "replace the single adherence above in the effects."),
-        Field(f"{SHARES}.from_60_to_90", "Women taking 60-89% of the regimen (%)", "percent",
+    (N_("Adherence measured by the survey (optional: all three or none)"), (
+        Field(f"{SHARES}.ge_90", N_("Women taking at least 90% of the regimen (%)"), "percent",
+              optional=True, help=N_("Smith et al. 2025's categories; when given, these shares "
+              "replace the single adherence above in the effects.")),
+        Field(f"{SHARES}.from_60_to_90", N_("Women taking 60-89% of the regimen (%)"), "percent",
               optional=True),
-        Field(f"{SHARES}.below_60", "Women taking less than 60% of the regimen (%)", "percent",
+        Field(f"{SHARES}.below_60", N_("Women taking less than 60% of the regimen (%)"), "percent",
               optional=True),
     )),
-    ("Health-impact pathways", (
-        Field("impact.neonatal_pathway", "Neonatal deaths counted through", "choice",
-              choices=(("birth_outcomes", "Preterm and small-for-gestational-age births "
-                        "(Katz 2013 overlapping categories)"),
-                       ("direct", "A direct effect on neonatal mortality"))),
-        Field("impact.daly.include_stillbirths", "Count stillbirths averted", "bool",
-              "Off by default, as in the Global Burden of Disease; on, a stillbirth counts as "
-              "a death at birth (as Nutrition International's tool does)."),
+    (N_("Health-impact pathways"), (
+        Field("impact.neonatal_pathway", N_("Neonatal deaths counted through"), "choice",
+              choices=(("birth_outcomes", N_("Preterm and small-for-gestational-age births "
+                        "(Katz 2013 overlapping categories)")),
+                       ("direct", N_("A direct effect on neonatal mortality")))),
+        Field("impact.daly.include_stillbirths", N_("Count stillbirths averted"), "bool",
+              N_("Off by default, as in the Global Burden of Disease; on, a stillbirth counts as "
+              "a death at birth (as Nutrition International's tool does).")),
         Field("impact.daly.yld_per_lbw_birth",
-              "Years lived with disability per low-birthweight birth averted (0 = pathway off)",
+              N_("Years lived with disability per low-birthweight birth averted (0 = pathway off)"),
               "number"),
         Field("impact.subgroups.anaemic_share",
-              "Pregnant women with anaemia (%; empty = pooled effects)", "percent",
+              N_("Pregnant women with anaemia (%; empty = pooled effects)"), "percent",
               optional=True),
         Field("impact.subgroups.female_share",
-              "Girls among births (%; empty = pooled effect, direct pathway only)", "percent",
+              N_("Girls among births (%; empty = pooled effect, direct pathway only)"), "percent",
               optional=True),
     )),
-    ("Cost-effectiveness thresholds", (
-        Field("impact.thresholds.gdp_per_capita", "GDP per capita (empty = not marked)",
+    (N_("Cost-effectiveness thresholds"), (
+        Field("impact.thresholds.gdp_per_capita", N_("GDP per capita (empty = not marked)"),
               "money", optional=True),
         Field("impact.thresholds.opportunity_cost",
-              "Opportunity-cost threshold per DALY (empty = not marked)", "money",
-              optional=True, help="E.g. Woods et al. 2016 or Ochalek et al. 2018 for the "
+              N_("Opportunity-cost threshold per DALY (empty = not marked)"), "money",
+              optional=True, help=N_("E.g. Woods et al. 2016 or Ochalek et al. 2018 for the "
               "country; give its source in the YAML (impact.thresholds."
-              "opportunity_cost_source)."),
+              "opportunity_cost_source).")),
     )),
 )
 
