@@ -171,3 +171,16 @@ def test_chart_axis_in_millions_in_the_language() -> None:
         expected = PENDING["%(label)s, millions)"]["pt"] % {"label": "Orçamento (USD"}
         real = i18n.translations("pt").gettext("%(label)s, millions)")
         assert _in_millions("Orçamento (USD)") in (expected, real % {"label": "Orçamento (USD"})
+
+
+@pytest.mark.usefixtures("pending")
+def test_relative_risk_parameters_are_named_in_the_language() -> None:
+    """rr.<effect> is composed from the effect's outcome: both parts are translated."""
+    from mmsis.present.labels import Labels
+
+    labels = Labels()
+    assert labels.label("rr.preterm", "parameter") == "Relative risk of preterm birth, MMS vs IFA"
+    with i18n.language("fr"):
+        assert labels.label("rr.preterm", "parameter") == \
+            "Risque relatif de naissance prématurée, MMS contre FAF"
+        assert labels.label("preterm", "effect") == "naissance prématurée"

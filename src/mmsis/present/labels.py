@@ -90,8 +90,13 @@ def _framework_maps(directory: str | None) -> dict[str, dict[str, str]]:
         maps[kind] = {str(k): str(v["label"] if isinstance(v, dict) else v)
                       for k, v in (labels.get(section) or {}).items()}
     for e in fw.evidence.effect_sizes:  # rr.<effect>: the model's relative-risk parameters
-        maps["parameter"].setdefault(f"rr.{e.id}", f"Relative risk of {e.outcome}, MMS vs IFA")
+        maps["parameter"].setdefault(f"rr.{e.id}", _rr_label(e.outcome))
     return maps
+
+
+def _rr_label(outcome: str) -> str:
+    """The English label of a relative-risk parameter (translated by `Labels.find`)."""
+    return f"Relative risk of {outcome}, MMS vs IFA"
 
 
 def store_names(store: Store) -> dict[str, dict[str, str]]:
@@ -129,6 +134,10 @@ class Labels:
         for k in ((kind,) if kind else KINDS):
             found = self._maps.get(k, {}).get(key)
             if found:  # the programme's own names stay as they are; ours are translated
+                if k == "parameter" and key.startswith("rr.") and \
+                        found == _rr_label(self._maps["effect"].get(key[3:], "")):
+                    return gettext("Relative risk of %(outcome)s, MMS vs IFA") % {
+                        "outcome": gettext(self._maps["effect"][key[3:]])}
                 return found if k in _OWN_NAMES else gettext(found)
         return None
 
