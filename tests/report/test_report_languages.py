@@ -153,10 +153,13 @@ def test_the_xlsx_has_no_catalog_string_in_english(built: tuple[str, Path]) -> N
     text = "\n".join(lines)
     for w in {"fr": ["Fondement : équité", "aucun résultat d'équité",
                      "enquête auprès des ménages (fondée sur le plan de sondage)",
-                     "données de routine du DHIS2, mmsis.measure.routine (national, dernier"],
+                     "données de routine du DHIS2, mmsis.measure.routine (national, dernier",
+                     # the indicator sheets' definitions (indicators.yaml, babel.cfg)
+                     "Part des femmes ayant eu une naissance vivante"],
               "pt": ["Fundamento: equidade", "nenhum resultado de equidade",
                      "inquérito aos agregados familiares (baseado no desenho amostral)",
-                     "dados de rotina do DHIS2, mmsis.measure.routine (nacional, último"]}[lang]:
+                     "dados de rotina do DHIS2, mmsis.measure.routine (nacional, último",
+                     "Proporção de mulheres com um nado-vivo"]}[lang]:
         assert w in text, w
     assert "household survey (design-based)" not in text and "no equity outcome" not in text
     # numbers stay numbers (the machine-readable values), only words are translated
