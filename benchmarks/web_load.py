@@ -431,7 +431,11 @@ def main() -> None:
         elapsed = asyncio.run(run())
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # busy in a long computation: the figures are in
+            server.kill()
+            server.wait(timeout=20)
         log.close()
 
     total = sum(len(v) for v in stats.lat.values())
