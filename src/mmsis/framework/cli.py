@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+
+from mmsis.i18n import gettext as _
 
 app = typer.Typer(no_args_is_help=True, help="Browse the IS knowledge base.")
 
@@ -39,7 +42,17 @@ def show(
         f"{k}={v}" for k, v in (("phase", phase), ("pillar", pillar), ("outcome", outcome)) if v
     )
     title = f"{kind} ({len(df)})" + (f" - {filters}" if filters else "")
-    print_table(df, title=title)
+    print_table(_in_language(df), title=title)
+
+
+def _in_language(df: Any) -> Any:
+    """The table for people in the language in use: headers and the knowledge base's words that
+    are catalog messages (names, titles, definitions); ids stay ids."""
+    out = df.copy()
+    for col in out.columns:
+        out[col] = out[col].map(lambda v: _(v) if isinstance(v, str) and v.strip() else v)
+    out.columns = [_(str(c).replace("_", " ").capitalize()) for c in out.columns]
+    return out
 
 
 @app.command("map")
@@ -54,8 +67,12 @@ def map_(
     from mmsis.framework.views import phase_pillar_map
 
     fw = load_framework(framework)
-    print_frame(phase_pillar_map(fw, phase=phase), as_json,
-                "Key results by pillar and phase (* required)")
+    grid = phase_pillar_map(fw, phase=phase)
+    if not as_json:  # for people: the knowledge base's words in the language in use
+        grid = grid.map(lambda v: "\n".join(line[:2] + _(line[2:]) if line[1:2] == " "
+                                             else _(line) for line in str(v).split("\n")))
+        grid.columns = [_("Pillar") if c == "pillar" else _(str(c)) for c in grid.columns]
+    print_frame(grid, as_json, _("Key results by pillar and phase (* required)"))
 
 
 @app.command("validate")
