@@ -9,58 +9,27 @@ from __future__ import annotations
 import configparser
 import html
 import io
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.pending_catalog import PENDING, translated, use_pending
 from tests.web.conftest import World
 
 from mmsis import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
-PENDING: dict[str, dict[str, Any]] = json.loads((ROOT / "i18n-pending.json").read_text("utf-8"))
-
-
-class _WithPending:
-    """A language's catalog with the pending translations on top (what the merge will give)."""
-
-    def __init__(self, real: Any, lang: str) -> None:
-        self.real, self.lang = real, lang
-
-    def gettext(self, message: str) -> str:
-        entry = PENDING.get(message)
-        if entry and isinstance(entry.get(self.lang), str):
-            return str(entry[self.lang])
-        return str(self.real.gettext(message))
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return str(self.real.ngettext(singular, plural, n))
-
-    def pgettext(self, context: str, message: str) -> str:
-        return str(self.real.pgettext(context, message))
 
 
 @pytest.fixture
 def pending(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = i18n.translations
-
-    def translations(code: str | None = None) -> Any:
-        lang = i18n.normalise(code) or i18n.current_language()
-        return _WithPending(real(code), lang)
-
-    monkeypatch.setattr(i18n, "translations", translations)
+    use_pending(monkeypatch)
 
 
 def _text(page: str) -> str:
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
-
-
-def _translated(message: str, lang: str) -> bool:
-    entry = PENDING.get(message)
-    return bool(entry and entry.get(lang)) or i18n.translations(lang).gettext(message) != message
 
 
 def test_the_pending_file_holds_both_languages_with_the_same_placeholders() -> None:
@@ -72,7 +41,7 @@ def test_the_pending_file_holds_both_languages_with_the_same_placeholders() -> N
             assert set(re.findall(r"%\(\w+\)s", text)) == set(re.findall(r"%\(\w+\)s", msgid))
 
 
-def test_the_key_results_texts_are_extracted_and_translated() -> None:
+def test_the_key_results_texts_are_extracted_andtranslated() -> None:
     """babel.cfg extracts the key results' descriptions and expected evidence, and each one
     has a French and a Portuguese translation (the catalog's or a pending one)."""
     from mmsis.i18n_extract import extract_yaml
@@ -88,18 +57,18 @@ def test_the_key_results_texts_are_extracted_and_translated() -> None:
 
     shown = [t for kr in load_framework().key_results for t in (kr.description, kr.evidence) if t]
     assert set(shown) <= set(ids)
-    missing = [m for m in shown for lang in ("fr", "pt") if not _translated(m, lang)]
+    missing = [m for m in shown for lang in ("fr", "pt") if not translated(m, lang)]
     assert not missing, missing[:5]
 
 
-def test_the_scenario_forms_words_are_all_translated() -> None:
+def test_the_scenario_forms_words_are_alltranslated() -> None:
     from mmsis.web.scenario_form import GROUPS
 
     words = [title for title, _ in GROUPS]
     for _, fields in GROUPS:
         for f in fields:
             words += [f.label, *([f.help] if f.help else []), *(name for _, name in f.choices)]
-    missing = [w for w in words for lang in ("fr", "pt") if not _translated(w, lang)]
+    missing = [w for w in words for lang in ("fr", "pt") if not translated(w, lang)]
     assert not missing, missing
 
 

@@ -20,7 +20,7 @@ from mmsis.plan import wording as plan_wording
 from mmsis.present import format as fmt
 from mmsis.present.cells import safe_frame
 from mmsis.present.labels import default_labels
-from mmsis.report.readable import cell
+from mmsis.report.readable import cell, is_period
 
 if TYPE_CHECKING:
     from mmsis.data.workspace import Programme
@@ -63,6 +63,8 @@ def _cell_words(value: Any) -> Any:
     convention, an anchor's conversion); anything else as it is."""
     if not isinstance(value, str) or not value.strip():
         return value
+    if is_period(value):  # "202101" -> the month in the language ("janv. 2021")
+        return fmt.period(value.strip())
     if _(value) != value:
         return _(value)
     return impact_wording.composed(value) or plan_wording.composed(value) or value
@@ -75,7 +77,7 @@ def in_language(df: pd.DataFrame) -> pd.DataFrame:
     (its headers are the column ids machines join on)."""
     if current_language() == "en":
         return df
-    from mmsis.report.readable import header
+    from mmsis.report.readable import DISTINCT, header
 
     lab = default_labels()
     out = df.copy()
@@ -87,7 +89,8 @@ def in_language(df: pd.DataFrame) -> pd.DataFrame:
     for i, h in enumerate(heads):  # two ids with one label keep apart: "Label (id)"
         seen[h] = seen.get(h, 0) + 1
         if seen[h] > 1:
-            heads[i] = f"{h} ({out.columns[i]})"
+            col = str(out.columns[i])
+            heads[i] = _(DISTINCT[col]) if col in DISTINCT else f"{h} ({col})"
     out.columns = heads
     return out
 

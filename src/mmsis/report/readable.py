@@ -69,6 +69,16 @@ COLUMNS = {
     "frequency": N_("Frequency"), "unit": N_("Unit"), "direction": N_("Direction"),
     "dhs_mapping": N_("DHS mapping"), "dhis2_mapping": N_("DHIS2 mapping"),
     "notes": N_("Notes"), "item": N_("Item"),
+    "indicators": N_("Indicators"), "data_sources": N_("Data sources"), "weight": N_("Weight"),
+    "evidence_type": N_("Evidence type"), "threshold_source": N_("Threshold source"),
+    "team_status": N_("Team status"), "ready": N_("Ready"), "cfir": N_("CFIR domain"),
+    "spec_actor": N_("Specification: actor"), "spec_action": N_("Specification: action"),
+    "spec_target": N_("Specification: action target"),
+    "spec_temporality": N_("Specification: temporality"), "spec_dose": N_("Specification: dose"),
+    "spec_outcome": N_("Specification: implementation outcome"),
+    "spec_justification": N_("Specification: justification"),
+    "spec_missing": N_("Specification: missing dimensions"), "method": N_("Method"),
+    "deff": N_("Design effect"), "df": N_("Degrees of freedom"),
 }
 
 #: Words of the report's cells (statuses, bases, survey groups) that no label file holds.
@@ -133,6 +143,15 @@ def _composed(text: str) -> str | None:
     if re.fullmatch(r"\(?[\w ]+ [-/] [\w ]+\)?( / \w+)?", text):
         return _WORD.sub(lambda w: _(w.group(0)), text)
     return None
+
+#: Headers for a column whose label another column of the same sheet already shows.
+DISTINCT = {"strategy_name": N_("Strategy name")}
+
+
+def is_period(text: str) -> bool:
+    """Whether a cell is a DHIS2 period ("202101", "2021Q1", "2021-01") to write as a date."""
+    return bool(_PERIOD.fullmatch(text.strip()))
+
 
 P_COLUMNS = {"p", "p_value", "pvalue", "P>|t|", "P>|z|"}
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+")
