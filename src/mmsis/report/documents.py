@@ -13,7 +13,7 @@ import yaml
 
 from mmsis.design.wording import method as design_method
 from mmsis.framework.framework import Framework
-from mmsis.i18n import current_language
+from mmsis.i18n import N_, current_language
 from mmsis.i18n import gettext as _
 from mmsis.impact import wording as impact_wording
 from mmsis.plan import wording as plan_wording
@@ -68,6 +68,25 @@ def _cell_words(value: Any) -> Any:
     if _(value) != value:
         return _(value)
     return impact_wording.composed(value) or plan_wording.composed(value) or value
+
+
+#: The sample-size assumptions of plan/data/agenda_defaults.yaml, in words (not "Deff").
+SAMPLE_INPUTS = {
+    "p": N_("expected proportion"), "margin": N_("margin of error"),
+    "deff": N_("design effect"), "take": N_("women interviewed per cluster"),
+    "nonresponse": N_("non-response rate"), "icc": N_("intracluster correlation (ICC)"),
+    "m": N_("women per cluster"), "pc": N_("proportion in the control arm"),
+    "pe": N_("proportion in the intervention arm"),
+    "p0": N_("proportion without the strategy"), "p1": N_("proportion with the strategy"),
+    "power": N_("power"), "sequences": N_("districts per step"),
+    "n": N_("women per district and period"),
+    "min_points_each_side": N_("monthly data points on each side of the change"),
+}
+
+
+def sample_input(key: str, lab: Any) -> str:
+    """A sample-size assumption's name in the language in use ("margin of error")."""
+    return _(SAMPLE_INPUTS[key]) if key in SAMPLE_INPUTS else str(lab.label(key, "parameter"))
 
 
 def in_language(df: pd.DataFrame) -> pd.DataFrame:
@@ -232,7 +251,7 @@ def write_protocol(path: Path, programme: Programme, card: Scorecard, agenda: Ag
     doc.add_heading(_("6. Sample size"), 1)
     for it in items:
         ss = it.sample_size
-        inputs = ", ".join(f"{lab.label(k, 'parameter')} = {text_or_number(v)}"
+        inputs = ", ".join(f"{sample_input(k, lab)} = {text_or_number(v)}"
                            for k, v in ss.inputs.items() if k not in ("source", "note"))
         doc.add_paragraph(
             _("%(question)s: %(summary)s. Inputs: %(inputs)s. Method: %(method)s "

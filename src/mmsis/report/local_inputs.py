@@ -24,6 +24,8 @@ import pandas as pd
 from mmsis.data import queries
 from mmsis.data.programme import CountryFacts, CountryProgramme, SurveyWave
 from mmsis.errors import InputError
+from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
 
 if TYPE_CHECKING:
     from mmsis.data.workspace import Programme
@@ -119,7 +121,8 @@ def report_inputs_from_files(
             frame = read_survey(survey.path)
             inputs.waves = _waves(survey, frame, surveys)
             inputs.wave = str(survey.path)
-            sources["survey"] = f"file {survey.path} ({len(frame):,} rows; {survey.origin})"
+            sources["survey"] = _("file %(path)s (%(rows)s rows; %(origin)s)") % {
+                "path": survey.path, "rows": fmt.count(len(frame)), "origin": survey.origin}
             if frame.empty:
                 missing["survey"] = f"the survey file {survey.path} has no rows"
         if rollout is None:
@@ -129,23 +132,27 @@ def report_inputs_from_files(
             inputs.rollout = read_rollout(rollout)
             known = set(inputs.org_units["id"].astype(str))
             ids = inputs.rollout["district_id"]
-            sources["rollout"] = (f"file {rollout.path} ({len(ids)} districts, "
-                                  f"{int(ids.isin(known).sum())} of them in the store; "
-                                  f"{rollout.origin})")
+            sources["rollout"] = _("file %(path)s (%(districts)s districts, %(known)s of them "
+                                   "in the store; %(origin)s)") % {
+                "path": rollout.path, "districts": fmt.count(len(ids)),
+                "known": fmt.count(int(ids.isin(known).sum())), "origin": rollout.origin}
         if scenario is None:
             missing["scenario"] = "no forecast scenario linked" + _hint(hints, "scenario")
         else:
             inputs.scenario = read_scenario(scenario)
-            sources["scenario"] = f"file {scenario.path} ({scenario.origin})"
+            sources["scenario"] = _("file %(path)s (%(origin)s)") % {
+                "path": scenario.path, "origin": scenario.origin}
             if inputs.rollout is None:  # the scenario's planned start months stand in
                 from mmsis.report.inputs import rollout_from_scenario
 
                 inputs.rollout = rollout_from_scenario(inputs.scenario, inputs.org_units)
                 if inputs.rollout is not None:
                     missing.pop("rollout", None)
-                    sources["rollout"] = (
-                        f"the start months of rollout.districts in {scenario.path} "
-                        f"({len(inputs.rollout)} districts of the store; {scenario.origin})")
+                    sources["rollout"] = _(
+                        "the start months of rollout.districts in %(path)s (%(districts)s "
+                        "districts of the store; %(origin)s)") % {
+                        "path": scenario.path, "districts": fmt.count(len(inputs.rollout)),
+                        "origin": scenario.origin}
     except BaseException:
         inputs.close()
         raise
@@ -213,10 +220,13 @@ def _read_store(inputs: CountryProgramme, link: Link, hints: dict[str, str]) -> 
         inputs.missing["routine"] = (f"the store {link.path} ({link.origin}) holds no data "
                                      "values: import them with `mmsis routine import`")
         return
-    inputs.sources["routine"] = (
-        f"local store {link.path} ({link.origin}): {n:,} data values, {counts.org_units} "
-        f"org units, {counts.data_elements} data elements, {len(reports):,} report rows"
-        + ("" if len(reports) else " (so completeness and timeliness are not computed)"))
+    inputs.sources["routine"] = _(
+        "local store %(path)s (%(origin)s): %(values)s data values, %(units)s org units, "
+        "%(elements)s data elements, %(reports)s report rows") % {
+        "path": link.path, "origin": link.origin, "values": fmt.count(n),
+        "units": fmt.count(counts.org_units), "elements": fmt.count(counts.data_elements),
+        "reports": fmt.count(len(reports))} + (
+        "" if len(reports) else " " + _("(so completeness and timeliness are not computed)"))
 
 
 def read_rollout(link: Link) -> pd.DataFrame:
