@@ -82,5 +82,4 @@ def test_the_report_sources_are_sentences_of_the_catalog() -> None:
     for msgid in ("file %(path)s (%(rows)s rows; %(origin)s)",
                   "local store %(path)s (%(origin)s): %(values)s data values, %(units)s org "
                   "units, %(elements)s data elements, %(reports)s report rows"):
-        assert msgid in inspect.getsource(local_inputs).replace('"\n        "', "") or True
         assert translated(msgid, "fr") and translated(msgid, "pt"), msgid
