@@ -51,6 +51,8 @@ from mmsis.data import textio, ziparchive
 from mmsis.errors import InputError
 from mmsis.forecast.engine import ForecastResult
 from mmsis.forecast.scenario import Scenario, month_index, month_label
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
 
 QUANTITY_PU = " Quantity (PU)"
 """QAT's own header (static.supplyPlan.quantityPU), leading space included."""
@@ -185,23 +187,28 @@ def shipment_rows(result: ForecastResult, settings: QatSettings) -> pd.DataFrame
 
 
 def _notes_rows(result: ForecastResult, settings: QatSettings, what: str) -> list[list[str]]:
+    """The 'mmsis notes' sheet in the language in use (QAT's own sheet stays English)."""
     sc = result.scenario
     return [
-        ["mmsis export for QAT", what],
-        ["Scenario", sc.name],
-        ["Source of the layout", "QAT User Guide 4.C1 (Supply Plan Data Excel Import "
-         "Templates); columns as QAT's web client writes them (FASP-QAT/fasp-core-ui)"],
-        ["How to import", "In QAT: Supply Plan Data > the data screen > + Add Row; copy "
-         "the rows of the first sheet (without the header) and paste them in the first "
-         "cell of the new row; check; Submit."],
-        ["Assumption", "1 QAT planning unit = 1 pack (MMS "
-         f"{sc.mms.pack_size} tablets, IFA {sc.ifa.pack_size} tablets); the ARU is the "
-         "planning unit, conversion factor 1; quantities rounded to whole units."],
-        ["Assumption", "Planning unit, region, data source, procurement agent, funding "
-         "source and shipment mode must be the names of your QAT program's master data: "
-         "blank cells are to be chosen in QAT. QAT's currency is its own name for the "
-         f"scenario's {sc.currency} (its label, not the code)."],
-        ["Planning units", f"MMS: {settings.units['mms']}; IFA: {settings.units['ifa']}"],
+        [_("mmsis export for QAT"), _(what)],
+        [_("Scenario"), sc.name],
+        [_("Source of the layout"), _("QAT User Guide 4.C1 (Supply Plan Data Excel Import "
+                                      "Templates); columns as QAT's web client writes them "
+                                      "(FASP-QAT/fasp-core-ui)")],
+        [_("How to import"), _("In QAT: Supply Plan Data > the data screen > + Add Row; copy "
+                               "the rows of the first sheet (without the header) and paste "
+                               "them in the first cell of the new row; check; Submit.")],
+        [_("Assumption"), _("1 QAT planning unit = 1 pack (MMS %(mms)s tablets, IFA %(ifa)s "
+                            "tablets); the ARU is the planning unit, conversion factor 1; "
+                            "quantities rounded to whole units.") % {
+            "mms": sc.mms.pack_size, "ifa": sc.ifa.pack_size}],
+        [_("Assumption"), _("Planning unit, region, data source, procurement agent, funding "
+                            "source and shipment mode must be the names of your QAT "
+                            "program's master data: blank cells are to be chosen in QAT. "
+                            "QAT's currency is its own name for the scenario's %(currency)s "
+                            "(its label, not the code).") % {"currency": sc.currency}],
+        [_("Planning units"), _("MMS: %(mms)s; IFA: %(ifa)s") % {
+            "mms": settings.units["mms"], "ifa": settings.units["ifa"]}],
     ]
 
 
@@ -268,11 +275,11 @@ def write_qat(result: ForecastResult, out: Path,
     return [
         _write_sheet(consumption_rows(result, s), CONSUMPTION_SHEET, GREY_CONSUMPTION,
                      (LISTS_CONSUMPTION, WHOLE_CONSUMPTION),
-                     _notes_rows(result, s, "forecasted consumption"),
+                     _notes_rows(result, s, N_("forecasted consumption")),
                      out / f"{CONSUMPTION_SHEET}.xlsx"),
         _write_sheet(shipment_rows(result, s), SHIPMENT_SHEET, GREY_SHIPMENT,
                      (LISTS_SHIPMENT, WHOLE_SHIPMENT),
-                     _notes_rows(result, s, "planned shipments (supply plan)"),
+                     _notes_rows(result, s, N_("planned shipments (supply plan)")),
                      out / f"{SHIPMENT_SHEET}.xlsx"),
     ]
 
@@ -285,7 +292,7 @@ def parse_unit_map(items: list[str]) -> dict[str, tuple[str, float | None]]:
     out: dict[str, tuple[str, float | None]] = {}
     for item in items:
         name, sep, rest = item.rpartition("=")
-        prod, _, tabs = rest.partition(":")
+        prod, _colon, tabs = rest.partition(":")
         prod = prod.strip().lower()
         if not sep or not name.strip() or prod not in ("mms", "ifa"):
             raise InputError(f"'{item}' is not NAME=mms or NAME=ifa[:tablets]",

@@ -1,0 +1,39 @@
+"""The QAT templates' 'mmsis notes' sheet follows the language in use (issue #17); QAT's own
+data sheet keeps QAT's English headers, as QAT's import requires."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from tests.pending_catalog import PENDING, use_pending
+
+from mmsis import i18n
+from mmsis.forecast import qat
+from mmsis.forecast.engine import run_forecast
+from mmsis.forecast.scenario import scenario_from_dict
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_the_notes_sheet_is_in_the_language(tmp_path: Path, base: dict[str, Any], lang: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    use_pending(monkeypatch)
+    res = run_forecast(scenario_from_dict(base))
+    with i18n.language("en"):
+        english = qat.write_qat(res, tmp_path / "en")
+    with i18n.language(lang):
+        paths = qat.write_qat(res, tmp_path / lang)
+    en_notes = [[c.value for c in r] for r in load_workbook(english[0])["mmsis notes"].rows]
+    notes = [[c.value for c in r] for r in load_workbook(paths[0])["mmsis notes"].rows]
+    assert en_notes[0] == ["mmsis export for QAT", "forecasted consumption"]
+    assert notes[0] == [PENDING["mmsis export for QAT"][lang],
+                        PENDING["forecasted consumption"][lang]]
+    assert notes[1][1] == "hand"  # the scenario's own name stays
+    assert all(a != b for a, b in zip([r[0] for r in notes[2:]], [r[0] for r in en_notes[2:]],
+                                      strict=True))
+    assert "How to import" not in str(notes)
+    data = load_workbook(paths[0]).worksheets[0]  # QAT's sheet: its English headers
+    assert [c.value for c in data[1]] == [c.value for c in
+                                          load_workbook(english[0]).worksheets[0][1]]
