@@ -14,8 +14,8 @@ from mmsis.datasets import ExampleCountry
 from mmsis.demos.loop import STEPS
 
 WORDS = {
-    "framework": {"fr": ["Résultats clés par pilier x phase", "<- actuelle"],
-                  "pt": ["Resultados-chave por pilar x fase", "<- atual"]},
+    "framework": {"fr": ["Résultats clés par pilier x phase", "actuelle"],
+                  "pt": ["Resultados-chave por pilar x fase", "atual"]},
     "survey": {"fr": ["Cascade de couverture des MMS", "Observance : consommés/reçus"],
                "pt": ["Cascata de cobertura de MMS", "Adesão: consumidos/recebidos"]},
     "routine": {"fr": ["Données de routine", "Score de qualité des données"],
@@ -37,9 +37,10 @@ def test_the_loop_titles_are_catalog_messages(lang: str) -> None:
 @pytest.mark.parametrize("step", sorted(WORDS))
 def test_demo_steps_print_in_the_language(tmp_path: Path, example_country: ExampleCountry,
                                           capsys: pytest.CaptureFixture[str], lang: str,
-                                          step: str) -> None:
+                                          step: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
+    monkeypatch.setenv("COLUMNS", "250")  # the steps' own consoles: wide, words unwrapped
     run_demo = importlib.import_module(f"mmsis.demos.steps.{step}").run_demo
     with i18n.language(lang):
         run_demo(tmp_path, example_country)
