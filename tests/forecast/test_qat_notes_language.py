@@ -37,3 +37,28 @@ def test_the_notes_sheet_is_in_the_language(tmp_path: Path, base: dict[str, Any]
     data = load_workbook(paths[0]).worksheets[0]  # QAT's sheet: its English headers
     assert [c.value for c in data[1]] == [c.value for c in
                                           load_workbook(english[0]).worksheets[0][1]]
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+def test_the_unicef_sheet_is_in_the_language_and_reads_back(
+        tmp_path: Path, base: dict[str, Any], lang: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmsis.forecast import unicef
+
+    use_pending(monkeypatch)
+    res = run_forecast(scenario_from_dict(base))
+    with i18n.language(lang):
+        path = unicef.write_unicef(res, tmp_path / "u.xlsx")
+        back = unicef.read_shipments(path)
+        names = [i18n.gettext("Supply forecast"), i18n.gettext("Notes")]
+    wb = load_workbook(path)
+    assert wb.sheetnames == names and names[0] != "Supply forecast"
+    col_a = [c.value for c in wb.worksheets[0]["A"] if isinstance(c.value, str)]
+    assert PENDING["Section 2. Stock-outs (projected)"][lang] in col_a
+    assert "Section 2. Stock-outs (projected)" not in col_a
+    notes = " ".join(str(c.value) for c in wb.worksheets[1]["B"])
+    assert "could not be consulted" not in notes
+    with i18n.language("en"):
+        en = unicef.read_shipments(unicef.write_unicef(res, tmp_path / "en.xlsx"))
+    assert back["Quantity (tablets)"].tolist() == en["Quantity (tablets)"].tolist()
+    assert back["Product"].tolist() != en["Product"].tolist()  # names in the language

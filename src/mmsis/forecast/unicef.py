@@ -27,18 +27,21 @@ from typing import Any
 import pandas as pd
 
 from mmsis.forecast.engine import ForecastResult
+from mmsis.i18n import N_
+from mmsis.i18n import gettext as _
 
-SHEET = "Supply forecast"
+SHEET = N_("Supply forecast")
 CONTINGENCY = 0.10
 """UNICEF Procurement Services' cost estimate: a 10% contingency buffer (unicef.org/supply,
 'How to use Procurement Services', step II Cost Estimate)."""
 
-SHIPMENT_COLUMNS = ["Product", "UNICEF material number", "Unit", "Quantity (tablets)",
-                    "Packs", "Pack size (tablets)", "Requested arrival month"]
+SHIPMENT_COLUMNS = [N_("Product"), N_("UNICEF material number"), N_("Unit"),
+                    N_("Quantity (tablets)"), N_("Packs"), N_("Pack size (tablets)"),
+                    N_("Requested arrival month")]
 """Section 4's table (columns ours: the guideline asks for quantities and delivery timing)."""
 
-_NAMES = {"mms": "Multiple micronutrient supplement (MMS), tablet",
-          "ifa": "Iron and folic acid (IFA), tablet"}
+_NAMES = {"mms": N_("Multiple micronutrient supplement (MMS), tablet"),
+          "ifa": N_("Iron and folic acid (IFA), tablet")}
 
 
 def _years(result: ForecastResult) -> list[int]:
@@ -60,7 +63,7 @@ def shipments(result: ForecastResult) -> pd.DataFrame:
     g = o.groupby(["product", "arrival_month", "pack_size"], as_index=False)[
         ["tablets", "packs"]].sum()
     return pd.DataFrame({
-        "Product": g["product"].map(_NAMES), "UNICEF material number": "", "Unit": "tablet",
+        "Product": g["product"].map(_NAMES), "UNICEF material number": "", "Unit": N_("tablet"),
         "Quantity (tablets)": g["tablets"], "Packs": g["packs"],
         "Pack size (tablets)": g["pack_size"], "Requested arrival month": g["arrival_month"],
     })[SHIPMENT_COLUMNS]
@@ -71,78 +74,83 @@ def sections(result: ForecastResult) -> list[tuple[str, list[list[Any]]]]:
     sc = result.scenario
     years = _years(result)
     cur = sc.currency
-    sec1: list[list[Any]] = [["Item", *years]]
+    sec1: list[list[Any]] = [[_("Item"), *years]]
     sec1 += [
-        ["Pregnant women (target population)", *_by_year(result, "pregnancies")],
-        ["Pregnant women covered by MMS", *_by_year(result, "pregnancies_covered")],
-        ["MMS need (tablets)", *_by_year(result, "mms_tablets_needed")],
-        ["IFA need (tablets)", *_by_year(result, "ifa_tablets_needed")],
-        ["MMS received (tablets)", *_by_year(result, "mms_received_tablets")],
-        ["IFA received (tablets)", *_by_year(result, "ifa_received_tablets")],
+        [_("Pregnant women (target population)"), *_by_year(result, "pregnancies")],
+        [_("Pregnant women covered by MMS"), *_by_year(result, "pregnancies_covered")],
+        [_("MMS need (tablets)"), *_by_year(result, "mms_tablets_needed")],
+        [_("IFA need (tablets)"), *_by_year(result, "ifa_tablets_needed")],
+        [_("MMS received (tablets)"), *_by_year(result, "mms_received_tablets")],
+        [_("IFA received (tablets)"), *_by_year(result, "ifa_received_tablets")],
     ]
     sec1b: list[list[Any]] = [
-        ["Parameter", "Value"],
-        ["Tablets per pregnancy (MMS)", sc.regimen.tablets_per_pregnancy],
-        ["Wastage rate", sc.regimen.wastage],
-        ["ANC1 coverage", sc.anc1_coverage],
-        ["Buffer stock, minimum (months)", sc.inventory.min_months],
-        ["Maximum stock (months)", sc.inventory.max_months],
-        ["Lead time (months)", sc.inventory.lead_time_months],
-        ["Opening stock MMS (tablets)", sum(b.tablets for b in
+        [_("Parameter"), _("Value")],
+        [_("Tablets per pregnancy (MMS)"), sc.regimen.tablets_per_pregnancy],
+        [_("Wastage rate"), sc.regimen.wastage],
+        [_("ANC1 coverage"), sc.anc1_coverage],
+        [_("Buffer stock, minimum (months)"), sc.inventory.min_months],
+        [_("Maximum stock (months)"), sc.inventory.max_months],
+        [_("Lead time (months)"), sc.inventory.lead_time_months],
+        [_("Opening stock MMS (tablets)"), sum(b.tablets for b in
                                              sc.inventory.opening_stock.mms)],
-        ["Opening stock IFA (tablets)", sum(b.tablets for b in
+        [_("Opening stock IFA (tablets)"), sum(b.tablets for b in
                                              sc.inventory.opening_stock.ifa)],
-        ["How the forecast was made", "mmsis demographic method (pregnancies x ANC coverage "
-         "x MMS uptake x tablets per pregnancy, with wastage), min/max stock policy"],
+        [_("How the forecast was made"), _("mmsis demographic method (pregnancies x ANC "
+                                         "coverage x MMS uptake x tablets per pregnancy, "
+                                         "with wastage), min/max stock policy")],
     ]
-    sec2: list[list[Any]] = [["Projected stock-out (tablets short)", *years],
-                             ["MMS", *_by_year(result, "mms_shortage_tablets")],
-                             ["IFA", *_by_year(result, "ifa_shortage_tablets")]]
-    sec3: list[list[Any]] = [["Item", "Value"],
-                             ["Procurement mechanism", ""], ["Funding source", ""]]
+    sec2: list[list[Any]] = [[_("Projected stock-out (tablets short)"), *years],
+                             [_("MMS"), *_by_year(result, "mms_shortage_tablets")],
+                             [_("IFA"), *_by_year(result, "ifa_shortage_tablets")]]
+    sec3: list[list[Any]] = [[_("Item"), _("Value")],
+                             [_("Procurement mechanism"), ""], [_("Funding source"), ""]]
     b = result.budget
     goods = [float(b.loc[b["year"] == y, ["mms_product", "ifa_product"]].sum(axis=1).sum())
              for y in years]
     freight = [float(b.loc[b["year"] == y, ["mms_freight", "ifa_freight"]].sum(axis=1).sum())
                for y in years]
     cost: list[list[Any]] = [
-        [f"Cost estimate ({cur} {sc.currency_year})", *years],
-        ["Cost of goods", *goods],
-        ["Freight and insurance (scenario's freight share)", *freight],
-        ["Handling fee", *[""] * len(years)],
-        ["Contingency buffer (10%)", *[(g + f) * CONTINGENCY
+        [_("Cost estimate (%(currency)s %(year)s)") % {"currency": cur,
+                                                          "year": sc.currency_year}, *years],
+        [_("Cost of goods"), *goods],
+        [_("Freight and insurance (scenario's freight share)"), *freight],
+        [_("Handling fee"), *[""] * len(years)],
+        [_("Contingency buffer (10%)"), *[(g + f) * CONTINGENCY
                                         for g, f in zip(goods, freight, strict=True)]],
     ]
     ship = shipments(result)
-    sec4: list[list[Any]] = [list(ship.columns)] + ship.values.tolist()
-    sec7: list[list[Any]] = [[f"Prepared with mmsis from the scenario '{sc.name}'."]]
+    sec4: list[list[Any]] = [[_(c) for c in ship.columns]] + [
+        [_(v) if i in (0, 2) and isinstance(v, str) else v for i, v in enumerate(row)]
+        for row in ship.values.tolist()]  # product names and the unit in the language
+    sec7: list[list[Any]] = [[_("Prepared with mmsis from the scenario '%(name)s'.") % {
+        "name": sc.name}]]
     return [
-        ("Section 1. Programmatic requirements", sec1),
-        ("Section 1 (continued). Assumptions of the forecast", sec1b),
-        ("Section 2. Stock-outs (projected)", sec2),
-        ("Section 3. Procurement mechanism and funding source (to be completed)", sec3),
-        ("Section 4. Shipments: quantities and requested arrival", sec4),
-        ("Cost estimate (UNICEF Procurement Services elements)", cost),
-        ("Comments", sec7),
+        (_("Section 1. Programmatic requirements"), sec1),
+        (_("Section 1 (continued). Assumptions of the forecast"), sec1b),
+        (_("Section 2. Stock-outs (projected)"), sec2),
+        (_("Section 3. Procurement mechanism and funding source (to be completed)"), sec3),
+        (_("Section 4. Shipments: quantities and requested arrival"), sec4),
+        (_("Cost estimate (UNICEF Procurement Services elements)"), cost),
+        (_("Comments"), sec7),
     ]
 
 
 NOTES = [
-    ["About this sheet", "A supply forecast in the sections of UNICEF Supply Division's "
+    [N_("About this sheet"), N_("A supply forecast in the sections of UNICEF Supply Division's "
      "forecast spreadsheet guidelines (programmatic requirements, stock-outs, procurement "
-     "and funding, shipments, comments), with quantities in tablets."],
-    ["Not confirmed", "The cell layout of UNICEF's own spreadsheet could not be consulted; "
+     "and funding, shipments, comments), with quantities in tablets.")],
+    [N_("Not confirmed"), N_("The cell layout of UNICEF's own spreadsheet could not be consulted; "
      "this is not UNICEF's template. Copy the figures into the form your UNICEF country "
-     "office sends."],
-    ["Not confirmed", "The guideline's sections 5 and 6 are not known to us and are left "
-     "out."],
-    ["To complete", "UNICEF material numbers (Supply Catalogue), handling fee, procurement "
-     "mechanism and funding source."],
-    ["Sources", "Guidelines to complete the 2012-2016 Immunization Forecast Spreadsheet "
+     "office sends.")],
+    [N_("Not confirmed"), N_("The guideline's sections 5 and 6 are not known to us and are left "
+     "out.")],
+    [N_("To complete"), N_("UNICEF material numbers (Supply Catalogue), handling fee, procurement "
+     "mechanism and funding source.")],
+    [N_("Sources"), N_("Guidelines to complete the 2012-2016 Immunization Forecast Spreadsheet "
      "(UNICEF Supply Division); UNICEF Supply, How to use Procurement Services (cost "
-     "estimate: cost of goods, handling fee, freight and insurance, 10% contingency)."],
-    ["Stock-outs", "Section 2 of UNICEF's sheet records past stock-outs; here they are the "
-     "forecast's projected shortages."],
+     "estimate: cost of goods, handling fee, freight and insurance, 10% contingency).")],
+    [N_("Stock-outs"), N_("Section 2 of UNICEF's sheet records past stock-outs; here they are the "
+     "forecast's projected shortages.")],
 ]
 
 
@@ -156,14 +164,14 @@ def write_unicef(result: ForecastResult, path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = SHEET
+    ws.title = _(SHEET)
     sc = result.scenario
-    ws.append(["UNICEF supply forecast: MMS and IFA"])
+    ws.append([_("UNICEF supply forecast: MMS and IFA")])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["Programme", safe_cell(sc.name)])
-    ws.append(["Forecast period", f"{result.months['month'].iloc[0]} to "
-               f"{result.months['month'].iloc[-1]}"])
-    ws.append(["Prepared", _dt.date.today().isoformat()])
+    ws.append([_("Programme"), safe_cell(sc.name)])
+    ws.append([_("Forecast period"), _("%(start)s to %(end)s") % {
+        "start": result.months["month"].iloc[0], "end": result.months["month"].iloc[-1]}])
+    ws.append([_("Prepared"), _dt.date.today().isoformat()])
     head = PatternFill("solid", fgColor="FFDDEBF7")
     for title, rows in sections(result):
         ws.append([])
@@ -182,9 +190,9 @@ def write_unicef(result: ForecastResult, path: Path) -> Path:
     ws.column_dimensions["A"].width = 52
     for col in "BCDEFGH":
         ws.column_dimensions[col].width = 18
-    nb = wb.create_sheet("Notes")
+    nb = wb.create_sheet(_("Notes"))
     for r in NOTES:
-        nb.append(r)
+        nb.append([_(t) for t in r])
     nb.column_dimensions["A"].width = 18
     nb.column_dimensions["B"].width = 120
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -196,10 +204,12 @@ def read_shipments(path: Path) -> pd.DataFrame:
     """Section 4's table read back from a sheet written by `write_unicef` (for checks)."""
     from openpyxl import load_workbook
 
-    ws = load_workbook(path, read_only=True)[SHEET]
+    wb = load_workbook(path, read_only=True)
+    ws = wb[_(SHEET)] if _(SHEET) in wb.sheetnames else wb[SHEET]
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    start = next(i for i, r in enumerate(rows) if r and r[0] == SHIPMENT_COLUMNS[0]
-                 and r[1] == SHIPMENT_COLUMNS[1])
+    heads = {(c0, c1) for c0, c1 in ((SHIPMENT_COLUMNS[0], SHIPMENT_COLUMNS[1]),
+                                     (_(SHIPMENT_COLUMNS[0]), _(SHIPMENT_COLUMNS[1])))}
+    start = next(i for i, r in enumerate(rows) if r and (r[0], r[1]) in heads)
     body = []
     for r in rows[start + 1:]:
         if not r or r[0] is None:
