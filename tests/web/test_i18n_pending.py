@@ -153,3 +153,23 @@ def test_relative_risk_parameters_are_named_in_the_language() -> None:
         assert labels.label("rr.preterm", "parameter") == \
             "Risque relatif de naissance prématurée, MMS contre FAF"
         assert labels.label("preterm", "effect") == "naissance prématurée"
+
+
+def test_the_quality_sentence_names_its_weakest_metric_in_the_language() -> None:
+    """The dashboard's data-quality verdict: '(% des rapports MNH_MONTHLY attendus : ...)'."""
+    import pandas as pd
+
+    from mmsis.present.sentences import quality
+
+    summary = pd.DataFrame([
+        {"dimension": "completeness", "metric": "% of expected MNH_MONTHLY reports",
+         "value": 71.0},
+        {"dimension": "outliers", "metric": "% of values not extreme outliers (> 3 SD)",
+         "value": 99.0}])
+    en = quality(85.0, summary, 3)
+    assert "% of expected MNH_MONTHLY reports" in en
+    with i18n.language("fr"):
+        fr = quality(85.0, summary, 3)
+        expected = i18n.gettext("%% of expected %(data_set)s reports") % {
+            "data_set": "MNH_MONTHLY"}
+    assert "% of expected" not in fr and expected in fr and expected != en

@@ -544,6 +544,17 @@ def survey_estimate(res: Any, stat: str, variable: str, locale: str = fmt.DEFAUL
     return _join([s, *notes])
 
 
+def quality_metric(text: str) -> str:
+    """A data-quality metric in the language in use: a catalog message, or the completeness
+    metric the review composes ("% of expected MNH_MONTHLY reports", the data set's id kept)."""
+    if _(text) != text:
+        return _(text)
+    m = re.fullmatch(r"% of expected (\S+) reports", text)
+    if m:
+        return _("%% of expected %(data_set)s reports") % {"data_set": m.group(1)}
+    return text
+
+
 def quality(score: float, summary: Any, n_flags: int, locale: str = fmt.DEFAULT_LOCALE) -> str:
     """The data-quality review's verdict: score, the weakest dimension and the flags."""
     if score is None or (isinstance(score, float) and math.isnan(score)):
@@ -557,7 +568,7 @@ def quality(score: float, summary: Any, n_flags: int, locale: str = fmt.DEFAULT_
         row = summary.loc[summary["value"].idxmin()]
         dim = default_labels().label(row["dimension"], "check")
         weakest = _("The weakest point is %(dimension)s (%(metric)s: %(value)s%%).") % {
-            "dimension": f"{dim[:1].lower()}{dim[1:]}", "metric": row["metric"],
+            "dimension": f"{dim[:1].lower()}{dim[1:]}", "metric": quality_metric(row["metric"]),
             "value": fmt.number(row["value"], 3, locale)}
     flags = (ngettext("%(n)s value or unit is flagged for review.",
                       "%(n)s values or units are flagged for review.", int(n_flags)) % {
