@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from tests.pending_catalog import PENDING, use_pending
+from tests.catalog_texts import CATALOG
 
 from mmsis import i18n
 from mmsis.forecast import qat
@@ -19,7 +19,6 @@ from mmsis.forecast.scenario import scenario_from_dict
 @pytest.mark.parametrize("lang", ["fr", "pt"])
 def test_the_notes_sheet_is_in_the_language(tmp_path: Path, base: dict[str, Any], lang: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    use_pending(monkeypatch)
     res = run_forecast(scenario_from_dict(base))
     with i18n.language("en"):
         english = qat.write_qat(res, tmp_path / "en")
@@ -28,8 +27,8 @@ def test_the_notes_sheet_is_in_the_language(tmp_path: Path, base: dict[str, Any]
     en_notes = [[c.value for c in r] for r in load_workbook(english[0])["mmsis notes"].rows]
     notes = [[c.value for c in r] for r in load_workbook(paths[0])["mmsis notes"].rows]
     assert en_notes[0] == ["mmsis export for QAT", "forecasted consumption"]
-    assert notes[0] == [PENDING["mmsis export for QAT"][lang],
-                        PENDING["forecasted consumption"][lang]]
+    assert notes[0] == [CATALOG["mmsis export for QAT"][lang],
+                        CATALOG["forecasted consumption"][lang]]
     assert notes[1][1] == "hand"  # the scenario's own name stays
     assert all(a != b for a, b in zip([r[0] for r in notes[2:]], [r[0] for r in en_notes[2:]],
                                       strict=True))
@@ -45,7 +44,6 @@ def test_the_unicef_sheet_is_in_the_language_and_reads_back(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from mmsis.forecast import unicef
 
-    use_pending(monkeypatch)
     res = run_forecast(scenario_from_dict(base))
     with i18n.language(lang):
         path = unicef.write_unicef(res, tmp_path / "u.xlsx")
@@ -54,7 +52,7 @@ def test_the_unicef_sheet_is_in_the_language_and_reads_back(
     wb = load_workbook(path)
     assert wb.sheetnames == names and names[0] != "Supply forecast"
     col_a = [c.value for c in wb.worksheets[0]["A"] if isinstance(c.value, str)]
-    assert PENDING["Section 2. Stock-outs (projected)"][lang] in col_a
+    assert CATALOG["Section 2. Stock-outs (projected)"][lang] in col_a
     assert "Section 2. Stock-outs (projected)" not in col_a
     notes = " ".join(str(c.value) for c in wb.worksheets[1]["B"])
     assert "could not be consulted" not in notes

@@ -1,8 +1,7 @@
-"""Strings marked for French and Portuguese whose translations wait in i18n-pending.json (issue
-#17): the key results' descriptions and expected evidence, the scenario form, the dashboard's
-chart title, the charts' descriptions and the accounts page go through gettext. The pages are
-rendered with the catalog plus the pending translations, so a string left in English (not
-marked, or marked but missing from both) fails here."""
+"""Strings marked for French and Portuguese (issue #17): the key results' descriptions and
+expected evidence, the scenario form, the dashboard's chart title, the charts' descriptions
+and the accounts page go through gettext and the catalogs translate them, so a string left in
+English (not marked, or marked but not translated) fails here."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.pending_catalog import PENDING, translated, use_pending
+from tests.catalog_texts import CATALOG, translated
 from tests.web.conftest import World
 
 from mmsis import i18n
@@ -22,28 +21,14 @@ from mmsis import i18n
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def pending(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_pending(monkeypatch)
-
-
 def _text(page: str) -> str:
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
-def test_the_pending_file_holds_both_languages_with_the_same_placeholders() -> None:
-    assert PENDING
-    for msgid, entry in PENDING.items():
-        for lang in ("fr", "pt"):
-            text = entry[lang]
-            assert isinstance(text, str) and text.strip(), (msgid, lang)
-            assert set(re.findall(r"%\(\w+\)s", text)) == set(re.findall(r"%\(\w+\)s", msgid))
-
-
 def test_the_key_results_texts_are_extracted_andtranslated() -> None:
     """babel.cfg extracts the key results' descriptions and expected evidence, and each one
-    has a French and a Portuguese translation (the catalog's or a pending one)."""
+    has a French and a Portuguese translation in the catalogs."""
     from mmsis.i18n_extract import extract_yaml
 
     cfg = configparser.ConfigParser()
@@ -72,15 +57,14 @@ def test_the_scenario_forms_words_are_alltranslated() -> None:
     assert not missing, missing
 
 
-@pytest.mark.usefixtures("pending")
 def test_key_results_page_shows_descriptions_and_evidence_in_french(world: World) -> None:
     from mmsis.framework import load_framework
 
     kr = load_framework().key_results[0]
     page = _text(world.client("viewer").get(f"/w/{world.workspace_id}/key-results",
                                             headers={"Accept-Language": "fr"}).text)
-    assert PENDING[kr.description]["fr"] in page and kr.description not in page
-    assert "Preuve attendue : " + PENDING[kr.evidence]["fr"] in page
+    assert CATALOG[kr.description]["fr"] in page and kr.description not in page
+    assert "Preuve attendue : " + CATALOG[kr.evidence]["fr"] in page
     en = _text(world.client("viewer").get(f"/w/{world.workspace_id}/key-results",
                                           headers={"Accept-Language": "en"}).text)
     assert kr.description in en and f"Evidence expected: {kr.evidence}" in en
@@ -95,27 +79,25 @@ def demo_client(tmp_path_factory: pytest.TempPathFactory, example_country: Any) 
     from mmsis.demos.web import seed_demo
     from mmsis.web import create_app
 
-    base = tmp_path_factory.mktemp("pending")
+    base = tmp_path_factory.mktemp("marked")
     url = f"sqlite:///{base / 'demo.sqlite3'}"
     info = seed_demo(url, base / "data", country=example_country)
-    client = TestClient(create_app(url, secret_key="pending-test"))
+    client = TestClient(create_app(url, secret_key="marked-test"))
     login(client, info["email"], info["password"])
     yield client, info["workspace_id"]
     client.close()
 
 
-@pytest.mark.usefixtures("pending")
 def test_scenario_form_in_portuguese(demo_client: Any) -> None:
     c, wid = demo_client
     page = _text(c.get(f"/w/{wid}/scenario", headers={"Accept-Language": "pt"}).text)
     for en in ("Wastage (% of tablets lost)", "Regimen and adherence",
                "Count stillbirths averted", "A direct effect on neonatal mortality"):
-        assert PENDING[en]["pt"] in page and en not in page, en
+        assert CATALOG[en]["pt"] in page and en not in page, en
     en_page = _text(c.get(f"/w/{wid}/scenario", headers={"Accept-Language": "en"}).text)
     assert "Wastage (% of tablets lost)" in en_page
 
 
-@pytest.mark.usefixtures("pending")
 def test_trend_chart_description_in_french(demo_client: Any) -> None:
     c, wid = demo_client
     page = c.get(f"/w/{wid}", headers={"Accept-Language": "fr"}).text
@@ -125,7 +107,6 @@ def test_trend_chart_description_in_french(demo_client: Any) -> None:
     assert "Clientes par mois — tous les districts que vous voyez" in html.unescape(page)
 
 
-@pytest.mark.usefixtures("pending")
 def test_accounts_page_in_french(world: World) -> None:
     page = _text(world.client("admin").get("/users", headers={"Accept-Language": "fr"}).text)
     assert "Tous les comptes de ce serveur" in page and "Every account" not in page
@@ -137,12 +118,11 @@ def test_chart_axis_in_millions_in_the_language() -> None:
 
     assert _in_millions("Budget (USD)") == "Budget (USD, millions)"
     with i18n.language("pt"):
-        expected = PENDING["%(label)s, millions)"]["pt"] % {"label": "Orçamento (USD"}
+        expected = CATALOG["%(label)s, millions)"]["pt"] % {"label": "Orçamento (USD"}
         real = i18n.translations("pt").gettext("%(label)s, millions)")
         assert _in_millions("Orçamento (USD)") in (expected, real % {"label": "Orçamento (USD"})
 
 
-@pytest.mark.usefixtures("pending")
 def test_relative_risk_parameters_are_named_in_the_language() -> None:
     """rr.<effect> is composed from the effect's outcome: both parts are translated."""
     from mmsis.present.labels import Labels

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from tests.pending_catalog import translated, use_pending
+from tests.catalog_texts import translated
 
 from mmsis import i18n
 from mmsis.present.labels import default_labels
@@ -34,7 +34,6 @@ def test_every_header_has_words_in_the_language(lang: str) -> None:
 @pytest.mark.parametrize("lang", ["fr", "pt"])
 def test_sheet_headers_and_periods_in_the_language(lang: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    use_pending(monkeypatch)
     frame = pd.DataFrame([{c: "x" for c in COLUMNS} | {"period": "202101", "weight": 1.0}])
     with i18n.language(lang):
         out = in_language(frame)
