@@ -253,3 +253,24 @@ def test_the_setup_page_answers_in_labels_and_says_what_was_not_saved(world: Wor
     api = _post(owner, f"/api/workspaces/{world.workspace_id}/org-units", "units.csv",
                 "id,name,parent\nX1,One,NOWHERE\n")
     assert api.status_code == 422 and api.json()["detail"] == "units.csv: 1 row(s) refused"
+
+
+def test_the_metadata_file_names_the_reporting_data_sets(world: World) -> None:
+    """`dataSets` in the metadata file reach the store, so reporting rates are named by the
+    data set's name, not its UID; a data set without an id is refused naming the list."""
+    from mmsis.data.queries import names
+    from mmsis.data.store import Store
+    from mmsis.web.models import Workspace
+
+    admin = world.client("admin")
+    wid = world.workspace_id
+    url = f"/api/workspaces/{wid}/org-units"
+    doc = {**META, "dataSets": [{"id": "QX4ZTUbOt3a", "name": "MNH monthly form"}]}
+    assert _post(admin, url, "meta.json", json.dumps(doc)).status_code == 201
+    with world.app.state.sessions() as db:  # type: ignore[attr-defined]
+        path = db.get(Workspace, wid).store_path
+    with Store(path, read_only=True) as st:
+        assert names(st)["data_set"] == {"QX4ZTUbOt3a": "MNH monthly form"}
+    bad = {**META, "dataSets": [{"name": "no id"}]}
+    r = _post(admin, url, "meta.json", json.dumps(bad))
+    assert r.status_code == 422 and "data set 1 has no id" in r.text

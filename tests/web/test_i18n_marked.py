@@ -153,3 +153,10 @@ def test_the_quality_sentence_names_its_weakest_metric_in_the_language() -> None
         expected = i18n.gettext("%% of expected %(data_set)s reports") % {
             "data_set": "MNH_MONTHLY"}
     assert "% of expected" not in fr and expected in fr and expected != en
+    # a data set's name has spaces (its DHIS2 metadata name): translated whole as well
+    named = summary.assign(metric=["% of expected MNH monthly form reports", summary.metric[1]])
+    with i18n.language("pt"):
+        pt = quality(85.0, named, 3)
+        want = i18n.gettext("%% of expected %(data_set)s reports") % {
+            "data_set": "MNH monthly form"}
+    assert "% of expected" not in pt and want in pt

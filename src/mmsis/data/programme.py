@@ -113,6 +113,7 @@ class CountryProgramme:
     data_values: pd.DataFrame | None = None
     data_elements: pd.DataFrame | None = None
     reports: pd.DataFrame | None = None
+    data_sets: pd.DataFrame | None = None
     rollout: pd.DataFrame | None = None
     waves: list[SurveyWave] = field(default_factory=list)
     wave: str | None = None

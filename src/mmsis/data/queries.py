@@ -377,11 +377,12 @@ def yearly_populations(store: Store) -> pd.DataFrame:
 
 
 def names(store: Store) -> dict[str, dict[str, str]]:
-    """Org-unit and data-element names the store holds ({"org_unit": {id: name},
-    "data_element": {id: name}}), blank names left out; a kind whose table a store lacks (an
-    older read-only one) is left out."""
+    """Org-unit, data-element and data-set names the store holds ({"org_unit": {id: name},
+    "data_element": ..., "data_set": ...}), blank names left out; a kind whose table a store
+    lacks (an older read-only one) is left out."""
     out: dict[str, dict[str, str]] = {}
-    for kind, table in (("org_unit", "org_units"), ("data_element", "data_elements")):
+    for kind, table in (("org_unit", "org_units"), ("data_element", "data_elements"),
+                        ("data_set", "data_sets")):
         if not has_table(store, table):
             continue
         rows = store.con.execute(f"SELECT id, name FROM {table}").fetchall()

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS org_units (id VARCHAR PRIMARY KEY, name VARCHAR, leve
 CREATE TABLE IF NOT EXISTS data_elements (id VARCHAR PRIMARY KEY, name VARCHAR,
     short_name VARCHAR, value_type VARCHAR, aggregation_type VARCHAR, domain_type VARCHAR);
 CREATE TABLE IF NOT EXISTS category_option_combos (id VARCHAR PRIMARY KEY, name VARCHAR);
+CREATE TABLE IF NOT EXISTS data_sets (id VARCHAR PRIMARY KEY, name VARCHAR);
 CREATE TABLE IF NOT EXISTS data_values (data_element VARCHAR, period VARCHAR, org_unit VARCHAR,
     coc VARCHAR, aoc VARCHAR, value DOUBLE);
 CREATE TABLE IF NOT EXISTS reports (data_set VARCHAR, period VARCHAR, org_unit VARCHAR,
@@ -257,7 +258,7 @@ class Store:
         """Number of rows in a table."""
         if table not in {"org_units", "data_elements", "data_values", "reports", "constants",
                          "category_option_combos", "populations", "batches", "survey_waves",
-                         "survey_rows"}:
+                         "survey_rows", "data_sets"}:
             raise InputError(f"no table '{table}'", field="table")
         # fetchall: DuckDB 2 keeps a fetchone()'s result open, and a later register() fails
         rows = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()
@@ -1039,7 +1040,8 @@ class Store:
 
     def import_metadata(self, tables: dict[str, pd.DataFrame],
                         file: str | None = None) -> ImportReport:
-        """Upsert org units, data elements and option combos (validated, all-or-nothing)."""
+        """Upsert org units, data elements, option combos and data sets (validated,
+        all-or-nothing)."""
         refusals: list[Refusal] = []
         prepared: dict[str, pd.DataFrame] = {}
         if "org_units" in tables:
@@ -1049,9 +1051,9 @@ class Store:
             prepared["data_elements"], bad = _prepare_data_elements(tables["data_elements"])
             refusals += [r.model_copy(update={"column": f"data_elements.{r.column}"})
                          for r in bad]
-        if "category_option_combos" in tables:
-            prepared["category_option_combos"] = tables["category_option_combos"][
-                ["id", "name"]].astype("string")
+        for named in ("category_option_combos", "data_sets"):  # id and name only
+            if named in tables:
+                prepared[named] = tables[named][["id", "name"]].astype("string")
         kind = "+".join(prepared) or "metadata"
         report = ImportReport(file=file, kind=kind, rows=sum(len(t) for t in prepared.values()))
         self._reset_refusals()
@@ -1217,9 +1219,10 @@ def load_example(store: Store, country: CountryProgramme) -> dict[str, ImportRep
         raise InputError("load_example needs the programme's data elements, data values and "
                          "reports tables", field="routine")
     reports = {
-        "metadata": store.import_metadata({"org_units": country.org_units,
-                                           "data_elements": country.data_elements},
-                                          file="example_country"),
+        "metadata": store.import_metadata(
+            {"org_units": country.org_units, "data_elements": country.data_elements,
+             **({"data_sets": country.data_sets} if country.data_sets is not None else {})},
+            file="example_country"),
         "data_values": store.import_data_values(country.data_values, file="example_country"),
         "reports": store.import_reports(country.reports, file="example_country"),
     }

@@ -22,6 +22,8 @@ from mmsis.data.programme import CountryFacts, CountryProgramme, SurveyWave
 from mmsis.datasets._geography import build_org_units, build_rollout
 from mmsis.datasets._routine import (
     DEFAULT_COC,
+    REPORTING_DATA_SET,
+    REPORTING_DATA_SET_NAME,
     build_routine,
     data_elements_table,
     example_concepts,
@@ -91,7 +93,9 @@ class ExampleCountry(CountryProgramme):
                 "valueType": r.value_type, "aggregationType": r.aggregation_type,
                 "domainType": r.domain_type}
                for r in self.data_elements.itertuples(index=False)]
-        return {"organisationUnits": ous, "dataElements": des,
+        sets = ([] if self.data_sets is None else
+                [{"id": r.id, "name": r.name} for r in self.data_sets.itertuples(index=False)])
+        return {"organisationUnits": ous, "dataElements": des, "dataSets": sets,
                 "categoryOptionCombos": [{"id": DEFAULT_COC, "name": "default"}]}
 
     def write(self, directory: str | Path) -> dict[str, Path]:
@@ -160,6 +164,7 @@ def example_country(seed: int = DEFAULT_SEED) -> ExampleCountry:
         data_elements=data_elements_table(),
         data_values=routine["data_values"],
         reports=routine["reports"],
+        data_sets=pd.DataFrame({"id": [REPORTING_DATA_SET], "name": [REPORTING_DATA_SET_NAME]}),
         rollout=rollout,
         waves=[SurveyWave(name="dhs_example", frame=survey, file="survey.csv")],
         truth=routine["truth"],

@@ -44,6 +44,8 @@ EXAMPLE_CONCEPTS = {
 """The example country's concept mapping: concept -> its data element id (one instance of
 mmsis.data.concepts; a real country maps its own DHIS2 UIDs)."""
 REPORTING_DATA_SET = "MNH_MONTHLY"
+REPORTING_DATA_SET_NAME = "MNH monthly"
+"""The example's reporting data set (its DHIS2 metadata names it, as a country's does)."""
 
 
 def example_concepts() -> ConceptMap:

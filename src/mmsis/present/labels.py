@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 #: The kinds ``Labels.label`` knows, in the order an id without a kind is looked up.
 KINDS = ("phase", "pillar", "key_result", "question", "outcome", "indicator",
          "routine_indicator", "design", "data_source", "effect", "parameter", "output", "check",
-         "term", "word", "org_unit", "data_element")
+         "term", "word", "org_unit", "data_element", "data_set")
 
 
 def humanise(id: str) -> str:
@@ -106,7 +106,7 @@ def store_names(store: Store) -> dict[str, dict[str, str]]:
     return queries.names(store)
 
 
-_OWN_NAMES = frozenset({"org_unit", "data_element"})
+_OWN_NAMES = frozenset({"org_unit", "data_element", "data_set"})
 
 
 class Labels:

@@ -546,10 +546,10 @@ def survey_estimate(res: Any, stat: str, variable: str, locale: str = fmt.DEFAUL
 
 def quality_metric(text: str) -> str:
     """A data-quality metric in the language in use: a catalog message, or the completeness
-    metric the review composes ("% of expected MNH_MONTHLY reports", the data set's id kept)."""
+    metric the review composes ("% of expected <data set> reports": its name, else its id)."""
     if _(text) != text:
         return _(text)
-    m = re.fullmatch(r"% of expected (\S+) reports", text)
+    m = re.fullmatch(r"% of expected (.+) reports", text)
     if m:
         return _("%% of expected %(data_set)s reports") % {"data_set": m.group(1)}
     return text

@@ -98,7 +98,7 @@ CELL_WORDS = (
     N_("% of values without moderate outliers (2-3 SD)"),
     N_("% of values with modified z <= 3.5"), N_("% of facility-months consistent"),
 )
-_DQ_EXPECTED = re.compile(r"% of expected (\S+) reports")
+_DQ_EXPECTED = re.compile(r"% of expected (.+) reports")
 _DQ_TREND = re.compile(r"% of unit-elements within \+-([\d.]+)% of 3-year mean"
                        r"(?: \((\d+) in planned MMS roll-out left out\))?")
 _DQ_SURVEY = re.compile(r"% of comparisons within \+-([\d.]+)% of the survey")

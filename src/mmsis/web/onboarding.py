@@ -142,8 +142,9 @@ def _text(content: bytes, filename: str) -> str:
 
 def parse_org_unit_file(
     filename: str, content: bytes
-) -> tuple[list[OrgUnitRow], list[dict[str, Any]], Refusals]:
-    """Org units (and DHIS2 data elements) of a metadata JSON or an `id,name,parent` CSV."""
+) -> tuple[list[OrgUnitRow], dict[str, list[dict[str, Any]]], Refusals]:
+    """Org units (and the DHIS2 `dataElements` and `dataSets` lists) of a metadata JSON or an
+    `id,name,parent` CSV."""
     text = _text(content, filename)
     ext = parsers.extension(filename)
     bad = Refusals()
@@ -151,12 +152,12 @@ def parse_org_unit_file(
         return (*_parse_metadata_json(filename, text, bad), bad)
     if ext not in (".csv", ".txt", ""):
         raise FileRefused(f"{filename}: send DHIS2 metadata JSON or a CSV id,name,parent", [])
-    return _parse_org_unit_csv(filename, text, bad), [], bad
+    return _parse_org_unit_csv(filename, text, bad), {}, bad
 
 
 def _parse_metadata_json(
     filename: str, text: str, bad: Refusals
-) -> tuple[list[OrgUnitRow], list[dict[str, Any]]]:
+) -> tuple[list[OrgUnitRow], dict[str, list[dict[str, Any]]]]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -190,11 +191,14 @@ def _parse_metadata_json(
                 opening_date=_clean(ou.get("openingDate"))[:10] or None,
             )
         )
-    des = doc.get("dataElements") or []
-    if not isinstance(des, list) or not all(isinstance(d, dict) for d in des):
-        bad.add(0, "dataElements", "a list of objects")
-        des = []
-    return rows, des
+    meta: dict[str, list[dict[str, Any]]] = {}
+    for key in ("dataElements", "dataSets"):  # data sets: names of the reporting rates
+        objects = doc.get(key) or []
+        if not isinstance(objects, list) or not all(isinstance(d, dict) for d in objects):
+            bad.add(0, key, "a list of objects")
+        elif objects:
+            meta[key] = objects
+    return rows, meta
 
 
 def _clean(v: Any) -> str:
@@ -335,15 +339,15 @@ def import_org_units(
     from mmsis.web import services
 
     require_national_owner(access)
-    rows, des, bad = parse_org_unit_file(filename, content)
+    rows, meta, bad = parse_org_unit_file(filename, content)
     ws = access.workspace
     path = store_path(db, ws, data_dir)
     db.commit()  # the store path is the workspace's even if this file is refused
     with writable_store(path) as store:
         plan = plan_org_units(rows, store.org_units(), bad)
         tables: dict[str, pd.DataFrame] = {}
-        if des:
-            tables.update(formats.read_metadata_json({"dataElements": des}))
+        if meta:
+            tables.update(formats.read_metadata_json(meta, filename))
         if bad.items:
             raise FileRefused(f"{filename}: {len(bad.items):,} row(s) refused",
                               bad.items, filename)
@@ -359,7 +363,7 @@ def import_org_units(
                 )
     rebuild_org_unit_cache(db, ws)
     services.audit(db, access, "import", "org_units", ws.id, filename=filename,
-                   org_units=len(rows), data_elements=len(des))
+                   org_units=len(rows), data_elements=len(meta.get("dataElements", [])))
     return len(rows)
 
 

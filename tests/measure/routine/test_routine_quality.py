@@ -152,3 +152,33 @@ def test_outliers_hashed_and_text_keys_agree_with_pandas(example_country, monkey
     assert got("outlier_extreme") == want(z > 3) and len(got("outlier_extreme")) > 0
     assert got("outlier_moderate") == want((z > 2) & (z <= 3))
     assert got("outlier_modified_z") == want((mad > 0) & (mz > 3.5))
+
+
+def test_reporting_rates_are_named_by_the_data_sets_metadata_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A country's reporting data set is a DHIS2 UID: the completeness and timeliness metrics
+    name it by the `dataSets` name its metadata brings (labels, not ids), and by its id only
+    while the store holds no name."""
+    from mmsis.data.dhis2.formats import read_metadata_json
+    from mmsis.data.store import Store, load_example
+    from mmsis.datasets import example_country
+    from mmsis.datasets._routine import REPORTING_DATA_SET
+    from mmsis.measure.routine.quality import quality_review
+    from mmsis.present.labels import Labels
+
+    country = example_country()
+    with Store(tmp_path / "s.duckdb") as store:
+        load_example(store, country)
+        metrics = set(quality_review(store).summary["metric"])
+        assert "% of expected MNH monthly reports" in metrics
+        assert not any(REPORTING_DATA_SET in m for m in metrics)
+        tables = read_metadata_json({"dataSets": [{"id": REPORTING_DATA_SET,
+                                                   "name": "Formulaire SMN mensuel"}]})
+        report = store.import_metadata(tables, "meta.json")
+        assert report.updated == 1 and not report.refusals
+        assert "% of expected Formulaire SMN mensuel reports" in set(
+            quality_review(store).summary["metric"])
+        assert Labels.from_store(store).label(REPORTING_DATA_SET, "data_set") == \
+            "Formulaire SMN mensuel"
+        store.con.execute("DELETE FROM data_sets")
+        assert f"% of expected {REPORTING_DATA_SET} reports" in set(
+            quality_review(store).summary["metric"])

@@ -181,7 +181,8 @@ def analytics_to_data_values(df: pd.DataFrame, file: str | None = None) -> pd.Da
 
 
 def read_metadata_json(doc: dict[str, Any], file: str | None = None) -> dict[str, pd.DataFrame]:
-    """DHIS2 metadata JSON -> tables 'org_units', 'data_elements', 'category_option_combos'."""
+    """DHIS2 metadata JSON -> tables 'org_units', 'data_elements', 'category_option_combos',
+    'data_sets'."""
     out: dict[str, pd.DataFrame] = {}
     ous = _objects(doc, "organisationUnits", file)
     if ous:
@@ -212,6 +213,14 @@ def read_metadata_json(doc: dict[str, Any], file: str | None = None) -> dict[str
     if cocs:
         out["category_option_combos"] = pd.DataFrame.from_records(
             [{"id": c.get("id"), "name": c.get("name") or c.get("displayName")} for c in cocs])
+    sets = _objects(doc, "dataSets", file)
+    for i, d in enumerate(sets):
+        if not isinstance(d.get("id"), str) or not d["id"].strip():
+            raise InputError(f"data set {i + 1} has no id", file=file, row=i + 1,
+                             field="dataSets")
+    if sets:  # their names label the reporting rates ("% of expected <name> reports")
+        out["data_sets"] = pd.DataFrame.from_records(
+            [{"id": d["id"], "name": d.get("name") or d.get("displayName")} for d in sets])
     return out
 
 

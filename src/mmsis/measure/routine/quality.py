@@ -273,10 +273,11 @@ def quality_review(store: Store, level: int | None = None, *, survey: pd.DataFra
         summary_rows.append({"dimension": dimension, "metric": metric, "value": value, "n": n,
                              "flagged": flagged})
 
+    data_set = queries.names(store).get("data_set", {}).get(q.data_set, q.data_set)
     for check in ("completeness", "timeliness"):
         sub = comp[comp["check"] == check] if not comp.empty else comp
         if len(sub):
-            add(check, f"% of expected {q.data_set} reports", float(sub["value"].mean()),
+            add(check, f"% of expected {data_set} reports", float(sub["value"].mean()),
                 len(sub), int(sub["flag"].sum()))
     if not per_de.empty:
         n = int(per_de["n_values"].sum())
