@@ -62,6 +62,16 @@ def test_ci_range_word_in_the_language() -> None:
         assert fmt.ci(0.03, -0.01, 0.06, kind="percent") == "3,0% (-1,0 a 6,0%)"
 
 
+def test_percent_follows_the_locales_cldr_pattern() -> None:
+    """French writes a no-break space before the percent sign (CLDR "#,##0\u00a0%"), English
+    and Portuguese none; an interval carries the sign once, at its end."""
+    assert fmt.percent(0.7857, locale="fr") == "79\u00a0%"
+    assert fmt.percent(0.7857, locale="fr_NE") == "79\u00a0%"
+    assert fmt.percent(0.7857, locale="pt_MZ") == "79%"
+    assert fmt.ci(0.5, 0.45, 0.55, kind="percent", locale="fr") == "50\u00a0% (45-55\u00a0%)"
+    assert fmt.ci(0.786, 0.77, 0.81, kind="percent", locale="en") == "79% (77-81%)"
+
+
 @pytest.mark.parametrize(("p", "want"), [
     (0.0, "p < 0.001"), (1.4e-11, "p < 0.001"), (0.0234, "p = 0.02"), (0.005, "p = 0.005"),
     (0.5, "p = 0.50"), (1.0, "p > 0.99"),

@@ -12,6 +12,7 @@ out in scientific notation. Formatting rules follow Babel's CLDR data for ``loca
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -37,6 +38,21 @@ def _babel_decimal(value: Any, format: str, locale: str) -> str:  # noqa: A002 -
 
 def _babel_currency(value: Any, currency: str, format: str, locale: str, **kw: Any) -> str:  # noqa: A002
     return str(_currency(value, currency, format=format, locale=resolve(locale), **kw))
+
+
+@functools.lru_cache(maxsize=64)
+def _percent_suffix(locale: str) -> str:
+    """What follows the number in the locale's CLDR percent pattern: "%" in English and
+    Portuguese, a no-break space and "%" in French ("79 %")."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        pattern = Locale.parse(locale.replace("-", "_")).percent_formats[None].pattern
+    except (UnknownLocaleError, ValueError, KeyError, TypeError):
+        return "%"
+    positive = pattern.split(";")[0]
+    tail = positive[len(positive.rstrip("%\u00a0\u202f ")):]
+    return tail if tail.endswith("%") and tail.strip("\u00a0\u202f ") == "%" else "%"
 
 
 def _num(x: Any) -> float | None:
@@ -92,12 +108,14 @@ def _share_decimals(values: list[float]) -> int:
 
 
 def percent(share: Any, decimals: int | None = None, locale: str = DEFAULT_LOCALE) -> str:
-    """A share (0.7857) as a percentage ("79%"); decimals chosen by size unless given."""
+    """A share (0.7857) as a percentage ("79%", French "79 %" as CLDR writes it); decimals
+    chosen by size unless given."""
     f = _num(share)
     if f is None:
         return MISSING
     d = _share_decimals([f]) if decimals is None else decimals
-    return _babel_decimal(round(100 * f, d), format=_pattern(d, fixed=True), locale=locale) + "%"
+    return (_babel_decimal(round(100 * f, d), format=_pattern(d, fixed=True), locale=locale)
+            + _percent_suffix(resolve(locale)))
 
 
 def _range(lo: str, hi: str, negative: bool, locale: str = DEFAULT_LOCALE) -> str:
@@ -127,9 +145,10 @@ def ci(estimate: Any, low: Any, high: Any, *, kind: str = "number", digits: int 
         head = percent(e, d, locale)
         if lo is None or hi is None:
             return head
-        inner = _range(percent(lo, d, locale)[:-1], percent(hi, d, locale)[:-1], negative,
-                       locale)
-        return f"{head} ({inner}%)"
+        sign = _percent_suffix(resolve(locale))
+        inner = _range(percent(lo, d, locale)[:-len(sign)], percent(hi, d, locale)[:-len(sign)],
+                       negative, locale)
+        return f"{head} ({inner}{sign})"
     # decimals for the largest of the three: 0.092 (0.067-0.117), not 0.0921 (0.067-0.1172)
     widest = max((abs(v) for v in (e, lo, hi) if v is not None), default=abs(e))
     d = min(decimals_for(widest if widest else e, digits), 12)
