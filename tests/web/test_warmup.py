@@ -31,9 +31,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     return calls
 
 
-def _upload(world: Any, csv_upload: Any) -> None:
+def _upload(world: Any, csv_upload: Any, anc1: int = 12) -> None:
     c = world.client("owner")
-    text = "dataElement,period,orgUnit,value\nANC1,202401,F1,12\nMMS_CLIENTS,202401,F2,7\n"
+    text = f"dataElement,period,orgUnit,value\nANC1,202401,F1,{anc1}\nMMS_CLIENTS,202401,F2,7\n"
     r = c.post(f"/api/workspaces/{world.workspace_id}/uploads", data={"kind": "dhis2"},
                files={"file": csv_upload(text)})
     assert r.status_code == 201, r.text
@@ -54,7 +54,8 @@ def test_warm_pass_covers_every_scope_and_district(world, csv_upload, counted) -
         assert r.status_code == 200
     assert len(counted) == warmed, counted[warmed:]  # every request read a warmed part
     assert warmer.run_once() == 0  # nothing changed: the pass is skipped
-    _upload(world, csv_upload)  # an import: the next pass computes the new versions
+    _upload(world, csv_upload, 13)  # an import of a new value: the next pass computes the
+    # new versions (the same values again change no version, and are not recomputed)
     assert warmer.run_once() > 0 and len(counted) > warmed
 
 

@@ -713,9 +713,12 @@ class Store:
         self.con.execute("INSERT OR REPLACE INTO batches (id, kind, file, rows, imported_at) "
                          "VALUES (?, ?, ?, ?, current_timestamp)", [b[0], b[1], b[2], rows])
         if self._written is not None:  # an upsert knows what it wrote: no scan of the values
+            # (one that changed nothing is noted with the empty element: still a batch of data
+            # values, which `queries.batches_touching` would count as one of none otherwise -
+            # an unchanged re-upload made the web recompute the measurements)
             self.con.execute("INSERT INTO batch_elements SELECT ?, unnest(?) EXCEPT SELECT "
                              "batch, data_element FROM batch_elements WHERE batch = ?",
-                             [b[0], self._written, b[0]])
+                             [b[0], self._written or [""], b[0]])
             self._written = None
         else:
             self.con.execute("DELETE FROM batch_elements WHERE batch = ?", [b[0]])

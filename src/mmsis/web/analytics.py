@@ -11,7 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -151,12 +155,14 @@ _MEMO_LOCK = threading.Lock()
 _COMPUTING: dict[tuple[str, str, str | None, str], threading.Lock] = {}
 
 
-def _memo(kind: str, ws: Workspace, wave: str | None, compute: Any) -> Any:
-    """`compute()` once per version of the data it reads (`analysis_data_version`), kind and
-    wave (derived from the store, so a relevant import gives a new key; never a second copy
-    of the data). One caller computes while the others wait for its value (a cold dashboard
-    opened by 50 users computed the measurements 50 times at once)."""
-    key = (str(ws.store_path), kind, wave or None, analysis_data_version(ws))
+def _memo(kind: str, ws: Workspace, wave: str | None, compute: Any,
+          version: str | None = None) -> Any:
+    """`compute()` once per version of the data it reads (`analysis_data_version`, or
+    `version` when the caller has read it), kind and wave (derived from the store, so a
+    relevant import gives a new key; never a second copy of the data). One caller computes
+    while the others wait for its value (a cold dashboard opened by 50 users computed the
+    measurements 50 times at once)."""
+    key = (str(ws.store_path), kind, wave or None, version or analysis_data_version(ws))
     with _MEMO_LOCK:
         if key in _MEMO:
             return _MEMO[key]
@@ -275,20 +281,103 @@ def cascade_for(ws: Workspace, wave: str | None = None,
     return _memo(kind, ws, wave, lambda: compute_cascade(ws, wave, scope))  # type: ignore[no-any-return]
 
 
-def measured_for(ws: Workspace, wave: str | None = None) -> dict[str, dict[str, Any]]:
-    """Indicator values measured from the workspace's store and survey wave
-    (mmsis.plan.measured.measurements, as the report and `mmsis plan assess --store`)."""
-    from mmsis.plan.measured import measurements
-    from mmsis.web import programme
+def _measure(ws: Workspace, wave: str | None) -> Any:
+    """The function computing the measurements of `ws` and `wave` (see `measured_for`)."""
 
     def compute() -> dict[str, dict[str, Any]]:
+        from mmsis.plan.measured import measurements
+        from mmsis.web import programme
+
         if not programme.has_store(ws):
             return {}
         survey = programme.survey_frame(ws, wave)[1] if programme.survey_waves(ws) else None
         with programme.reading(ws) as st:
             return measurements(st, survey)
 
-    return _memo("measured", ws, wave, compute)  # type: ignore[no-any-return]
+    return compute
+
+
+def measured_for(ws: Workspace, wave: str | None = None) -> dict[str, dict[str, Any]]:
+    """Indicator values measured from the workspace's store and survey wave
+    (mmsis.plan.measured.measurements, as the report and `mmsis plan assess --store`), of the
+    store's current data version (waits for it: the report's and the API's one answer)."""
+    return _memo("measured", ws, wave, _measure(ws, wave))  # type: ignore[no-any-return]
+
+
+COMPUTE_WAIT_ENV = "MMSIS_WEB_COMPUTE_WAIT"
+"""Seconds a dashboard request waits for a measurement being computed before it is served
+the last complete one (default 2; 0: never waits)."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """A derived result as a page is served it: `value` computed from the data version
+    `version`; `current` False while a newer version is being computed in the background
+    (`value` is then the last complete result; None when there has been none yet)."""
+
+    value: Any
+    version: str | None
+    current: bool
+    computed_at: datetime | None = None
+
+
+_LATEST: dict[tuple[str, str, str | None], tuple[str, Any, datetime]] = {}
+_RUNNING: dict[tuple[str, str, str | None], tuple[str, threading.Event, float]] = {}
+_LATEST_LOCK = threading.Lock()
+
+
+def _compute_wait() -> float:
+    try:
+        return max(0.0, float(os.environ.get(COMPUTE_WAIT_ENV, "2") or 0))
+    except ValueError:
+        return 2.0
+
+
+def measured_served(ws: Workspace, wave: str | None = None) -> Served:
+    """The measurements for a page (the dashboard's scorecard, the agenda): of the current
+    data version when they are computed (or become so within `COMPUTE_WAIT_ENV` seconds),
+    else the last complete ones, marked, while one background thread computes the current
+    ones (on 100 M values they take ~90 s: every request had waited on them, holding its
+    database connection). The cache is derived, never a second source: the same
+    `_memo` entry the report and the API read (`measured_for`)."""
+    version = analysis_data_version(ws)
+    key = (str(ws.store_path), "measured", wave or None)
+    with _LATEST_LOCK:
+        last = _LATEST.get(key)
+        if last is not None and last[0] == version:
+            return Served(last[1], version, True, last[2])
+        running = _RUNNING.get(key)
+        if running is None:  # one computation per store and wave at a time (uploads every
+            # few seconds had each started one of ~90 s)
+            running = _RUNNING[key] = (version, threading.Event(), time.monotonic())
+            # (a copy without its session: the thread outlives the request's)
+            copy = Workspace(id=ws.id, store_path=ws.store_path)
+            threading.Thread(target=_background, name=f"mmsis-measure-{ws.id}", daemon=True,
+                             args=(copy, wave, version, running[1])).start()
+    if running[0] == version:  # (only in the first seconds of a computation: not every
+        # request during the ~90 s of a national one)
+        running[1].wait(max(0.0, running[2] + _compute_wait() - time.monotonic()))
+    with _LATEST_LOCK:
+        last = _LATEST.get(key)
+    if last is None:
+        return Served(None, None, False)
+    return Served(last[1], last[0], last[0] == version, last[2])
+
+
+def _background(ws: Workspace, wave: str | None, version: str, done: threading.Event) -> None:
+    """Compute the measurements of `version` and make them the ones pages are served (the
+    next request after it starts the next version's, if the store has moved on)."""
+    key = (str(ws.store_path), "measured", wave or None)
+    try:
+        value = _memo("measured", ws, wave, _measure(ws, wave), version)
+        with _LATEST_LOCK:
+            _LATEST[key] = (version, value, utcnow())
+    except Exception:
+        log.exception("computing the measured values failed")
+    finally:
+        with _LATEST_LOCK:
+            _RUNNING.pop(key, None)
+        done.set()
 
 
 def survey_wave_list(ws: Workspace) -> list[dict[str, Any]]:

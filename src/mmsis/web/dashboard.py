@@ -55,22 +55,27 @@ def programme(db: Session, access: Access) -> Programme:
     return prog.model_copy(update=update)
 
 
-def scorecard(db: Session, access: Access, wave: str | None = None) -> Scorecard:
+def scorecard(db: Session, access: Access, wave: str | None = None,
+              measured: dict[str, Any] | None = None) -> Scorecard:
     """The readiness scorecard of the workspace: mmsis.plan.measured.programme_scorecard with
     the values measured from its store and survey wave (default: the latest), as the report
-    and `mmsis plan assess --store` compute it."""
+    and `mmsis plan assess --store` compute it (`measured`: as served to a page, see
+    `analytics.measured_served`)."""
     from mmsis.framework import load_framework
     from mmsis.plan.measured import programme_scorecard
 
-    return programme_scorecard(programme(db, access), load_framework(),
-                               measured=analytics.measured_for(access.workspace, wave))
+    if measured is None:
+        measured = analytics.measured_for(access.workspace, wave)
+    return programme_scorecard(programme(db, access), load_framework(), measured=measured)
 
 
-def _scorecard_panel(db: Session, access: Access, wave: str | None = None) -> dict[str, Any]:
+def _scorecard_panel(db: Session, access: Access, wave: str | None = None,
+                     served: analytics.Served | None = None) -> dict[str, Any]:
     from mmsis.framework import load_framework
 
     fw = load_framework()
-    card = scorecard(db, access, wave)
+    served = served or analytics.measured_served(access.workspace, wave)
+    card = scorecard(db, access, wave, served.value or {})
     cells = {(c.phase, c.pillar): c for c in card.cells}
     rows = []
     for ph in sorted(fw.phases, key=lambda p: p.order):
@@ -91,7 +96,10 @@ def _scorecard_panel(db: Session, access: Access, wave: str | None = None) -> di
     from mmsis.present import sentences
 
     return {"pillars": fw.pillars, "rows": rows, "verdicts": card.verdicts,
-            "sentences": [sentences.readiness(v, card.items) for v in card.verdicts]}
+            "sentences": [sentences.readiness(v, card.items) for v in card.verdicts],
+            # the measured values are older than the store (or not computed yet) while the
+            # current ones are computed in the background: said, with when they were computed
+            "updating": not served.current, "measured_at": served.computed_at}
 
 
 def _cascade_panel(db: Session, access: Access, wave: str | None = None) -> dict[str, Any] | None:
@@ -120,12 +128,29 @@ def _cascade_panel(db: Session, access: Access, wave: str | None = None) -> dict
             "waves": waves}
 
 
+_PATHS: dict[tuple[Any, int, int], dict[str, str]] = {}
+
+
+def unit_paths(db: Session, ws: Any) -> dict[str, str]:
+    """Every org unit's path (`services.org_unit_paths`), read once per workspace and
+    org-unit version and shared by every request (callers must not change it): the quality
+    panel of each of ~1,000 districts had read all 51,000 paths."""
+    key = (db.get_bind().engine.url, int(ws.id), int(ws.org_units_version or 0))
+    found = _PATHS.get(key)
+    if found is None:
+        found = services.org_unit_paths(db, ws.id)
+        if len(_PATHS) > 16:
+            _PATHS.clear()
+        _PATHS[key] = found
+    return found
+
+
 def _quality_panel(db: Session, access: Access, district: str | None) -> dict[str, Any] | None:
     found = analytics.shared_result(db, access.workspace.id, "quality")
     if found is None:
         return None
     result, at = found
-    paths = services.org_unit_paths(db, access.workspace.id)
+    paths = unit_paths(db, access.workspace)
     prefix = access.scope_path
     if district:
         prefix = paths.get(district, prefix)
@@ -163,7 +188,7 @@ def agenda_suggestions(db: Session, access: Access) -> list[dict[str, Any]]:
 
     fw = load_framework()
     prog = programme(db, access)
-    card = scorecard(db, access)
+    card = scorecard(db, access, None, analytics.measured_served(access.workspace).value or {})
     agenda = build_agenda(prog, fw, card, top=30)
     return [
         {
@@ -225,17 +250,21 @@ def trend_part(templates: Any, cache: Any, db: Session, access: Access, district
 
 
 def panels_key(db: Session, access: Access, district: str | None, wave: str | None,
-               records: tuple[tuple[int, str], str] | None = None) -> tuple[Any, ...]:
+               records: tuple[tuple[int, str], str] | None = None,
+               served: analytics.Served | None = None) -> tuple[Any, ...]:
     """The cache key of the scorecard, cascade and quality panels: the reader's language, the
     scope, district and wave, and the versions of every record they read (the quality flags
-    are filtered by the org units' paths). `records`: `services.records_versions` when the
-    caller has read them already (`services.dashboard_facts`)."""
+    are filtered by the org units' paths; the measurements `served`, current or not).
+    `records`: `services.records_versions` when the caller has read them already
+    (`services.dashboard_facts`)."""
     from mmsis.i18n import current_language
 
     wid = access.workspace.id
+    served = served or analytics.measured_served(access.workspace, wave)
     return ("panels", current_language(), wid, access.scope_path, district, wave,
             *(records or services.records_versions(db, wid)),
             analytics.analysis_data_version(access.workspace),  # (not other elements' uploads)
+            served.version, served.current,
             access.workspace.phase, access.workspace.org_units_version)
 
 
@@ -245,6 +274,11 @@ def panel_parts(templates: Any, cache: Any, db: Session, access: Access, distric
     """The scorecard, cascade and quality panels rendered (`<part>_html`), cached (`records`:
     see `panels_key`)."""
 
+    # (the measurements as served now key the parts; the panels ask again, and get these or,
+    # if they have been computed meanwhile, newer ones: a part never claims to be newer
+    # than it is)
+    served = analytics.measured_served(access.workspace, wave)
+
     def compute() -> dict[str, Markup | None]:
         found = panels(db, access, district, wave)
         return {
@@ -253,4 +287,5 @@ def panel_parts(templates: Any, cache: Any, db: Session, access: Access, distric
             for part in ("scorecard", "cascade", "quality")
         }
 
-    return cache.get_or_compute(panels_key(db, access, district, wave, records), compute)  # type: ignore[no-any-return]
+    return cache.get_or_compute(panels_key(db, access, district, wave, records, served),
+                                compute)  # type: ignore[no-any-return]

@@ -117,6 +117,7 @@ class Warmer:
         versions = (services.series_version(db, ws.id, services.trend_elements(ws)),
                     services.key_results_version(db, ws.id),
                     services.analyses_version(db, ws.id), analytics.analysis_data_version(ws),
+                    analytics.measured_served(ws).version,  # (again when they are computed)
                     ws.phase, ws.org_units_version, tuple(self._scopes(db, ws)))
         if self._seen.get(ws.id) == versions:
             return 0

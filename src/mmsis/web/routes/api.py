@@ -436,6 +436,7 @@ def analysis(
     country, of the respondents of its districts, as their report) or the cached 'quality'
     review (flags limited to the user's subtree)."""
     from mmsis.web import analytics
+    from mmsis.web import dashboard as dash
 
     if kind not in ("cascade", "quality"):
         raise NotFound(f"no analysis '{kind}'")
@@ -461,7 +462,7 @@ def analysis(
         raise NotFound(f"'{kind}' has not been computed for this workspace yet")
     result, at = found
     if kind == "quality" and access.scope_path:
-        paths = services.org_unit_paths(db, access.workspace.id)
+        paths = dash.unit_paths(db, access.workspace)
         scope = access.scope_path
         result = {
             "flags": [

@@ -222,6 +222,8 @@ def _agenda_context(db: Session, access: Access, cache: Any) -> dict[str, Any]:
         # the ranking reads the scorecard's measured values and the phases: a data upload or
         # a phase change re-ranks (they were missing from the key: stale suggestions)
         analytics.analysis_data_version(access.workspace),
+        # (the measurements served: the last complete ones while the current are computed)
+        analytics.measured_served(access.workspace).version,
         access.workspace.phase,
     )
     suggestions = cache.get_or_compute(key, lambda: dash.agenda_suggestions(db, access))
