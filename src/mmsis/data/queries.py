@@ -314,9 +314,7 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def value_sums(store: Store, columns: Iterable[ValueColumn]) -> pd.DataFrame:
-    """Columns org_unit, period and one per `ValueColumn`: each org unit's sum in each stored
-    period (one scan of the values of the elements named)."""
+def _value_sums_sql(columns: Iterable[ValueColumn]) -> str:
     cols, des = [], set()
     for c in columns:
         cond = f"data_element = {_sql_str(c.data_element)}"
@@ -326,20 +324,46 @@ def value_sums(store: Store, columns: Iterable[ValueColumn]) -> pd.DataFrame:
             cond += f" AND aoc = {_sql_str(c.aoc)}"
         cols.append(f'sum(value) FILTER (WHERE {cond}) AS "{c.name}"')
         des.add(c.data_element)
-    return store.query(f"SELECT org_unit, period, {', '.join(cols)} FROM data_values "
-                       f"WHERE data_element IN ({', '.join(map(_sql_str, sorted(des)))}) "
-                       "GROUP BY ALL")
+    return (f"SELECT org_unit, period, {', '.join(cols)} FROM data_values "
+            f"WHERE data_element IN ({', '.join(map(_sql_str, sorted(des)))}) GROUP BY ALL")
+
+
+def _report_sums_sql(columns: dict[str, tuple[str, str]]) -> str:
+    cols = []
+    for name, (data_set, count) in columns.items():
+        if count not in REPORT_COLUMNS:
+            raise ValueError(f"no report count {count!r}")
+        cols.append(f'sum({count}) FILTER (WHERE data_set = {_sql_str(data_set)})::DOUBLE '
+                    f'AS "{name}"')
+    return f"SELECT org_unit, period, {', '.join(cols)} FROM reports GROUP BY ALL"
+
+
+def value_sums(store: Store, columns: Iterable[ValueColumn]) -> pd.DataFrame:
+    """Columns org_unit, period and one per `ValueColumn`: each org unit's sum in each stored
+    period (one scan of the values of the elements named)."""
+    return store.query(_value_sums_sql(columns))
 
 
 def report_sums(store: Store, columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
     """Columns org_unit, period and one per entry of ``columns`` (name -> (data set, one of
     `REPORT_COLUMNS`)): the data set's reports summed by org unit and period."""
-    cols = []
-    for name, (data_set, count) in columns.items():
-        if count not in REPORT_COLUMNS:
-            raise ValueError(f"no report count {count!r}")
-        cols.append(f'sum({count}) FILTER (WHERE data_set = {_sql_str(data_set)}) AS "{name}"')
-    return store.query(f"SELECT org_unit, period, {', '.join(cols)} FROM reports GROUP BY ALL")
+    return store.query(_report_sums_sql(columns))
+
+
+def item_sums(store: Store, values: list[ValueColumn],
+              reports: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """`value_sums` and `report_sums` side by side: one row per (org_unit, period) that either
+    has (a full outer join in DuckDB, which spills, instead of a merge of two frames in
+    pandas: one conversion of the keys to Python, and a cost that follows the rows)."""
+    if not reports:
+        return value_sums(store, values)
+    if not values:
+        return report_sums(store, reports)
+    names = [f'"{c.name}"' for c in values] + [f'"{n}"' for n in reports]
+    return store.query(f"""SELECT coalesce(v.org_unit, r.org_unit) AS org_unit,
+        coalesce(v.period, r.period) AS period, {', '.join(names)}
+        FROM ({_value_sums_sql(values)}) v FULL OUTER JOIN ({_report_sums_sql(reports)}) r
+        ON v.org_unit = r.org_unit AND v.period = r.period""")
 
 
 def org_unit_levels(store: Store) -> pd.DataFrame:
