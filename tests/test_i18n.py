@@ -80,6 +80,13 @@ def test_numbers_dates_and_labels_follow_the_language() -> None:
     assert fmt.number(1.5, locale="fr") == "1,5"  # an explicit locale still wins
 
 
+def test_a_label_of_catalog_words_is_translated_word_by_word() -> None:
+    with i18n.language("fr"):
+        assert i18n.gettext_words("(richest - poorest) / urban") == (
+            "(le plus riche - le plus pauvre) / urbain")
+    assert i18n.gettext_words("richest - poorest") == "richest - poorest"
+
+
 def test_a_catalog_without_its_compiled_file_is_compiled_in_memory(tmp_path: Path,
                                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
     copy = tmp_path / "locale"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar, Token
 from functools import lru_cache
@@ -157,8 +158,17 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, t
     return message
 
 
+_WORD = re.compile(r"[A-Za-z][a-z]+")
+
+
+def gettext_words(text: str) -> str:
+    """Each word of `text` in the language in use, the rest as written: for labels composed
+    of catalog words ("richest - poorest", "(urban / rural)") that are no message themselves."""
+    return _WORD.sub(lambda w: gettext(w.group(0)), text)
+
+
 _ = gettext
 
 __all__ = ["LANGUAGES", "N_", "_", "check_language", "current_language", "current_locale",
-           "gettext", "language", "negotiate", "ngettext", "normalise", "pgettext",
-           "set_language", "translations"]
+           "gettext", "gettext_words", "language", "negotiate", "ngettext", "normalise",
+           "pgettext", "set_language", "translations"]

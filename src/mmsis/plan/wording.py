@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from mmsis.i18n import N_
+from mmsis.i18n import N_, gettext_words
 from mmsis.i18n import gettext as _
 from mmsis.present.labels import default_labels
 
@@ -34,7 +34,6 @@ _MEASURES_OPEN = re.compile(r"measures open (.+)")
 _BANK = re.compile(r"bank priority (high|medium|low); (?:required key results open in (.+)|"
                    r"(no required key result blocked \(x0\.6\)))")
 _DESIGN = re.compile(r"design (\w+) \(plan/data/agenda_defaults\.yaml\)")
-_WORD = re.compile(r"[A-Za-z][a-z]+")
 
 
 def _ids(text: str, kind: str | None = None) -> str:
@@ -55,7 +54,7 @@ def value_source(text: str) -> str | None:
         if m.group(3):  # "richest - poorest": each catalog word translated
             return _("household survey (design-based), mmsis.measure.survey, %(denominator)s, "
                      "equity gap %(comparison)s") % {
-                **values, "comparison": _WORD.sub(lambda w: _(w.group(0)), m.group(3))}
+                **values, "comparison": gettext_words(m.group(3))}
         return _("household survey (design-based), mmsis.measure.survey, %(denominator)s") \
             % values
     m = _FIELD.fullmatch(text)  # `mmsis field import --plan`

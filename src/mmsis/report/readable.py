@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mmsis.i18n import N_
+from mmsis.i18n import N_, gettext_words
 from mmsis.i18n import gettext as _
 from mmsis.impact import wording as impact_wording
 from mmsis.plan import wording as plan_wording
@@ -102,7 +102,6 @@ _DQ_EXPECTED = re.compile(r"% of expected (.+) reports")
 _DQ_TREND = re.compile(r"% of unit-elements within \+-([\d.]+)% of 3-year mean"
                        r"(?: \((\d+) in planned MMS roll-out left out\))?")
 _DQ_SURVEY = re.compile(r"% of comparisons within \+-([\d.]+)% of the survey")
-_WORD = re.compile(r"[A-Za-z][a-z]+")
 _BUDGET = re.compile(r"total budget \(([A-Z]{3})\)")
 _SHARE_WITH = re.compile(r"share with consumed / expected >= ([\d.]+)")
 
@@ -141,7 +140,7 @@ def _composed(text: str) -> str | None:
     if m:
         return f"{_('concentration index')} ({m.group(1)})"
     if re.fullmatch(r"\(?[\w ]+ [-/] [\w ]+\)?( / \w+)?", text):
-        return _WORD.sub(lambda w: _(w.group(0)), text)
+        return gettext_words(text)
     return None
 
 #: Headers for a column whose label another column of the same sheet already shows.
