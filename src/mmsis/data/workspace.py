@@ -16,7 +16,7 @@ adaptations carry the fields of FRAME-IS (Miller, Wiltsey-Stirman & Baumann, Imp
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -28,13 +28,30 @@ __all__ = [
     "StrategySpec",
 ]
 
-MODIFIED = ("content", "context", "evaluation", "training", "implementation_strategy", "other")
-NATURE = ("adding", "removing", "tailoring", "lengthening", "shortening", "substituting",
-          "reordering", "integrating", "repeating", "loosening_structure", "other")
+_Modified = Literal["content", "context", "evaluation", "training", "implementation_strategy",
+                    "other"]
+_Nature = Literal["adding", "removing", "tailoring", "lengthening", "shortening",
+                  "substituting", "reordering", "integrating", "repeating",
+                  "loosening_structure", "other"]
+_ReasonLevel = Literal["sociopolitical", "organisation", "implementer", "recipient"]
+_ActionStatus = Literal["not_started", "in_progress", "done", "blocked", "dropped"]
+
+MODIFIED: tuple[str, ...] = get_args(_Modified)
+"""FRAME-IS's what is modified."""
+NATURE: tuple[str, ...] = get_args(_Nature)
 """FRAME-IS's nature of modification (content), as its coding manual lists them."""
-REASON_LEVELS = ("sociopolitical", "organisation", "implementer", "recipient")
-ACTION_STATUSES = ("not_started", "in_progress", "done", "blocked", "dropped")
+REASON_LEVELS: tuple[str, ...] = get_args(_ReasonLevel)
+"""FRAME-IS's levels of the reasons for a modification."""
+ACTION_STATUSES: tuple[str, ...] = get_args(_ActionStatus)
 OPEN_STATUSES = ("not_started", "in_progress", "blocked")
+"""The action statuses that still call for work (`Action.overdue`)."""
+
+
+def _share_check(v: float | None, message: str) -> float | None:
+    """`v` when it is missing or a share 0-1; else a ValueError with `message` and the value."""
+    if v is not None and not 0.0 <= v <= 1.0:
+        raise ValueError(f"{message}, got {v}")
+    return v
 
 
 class StrategySpec(BaseModel):
@@ -59,18 +76,14 @@ class Adaptation(BaseModel):
     date: dt.date
     what: str = Field(..., min_length=1, max_length=2000,
                       description="What was modified (the strategy or component, in words).")
-    modified: Literal["content", "context", "evaluation", "training",
-                      "implementation_strategy", "other"] = "implementation_strategy"
-    nature: Literal["adding", "removing", "tailoring", "lengthening", "shortening",
-                    "substituting", "reordering", "integrating", "repeating",
-                    "loosening_structure", "other"] = "tailoring"
+    modified: _Modified = "implementation_strategy"
+    nature: _Nature = "tailoring"
     goal: str = Field("", max_length=2000, description="What the change should achieve.")
     planned: bool = Field(True, description="Planned (proactive) or a reaction (unplanned).")
     decided_by: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=50,
         description="Who took part in deciding (roles or bodies).")
-    reasons: list[Literal["sociopolitical", "organisation", "implementer", "recipient"]] = (
-        Field(default_factory=list, max_length=4))
+    reasons: list[_ReasonLevel] = Field(default_factory=list, max_length=4)
     evidence: str = Field("", max_length=4000, description="The evidence that led to it.")
     key_result: str | None = Field(None, max_length=100)
     strategy: str | None = Field(None, max_length=200)
@@ -84,11 +97,12 @@ class Action(BaseModel):
     owner: str = Field("", max_length=200)
     start: dt.date | None = None
     due: dt.date | None = None
-    status: Literal["not_started", "in_progress", "done", "blocked", "dropped"] = "not_started"
+    status: _ActionStatus = "not_started"
 
     @field_validator("due")
     @classmethod
     def _after_start(cls, v: dt.date | None, info: object) -> dt.date | None:
+        """A due date no earlier than the start."""
         start = getattr(info, "data", {}).get("start")
         if v is not None and start is not None and v < start:
             raise ValueError("the due date is before the start")
@@ -99,14 +113,13 @@ class Action(BaseModel):
         return self.status in OPEN_STATUSES and self.due is not None and self.due < today
 
 
-
-PHASES: tuple[str, ...] = ("explore", "introduce", "scale_up", "sustain")
-PILLARS: tuple[str, ...] = ("policy", "financing", "supply", "delivery", "demand", "data")
-KR_STATUSES: tuple[str, ...] = ("met", "partly", "not_met", "not_applicable")
-
 Phase = Literal["explore", "introduce", "scale_up", "sustain"]
 KRStatusValue = Literal["met", "partly", "not_met", "not_applicable"]
 Decision = Literal["suggested", "accepted", "rejected"]
+
+PHASES: tuple[str, ...] = get_args(Phase)
+PILLARS: tuple[str, ...] = ("policy", "financing", "supply", "delivery", "demand", "data")
+KR_STATUSES: tuple[str, ...] = get_args(KRStatusValue)
 
 
 class StatusEvidence(BaseModel):
@@ -161,9 +174,8 @@ class Context(BaseModel):
     @field_validator("anaemia_prevalence", "anc1_coverage", "anc4_coverage", "lbw_rate")
     @classmethod
     def _share(cls, v: float | None) -> float | None:
-        if v is not None and not 0.0 <= v <= 1.0:
-            raise ValueError(f"must be a share between 0 and 1, got {v}")
-        return v
+        """Prevalences and coverages are shares 0-1."""
+        return _share_check(v, "must be a share between 0 and 1")
 
 
 class DataLinks(BaseModel):
@@ -210,9 +222,8 @@ class QuestionRating(BaseModel):
     @field_validator("answerability", "decision_value", "equity", "feasibility", "kr_relevance")
     @classmethod
     def _unit(cls, v: float | None) -> float | None:
-        if v is not None and not 0.0 <= v <= 1.0:
-            raise ValueError(f"ratings are 0-1, got {v}")
-        return v
+        """Ratings are 0-1."""
+        return _share_check(v, "ratings are 0-1")
 
 
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -234,6 +245,7 @@ class AgendaSettings(BaseModel):
     @field_validator("weights")
     @classmethod
     def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        """Known criteria, weights >= 0, the defaults for those not given."""
         unknown = set(v) - set(DEFAULT_WEIGHTS)
         if unknown:
             raise ValueError(f"unknown criteria {sorted(unknown)}; use {sorted(DEFAULT_WEIGHTS)}")
@@ -243,6 +255,7 @@ class AgendaSettings(BaseModel):
 
 
 def _all_explore() -> dict[str, Phase]:
+    """Every pillar in the first phase (a new programme)."""
     return {p: "explore" for p in PILLARS}
 
 
@@ -267,6 +280,7 @@ class Programme(BaseModel):
     @field_validator("phases")
     @classmethod
     def _pillars(cls, v: dict[str, str]) -> dict[str, str]:
+        """Known pillars only; a pillar not given is in the first phase."""
         unknown = set(v) - set(PILLARS)
         if unknown:
             raise ValueError(f"unknown pillars {sorted(unknown)}; use {list(PILLARS)}")
