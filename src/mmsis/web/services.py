@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from mmsis.data.workspace import KR_STATUSES as _PLAN_STATUSES
 from mmsis.errors import InputError
 from mmsis.web import bounds, parsers
 from mmsis.web import scope as scopes
@@ -37,7 +38,7 @@ from mmsis.web.security import UserView
 if TYPE_CHECKING:
     from mmsis.data.concepts import ConceptMap
 
-KR_STATUSES = ("not_assessed", "met", "partly", "not_met", "not_applicable")
+KR_STATUSES = ("not_assessed", *_PLAN_STATUSES)
 """Statuses of mmsis.plan (met, partly, not_met, not_applicable) plus not yet assessed."""
 DECISIONS = ("proposed", "accepted", "rejected")
 AGENDA_KINDS = ("question", "strategy")
@@ -536,7 +537,12 @@ def upload_version(db: Session, workspace_id: int) -> int:
 def records_versions(db: Session, workspace_id: int) -> tuple[tuple[int, str], str]:
     """`key_results_version` and `analyses_version` read in one statement (the dashboard's
     panels are keyed by both on every request)."""
-    n, last, computed = db.execute(select(*_records_columns(workspace_id))).one()
+    return _records(*db.execute(select(*_records_columns(workspace_id))).one())
+
+
+def _records(n: int | None, last: Any, computed: Any) -> tuple[tuple[int, str], str]:
+    """`_records_columns`' values as versions: (key-result count, newest change), newest
+    analysis."""
     return (int(n or 0), str(last)), str(computed)
 
 
@@ -587,8 +593,12 @@ def _newer_imports(workspace_id: Any) -> Any:
 def uploads_since_analyses(db: Session, workspace_id: int) -> tuple[int, str | None]:
     """Imported uploads newer than the cached analyses (count, latest file name): the cascade
     and quality review do not include them until an editor recomputes."""
-    n, name = db.execute(select(*_since_analyses(workspace_id))).one()
-    return (int(n or 0), name) if n else (0, None)
+    return _behind(*db.execute(select(*_since_analyses(workspace_id))).one())
+
+
+def _behind(n: int | None, newest: str | None) -> tuple[int, str | None]:
+    """`_since_analyses`' values: (count, newest file name), (0, None) when there is none."""
+    return (int(n), newest) if n else (0, None)
 
 
 def _since_analyses(workspace_id: Any) -> tuple[Any, Any]:
@@ -621,9 +631,8 @@ def dashboard_facts(db: Session, workspace_id: int) -> DashboardFacts:
 
     row = db.execute(_facts_statement(), {"wid": workspace_id, "day": dt.date.today()}).one()
     n_kr, last_kr, computed, n_new, newest, late = row
-    return DashboardFacts(records=((int(n_kr or 0), str(last_kr)), str(computed)),
-                          behind=(int(n_new or 0), newest) if n_new else (0, None),
-                          any_overdue=bool(late))
+    return DashboardFacts(records=_records(n_kr, last_kr, computed),
+                          behind=_behind(n_new, newest), any_overdue=bool(late))
 
 
 @functools.cache
