@@ -37,6 +37,7 @@ _SIMULATION = re.compile(r"simulation \(([\w-]+), Wald (\w+) test\)")
 
 
 def _part(text: str) -> str:
+    """One "; "-separated part of a method in the language in use (as written if unknown)."""
     m = _NORMAL.fullmatch(text)
     if m:
         return (_("normal approximation, pooled variance under H0 (Fleiss)")

@@ -127,6 +127,7 @@ def _round(x: float) -> int:
 
 
 def _first_day(month: str) -> _dt.date:
+    """The first day of a "YYYY-MM" month (QAT's templates date a month by its first day)."""
     i = month_index(month)
     return _dt.date(i // 12, i % 12 + 1, 1)
 
@@ -313,6 +314,8 @@ _IFA_WORDS = ("iron", "folic", "ifa")
 
 
 def _product_of(unit: str, units: dict[str, tuple[str, float | None]]) -> str | None:
+    """mms or ifa for a QAT planning unit's name (the user's `units` map first, then words in
+    the name); None for a unit that is neither."""
     if unit in units:
         return units[unit][0]
     low = unit.lower()

@@ -45,10 +45,12 @@ _NAMES = {"mms": N_("Multiple micronutrient supplement (MMS), tablet"),
 
 
 def _years(result: ForecastResult) -> list[int]:
+    """The calendar years the forecast covers (the sheet's columns)."""
     return sorted({int(m[:4]) for m in result.months["month"]})
 
 
 def _by_year(result: ForecastResult, col: str) -> list[float]:
+    """A monthly column summed by calendar year, in `_years`' order (0 for a year without)."""
     m = result.months.assign(year=result.months["month"].str[:4].astype(int))
     s = m.groupby("year")[col].sum()
     return [float(s.get(y, 0.0)) for y in _years(result)]

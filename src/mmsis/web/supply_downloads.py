@@ -35,6 +35,8 @@ CACHED = 32
 
 @functools.lru_cache(maxsize=CACHED)
 def _built(text: str, fmt: str) -> tuple[bytes, str, str]:
+    """The download (bytes, file name, media type) of a scenario given as sorted JSON text
+    (hashable, so the cache knows the same scenario again)."""
     from mmsis.forecast import run_forecast
     from mmsis.forecast.qat import write_qat
     from mmsis.forecast.unicef import write_unicef
