@@ -106,3 +106,9 @@ def test_period_follows_the_locale() -> None:
 
 def test_span_across_years() -> None:
     assert fmt.span(date(2023, 11, 1), date(2024, 4, 30)) == "Nov 2023-Apr 2024"
+
+
+def test_fixed_keeps_exactly_its_decimals_in_the_locale() -> None:
+    assert fmt.fixed(1.10449, 3) == "1.104" and fmt.fixed(0.5, 2) == "0.50"
+    assert fmt.fixed(12345.6, 1) == "12,345.6" and fmt.fixed(float("nan"), 2) == ""
+    assert fmt.fixed(0.956, 2, "fr") == "0,96"

@@ -23,6 +23,7 @@ from mmsis.present.numbers import (
     ci,
     count,
     decimals_for,
+    fixed,
     money,
     number,
     p_value,
@@ -97,4 +98,5 @@ def period(pe: Any, locale: str = DEFAULT_LOCALE) -> str:
 
 
 __all__ = ["DEFAULT_LOCALE", "MISSING", "_share_decimals", "ci", "count", "day",
-           "decimals_for", "money", "number", "p_value", "percent", "period", "span", "text"]
+           "decimals_for", "fixed", "money", "number", "p_value", "percent", "period", "span",
+           "text"]

@@ -101,6 +101,16 @@ def count(x: Any, locale: str = DEFAULT_LOCALE) -> str:
     return _babel_decimal(round(f), format="#,##0", locale=locale)
 
 
+def fixed(x: Any, decimals: int, locale: str = DEFAULT_LOCALE) -> str:
+    """A number with exactly ``decimals`` decimals (scores, rate ratios, logs: 1.104, French
+    1,104), where the digits carry meaning that significant digits would drop."""
+    f = _num(x)
+    if f is None:
+        return MISSING
+    return _babel_decimal(round(f, decimals), format=_pattern(decimals, fixed=True),
+                          locale=locale)
+
+
 def _share_decimals(values: list[float]) -> int:
     """0 decimals from 10%, 1 from 1%, 2 below: enough to tell the smallest share apart."""
     smallest = min((abs(v) for v in values if v != 0), default=1.0)

@@ -53,16 +53,6 @@ def _element_name(country: CountryProgramme, element: str) -> str:
     return Labels(own).label(element, "data_element")
 
 
-def _fixed(x: Any, decimals: int) -> str:
-    """A number with exactly `decimals` decimals in the locale in use (1.104, 1,104)."""
-    from babel.numbers import format_decimal
-
-    from mmsis.i18n import current_locale
-
-    return str(format_decimal(float(x), format="#,##0." + "0" * decimals,
-                              locale=current_locale()))
-
-
 def _pdf(html: str, path: Path) -> Path | None:
     """Write a PDF with WeasyPrint when it is installed (optional `pdf` extra)."""
     try:
@@ -249,7 +239,7 @@ def _routine(rt: RoutineResults) -> S.Section:
     rsec.tables[0] = S.Table(caption=_("Latest quarter (%(quarter)s), national")
                              % {"quarter": latest}, frame=rt.latest)
     rsec.bullets = [_("Data-quality score %(score)s (mean of the DQR dimensions)")
-                    % {"score": _fixed(rt.quality_score, 1)},
+                    % {"score": fmt.fixed(rt.quality_score, 1)},
                     _("Shares are proportions (0-1); %(stock)s in months; %(tablets)s in "
                       "tablets.") % {"stock": label("months_of_stock"),
                                      "tablets": label("mms_tablets_per_client")}]
@@ -273,7 +263,7 @@ def _evaluation(ev: EvaluationResults) -> S.Section:
         if ev.chart_png else [],
         bullets=[(_("did2s rate ratio %(rr)s; the synthetic generator's true value is "
                     "%(truth)s") if truth else _("did2s rate ratio %(rr)s"))
-                 % {"rr": _fixed(rr, 3), "truth": fmt.number(truth, 6) if truth else ""}],
+                 % {"rr": fmt.fixed(rr, 3), "truth": fmt.number(truth, 6) if truth else ""}],
     )
 
 

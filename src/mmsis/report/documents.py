@@ -152,15 +152,6 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _fixed2(x: float) -> str:
-    """A score with two decimals in the locale in use (0.96, 0,96)."""
-    from babel.numbers import format_decimal
-
-    from mmsis.i18n import current_locale
-
-    return str(format_decimal(float(x), format="0.00", locale=current_locale()))
-
-
 def _analysis_kind(item: Any) -> str:
     fn = item.sample_size.function
     if "survey" in fn:
@@ -217,7 +208,7 @@ def write_protocol(path: Path, programme: Programme, card: Scorecard, agenda: Ag
         p = doc.add_paragraph(style="List Bullet")
         p.add_run(_("%(question)s: ") % {"question": qname[it.question]}).bold = True
         p.add_run(_("%(question)s (score %(score)s; why: %(why)s)") % {
-            "question": _(it.text), "score": _fixed2(it.score),
+            "question": _(it.text), "score": fmt.fixed(it.score, 2),
             "why": "; ".join(_(w) for w in it.why)})
     doc.add_heading(_("4. Implementation outcomes and indicators"), 1)
     ind_ids = list(dict.fromkeys(i for it in items for i in it.indicators))

@@ -340,14 +340,10 @@ def its_results(country: CountryProgramme) -> ItsResults:
 
 
 def _log(x: Any) -> str:
+    """The natural log of a rate ratio with three decimals ("n/a" without one)."""
     import math
 
-    from babel.numbers import format_decimal
-
-    from mmsis.i18n import current_locale
-
-    return (str(format_decimal(math.log(float(x)), format="0.000", locale=current_locale()))
-            if x else _("n/a"))
+    return fmt.fixed(math.log(float(x)), 3) if x else _("n/a")
 
 
 @dataclass
