@@ -164,10 +164,14 @@ def _span(country: CountryProgramme, monthly: pd.DataFrame) -> str:
     """First-last month of the routine data (the country's own span when it states one)."""
     c = country.country
     if c.get("start_period") and c.get("end_period"):
-        return f"{fmt.period(c['start_period'])} - {fmt.period(c['end_period'])}"
+        return _periods(c["start_period"], c["end_period"])
     periods = monthly["period"].astype(str)
-    return (f"{fmt.period(periods.min())} - {fmt.period(periods.max())}" if len(periods)
-            else _("no months"))
+    return _periods(periods.min(), periods.max()) if len(periods) else _("no months")
+
+
+def _periods(first: Any, last: Any) -> str:
+    """Two DHIS2 periods as a span for people ("Jan 2022 - Dec 2024")."""
+    return f"{fmt.period(first)} - {fmt.period(last)}"
 
 
 def measurements(country: CountryProgramme) -> dict[str, dict[str, Any]]:
@@ -280,8 +284,7 @@ def _evaluation(country: CountryProgramme
               "the last wave starts) from DHIS2: %(source)s; MMS start per district from "
               "%(rollout)s") % {
                 "districts": fmt.count(panel["org_unit"].nunique()),
-                "span": f"{fmt.period(panel['period'].min())} - "
-                        f"{fmt.period(panel['period'].max())}",
+                "span": _periods(panel["period"].min(), panel["period"].max()),
                 "source": _(country.source_of("routine", SYNTHETIC)),
                 "rollout": _(country.source_of("rollout", "the roll-out table"))},
             _("Model: mmsis.evaluate.did.fit_did, %(method)s; outcome log(ANC1)")
