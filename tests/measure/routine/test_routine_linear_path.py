@@ -1,6 +1,7 @@
 """The indicators' linear path (issue #20) gives the results of the path it replaced: item sums
 joined in DuckDB instead of a pandas merge, and LAST / AVERAGE_SUM_ORG_UNIT found by one integer
-key per (org unit, target period) instead of sorting three text keys. The old path is kept here
+key per (org unit, target period) instead of sorting three text keys, and the rows ordered
+for the rolling means by integer codes instead of text. The old path is kept here
 as the oracle and compared on a generated store with derived items (expressions and a rolling
 mean), every aggregation rule, reports, holes in the data, several levels, monthly, quarterly
 and year-to-date periods."""
@@ -96,6 +97,13 @@ def _old_last(f: pd.DataFrame, col: str, unit: np.ndarray) -> pd.DataFrame:
         ["ou", "target", "org_unit"]).tail(1)
 
 
+def _old_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The replaced ordering for the rolling means: dates mapped per row, text sorted."""
+    starts = {pe: ind_mod._month_start(pe) for pe in frame["period"].unique()}
+    frame = frame.assign(_start=pd.to_datetime(frame["period"].map(starts), format="%Y-%m-%d"))
+    return frame.sort_values(["org_unit", "_start"]).reset_index(drop=True)
+
+
 def _run(store: Store, level: int, period_type: str, ytd: bool) -> pd.DataFrame:
     res = compute_indicators(store, level=level, period_type=period_type,
                              definitions=_definitions(), ytd=ytd)
@@ -117,6 +125,7 @@ def test_linear_path_equals_the_old(store: Store, level: int, period_type: str, 
     with monkeypatch.context() as m:
         m.setattr(queries, "item_sums", _old_item_sums)
         m.setattr(agg_mod, "_latest", _old_last)
+        m.setattr(ind_mod, "_by_unit_and_start", _old_order)
         old = _run(store, level, period_type, ytd)
     pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=1e-12, atol=0)
 

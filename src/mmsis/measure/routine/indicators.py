@@ -80,10 +80,7 @@ def facility_frame(store: Store, defs: Definitions, exprs: list[Expression]
     frame = base_frame(store, raw)
     consts = _constants(defs, store)
     if derived and not frame.empty:
-        starts = {pe: _month_start(pe) for pe in frame["period"].unique()}
-        frame = frame.assign(_start=pd.to_datetime(frame["period"].map(starts),
-                                                   format="%Y-%m-%d"))
-        frame = frame.sort_values(["org_unit", "_start"]).reset_index(drop=True)
+        frame = _by_unit_and_start(frame)
     for key in derived:
         d = defs.derived_items[key]
         name = Item("de", key).name
@@ -107,6 +104,18 @@ def facility_frame(store: Store, defs: Definitions, exprs: list[Expression]
         rules[Item("de", key).name] = defs.derived_items[key].aggregation_type
     other = [i for i in items if i.kind in ("constant", "population")]
     return frame.drop(columns=["_start"], errors="ignore"), rules, other
+
+
+def _by_unit_and_start(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each period's start date (``_start``), ordered by org unit then start
+    (what the rolling means need): dates parsed once per distinct period and the rows ordered
+    by integer codes (a stable sort, the order of sorting the text and dates themselves)."""
+    pe_codes, pe_uniq = pd.factorize(frame["period"])
+    starts = pd.to_datetime(pd.Series([_month_start(str(pe)) for pe in pe_uniq], dtype=object),
+                            format="%Y-%m-%d").to_numpy()[pe_codes]
+    ou_codes, _ = pd.factorize(frame["org_unit"], sort=True)
+    order = np.lexsort((starts.view("int64"), ou_codes))
+    return frame.take(order).reset_index(drop=True).assign(_start=starts[order])
 
 
 def _month_start(pe: str) -> str:
