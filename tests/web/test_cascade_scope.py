@@ -58,7 +58,11 @@ def test_a_district_users_cascade_is_their_districts_everywhere(
     assert rep.status_code == 200, rep.text[:500]
     with zipfile.ZipFile(io.BytesIO(rep.content)) as z:
         sheets = pd.read_excel(io.BytesIO(z.read("agenda.xlsx")), sheet_name=None)
+        html = " ".join(z.read(next(n for n in z.namelist() if n.endswith(".html")))
+                        .decode().split())
     assert _steps(sheets["Cascade"]) == _steps(mine["table"])
+    # its sources name the part of the country (labels, not ids)
+    assert "respondents of districts in Alpha district only" in html
 
     # the CLI on the workspace's store, limited to the same org unit
     with dbm.session_scope(world.app.state.sessions) as db:

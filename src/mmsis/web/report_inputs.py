@@ -145,19 +145,12 @@ def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.Data
         frame = frame[scopes.series_contains(frame["path"], scope)]
     if frame.empty:
         return None, ""
-    ids = sorted({int(str(b).split(":", 1)[1]) for b in frame["source"].dropna().unique()
-                  if str(b).startswith("upload:") and str(b).split(":", 1)[1].isdigit()})
-    names = (
-        list(db.scalars(select(Upload.filename).where(Upload.id.in_(ids)).order_by(Upload.id)))
-        if ids
-        else []
-    )
-    files = ", ".join(names) if names else "the workspace's programme store"
+    files = _upload_files(db, frame["source"].dropna().unique())
     src = (
         f"DHIS2 values of this workspace ({files}): {len(frame):,} values, "
         f"{frame['orgUnit'].nunique()} org units, {frame['dataElement'].nunique()} data "
         "elements; no reporting table, so completeness and timeliness are not computed"
-        + (f"; limited to {scope}" if scope else "")
+        + (f"; limited to {_place(db, workspace_id, scope)}" if scope else "")
     )
     frame = frame.drop(columns=["source", "path"]).reset_index(drop=True)
     frame["value"] = frame["value"].map(repr)
@@ -170,16 +163,28 @@ def _store_summary(db: Session, store: Store) -> tuple[pd.DataFrame | None, str]
     summary = queries.values_summary(store)
     if not summary.values:
         return None, ""
-    sources = queries.value_sources(store)
-    ids = sorted({int(b.split(":", 1)[1]) for b in sources
-                  if b.startswith("upload:") and b.split(":", 1)[1].isdigit()})
-    names = (list(db.scalars(select(Upload.filename).where(Upload.id.in_(ids))
-                             .order_by(Upload.id))) if ids else [])
-    files = ", ".join(names) if names else "the workspace's programme store"
+    files = _upload_files(db, queries.value_sources(store))
     src = (f"DHIS2 values of this workspace ({files}), read from its programme store: "
            f"{summary.values:,} values, {summary.org_units} org units, "
            f"{summary.data_elements} data elements")
     return pd.DataFrame({"period": [str(summary.first), str(summary.last)]}), src
+
+
+def _upload_files(db: Session, sources: Any) -> str:
+    """The file names of the uploads among the store's value sources ("upload:<id>"), oldest
+    first, for the report's source line."""
+    ids = sorted({int(str(b).split(":", 1)[1]) for b in sources
+                  if str(b).startswith("upload:") and str(b).split(":", 1)[1].isdigit()})
+    names = (list(db.scalars(select(Upload.filename).where(Upload.id.in_(ids))
+                             .order_by(Upload.id))) if ids else [])
+    return ", ".join(names) if names else "the workspace's programme store"
+
+
+def _place(db: Session, workspace_id: int, scope: str) -> str:
+    """The name of the org unit at path `scope` (labels, not ids; the path if none has it)."""
+    name = db.scalar(select(OrgUnit.name).where(OrgUnit.workspace_id == workspace_id,
+                                                OrgUnit.path == scope).limit(1))
+    return str(name) if name else scope
 
 
 def _waves(db: Session, workspace_id: int, scope: str | None,
@@ -198,7 +203,7 @@ def _waves(db: Session, workspace_id: int, scope: str | None,
     keep = _in_scope(db, workspace_id, scope)
     if scope:
         frame = keep(frame)
-        note = f"; respondents of districts in {scope} only"
+        note = f"; respondents of districts in {_place(db, workspace_id, scope)} only"
     if frame.empty:
         return [], ""
     path = programme.path_of(ws)
