@@ -101,6 +101,7 @@ async def _user(
     deadline: float,
     stats: Stats,
     think: float = 0.0,
+    first_year: int = 2030,
 ) -> None:
     rng = random.Random(uid)
     month = 0
@@ -132,7 +133,7 @@ async def _user(
                 else:
                     kind = "upload"
                     month += 1
-                    year, mon = 2030 + (month - 1) // 12, (month - 1) % 12 + 1
+                    year, mon = first_year + (month - 1) // 12, (month - 1) % 12 + 1
                     lines = ["dataElement,period,orgUnit,value"] + [
                         f"BENCH_U{uid},{year}{mon:02d},{fac},{rng.randint(0, 50)}"
                         for fac in rng.sample(facilities, ROWS_PER_UPLOAD)
@@ -182,6 +183,18 @@ def _rows_stored(store_path: Path) -> int:
             "SELECT count(*) FROM data_values WHERE data_element LIKE 'BENCH_U%'"
         ).fetchone()
     return int(row[0]) if row else 0
+
+
+def _first_free_year(store_path: Path) -> int:
+    """The first year after the benchmark values already stored (a kept --dir holds an
+    earlier run's): the uploads add new rows, so rows acknowledged = rows stored holds."""
+    from mmsis.data.store import Store
+
+    with Store(store_path, read_only=True) as store:
+        row = store.con.execute(
+            "SELECT max(left(period, 4)) FROM data_values WHERE data_element LIKE 'BENCH_U%'"
+        ).fetchone()
+    return max(2030, int(row[0]) + 1) if row and row[0] else 2030
 
 
 def _declare_bench_elements(store_path: Path, users: int) -> None:
@@ -371,6 +384,7 @@ def main() -> None:
                                                                          "DIS000"])
 
     stored_before = _rows_stored(store_path)  # (a kept --dir holds an earlier run's rows)
+    first_year = _first_free_year(store_path)
     port = _free_port()
     root = f"http://127.0.0.1:{port}"
     log = (tmp / "server.log").open("wb")
@@ -420,6 +434,7 @@ def main() -> None:
                         deadline,
                         stats,
                         args.think,
+                        first_year,
                     )
                     for i, c in enumerate(clients)
                 )

@@ -380,11 +380,23 @@ def _background(ws: Workspace, wave: str | None, version: str, done: threading.E
         done.set()
 
 
+_WAVES: dict[tuple[str, int], list[dict[str, Any]]] = {}
+
+
 def survey_wave_list(ws: Workspace) -> list[dict[str, Any]]:
-    """The workspace's survey waves, oldest first, for the wave picker."""
+    """The workspace's survey waves, oldest first, for the wave picker: read once per store
+    version and shared by every request (callers must not change it; each dashboard part
+    had read the store for them)."""
     from mmsis.web import programme
 
-    return programme.survey_waves(ws)
+    key = (str(ws.store_path), programme.store_version(ws))
+    found = _WAVES.get(key)
+    if found is None:
+        found = programme.survey_waves(ws)
+        if len(_WAVES) > 64:
+            _WAVES.clear()
+        _WAVES[key] = found
+    return found
 
 
 def refresh(db: Session, ws: Workspace) -> dict[str, str]:

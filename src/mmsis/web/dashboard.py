@@ -69,12 +69,35 @@ def scorecard(db: Session, access: Access, wave: str | None = None,
     return programme_scorecard(programme(db, access), load_framework(), measured=measured)
 
 
+_SCORECARD_PANELS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 def _scorecard_panel(db: Session, access: Access, wave: str | None = None,
                      served: analytics.Served | None = None) -> dict[str, Any]:
+    """The scorecard panel, once per language, wave, measurements served and version of the
+    records it reads, shared by every district's dashboard (callers must not change it): it
+    is the programme's, the same in each, and ~1,000 districts had each judged it again
+    after every new measurement."""
+    from mmsis.i18n import current_language
+
+    ws = access.workspace
+    served = served or analytics.measured_served(ws, wave)
+    key = (db.get_bind().engine.url, ws.id, current_language(), wave, served.version,
+           served.current, ws.phase, services.records_versions(db, ws.id))
+    found = _SCORECARD_PANELS.get(key)
+    if found is None:
+        found = _judged_panel(db, access, wave, served)
+        if len(_SCORECARD_PANELS) > 64:
+            _SCORECARD_PANELS.clear()
+        _SCORECARD_PANELS[key] = found
+    return found
+
+
+def _judged_panel(db: Session, access: Access, wave: str | None,
+                  served: analytics.Served) -> dict[str, Any]:
     from mmsis.framework import load_framework
 
     fw = load_framework()
-    served = served or analytics.measured_served(access.workspace, wave)
     card = scorecard(db, access, wave, served.value or {})
     cells = {(c.phase, c.pillar): c for c in card.cells}
     rows = []
