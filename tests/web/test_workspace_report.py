@@ -83,7 +83,7 @@ def test_district_user_gets_their_subtree_only(world: World) -> None:
     _upload(world.client("editor"), world, "dhis2", "values.csv", VALUES)
     html = _report_html(world.client("district"), f"/w/{world.workspace_id}/report/download")
     assert _share_row(html) == ["0.4", "12", "30"]  # F1 only
-    assert "limited to /C/R1/D1" in html
+    assert "limited to Alpha district" in html  # its name, not its path
 
 
 def test_survey_and_scenario_fill_their_sections(world: World,
