@@ -143,3 +143,30 @@ def test_the_org_unit_paths_are_read_once_per_org_unit_version(world: World) -> 
         ws.org_units_version = (ws.org_units_version or 0) + 1  # the org units changed
         again = dash.unit_paths(db, ws)
         assert again is not first and again == first
+
+
+def test_the_scorecard_panel_is_judged_once_for_every_district(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmsis.framework import load_framework
+
+    judged: list[object] = []
+    original = dash._judged_panel
+
+    def counting(*args: Any) -> Any:
+        judged.append(args[2])
+        return original(*args)
+
+    monkeypatch.setattr(dash, "_judged_panel", counting)
+    monkeypatch.setenv(analytics.COMPUTE_WAIT_ENV, "20")
+    wid = world.workspace_id
+    editor = world.client("editor")
+    assert _upload(editor, wid, ["ANC1,202401,F1,4321"]).status_code == 201
+    pages = [editor.get(f"/w/{wid}", params={"district": d} if d else None)
+             for d in (None, "D1", "D2")]
+    assert all(p.status_code == 200 and "heat" in p.text for p in pages)
+    assert len(judged) == 1  # three dashboards, one judgement
+    kr = load_framework().key_results[0].id
+    assert editor.put(f"/api/workspaces/{wid}/key-results/{kr}",
+                      json={"status": "met", "note": "ok"}).status_code == 200
+    assert editor.get(f"/w/{wid}", params={"district": "D1"}).status_code == 200
+    assert len(judged) == 2  # a status changed: judged again
