@@ -265,6 +265,8 @@ def _single_flight(key: tuple[Any, ...]) -> Iterator[None]:
     requests that see the new stamp together wait for one of them to read the store (then
     find its answer memoised) instead of each opening the store for the same answer."""
     with _FLIGHTS_LOCK:
+        if len(_FLIGHTS) > _FLIGHTS_KEPT and key not in _FLIGHTS:  # bounded, as the memos
+            _FLIGHTS.clear()  # (a flight under way keeps its lock; only sharing is lost)
         lock = _FLIGHTS.setdefault(key, threading.Lock())
     with lock:
         yield
@@ -272,6 +274,8 @@ def _single_flight(key: tuple[Any, ...]) -> Iterator[None]:
 
 _FLIGHTS: dict[tuple[Any, ...], threading.Lock] = {}
 _FLIGHTS_LOCK = threading.Lock()
+_FLIGHTS_KEPT = 1000
+"""Locks kept (one per store and question): every key is a store path with its elements."""
 
 
 _VERSION_MEMO: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], int]] = {}
