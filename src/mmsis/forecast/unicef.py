@@ -206,9 +206,12 @@ def read_shipments(path: Path) -> pd.DataFrame:
     """Section 4's table read back from a sheet written by `write_unicef` (for checks)."""
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True)
-    ws = wb[_(SHEET)] if _(SHEET) in wb.sheetnames else wb[SHEET]
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    wb = load_workbook(path, read_only=True)  # (read-only: holds the file until closed)
+    try:
+        ws = wb[_(SHEET)] if _(SHEET) in wb.sheetnames else wb[SHEET]
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
     heads = {(c0, c1) for c0, c1 in ((SHIPMENT_COLUMNS[0], SHIPMENT_COLUMNS[1]),
                                      (_(SHIPMENT_COLUMNS[0]), _(SHIPMENT_COLUMNS[1])))}
     start = next(i for i, r in enumerate(rows) if r and (r[0], r[1]) in heads)
