@@ -15,12 +15,10 @@ from mmsis.design.wording import method as design_method
 from mmsis.framework.framework import Framework
 from mmsis.i18n import N_, current_language
 from mmsis.i18n import gettext as _
-from mmsis.impact import wording as impact_wording
-from mmsis.plan import wording as plan_wording
 from mmsis.present import format as fmt
 from mmsis.present.cells import safe_frame
 from mmsis.present.labels import default_labels
-from mmsis.report.readable import cell, is_period
+from mmsis.report.readable import cell, is_period, stored_words
 
 if TYPE_CHECKING:
     from mmsis.data.workspace import Programme
@@ -65,9 +63,7 @@ def _cell_words(value: Any) -> Any:
         return value
     if is_period(value):  # "202101" -> the month in the language ("janv. 2021")
         return fmt.period(value.strip())
-    if _(value) != value:
-        return _(value)
-    return impact_wording.composed(value) or plan_wording.composed(value) or value
+    return stored_words(value) or value
 
 
 #: The sample-size assumptions of plan/data/agenda_defaults.yaml, in words (not "Deff").

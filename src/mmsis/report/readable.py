@@ -106,14 +106,22 @@ _BUDGET = re.compile(r"total budget \(([A-Z]{3})\)")
 _SHARE_WITH = re.compile(r"share with consumed / expected >= ([\d.]+)")
 
 
-def _composed(text: str) -> str | None:
-    """Cells the computations compose from words: "richest - poorest" (each catalog word
-    translated), "total budget (USD)", "share with consumed / expected >= 0.9"; else None."""
+def stored_words(text: str) -> str | None:
+    """A catalog message, or English words the computations store (a pathway's convention,
+    an anchor's conversion, a measured value's source, a rating's basis), in the language in
+    use; None when `text` is none of them."""
     if _(text) != text:  # a whole message first
         return _(text)
     stored = impact_wording.composed(text)  # pathways' conventions, anchors' conversions
     if stored is None:  # measured values' sources, the agenda's rating bases
         stored = plan_wording.composed(text)
+    return stored
+
+
+def _composed(text: str) -> str | None:
+    """Cells the computations compose from words: "richest - poorest" (each catalog word
+    translated), "total budget (USD)", "share with consumed / expected >= 0.9"; else None."""
+    stored = stored_words(text)
     if stored is not None:
         return stored
     m = _DQ_EXPECTED.fullmatch(text)
