@@ -16,7 +16,10 @@ from mmsis.present.labels import default_labels
 from mmsis.report import charts
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from mmsis.data.workspace import Programme
+    from mmsis.plan.scorecard import KeyResultAssessment, Scorecard
 
 
 class Table(BaseModel):
@@ -85,7 +88,7 @@ def _threshold(text: str | None) -> str:
         return text or ""
 
 
-def _item_note(item: Any) -> str:
+def _item_note(item: KeyResultAssessment) -> str:
     """Why a key result is open, in words: its measured value against the threshold, or the
     team's status."""
     lab = default_labels()
@@ -103,7 +106,8 @@ def _item_note(item: Any) -> str:
     return note
 
 
-def verdict_rows(card: Any, pillars: Any = None) -> list[dict[str, Any]]:
+def verdict_rows(card: Scorecard, pillars: Collection[str] | None = None
+                 ) -> list[dict[str, Any]]:
     """Each pillar's verdict and its reasons in the language in use (the scorecard's own
     `verdict`/`reasons` are English words kept for machines)."""
     lab = default_labels()
