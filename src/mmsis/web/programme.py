@@ -25,10 +25,10 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -42,6 +42,7 @@ from mmsis.errors import InputError
 from mmsis.web.models import Upload, Workspace, utcnow
 
 log = logging.getLogger("mmsis.web")
+_V = TypeVar("_V")
 DATA_DIR_ENV = "MMSIS_DATA_DIR"
 """Directory of the workspaces' stores (default: `mmsis-data` next to a SQLite database, else
 ./mmsis-data), as mmsis.web.jobs.data_dir_for."""
@@ -233,29 +234,43 @@ def store_version(ws: Workspace, data_elements: list[str] | None = None) -> int:
     that wrote values of them); 0 without a store. Keys the caches of derived results."""
     if not ws.store_path or not _exists(ws.store_path):
         return 0
-    # a commit changes the file or its write-ahead log (in any process), and every write in
-    # this process counts one generation (two commits within the file system's clock tick can
-    # leave the same size and time): while none has changed, the answer has not either, and
-    # the dashboard need not open DuckDB to know it
-    stamp = (_GENERATION.get(ws.store_path, 0),
-             *(_stat(p) for p in (ws.store_path, ws.store_path + ".wal")))
-    key = (ws.store_path, tuple(sorted(data_elements or ())))
-    memo = _VERSION_MEMO.get(key)
-    if memo is not None and memo[0] == stamp:
-        return memo[1]
-    with _single_flight(("version", *key)):  # the requests that see a new stamp at once
+    path = ws.store_path
+
+    def read() -> int:
+        with reading(ws) as st:
+            return st.elements_version(data_elements) if data_elements else st.version()
+
+    return _by_stamp(_VERSION_MEMO, (path, tuple(sorted(data_elements or ()))), path, read)
+
+
+def _store_stamp(path: str, fresh: bool = False) -> tuple[int, ...]:
+    """What changes when the store at `path` does: a commit changes the file or its
+    write-ahead log (in any process), and every write in this process counts one generation
+    (two commits within the file system's clock tick can leave the same size and time)."""
+    return (_GENERATION.get(path, 0),
+            *(v for p in (path, path + ".wal") for v in _stat(p, fresh=fresh)))
+
+
+def _by_stamp(memo: dict[Any, tuple[tuple[int, ...], _V]], key: Any, path: str,
+              read: Callable[[], _V]) -> _V:
+    """`read()` memoised under `key` while the store's stamp (`_store_stamp`) is unchanged:
+    while none has changed, the answer has not either, and pages need not open DuckDB to know
+    it; the requests that see a new stamp at once wait for one of them to read."""
+    stamp = _store_stamp(path)
+    memo_entry = memo.get(key)
+    if memo_entry is not None and memo_entry[0] == stamp:
+        return memo_entry[1]
+    with _single_flight((id(memo), key)):
         # the stamp now, not the one this request saw first (`stamps_once`): the memo may hold
         # a newer one already, and storing an older stamp would make the next reader recompute
-        stamp = (_GENERATION.get(ws.store_path, 0),
-                 *(_stat(p, fresh=True) for p in (ws.store_path, ws.store_path + ".wal")))
-        memo = _VERSION_MEMO.get(key)
-        if memo is not None and memo[0] == stamp:
-            return memo[1]
-        with reading(ws) as st:
-            value = st.elements_version(data_elements) if data_elements else st.version()
-        if len(_VERSION_MEMO) > 1000:
-            _VERSION_MEMO.clear()
-        _VERSION_MEMO[key] = (stamp, value)
+        stamp = _store_stamp(path, fresh=True)
+        memo_entry = memo.get(key)
+        if memo_entry is not None and memo_entry[0] == stamp:
+            return memo_entry[1]
+        value = read()
+        if len(memo) > 1000:
+            memo.clear()
+        memo[key] = (stamp, value)
     return value
 
 
@@ -278,7 +293,7 @@ _FLIGHTS_KEPT = 1000
 """Locks kept (one per store and question): every key is a store path with its elements."""
 
 
-_VERSION_MEMO: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], int]] = {}
+_VERSION_MEMO: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], int]] = {}
 _GENERATION: dict[str, int] = {}
 """Writes finished per store path in this process (part of `store_version`'s stamp)."""
 
@@ -588,23 +603,16 @@ def concepts(ws: Workspace) -> ConceptMap | None:
     store's stamp, so pages need not open DuckDB to learn it."""
     if not has_store(ws):
         return None
-    stamp = tuple(_stat(p) for p in (str(ws.store_path), str(ws.store_path) + ".wal"))
-    memo = _CONCEPTS_MEMO.get(str(ws.store_path))
-    if memo is not None and memo[0] == stamp:
-        return memo[1]
-    with _single_flight(("concepts", str(ws.store_path))):
-        stamp = tuple(_stat(p, fresh=True)  # (as in `store_version`)
-                      for p in (str(ws.store_path), str(ws.store_path) + ".wal"))
-        memo = _CONCEPTS_MEMO.get(str(ws.store_path))
-        if memo is not None and memo[0] == stamp:
-            return memo[1]
+    path = str(ws.store_path)
+
+    def read() -> ConceptMap | None:
         with reading(ws) as st:
-            found = st.concepts()
-        _CONCEPTS_MEMO[str(ws.store_path)] = (stamp, found)
-    return found
+            return st.concepts()
+
+    return _by_stamp(_CONCEPTS_MEMO, path, path, read)
 
 
-_CONCEPTS_MEMO: dict[str, tuple[tuple[Any, ...], ConceptMap]] = {}
+_CONCEPTS_MEMO: dict[str, tuple[tuple[int, ...], ConceptMap | None]] = {}
 
 
 def concepts_document(ws: Workspace) -> dict[str, Any]:
