@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-
 class _Console(Console):
     """A rich console on which text that is not valid markup prints as it is: a user's file,
     org unit or concept named like '[/x]' ended the command in a MarkupError traceback."""

@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mmsis.data.workspace import PHASES
 from mmsis.i18n import gettext as _
 from mmsis.present import format as fmt
 
-PHASES = ("explore", "introduce", "scale_up", "sustain")
 ROW = 24
 TOP = 8
 AXIS = 24
