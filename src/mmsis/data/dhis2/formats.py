@@ -205,23 +205,26 @@ def read_metadata_json(doc: dict[str, Any], file: str | None = None) -> dict[str
             "short_name": d.get("shortName"), "value_type": d.get("valueType"),
             "aggregation_type": d.get("aggregationType"),
             "domain_type": d.get("domainType")} for d in des])
-    cocs = _objects(doc, "categoryOptionCombos", file)
-    for i, c in enumerate(cocs):
-        if not isinstance(c.get("id"), str) or not c["id"].strip():
-            raise InputError(f"category option combo {i + 1} has no id", file=file, row=i + 1,
-                             field="categoryOptionCombos")
-    if cocs:
-        out["category_option_combos"] = pd.DataFrame.from_records(
-            [{"id": c.get("id"), "name": c.get("name") or c.get("displayName")} for c in cocs])
-    sets = _objects(doc, "dataSets", file)
-    for i, d in enumerate(sets):
-        if not isinstance(d.get("id"), str) or not d["id"].strip():
-            raise InputError(f"data set {i + 1} has no id", file=file, row=i + 1,
-                             field="dataSets")
-    if sets:  # their names label the reporting rates ("% of expected <name> reports")
-        out["data_sets"] = pd.DataFrame.from_records(
-            [{"id": d["id"], "name": d.get("name") or d.get("displayName")} for d in sets])
+    # (data sets' names label the reporting rates: "% of expected <name> reports")
+    for table, key, what in (("category_option_combos", "categoryOptionCombos",
+                              "category option combo"), ("data_sets", "dataSets", "data set")):
+        named = _id_and_name(doc, key, what, file)
+        if named is not None:
+            out[table] = named
     return out
+
+
+def _id_and_name(doc: dict[str, Any], key: str, what: str, file: str | None) -> pd.DataFrame | None:
+    """The id and name of each object of `doc[key]` (None when there are none); one without
+    an id is refused naming its row."""
+    objs = _objects(doc, key, file)
+    for i, o in enumerate(objs):
+        if not isinstance(o.get("id"), str) or not o["id"].strip():
+            raise InputError(f"{what} {i + 1} has no id", file=file, row=i + 1, field=key)
+    if not objs:
+        return None
+    return pd.DataFrame.from_records(
+        [{"id": o["id"], "name": o.get("name") or o.get("displayName")} for o in objs])
 
 
 def read_registrations_json(doc: dict[str, Any], file: str | None = None) -> pd.DataFrame:
