@@ -170,3 +170,14 @@ def test_the_scorecard_panel_is_judged_once_for_every_district(
                       json={"status": "met", "note": "ok"}).status_code == 200
     assert editor.get(f"/w/{wid}", params={"district": "D1"}).status_code == 200
     assert len(judged) == 2  # a status changed: judged again
+
+
+def test_new_measurements_ask_for_a_warm_pass(measure: _Measure, tmp_path: Any,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmsis.web import warmup
+
+    asked: list[int] = []
+    monkeypatch.setattr(warmup, "after_import", lambda: asked.append(1))
+    ws = _ws(tmp_path)
+    assert wait_for(lambda: analytics.measured_served(ws).current, 10)
+    assert asked == [1]  # the parts of the new measurements are computed ahead, not by users

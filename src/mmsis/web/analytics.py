@@ -372,6 +372,10 @@ def _background(ws: Workspace, wave: str | None, version: str, done: threading.E
         value = _memo("measured", ws, wave, _measure(ws, wave), version)
         with _LATEST_LOCK:
             _LATEST[key] = (version, value, utcnow())
+        from mmsis.web import warmup
+
+        warmup.after_import()  # the dashboards of the new measurements, computed ahead (the
+        # parts rendered with the last ones were otherwise rendered again by the first users)
     except Exception:
         log.exception("computing the measured values failed")
     finally:
