@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,6 +12,9 @@ from mmsis.errors import InputError
 from mmsis.i18n import N_
 from mmsis.i18n import gettext as _
 from mmsis.measure.survey.programme import CASCADE_PERIOD_MONTHS, CASCADE_SUPPLEMENT
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(no_args_is_help=True, help="Design-based survey estimates and cascade.")
 
@@ -264,21 +268,28 @@ def cascade(
     if as_json:
         print_json(res)
         return
-    from mmsis.present.tables import Column, readable
-
     domains = [c for c in res.columns if c not in (
         "step", "label", "of", "estimate", "se", "ci_low", "ci_high", "deff", "n", "df",
         "method", "denominator")]
     shown = res.assign(of=res["denominator"] if "denominator" in res.columns
                        else res["of"].map(lambda v: _step_of(v, res)))
+    _print_cascade(shown, supplement, domains)
+    _print_definition(supplement, months, rec.profile.name)
+
+
+def _print_cascade(shown: pd.DataFrame, supplement: str, domains: list[str] | None = None
+                   ) -> None:
+    """The cascade as a table for people: each step, what it is a share of, the coverage
+    with its 95% CI and the women (after the `domains` columns, when by domain)."""
+    from mmsis.present.tables import Column, readable
+
     print_table(readable(shown, [
-        *[Column(c, c) for c in domains], Column("label", _("step")),
+        *[Column(c, c) for c in domains or []], Column("label", _("step")),
         Column("of", _("share of")),
         Column(("estimate", "ci_low", "ci_high"), _("coverage (95% CI)"), "ci_percent"),
         Column("n", _("women"), "count")]),
         title=_("%(supplement)s coverage cascade") % {
             "supplement": _supplement_words(supplement)})
-    _print_definition(supplement, months, rec.profile.name)
 
 
 def _level(level: float) -> str:
@@ -349,15 +360,7 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool,
                     "denominator": denominator_words(period_months), "scope": scope,
                     "respondents": respondents, "table": res})
         return
-    from mmsis.present.tables import Column, readable
-
-    shown = res.assign(of=res["denominator"])
-    print_table(readable(shown, [
-        Column("label", _("step")), Column("of", _("share of")),
-        Column(("estimate", "ci_low", "ci_high"), _("coverage (95% CI)"), "ci_percent"),
-        Column("n", _("women"), "count")]),
-        title=_("%(supplement)s coverage cascade") % {
-            "supplement": _supplement_words(supplement)})
+    _print_cascade(res.assign(of=res["denominator"]), supplement)
     console.print(f"From {wave_words(info)}, wave id {info['id']} (--wave); it covers "
                   f"{scope_words(name)}: {respondents:,} respondents.", highlight=False)
     _print_definition(supplement, period_months, "dhs")
