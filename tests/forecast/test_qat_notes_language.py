@@ -14,6 +14,7 @@ from mmsis import i18n
 from mmsis.forecast import qat
 from mmsis.forecast.engine import run_forecast
 from mmsis.forecast.scenario import scenario_from_dict
+from mmsis.present import format as fmt
 
 
 @pytest.mark.parametrize("lang", ["fr", "pt"])
@@ -56,6 +57,9 @@ def test_the_unicef_sheet_is_in_the_language_and_reads_back(
     assert "Section 2. Stock-outs (projected)" not in col_a
     notes = " ".join(str(c.value) for c in wb.worksheets[1]["B"])
     assert "could not be consulted" not in notes
+    with i18n.language(lang):  # the forecast's months as words of the language, not 2025-01
+        first = fmt.period(res.months["month"].iloc[0])
+    assert first in str(wb.worksheets[0]["B3"].value) and first[:1].isalpha()
     with i18n.language("en"):
         en = unicef.read_shipments(unicef.write_unicef(res, tmp_path / "en.xlsx"))
     assert back["Quantity (tablets)"].tolist() == en["Quantity (tablets)"].tolist()

@@ -29,6 +29,7 @@ import pandas as pd
 from mmsis.forecast.engine import ForecastResult
 from mmsis.i18n import N_
 from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
 
 SHEET = N_("Supply forecast")
 CONTINGENCY = 0.10
@@ -172,8 +173,9 @@ def write_unicef(result: ForecastResult, path: Path) -> Path:
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([_("Programme"), safe_cell(sc.name)])
     ws.append([_("Forecast period"), _("%(start)s to %(end)s") % {
-        "start": result.months["month"].iloc[0], "end": result.months["month"].iloc[-1]}])
-    ws.append([_("Prepared"), _dt.date.today().isoformat()])
+        "start": fmt.period(result.months["month"].iloc[0]),
+        "end": fmt.period(result.months["month"].iloc[-1])}])
+    ws.append([_("Prepared"), fmt.day(_dt.date.today())])
     head = PatternFill("solid", fgColor="FFDDEBF7")
     for title, rows in sections(result):
         ws.append([])
