@@ -330,3 +330,13 @@ def test_a_step_nobody_reached_gives_no_share_of_it(example_country) -> None:  #
     d = Design(df, cluster="psu", strata="st", weight="w")
     for estimator in (proportion, mean, total):
         assert estimator(d, "y", by="g").empty
+
+
+def test_a_scope_without_respondents_is_refused_by_its_name(example_country) -> None:  # type: ignore[no-untyped-def]
+    """A part of the country with no respondents: an InputError naming the part, not its path."""
+    from mmsis.measure.survey.programme import programme_cascade
+
+    survey = example_country.survey.head(200).assign(district_id="D1")
+    with pytest.raises(InputError, match="districts in Beta region"):
+        programme_cascade(survey, file="s.csv", unit_paths={"D1": "/C/R1/D1"}, scope="/C/R2",
+                          place="Beta region")

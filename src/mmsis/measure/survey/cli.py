@@ -353,7 +353,7 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool,
     unit_paths = dict(zip(paths["id"], paths["path"], strict=True))
     res = programme_cascade(frame, supplement=supplement, period_months=period_months,
                             file=str(info["file"]), unit_paths=unit_paths,
-                            scope=scope).drop(columns=["method"])
+                            scope=scope, place=name).drop(columns=["method"])
     respondents = len(respondents_within(frame, unit_paths, scope))
     if as_json:
         print_json({"wave": info["id"], "survey": info["file"], "wave_words": wave_words(info),

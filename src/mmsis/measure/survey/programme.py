@@ -70,11 +70,12 @@ def with_words(table: pd.DataFrame, supplement: str = CASCADE_SUPPLEMENT,
 def programme_cascade(survey: pd.DataFrame, *, supplement: str = CASCADE_SUPPLEMENT,
                       period_months: int = CASCADE_PERIOD_MONTHS,
                       file: str | None = None, unit_paths: Mapping[str, str] | None = None,
-                      scope: str | None = None) -> pd.DataFrame:
+                      scope: str | None = None, place: str | None = None) -> pd.DataFrame:
     """The programme's coverage cascade of one survey wave (DHS profile, design-based), each
     step as a share of `denominator_words()` and of the previous step, labels in words; with
     ``scope`` (an org-unit path) and ``unit_paths``, of the respondents of its districts only
-    (`respondents_within`; InputError when there are none)."""
+    (`respondents_within`; InputError naming the part, ``place`` or else its path, when
+    there are none)."""
     from mmsis.data.survey.profile import load_profile
     from mmsis.data.survey.recode import recode
     from mmsis.errors import InputError
@@ -83,8 +84,8 @@ def programme_cascade(survey: pd.DataFrame, *, supplement: str = CASCADE_SUPPLEM
     if scope:
         survey = respondents_within(survey, unit_paths or {}, scope)
         if survey.empty:
-            raise InputError(f"no survey respondents of districts in {scope} (the survey's "
-                             f"'{SCOPE_COLUMN}' names none of them)", file=file,
+            raise InputError(f"no survey respondents of districts in {place or scope} (the "
+                             f"survey's '{SCOPE_COLUMN}' names none of them)", file=file,
                              field=SCOPE_COLUMN)
     rec = recode(survey, load_profile("dhs"), supplement=supplement,
                  period_months=period_months, file=file)
