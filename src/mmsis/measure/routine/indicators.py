@@ -78,6 +78,8 @@ def facility_frame(store: Store, defs: Definitions, exprs: list[Expression]
             raw += [i for i in Expression(d.expression or "0").items if i.kind == "de"
                     and i.data_element not in defs.derived_items]
     frame = base_frame(store, raw)
+    if not frame.empty:  # the text keys hashed once here, not at every later grouping
+        frame = frame.astype({"org_unit": "category", "period": "category"})
     consts = _constants(defs, store)
     if derived and not frame.empty:
         frame = _by_unit_and_start(frame)
