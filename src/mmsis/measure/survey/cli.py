@@ -361,8 +361,12 @@ def _store_cascade(store: Path, wave: str | None, as_json: bool,
                     "respondents": respondents, "table": res})
         return
     _print_cascade(res.assign(of=res["denominator"]), supplement)
-    console.print(f"From {wave_words(info)}, wave id {info['id']} (--wave); it covers "
-                  f"{scope_words(name)}: {respondents:,} respondents.", highlight=False)
+    from mmsis.present import format as fmt
+
+    console.print(_("From %(wave)s, wave id %(id)s (--wave); it covers %(who)s: %(n)s "
+                    "respondents.") % {"wave": wave_words(info), "id": info["id"],
+                                       "who": scope_words(name), "n": fmt.count(respondents)},
+                  highlight=False)
     _print_definition(supplement, period_months, "dhs")
 
 
