@@ -99,7 +99,14 @@ def test_survey_and_scenario_fill_their_sections(world: World,
     assert "(household_survey_2024.csv, 900 respondents used" in html
     assert "Not available: no survey" not in html
     assert "Received any MMS: " in html
-    assert "Scenario &#39;Examplia two-district scale-up&#39;: saved on workspace" in html
+    assert ("Scenario &#39;Examplia two-district scale-up&#39;: saved on the scenario page of "
+            "workspace") in html
+    # the same sources in the reader's language (they were English f-strings)
+    c.headers["Accept-Language"] = "pt"
+    pt = _report_html(c, f"/w/{world.workspace_id}/report/download")
+    del c.headers["Accept-Language"]
+    assert "(household_survey_2024.csv, 900 inquiridas utilizadas" in pt
+    assert "respondents used" not in pt
     assert "Not available: no scenario" not in html
     # a national scenario has no district roll-out, so the evaluation still lacks its input
     assert "Not available: no MMS start month per district" in html

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from mmsis.data import queries
 from mmsis.data.programme import CountryProgramme, SurveyWave
+from mmsis.i18n import gettext as _
+from mmsis.present import format as fmt
 from mmsis.report.inputs import rollout_from_scenario
 from mmsis.web import analytics, programme
 from mmsis.web import scope as scopes
@@ -44,9 +46,10 @@ def report_country(db: Session, access: Access, wave: str | None = None,
     inputs.statuses = team_programme(db, access)
     found = analytics.load_result(db, access.workspace.id, "source")
     if found and "example_country_seed" in found[0]:  # its own data, the notice kept
-        inputs.country["status"] = ("synthetic (assumption): the example country "
-                                    f"(seed {int(found[0]['example_country_seed'])}) seeded "
-                                    "by mmsis demo, with this workspace's own changes")
+        inputs.country["status"] = _(
+            "synthetic (assumption): the example country (seed %(seed)s) seeded by mmsis "
+            "demo, with this workspace's own changes") % {
+                "seed": int(found[0]["example_country_seed"])}
     return inputs
 
 
@@ -62,7 +65,7 @@ def workspace_inputs(db: Session, access: Access, wave: str | None = None,
     """
     ws = access.workspace
     scope = access.scope_path
-    where = " in your part of the hierarchy" if scope else ""
+    where = _(" in your part of the hierarchy") if scope else ""
     org_units = _org_units(db, ws.id, scope)
     store = None
     if stack is not None and not scope and programme.has_store(ws):
@@ -94,16 +97,21 @@ def workspace_inputs(db: Session, access: Access, wave: str | None = None,
         sources={
             "routine": routine_src,
             "survey": survey_src,
-            "rollout": "the roll-out (planned start month per district) of the scenario saved "
-            f"on workspace '{ws.name}''s scenario page",
-            "scenario": f"saved on workspace '{ws.name}''s scenario page",
+            "rollout": _("the roll-out (planned start month per district) of the scenario "
+                         "saved on the scenario page of workspace '%(name)s'") % {
+                             "name": ws.name},
+            "scenario": _("saved on the scenario page of workspace '%(name)s'") % {
+                "name": ws.name},
         },
         missing={
-            "routine": f"no DHIS2 data values uploaded to this workspace{where}",
-            "survey": f"no survey microdata uploaded to this workspace{where}",
-            "rollout": "no MMS start month per district: save a scenario whose "
-            "rollout.districts name this workspace's districts on the scenario page",
-            "scenario": "no scenario saved on this workspace's scenario page",
+            "routine": _("no DHIS2 data values uploaded to this workspace%(where)s") % {
+                "where": where},
+            "survey": _("no survey microdata uploaded to this workspace%(where)s") % {
+                "where": where},
+            "rollout": _("no MMS start month per district: save a scenario whose "
+                         "rollout.districts name this workspace's districts on the scenario "
+                         "page"),
+            "scenario": _("no scenario saved on this workspace's scenario page"),
         },
         origin="this workspace",
     )
@@ -146,12 +154,14 @@ def _routine(db: Session, workspace_id: int, scope: str | None) -> tuple[pd.Data
     if frame.empty:
         return None, ""
     files = _upload_files(db, frame["source"].dropna().unique())
-    src = (
-        f"DHIS2 values of this workspace ({files}): {len(frame):,} values, "
-        f"{frame['orgUnit'].nunique()} org units, {frame['dataElement'].nunique()} data "
-        "elements; no reporting table, so completeness and timeliness are not computed"
-        + (f"; limited to {_place(db, workspace_id, scope)}" if scope else "")
-    )
+    src = _("DHIS2 values of this workspace (%(files)s): %(values)s values, %(units)s org "
+            "units, %(elements)s data elements; no reporting table, so completeness and "
+            "timeliness are not computed") % {
+                "files": files, "values": fmt.count(len(frame)),
+                "units": fmt.count(frame["orgUnit"].nunique()),
+                "elements": fmt.count(frame["dataElement"].nunique())}
+    if scope:
+        src += _("; limited to %(place)s") % {"place": _place(db, workspace_id, scope)}
     frame = frame.drop(columns=["source", "path"]).reset_index(drop=True)
     frame["value"] = frame["value"].map(repr)
     return frame, src
@@ -164,9 +174,11 @@ def _store_summary(db: Session, store: Store) -> tuple[pd.DataFrame | None, str]
     if not summary.values:
         return None, ""
     files = _upload_files(db, queries.value_sources(store))
-    src = (f"DHIS2 values of this workspace ({files}), read from its programme store: "
-           f"{summary.values:,} values, {summary.org_units} org units, "
-           f"{summary.data_elements} data elements")
+    src = _("DHIS2 values of this workspace (%(files)s), read from its programme store: "
+            "%(values)s values, %(units)s org units, %(elements)s data elements") % {
+                "files": files, "values": fmt.count(summary.values),
+                "units": fmt.count(summary.org_units),
+                "elements": fmt.count(summary.data_elements)}
     return pd.DataFrame({"period": [str(summary.first), str(summary.last)]}), src
 
 
@@ -177,7 +189,7 @@ def _upload_files(db: Session, sources: Any) -> str:
                   if str(b).startswith("upload:") and str(b).split(":", 1)[1].isdigit()})
     names = (list(db.scalars(select(Upload.filename).where(Upload.id.in_(ids))
                              .order_by(Upload.id))) if ids else [])
-    return ", ".join(names) if names else "the workspace's programme store"
+    return ", ".join(names) if names else _("the workspace's programme store")
 
 
 def _place(db: Session, workspace_id: int, scope: str) -> str:
@@ -203,7 +215,8 @@ def _waves(db: Session, workspace_id: int, scope: str | None,
     keep = _in_scope(db, workspace_id, scope)
     if scope:
         frame = keep(frame)
-        note = f"; respondents of districts in {_place(db, workspace_id, scope)} only"
+        note = _("; respondents of districts in %(place)s only") % {
+            "place": _place(db, workspace_id, scope)}
     if frame.empty:
         return [], ""
     path = programme.path_of(ws)
@@ -216,14 +229,15 @@ def _waves(db: Session, workspace_id: int, scope: str | None,
              SurveyWave(name=str(w["id"]), file=str(w["file"]), load=reader(str(w["id"])))
              for w in listed]
     at = info.get("imported_at")
-    uploaded = str(at)[:10] if at is not None else "date unknown"
+    uploaded = fmt.day(str(at)[:10]) if at is not None else _("date unknown")
     n = int(info.get("n_waves", 1))
-    which = ("the only wave" if n == 1 else f"the latest of {n} waves" if info.get("latest")
-             else f"chosen from {n} waves")
-    return waves, (
-        f"survey wave {info['id']} ({info['file']}, {len(frame):,} respondents used, "
-        f"uploaded {uploaded}; {which}){note}"
-    )
+    which = (_("the only wave") if n == 1 else
+             _("the latest of %(n)s waves") % {"n": n} if info.get("latest") else
+             _("chosen from %(n)s waves") % {"n": n})
+    return waves, _("survey wave %(id)s (%(file)s, %(n)s respondents used, uploaded "
+                    "%(uploaded)s; %(which)s)") % {
+        "id": info["id"], "file": info["file"], "n": fmt.count(len(frame)),
+        "uploaded": uploaded, "which": which} + note
 
 
 def _in_scope(db: Session, workspace_id: int,
