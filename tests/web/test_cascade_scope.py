@@ -80,8 +80,11 @@ def test_a_district_users_cascade_is_their_districts_everywhere(
     text = " ".join(runner.invoke(cli, ["survey", "cascade", "--store", store, "--org-unit",
                                         "D1"]).output.split())
     assert "respondents of the districts in Alpha district only" in text
-    pt = " ".join(runner.invoke(cli, ["--lang", "pt", "survey", "cascade", "--store", store,
-                                      "--org-unit", "D1"]).output.split())
+    from mmsis import i18n
+
+    with i18n.language("en"):  # --lang sets the process's language: restored after
+        pt = " ".join(runner.invoke(cli, ["--lang", "pt", "survey", "cascade", "--store",
+                                          store, "--org-unit", "D1"]).output.split())
     assert "identificador da ronda" in pt and "it covers" not in pt
     bad = runner.invoke(cli, ["survey", "cascade", "--store", store, "--org-unit", "NOPE"])
     assert bad.exit_code != 0
