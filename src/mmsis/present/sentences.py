@@ -544,15 +544,19 @@ def survey_estimate(res: Any, stat: str, variable: str, locale: str = fmt.DEFAUL
     return _join([s, *notes])
 
 
+def expected_reports(text: str) -> str | None:
+    """The completeness metric the review composes ("% of expected <data set> reports": the
+    data set's name, else its id) in the language in use; None when `text` is not one."""
+    m = re.fullmatch(r"% of expected (.+) reports", text)
+    return _("%% of expected %(data_set)s reports") % {"data_set": m.group(1)} if m else None
+
+
 def quality_metric(text: str) -> str:
     """A data-quality metric in the language in use: a catalog message, or the completeness
-    metric the review composes ("% of expected <data set> reports": its name, else its id)."""
+    metric the review composes (`expected_reports`)."""
     if _(text) != text:
         return _(text)
-    m = re.fullmatch(r"% of expected (.+) reports", text)
-    if m:
-        return _("%% of expected %(data_set)s reports") % {"data_set": m.group(1)}
-    return text
+    return expected_reports(text) or text
 
 
 def quality(score: float, summary: Any, n_flags: int, locale: str = fmt.DEFAULT_LOCALE) -> str:

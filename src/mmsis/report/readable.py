@@ -20,6 +20,7 @@ from mmsis.i18n import gettext as _
 from mmsis.impact import wording as impact_wording
 from mmsis.plan import wording as plan_wording
 from mmsis.present import format as fmt
+from mmsis.present import sentences
 from mmsis.present.labels import Labels, default_labels, humanise
 
 #: Headers whose words the label files do not hold (English; translated where shown).
@@ -98,7 +99,6 @@ CELL_WORDS = (
     N_("% of values without moderate outliers (2-3 SD)"),
     N_("% of values with modified z <= 3.5"), N_("% of facility-months consistent"),
 )
-_DQ_EXPECTED = re.compile(r"% of expected (.+) reports")
 _DQ_TREND = re.compile(r"% of unit-elements within \+-([\d.]+)% of 3-year mean"
                        r"(?: \((\d+) in planned MMS roll-out left out\))?")
 _DQ_SURVEY = re.compile(r"% of comparisons within \+-([\d.]+)% of the survey")
@@ -124,9 +124,9 @@ def _composed(text: str) -> str | None:
     stored = stored_words(text)
     if stored is not None:
         return stored
-    m = _DQ_EXPECTED.fullmatch(text)
-    if m:
-        return _("%% of expected %(data_set)s reports") % {"data_set": m.group(1)}
+    expected = sentences.expected_reports(text)
+    if expected is not None:
+        return expected
     m = _DQ_TREND.fullmatch(text)
     if m:
         tol = {"tol": fmt.number(float(m.group(1))), "n": m.group(2)}
